@@ -1,0 +1,130 @@
+# mlstack - build, test, demo.
+#
+#   make            build ./mlstack
+#   make deps       install the Debian packages (idempotent)
+#   make test       deps, build, unit tests, integration tests against moto
+#   make test SANITIZE=1   the same suite under AddressSanitizer + UBSan
+#   make demo       plan/apply/destroy the example stack against moto
+#   make bench      benchmarks (docs/benchmarks.md)
+
+PREFIX ?= /usr/local
+CC ?= cc
+PKGS = yaml-0.1 libcurl openssl jansson libgit2 libxml-2.0
+DEBS = build-essential pkg-config libyaml-dev libcurl4-openssl-dev \
+       libssl-dev libjansson-dev libgit2-dev libxml2-dev libcmocka-dev \
+       python3-venv git
+
+ifeq ($(SANITIZE),1)
+BUILD = build/san
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
+           -fno-sanitize-recover=undefined
+OPT = -O1 -g
+else
+BUILD = build/rel
+SANFLAGS =
+OPT = -O2 -g
+endif
+
+CFLAGS_ALL = -std=c11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+             $(OPT) $(SANFLAGS) -I. -pthread \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
+LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
+LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
+
+LIB_SRC = $(sort $(wildcard util/*.c engine/*.c state/*.c providers/*.c \
+                 providers/*/*.c))
+CMD_SRC = $(sort $(wildcard cmd/*.c))
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+CMD_OBJ = $(CMD_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC = $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+
+VENV = .venv
+PY = $(VENV)/bin/python
+STAMP_DEPS = build/.deps-ok
+STAMP_VENV = $(VENV)/.ok
+
+.PHONY: all deps venv test unit integration demo bench clean install \
+        format lint
+
+all: mlstack
+
+ifeq ($(SANITIZE),1)
+mlstack: $(BUILD)/mlstack
+else
+mlstack: $(BUILD)/mlstack
+	cp $(BUILD)/mlstack mlstack
+endif
+
+$(BUILD)/mlstack: $(CMD_OBJ) $(BUILD)/libmlstack.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $(CMD_OBJ) $(BUILD)/libmlstack.a $(LIBS)
+
+$(BUILD)/libmlstack.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $(LIB_OBJ)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmlstack.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libmlstack.a $(LIBS) -lcmocka
+
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libmlstack.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libmlstack.a $(LIBS)
+
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)
+
+# Debian packages: installed once, checked on every run.
+deps: $(STAMP_DEPS)
+$(STAMP_DEPS):
+	@if ! dpkg -s $(DEBS) >/dev/null 2>&1; then \
+		echo "installing Debian packages: $(DEBS)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+			$(DEBS) >/dev/null; \
+	fi
+	@mkdir -p build && touch $@
+
+venv: $(STAMP_VENV)
+$(STAMP_VENV): tests/requirements.txt | $(STAMP_DEPS)
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check \
+		-r tests/requirements.txt
+	touch $@
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+integration: mlstack $(TOOL_BIN) $(STAMP_VENV)
+	MLSTACK_BIN=$(CURDIR)/$(BUILD)/mlstack MLSTACK_TOOLS=$(CURDIR)/$(BUILD)/tools \
+		$(PY) -m pytest -q tests/integration $(PYTEST_ARGS)
+
+test: $(STAMP_DEPS)
+	$(MAKE) unit
+	$(MAKE) integration
+
+demo: $(STAMP_DEPS)
+	$(MAKE) mlstack $(STAMP_VENV)
+	$(PY) tests/demo.py $(CURDIR)/$(BUILD)/mlstack stacks/demo.yaml
+
+bench: $(STAMP_DEPS)
+	$(MAKE) mlstack $(STAMP_VENV)
+	$(PY) tests/bench/run.py $(CURDIR)/$(BUILD)/mlstack
+
+install: mlstack
+	install -D -m 755 mlstack $(DESTDIR)$(PREFIX)/bin/mlstack
+
+format:
+	clang-format -i $(LIB_SRC) $(CMD_SRC) $(wildcard */*.h */*/*.h)
+
+lint:
+	clang-format --dry-run --Werror $(LIB_SRC) $(CMD_SRC)
+
+clean:
+	rm -rf build mlstack

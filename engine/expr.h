@@ -1,0 +1,46 @@
+/*
+ * expr.h - ${...} references inside stack values, and unknown values.
+ *
+ * A reference is var.NAME, RESOURCE.ATTR[.KEY|[N]...], aws.account_id,
+ * aws.region or stack.name. A string that is exactly one reference takes
+ * the referred value with its type; a reference inside a longer string is
+ * interpolated (numbers and bools as their JSON text). "$${" writes a
+ * literal "${".
+ *
+ * An unknown value ("known after apply") is a JSON object holding only the
+ * key MS_UNKNOWN_KEY. A string interpolating an unknown is unknown.
+ */
+#ifndef MS_EXPR_H
+#define MS_EXPR_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#define MS_UNKNOWN_KEY "__mlstack_unknown__"
+
+json_t *ms_unknown_new(void);
+bool ms_is_unknown(const json_t *v);
+/* Whether v or anything inside it is unknown. */
+bool ms_has_unknown(const json_t *v);
+
+/*
+ * Every reference inside value (walked recursively), appended to *out as
+ * objects {"root": "var"|"aws"|"stack"|RESOURCE, "path": ["attr", "key"|N...],
+ * "text": "var.x"}; *out is created if NULL. Returns -1 with ms_error()
+ * (message without position) on a syntax error such as an unclosed "${".
+ */
+int ms_expr_refs(const json_t *value, json_t **out);
+
+/*
+ * resolve: *out = a new reference to the value of root.path[0] (the
+ * evaluator walks the rest of the path itself), or an unknown; return -1
+ * with ms_error() set when the reference cannot be resolved.
+ */
+typedef int (*ms_expr_resolve_fn)(const char *root, const char *first,
+				  json_t **out, void *payload);
+
+/* Evaluate value; *out is a new value with every reference replaced. */
+int ms_expr_eval(json_t **out, const json_t *value, ms_expr_resolve_fn resolve,
+		 void *payload);
+
+#endif

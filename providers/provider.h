@@ -1,0 +1,110 @@
+/*
+ * provider.h - the resource-type interface: the only thing the engine knows
+ * of a provider, and the only thing a provider knows of the engine.
+ *
+ * Values are jansson objects throughout. A resource's attributes are one
+ * JSON object holding what the user set and what AWS computed, with the
+ * physical id under "id". A provider never sees the graph, the plan or the
+ * state directory.
+ */
+#ifndef MS_PROVIDER_H
+#define MS_PROVIDER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+struct ms_aws; /* the AWS client, opaque outside providers/ */
+
+enum ms_attr_type {
+	MS_ATTR_STRING,
+	MS_ATTR_NUMBER,
+	MS_ATTR_BOOL,
+	MS_ATTR_LIST,   /* of strings, or of objects when nested is set */
+	MS_ATTR_MAP,    /* string -> string (tags, environment) */
+	MS_ATTR_OBJECT, /* fixed keys given by nested */
+	MS_ATTR_JSON,   /* any JSON value (policy documents) */
+};
+
+#define MS_ATTR_REQUIRED 0x01  /* must be given */
+#define MS_ATTR_COMPUTED 0x02  /* set by AWS only; an output */
+#define MS_ATTR_OPTIONAL_COMPUTED 0x04 /* may be given; AWS fills it if not */
+#define MS_ATTR_FORCE_NEW 0x08 /* a change replaces the resource */
+#define MS_ATTR_SENSITIVE 0x10 /* never printed */
+
+struct ms_attr {
+	const char *name;
+	enum ms_attr_type type;
+	unsigned flags;
+	const char *default_json;     /* JSON text of the default, or NULL */
+	const struct ms_attr *nested; /* element schema for lists of objects */
+	const char *doc;              /* one line, for docs and messages */
+};
+
+/*
+ * One provider call. The engine fills it; the provider reads it and may
+ * report progress. timeout is in seconds for the waits of this action
+ * (0: the waiter's own default).
+ */
+struct ms_call {
+	struct ms_aws *aws;
+	const char *name; /* the resource's name in the stack */
+	double timeout;
+	void (*progress)(struct ms_call *call, const char *message,
+			 void *payload);
+	void *payload;
+};
+
+/* Report progress ("still creating..."); a no-op without a callback. */
+void ms_call_progress(struct ms_call *call, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+struct ms_resource_type {
+	const char *name;            /* "aws_s3_bucket" */
+	const struct ms_attr *schema; /* terminated by an entry with no name */
+	/*
+	 * The desired attribute that names the object a create will make
+	 * ("bucket", "name"): journaled before the create, so that a crashed
+	 * apply can find and adopt what it made.
+	 */
+	const char *id_attr;
+
+	/*
+	 * read: *out = live attributes, or NULL when the object is gone
+	 * (return 0). prior holds at least "id" and id_attr.
+	 * create: *out = the new attributes, "id" included.
+	 * update: in place from prior to desired; *out = the new attributes.
+	 * delete: gone afterwards; deleting what is already gone is success.
+	 * normalize: optional; brings desired or live attributes to the
+	 * canonical form diffs compare (policy JSON, sorted lists).
+	 * All return 0 or a negative code with ms_error() set.
+	 */
+	int (*read)(struct ms_call *call, const json_t *prior, json_t **out);
+	int (*create)(struct ms_call *call, const json_t *desired,
+		      json_t **out);
+	int (*update)(struct ms_call *call, const json_t *prior,
+		      const json_t *desired, json_t **out);
+	int (*delete)(struct ms_call *call, const json_t *prior);
+	int (*normalize)(json_t *attrs);
+};
+
+/* The registry (providers/registry.c). NULL when no such type. */
+const struct ms_resource_type *ms_provider_find(const char *type);
+/* All types, NULL-terminated. */
+const struct ms_resource_type *const *ms_provider_all(void);
+/* The schema entry of an attribute, or NULL. */
+const struct ms_attr *ms_provider_attr(const struct ms_resource_type *t,
+				       const char *name);
+
+/*
+ * A session: the AWS client for one region, shared by all workers.
+ * region NULL resolves it as the SDKs do. Returns 0 or -1 with ms_error()
+ * (no credentials, bad configuration).
+ */
+int ms_provider_session_new(struct ms_aws **out, const char *region);
+void ms_provider_session_free(struct ms_aws *aws);
+/* The region the session resolved; borrowed. */
+const char *ms_provider_session_region(const struct ms_aws *aws);
+/* The caller's account id (STS GetCallerIdentity); *out is the caller's. */
+int ms_provider_account_id(struct ms_aws *aws, char **out);
+
+#endif

@@ -1,0 +1,96 @@
+/*
+ * registry.c - the table of resource types, and the session (AWS client)
+ * the engine hands to every provider call.
+ *
+ * Adding a resource type is one file exporting a struct ms_resource_type
+ * and one line in types[] below.
+ */
+#include "util/common.h"
+#include "providers/provider.h"
+#include "providers/aws/aws.h"
+
+extern const struct ms_resource_type ms_aws_s3_bucket;
+extern const struct ms_resource_type ms_aws_iam_role;
+
+static const struct ms_resource_type *const types[] = {
+	&ms_aws_iam_role,
+	&ms_aws_s3_bucket,
+	NULL,
+};
+
+const struct ms_resource_type *ms_provider_find(const char *type)
+{
+	size_t i;
+
+	for (i = 0; types[i]; i++)
+		if (!strcmp(types[i]->name, type))
+			return types[i];
+	return NULL;
+}
+
+const struct ms_resource_type *const *ms_provider_all(void)
+{
+	return types;
+}
+
+const struct ms_attr *ms_provider_attr(const struct ms_resource_type *t,
+				       const char *name)
+{
+	const struct ms_attr *a;
+
+	for (a = t->schema; a->name; a++)
+		if (!strcmp(a->name, name))
+			return a;
+	return NULL;
+}
+
+void ms_call_progress(struct ms_call *call, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (!call || !call->progress)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	call->progress(call, msg, call->payload);
+}
+
+int ms_provider_session_new(struct ms_aws **out, const char *region)
+{
+	struct ms_aws_config cfg = { region, 0 };
+
+	return ms_aws_new(out, &cfg);
+}
+
+void ms_provider_session_free(struct ms_aws *aws)
+{
+	ms_aws_free(aws);
+}
+
+const char *ms_provider_session_region(const struct ms_aws *aws)
+{
+	return ms_aws_region(aws);
+}
+
+int ms_provider_account_id(struct ms_aws *aws, char **out)
+{
+	xmlDoc *doc = NULL;
+	json_t *params = json_object();
+	int err;
+
+	*out = NULL;
+	err = ms_aws_query(aws, "sts", "2011-06-15", "GetCallerIdentity",
+			   params, &doc);
+	if (!err) {
+		*out = ms_xml_text(xmlDocGetRootElement(doc),
+				   "GetCallerIdentityResult/Account");
+		if (!*out)
+			err = ms_error("GetCallerIdentity: no account in answer");
+	}
+	if (doc)
+		xmlFreeDoc(doc);
+	json_decref(params);
+	return err;
+}

@@ -1,0 +1,70 @@
+/*
+ * state.h - the git-versioned state directory (DESIGN §5), through libgit2.
+ *
+ *   <dir>/<stack>/stack.json            lineage, serial, outputs, digest
+ *   <dir>/<stack>/resources/<name>.json one file a resource
+ *   <dir>/<stack>/journal.json          in-flight intents
+ *   <dir>/<stack>.lock                  holder, pid, host, time (untracked)
+ *
+ * State knows neither AWS nor plans: it stores JSON values it is given.
+ * Every write is a whole file written to a temporary name, fsync'd and
+ * renamed, so a crash leaves the old or the new file, never half of one.
+ * JSON is written with sorted keys and two-space indent.
+ *
+ * A struct ms_state belongs to the thread that opened it (libgit2 objects
+ * stay on their thread).
+ */
+#ifndef MS_STATE_H
+#define MS_STATE_H
+
+#include <jansson.h>
+
+struct ms_state;
+
+/*
+ * Open (creating the repository and the stack's directory on first use).
+ * The state is not locked by opening it.
+ */
+int ms_state_open(struct ms_state **out, const char *dir, const char *stack);
+void ms_state_free(struct ms_state *st); /* unlocks if this st holds it */
+
+/*
+ * Take the lock for operation ("apply", "destroy" ...). Fails at once with
+ * MS_ELOCKED and a message naming holder, pid, host and start time when
+ * another process holds it.
+ */
+int ms_state_lock(struct ms_state *st, const char *operation);
+int ms_state_unlock(struct ms_state *st);
+/* Remove the lock whoever holds it; MS_ENOTFOUND if there was none. */
+int ms_state_force_unlock(struct ms_state *st);
+
+/* All resources: an object name -> stored value. *out is the caller's. */
+int ms_state_resources(struct ms_state *st, json_t **out);
+/* Write one resource file at once (fsync'd), or remove it. */
+int ms_state_put_resource(struct ms_state *st, const char *name,
+			  const json_t *value);
+int ms_state_remove_resource(struct ms_state *st, const char *name);
+
+/* stack.json: an object; *out is {} when there is none yet. */
+int ms_state_meta(struct ms_state *st, json_t **out);
+int ms_state_put_meta(struct ms_state *st, const json_t *meta);
+
+/* journal.json: an object of intents; {} when idle. */
+int ms_state_journal(struct ms_state *st, json_t **out);
+int ms_state_put_journal(struct ms_state *st, const json_t *journal);
+
+/*
+ * Commit everything under <stack>/ with message; author from git config
+ * (user.name/user.email) or the login name and host. A commit with no
+ * change is skipped (0). *out_id (if not NULL) gets the new head's hex id.
+ */
+int ms_state_commit(struct ms_state *st, const char *message, char **out_id);
+/* The hex id of the head commit, or "" before the first commit. */
+int ms_state_head(struct ms_state *st, char **out);
+/*
+ * History of this stack's state, newest first: an array of
+ * {"commit","author","time" (RFC 3339 UTC),"message"}.
+ */
+int ms_state_history(struct ms_state *st, json_t **out);
+
+#endif

@@ -1,0 +1,117 @@
+/*
+ * buf.c - growable string buffer.
+ *
+ * Allocation failure aborts (as git's xmalloc does): every caller would only
+ * pass the failure up, and a reconciler without memory cannot go on safely.
+ */
+#include "util/common.h"
+
+char ms_buf_empty[1];
+
+static void grow(struct ms_buf *b, size_t extra)
+{
+	size_t want = b->len + extra + 1;
+	char *p;
+
+	if (want <= b->alloc)
+		return;
+	if (want < b->alloc * 2)
+		want = b->alloc * 2;
+	if (want < 64)
+		want = 64;
+	p = b->alloc ? realloc(b->ptr, want) : malloc(want);
+	if (!p)
+		ms_die_oom();
+	if (!b->alloc)
+		p[0] = '\0';
+	b->ptr = p;
+	b->alloc = want;
+}
+
+void ms_buf_init(struct ms_buf *b, size_t hint)
+{
+	b->ptr = ms_buf_empty;
+	b->len = b->alloc = b->cap = 0;
+	if (hint)
+		grow(b, hint);
+}
+
+void ms_buf_release(struct ms_buf *b)
+{
+	if (b->alloc)
+		free(b->ptr);
+	ms_buf_init(b, 0);
+}
+
+void ms_buf_reset(struct ms_buf *b)
+{
+	b->len = 0;
+	if (b->alloc)
+		b->ptr[0] = '\0';
+}
+
+char *ms_buf_detach(struct ms_buf *b, size_t *out_len)
+{
+	char *s;
+
+	if (out_len)
+		*out_len = b->len;
+	if (!b->alloc)
+		grow(b, 0);
+	s = b->ptr;
+	b->ptr = ms_buf_empty;
+	b->len = b->alloc = 0;
+	return s;
+}
+
+int ms_buf_add(struct ms_buf *b, const void *data, size_t len)
+{
+	if (b->cap && b->len + len > b->cap)
+		return -1;
+	if (!len)
+		return 0;
+	grow(b, len);
+	memcpy(b->ptr + b->len, data, len);
+	b->len += len;
+	b->ptr[b->len] = '\0';
+	return 0;
+}
+
+int ms_buf_adds(struct ms_buf *b, const char *s)
+{
+	return ms_buf_add(b, s, strlen(s));
+}
+
+int ms_buf_addch(struct ms_buf *b, char c)
+{
+	return ms_buf_add(b, &c, 1);
+}
+
+int ms_buf_vaddf(struct ms_buf *b, const char *fmt, va_list ap)
+{
+	va_list cp;
+	int n;
+
+	va_copy(cp, ap);
+	n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		return -1;
+	if (b->cap && b->len + (size_t)n > b->cap)
+		return -1;
+	grow(b, (size_t)n);
+	vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+int ms_buf_addf(struct ms_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = ms_buf_vaddf(b, fmt, ap);
+	va_end(ap);
+	return r;
+}
