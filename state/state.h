@@ -37,10 +37,24 @@ int ms_state_lock(struct ms_state *st, const char *operation);
 int ms_state_unlock(struct ms_state *st);
 /* Remove the lock whoever holds it; MS_ENOTFOUND if there was none. */
 int ms_state_force_unlock(struct ms_state *st);
+/*
+ * What the lock file says ({holder, pid, host, operation, time}), for
+ * force-unlock to show what it breaks. *out is the caller's; it is {} when
+ * the file is empty or corrupt. MS_ENOTFOUND when there is no lock.
+ */
+int ms_state_lock_info(struct ms_state *st, json_t **out);
 
-/* All resources: an object name -> stored value. *out is the caller's. */
+/*
+ * All resources: an object name -> stored value, names sorted. *out is the
+ * caller's. A file that is not a JSON object is an error naming the file.
+ */
 int ms_state_resources(struct ms_state *st, json_t **out);
-/* Write one resource file at once (fsync'd), or remove it. */
+/*
+ * Write one resource file at once (fsync'd), or remove it. name is
+ * [A-Za-z0-9_-]+ (anything else is refused, so no path escapes the
+ * directory); value must be an object. Removing a resource that is not
+ * there is MS_ENOTFOUND.
+ */
 int ms_state_put_resource(struct ms_state *st, const char *name,
 			  const json_t *value);
 int ms_state_remove_resource(struct ms_state *st, const char *name);
@@ -56,7 +70,8 @@ int ms_state_put_journal(struct ms_state *st, const json_t *journal);
 /*
  * Commit everything under <stack>/ with message; author from git config
  * (user.name/user.email) or the login name and host. A commit with no
- * change is skipped (0). *out_id (if not NULL) gets the new head's hex id.
+ * change is skipped (0). *out_id (if not NULL) gets the new head's hex id
+ * (the current head when skipped; "" when nothing was ever committed).
  */
 int ms_state_commit(struct ms_state *st, const char *message, char **out_id);
 /* The hex id of the head commit, or "" before the first commit. */
