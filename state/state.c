@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
@@ -657,9 +658,33 @@ static int locked_error(struct ms_state *st)
 	return rc;
 }
 
+/*
+ * A fresh id for each lock taken: the body a holder compares before it
+ * removes the lock must differ even for the same pid within one second.
+ */
+static void lock_id(char out[33])
+{
+	static unsigned long seq;
+	unsigned char r[16];
+	struct timespec ts;
+	size_t i;
+
+	if (getrandom(r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		snprintf(out, 33, "%08lx%08lx%08lx%08lx",
+			 (unsigned long)ts.tv_sec & 0xffffffffUL,
+			 (unsigned long)ts.tv_nsec, (unsigned long)getpid(),
+			 __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED) &
+				 0xffffffffUL);
+		return;
+	}
+	for (i = 0; i < sizeof(r); i++)
+		snprintf(out + 2 * i, 3, "%02x", r[i]);
+}
+
 int ms_state_lock(struct ms_state *st, const char *operation)
 {
-	char user[256], host[256], when[32];
+	char user[256], host[256], when[32], id[33];
 	json_t *info = NULL;
 	char *holder = NULL, *body = NULL;
 	struct stat sb;
@@ -674,10 +699,11 @@ int ms_state_lock(struct ms_state *st, const char *operation)
 	login_name(user, sizeof(user));
 	host_name(host, sizeof(host));
 	format_time(when, time(NULL));
+	lock_id(id);
 	holder = ms_asprintf("%s@%s", user, host);
-	info = json_pack("{s:s, s:I, s:s, s:s, s:s}", "holder", holder, "pid",
-			 (json_int_t)getpid(), "host", host, "operation",
-			 operation, "time", when);
+	info = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "id", id, "holder",
+			 holder, "pid", (json_int_t)getpid(), "host", host,
+			 "operation", operation, "time", when);
 	body = info ? dump_json(info) : NULL;
 	if (!body) {
 		ms_error("state '%s': cannot encode the lock", st->stack);

@@ -29,16 +29,21 @@ int ms_state_open(struct ms_state **out, const char *dir, const char *stack);
 void ms_state_free(struct ms_state *st); /* unlocks if this st holds it */
 
 /*
- * Take the lock for operation ("apply", "destroy" ...). Fails at once with
- * MS_ELOCKED and a message naming holder, pid, host and start time when
- * another process holds it.
+ * Take the lock for operation ("apply", "destroy" ...): <dir>/<stack>.lock,
+ * created exclusively. Fails at once with MS_ELOCKED and a message naming
+ * holder, pid, host and start time when another process (or another
+ * handle) holds it; taking it twice on one handle is an error.
+ *
+ * Unlock removes the lock only if it is still the one this handle took
+ * (not after a force-unlock and someone else's lock); 0 when this handle
+ * holds nothing. A forked child never releases its parent's lock.
  */
 int ms_state_lock(struct ms_state *st, const char *operation);
 int ms_state_unlock(struct ms_state *st);
 /* Remove the lock whoever holds it; MS_ENOTFOUND if there was none. */
 int ms_state_force_unlock(struct ms_state *st);
 /*
- * What the lock file says ({holder, pid, host, operation, time}), for
+ * What the lock file says ({id, holder, pid, host, operation, time}), for
  * force-unlock to show what it breaks. *out is the caller's; it is {} when
  * the file is empty or corrupt. MS_ENOTFOUND when there is no lock.
  */

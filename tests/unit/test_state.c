@@ -850,6 +850,8 @@ static void test_lock_file_contents(void **state)
 		"destroy");
 	assert_true(is_rfc3339_utc(
 		json_string_value(json_object_get(lock, "time"))));
+	assert_int_equal(
+		strlen(json_string_value(json_object_get(lock, "id"))), 32);
 
 	assert_int_equal(ms_state_lock_info(f->st, &info), 0);
 	assert_true(json_equal(info, lock));
@@ -947,6 +949,7 @@ static void test_corrupt_lock_reports_unknown_holder(void **state)
 static void test_free_unlocks_and_keeps_error(void **state)
 {
 	struct fixture *f = *state;
+	struct ms_state *other = NULL;
 
 	assert_int_equal(ms_state_lock(f->st, "apply"), 0);
 	ms_error("endpoint 'ep': ValidationException: bad instance type");
@@ -956,7 +959,18 @@ static void test_free_unlocks_and_keeps_error(void **state)
 	assert_string_equal(ms_error_last(),
 			    "endpoint 'ep': ValidationException: bad instance "
 			    "type");
+
+	/* nor when releasing fails (the lock was broken and retaken) */
 	assert_int_equal(ms_state_open(&f->st, f->dir, "demo"), 0);
+	assert_int_equal(ms_state_open(&other, f->dir, "demo"), 0);
+	assert_int_equal(ms_state_lock(f->st, "apply"), 0);
+	assert_int_equal(ms_state_force_unlock(other), 0);
+	assert_int_equal(ms_state_lock(other, "apply"), 0);
+	ms_error("apply interrupted");
+	ms_state_free(f->st);
+	assert_string_equal(ms_error_last(), "apply interrupted");
+	f->st = other;
+	assert_true(exists(f, "demo.lock"));
 }
 
 static void test_forked_child_does_not_release(void **state)
