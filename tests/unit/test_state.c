@@ -206,7 +206,7 @@ static void set_identity(struct fixture *f, const char *name,
 	assert_int_equal(ms_state_open(&f->st, f->dir, "demo"), 0);
 }
 
-/* ---- opening ------------------------------------------------------------ */
+/* ---- opening ------------------------------------------------------------- */
 
 static void test_open_creates_repo(void **state)
 {
@@ -300,7 +300,7 @@ static void test_open_rejects_bad_stack_names(void **state)
 	assert_false(exists(f, "up"));
 }
 
-/* ---- resources ------------------------------------------------------------ */
+/* ---- resources ----------------------------------------------------------- */
 
 static void test_put_writes_sorted_indented_json(void **state)
 {
@@ -472,7 +472,7 @@ static void test_corrupt_resource_is_an_error(void **state)
 	}
 }
 
-/* ---- meta and journal ------------------------------------------------------ */
+/* ---- meta and journal ---------------------------------------------------- */
 
 static void test_meta_round_trip(void **state)
 {
@@ -529,7 +529,7 @@ static void test_journal_round_trip(void **state)
 	json_decref(empty);
 }
 
-/* ---- commits and history --------------------------------------------------- */
+/* ---- commits and history ------------------------------------------------- */
 
 static void test_commit_creates_one_commit(void **state)
 {
@@ -751,7 +751,7 @@ static void test_author_falls_back_to_login(void **state)
 	free(nowhere);
 }
 
-/* ---- the lock ----------------------------------------------------------------- */
+/* ---- the lock ------------------------------------------------------------ */
 
 /* In a child process: open the state, try to lock, report rc and message. */
 static void try_lock_in_child(struct fixture *f, int *out_rc, char **out_msg,
