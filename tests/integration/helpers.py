@@ -1,0 +1,107 @@
+"""Small helpers shared by the integration tests."""
+
+import json
+import re
+import time
+
+from botocore.exceptions import ClientError
+
+ACCOUNT_ID = "123456789012"
+SAGEMAKER_FULL_ACCESS = "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"
+
+# The trust policy that lets SageMaker assume a role, as a YAML flow map
+# (to be placed after "assume_role_policy:").
+SAGEMAKER_TRUST_YAML = (
+    '{Version: "2012-10-17", Statement: [{Effect: Allow, '
+    'Principal: {Service: sagemaker.amazonaws.com}, '
+    'Action: "sts:AssumeRole"}]}')
+SAGEMAKER_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow",
+                   "Principal": {"Service": "sagemaker.amazonaws.com"},
+                   "Action": "sts:AssumeRole"}],
+}
+
+PLAN_RE = re.compile(
+    r"^Plan: (\d+) to add, (\d+) to change, (\d+) to destroy\.$")
+NO_CHANGES = "No changes. Your infrastructure matches the configuration."
+
+
+def last_line(text):
+    """The last non-blank line, stripped."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[-1] if lines else ""
+
+
+def plan_counts(stdout):
+    """(add, change, destroy) from a plan's last line; (0, 0, 0) for
+    "No changes."; fails the test for anything else."""
+    line = last_line(stdout)
+    if line == NO_CHANGES:
+        return (0, 0, 0)
+    m = PLAN_RE.match(line)
+    assert m, f"plan does not end with a summary line:\n{stdout}"
+    return tuple(int(g) for g in m.groups())
+
+
+def bucket_names(s3):
+    return {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+
+
+def role_names(iam):
+    names = set()
+    for page in iam.get_paginator("list_roles").paginate():
+        names |= {r["RoleName"] for r in page["Roles"]}
+    return names
+
+
+def bucket_tags(s3, bucket):
+    try:
+        tagset = s3.get_bucket_tagging(Bucket=bucket)["TagSet"]
+    except ClientError as e:
+        if e.response["Error"]["Code"] == "NoSuchTagSet":
+            return {}
+        raise
+    return {t["Key"]: t["Value"] for t in tagset}
+
+
+def role_tags(iam, role):
+    return {t["Key"]: t["Value"]
+            for t in iam.list_role_tags(RoleName=role)["Tags"]}
+
+
+def attached_policies(iam, role):
+    return {p["PolicyArn"] for p in
+            iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]}
+
+
+def role_exists(iam, role):
+    try:
+        iam.get_role(RoleName=role)
+        return True
+    except ClientError as e:
+        if e.response["Error"]["Code"] == "NoSuchEntity":
+            return False
+        raise
+
+
+def policy_document(doc):
+    """A policy document as boto3 returns it (dict, or URL-decoded JSON
+    string) as a dict."""
+    return doc if isinstance(doc, dict) else json.loads(doc)
+
+
+def wait_for(predicate, timeout=30, interval=0.02, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def state_list(run):
+    """The resource names `mlstack state list` prints, as a set."""
+    _, out, _ = run("state", "list", check=0)
+    return {ln.strip() for ln in out.splitlines() if ln.strip()}
