@@ -1,0 +1,54 @@
+/*
+ * apply.c - `mlstack apply [PLANFILE]`: apply a saved plan exactly, or
+ * plan and apply in one go (asking for "yes" unless -auto-approve).
+ */
+#include "util/common.h"
+#include "cmd/cmd.h"
+#include "engine/render.h"
+
+int cmd_apply(struct cmd_opts *o)
+{
+	struct ms_plan_opts po = { false, true };
+	struct ms_engine *e = NULL;
+	json_t *plan = NULL;
+	int rc = 1;
+
+	if (o->n_args > 1)
+		return cmd_fail("apply takes at most one plan file");
+	if (o->n_args && cmd_read_plan(&plan, o->args[0]))
+		return cmd_fail("%s", ms_error_last());
+	if (cmd_open(&e, o))
+		goto done;
+	if (ms_engine_lock(e, "apply")) {
+		cmd_fail("%s", ms_error_last());
+		goto done;
+	}
+	if (!plan) {
+		po.refresh = !cmd_opt(o, "refresh") || cmd_flag(o, "refresh");
+		if (ms_engine_plan(e, &po, &plan)) {
+			cmd_fail("%s", ms_error_last());
+			goto done;
+		}
+		ms_render_plan(stdout, plan);
+		if (!ms_plan_has_changes(plan) &&
+		    !json_object_size(json_object_get(plan, "adopted"))) {
+			rc = 0;
+			goto done;
+		}
+		if (!cmd_flag(o, "auto-approve") &&
+		    cmd_confirm("Do you want to perform these actions?",
+				"apply"))
+			goto done;
+		printf("\n");
+		fflush(stdout);
+	}
+	if (ms_engine_apply(e, plan)) {
+		cmd_fail("%s", ms_error_last());
+		goto done;
+	}
+	rc = 0;
+done:
+	json_decref(plan);
+	ms_engine_free(e);
+	return rc;
+}

@@ -1,0 +1,51 @@
+/*
+ * cmd.h - what the command files share: parsed options and the few
+ * helpers every command needs (open the engine, print errors, confirm).
+ */
+#ifndef MS_CMD_H
+#define MS_CMD_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "engine/engine.h"
+
+struct cmd_opts {
+	const char *file;      /* -f */
+	const char *state_dir; /* --state-dir */
+	json_t *vars;          /* -var NAME=VALUE */
+	json_t *flags;         /* every other option: name -> value/true */
+	const char **args;     /* positional arguments after the command */
+	int n_args;
+	bool json;
+	bool color;
+	int parallelism;
+};
+
+/* The value of option name, or NULL when not given. */
+const char *cmd_opt(const struct cmd_opts *o, const char *name);
+bool cmd_flag(const struct cmd_opts *o, const char *name);
+
+/* Print one error line to stderr. Returns 1 (the exit code). */
+int cmd_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Open the engine; stack problems are printed, one line each. */
+int cmd_open(struct ms_engine **out, const struct cmd_opts *o);
+/* Ask for "yes" on a terminal; -1 without one. */
+int cmd_confirm(const char *question, const char *operation);
+/* Read a saved plan file. */
+int cmd_read_plan(json_t **out, const char *path);
+/* Print a JSON value to stdout, indented. */
+void cmd_print_json(const json_t *v);
+
+int cmd_validate(struct cmd_opts *o);
+int cmd_plan(struct cmd_opts *o);
+int cmd_apply(struct cmd_opts *o);
+int cmd_destroy(struct cmd_opts *o);
+int cmd_output(struct cmd_opts *o);
+int cmd_show(struct cmd_opts *o);
+int cmd_state(struct cmd_opts *o);
+int cmd_graph(struct cmd_opts *o);
+int cmd_history(struct cmd_opts *o);
+int cmd_force_unlock(struct cmd_opts *o);
+
+#endif

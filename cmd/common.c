@@ -1,0 +1,87 @@
+/*
+ * common.c - helpers every command shares: errors, opening the engine,
+ * confirmation, saved plans.
+ */
+#include "util/common.h"
+#include "cmd/cmd.h"
+
+#include <unistd.h>
+
+int cmd_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("Error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+int cmd_open(struct ms_engine **out, const struct cmd_opts *o)
+{
+	struct ms_engine_opts eo = { 0 };
+	json_t *diags = NULL, *d;
+	size_t i;
+
+	eo.file = o->file;
+	eo.state_dir = o->state_dir;
+	eo.vars = o->vars;
+	eo.parallelism = o->parallelism;
+	eo.color = o->color;
+	if (!ms_engine_open(out, &eo, &diags))
+		return 0;
+	if (json_array_size(diags)) {
+		json_array_foreach(diags, i, d)
+			fprintf(stderr, "%s\n", json_string_value(d));
+	} else {
+		cmd_fail("%s", ms_error_last());
+	}
+	json_decref(diags);
+	return -1;
+}
+
+int cmd_confirm(const char *question, const char *operation)
+{
+	char line[64];
+
+	if (!isatty(0)) {
+		cmd_fail("%s needs confirmation, and stdin is not a terminal: "
+			 "run it with -auto-approve", operation);
+		return -1;
+	}
+	printf("\n%s\n  Only 'yes' will be accepted to approve.\n\n"
+	       "  Enter a value: ", question);
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin) || strcmp(line, "yes\n")) {
+		cmd_fail("%s cancelled", operation);
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_read_plan(json_t **out, const char *path)
+{
+	json_error_t jerr;
+
+	*out = json_load_file(path, 0, &jerr);
+	if (!*out)
+		return ms_error("plan file \"%s\": %s (line %d)", path,
+				jerr.text, jerr.line);
+	if (!json_is_object(*out) ||
+	    !json_is_array(json_object_get(*out, "changes")) ||
+	    !json_is_string(json_object_get(*out, "state_commit"))) {
+		json_decref(*out);
+		*out = NULL;
+		return ms_error("plan file \"%s\": not an mlstack plan", path);
+	}
+	return 0;
+}
+
+void cmd_print_json(const json_t *v)
+{
+	json_dumpf(v, stdout, JSON_INDENT(2) | JSON_SORT_KEYS |
+				      JSON_ENCODE_ANY);
+	fputc('\n', stdout);
+}

@@ -1,0 +1,47 @@
+/*
+ * plan.c - `mlstack plan`: refresh, diff, show; optionally save the plan.
+ */
+#include "util/common.h"
+#include "cmd/cmd.h"
+#include "engine/render.h"
+
+int cmd_plan(struct cmd_opts *o)
+{
+	struct ms_plan_opts po = { false, true };
+	struct ms_engine *e = NULL;
+	json_t *plan = NULL, *tf;
+	const char *out = cmd_opt(o, "out");
+	int rc = 1;
+
+	if (cmd_open(&e, o))
+		return 1;
+	po.refresh = !cmd_opt(o, "refresh") || cmd_flag(o, "refresh");
+	if (ms_engine_plan(e, &po, &plan)) {
+		cmd_fail("%s", ms_error_last());
+		goto done;
+	}
+	if (o->json) {
+		tf = ms_render_plan_json(plan);
+		cmd_print_json(tf);
+		json_decref(tf);
+	} else {
+		ms_render_plan(stdout, plan);
+	}
+	if (out) {
+		if (json_dump_file(plan, out, JSON_INDENT(2) | JSON_SORT_KEYS)) {
+			cmd_fail("cannot write plan \"%s\": %s", out,
+				 strerror(errno));
+			goto done;
+		}
+		if (!o->json)
+			printf("\nSaved the plan to: %s\nTo perform exactly "
+			       "these actions, run: mlstack apply %s\n", out,
+			       out);
+	}
+	rc = cmd_flag(o, "detailed-exitcode") && ms_plan_has_changes(plan) ?
+		     2 : 0;
+done:
+	json_decref(plan);
+	ms_engine_free(e);
+	return rc;
+}

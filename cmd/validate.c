@@ -1,0 +1,18 @@
+/*
+ * validate.c - `mlstack validate`: parse and check the stack offline.
+ */
+#include "util/common.h"
+#include "cmd/cmd.h"
+
+int cmd_validate(struct cmd_opts *o)
+{
+	struct ms_engine *e = NULL;
+
+	if (cmd_open(&e, o))
+		return 1;
+	printf("The stack is valid: %zu resource%s.\n",
+	       ms_engine_resource_count(e),
+	       ms_engine_resource_count(e) == 1 ? "" : "s");
+	ms_engine_free(e);
+	return 0;
+}

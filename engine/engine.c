@@ -1,0 +1,330 @@
+/*
+ * engine.c - opening a stack and its state, evaluation of stack values,
+ * and the read-only views cmd/ asks for (state, outputs, history, graph).
+ *
+ * The AWS session is opened lazily: validate, graph, state and history
+ * work without credentials.
+ */
+#include "util/common.h"
+#include "engine/internal.h"
+#include "engine/expr.h"
+#include "util/json.h"
+
+#include <libgen.h>
+
+static json_t *diag(json_t **diags, const struct ms_stack *s, const char *path,
+		    const char *msg)
+{
+	int line = 0, col = 0;
+	char *text;
+
+	if (!*diags)
+		*diags = json_array();
+	ms_stack_mark(s, path, &line, &col);
+	text = ms_asprintf("%s:%d:%d: %s", s->file, line, col, msg);
+	json_array_append_new(*diags, json_string(text));
+	free(text);
+	return *diags;
+}
+
+json_t *ms_engine_resource_deps(const struct ms_engine *e,
+				const struct ms_resource *r)
+{
+	json_t *refs = NULL, *names = json_array(), *v;
+	size_t i;
+
+	ms_expr_refs(r->properties, &refs);
+	json_array_foreach(refs, i, v) {
+		const char *root = json_string_value(json_object_get(v, "root"));
+
+		if (root && ms_stack_resource(e->stack, root))
+			json_array_append(names, json_object_get(v, "root"));
+	}
+	json_array_foreach(r->depends_on, i, v)
+		json_array_append(names, v);
+	json_decref(refs);
+
+	return ms_json_sorted_set(names);
+}
+
+static int build_graph(struct ms_engine *e, json_t **diags)
+{
+	size_t i, j, bad;
+	json_t *deps, *v;
+
+	ms_graph_new(&e->graph);
+	for (i = 0; i < e->stack->n_resources; i++)
+		ms_graph_add(e->graph, e->stack->resources[i].name);
+	for (i = 0; i < e->stack->n_resources; i++) {
+		deps = ms_engine_resource_deps(e, &e->stack->resources[i]);
+		json_array_foreach(deps, j, v) {
+			long to = ms_graph_find(e->graph, json_string_value(v));
+
+			if (to >= 0)
+				ms_graph_depend(e->graph, i, (size_t)to);
+		}
+		json_decref(deps);
+	}
+	if (ms_graph_check(e->graph, &bad)) {
+		char *path = ms_asprintf("resources.%s",
+					 ms_graph_name(e->graph, bad));
+
+		diag(diags, e->stack, path, ms_error_last());
+		free(path);
+		return -1;
+	}
+	return 0;
+}
+
+int ms_engine_open(struct ms_engine **out, const struct ms_engine_opts *o,
+		   json_t **diags)
+{
+	struct ms_engine *e = ms_calloc(1, sizeof(*e));
+	char *dir = NULL, *copy = NULL;
+	int err = -1;
+
+	*out = NULL;
+	e->parallelism = o->parallelism > 0 ? o->parallelism : 10;
+	e->color = o->color;
+	e->adopted = json_object();
+	if (ms_stack_load(&e->stack, o->file, o->vars, diags))
+		goto done;
+	if (build_graph(e, diags))
+		goto done;
+	if (o->state_dir) {
+		dir = ms_strdup(o->state_dir);
+	} else {
+		copy = ms_strdup(o->file);
+		dir = ms_asprintf("%s/.mlstack", dirname(copy));
+	}
+	if (ms_state_open(&e->state, dir, e->stack->name))
+		goto done;
+	*out = e;
+	e = NULL;
+	err = 0;
+done:
+	free(dir);
+	free(copy);
+	ms_engine_free(e);
+	return err;
+}
+
+void ms_engine_free(struct ms_engine *e)
+{
+	if (!e)
+		return;
+	ms_state_free(e->state);
+	ms_stack_free(e->stack);
+	ms_graph_free(e->graph);
+	if (e->aws)
+		ms_provider_session_free(e->aws);
+	free(e->account_id);
+	json_decref(e->adopted);
+	free(e);
+}
+
+const char *ms_engine_stack_name(const struct ms_engine *e)
+{
+	return e->stack->name;
+}
+
+size_t ms_engine_resource_count(const struct ms_engine *e)
+{
+	return e->stack->n_resources;
+}
+
+int ms_engine_session(struct ms_engine *e, struct ms_aws **out)
+{
+	if (!e->aws && ms_provider_session_new(&e->aws, e->stack->region))
+		return -1;
+	*out = e->aws;
+	return 0;
+}
+
+int ms_engine_lock(struct ms_engine *e, const char *operation)
+{
+	int err = ms_state_lock(e->state, operation);
+
+	if (!err)
+		e->locked = true;
+	return err;
+}
+
+int ms_engine_force_unlock(struct ms_engine *e)
+{
+	return ms_state_force_unlock(e->state);
+}
+
+bool ms_engine_computed(const struct ms_resource_type *t, const char *name)
+{
+	const struct ms_attr *a = ms_provider_attr(t, name);
+
+	return a && (a->flags & MS_ATTR_COMPUTED);
+}
+
+struct eval_ctx {
+	struct ms_engine *e;
+	const json_t *vars;
+	const json_t *values;
+};
+
+static int resolve(const char *root, const char *first, json_t **out,
+		   void *payload)
+{
+	struct eval_ctx *c = payload;
+	json_t *v;
+
+	if (!strcmp(root, "var")) {
+		v = json_object_get(c->vars, first);
+		if (!v)
+			return ms_error("no variable \"%s\"", first);
+		*out = json_incref(v);
+		return 0;
+	}
+	if (!strcmp(root, "stack")) {
+		if (strcmp(first, "name"))
+			return ms_error("stack has no \"%s\"", first);
+		*out = json_string(c->e->stack->name);
+		return 0;
+	}
+	if (!strcmp(root, "aws")) {
+		struct ms_aws *aws;
+
+		if (ms_engine_session(c->e, &aws))
+			return -1;
+		if (!strcmp(first, "region")) {
+			*out = json_string(ms_provider_session_region(aws));
+			return 0;
+		}
+		if (strcmp(first, "account_id"))
+			return ms_error("aws has no \"%s\"", first);
+		if (!c->e->account_id &&
+		    ms_provider_account_id(aws, &c->e->account_id))
+			return -1;
+		*out = json_string(c->e->account_id);
+		return 0;
+	}
+	v = json_object_get(c->values, root);
+	if (!v)
+		return ms_error("resource \"%s\" has no value yet", root);
+	if (ms_is_unknown(v)) {
+		*out = ms_unknown_new();
+		return 0;
+	}
+	v = json_object_get(v, first);
+	*out = v ? json_incref(v) : json_null();
+	return 0;
+}
+
+int ms_engine_eval(struct ms_engine *e, json_t **out, const json_t *raw,
+		   const json_t *vars, const json_t *values)
+{
+	struct eval_ctx c = { e, vars, values };
+
+	return ms_expr_eval(out, raw, resolve, &c);
+}
+
+int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
+		      const json_t *props, const json_t *stack_tags)
+{
+	json_t *d = json_deep_copy(props), *known, *v;
+	const struct ms_attr *a;
+	const char *key;
+	void *tmp;
+	int err = 0;
+
+	for (a = t->schema; a->name; a++) {
+		if (a->flags & MS_ATTR_COMPUTED)
+			continue;
+		if (!json_object_get(d, a->name) && a->default_json)
+			json_object_set_new(d, a->name,
+					    json_loads(a->default_json,
+						       JSON_DECODE_ANY, NULL));
+		if (!strcmp(a->name, "tags") && json_object_size(stack_tags)) {
+			json_t *merged = json_deep_copy(stack_tags);
+			json_t *own = json_object_get(d, "tags");
+
+			if (json_is_object(own))
+				json_object_update(merged, own);
+			else if (own && ms_is_unknown(own))
+				json_object_set(merged, MS_UNKNOWN_KEY, json_true());
+			json_object_set_new(d, "tags", merged);
+		}
+	}
+	/* a null means "not set": drop it, the default already applied */
+	json_object_foreach_safe(d, tmp, key, v)
+		if (json_is_null(v))
+			json_object_del(d, key);
+
+	/* normalise only what is known; unknowns stay as they are */
+	if (t->normalize) {
+		known = json_object();
+		json_object_foreach(d, key, v)
+			if (!ms_has_unknown(v))
+				json_object_set(known, key, v);
+		err = t->normalize(known);
+		json_object_update(d, known);
+		json_decref(known);
+	}
+	if (err) {
+		json_decref(d);
+		return err;
+	}
+	*out = d;
+	return 0;
+}
+
+int ms_engine_state_list(struct ms_engine *e, json_t **out)
+{
+	json_t *all = NULL, *names, *v;
+	const char *key;
+
+	if (ms_state_resources(e->state, &all))
+		return -1;
+	names = json_array();
+	json_object_foreach(all, key, v)
+		json_array_append_new(names, json_string(key));
+	json_decref(all);
+	*out = names;
+	return 0;
+}
+
+int ms_engine_state_get(struct ms_engine *e, const char *name, json_t **out)
+{
+	json_t *all = NULL, *v;
+
+	if (ms_state_resources(e->state, &all))
+		return -1;
+	v = json_object_get(all, name);
+	if (!v) {
+		json_decref(all);
+		return ms_error_code(MS_ENOTFOUND,
+				     "resource \"%s\" is not in the state", name);
+	}
+	*out = json_incref(v);
+	json_decref(all);
+	return 0;
+}
+
+int ms_engine_outputs(struct ms_engine *e, json_t **out)
+{
+	json_t *meta = NULL, *o;
+
+	if (ms_state_meta(e->state, &meta))
+		return -1;
+	o = json_object_get(meta, "outputs");
+	*out = o ? json_incref(o) : json_object();
+	json_decref(meta);
+	return 0;
+}
+
+int ms_engine_history(struct ms_engine *e, json_t **out)
+{
+	return ms_state_history(e->state, out);
+}
+
+int ms_engine_graph_dot(struct ms_engine *e, char **out)
+{
+	*out = ms_graph_dot(e->graph);
+	return 0;
+}

@@ -1,0 +1,75 @@
+/*
+ * engine.h - what cmd/ calls: one engine per command run, holding the
+ * loaded stack, the state directory and (when AWS is needed) the session.
+ *
+ * Plans are JSON documents (see docs/plan-format.md): the same value is
+ * rendered as text, saved with -out, and applied. Results go to stdout,
+ * progress to stderr, through the renderer (render.h).
+ */
+#ifndef MS_ENGINE_H
+#define MS_ENGINE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+struct ms_engine;
+
+struct ms_engine_opts {
+	const char *file;      /* the stack file */
+	const char *state_dir; /* NULL: .mlstack/ beside the stack file */
+	const json_t *vars;    /* -var NAME=VALUE, an object of strings */
+	int parallelism;       /* 0: 10 */
+	bool color;
+};
+
+/*
+ * Load and validate the stack (references, schemas, cycles) and open its
+ * state directory. On a stack problem returns -1 and appends every
+ * "file:line:col: message" to *diags (created when NULL); other failures
+ * set ms_error().
+ */
+int ms_engine_open(struct ms_engine **out, const struct ms_engine_opts *o,
+		   json_t **diags);
+void ms_engine_free(struct ms_engine *e);
+
+/* The stack's name and resource count. */
+const char *ms_engine_stack_name(const struct ms_engine *e);
+size_t ms_engine_resource_count(const struct ms_engine *e);
+
+/* Take / drop the state lock for operation ("apply", "destroy" ...). */
+int ms_engine_lock(struct ms_engine *e, const char *operation);
+int ms_engine_force_unlock(struct ms_engine *e);
+
+struct ms_plan_opts {
+	bool destroy; /* plan the deletion of everything in the state */
+	bool refresh; /* read live state first (default true) */
+};
+
+/*
+ * Refresh and diff: *out is the plan document. Takes no lock and writes
+ * nothing.
+ */
+int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
+		   json_t **out);
+/* Whether a plan has any change to make. */
+bool ms_plan_has_changes(const json_t *plan);
+
+/*
+ * Apply a plan (the caller holds the lock). A plan made against another
+ * state commit is refused with MS_ESTALE. Returns 0 when every action
+ * succeeded, -1 when any failed (each reported as it happened; the state
+ * holds all that succeeded).
+ */
+int ms_engine_apply(struct ms_engine *e, const json_t *plan);
+
+/* State inspection: a list of names / one resource's stored value. */
+int ms_engine_state_list(struct ms_engine *e, json_t **out);
+int ms_engine_state_get(struct ms_engine *e, const char *name, json_t **out);
+/* Outputs of the last apply: an object name -> value. */
+int ms_engine_outputs(struct ms_engine *e, json_t **out);
+/* History: array of {commit, author, time, message}. */
+int ms_engine_history(struct ms_engine *e, json_t **out);
+/* The stack's dependency graph as DOT. */
+int ms_engine_graph_dot(struct ms_engine *e, char **out);
+
+#endif

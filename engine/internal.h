@@ -1,0 +1,55 @@
+/*
+ * internal.h - what engine.c, plan.c and apply.c share; not for cmd/.
+ */
+#ifndef MS_ENGINE_INTERNAL_H
+#define MS_ENGINE_INTERNAL_H
+
+#include "engine/engine.h"
+#include "engine/graph.h"
+#include "engine/stack.h"
+#include "providers/provider.h"
+#include "state/state.h"
+
+struct ms_engine {
+	struct ms_stack *stack;
+	struct ms_state *state;
+	struct ms_aws *aws;    /* opened on first need */
+	char *account_id;      /* fetched on first need */
+	struct ms_graph *graph; /* the stack's resources and references */
+	int parallelism;
+	bool color;
+	bool locked;
+	/*
+	 * Resources found through the journal (a create that a killed run
+	 * made but never recorded): name -> stored value, kept until the
+	 * next apply writes them.
+	 */
+	json_t *adopted;
+};
+
+/* The AWS session, opened on first use. */
+int ms_engine_session(struct ms_engine *e, struct ms_aws **out);
+
+/*
+ * Desired attributes of a resource of type t from evaluated properties:
+ * schema defaults filled, default stack tags merged, normalised. *out is
+ * new.
+ */
+int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
+		      const json_t *props, const json_t *stack_tags);
+
+/*
+ * Evaluate raw stack values against values: an object resource name ->
+ * attributes (possibly holding unknowns), plus vars and the session.
+ */
+int ms_engine_eval(struct ms_engine *e, json_t **out, const json_t *raw,
+		   const json_t *vars, const json_t *values);
+
+/* The names a resource refers to or depends on, sorted: a new array. */
+json_t *ms_engine_resource_deps(const struct ms_engine *e,
+				const struct ms_resource *r);
+
+/* Whether attribute name of type t is computed (an output). */
+bool ms_engine_computed(const struct ms_resource_type *t, const char *name);
+
+#endif

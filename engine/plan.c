@@ -1,0 +1,485 @@
+/*
+ * plan.c - refresh and diff: (desired, prior state, live) -> one action a
+ * resource, with the attributes that change and the ones that force a
+ * replacement.
+ *
+ * The plan is a JSON document that carries everything apply needs (each
+ * resource's raw configuration, the variables, the state commit it was
+ * made against), so a saved plan applies exactly what was shown even if
+ * the stack file changed since. Plan takes no lock and writes nothing.
+ */
+#include "util/common.h"
+#include "engine/internal.h"
+#include "engine/expr.h"
+#include "util/json.h"
+
+#define PLAN_FORMAT "1"
+
+struct refresh {
+	struct ms_engine *e;
+	json_t *names;   /* array: node -> resource name */
+	json_t *stored;  /* name -> stored value */
+	json_t **live;   /* node -> live attributes, or NULL when gone */
+	char *error;     /* the first failure */
+};
+
+static int refresh_run(size_t node, void *payload)
+{
+	struct refresh *r = payload;
+	const char *name = json_string_value(json_array_get(r->names, node));
+	json_t *stored = json_object_get(r->stored, name);
+	const char *type = json_string_value(json_object_get(stored, "type"));
+	const struct ms_resource_type *t = ms_provider_find(type ? type : "");
+	struct ms_call call = { 0 };
+
+	if (!t)
+		return ms_error("resource \"%s\": unknown type \"%s\" in state",
+				name, type ? type : "");
+	call.aws = r->e->aws;
+	call.name = name;
+	if (t->read(&call, json_object_get(stored, "attributes"),
+		    &r->live[node]))
+		return ms_error("resource \"%s\": refresh: %s", name,
+				ms_error_last());
+	return 0;
+}
+
+static void refresh_done(size_t node, enum ms_walk_result result,
+			 const char *error, void *payload)
+{
+	struct refresh *r = payload;
+
+	if (result != MS_WALK_OK && !r->error)
+		r->error = ms_strdup(error ? error : "refresh failed");
+}
+
+/*
+ * A journal intent is a create that may have happened without being
+ * recorded (the process died). Read the object it names: when it exists it
+ * is adopted into the stored resources, so it is neither created twice nor
+ * left behind.
+ */
+static int recover_journal(struct ms_engine *e, json_t *stored)
+{
+	json_t *journal = NULL, *intent;
+	const char *name;
+	int err = 0;
+
+	if (ms_state_journal(e->state, &journal))
+		return -1;
+	json_object_foreach(journal, name, intent) {
+		const char *type =
+			json_string_value(json_object_get(intent, "type"));
+		const char *idv =
+			json_string_value(json_object_get(intent, "id_value"));
+		const struct ms_resource_type *t =
+			ms_provider_find(type ? type : "");
+		struct ms_call call = { 0 };
+		json_t *prior, *live = NULL, *value;
+
+		if (!t || !idv || json_object_get(stored, name))
+			continue;
+		prior = json_object();
+		json_object_set_new(prior, "id", json_string(idv));
+		json_object_set_new(prior, t->id_attr, json_string(idv));
+		call.aws = e->aws;
+		call.name = name;
+		err = t->read(&call, prior, &live);
+		json_decref(prior);
+		if (err) {
+			err = ms_error("resource \"%s\": recovering an "
+				       "interrupted create: %s",
+				       name, ms_error_last());
+			break;
+		}
+		if (!live) {
+			json_object_set_new(e->adopted, name, json_null());
+			continue;
+		}
+		value = json_object();
+		json_object_set_new(value, "type", json_string(type));
+		json_object_set(value, "id", json_object_get(live, "id"));
+		json_object_set_new(value, "attributes", live);
+		json_object_set(value, "dependencies",
+				json_object_get(intent, "dependencies"));
+		json_object_set(stored, name, value);
+		json_object_set_new(e->adopted, name, value);
+	}
+	json_decref(journal);
+	return err;
+}
+
+/* Read every stored resource in parallel; *out: name -> live or null. */
+static int refresh(struct ms_engine *e, json_t *stored, json_t **out)
+{
+	struct refresh r = { e, json_array(), stored, NULL, NULL };
+	struct ms_walk_ops ops = { NULL, refresh_run, refresh_done, NULL, 0 };
+	struct ms_graph *g = NULL;
+	const char *name;
+	json_t *v;
+	size_t i, n;
+	int err;
+
+	json_object_foreach(stored, name, v)
+		json_array_append_new(r.names, json_string(name));
+	n = json_array_size(r.names);
+	r.live = ms_calloc(n + 1, sizeof(*r.live));
+	ms_graph_new(&g);
+	for (i = 0; i < n; i++)
+		ms_graph_add(g, json_string_value(json_array_get(r.names, i)));
+	err = ms_graph_walk(g, false, e->parallelism, &ops, &r);
+	if (err) {
+		for (i = 0; i < n; i++)
+			json_decref(r.live[i]);
+		ms_error("%s", r.error);
+		goto done;
+	}
+	*out = json_object();
+	for (i = 0; i < n; i++)
+		json_object_set_new(*out,
+				    json_string_value(json_array_get(r.names, i)),
+				    r.live[i] ? r.live[i] : json_null());
+done:
+	ms_graph_free(g);
+	free(r.live);
+	free(r.error);
+	json_decref(r.names);
+	return err;
+}
+
+static bool ignored(const struct ms_resource *res, const char *attr)
+{
+	json_t *v;
+	size_t i;
+
+	if (!res)
+		return false;
+	json_array_foreach(res->ignore_changes, i, v)
+		if (json_is_string(v) && !strcmp(json_string_value(v), attr))
+			return true;
+	return false;
+}
+
+/*
+ * Compare desired with before on the attributes a user sets; fills changed
+ * and forces (attributes whose change replaces the resource).
+ */
+static void diff_attrs(const struct ms_resource_type *t,
+		       const struct ms_resource *res, json_t *after,
+		       const json_t *before, json_t *changed, json_t *forces)
+{
+	const struct ms_attr *a;
+
+	for (a = t->schema; a->name; a++) {
+		json_t *want = json_object_get(after, a->name);
+		json_t *have = json_object_get(before, a->name);
+
+		if (a->flags & MS_ATTR_COMPUTED)
+			continue;
+		if (!want)
+			continue; /* not set: AWS's value is accepted */
+		if (ignored(res, a->name) && have) {
+			json_object_set(after, a->name, have);
+			continue;
+		}
+		if (have && !ms_has_unknown(want) && json_equal(want, have))
+			continue;
+		json_array_append_new(changed, json_string(a->name));
+		if (a->flags & MS_ATTR_FORCE_NEW)
+			json_array_append_new(forces, json_string(a->name));
+	}
+}
+
+/* Fill computed attributes of after: unknown for a new object, else kept. */
+static void fill_computed(const struct ms_resource_type *t, json_t *after,
+			  const json_t *before, bool fresh)
+{
+	const struct ms_attr *a;
+
+	for (a = t->schema; a->name; a++) {
+		json_t *have = json_object_get(before, a->name);
+
+		if (!(a->flags & (MS_ATTR_COMPUTED | MS_ATTR_OPTIONAL_COMPUTED)))
+			continue;
+		if (json_object_get(after, a->name) &&
+		    !(a->flags & MS_ATTR_COMPUTED))
+			continue;
+		if (fresh)
+			json_object_set_new(after, a->name, ms_unknown_new());
+		else if (have)
+			json_object_set(after, a->name, have);
+	}
+}
+
+static json_t *drift_entry(const char *name, const json_t *stored,
+			   const json_t *live)
+{
+	const char *type = json_string_value(json_object_get(stored, "type"));
+	const struct ms_resource_type *t = ms_provider_find(type ? type : "");
+	json_t *before = json_object_get(stored, "attributes");
+	json_t *changed = json_array(), *d;
+	const struct ms_attr *a;
+
+	if (!t) {
+		json_decref(changed);
+		return NULL;
+	}
+	if (live) {
+		for (a = t->schema; a->name; a++) {
+			json_t *x = json_object_get(before, a->name);
+			json_t *y = json_object_get(live, a->name);
+
+			if (a->flags & MS_ATTR_COMPUTED)
+				continue;
+			if (x && y && !json_equal(x, y))
+				json_array_append_new(changed,
+						      json_string(a->name));
+		}
+		if (!json_array_size(changed)) {
+			json_decref(changed);
+			return NULL;
+		}
+	}
+	d = json_object();
+	json_object_set_new(d, "name", json_string(name));
+	json_object_set_new(d, "type", json_string(type));
+	json_object_set_new(d, "deleted", json_boolean(!live));
+	json_object_set(d, "before", before);
+	json_object_set(d, "after", live ? (json_t *)live : json_null());
+	json_object_set_new(d, "changed", changed);
+	return d;
+}
+
+static json_t *timeouts_of(const struct ms_resource *res)
+{
+	return res && res->timeouts ? json_incref(res->timeouts) : json_object();
+}
+
+static json_t *change_new(const char *name, const char *type,
+			  const char *action)
+{
+	json_t *c = json_object();
+
+	json_object_set_new(c, "name", json_string(name));
+	json_object_set_new(c, "type", json_string(type));
+	json_object_set_new(c, "action", json_string(action));
+	return c;
+}
+
+/* The plan for one stack resource. */
+static int plan_resource(struct ms_engine *e, const struct ms_resource *res,
+			 const json_t *stored, const json_t *live,
+			 bool refreshed, json_t *values, json_t *changes)
+{
+	const struct ms_resource_type *t = ms_provider_find(res->type);
+	json_t *props = NULL, *after = NULL, *before = NULL;
+	json_t *changed = json_array(), *forces = json_array(), *c = NULL;
+	const char *old_type = json_string_value(json_object_get(stored, "type"));
+	const char *action;
+	int err = -1;
+
+	if (ms_engine_eval(e, &props, res->properties, e->stack->variables,
+			   values)) {
+		int line, col;
+		char *path = ms_asprintf("resources.%s", res->name);
+
+		ms_stack_mark(e->stack, path, &line, &col);
+		free(path);
+		err = ms_error("%s:%d:%d: resource \"%s\": %s", e->stack->file,
+			       line, col, res->name, ms_error_last());
+		goto done;
+	}
+	if (ms_engine_desired(&after, t, props, e->stack->tags)) {
+		err = ms_error("resource \"%s\": %s", res->name, ms_error_last());
+		goto done;
+	}
+
+	if (stored)
+		before = refreshed ? (json_t *)live :
+				     json_object_get(stored, "attributes");
+	if (before && old_type && strcmp(old_type, res->type)) {
+		json_array_append_new(forces, json_string("type"));
+		json_array_append_new(changed, json_string("type"));
+	} else if (before) {
+		diff_attrs(t, res, after, before, changed, forces);
+	}
+
+	if (!before)
+		action = "create";
+	else if (json_array_size(forces))
+		action = "replace";
+	else if (json_array_size(changed))
+		action = "update";
+	else
+		action = "noop";
+	fill_computed(t, after, before, !strcmp(action, "create") ||
+					 !strcmp(action, "replace"));
+	if (before && !strcmp(action, "replace") && res->prevent_destroy) {
+		err = ms_error("resource \"%s\": lifecycle.prevent_destroy is "
+			       "set, but the plan must replace it (\"%s\" "
+			       "changed)", res->name,
+			       json_string_value(json_array_get(forces, 0)));
+		goto done;
+	}
+
+	c = change_new(res->name, res->type, action);
+	json_object_set(c, "before", before ? before : json_null());
+	json_object_set(c, "after", after);
+	json_object_set(c, "changed", changed);
+	json_object_set(c, "forces", forces);
+	json_object_set_new(c, "dependencies",
+			    ms_engine_resource_deps(e, res));
+	json_object_set(c, "config", res->properties);
+	json_object_set_new(c, "timeouts", timeouts_of(res));
+	json_object_set_new(c, "create_before_destroy",
+			    json_boolean(res->create_before_destroy));
+	if (stored && json_object_get(stored, "id"))
+		json_object_set(c, "id", json_object_get(stored, "id"));
+	json_array_append(changes, c);
+	json_object_set(values, res->name, after);
+	err = 0;
+done:
+	json_decref(c);
+	json_decref(props);
+	json_decref(after);
+	json_decref(changed);
+	json_decref(forces);
+	return err;
+}
+
+static json_t *delete_change(const char *name, const json_t *stored,
+			     json_t *before)
+{
+	json_t *c = change_new(name,
+			       json_string_value(json_object_get(stored, "type")),
+			       "delete");
+
+	json_object_set(c, "before", before ? before : json_null());
+	json_object_set_new(c, "after", json_null());
+	json_object_set(c, "dependencies",
+			json_object_get(stored, "dependencies") ?
+				json_object_get(stored, "dependencies") :
+				json_array());
+	json_object_set(c, "id", json_object_get(stored, "id"));
+	return c;
+}
+
+int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
+		   json_t **out)
+{
+	json_t *stored = NULL, *live = NULL, *values = json_object();
+	json_t *changes = json_array(), *drift = json_array(), *plan = NULL;
+	char *head = NULL;
+	size_t *order = NULL, i, n = e->stack->n_resources;
+	const char *name;
+	json_t *v;
+	struct ms_aws *aws;
+	int err = -1;
+
+	*out = NULL;
+	if (ms_state_resources(e->state, &stored) ||
+	    ms_state_head(e->state, &head))
+		goto done;
+	if (ms_engine_session(e, &aws))
+		goto done;
+	if (recover_journal(e, stored))
+		goto done;
+	if (o->refresh) {
+		if (refresh(e, stored, &live))
+			goto done;
+		json_object_foreach(stored, name, v) {
+			json_t *d = drift_entry(name, v,
+						json_is_null(json_object_get(live, name)) ?
+							NULL :
+							json_object_get(live, name));
+
+			if (d)
+				json_array_append_new(drift, d);
+		}
+	}
+
+	if (o->destroy) {
+		/* everything in the state goes, in reverse dependency order */
+		json_object_foreach(stored, name, v) {
+			struct ms_resource *res = ms_stack_resource(e->stack, name);
+			json_t *l = live ? json_object_get(live, name) : NULL;
+
+			if (live && json_is_null(l))
+				continue; /* already gone */
+			if (res && res->prevent_destroy) {
+				ms_error("resource \"%s\": lifecycle."
+					 "prevent_destroy is set; remove it "
+					 "before destroying", name);
+				goto done;
+			}
+			json_array_append_new(changes,
+					      delete_change(name, v,
+							    l ? l : json_object_get(v, "attributes")));
+		}
+	} else {
+		if (ms_graph_order(e->graph, &order))
+			goto done;
+		for (i = 0; i < n; i++) {
+			const struct ms_resource *res =
+				&e->stack->resources[order[i]];
+			json_t *st = json_object_get(stored, res->name);
+			json_t *l = live ? json_object_get(live, res->name) : NULL;
+
+			if (st && live && json_is_null(l))
+				st = NULL; /* deleted outside: create again */
+			if (plan_resource(e, res, st, l, live != NULL, values,
+					  changes))
+				goto done;
+		}
+		json_object_foreach(stored, name, v) {
+			json_t *l = live ? json_object_get(live, name) : NULL;
+
+			if (ms_stack_resource(e->stack, name))
+				continue;
+			if (live && json_is_null(l))
+				continue;
+			json_array_append_new(changes,
+					      delete_change(name, v,
+							    l ? l : json_object_get(v, "attributes")));
+		}
+	}
+
+	plan = json_object();
+	json_object_set_new(plan, "format_version", json_string(PLAN_FORMAT));
+	json_object_set_new(plan, "stack", json_string(e->stack->name));
+	json_object_set_new(plan, "state_commit", json_string(head));
+	json_object_set_new(plan, "stack_digest", json_string(e->stack->digest));
+	json_object_set_new(plan, "destroy", json_boolean(o->destroy));
+	json_object_set(plan, "variables", e->stack->variables);
+	json_object_set(plan, "tags", e->stack->tags);
+	json_object_set(plan, "outputs", e->stack->outputs);
+	json_object_set(plan, "changes", changes);
+	json_object_set(plan, "drift", drift);
+	json_object_set(plan, "adopted", e->adopted);
+	if (e->stack->region)
+		json_object_set_new(plan, "region",
+				    json_string(e->stack->region));
+	*out = plan;
+	err = 0;
+done:
+	free(order);
+	free(head);
+	json_decref(stored);
+	json_decref(live);
+	json_decref(values);
+	json_decref(changes);
+	json_decref(drift);
+	return err;
+}
+
+bool ms_plan_has_changes(const json_t *plan)
+{
+	json_t *c;
+	size_t i;
+
+	json_array_foreach(json_object_get(plan, "changes"), i, c)
+		if (strcmp(json_string_value(json_object_get(c, "action")),
+			   "noop"))
+			return true;
+	return false;
+}

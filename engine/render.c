@@ -1,0 +1,430 @@
+/*
+ * render.c - text and JSON views of plans and state.
+ *
+ * Values print as compact JSON, which reads well for strings, lists and
+ * the small maps (tags) these resources hold. Sensitive attributes print
+ * as "(sensitive)" and unknown ones as "(known after apply)", everywhere.
+ */
+#include "util/common.h"
+#include "engine/render.h"
+#include "engine/expr.h"
+#include "providers/provider.h"
+#include "util/json.h"
+
+static bool color;
+
+void ms_render_color(bool on)
+{
+	color = on;
+}
+
+static const char *paint(const char *code)
+{
+	return color ? code : "";
+}
+
+#define GREEN "\033[32m"
+#define YELLOW "\033[33m"
+#define RED "\033[31m"
+#define BOLD "\033[1m"
+#define RESET "\033[0m"
+
+static bool sensitive(const char *type, const char *attr)
+{
+	const struct ms_resource_type *t = ms_provider_find(type ? type : "");
+	const struct ms_attr *a = t ? ms_provider_attr(t, attr) : NULL;
+
+	return a && (a->flags & MS_ATTR_SENSITIVE);
+}
+
+static void value_text(struct ms_buf *b, const char *type, const char *attr,
+		       const json_t *v)
+{
+	char *s;
+
+	if (!v) {
+		ms_buf_adds(b, "null");
+		return;
+	}
+	if (sensitive(type, attr)) {
+		ms_buf_adds(b, "(sensitive)");
+		return;
+	}
+	if (ms_has_unknown(v)) {
+		ms_buf_adds(b, "(known after apply)");
+		return;
+	}
+	s = ms_json_compact(v);
+	ms_buf_adds(b, s);
+	free(s);
+}
+
+static bool in_list(const json_t *list, const char *s)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(list, i, v)
+		if (!strcmp(json_string_value(v), s))
+			return true;
+	return false;
+}
+
+static size_t key_width(const json_t *a, const json_t *b)
+{
+	const char *key;
+	json_t *v;
+	size_t w = 0;
+
+	json_object_foreach((json_t *)a, key, v)
+		if (strlen(key) > w)
+			w = strlen(key);
+	json_object_foreach((json_t *)b, key, v)
+		if (strlen(key) > w)
+			w = strlen(key);
+	return w;
+}
+
+static void attr_lines(FILE *f, const json_t *c, const char *action)
+{
+	const char *type = json_string_value(json_object_get(c, "type"));
+	json_t *before = json_object_get(c, "before");
+	json_t *after = json_object_get(c, "after");
+	json_t *changed = json_object_get(c, "changed");
+	json_t *forces = json_object_get(c, "forces");
+	json_t *keys = json_array(), *v;
+	const char *key;
+	size_t i, w;
+
+	if (!strcmp(action, "delete"))
+		json_object_foreach(before, key, v)
+			json_array_append_new(keys, json_string(key));
+	else
+		json_object_foreach(after, key, v)
+			json_array_append_new(keys, json_string(key));
+	keys = ms_json_sorted_set(keys);
+	w = key_width(json_is_object(after) ? after : NULL,
+		      json_is_object(before) ? before : NULL);
+
+	json_array_foreach(keys, i, v) {
+		struct ms_buf line = MS_BUF_INIT;
+		const char *k = json_string_value(v);
+		json_t *x = json_object_get(before, k);
+		json_t *y = json_object_get(after, k);
+
+		if (!strcmp(action, "delete")) {
+			value_text(&line, type, k, x);
+			fprintf(f, "      %s-%s %-*s = %s\n", paint(RED),
+				paint(RESET), (int)w, k, line.ptr);
+		} else if (!strcmp(action, "create")) {
+			value_text(&line, type, k, y);
+			fprintf(f, "      %s+%s %-*s = %s\n", paint(GREEN),
+				paint(RESET), (int)w, k, line.ptr);
+		} else if (in_list(changed, k) || (x && y && ms_has_unknown(y) &&
+						  !ms_has_unknown(x) &&
+						  !strcmp(action, "replace"))) {
+			if (x) {
+				value_text(&line, type, k, x);
+				ms_buf_adds(&line, " -> ");
+			}
+			value_text(&line, type, k, y);
+			if (in_list(forces, k))
+				ms_buf_adds(&line, " # forces replacement");
+			fprintf(f, "      %s~%s %-*s = %s\n", paint(YELLOW),
+				paint(RESET), (int)w, k, line.ptr);
+		}
+		ms_buf_release(&line);
+	}
+	json_decref(keys);
+}
+
+static void header(FILE *f, const json_t *c, const char *action)
+{
+	const char *name = json_string_value(json_object_get(c, "name"));
+	const char *type = json_string_value(json_object_get(c, "type"));
+
+	if (!strcmp(action, "create")) {
+		fprintf(f, "  # %s will be created\n", name);
+		fprintf(f, "  %s+%s resource \"%s\" \"%s\" {\n", paint(GREEN),
+			paint(RESET), type, name);
+	} else if (!strcmp(action, "update")) {
+		fprintf(f, "  # %s will be updated in place\n", name);
+		fprintf(f, "  %s~%s resource \"%s\" \"%s\" {\n", paint(YELLOW),
+			paint(RESET), type, name);
+	} else if (!strcmp(action, "replace")) {
+		bool cbd = json_is_true(json_object_get(c,
+							"create_before_destroy"));
+
+		fprintf(f, "  # %s must be replaced\n", name);
+		fprintf(f, "%s%s%s resource \"%s\" \"%s\" {\n", paint(RED),
+			cbd ? "+/-" : "-/+", paint(RESET), type, name);
+	} else {
+		fprintf(f, "  # %s will be destroyed\n", name);
+		fprintf(f, "  %s-%s resource \"%s\" \"%s\" {\n", paint(RED),
+			paint(RESET), type, name);
+	}
+}
+
+static void drift_lines(FILE *f, const json_t *plan)
+{
+	json_t *d;
+	size_t i;
+
+	if (!json_array_size(json_object_get(plan, "drift")))
+		return;
+	fprintf(f, "%sObjects have changed outside of mlstack%s\n\n",
+		paint(BOLD), paint(RESET));
+	json_array_foreach(json_object_get(plan, "drift"), i, d) {
+		const char *name = json_string_value(json_object_get(d, "name"));
+		const char *type = json_string_value(json_object_get(d, "type"));
+		json_t *v;
+		size_t k;
+
+		if (json_is_true(json_object_get(d, "deleted"))) {
+			fprintf(f, "  # %s has been deleted outside of mlstack\n",
+				name);
+			fprintf(f, "  %s-%s resource \"%s\" \"%s\"\n\n",
+				paint(RED), paint(RESET), type, name);
+			continue;
+		}
+		fprintf(f, "  # %s has changed outside of mlstack\n", name);
+		fprintf(f, "  %s~%s resource \"%s\" \"%s\" {\n", paint(YELLOW),
+			paint(RESET), type, name);
+		json_array_foreach(json_object_get(d, "changed"), k, v) {
+			struct ms_buf line = MS_BUF_INIT;
+			const char *attr = json_string_value(v);
+
+			value_text(&line, type, attr,
+				   json_object_get(json_object_get(d, "before"),
+						   attr));
+			ms_buf_adds(&line, " -> ");
+			value_text(&line, type, attr,
+				   json_object_get(json_object_get(d, "after"),
+						   attr));
+			fprintf(f, "      %s~%s %s = %s\n", paint(YELLOW),
+				paint(RESET), attr, line.ptr);
+			ms_buf_release(&line);
+		}
+		fprintf(f, "    }\n\n");
+	}
+}
+
+void ms_render_plan(FILE *f, const json_t *plan)
+{
+	int add = 0, change = 0, destroy = 0;
+	bool any = false;
+	json_t *c;
+	size_t i;
+
+	drift_lines(f, plan);
+	json_array_foreach(json_object_get(plan, "changes"), i, c) {
+		const char *action =
+			json_string_value(json_object_get(c, "action"));
+
+		if (!strcmp(action, "noop"))
+			continue;
+		if (!any)
+			fprintf(f, "mlstack will perform the following "
+				   "actions:\n\n");
+		any = true;
+		header(f, c, action);
+		attr_lines(f, c, action);
+		fprintf(f, "    }\n\n");
+		if (!strcmp(action, "create"))
+			add++;
+		else if (!strcmp(action, "update"))
+			change++;
+		else if (!strcmp(action, "delete"))
+			destroy++;
+		else {
+			add++;
+			destroy++;
+		}
+	}
+	if (!any)
+		fprintf(f, "No changes. Your infrastructure matches the "
+			   "configuration.\n");
+	else
+		fprintf(f, "%sPlan:%s %d to add, %d to change, %d to destroy.\n",
+			paint(BOLD), paint(RESET), add, change, destroy);
+}
+
+/* after with unknowns replaced by null, and the matching after_unknown */
+static json_t *split_unknown(const json_t *v, json_t **unknown)
+{
+	const char *key;
+	json_t *x, *out;
+	size_t i;
+
+	if (ms_is_unknown(v)) {
+		*unknown = json_true();
+		return json_null();
+	}
+	if (json_is_object(v)) {
+		out = json_object();
+		*unknown = json_object();
+		json_object_foreach((json_t *)v, key, x) {
+			json_t *u = NULL;
+
+			json_object_set_new(out, key, split_unknown(x, &u));
+			if (json_is_true(u) || json_object_size(u) ||
+			    json_array_size(u))
+				json_object_set_new(*unknown, key, u);
+			else
+				json_decref(u);
+		}
+		return out;
+	}
+	if (json_is_array(v)) {
+		out = json_array();
+		*unknown = json_array();
+		json_array_foreach(v, i, x) {
+			json_t *u = NULL;
+
+			json_array_append_new(out, split_unknown(x, &u));
+			json_array_append_new(*unknown,
+					      json_is_true(u) ? u :
+							       (json_decref(u), json_false()));
+		}
+		return out;
+	}
+	*unknown = json_false();
+	return json_deep_copy(v);
+}
+
+json_t *ms_render_plan_json(const json_t *plan)
+{
+	json_t *out = json_object(), *rc = json_array(), *drift = json_array();
+	json_t *c;
+	size_t i;
+
+	json_object_set_new(out, "format_version", json_string("1.2"));
+	json_object_set_new(out, "mlstack_version", json_string("0.1.0"));
+	json_object_set(out, "stack", json_object_get(plan, "stack"));
+	json_array_foreach(json_object_get(plan, "changes"), i, c) {
+		const char *action =
+			json_string_value(json_object_get(c, "action"));
+		json_t *r = json_object(), *ch = json_object();
+		json_t *actions = json_array(), *unknown = NULL;
+		json_t *after = json_object_get(c, "after");
+
+		if (!strcmp(action, "replace")) {
+			bool cbd = json_is_true(json_object_get(
+				c, "create_before_destroy"));
+
+			json_array_append_new(actions,
+					      json_string(cbd ? "create" : "delete"));
+			json_array_append_new(actions,
+					      json_string(cbd ? "delete" : "create"));
+		} else {
+			json_array_append_new(actions,
+					      json_string(!strcmp(action, "noop") ?
+								  "no-op" : action));
+		}
+		json_object_set(r, "address", json_object_get(c, "name"));
+		json_object_set_new(r, "mode", json_string("managed"));
+		json_object_set(r, "type", json_object_get(c, "type"));
+		json_object_set(r, "name", json_object_get(c, "name"));
+		json_object_set_new(r, "provider_name",
+				    json_string("registry.mlstack.dev/aws"));
+		json_object_set_new(ch, "actions", actions);
+		json_object_set(ch, "before", json_object_get(c, "before"));
+		json_object_set_new(ch, "after", split_unknown(after, &unknown));
+		json_object_set_new(ch, "after_unknown",
+				    json_is_object(unknown) ? unknown :
+							     (json_decref(unknown), json_object()));
+		if (json_array_size(json_object_get(c, "forces")))
+			json_object_set(ch, "replace_paths",
+					json_object_get(c, "forces"));
+		json_object_set_new(r, "change", ch);
+		json_array_append_new(rc, r);
+	}
+	json_array_foreach(json_object_get(plan, "drift"), i, c) {
+		json_t *r = json_object(), *ch = json_object();
+		json_t *actions = json_array();
+
+		json_array_append_new(actions,
+				      json_string(json_is_true(json_object_get(
+							  c, "deleted")) ?
+							  "delete" : "update"));
+		json_object_set(r, "address", json_object_get(c, "name"));
+		json_object_set(r, "type", json_object_get(c, "type"));
+		json_object_set(r, "name", json_object_get(c, "name"));
+		json_object_set_new(ch, "actions", actions);
+		json_object_set(ch, "before", json_object_get(c, "before"));
+		json_object_set(ch, "after", json_object_get(c, "after"));
+		json_object_set_new(r, "change", ch);
+		json_array_append_new(drift, r);
+	}
+	json_object_set_new(out, "resource_changes", rc);
+	json_object_set_new(out, "resource_drift", drift);
+	json_object_set(out, "variables", json_object_get(plan, "variables"));
+	json_object_set(out, "state_commit", json_object_get(plan, "state_commit"));
+	return out;
+}
+
+void ms_render_event(FILE *f, const char *name, const char *text)
+{
+	fprintf(f, "%s%s:%s %s\n", paint(BOLD), name, paint(RESET), text);
+	fflush(f);
+}
+
+void ms_render_failure(FILE *f, const char *name, const char *error)
+{
+	fprintf(f, "%sError:%s %s: %s\n", paint(RED), paint(RESET), name,
+		error && *error ? error : "failed");
+	fflush(f);
+}
+
+void ms_render_summary(FILE *f, bool destroy, int added, int changed,
+		       int destroyed)
+{
+	if (destroy)
+		fprintf(f, "%sDestroy complete!%s Resources: %d destroyed.\n",
+			paint(GREEN), paint(RESET), destroyed);
+	else
+		fprintf(f, "%sApply complete!%s Resources: %d added, %d "
+			   "changed, %d destroyed.\n",
+			paint(GREEN), paint(RESET), added, changed, destroyed);
+}
+
+const char *ms_render_duration(double seconds)
+{
+	static char buf[32];
+	long s = (long)seconds;
+
+	if (s >= 3600)
+		snprintf(buf, sizeof(buf), "%ldh%ldm%lds", s / 3600,
+			 (s % 3600) / 60, s % 60);
+	else if (s >= 60)
+		snprintf(buf, sizeof(buf), "%ldm%lds", s / 60, s % 60);
+	else
+		snprintf(buf, sizeof(buf), "%lds", s);
+	return buf;
+}
+
+void ms_render_resource(FILE *f, const char *name, const json_t *stored)
+{
+	const char *type = json_string_value(json_object_get(stored, "type"));
+	json_t *attrs = json_object_get(stored, "attributes");
+	json_t *keys = json_array(), *v;
+	const char *key;
+	size_t i, w;
+
+	fprintf(f, "# %s:\nresource \"%s\" \"%s\" {\n", name, type ? type : "",
+		name);
+	json_object_foreach(attrs, key, v)
+		json_array_append_new(keys, json_string(key));
+	keys = ms_json_sorted_set(keys);
+	w = key_width(attrs, NULL);
+	json_array_foreach(keys, i, v) {
+		struct ms_buf line = MS_BUF_INIT;
+		const char *k = json_string_value(v);
+
+		value_text(&line, type, k, json_object_get(attrs, k));
+		fprintf(f, "    %-*s = %s\n", (int)w, k, line.ptr);
+		ms_buf_release(&line);
+	}
+	fprintf(f, "}\n");
+	json_decref(keys);
+}

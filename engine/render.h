@@ -1,0 +1,36 @@
+/*
+ * render.h - plans, state and progress as a user reads them: Terraform-like
+ * text, and Terraform's JSON plan representation.
+ *
+ * Only the calling thread renders; workers report events to it.
+ */
+#ifndef MS_RENDER_H
+#define MS_RENDER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+void ms_render_color(bool on);
+
+/* A plan as text, ending with the summary line (or "No changes."). */
+void ms_render_plan(FILE *f, const json_t *plan);
+/*
+ * Terraform's JSON plan representation (format_version, resource_changes
+ * with address/type/name/change.actions/before/after/after_unknown); new.
+ */
+json_t *ms_render_plan_json(const json_t *plan);
+
+/* "NAME: text" progress lines. */
+void ms_render_event(FILE *f, const char *name, const char *text);
+/* "Error: NAME: message". */
+void ms_render_failure(FILE *f, const char *name, const char *error);
+void ms_render_summary(FILE *f, bool destroy, int added, int changed,
+		       int destroyed);
+/* "2m10s"; a static buffer, calling thread only. */
+const char *ms_render_duration(double seconds);
+
+/* One stored resource, attribute by attribute. */
+void ms_render_resource(FILE *f, const char *name, const json_t *stored);
+
+#endif
