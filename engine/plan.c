@@ -67,6 +67,10 @@ static int recover_journal(struct ms_engine *e, json_t *stored)
 
 	if (ms_state_journal(e->state, &journal))
 		return -1;
+	if (json_object_size(journal) && ms_engine_session(e, &e->aws)) {
+		json_decref(journal);
+		return -1;
+	}
 	json_object_foreach(journal, name, intent) {
 		const char *type =
 			json_string_value(json_object_get(intent, "type"));
@@ -380,13 +384,17 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 	if (ms_state_resources(e->state, &stored) ||
 	    ms_state_head(e->state, &head))
 		goto done;
-	if (ms_engine_session(e, &aws))
-		goto done;
 	if (recover_journal(e, stored))
 		goto done;
-	if (o->refresh) {
+	if (o->refresh && json_object_size(stored)) {
+		if (ms_engine_session(e, &aws))
+			goto done;
 		if (refresh(e, stored, &live))
 			goto done;
+	} else if (o->refresh) {
+		live = json_object();
+	}
+	if (live) {
 		json_object_foreach(stored, name, v) {
 			json_t *d = drift_entry(name, v,
 						json_is_null(json_object_get(live, name)) ?
