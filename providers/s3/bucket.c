@@ -1,14 +1,20 @@
 /*
  * bucket.c - aws_s3_bucket: an S3 bucket, its versioning, its public access
  * block (on by default) and its tags, over REST-XML.
+ *
+ * create and update return the settings they asked S3 to hold instead of
+ * reading them back: S3 bucket configuration is eventually consistent, so
+ * a read right after a write may show the old value. The next refresh reads
+ * the truth. force_destroy is ours alone; S3 never hears of it.
  */
 #include "util/common.h"
 #include "providers/provider.h"
 #include "providers/aws/aws.h"
+#include "providers/s3/s3.h"
 
 static const struct ms_attr schema[] = {
 	{ "bucket", MS_ATTR_STRING, MS_ATTR_REQUIRED | MS_ATTR_FORCE_NEW, NULL,
-	  NULL, "the bucket's name" },
+	  NULL, "the bucket's name (globally unique)" },
 	{ "force_destroy", MS_ATTR_BOOL, 0, "false", NULL,
 	  "empty the bucket (all objects and versions) before deleting it" },
 	{ "versioning", MS_ATTR_BOOL, 0, "false", NULL,
@@ -23,8 +29,622 @@ static const struct ms_attr schema[] = {
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };
 
+/* BucketExists waiter (botocore): HeadBucket every 5 s, 20 times. */
+#define PROPAGATION_DELAY 5.0
+#define PROPAGATION_ATTEMPTS 20
+
+/* One bucket being worked on, and the response its calls reuse. */
+struct bucket {
+	struct ms_call *call;
+	const char *name;
+	char *region;
+	bool fresh; /* just created: it may not be visible everywhere yet */
+	struct ms_aws_response res;
+};
+
+/* The settings S3 holds for a bucket, defaults filled in. */
+struct settings {
+	bool versioning;
+	bool block;
+	json_t *tags; /* owned */
+};
+
+static const char *attr_str(const json_t *attrs, const char *key)
+{
+	return json_string_value(json_object_get(attrs, key));
+}
+
+static bool attr_bool(const json_t *attrs, const char *key, bool dflt)
+{
+	const json_t *v = json_object_get(attrs, key);
+
+	return json_is_boolean(v) ? json_is_true(v) : dflt;
+}
+
+static void settings_init(struct settings *s, const json_t *attrs)
+{
+	const json_t *tags = json_object_get(attrs, "tags");
+
+	s->versioning = attr_bool(attrs, "versioning", false);
+	s->block = attr_bool(attrs, "block_public_access", true);
+	s->tags = json_is_object(tags) ? json_incref((json_t *)tags)
+				       : json_object();
+}
+
+static void settings_release(struct settings *s)
+{
+	json_decref(s->tags);
+	s->tags = NULL;
+}
+
+static const char *client_region(struct ms_call *call)
+{
+	const char *r = ms_aws_region(call->aws);
+
+	return r && *r ? r : "us-east-1";
+}
+
+static void bucket_init(struct bucket *b, struct ms_call *call,
+			const char *name, const char *region)
+{
+	b->call = call;
+	b->name = name;
+	b->region = ms_strdup(region ? region : client_region(call));
+	b->fresh = false;
+	ms_aws_response_init(&b->res);
+}
+
+static void bucket_release(struct bucket *b)
+{
+	free(b->region);
+	b->region = NULL;
+	ms_aws_response_release(&b->res);
+}
+
+static bool failed_with(const struct bucket *b, const char *code)
+{
+	return b->res.error_code && !strcmp(b->res.error_code, code);
+}
+
+/*
+ * One call on the bucket. Right after CreateBucket, S3 may still answer
+ * NoSuchBucket for a while; those answers are waited out as the
+ * BucketExists waiter does.
+ */
+static int send(struct bucket *b, const char *operation, const char *method,
+		const char *query, const struct ms_buf *body)
+{
+	int attempt, err;
+
+	for (attempt = 1;; attempt++) {
+		err = ms_s3_send(&b->res, b->call->aws, b->region, operation,
+				 method, b->name, query, body);
+		if (!err || !b->fresh || !failed_with(b, "NoSuchBucket") ||
+		    attempt >= PROPAGATION_ATTEMPTS)
+			return err;
+		ms_call_progress(b->call, "waiting for bucket '%s' to appear",
+				 b->name);
+		ms_sleep(PROPAGATION_DELAY);
+	}
+}
+
+/* A call with an XML body built by one of s3.h's builders. */
+static int send_xml(struct bucket *b, const char *operation,
+		    const char *query, struct ms_buf *body, int build_err)
+{
+	int err = build_err;
+
+	if (!err)
+		err = send(b, operation, "PUT", query, body);
+	ms_buf_release(body);
+	return err;
+}
+
+static int put_versioning(struct bucket *b, bool enabled)
+{
+	struct ms_buf body = MS_BUF_INIT;
+
+	return send_xml(b, "PutBucketVersioning", "versioning", &body,
+			ms_s3_versioning_xml(&body, enabled));
+}
+
+static int set_public_access_block(struct bucket *b, bool on)
+{
+	struct ms_buf body = MS_BUF_INIT;
+
+	if (!on)
+		return send(b, "DeletePublicAccessBlock", "DELETE",
+			    "publicAccessBlock", NULL);
+	return send_xml(b, "PutPublicAccessBlock", "publicAccessBlock", &body,
+			ms_s3_public_access_block_xml(&body, true));
+}
+
+static int set_tags(struct bucket *b, const json_t *tags)
+{
+	struct ms_buf body = MS_BUF_INIT;
+
+	if (!json_object_size(tags))
+		return send(b, "DeleteBucketTagging", "DELETE", "tagging",
+			    NULL);
+	return send_xml(b, "PutBucketTagging", "tagging", &body,
+			ms_s3_tagging_xml(&body, tags));
+}
+
+/*
+ * Bring the bucket's settings from have to want, the public access block
+ * first so that a bucket never stays open longer than it must.
+ */
+static int apply_changes(struct bucket *b, const struct settings *have,
+			 const struct settings *want)
+{
+	int err = 0;
+
+	if (have->block != want->block)
+		err = set_public_access_block(b, want->block);
+	/* never enabled and not wanted: leave it, Suspended is not "off" */
+	if (!err && have->versioning != want->versioning)
+		err = put_versioning(b, want->versioning);
+	if (!err && !json_equal(have->tags, want->tags))
+		err = set_tags(b, want->tags);
+	return err;
+}
+
+static json_t *bucket_attrs(const struct bucket *b, const struct settings *s,
+			    bool force_destroy)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "bucket", json_string(b->name));
+	json_object_set_new(o, "id", json_string(b->name));
+	json_object_set_new(o, "name", json_string(b->name));
+	json_object_set_new(o, "arn", json_sprintf("arn:aws:s3:::%s", b->name));
+	json_object_set_new(o, "region", json_string(b->region));
+	json_object_set_new(o, "force_destroy", json_boolean(force_destroy));
+	json_object_set_new(o, "versioning", json_boolean(s->versioning));
+	json_object_set_new(o, "block_public_access", json_boolean(s->block));
+	json_object_set(o, "tags", s->tags);
+	return o;
+}
+
+/*
+ * The text of path below the root element of the last answer, or of the
+ * root element itself when path is NULL; NULL when absent.
+ */
+static char *answer_text(struct bucket *b, const char *operation,
+			 const char *path, int *err)
+{
+	xmlDoc *doc = NULL;
+	xmlChar *content;
+	char *text = NULL;
+
+	*err = ms_s3_parse(&doc, &b->res, operation);
+	if (*err)
+		return NULL;
+	if (path) {
+		text = ms_xml_text(xmlDocGetRootElement(doc), path);
+	} else {
+		content = xmlNodeGetContent(xmlDocGetRootElement(doc));
+		if (content)
+			text = ms_strdup((const char *)content);
+		xmlFree(content);
+	}
+	xmlFreeDoc(doc);
+	return text;
+}
+
+/*
+ * HeadBucket, following a 301 to the bucket's own region once. *exists is
+ * false on 404. b->region becomes the bucket's region.
+ */
+static int head(struct bucket *b, bool *exists)
+{
+	char *region = NULL, *loc;
+	int err, redirects = 0;
+
+	*exists = false;
+	for (;;) {
+		err = send(b, "HeadBucket", "HEAD", NULL, NULL);
+		if (err && b->res.status == 404) {
+			ms_error_clear();
+			return 0;
+		}
+		ms_aws_response_header(&b->res, "x-amz-bucket-region", &region);
+		if (err && b->res.status == 301 && region && !redirects++ &&
+		    strcmp(region, b->region)) {
+			free(b->region);
+			b->region = region;
+			region = NULL;
+			continue;
+		}
+		break;
+	}
+	if (err)
+		goto done;
+	*exists = true;
+	if (region && *region) {
+		free(b->region);
+		b->region = region;
+		region = NULL;
+		goto done;
+	}
+	/* no header: ask GetBucketLocation ("" is us-east-1, "EU" eu-west-1) */
+	err = send(b, "GetBucketLocation", "GET", "location", NULL);
+	if (err)
+		goto done;
+	loc = answer_text(b, "GetBucketLocation", NULL, &err);
+	if (err)
+		goto done;
+	free(b->region);
+	if (!loc || !*loc)
+		b->region = ms_strdup("us-east-1");
+	else if (!strcmp(loc, "EU"))
+		b->region = ms_strdup("eu-west-1");
+	else
+		b->region = ms_strdup(loc);
+	free(loc);
+done:
+	free(region);
+	return err;
+}
+
+/* The settings S3 holds now; *exists false when the bucket is gone. */
+static int read_settings(struct settings *out, bool *exists, struct bucket *b)
+{
+	xmlDoc *doc = NULL;
+	xmlNode *root;
+	char *status = NULL, *flag;
+	static const char *const flags[] = {
+		"BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
+		"RestrictPublicBuckets",
+	};
+	size_t i;
+	int err;
+
+	out->versioning = false;
+	out->block = false;
+	out->tags = NULL;
+	err = head(b, exists);
+	if (err || !*exists)
+		return err;
+
+	err = send(b, "GetBucketVersioning", "GET", "versioning", NULL);
+	if (err)
+		goto done;
+	status = answer_text(b, "GetBucketVersioning", "Status", &err);
+	if (err)
+		goto done;
+	out->versioning = status && !strcmp(status, "Enabled");
+
+	err = send(b, "GetPublicAccessBlock", "GET", "publicAccessBlock", NULL);
+	if (err && failed_with(b, "NoSuchPublicAccessBlockConfiguration")) {
+		ms_error_clear();
+		err = 0;
+	} else if (!err) {
+		err = ms_s3_parse(&doc, &b->res, "GetPublicAccessBlock");
+		if (err)
+			goto done;
+		root = xmlDocGetRootElement(doc);
+		out->block = true;
+		for (i = 0; i < MS_ARRAY_SIZE(flags); i++) {
+			flag = ms_xml_text(root, flags[i]);
+			if (!flag || strcmp(flag, "true"))
+				out->block = false;
+			free(flag);
+		}
+		xmlFreeDoc(doc);
+		doc = NULL;
+	}
+	if (err)
+		goto done;
+
+	err = send(b, "GetBucketTagging", "GET", "tagging", NULL);
+	if (err && failed_with(b, "NoSuchTagSet")) {
+		ms_error_clear();
+		out->tags = json_object();
+		err = 0;
+	} else if (!err) {
+		err = ms_s3_parse(&doc, &b->res, "GetBucketTagging");
+		if (!err)
+			err = ms_s3_tagging_parse(&out->tags, doc);
+	}
+done:
+	if (err && failed_with(b, "NoSuchBucket")) {
+		/* deleted between the calls */
+		ms_error_clear();
+		*exists = false;
+		err = 0;
+	}
+	if (err || !*exists)
+		settings_release(out);
+	if (doc)
+		xmlFreeDoc(doc);
+	free(status);
+	return err;
+}
+
+static int bucket_read(struct ms_call *call, const json_t *prior,
+		       json_t **out)
+{
+	const char *name = attr_str(prior, "id");
+	struct settings live = { false, false, NULL };
+	struct bucket b;
+	bool exists;
+	int err;
+
+	*out = NULL;
+	if (!name)
+		name = attr_str(prior, "bucket");
+	if (!name)
+		return ms_error("aws_s3_bucket: no bucket name in the prior "
+				"state");
+	bucket_init(&b, call, name, attr_str(prior, "region"));
+	err = read_settings(&live, &exists, &b);
+	if (!err && exists)
+		*out = bucket_attrs(&b, &live,
+				    attr_bool(prior, "force_destroy", false));
+	settings_release(&live);
+	bucket_release(&b);
+	return err;
+}
+
+static int bucket_create(struct ms_call *call, const json_t *desired,
+			 json_t **out)
+{
+	const char *name = attr_str(desired, "bucket");
+	struct settings want, have = { false, false, NULL };
+	struct ms_buf body = MS_BUF_INIT;
+	struct bucket b;
+	bool exists, adopted = false;
+	int err;
+
+	*out = NULL;
+	if (!name)
+		return ms_error("aws_s3_bucket: no bucket name");
+	settings_init(&want, desired);
+	bucket_init(&b, call, name, NULL);
+
+	/* us-east-1 takes no LocationConstraint, every other region needs it */
+	if (strcmp(b.region, "us-east-1")) {
+		err = ms_s3_location_xml(&body, b.region);
+		if (err)
+			goto done;
+	}
+	err = send(&b, "CreateBucket", "PUT", NULL, body.len ? &body : NULL);
+	if (err && failed_with(&b, "BucketAlreadyOwnedByYou")) {
+		/* our own earlier create, whose answer was lost */
+		ms_log(MS_LOG_INFO, "s3", "bucket '%s' is ours already: "
+		       "adopting it", name);
+		ms_error_clear();
+		adopted = true;
+		err = 0;
+	} else if (err && failed_with(&b, "BucketAlreadyExists")) {
+		err = ms_error("bucket '%s': the name is taken by another "
+			       "account (bucket names are global across all of "
+			       "AWS); choose another", name);
+	}
+	if (err)
+		goto done;
+	b.fresh = true;
+
+	if (adopted) {
+		err = read_settings(&have, &exists, &b);
+		if (!err && !exists)
+			err = ms_error("bucket '%s': S3 says it is ours, but it "
+				       "cannot be read", name);
+		if (err)
+			goto done;
+	} else {
+		/*
+		 * A new bucket has no versioning and no tags. Its public
+		 * access block depends on the account's defaults, so set it
+		 * either way.
+		 */
+		have.tags = json_object();
+		have.block = !want.block;
+	}
+	err = apply_changes(&b, &have, &want);
+	if (err)
+		goto done;
+	*out = bucket_attrs(&b, &want,
+			    attr_bool(desired, "force_destroy", false));
+done:
+	ms_buf_release(&body);
+	settings_release(&want);
+	settings_release(&have);
+	bucket_release(&b);
+	return err;
+}
+
+static int bucket_update(struct ms_call *call, const json_t *prior,
+			 const json_t *desired, json_t **out)
+{
+	const char *name = attr_str(prior, "id");
+	struct settings have, want;
+	struct bucket b;
+	int err;
+
+	*out = NULL;
+	if (!name)
+		name = attr_str(desired, "bucket");
+	if (!name)
+		return ms_error("aws_s3_bucket: no bucket name");
+	settings_init(&have, prior);
+	settings_init(&want, desired);
+	bucket_init(&b, call, name, attr_str(prior, "region"));
+	err = apply_changes(&b, &have, &want);
+	if (!err)
+		*out = bucket_attrs(&b, &want,
+				    attr_bool(desired, "force_destroy", false));
+	settings_release(&have);
+	settings_release(&want);
+	bucket_release(&b);
+	return err;
+}
+
+/* Collect the Version or DeleteMarker entries of a listing page. */
+static void collect(json_t *objects, xmlNode *root, const char *kind)
+{
+	xmlNode *n;
+	char *key, *version;
+	json_t *o;
+
+	for (n = ms_xml_find(root, kind); n; n = ms_xml_next(n, kind)) {
+		key = ms_xml_text(n, "Key");
+		version = ms_xml_text(n, "VersionId");
+		if (key) {
+			o = json_object();
+			json_object_set_new(o, "Key", json_string(key));
+			if (version)
+				json_object_set_new(o, "VersionId",
+						    json_string(version));
+			json_array_append_new(objects, o);
+		}
+		free(key);
+		free(version);
+	}
+}
+
+/*
+ * Delete every object version and delete marker, a page of at most 1000
+ * at a time. Each round lists from the start, since the previous page is
+ * gone; a page that comes back unchanged means S3 kept something, and
+ * stops the loop rather than spinning. ListObjectVersions also lists the
+ * objects of a bucket that never had versioning (version "null").
+ */
+static int empty_bucket(struct bucket *b)
+{
+	json_t *objects = NULL, *last = NULL;
+	struct ms_buf body = MS_BUF_INIT;
+	xmlDoc *doc = NULL;
+	xmlNode *root, *error;
+	char *key = NULL, *code = NULL, *msg = NULL;
+	size_t deleted = 0;
+	int err = 0;
+
+	for (;;) {
+		err = send(b, "ListObjectVersions", "GET",
+			   "versions&max-keys=1000", NULL);
+		if (err)
+			goto done;
+		err = ms_s3_parse(&doc, &b->res, "ListObjectVersions");
+		if (err)
+			goto done;
+		root = xmlDocGetRootElement(doc);
+		json_decref(objects);
+		objects = json_array();
+		collect(objects, root, "Version");
+		collect(objects, root, "DeleteMarker");
+		xmlFreeDoc(doc);
+		doc = NULL;
+		if (!json_array_size(objects))
+			break;
+		if (last && json_equal(json_array_get(last, 0),
+				       json_array_get(objects, 0))) {
+			err = ms_error("bucket '%s': '%s' is still listed after "
+				       "it was deleted", b->name,
+				       json_string_value(json_object_get(
+					       json_array_get(objects, 0),
+					       "Key")));
+			goto done;
+		}
+
+		ms_buf_reset(&body);
+		err = ms_s3_delete_xml(&body, objects);
+		if (err)
+			goto done;
+		err = send(b, "DeleteObjects", "POST", "delete", &body);
+		if (err)
+			goto done;
+		/* 200 even when some keys failed: look for <Error> */
+		err = ms_s3_parse(&doc, &b->res, "DeleteObjects");
+		if (err)
+			goto done;
+		error = ms_xml_find(xmlDocGetRootElement(doc), "Error");
+		if (error) {
+			key = ms_xml_text(error, "Key");
+			code = ms_xml_text(error, "Code");
+			msg = ms_xml_text(error, "Message");
+			err = ms_error("bucket '%s': cannot delete '%s': %s: %s",
+				       b->name, key ? key : "?",
+				       code ? code : "?", msg ? msg : "");
+			goto done;
+		}
+		xmlFreeDoc(doc);
+		doc = NULL;
+		deleted += json_array_size(objects);
+		ms_call_progress(b->call, "emptying bucket '%s': %zu object "
+				 "versions deleted", b->name, deleted);
+		json_decref(last);
+		last = objects;
+		objects = NULL;
+	}
+done:
+	if (doc)
+		xmlFreeDoc(doc);
+	ms_buf_release(&body);
+	json_decref(objects);
+	json_decref(last);
+	free(key);
+	free(code);
+	free(msg);
+	return err;
+}
+
+static int bucket_delete(struct ms_call *call, const json_t *prior)
+{
+	const char *name = attr_str(prior, "id");
+	struct bucket b;
+	int err = 0;
+
+	if (!name)
+		name = attr_str(prior, "bucket");
+	if (!name)
+		return ms_error("aws_s3_bucket: no bucket name in the prior "
+				"state");
+	bucket_init(&b, call, name, attr_str(prior, "region"));
+	if (attr_bool(prior, "force_destroy", false))
+		err = empty_bucket(&b);
+	if (!err)
+		err = send(&b, "DeleteBucket", "DELETE", NULL, NULL);
+	if (err && (failed_with(&b, "NoSuchBucket") || b.res.status == 404)) {
+		ms_error_clear();
+		err = 0;
+	} else if (err && failed_with(&b, "BucketNotEmpty")) {
+		err = ms_error("bucket '%s' is not empty: set force_destroy: "
+			       "true (and apply) to delete it with all its "
+			       "objects", name);
+	}
+	bucket_release(&b);
+	return err;
+}
+
+/* Tag values are strings in S3: "version: 1" in YAML must not diff. */
+static int bucket_normalize(json_t *attrs)
+{
+	json_t *tags = json_object_get(attrs, "tags"), *value;
+	const char *key;
+	char *text;
+
+	if (!json_is_object(tags))
+		return 0;
+	json_object_foreach(tags, key, value) {
+		if (!json_is_number(value) && !json_is_boolean(value))
+			continue;
+		text = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT);
+		if (text)
+			json_object_set_new(tags, key, json_string(text));
+		free(text);
+	}
+	return 0;
+}
+
 const struct ms_resource_type ms_aws_s3_bucket = {
 	.name = "aws_s3_bucket",
 	.schema = schema,
 	.id_attr = "bucket",
+	.read = bucket_read,
+	.create = bucket_create,
+	.update = bucket_update,
+	.delete = bucket_delete,
+	.normalize = bucket_normalize,
 };

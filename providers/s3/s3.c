@@ -1,0 +1,236 @@
+/*
+ * s3.c - REST-XML plumbing shared by the S3 resource types.
+ *
+ * Bodies are built as libxml2 trees and serialised, never pasted together
+ * from strings: tag values and object keys are user data and may hold
+ * '<' or '&'. Answers are parsed without network access or entity
+ * expansion.
+ */
+#include "util/common.h"
+#include "providers/aws/aws.h"
+#include "providers/s3/s3.h"
+
+#include <libxml/parser.h>
+#include <openssl/evp.h>
+
+int ms_s3_content_md5(char *out, const void *data, size_t len)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+
+	out[0] = '\0';
+	if (!EVP_Digest(data, len, md, &md_len, EVP_md5(), NULL) ||
+	    md_len != 16)
+		return ms_error("content-md5: MD5 is not available");
+	EVP_EncodeBlock((unsigned char *)out, md, (int)md_len);
+	return 0;
+}
+
+int ms_s3_send(struct ms_aws_response *res, struct ms_aws *aws,
+	       const char *region, const char *operation, const char *method,
+	       const char *bucket, const char *query,
+	       const struct ms_buf *body)
+{
+	struct ms_buf path = MS_BUF_INIT, md5_header = MS_BUF_INIT;
+	const char *headers[3] = { NULL, NULL, NULL };
+	struct ms_aws_request req;
+	char md5[MS_S3_MD5_LEN];
+	int err;
+
+	ms_aws_response_release(res);
+	ms_aws_response_init(res);
+	ms_buf_addch(&path, '/');
+	ms_aws_uri_encode(&path, bucket, strlen(bucket), 0);
+
+	memset(&req, 0, sizeof(req));
+	req.service = "s3";
+	req.operation = operation;
+	req.method = method;
+	req.path = path.ptr;
+	req.query = query;
+	req.region = region;
+	if (body) {
+		err = ms_s3_content_md5(md5, body->ptr, body->len);
+		if (err)
+			goto done;
+		ms_buf_addf(&md5_header, "Content-MD5: %s", md5);
+		headers[0] = "Content-Type: application/xml";
+		headers[1] = md5_header.ptr;
+		req.headers = headers;
+		req.body = body->ptr;
+		req.body_len = body->len;
+	}
+	err = ms_aws_send(aws, &req, res);
+done:
+	ms_buf_release(&path);
+	ms_buf_release(&md5_header);
+	return err;
+}
+
+int ms_s3_parse(xmlDoc **out, const struct ms_aws_response *res,
+		const char *operation)
+{
+	*out = NULL;
+	if (!res->body.len)
+		return ms_error("%s: empty answer", operation);
+	*out = xmlReadMemory(res->body.ptr, (int)res->body.len, NULL, NULL,
+			     XML_PARSE_NONET | XML_PARSE_NOERROR |
+				     XML_PARSE_NOWARNING);
+	if (!*out || !xmlDocGetRootElement(*out)) {
+		if (*out)
+			xmlFreeDoc(*out);
+		*out = NULL;
+		return ms_error("%s: the answer is not XML", operation);
+	}
+	return 0;
+}
+
+/* A document whose root element, in S3's namespace, is name. */
+static xmlDoc *doc_new(const char *name, xmlNode **root)
+{
+	xmlDoc *doc = xmlNewDoc(BAD_CAST "1.0");
+
+	*root = xmlNewNode(NULL, BAD_CAST name);
+	xmlSetNs(*root, xmlNewNs(*root, BAD_CAST MS_S3_XMLNS, NULL));
+	xmlDocSetRootElement(doc, *root);
+	return doc;
+}
+
+/* Serialise doc into out and free it. */
+static int doc_dump(struct ms_buf *out, xmlDoc *doc)
+{
+	xmlChar *mem = NULL;
+	int len = 0, err = 0;
+
+	xmlDocDumpMemoryEnc(doc, &mem, &len, "UTF-8");
+	if (!mem || len < 0)
+		err = ms_error("s3: cannot serialise a request body");
+	else
+		ms_buf_add(out, mem, (size_t)len);
+	xmlFree(mem);
+	xmlFreeDoc(doc);
+	return err;
+}
+
+/* A child element holding text; libxml2 escapes it. */
+static void add_text(xmlNode *parent, const char *name, const char *text)
+{
+	xmlNewTextChild(parent, NULL, BAD_CAST name, BAD_CAST text);
+}
+
+int ms_s3_location_xml(struct ms_buf *out, const char *region)
+{
+	xmlNode *root;
+	xmlDoc *doc = doc_new("CreateBucketConfiguration", &root);
+
+	add_text(root, "LocationConstraint", region);
+	return doc_dump(out, doc);
+}
+
+int ms_s3_versioning_xml(struct ms_buf *out, bool enabled)
+{
+	xmlNode *root;
+	xmlDoc *doc = doc_new("VersioningConfiguration", &root);
+
+	add_text(root, "Status", enabled ? "Enabled" : "Suspended");
+	return doc_dump(out, doc);
+}
+
+int ms_s3_public_access_block_xml(struct ms_buf *out, bool on)
+{
+	static const char *const settings[] = {
+		"BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
+		"RestrictPublicBuckets",
+	};
+	xmlNode *root;
+	xmlDoc *doc = doc_new("PublicAccessBlockConfiguration", &root);
+	size_t i;
+
+	for (i = 0; i < MS_ARRAY_SIZE(settings); i++)
+		add_text(root, settings[i], on ? "true" : "false");
+	return doc_dump(out, doc);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int ms_s3_tagging_xml(struct ms_buf *out, const json_t *tags)
+{
+	xmlNode *root, *set, *tag;
+	xmlDoc *doc = doc_new("Tagging", &root);
+	const char **keys, *key;
+	json_t *value;
+	size_t i = 0, n = json_object_size(tags);
+	int err = 0;
+
+	keys = ms_calloc(n ? n : 1, sizeof(*keys));
+	json_object_foreach((json_t *)tags, key, value) {
+		if (!json_is_string(value)) {
+			err = ms_error("tags: the value of '%s' is not a "
+				       "string", key);
+			goto done;
+		}
+		keys[i++] = key;
+	}
+	qsort(keys, n, sizeof(*keys), cmp_str);
+	set = xmlNewChild(root, NULL, BAD_CAST "TagSet", NULL);
+	for (i = 0; i < n; i++) {
+		tag = xmlNewChild(set, NULL, BAD_CAST "Tag", NULL);
+		add_text(tag, "Key", keys[i]);
+		add_text(tag, "Value",
+			 json_string_value(json_object_get(tags, keys[i])));
+	}
+done:
+	free(keys);
+	if (err) {
+		xmlFreeDoc(doc);
+		return err;
+	}
+	return doc_dump(out, doc);
+}
+
+int ms_s3_tagging_parse(json_t **out, xmlDoc *doc)
+{
+	xmlNode *tag;
+	char *key, *value;
+
+	*out = json_object();
+	for (tag = ms_xml_find(xmlDocGetRootElement(doc), "TagSet/Tag"); tag;
+	     tag = ms_xml_next(tag, "Tag")) {
+		key = ms_xml_text(tag, "Key");
+		value = ms_xml_text(tag, "Value");
+		if (key)
+			json_object_set_new(*out, key,
+					    json_string(value ? value : ""));
+		free(key);
+		free(value);
+	}
+	return 0;
+}
+
+int ms_s3_delete_xml(struct ms_buf *out, const json_t *objects)
+{
+	xmlNode *root, *obj;
+	xmlDoc *doc;
+	const char *key, *version;
+	json_t *item;
+	size_t i;
+
+	if (json_array_size(objects) > 1000)
+		return ms_error("DeleteObjects: more than 1000 objects");
+	doc = doc_new("Delete", &root);
+	add_text(root, "Quiet", "true");
+	json_array_foreach(objects, i, item) {
+		key = json_string_value(json_object_get(item, "Key"));
+		version = json_string_value(json_object_get(item, "VersionId"));
+		if (!key)
+			continue;
+		obj = xmlNewChild(root, NULL, BAD_CAST "Object", NULL);
+		add_text(obj, "Key", key);
+		if (version)
+			add_text(obj, "VersionId", version);
+	}
+	return doc_dump(out, doc);
+}
