@@ -153,7 +153,7 @@ int ms_graph_check(const struct ms_graph *g, size_t *out_node)
 	struct ms_buf msg = MS_BUF_INIT;
 	size_t *cycle = NULL, n_cycle = 0;
 	long start = -1;
-	size_t i, v;
+	size_t i, v, first;
 	int err = 0;
 
 	for (i = 0; i < g->n && start < 0; i++)
@@ -169,11 +169,20 @@ int ms_graph_check(const struct ms_graph *g, size_t *out_node)
 		cycle[n_cycle++] = v;
 		v = parent[v];
 	} while (v != (size_t)start && n_cycle <= g->n);
-	/* cycle holds start, its dependent, ...; print in dependency order */
+	/*
+	 * cycle holds start, then what depends on it, and so on: print it
+	 * backwards ("a -> b": a depends on b), from the node declared first,
+	 * so the message is the same however the search went.
+	 */
+	first = 0;
+	for (i = 1; i < n_cycle; i++)
+		if (cycle[i] < cycle[first])
+			first = i;
 	ms_buf_adds(&msg, "dependency cycle: ");
-	for (i = n_cycle; i > 0; i--)
-		ms_buf_addf(&msg, "\"%s\" -> ", g->nodes[cycle[i - 1]].name);
-	ms_buf_addf(&msg, "\"%s\"", g->nodes[cycle[n_cycle - 1]].name);
+	for (i = 0; i < n_cycle; i++)
+		ms_buf_addf(&msg, "\"%s\" -> ",
+			    g->nodes[cycle[(first + n_cycle - i) % n_cycle]].name);
+	ms_buf_addf(&msg, "\"%s\"", g->nodes[cycle[first]].name);
 	if (out_node)
 		*out_node = (size_t)start;
 	err = ms_error("%s", msg.ptr);

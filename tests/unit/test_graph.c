@@ -1,0 +1,225 @@
+/*
+ * test_graph.c - the dependency graph: cycle reports, order, and the
+ * parallel walk (ready set, failure skipping dependents only, reverse).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "util/common.h"
+#include "engine/graph.h"
+
+#include <pthread.h>
+
+static struct ms_graph *make(const char *const *edges)
+{
+	struct ms_graph *g = NULL;
+
+	ms_graph_new(&g);
+	for (; edges && edges[0]; edges += 2) {
+		size_t a = ms_graph_add(g, edges[0]);
+
+		if (edges[1])
+			ms_graph_depend(g, a, ms_graph_add(g, edges[1]));
+	}
+	return g;
+}
+
+struct cycle_case {
+	const char *name;
+	const char *edges[16];
+	const char *message; /* NULL: no cycle */
+};
+
+static const struct cycle_case cycle_cases[] = {
+	{ "chain", { "a", "b", "b", "c", NULL }, NULL },
+	{ "self", { "a", "a", NULL }, "dependency cycle: \"a\" -> \"a\"" },
+	{ "two", { "a", "b", "b", "a", NULL },
+	  "dependency cycle: \"a\" -> \"b\" -> \"a\"" },
+	{ "three behind a tail",
+	  { "t", "a", "a", "b", "b", "c", "c", "a", NULL },
+	  "dependency cycle: \"a\" -> \"b\" -> \"c\" -> \"a\"" },
+	{ "diamond", { "a", "b", "a", "c", "b", "d", "c", "d", NULL }, NULL },
+};
+
+static void test_cycles(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < MS_ARRAY_SIZE(cycle_cases); i++) {
+		const struct cycle_case *c = &cycle_cases[i];
+		struct ms_graph *g = make(c->edges);
+		size_t node = 99;
+		int err = ms_graph_check(g, &node);
+
+		print_message("case: %s\n", c->name);
+		if (!c->message) {
+			assert_int_equal(err, 0);
+		} else {
+			assert_int_equal(err, -1);
+			assert_string_equal(ms_error_last(), c->message);
+			assert_true(node < ms_graph_count(g));
+		}
+		ms_graph_free(g);
+	}
+}
+
+static void test_order(void **state)
+{
+	static const char *const edges[] = { "app", "db", "app", "net",
+					     "db", "net", NULL };
+	struct ms_graph *g = make(edges);
+	size_t *order = NULL, i, pos[3];
+
+	(void)state;
+	assert_int_equal(ms_graph_order(g, &order), 0);
+	for (i = 0; i < 3; i++)
+		pos[order[i]] = i;
+	/* app=0, db=1, net=2 by insertion */
+	assert_true(pos[2] < pos[1]);
+	assert_true(pos[1] < pos[0]);
+	free(order);
+	ms_graph_free(g);
+}
+
+struct walk_log {
+	pthread_mutex_t lock;
+	char order[64];
+	size_t n;
+	const char *fail;  /* node name that fails */
+	struct ms_graph *g;
+	int results[16];
+	int running, max_running;
+};
+
+static int run(size_t node, void *payload)
+{
+	struct walk_log *w = payload;
+	const char *name = ms_graph_name(w->g, node);
+	int fail;
+
+	pthread_mutex_lock(&w->lock);
+	w->running++;
+	if (w->running > w->max_running)
+		w->max_running = w->running;
+	pthread_mutex_unlock(&w->lock);
+	ms_sleep(0.02);
+	pthread_mutex_lock(&w->lock);
+	w->order[w->n++] = name[0];
+	w->running--;
+	pthread_mutex_unlock(&w->lock);
+	fail = w->fail && !strcmp(w->fail, name);
+	return fail ? ms_error("%s broke", name) : 0;
+}
+
+static void done(size_t node, enum ms_walk_result result, const char *error,
+		 void *payload)
+{
+	struct walk_log *w = payload;
+
+	w->results[node] = (int)result;
+	if (result == MS_WALK_FAILED)
+		assert_string_equal(error, "a broke");
+}
+
+static const struct ms_walk_ops ops = { NULL, run, done, NULL, 0 };
+
+static void test_walk_order_and_parallelism(void **state)
+{
+	/* d depends on b and c, which depend on a; e is independent */
+	static const char *const edges[] = { "b", "a", "c", "a", "d", "b",
+					     "d", "c", "e", NULL, NULL };
+	struct walk_log w = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	size_t i;
+
+	(void)state;
+	w.g = make(edges);
+	assert_int_equal(ms_graph_walk(w.g, false, 4, &ops, &w), 0);
+	assert_int_equal(w.n, 5);
+	w.order[w.n] = '\0';
+	/* a before b and c, both before d */
+	assert_true(strchr(w.order, 'a') < strchr(w.order, 'b'));
+	assert_true(strchr(w.order, 'a') < strchr(w.order, 'c'));
+	assert_true(strchr(w.order, 'b') < strchr(w.order, 'd'));
+	assert_true(strchr(w.order, 'c') < strchr(w.order, 'd'));
+	assert_true(w.max_running >= 2); /* a and e, or b and c, together */
+	for (i = 0; i < 5; i++)
+		assert_int_equal(w.results[i], MS_WALK_OK);
+	ms_graph_free(w.g);
+}
+
+static void test_walk_parallelism_one(void **state)
+{
+	static const char *const edges[] = { "a", NULL, "b", NULL, "c", NULL,
+					     NULL };
+	struct walk_log w = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+	(void)state;
+	w.g = make(edges);
+	assert_int_equal(ms_graph_walk(w.g, false, 1, &ops, &w), 0);
+	assert_int_equal(w.max_running, 1);
+	ms_graph_free(w.g);
+}
+
+static void test_walk_failure_skips_dependents_only(void **state)
+{
+	static const char *const edges[] = { "b", "a", "c", "b", "e", NULL,
+					     NULL };
+	struct walk_log w = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+	(void)state;
+	w.g = make(edges);
+	w.fail = "a";
+	assert_int_equal(ms_graph_walk(w.g, false, 2, &ops, &w), -1);
+	assert_int_equal(w.results[ms_graph_find(w.g, "a")], MS_WALK_FAILED);
+	assert_int_equal(w.results[ms_graph_find(w.g, "b")], MS_WALK_SKIPPED);
+	assert_int_equal(w.results[ms_graph_find(w.g, "c")], MS_WALK_SKIPPED);
+	assert_int_equal(w.results[ms_graph_find(w.g, "e")], MS_WALK_OK);
+	w.order[w.n] = '\0';
+	assert_int_equal(w.n, 2); /* b and c never ran */
+	ms_graph_free(w.g);
+}
+
+static void test_walk_reverse(void **state)
+{
+	static const char *const edges[] = { "b", "a", "c", "b", NULL };
+	struct walk_log w = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+	(void)state;
+	w.g = make(edges);
+	assert_int_equal(ms_graph_walk(w.g, true, 3, &ops, &w), 0);
+	w.order[w.n] = '\0';
+	assert_string_equal(w.order, "cba");
+	ms_graph_free(w.g);
+}
+
+static void test_dot(void **state)
+{
+	static const char *const edges[] = { "role \"x\"", "bucket", NULL };
+	struct ms_graph *g = make(edges);
+	char *dot = ms_graph_dot(g);
+
+	(void)state;
+	assert_non_null(strstr(dot, "digraph mlstack {"));
+	assert_non_null(strstr(dot, "\"role \\\"x\\\"\" -> \"bucket\";"));
+	free(dot);
+	ms_graph_free(g);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cycles),
+		cmocka_unit_test(test_order),
+		cmocka_unit_test(test_walk_order_and_parallelism),
+		cmocka_unit_test(test_walk_parallelism_one),
+		cmocka_unit_test(test_walk_failure_skips_dependents_only),
+		cmocka_unit_test(test_walk_reverse),
+		cmocka_unit_test(test_dot),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
