@@ -88,8 +88,8 @@ int ms_iam_policy_canonical(json_t **out, const json_t *doc, const char *what)
 		return 0;
 	}
 	text = json_string_value(doc);
-	parsed = json_loadb(text, json_string_length(doc), JSON_REJECT_DUPLICATES,
-			    &jerr);
+	parsed = json_loadb(text, json_string_length(doc),
+			    JSON_REJECT_DUPLICATES, &jerr);
 	if (!parsed)
 		return ms_error("%s: not valid JSON: %s (line %d, column %d)",
 				what, jerr.text, jerr.line, jerr.column);

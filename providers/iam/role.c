@@ -329,7 +329,8 @@ static int get_inline(json_t **out, struct ms_call *call, const char *role,
 	text = ms_xml_text(xmlDocGetRootElement(doc),
 			   "GetRolePolicyResult/PolicyDocument");
 	if (!text) {
-		err = ms_error("GetRolePolicy: no PolicyDocument in the answer");
+		err = ms_error("GetRolePolicy: no PolicyDocument in the "
+			       "answer");
 		goto done;
 	}
 	snprintf(what, sizeof(what), "role '%s': inline policy '%s'", role,
@@ -520,7 +521,8 @@ static int apply_changes(struct ms_call *call, const struct role *have,
 		if (err)
 			goto done;
 		params = role_params(name);
-		json_object_set_new(params, "PolicyDocument", json_string(text));
+		json_object_set_new(params, "PolicyDocument",
+				    json_string(text));
 		err = call_simple(call, "UpdateAssumeRolePolicy", params);
 		params = NULL;
 		if (err)
@@ -826,7 +828,8 @@ static int role_normalize(json_t *attrs)
 	}
 	v = json_object_get(attrs, "inline_policies");
 	if (v && json_is_string(v)) {
-		snprintf(what, sizeof(what), "role '%s': inline_policies", name);
+		snprintf(what, sizeof(what), "role '%s': inline_policies",
+			 name);
 		err = ms_iam_policy_canonical(&canon, v, what);
 		if (err)
 			return err;

@@ -111,8 +111,9 @@ static bool failed_with(const struct bucket *b, const char *code)
  * NoSuchBucket for a while; those answers are waited out as the
  * BucketExists waiter does.
  */
-static int send(struct bucket *b, const char *operation, const char *method,
-		const char *query, const struct ms_buf *body)
+static int bucket_send(struct bucket *b, const char *operation,
+		       const char *method, const char *query,
+		       const struct ms_buf *body)
 {
 	int attempt, err;
 
@@ -129,13 +130,14 @@ static int send(struct bucket *b, const char *operation, const char *method,
 }
 
 /* A call with an XML body built by one of s3.h's builders. */
-static int send_xml(struct bucket *b, const char *operation,
-		    const char *query, struct ms_buf *body, int build_err)
+static int bucket_send_xml(struct bucket *b, const char *operation,
+			   const char *query, struct ms_buf *body,
+			   int build_err)
 {
 	int err = build_err;
 
 	if (!err)
-		err = send(b, operation, "PUT", query, body);
+		err = bucket_send(b, operation, "PUT", query, body);
 	ms_buf_release(body);
 	return err;
 }
@@ -144,8 +146,8 @@ static int put_versioning(struct bucket *b, bool enabled)
 {
 	struct ms_buf body = MS_BUF_INIT;
 
-	return send_xml(b, "PutBucketVersioning", "versioning", &body,
-			ms_s3_versioning_xml(&body, enabled));
+	return bucket_send_xml(b, "PutBucketVersioning", "versioning", &body,
+			       ms_s3_versioning_xml(&body, enabled));
 }
 
 static int set_public_access_block(struct bucket *b, bool on)
@@ -153,10 +155,11 @@ static int set_public_access_block(struct bucket *b, bool on)
 	struct ms_buf body = MS_BUF_INIT;
 
 	if (!on)
-		return send(b, "DeletePublicAccessBlock", "DELETE",
-			    "publicAccessBlock", NULL);
-	return send_xml(b, "PutPublicAccessBlock", "publicAccessBlock", &body,
-			ms_s3_public_access_block_xml(&body, true));
+		return bucket_send(b, "DeletePublicAccessBlock", "DELETE",
+				   "publicAccessBlock", NULL);
+	return bucket_send_xml(b, "PutPublicAccessBlock", "publicAccessBlock",
+			       &body,
+			       ms_s3_public_access_block_xml(&body, true));
 }
 
 static int set_tags(struct bucket *b, const json_t *tags)
@@ -164,10 +167,10 @@ static int set_tags(struct bucket *b, const json_t *tags)
 	struct ms_buf body = MS_BUF_INIT;
 
 	if (!json_object_size(tags))
-		return send(b, "DeleteBucketTagging", "DELETE", "tagging",
-			    NULL);
-	return send_xml(b, "PutBucketTagging", "tagging", &body,
-			ms_s3_tagging_xml(&body, tags));
+		return bucket_send(b, "DeleteBucketTagging", "DELETE",
+				   "tagging", NULL);
+	return bucket_send_xml(b, "PutBucketTagging", "tagging", &body,
+			       ms_s3_tagging_xml(&body, tags));
 }
 
 /*
@@ -243,7 +246,7 @@ static int head(struct bucket *b, bool *exists)
 
 	*exists = false;
 	for (;;) {
-		err = send(b, "HeadBucket", "HEAD", NULL, NULL);
+		err = bucket_send(b, "HeadBucket", "HEAD", NULL, NULL);
 		if (err && b->res.status == 404) {
 			ms_error_clear();
 			return 0;
@@ -268,7 +271,7 @@ static int head(struct bucket *b, bool *exists)
 		goto done;
 	}
 	/* no header: ask GetBucketLocation ("" is us-east-1, "EU" eu-west-1) */
-	err = send(b, "GetBucketLocation", "GET", "location", NULL);
+	err = bucket_send(b, "GetBucketLocation", "GET", "location", NULL);
 	if (err)
 		goto done;
 	loc = answer_text(b, "GetBucketLocation", NULL, &err);
@@ -307,7 +310,7 @@ static int read_settings(struct settings *out, bool *exists, struct bucket *b)
 	if (err || !*exists)
 		return err;
 
-	err = send(b, "GetBucketVersioning", "GET", "versioning", NULL);
+	err = bucket_send(b, "GetBucketVersioning", "GET", "versioning", NULL);
 	if (err)
 		goto done;
 	status = answer_text(b, "GetBucketVersioning", "Status", &err);
@@ -315,7 +318,8 @@ static int read_settings(struct settings *out, bool *exists, struct bucket *b)
 		goto done;
 	out->versioning = status && !strcmp(status, "Enabled");
 
-	err = send(b, "GetPublicAccessBlock", "GET", "publicAccessBlock", NULL);
+	err = bucket_send(b, "GetPublicAccessBlock", "GET", "publicAccessBlock",
+			  NULL);
 	if (err && failed_with(b, "NoSuchPublicAccessBlockConfiguration")) {
 		ms_error_clear();
 		err = 0;
@@ -337,7 +341,7 @@ static int read_settings(struct settings *out, bool *exists, struct bucket *b)
 	if (err)
 		goto done;
 
-	err = send(b, "GetBucketTagging", "GET", "tagging", NULL);
+	err = bucket_send(b, "GetBucketTagging", "GET", "tagging", NULL);
 	if (err && failed_with(b, "NoSuchTagSet")) {
 		ms_error_clear();
 		out->tags = json_object();
@@ -409,7 +413,8 @@ static int bucket_create(struct ms_call *call, const json_t *desired,
 		if (err)
 			goto done;
 	}
-	err = send(&b, "CreateBucket", "PUT", NULL, body.len ? &body : NULL);
+	err = bucket_send(&b, "CreateBucket", "PUT", NULL,
+			  body.len ? &body : NULL);
 	if (err && failed_with(&b, "BucketAlreadyOwnedByYou")) {
 		/* our own earlier create, whose answer was lost */
 		ms_log(MS_LOG_INFO, "s3", "bucket '%s' is ours already: "
@@ -429,8 +434,8 @@ static int bucket_create(struct ms_call *call, const json_t *desired,
 	if (adopted) {
 		err = read_settings(&have, &exists, &b);
 		if (!err && !exists)
-			err = ms_error("bucket '%s': S3 says it is ours, but it "
-				       "cannot be read", name);
+			err = ms_error("bucket '%s': S3 says it is ours, but "
+				       "it cannot be read", name);
 		if (err)
 			goto done;
 	} else {
@@ -522,8 +527,8 @@ static int empty_bucket(struct bucket *b)
 	int err = 0;
 
 	for (;;) {
-		err = send(b, "ListObjectVersions", "GET",
-			   "versions&max-keys=1000", NULL);
+		err = bucket_send(b, "ListObjectVersions", "GET",
+				  "versions&max-keys=1000", NULL);
 		if (err)
 			goto done;
 		err = ms_s3_parse(&doc, &b->res, "ListObjectVersions");
@@ -540,8 +545,8 @@ static int empty_bucket(struct bucket *b)
 			break;
 		if (last && json_equal(json_array_get(last, 0),
 				       json_array_get(objects, 0))) {
-			err = ms_error("bucket '%s': '%s' is still listed after "
-				       "it was deleted", b->name,
+			err = ms_error("bucket '%s': '%s' is still listed "
+				       "after it was deleted", b->name,
 				       json_string_value(json_object_get(
 					       json_array_get(objects, 0),
 					       "Key")));
@@ -552,7 +557,7 @@ static int empty_bucket(struct bucket *b)
 		err = ms_s3_delete_xml(&body, objects);
 		if (err)
 			goto done;
-		err = send(b, "DeleteObjects", "POST", "delete", &body);
+		err = bucket_send(b, "DeleteObjects", "POST", "delete", &body);
 		if (err)
 			goto done;
 		/* 200 even when some keys failed: look for <Error> */
@@ -564,8 +569,8 @@ static int empty_bucket(struct bucket *b)
 			key = ms_xml_text(error, "Key");
 			code = ms_xml_text(error, "Code");
 			msg = ms_xml_text(error, "Message");
-			err = ms_error("bucket '%s': cannot delete '%s': %s: %s",
-				       b->name, key ? key : "?",
+			err = ms_error("bucket '%s': cannot delete '%s': "
+				       "%s: %s", b->name, key ? key : "?",
 				       code ? code : "?", msg ? msg : "");
 			goto done;
 		}
@@ -605,7 +610,7 @@ static int bucket_delete(struct ms_call *call, const json_t *prior)
 	if (attr_bool(prior, "force_destroy", false))
 		err = empty_bucket(&b);
 	if (!err)
-		err = send(&b, "DeleteBucket", "DELETE", NULL, NULL);
+		err = bucket_send(&b, "DeleteBucket", "DELETE", NULL, NULL);
 	if (err && (failed_with(&b, "NoSuchBucket") || b.res.status == 404)) {
 		ms_error_clear();
 		err = 0;
