@@ -1,0 +1,191 @@
+"""The read-only commands (output, show, state, graph, history) and the
+global options (-C, -f, --state-dir)."""
+
+import json
+import re
+
+from helpers import (ACCOUNT_ID, SAGEMAKER_TRUST_YAML, bucket_names,
+                     state_list)
+
+STACK = """
+stack: clitest
+resources:
+  data:
+    type: aws_s3_bucket
+    properties:
+      bucket: cli-data
+  role:
+    type: aws_iam_role
+    properties:
+      name: cli-role
+      assume_role_policy: %s
+  artifacts:
+    type: aws_s3_bucket
+    properties:
+      bucket: cli-artifacts
+      tags: {reader: "${role.arn}"}
+outputs:
+  bucket_name: ${data.bucket}
+  bucket_arn: ${data.arn}
+  role_arn: ${role.arn}
+""" % SAGEMAKER_TRUST_YAML
+
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/cli-role"
+
+
+def applied(cli, run):
+    cli.write_stack(STACK)
+    code, _, err = run("apply", "--auto-approve")
+    assert code == 0, err
+
+
+def test_output(cli, run):
+    applied(cli, run)
+    code, out, _ = run("output")
+    assert code == 0
+    lines = {ln.split(" = ", 1)[0]: ln.split(" = ", 1)[1].strip()
+             for ln in out.splitlines() if " = " in ln}
+    assert set(lines) == {"bucket_name", "bucket_arn", "role_arn"}
+    assert lines["bucket_arn"].strip('"') == "arn:aws:s3:::cli-data"
+    assert lines["role_arn"].strip('"') == ROLE_ARN
+
+    code, out, _ = run("output", "bucket_arn")
+    assert code == 0
+    assert out == "arn:aws:s3:::cli-data\n"
+
+    code, out, _ = run("output", "--json")
+    assert code == 0
+    values = json.loads(out)
+    assert set(values) == {"bucket_name", "bucket_arn", "role_arn"}
+    flat = {k: v["value"] if isinstance(v, dict) else v
+            for k, v in values.items()}
+    assert flat["bucket_name"] == "cli-data"
+
+    code, _, err = run("output", "no_such_output")
+    assert code == 1
+    assert "no_such_output" in err
+
+
+def test_show_state(cli, run):
+    applied(cli, run)
+    code, out, _ = run("show")
+    assert code == 0
+    for needle in ("data", "role", "artifacts", "cli-data", "cli-artifacts",
+                   ROLE_ARN):
+        assert needle in out
+
+
+def test_show_saved_plan(cli, run):
+    cli.write_stack(STACK)
+    run("plan", "--out", "plan.json", check=0)
+    code, out, _ = run("show", "plan.json")
+    assert code == 0
+    for name in ("data", "role", "artifacts"):
+        assert f"  # {name} will be created" in out
+    assert "Plan: 3 to add, 0 to change, 0 to destroy." in out
+
+
+def test_state_list_and_show(cli, run):
+    applied(cli, run)
+    assert state_list(run) == {"data", "role", "artifacts"}
+    code, out, _ = run("state", "show", "role")
+    assert code == 0
+    assert ROLE_ARN in out and "cli-role" in out
+    code, out, _ = run("state", "show", "data")
+    assert code == 0
+    assert "arn:aws:s3:::cli-data" in out
+    code, _, err = run("state", "show", "nosuch")
+    assert code == 1
+    assert "nosuch" in err
+
+
+def test_state_files_on_disk(cli, run):
+    applied(cli, run)
+    assert cli.state_resources("clitest") == {"data", "role", "artifacts"}
+    path = cli.resources_dir("clitest") / "data.json"
+    text = path.read_text()
+    value = json.loads(text)
+    assert value["type"] == "aws_s3_bucket"
+    # Sorted keys and two-space indent, so that git diffs read well.
+    assert text == json.dumps(value, indent=2, sort_keys=True,
+                              ensure_ascii=False) + "\n"
+
+
+def dot_edges(dot):
+    edges = set()
+    for m in re.finditer(r'"?([^"\s;{}\[\]]+)"?\s*->\s*"?([^"\s;{}\[\]]+)"?',
+                         dot):
+        edges.add((m.group(1), m.group(2)))
+    return edges
+
+
+def test_graph(cli, run):
+    cli.write_stack(STACK)
+    code, out, _ = run("graph")
+    assert code == 0
+    assert out.lstrip().startswith("digraph")
+    assert out.rstrip().endswith("}")
+    edges = dot_edges(out)
+
+    def named(node, name):
+        return re.search(rf"(^|[^\w-]){re.escape(name)}$", node) is not None
+
+    # An edge a -> b means a depends on b.
+    assert any(named(a, "artifacts") and named(b, "role") for a, b in edges), out
+    assert not any(named(a, "role") and named(b, "artifacts")
+                   for a, b in edges), out
+    assert not any(named(a, "data") or named(b, "data") for a, b in edges), out
+
+
+def test_history(cli, run):
+    applied(cli, run)
+    run("destroy", "--auto-approve", check=0)
+    code, out, _ = run("history")
+    assert code == 0
+    lines = out.splitlines()
+    applies = [i for i, ln in enumerate(lines) if "apply clitest" in ln]
+    destroys = [i for i, ln in enumerate(lines) if "destroy clitest" in ln]
+    assert applies and destroys, out
+    assert destroys[0] < applies[0], "history is newest first"
+
+
+def test_chdir_and_file_options(cli, run, s3, tmp_path):
+    other = cli.workdir / "project"
+    other.mkdir()
+    (other / "infra.yaml").write_text(STACK)
+
+    # -C: as if started in that directory; -f: another stack file.
+    code, out, err = run("-C", str(other), "-f", "infra.yaml", "validate",
+                         cwd=tmp_path)
+    assert code == 0, err
+    assert "The stack is valid." in out
+
+    (other / "broken.yaml").write_text("stack: b\nresources:\n  x: {}\n")
+    code, _, err = run("-C", str(other), "-f", "broken.yaml", "validate")
+    assert code == 1
+    assert err.startswith("broken.yaml:3:"), err
+
+    code, _, err = run("-C", str(other), "-f", "infra.yaml", "apply",
+                       "--auto-approve")
+    assert code == 0, err
+    # The state directory sits beside the stack file.
+    assert (other / ".mlstack" / "clitest" / "resources" / "data.json").is_file()
+    assert not cli.state_dir.exists()
+    assert bucket_names(s3) == {"cli-data", "cli-artifacts"}
+    code, out, _ = run("-C", str(other), "-f", "infra.yaml", "state", "list")
+    assert {ln.strip() for ln in out.splitlines() if ln.strip()} == \
+        {"data", "role", "artifacts"}
+
+
+def test_state_dir_option(cli, run):
+    states = cli.workdir / "states"
+    cli.write_stack(STACK)
+    code, _, err = run("--state-dir", str(states), "apply", "--auto-approve")
+    assert code == 0, err
+    assert (states / "clitest" / "resources" / "role.json").is_file()
+    assert not cli.state_dir.exists()
+    code, out, _ = run("--state-dir", str(states), "plan",
+                       "--detailed-exitcode")
+    assert code == 0
+    code, out, _ = run("state", "list")   # the default state is empty
+    assert out.strip() == ""

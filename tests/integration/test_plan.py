@@ -1,0 +1,158 @@
+"""plan: saved plans, stale plans, JSON plans, exit codes, approval."""
+
+import json
+
+from helpers import (NO_CHANGES, SAGEMAKER_TRUST_YAML, bucket_names,
+                     last_line, plan_counts, role_names)
+
+STACK = """
+stack: plantest
+variables:
+  prefix: {default: plan}
+resources:
+  data:
+    type: aws_s3_bucket
+    properties:
+      bucket: ${var.prefix}-data
+  role:
+    type: aws_iam_role
+    properties:
+      name: ${var.prefix}-role
+      assume_role_policy: %s
+      inline_policies:
+        read:
+          Version: "2012-10-17"
+          Statement:
+            - {Effect: Allow, Action: "s3:GetObject", Resource: "${data.arn}/*"}
+outputs:
+  bucket: ${data.bucket}
+""" % SAGEMAKER_TRUST_YAML
+
+
+def test_saved_plan_is_applied_exactly(cli, run, s3, iam):
+    cli.write_stack(STACK)
+    code, out, _ = run("plan", "-var", "prefix=saved", "--out", "plan.json")
+    assert code == 0
+    assert plan_counts(out) == (2, 0, 0)
+    assert (cli.workdir / "plan.json").is_file()
+    assert bucket_names(s3) == set()
+
+    # Without -var, a fresh plan would make plan-data; the saved plan says
+    # saved-data, and is applied without asking.
+    code, out, err = run("apply", "plan.json")
+    assert code == 0, err
+    assert "Apply complete! Resources: 2 added, 0 changed, 0 destroyed." \
+        in out + err
+    assert bucket_names(s3) == {"saved-data"}
+    assert role_names(iam) == {"saved-role"}
+
+
+def test_stale_plan_is_refused(cli, run, s3):
+    cli.write_stack(STACK)
+    run("plan", "--out", "old.json", check=0)
+    run("apply", "--auto-approve", check=0)
+    assert bucket_names(s3) == {"plan-data"}
+
+    code, out, err = run("apply", "old.json")
+    assert code == 1
+    assert "stale" in err.lower()
+    assert "Apply complete!" not in out + err
+    assert bucket_names(s3) == {"plan-data"}
+
+
+def test_plan_json(cli, run):
+    cli.write_stack(STACK)
+    code, out, err = run("plan", "--json")
+    assert code == 0, err
+    plan = json.loads(out)
+    assert isinstance(plan["format_version"], str)
+    changes = {rc["address"]: rc for rc in plan["resource_changes"]}
+    assert set(changes) == {"data", "role"}
+    assert changes["data"]["type"] == "aws_s3_bucket"
+    assert changes["role"]["type"] == "aws_iam_role"
+    for name, rc in changes.items():
+        assert rc["name"] == name
+        assert rc["change"]["actions"] == ["create"]
+        assert rc["change"]["before"] is None
+    assert changes["data"]["change"]["after"]["bucket"] == "plan-data"
+    assert changes["data"]["change"]["after_unknown"].get("arn") is True
+
+
+def test_plan_json_after_changes(cli, run):
+    cli.write_stack(STACK)
+    run("apply", "--auto-approve", check=0)
+    code, out, _ = run("plan", "--json", "-var", "prefix=other")
+    assert code == 0
+    changes = {rc["address"]: rc["change"]["actions"]
+               for rc in json.loads(out)["resource_changes"]}
+    # Both names force replacement; nothing is left untouched.
+    assert changes == {"data": ["delete", "create"],
+                       "role": ["delete", "create"]}
+
+
+def test_show_saved_plan_json(cli, run):
+    cli.write_stack(STACK)
+    run("plan", "--out", "plan.json", check=0)
+    code, out, _ = run("show", "--json", "plan.json")
+    assert code == 0
+    actions = {rc["address"]: rc["change"]["actions"]
+               for rc in json.loads(out)["resource_changes"]}
+    assert actions == {"data": ["create"], "role": ["create"]}
+
+
+def test_detailed_exitcode(cli, run):
+    cli.write_stack(STACK)
+    code, out, _ = run("plan", "--detailed-exitcode")
+    assert code == 2
+    assert plan_counts(out) == (2, 0, 0)
+    run("apply", "--auto-approve", check=0)
+    code, out, _ = run("plan", "--detailed-exitcode")
+    assert code == 0
+    assert last_line(out) == NO_CHANGES
+    code, out, _ = run("plan")
+    assert code == 0
+
+
+def test_single_dash_options(cli, run, s3):
+    cli.write_stack(STACK)
+    code, out, _ = run("plan", "-detailed-exitcode", "-out=plan.json")
+    assert code == 2
+    assert (cli.workdir / "plan.json").is_file()
+    code, _, err = run("apply", "-auto-approve", "-parallelism", "2")
+    assert code == 0, err
+    assert bucket_names(s3) == {"plan-data"}
+
+
+def test_apply_refuses_without_terminal(cli, run, s3, iam):
+    cli.write_stack(STACK)
+    # stdin is a pipe, not a terminal: even "yes" on it is not approval.
+    code, out, err = run("apply", input="yes\n")
+    assert code == 1
+    assert "auto-approve" in err
+    assert "Apply complete!" not in out + err
+    assert bucket_names(s3) == set()
+    assert role_names(iam) == set()
+
+
+def test_destroy_refuses_without_terminal(cli, run, s3):
+    cli.write_stack(STACK)
+    run("apply", "--auto-approve", check=0)
+    code, _, err = run("destroy", input="yes\n")
+    assert code == 1
+    assert "auto-approve" in err
+    assert bucket_names(s3) == {"plan-data"}
+
+
+def test_plan_changes_nothing(cli, run, s3, proxy):
+    cli.write_stack(STACK)
+    run("apply", "--auto-approve", check=0)
+    proxy.clear_calls()
+    code, out, _ = run("plan", "-var", "prefix=elsewhere")
+    assert code == 0
+    assert plan_counts(out) == (2, 0, 2)
+    assert bucket_names(s3) == {"plan-data"}
+    # Reads only: no call that could change anything.
+    writes = [c for c in proxy.calls()
+              if c.method not in ("GET", "HEAD")
+              and not c.operation.startswith(("Get", "List", "Describe"))]
+    assert writes == []

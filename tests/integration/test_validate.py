@@ -1,0 +1,175 @@
+"""validate: broken stack files are refused with file:line:col messages,
+never with a crash; a valid one passes. validate is offline."""
+
+import re
+
+import pytest
+
+from helpers import SAGEMAKER_FULL_ACCESS, SAGEMAKER_TRUST_YAML
+
+LOCATION = re.compile(r"^mlstack\.yaml:(\d+):(\d+): ")
+
+VALID = f"""
+stack: valid-stack
+region: us-east-1
+tags: {{project: tests}}
+variables:
+  prefix: {{default: vs, description: prefix of every name}}
+resources:
+  data:
+    type: aws_s3_bucket
+    properties:
+      bucket: ${{var.prefix}}-data
+      versioning: true
+  role:
+    type: aws_iam_role
+    properties:
+      name: ${{var.prefix}}-role
+      assume_role_policy: {SAGEMAKER_TRUST_YAML}
+      managed_policy_arns: [{SAGEMAKER_FULL_ACCESS}]
+      inline_policies:
+        data:
+          Version: "2012-10-17"
+          Statement:
+            - {{Effect: Allow, Action: "s3:*", Resource: "${{data.arn}}/*"}}
+    depends_on: [data]
+outputs:
+  bucket: ${{data.bucket}}
+  role_arn: ${{role.arn}}
+"""
+
+
+def bucket_stack(props, name="data", extra=""):
+    return ("stack: broken\nresources:\n"
+            f"  {name}:\n    type: aws_s3_bucket\n    properties:\n"
+            + "".join(f"      {p}\n" for p in props) + extra)
+
+
+def bomb():
+    levels = "abcdefghi"
+    lines = ["stack: bomb", "variables:"]
+    lines.append("  a: {default: &a [lol, lol, lol, lol, lol, lol, lol, "
+                 "lol, lol]}")
+    for prev, cur in zip(levels, levels[1:]):
+        refs = ", ".join([f"*{prev}"] * 9)
+        lines.append(f"  {cur}: {{default: &{cur} [{refs}]}}")
+    lines += ["resources:", "  data:", "    type: aws_s3_bucket",
+              "    properties:", "      bucket: bomb-data",
+              "      tags: {lol: ${var.i}}"]
+    return "\n".join(lines) + "\n"
+
+
+def cycle():
+    text = "stack: cyclic\nresources:\n"
+    for name, dep in (("alpha", "charlie"), ("bravo", "alpha"),
+                      ("charlie", "bravo"), ("delta", "alpha")):
+        text += (f"  {name}:\n    type: aws_s3_bucket\n    properties:\n"
+                 f"      bucket: cyc-{name}\n"
+                 f"      tags: {{after: '${{{dep}.arn}}'}}\n")
+    return text
+
+
+# (id, stack text, substrings the error output must contain, the line
+# (1-based) the first message must point at: a number, a tuple of the
+# acceptable ones (the resource's key or the offending value), or None)
+BROKEN = [
+    ("yaml-syntax", bucket_stack(["bucket: [unclosed, list", "versioning: true"]),
+     [], None),
+    ("yaml-tab-indent", "stack: tabs\nresources:\n\tdata:\n\t\ttype: x\n",
+     [], None),
+    ("yaml-duplicate-key", bucket_stack(["bucket: one", "bucket: two"]),
+     ["bucket"], (6, 7)),
+    ("not-a-mapping", "- just\n- a list\n", [], 1),
+    ("unknown-top-level-key", "stack: s\nresources: {}\nresorces: {}\n",
+     ["resorces"], 3),
+    ("bad-stack-name", "stack: Not_Valid\nresources: {}\n",
+     ["Not_Valid"], 1),
+    ("unknown-type", "stack: broken\nresources:\n  data:\n"
+     "    type: aws_s3_buckit\n    properties: {bucket: b-data}\n",
+     ["aws_s3_buckit", "did you mean", "aws_s3_bucket"], (3, 4)),
+    ("missing-type", "stack: broken\nresources:\n  data:\n"
+     "    properties: {bucket: b-data}\n", ["type"], 3),
+    ("unknown-attribute", bucket_stack(["bucket: b-data", "versoning: true"]),
+     ["versoning", "did you mean", '"versioning"'], 7),
+    ("missing-required", bucket_stack(["versioning: true"]), ["bucket"], None),
+    ("wrong-type-bool", bucket_stack(["bucket: b-data",
+                                      "versioning: {enabled: true}"]),
+     ["versioning"], 7),
+    ("wrong-type-map", bucket_stack(["bucket: b-data", "tags: [a, b]"]),
+     ["tags"], 7),
+    ("bad-reference", bucket_stack(["bucket: ${nosuch.bucket}-x"]),
+     ["nosuch"], 6),
+    ("bad-attribute-reference", bucket_stack(["bucket: b-data"]) +
+     "  other:\n    type: aws_s3_bucket\n    properties:\n"
+     "      bucket: ${data.no_such_attr}\n", ["no_such_attr"], 10),
+    ("undefined-variable", bucket_stack(["bucket: ${var.nope}-data"]),
+     ["nope"], 6),
+    ("unterminated-expression", bucket_stack(["bucket: ${var.x"]), [], 6),
+    ("depends-on-unknown", bucket_stack(["bucket: b-data"],
+                                        extra="    depends_on: [ghost]\n"),
+     ["ghost"], (3, 7)),
+    ("cycle", cycle(), ["alpha", "bravo", "charlie"], None),
+    ("alias-bomb", bomb(), [], None),
+    ("empty-file", "", [], None),
+    ("only-comments", "# nothing here\n", [], None),
+]
+
+
+@pytest.mark.parametrize("text,needles,line",
+                         [pytest.param(t, n, ln, id=i)
+                          for i, t, n, ln in BROKEN])
+def test_broken_stack_is_refused(run, proxy, text, needles, line):
+    code, out, err = run("validate", stack=text, timeout=60)
+    assert code == 1
+    lines = err.splitlines()
+    assert lines, "no error message"
+    m = LOCATION.match(lines[0])
+    assert m, f"first line is not 'mlstack.yaml:LINE:COL: message': {lines[0]!r}"
+    for needle in needles:
+        assert needle in err
+    if line is not None:
+        allowed = line if isinstance(line, tuple) else (line,)
+        assert int(m.group(1)) in allowed, lines[0]
+    assert "Sanitizer" not in err and "runtime error" not in err
+    assert "The stack is valid." not in out
+    assert proxy.calls() == [], "validate must not call AWS"
+
+
+def test_cycle_names_each_member_in_one_message(run):
+    code, _, err = run("validate", stack=cycle())
+    assert code == 1
+    msgs = [ln for ln in err.splitlines() if "cycle" in ln.lower()]
+    assert msgs, err
+    assert any(all(n in ln for n in ("alpha", "bravo", "charlie"))
+               for ln in msgs), err
+    assert not any("delta" in ln for ln in msgs), \
+        "delta depends on the cycle but is not on it"
+
+
+def test_every_problem_is_reported(run):
+    text = ("stack: many\nresources:\n"
+            "  one:\n    type: aws_s3_bucket\n    properties:\n"
+            "      bucket: one-b\n      versoning: true\n"
+            "  two:\n    type: aws_s3_bucket\n    properties:\n"
+            "      bucket: two-b\n      forse_destroy: true\n")
+    code, _, err = run("validate", stack=text)
+    assert code == 1
+    located = [LOCATION.match(ln) for ln in err.splitlines()]
+    assert [int(m.group(1)) for m in located if m] == [7, 12], err
+
+
+def test_valid_stack(run, proxy):
+    code, out, err = run("validate", stack=VALID)
+    assert code == 0, err
+    assert "The stack is valid." in out
+    assert proxy.calls() == []
+
+
+def test_valid_without_credentials(run, cli):
+    # validate is offline: it needs neither credentials nor a network.
+    env = {k: "" for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                           "AWS_SESSION_TOKEN")}
+    env["AWS_ENDPOINT_URL"] = "https://127.0.0.1:9"
+    code, out, err = run("validate", stack=VALID, env=env)
+    assert code == 0, err
+    assert "The stack is valid." in out
