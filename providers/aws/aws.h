@@ -20,11 +20,19 @@ struct ms_aws;
 
 struct ms_aws_config {
 	const char *region;   /* NULL: AWS_REGION, AWS_DEFAULT_REGION, profile */
-	int max_attempts;     /* 0: AWS_MAX_ATTEMPTS, else 3 (standard mode) */
+	int max_attempts;     /* 0: AWS_MAX_ATTEMPTS, else 5 (mlstack's
+				 default; the SDKs' standard mode has 3) */
 };
 
+/*
+ * A client: resolves credentials (see docs/aws-client.md), the region and
+ * the retry settings once. cfg may be NULL. Returns 0, or -1 with
+ * ms_error() (no credentials, no region, bad settings). *out is the
+ * caller's (ms_aws_free; NULL is fine).
+ */
 int ms_aws_new(struct ms_aws **out, const struct ms_aws_config *cfg);
 void ms_aws_free(struct ms_aws *aws);
+/* The client's region; borrowed. */
 const char *ms_aws_region(const struct ms_aws *aws);
 
 /* One HTTP request. Everything is borrowed for the duration of the call. */
@@ -73,6 +81,23 @@ int ms_aws_send(struct ms_aws *aws, const struct ms_aws_request *req,
 int ms_aws_query(struct ms_aws *aws, const char *service,
 		 const char *version, const char *action,
 		 const json_t *params, xmlDoc **out);
+
+/*
+ * Flatten a JSON list into Query params as the Query protocol does:
+ * prefix.member.N for N from 1; an object element becomes
+ * prefix.member.N.<Key> (keys sorted), nested lists .member.M again; an
+ * empty list becomes "prefix" = "". Numbers and booleans are stringified,
+ * nulls skipped.
+ */
+void ms_aws_query_list(json_t *params, const char *prefix,
+		       const json_t *list);
+/*
+ * Tags (an object of key -> value) as Query params: prefix.member.N.Key
+ * and prefix.member.N.Value, keys sorted. A list of {Key, Value} objects
+ * is taken as it is.
+ */
+void ms_aws_query_tags(json_t *params, const char *prefix,
+		       const json_t *tags);
 
 /*
  * The text of the first element reached by a '/'-separated path of local
