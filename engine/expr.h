@@ -16,6 +16,8 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "util/buf.h"
+
 #define MS_UNKNOWN_KEY "__mlstack_unknown__"
 
 json_t *ms_unknown_new(void);
@@ -39,8 +41,32 @@ int ms_expr_refs(const json_t *value, json_t **out);
 typedef int (*ms_expr_resolve_fn)(const char *root, const char *first,
 				  json_t **out, void *payload);
 
-/* Evaluate value; *out is a new value with every reference replaced. */
+/*
+ * Evaluate value; *out is a new value with every reference replaced.
+ * Objects and arrays are walked (keys are not evaluated); "$${" becomes
+ * "${". Walking into an unknown yields an unknown; a string interpolating
+ * an unknown is unknown. Returns 0, or -1 with ms_error() set to
+ * 'reference "${TEXT}": MESSAGE' (the resolver's message, or the
+ * evaluator's: no key "k", index [N] out of range, cannot interpolate a
+ * map into a string ...); *out is then NULL.
+ */
 int ms_expr_eval(json_t **out, const json_t *value, ms_expr_resolve_fn resolve,
 		 void *payload);
+
+/* Whether s is exactly one reference, "${x.y}" with nothing around it. */
+bool ms_expr_is_ref(const char *s);
+/* Whether s holds a reference (or something that looks like a broken one). */
+bool ms_expr_has_ref(const char *s);
+
+/*
+ * Append the text of a scalar to out as interpolation writes it: a string
+ * as is, a number as its shortest JSON text, a bool as true/false.
+ * Returns -1 with ms_error() ("cannot interpolate a map into a string")
+ * for null, lists, maps and unknowns.
+ */
+int ms_expr_text(struct ms_buf *out, const json_t *v);
+
+/* "a string", "a number", "a bool", "null", "a list", "a map": for messages. */
+const char *ms_expr_kind(const json_t *v);
 
 #endif

@@ -39,7 +39,7 @@ struct ms_stack {
 	struct ms_resource *resources;
 	size_t n_resources;  /* in file order */
 	json_t *outputs;     /* name -> raw value */
-	json_t *marks;       /* path -> [line, col]; see ms_stack_mark */
+	json_t *marks;       /* path -> [line, col, value_line, value_col] */
 	char digest[65];     /* hex SHA-256 of the file's bytes */
 };
 
@@ -70,5 +70,62 @@ struct ms_resource *ms_stack_resource(const struct ms_stack *stack,
  */
 void ms_stack_mark(const struct ms_stack *stack, const char *path, int *line,
 		   int *col);
+
+/*
+ * The mark of a value itself rather than of its key ("x: VALUE" points at
+ * VALUE); same fallback as ms_stack_mark.
+ */
+void ms_stack_value_mark(const struct ms_stack *stack, const char *path,
+			 int *line, int *col);
+
+/*
+ * The candidate nearest to a mistyped word, for "did you mean": smallest
+ * Damerau-Levenshtein distance (case-insensitive; the first candidate wins
+ * a tie), if that distance is at most 1 for words under 6 characters, at
+ * most 2 (or a third of the length, for long words) otherwise, and
+ * shorter than both words. candidates is NULL-terminated; the result is
+ * one of them (borrowed), or NULL when none is near enough.
+ */
+const char *ms_did_you_mean(const char *word, const char *const *candidates);
+
+struct ms_attr;
+
+/*
+ * Check value against the schema entry attr and convert it to the
+ * schema's type, as the loader does for every property and as the plan
+ * must do again once references are resolved:
+ *   STRING  a string; a number or bool becomes its text
+ *   NUMBER  a number, or a numeric string
+ *   BOOL    a bool, or "true"/"false"
+ *   LIST    a list of strings (scalars converted), or of objects checked
+ *           against attr->nested
+ *   MAP     a map of scalars, converted to strings
+ *   OBJECT  a map checked against attr->nested: unknown keys (with "did
+ *           you mean"), computed keys set, missing required keys; a null
+ *           value for an optional key drops it
+ *   JSON    anything
+ * A string that is exactly one reference, or an unknown, is taken as it
+ * is; a string interpolating references passes for a string, number or
+ * bool. label names value in messages ("vpc_config"; "" for the top of a
+ * resource's properties, checked with an OBJECT attr whose nested is the
+ * type's schema). raw, or NULL, maps paths relative to value ("",
+ * ".key", "[0]") to the text a number was written as (struct
+ * ms_yaml_doc), so that "1.10" stays "1.10" as a string.
+ *
+ * Each problem is appended to problems as {"path": relative path,
+ * "at": "key"|"value", "message": 'attribute "x": expected a number, got
+ * a list'}. Returns 0 with *out the converted value (a new reference), or
+ * -1 with *out NULL when there was any problem.
+ */
+int ms_stack_check_value(json_t **out, const struct ms_attr *attr,
+			 const json_t *value, const char *label,
+			 const json_t *raw, json_t *problems);
+
+/*
+ * A timeout as seconds: a non-negative integer, or a duration string of
+ * hours, minutes and seconds in that order ("90s", "20m", "1h30m", "600").
+ * Returns 0, or -1 with ms_error() set (no position).
+ */
+int ms_stack_parse_duration(long *out, const json_t *value);
 
 #endif

@@ -1,0 +1,466 @@
+/*
+ * expr.c - ${...} references: parsing, listing and evaluation.
+ *
+ * A string is parsed into parts (literal text and references) each time it
+ * is looked at; stack values are small and this keeps no cache to go
+ * stale. The grammar is deliberately tiny (a path, no functions or
+ * operators): NAME(.NAME | [N] | ["KEY"])*, with NAME of letters, digits,
+ * "_" and "-", so that resource names such as "data-bucket" work.
+ */
+#include "util/common.h"
+#include "engine/expr.h"
+
+#include <ctype.h>
+
+#define SYNTAX_HINT "expected NAME.ATTRIBUTE[.KEY|[N]...]"
+
+static json_t *must(json_t *v)
+{
+	if (!v)
+		ms_die_oom();
+	return v;
+}
+
+json_t *ms_unknown_new(void)
+{
+	return must(json_pack("{s:b}", MS_UNKNOWN_KEY, 1));
+}
+
+bool ms_is_unknown(const json_t *v)
+{
+	return json_is_object(v) && json_object_size(v) == 1 &&
+	       json_object_get(v, MS_UNKNOWN_KEY);
+}
+
+bool ms_has_unknown(const json_t *v)
+{
+	const char *key;
+	json_t *item;
+	size_t i;
+
+	if (ms_is_unknown(v))
+		return true;
+	if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, key, item)
+			if (ms_has_unknown(item))
+				return true;
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, item)
+			if (ms_has_unknown(item))
+				return true;
+	}
+	return false;
+}
+
+const char *ms_expr_kind(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+	case JSON_REAL:
+		return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "a bool";
+	case JSON_ARRAY:
+		return "a list";
+	case JSON_OBJECT:
+		return ms_is_unknown(v) ? "an unknown value" : "a map";
+	default:
+		return "null";
+	}
+}
+
+static void add_real(struct ms_buf *b, double d)
+{
+	char tmp[64];
+	int prec;
+
+	/* the shortest text that reads back as the same double */
+	for (prec = 1; prec <= 17; prec++) {
+		snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
+		if (strtod(tmp, NULL) == d)
+			break;
+	}
+	ms_buf_adds(b, tmp);
+}
+
+int ms_expr_text(struct ms_buf *out, const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		ms_buf_add(out, json_string_value(v), json_string_length(v));
+		return 0;
+	case JSON_INTEGER:
+		ms_buf_addf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return 0;
+	case JSON_REAL:
+		add_real(out, json_real_value(v));
+		return 0;
+	case JSON_TRUE:
+		ms_buf_adds(out, "true");
+		return 0;
+	case JSON_FALSE:
+		ms_buf_adds(out, "false");
+		return 0;
+	case JSON_NULL:
+		return ms_error("cannot interpolate null into a string");
+	default:
+		return ms_error("cannot interpolate %s into a string",
+				ms_expr_kind(v));
+	}
+}
+
+static bool is_name_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_' || c == '-';
+}
+
+/*
+ * Parse the inside of one "${...}" (spaces trimmed) into {root, path,
+ * text}. Returns NULL on a syntax error; the caller words the message.
+ */
+static json_t *parse_inner(const char *s, size_t len)
+{
+	const char *p = s, *end = s + len, *q;
+	json_t *ref = NULL, *path = must(json_array());
+	char num[16];
+	long n;
+
+	for (q = p; q < end && is_name_char(*q); q++)
+		;
+	if (q == p)
+		goto fail;
+	ref = must(json_object());
+	json_object_set_new(ref, "root", must(json_stringn(p, (size_t)(q - p))));
+	p = q;
+	while (p < end) {
+		if (*p == '.') {
+			for (q = ++p; q < end && is_name_char(*q); q++)
+				;
+			if (q == p)
+				goto fail;
+			json_array_append_new(path,
+					      must(json_stringn(p, (size_t)(q - p))));
+			p = q;
+		} else if (*p == '[' && p + 1 < end && p[1] == '"') {
+			for (q = p += 2; q < end && *q != '"'; q++)
+				;
+			if (q + 1 >= end || q[1] != ']')
+				goto fail;
+			json_array_append_new(path,
+					      must(json_stringn(p, (size_t)(q - p))));
+			p = q + 2;
+		} else if (*p == '[') {
+			for (q = ++p; q < end && isdigit((unsigned char)*q); q++)
+				;
+			if (q == p || q >= end || *q != ']' ||
+			    (size_t)(q - p) >= sizeof(num))
+				goto fail;
+			memcpy(num, p, (size_t)(q - p));
+			num[q - p] = '\0';
+			if (ms_parse_uint(num, &n) < 0)
+				goto fail;
+			json_array_append_new(path, must(json_integer(n)));
+			p = q + 1;
+		} else {
+			goto fail;
+		}
+	}
+	/* a root alone, or an index right after it, names nothing */
+	if (!json_is_string(json_array_get(path, 0)))
+		goto fail;
+	json_object_set_new(ref, "path", path);
+	json_object_set_new(ref, "text", must(json_stringn(s, len)));
+	return ref;
+fail:
+	json_decref(path);
+	json_decref(ref);
+	return NULL;
+}
+
+/*
+ * Split s into parts: JSON strings (literal text, "$${" already turned
+ * into "${") and reference objects. Returns 0 or -1 with ms_error().
+ */
+static int parse_template(json_t **out, const char *s)
+{
+	struct ms_buf lit = MS_BUF_INIT;
+	json_t *parts = must(json_array());
+	const char *p = s, *open, *close, *a, *b;
+	json_t *ref;
+	int err = 0;
+
+	*out = NULL;
+	while (*p) {
+		if (p[0] == '$' && p[1] == '$' && p[2] == '{') {
+			ms_buf_adds(&lit, "${");
+			p += 3;
+			continue;
+		}
+		if (!(p[0] == '$' && p[1] == '{')) {
+			ms_buf_addch(&lit, *p++);
+			continue;
+		}
+		open = p;
+		close = strchr(open + 2, '}');
+		if (!close) {
+			err = ms_error("unclosed \"${\" in \"%s\"", s);
+			goto done;
+		}
+		for (a = open + 2; a < close && isspace((unsigned char)*a); a++)
+			;
+		for (b = close; b > a && isspace((unsigned char)b[-1]); b--)
+			;
+		if (a == b) {
+			err = ms_error("empty reference \"${}\" in \"%s\"", s);
+			goto done;
+		}
+		ref = parse_inner(a, (size_t)(b - a));
+		if (!ref) {
+			err = ms_error("invalid reference \"${%.*s}\": %s",
+				       (int)(b - a), a, SYNTAX_HINT);
+			goto done;
+		}
+		if (lit.len) {
+			json_array_append_new(parts,
+					      must(json_stringn(lit.ptr, lit.len)));
+			ms_buf_reset(&lit);
+		}
+		json_array_append_new(parts, ref);
+		p = close + 1;
+	}
+	if (lit.len || !json_array_size(parts))
+		json_array_append_new(parts, must(json_stringn(lit.ptr, lit.len)));
+	*out = parts;
+	parts = NULL;
+done:
+	ms_buf_release(&lit);
+	json_decref(parts);
+	return err;
+}
+
+bool ms_expr_is_ref(const char *s)
+{
+	json_t *parts = NULL;
+	bool is;
+
+	if (!strstr(s, "${") || parse_template(&parts, s) < 0)
+		return false;
+	is = json_array_size(parts) == 1 &&
+	     json_is_object(json_array_get(parts, 0));
+	json_decref(parts);
+	return is;
+}
+
+bool ms_expr_has_ref(const char *s)
+{
+	json_t *parts = NULL, *part;
+	bool has = false;
+	size_t i;
+
+	if (!strstr(s, "${"))
+		return false;
+	if (parse_template(&parts, s) < 0)
+		return true;
+	json_array_foreach(parts, i, part)
+		if (json_is_object(part))
+			has = true;
+	json_decref(parts);
+	return has;
+}
+
+int ms_expr_refs(const json_t *value, json_t **out)
+{
+	json_t *parts = NULL, *part, *item;
+	const char *key;
+	size_t i;
+	int err = 0;
+
+	if (!*out)
+		*out = must(json_array());
+	if (json_is_string(value)) {
+		if (!strstr(json_string_value(value), "${"))
+			return 0;
+		err = parse_template(&parts, json_string_value(value));
+		json_array_foreach(parts, i, part)
+			if (json_is_object(part))
+				json_array_append(*out, part);
+		json_decref(parts);
+	} else if (json_is_object(value)) {
+		json_object_foreach((json_t *)value, key, item)
+			if ((err = ms_expr_refs(item, out)) < 0)
+				break;
+	} else if (json_is_array(value)) {
+		json_array_foreach(value, i, item)
+			if ((err = ms_expr_refs(item, out)) < 0)
+				break;
+	}
+	return err;
+}
+
+/* Walk path[1..] from v (stolen); *out is the value reached. */
+static int walk(json_t **out, json_t *v, const json_t *path)
+{
+	json_t *step, *next;
+	size_t i, n;
+	int err = 0;
+
+	*out = NULL;
+	for (i = 1; i < json_array_size(path) && !ms_is_unknown(v); i++) {
+		step = json_array_get(path, i);
+		if (json_is_string(step)) {
+			const char *k = json_string_value(step);
+
+			if (!json_is_object(v)) {
+				err = ms_error("cannot read key \"%s\" of %s", k,
+					       ms_expr_kind(v));
+				goto done;
+			}
+			next = json_object_get(v, k);
+			if (!next) {
+				err = ms_error("no key \"%s\"", k);
+				goto done;
+			}
+		} else {
+			n = (size_t)json_integer_value(step);
+			if (!json_is_array(v)) {
+				err = ms_error("cannot read index [%zu] of %s", n,
+					       ms_expr_kind(v));
+				goto done;
+			}
+			if (n >= json_array_size(v)) {
+				err = ms_error("index [%zu] out of range (the list "
+					       "has %zu elements)",
+					       n, json_array_size(v));
+				goto done;
+			}
+			next = json_array_get(v, n);
+		}
+		json_incref(next);
+		json_decref(v);
+		v = next;
+	}
+	*out = v;
+	v = NULL;
+done:
+	json_decref(v);
+	return err;
+}
+
+/* The value of one reference object: resolved, then walked. */
+static int eval_ref(json_t **out, const json_t *ref, ms_expr_resolve_fn resolve,
+		    void *payload)
+{
+	const json_t *path = json_object_get(ref, "path");
+	const char *text = json_string_value(json_object_get(ref, "text"));
+	json_t *v = NULL;
+
+	*out = NULL;
+	ms_error_clear();
+	if (resolve(json_string_value(json_object_get(ref, "root")),
+		    json_string_value(json_array_get(path, 0)), &v,
+		    payload) < 0 ||
+	    !v) {
+		json_decref(v);
+		if (!*ms_error_last())
+			ms_error("cannot be resolved");
+		return ms_error("reference \"${%s}\": %s", text,
+				ms_error_last());
+	}
+	if (walk(out, v, path) < 0)
+		return ms_error("reference \"${%s}\": %s", text,
+				ms_error_last());
+	return 0;
+}
+
+static int eval_string(json_t **out, const char *s, ms_expr_resolve_fn resolve,
+		       void *payload)
+{
+	struct ms_buf b = MS_BUF_INIT;
+	json_t *parts = NULL, *part, *v = NULL;
+	bool unknown = false;
+	size_t i;
+	int err;
+
+	*out = NULL;
+	if ((err = parse_template(&parts, s)) < 0)
+		goto done;
+	part = json_array_get(parts, 0);
+	if (json_array_size(parts) == 1 && json_is_object(part)) {
+		err = eval_ref(out, part, resolve, payload);
+		goto done;
+	}
+	json_array_foreach(parts, i, part) {
+		if (json_is_string(part)) {
+			ms_buf_add(&b, json_string_value(part),
+				   json_string_length(part));
+			continue;
+		}
+		if ((err = eval_ref(&v, part, resolve, payload)) < 0)
+			goto done;
+		if (ms_has_unknown(v)) {
+			/* still evaluate the rest: their errors matter */
+			unknown = true;
+		} else if (ms_expr_text(&b, v) < 0) {
+			err = ms_error("reference \"${%s}\": %s",
+				       json_string_value(
+					       json_object_get(part, "text")),
+				       ms_error_last());
+			goto done;
+		}
+		json_decref(v);
+		v = NULL;
+	}
+	*out = unknown ? ms_unknown_new() : must(json_stringn(b.ptr, b.len));
+done:
+	json_decref(v);
+	json_decref(parts);
+	ms_buf_release(&b);
+	return err;
+}
+
+int ms_expr_eval(json_t **out, const json_t *value, ms_expr_resolve_fn resolve,
+		 void *payload)
+{
+	json_t *res = NULL, *item, *v = NULL;
+	const char *key;
+	size_t i;
+	int err = 0;
+
+	*out = NULL;
+	if (ms_is_unknown(value)) {
+		*out = ms_unknown_new();
+		return 0;
+	}
+	switch (json_typeof(value)) {
+	case JSON_STRING:
+		return eval_string(out, json_string_value(value), resolve,
+				   payload);
+	case JSON_OBJECT:
+		res = must(json_object());
+		json_object_foreach((json_t *)value, key, item) {
+			if ((err = ms_expr_eval(&v, item, resolve, payload)) < 0)
+				goto done;
+			json_object_set_new(res, key, v);
+		}
+		break;
+	case JSON_ARRAY:
+		res = must(json_array());
+		json_array_foreach(value, i, item) {
+			if ((err = ms_expr_eval(&v, item, resolve, payload)) < 0)
+				goto done;
+			json_array_append_new(res, v);
+		}
+		break;
+	default:
+		res = must(json_deep_copy(value));
+		break;
+	}
+	*out = res;
+	res = NULL;
+done:
+	json_decref(res);
+	return err;
+}

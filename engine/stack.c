@@ -1,0 +1,1354 @@
+/*
+ * stack.c - the stack file: read it, parse it (yaml.c), check it against
+ * the provider schemas, and keep the source mark of every value.
+ *
+ * Checking never stops at the first problem: every diagnostic is collected
+ * with its position, sorted by position and handed back, as a compiler
+ * does, so that one run shows everything to fix. The model keeps property
+ * and output values as written (references unevaluated, types converted);
+ * only variables, region and tags are final once loaded, since they may
+ * refer to nothing but variables.
+ */
+#include "util/common.h"
+#include "util/sha256.h"
+#include "engine/stack.h"
+#include "engine/expr.h"
+#include "engine/yaml.h"
+#include "providers/provider.h"
+
+#include <ctype.h>
+
+#define KEY_MARK 0
+#define VALUE_MARK 2
+
+static const char *const top_keys[] = {
+	"stack", "region", "tags", "variables", "resources", "outputs", NULL,
+};
+static const char *const resource_keys[] = {
+	"type", "properties", "depends_on", "lifecycle", "timeouts", NULL,
+};
+static const char *const lifecycle_keys[] = {
+	"prevent_destroy", "create_before_destroy", "ignore_changes", NULL,
+};
+static const char *const timeout_keys[] = {
+	"create", "update", "delete", NULL,
+};
+static const char *const variable_keys[] = {
+	"default", "description", "type", NULL,
+};
+static const char *const variable_types[] = {
+	"string", "number", "bool", "list", "map", "any", NULL,
+};
+static const char *const aws_attrs[] = { "account_id", "region", NULL };
+static const char *const stack_attrs[] = { "name", NULL };
+
+struct loader {
+	const char *file;
+	json_t *diags;       /* [line, col, seq, message] */
+	size_t seq;
+	struct ms_yaml_doc doc;
+	struct ms_stack *stack;
+	const json_t *vars;  /* -var overrides, or NULL */
+	json_t *declared;    /* every declared variable name -> true */
+	json_t *types;       /* resource name -> type, for known types */
+	bool suppress;       /* a reference failed for an already reported cause */
+};
+
+/* Diagnostics */
+
+static void find_mark(const json_t *marks, const char *path, int which,
+		      int *line, int *col)
+{
+	struct ms_buf p = MS_BUF_INIT;
+	json_t *m;
+	char *dot, *bracket;
+
+	*line = *col = 0;
+	if (!marks || !path)
+		return;
+	ms_buf_adds(&p, path);
+	for (;;) {
+		m = json_object_get(marks, p.ptr);
+		if (m) {
+			*line = (int)json_integer_value(json_array_get(m, which));
+			*col = (int)json_integer_value(
+				json_array_get(m, which + 1));
+			break;
+		}
+		if (!p.len)
+			break;
+		dot = strrchr(p.ptr, '.');
+		bracket = strrchr(p.ptr, '[');
+		if (!dot || (bracket && bracket > dot))
+			dot = bracket;
+		p.len = dot ? (size_t)(dot - p.ptr) : 0;
+		p.ptr[p.len] = '\0';
+	}
+	ms_buf_release(&p);
+}
+
+static void add_diag(struct loader *L, int line, int col, const char *msg)
+{
+	json_array_append_new(L->diags, json_pack("[iiIs]", line, col,
+						  (json_int_t)L->seq++, msg));
+}
+
+static void vdiag(struct loader *L, const char *path, int which,
+		  const char *fmt, va_list ap)
+{
+	struct ms_buf b = MS_BUF_INIT;
+	int line, col;
+
+	find_mark(L->doc.marks, path, which, &line, &col);
+	ms_buf_vaddf(&b, fmt, ap);
+	add_diag(L, line, col, b.ptr);
+	ms_buf_release(&b);
+}
+
+static void diag_key(struct loader *L, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void diag_value(struct loader *L, const char *path, const char *fmt,
+		       ...) __attribute__((format(printf, 3, 4)));
+
+/* A problem with a key (unknown, missing ...): points at the key. */
+static void diag_key(struct loader *L, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vdiag(L, path, KEY_MARK, fmt, ap);
+	va_end(ap);
+}
+
+/* A problem with a value (type, reference ...): points at the value. */
+static void diag_value(struct loader *L, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vdiag(L, path, VALUE_MARK, fmt, ap);
+	va_end(ap);
+}
+
+static int cmp_diag(const void *a, const void *b)
+{
+	const json_t *x = *(const json_t *const *)a;
+	const json_t *y = *(const json_t *const *)b;
+	json_int_t d;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		d = json_integer_value(json_array_get(x, i)) -
+		    json_integer_value(json_array_get(y, i));
+		if (d)
+			return d < 0 ? -1 : 1;
+	}
+	return 0;
+}
+
+/* Sort by position and append "file:line:col: message" lines to out. */
+static void flush_diags(struct loader *L, json_t *out)
+{
+	size_t i, n = json_array_size(L->diags);
+	json_t **v = ms_calloc(n, sizeof(*v));
+	int line, col;
+
+	for (i = 0; i < n; i++)
+		v[i] = json_array_get(L->diags, i);
+	qsort(v, n, sizeof(*v), cmp_diag);
+	for (i = 0; i < n; i++) {
+		line = (int)json_integer_value(json_array_get(v[i], 0));
+		col = (int)json_integer_value(json_array_get(v[i], 1));
+		if (line > 0)
+			json_array_append_new(
+				out, json_sprintf("%s:%d:%d: %s", L->file, line,
+						  col,
+						  json_string_value(json_array_get(
+							  v[i], 3))));
+		else
+			json_array_append_new(
+				out, json_sprintf("%s: %s", L->file,
+						  json_string_value(json_array_get(
+							  v[i], 3))));
+	}
+	free(v);
+}
+
+/* Did you mean */
+
+static size_t distance(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b), i, j, best;
+	size_t *prev2, *prev, *cur, *t;
+
+	if (n > 256 || m > 256)
+		return (size_t)-1;
+	prev2 = ms_calloc(m + 1, sizeof(size_t));
+	prev = ms_calloc(m + 1, sizeof(size_t));
+	cur = ms_calloc(m + 1, sizeof(size_t));
+	for (j = 0; j <= m; j++)
+		prev[j] = j;
+	for (i = 1; i <= n; i++) {
+		cur[0] = i;
+		for (j = 1; j <= m; j++) {
+			int ca = tolower((unsigned char)a[i - 1]);
+			int cb = tolower((unsigned char)b[j - 1]);
+			size_t cost = ca != cb;
+
+			best = prev[j] + 1;
+			if (cur[j - 1] + 1 < best)
+				best = cur[j - 1] + 1;
+			if (prev[j - 1] + cost < best)
+				best = prev[j - 1] + cost;
+			/* a transposition of two neighbours counts once */
+			if (i > 1 && j > 1 &&
+			    ca == tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) == cb &&
+			    prev2[j - 2] + 1 < best)
+				best = prev2[j - 2] + 1;
+			cur[j] = best;
+		}
+		t = prev2;
+		prev2 = prev;
+		prev = cur;
+		cur = t;
+	}
+	best = prev[m];
+	free(prev2);
+	free(prev);
+	free(cur);
+	return best;
+}
+
+const char *ms_did_you_mean(const char *word, const char *const *candidates)
+{
+	const char *best = NULL;
+	size_t len = strlen(word), limit;
+	size_t best_d = (size_t)-1, d, i;
+
+	/* short words are close to too much: one edit there, more in long ones */
+	limit = len < 6 ? 1 : len / 3 > 2 ? len / 3 : 2;
+	for (i = 0; candidates && candidates[i]; i++) {
+		d = distance(word, candidates[i]);
+		if (d > limit || d >= len || d >= strlen(candidates[i]))
+			continue;
+		if (d < best_d) {
+			best_d = d;
+			best = candidates[i];
+		}
+	}
+	return best;
+}
+
+/* " (did you mean "x"?)" or "", into b. */
+static const char *hint(struct ms_buf *b, const char *word,
+			const char *const *candidates)
+{
+	const char *best = ms_did_you_mean(word, candidates);
+
+	ms_buf_reset(b);
+	if (best)
+		ms_buf_addf(b, " (did you mean \"%s\"?)", best);
+	return b->ptr;
+}
+
+/* The keys of obj as a NULL-terminated array (borrowed strings). */
+static const char **keys_of(const json_t *obj)
+{
+	const char **k = ms_calloc(json_object_size(obj) + 1, sizeof(*k));
+	const char *key;
+	json_t *v;
+	size_t n = 0;
+
+	json_object_foreach((json_t *)obj, key, v)
+		k[n++] = key;
+	return k;
+}
+
+static const char **attr_names(const struct ms_resource_type *t)
+{
+	const struct ms_attr *a;
+	const char **k;
+	size_t n = 0;
+
+	for (a = t->schema; a->name; a++)
+		n++;
+	k = ms_calloc(n + 1, sizeof(*k));
+	n = 0;
+	for (a = t->schema; a->name; a++)
+		k[n++] = a->name;
+	return k;
+}
+
+static const char **type_names(void)
+{
+	const struct ms_resource_type *const *all = ms_provider_all();
+	const char **k;
+	size_t n = 0;
+
+	while (all[n])
+		n++;
+	k = ms_calloc(n + 1, sizeof(*k));
+	for (n = 0; all[n]; n++)
+		k[n] = all[n]->name;
+	return k;
+}
+
+/* Small checks */
+
+static bool is_name(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
+			return false;
+	return true;
+}
+
+static bool is_stack_name(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) &&
+		    *s != '-')
+			return false;
+	return true;
+}
+
+static bool is_in(const char *word, const char *const *list)
+{
+	for (; *list; list++)
+		if (!strcmp(word, *list))
+			return true;
+	return false;
+}
+
+/* Report every key of obj not in allowed; prefix starts the message. */
+static void check_keys(struct loader *L, const json_t *obj, const char *path,
+		       const char *const *allowed, const char *prefix,
+		       const char *noun)
+{
+	struct ms_buf p = MS_BUF_INIT, h = MS_BUF_INIT;
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)obj, key, v) {
+		if (is_in(key, allowed))
+			continue;
+		ms_buf_reset(&p);
+		if (*path)
+			ms_buf_addf(&p, "%s.%s", path, key);
+		else
+			ms_buf_adds(&p, key);
+		diag_key(L, p.ptr, "%sunknown %s \"%s\"%s", prefix, noun, key,
+			 hint(&h, key, allowed));
+	}
+	ms_buf_release(&p);
+	ms_buf_release(&h);
+}
+
+/* A bool, or "true"/"false"; -1 otherwise. */
+static int get_bool(const json_t *v, bool *out)
+{
+	const char *s = json_string_value(v);
+
+	if (json_is_boolean(v))
+		*out = json_is_true(v);
+	else if (s && !strcmp(s, "true"))
+		*out = true;
+	else if (s && !strcmp(s, "false"))
+		*out = false;
+	else
+		return -1;
+	return 0;
+}
+
+/*
+ * The resolver for values fixed at load time (region, tags): variables
+ * and the stack's name only.
+ */
+static int resolve_static(const char *root, const char *first, json_t **out,
+			  void *payload)
+{
+	struct loader *L = payload;
+	struct ms_buf h = MS_BUF_INIT;
+	const char **names;
+	json_t *v;
+	int err = 0;
+
+	*out = NULL;
+	if (!strcmp(root, "var")) {
+		v = json_object_get(L->stack->variables, first);
+		if (v) {
+			*out = json_incref(v);
+		} else if (json_object_get(L->declared, first)) {
+			L->suppress = true; /* its own problem is reported */
+			err = ms_error("variable \"%s\" has no value", first);
+		} else {
+			names = keys_of(L->declared);
+			err = ms_error("no variable \"%s\"%s", first,
+				       hint(&h, first, names));
+			free(names);
+		}
+	} else if (!strcmp(root, "stack") && !strcmp(first, "name")) {
+		if (L->stack->name) {
+			*out = json_string(L->stack->name);
+		} else {
+			L->suppress = true;
+			err = ms_error("the stack has no valid name");
+		}
+	} else {
+		err = ms_error("only variables and stack.name can be used "
+			       "here");
+	}
+	ms_buf_release(&h);
+	return err;
+}
+
+/* Variables */
+
+static const char *kind_of_type(const char *type)
+{
+	if (!strcmp(type, "string"))
+		return "a string";
+	if (!strcmp(type, "number"))
+		return "a number";
+	if (!strcmp(type, "bool"))
+		return "a bool";
+	if (!strcmp(type, "list"))
+		return "a list";
+	if (!strcmp(type, "map"))
+		return "a map";
+	return NULL;
+}
+
+/* The variable type a value has ("string" ...), or NULL for null. */
+static const char *type_of(const json_t *v)
+{
+	if (json_is_string(v))
+		return "string";
+	if (json_is_number(v))
+		return "number";
+	if (json_is_boolean(v))
+		return "bool";
+	if (json_is_array(v))
+		return "list";
+	if (json_is_object(v))
+		return "map";
+	return NULL;
+}
+
+/* Whether v fits type, converting scalars to text for "string". */
+static json_t *fit_type(const json_t *v, const char *type)
+{
+	struct ms_buf b = MS_BUF_INIT;
+	json_t *res;
+
+	if (!strcmp(type, "any") || !strcmp(type, type_of(v) ? type_of(v) : ""))
+		return json_deep_copy(v);
+	if (strcmp(type, "string") ||
+	    !(json_is_number(v) || json_is_boolean(v)))
+		return NULL;
+	ms_expr_text(&b, v);
+	res = json_stringn(b.ptr, b.len);
+	ms_buf_release(&b);
+	return res;
+}
+
+/* A -var value (text) as the variable's type. */
+static json_t *from_cli(const json_t *given, const char *type)
+{
+	const char *s = json_string_value(given);
+	json_t *v, *res;
+
+	if (!s || !strcmp(type, "string") || !strcmp(type, "any"))
+		return json_deep_copy(given);
+	v = json_loads(s, JSON_DECODE_ANY, NULL);
+	res = v ? fit_type(v, type) : NULL;
+	json_decref(v);
+	return res;
+}
+
+static void load_variable(struct loader *L, const char *name, const json_t *def)
+{
+	struct ms_buf path = MS_BUF_INIT, p = MS_BUF_INIT, g = MS_BUF_INIT;
+	struct ms_buf pre = MS_BUF_INIT;
+	const json_t *dflt, *type_v, *desc, *given;
+	json_t *refs = NULL, *value = NULL;
+	const char *type = NULL;
+
+	ms_buf_addf(&path, "variables.%s", name);
+	ms_buf_addf(&pre, "variable \"%s\": ", name);
+	json_object_set_new(L->declared, name, json_true());
+	if (!is_name(name))
+		diag_key(L, path.ptr,
+			 "%sinvalid name (letters, digits, \"_\" and \"-\" "
+			 "only)",
+			 pre.ptr);
+	if (!json_is_object(def)) {
+		diag_value(L, path.ptr,
+			   "%sexpected a map with \"default\" and "
+			   "\"description\", got %s",
+			   pre.ptr, ms_expr_kind(def));
+		goto done;
+	}
+	check_keys(L, def, path.ptr, variable_keys, pre.ptr, "key");
+	desc = json_object_get(def, "description");
+	if (desc && !json_is_string(desc) && !json_is_null(desc)) {
+		ms_buf_reset(&p);
+		ms_buf_addf(&p, "%s.description", path.ptr);
+		diag_value(L, p.ptr, "%sdescription: expected a string, got %s",
+			   pre.ptr, ms_expr_kind(desc));
+	}
+	type_v = json_object_get(def, "type");
+	if (type_v && !json_is_null(type_v)) {
+		ms_buf_reset(&p);
+		ms_buf_addf(&p, "%s.type", path.ptr);
+		if (!json_is_string(type_v) ||
+		    !is_in(json_string_value(type_v), variable_types)) {
+			ms_buf_reset(&g);
+			if (json_is_string(type_v))
+				ms_buf_addf(&g, "\"%s\"",
+					    json_string_value(type_v));
+			else
+				ms_buf_adds(&g, ms_expr_kind(type_v));
+			diag_value(L, p.ptr,
+				   "%stype: expected one of \"string\", "
+				   "\"number\", \"bool\", \"list\", \"map\", "
+				   "\"any\", got %s",
+				   pre.ptr, g.ptr);
+			goto done;
+		}
+		type = json_string_value(type_v);
+	}
+	dflt = json_object_get(def, "default");
+	if (json_is_null(dflt))
+		dflt = NULL;
+	if (dflt) {
+		ms_buf_reset(&p);
+		ms_buf_addf(&p, "%s.default", path.ptr);
+		if (ms_expr_refs(dflt, &refs) < 0) {
+			diag_value(L, p.ptr, "%sdefault: %s", pre.ptr,
+				   ms_error_last());
+			goto done;
+		}
+		if (json_array_size(refs)) {
+			diag_value(L, p.ptr,
+				   "%sa default cannot hold a reference "
+				   "(\"${%s}\")",
+				   pre.ptr,
+				   json_string_value(json_object_get(
+					   json_array_get(refs, 0), "text")));
+			goto done;
+		}
+		if (type && !(value = fit_type(dflt, type))) {
+			diag_value(L, p.ptr, "%sdefault: expected %s, got %s",
+				   pre.ptr, kind_of_type(type),
+				   ms_expr_kind(dflt));
+			goto done;
+		}
+		if (!type)
+			type = type_of(dflt);
+	}
+	given = L->vars ? json_object_get(L->vars, name) : NULL;
+	if (given) {
+		json_decref(value);
+		value = from_cli(given, type ? type : "string");
+		if (!value) {
+			ms_buf_reset(&g);
+			if (json_is_string(given))
+				ms_buf_addf(&g, "\"%s\"", json_string_value(given));
+			else
+				ms_buf_adds(&g, ms_expr_kind(given));
+			diag_key(L, path.ptr, "%s-var value: expected %s, got %s",
+				 pre.ptr,
+				 kind_of_type(type) ? kind_of_type(type) : "?",
+				 g.ptr);
+			goto done;
+		}
+	} else if (!value && dflt) {
+		value = json_deep_copy(dflt);
+	}
+	if (!value) {
+		diag_key(L, path.ptr,
+			 "%sno value (give it a default, or pass -var %s=VALUE)",
+			 pre.ptr, name);
+		goto done;
+	}
+	json_object_set(L->stack->variables, name, value);
+done:
+	json_decref(value);
+	json_decref(refs);
+	ms_buf_release(&path);
+	ms_buf_release(&p);
+	ms_buf_release(&g);
+	ms_buf_release(&pre);
+}
+
+static void load_variables(struct loader *L, const json_t *node)
+{
+	struct ms_buf h = MS_BUF_INIT;
+	const char **names;
+	const char *key;
+	json_t *v;
+
+	if (node && !json_is_null(node) && !json_is_object(node))
+		diag_value(L, "variables", "variables: expected a map, got %s",
+			   ms_expr_kind(node));
+	else if (node && json_is_object(node))
+		json_object_foreach((json_t *)node, key, v)
+			load_variable(L, key, v);
+	if (!L->vars)
+		return;
+	names = keys_of(L->declared);
+	json_object_foreach((json_t *)L->vars, key, v)
+		if (!json_object_get(L->declared, key))
+			diag_key(L, "variables",
+				 "-var \"%s\": no variable \"%s\" is declared%s",
+				 key, key, hint(&h, key, names));
+	free(names);
+	ms_buf_release(&h);
+}
+
+/* Resources */
+
+/* The raw-text entries of doc.raw under base, keyed relative to it. */
+static json_t *raw_under(const json_t *raw, const char *base)
+{
+	json_t *res = json_object(), *v;
+	size_t n = strlen(base);
+	const char *key;
+
+	json_object_foreach((json_t *)raw, key, v)
+		if (!strncmp(key, base, n) && (key[n] == '.' || key[n] == '['))
+			json_object_set(res, key + n, v);
+	return res;
+}
+
+static void load_properties(struct loader *L, struct ms_resource *r,
+			    const struct ms_resource_type *t,
+			    const json_t *props, const char *base,
+			    const char *pre)
+{
+	struct ms_attr top = { "properties", MS_ATTR_OBJECT, 0, NULL, NULL,
+			       NULL };
+	struct ms_buf p = MS_BUF_INIT, rpath = MS_BUF_INIT;
+	json_t *problems = json_array(), *raw, *res = NULL, *pr;
+	size_t i;
+
+	top.nested = t->schema;
+	raw = raw_under(L->doc.raw, base);
+	ms_buf_addf(&rpath, "resources.%s", r->name);
+	if (ms_stack_check_value(&res, &top, props, "", raw, problems) == 0) {
+		json_decref(r->properties);
+		r->properties = res;
+	}
+	json_array_foreach(problems, i, pr) {
+		const char *rel = json_string_value(json_object_get(pr, "path"));
+		const char *msg =
+			json_string_value(json_object_get(pr, "message"));
+		bool at_key = !strcmp(json_string_value(
+					      json_object_get(pr, "at")),
+				      "key");
+
+		ms_buf_reset(&p);
+		ms_buf_addf(&p, "%s%s", base, rel);
+		if (!*rel && at_key) /* missing attributes: at the resource */
+			diag_key(L, rpath.ptr, "%s%s", pre, msg);
+		else if (at_key)
+			diag_key(L, p.ptr, "%s%s", pre, msg);
+		else
+			diag_value(L, p.ptr, "%s%s", pre, msg);
+	}
+	json_decref(problems);
+	json_decref(raw);
+	ms_buf_release(&p);
+	ms_buf_release(&rpath);
+}
+
+static void load_lifecycle(struct loader *L, struct ms_resource *r,
+			   const struct ms_resource_type *t, const json_t *lc,
+			   const char *path, const char *pre)
+{
+	struct ms_buf p = MS_BUF_INIT, h = MS_BUF_INIT, lpre = MS_BUF_INIT;
+	const char **names = NULL;
+	const json_t *v, *item;
+	const char *s;
+	size_t i, cut;
+
+	if (!json_is_object(lc)) {
+		diag_value(L, path, "%slifecycle: expected a map, got %s", pre,
+			   ms_expr_kind(lc));
+		goto done;
+	}
+	ms_buf_addf(&lpre, "%slifecycle: ", pre);
+	check_keys(L, lc, path, lifecycle_keys, lpre.ptr, "key");
+	if ((v = json_object_get(lc, "prevent_destroy")) && !json_is_null(v) &&
+	    get_bool(v, &r->prevent_destroy) < 0) {
+		ms_buf_addf(&p, "%s.prevent_destroy", path);
+		diag_value(L, p.ptr,
+			   "%slifecycle.prevent_destroy: expected a bool, got %s",
+			   pre, ms_expr_kind(v));
+	}
+	if ((v = json_object_get(lc, "create_before_destroy")) &&
+	    !json_is_null(v) && get_bool(v, &r->create_before_destroy) < 0) {
+		ms_buf_reset(&p);
+		ms_buf_addf(&p, "%s.create_before_destroy", path);
+		diag_value(L, p.ptr,
+			   "%slifecycle.create_before_destroy: expected a "
+			   "bool, got %s",
+			   pre, ms_expr_kind(v));
+	}
+	v = json_object_get(lc, "ignore_changes");
+	if (!v || json_is_null(v))
+		goto done;
+	ms_buf_reset(&p);
+	ms_buf_addf(&p, "%s.ignore_changes", path);
+	if (!json_is_array(v)) {
+		diag_value(L, p.ptr,
+			   "%slifecycle.ignore_changes: expected a list of "
+			   "attribute names, got %s",
+			   pre, ms_expr_kind(v));
+		goto done;
+	}
+	if (t)
+		names = attr_names(t);
+	cut = p.len;
+	json_array_foreach(v, i, item) {
+		p.len = cut;
+		p.ptr[cut] = '\0';
+		ms_buf_addf(&p, "[%zu]", i);
+		s = json_string_value(item);
+		if (!s) {
+			diag_value(L, p.ptr,
+				   "%slifecycle.ignore_changes: expected an "
+				   "attribute name, got %s",
+				   pre, ms_expr_kind(item));
+			continue;
+		}
+		json_array_append_new(r->ignore_changes, json_deep_copy(item));
+		if (t && !ms_provider_attr(t, s) &&
+		    !(strcspn(s, ".[") < strlen(s))) {
+			diag_value(L, p.ptr,
+				   "%slifecycle.ignore_changes: %s has no "
+				   "attribute \"%s\"%s",
+				   pre, t->name, s, hint(&h, s, names));
+		}
+	}
+done:
+	free(names);
+	ms_buf_release(&p);
+	ms_buf_release(&h);
+	ms_buf_release(&lpre);
+}
+
+static void load_timeouts(struct loader *L, struct ms_resource *r,
+			  const json_t *to, const char *path, const char *pre)
+{
+	struct ms_buf p = MS_BUF_INIT, tpre = MS_BUF_INIT;
+	const char *key;
+	json_t *v;
+	long secs;
+
+	if (!json_is_object(to)) {
+		diag_value(L, path, "%stimeouts: expected a map, got %s", pre,
+			   ms_expr_kind(to));
+		goto done;
+	}
+	ms_buf_addf(&tpre, "%stimeouts: ", pre);
+	check_keys(L, to, path, timeout_keys, tpre.ptr, "key");
+	json_object_foreach((json_t *)to, key, v) {
+		if (!is_in(key, timeout_keys) || json_is_null(v))
+			continue;
+		ms_buf_reset(&p);
+		ms_buf_addf(&p, "%s.%s", path, key);
+		if (ms_stack_parse_duration(&secs, v) < 0)
+			diag_value(L, p.ptr, "%stimeouts.%s: %s", pre, key,
+				   ms_error_last());
+		else
+			json_object_set_new(r->timeouts, key,
+					    json_integer(secs));
+	}
+done:
+	ms_buf_release(&p);
+	ms_buf_release(&tpre);
+}
+
+static void load_resource(struct loader *L, const char *name,
+			  const json_t *body)
+{
+	struct ms_resource *r = &L->stack->resources[L->stack->n_resources++];
+	struct ms_buf path = MS_BUF_INIT, p = MS_BUF_INIT, pre = MS_BUF_INIT;
+	struct ms_buf h = MS_BUF_INIT;
+	const struct ms_resource_type *t = NULL;
+	const json_t *type, *props, *deps, *v, *item;
+	const char **names;
+	size_t i;
+
+	r->name = ms_strdup(name);
+	r->properties = json_object();
+	r->depends_on = json_array();
+	r->ignore_changes = json_array();
+	r->timeouts = json_object();
+	ms_buf_addf(&path, "resources.%s", name);
+	ms_buf_addf(&pre, "resource \"%s\": ", name);
+	find_mark(L->doc.marks, path.ptr, KEY_MARK, &r->line, &r->col);
+
+	if (!is_name(name))
+		diag_key(L, path.ptr,
+			 "%sinvalid name (letters, digits, \"_\" and \"-\" "
+			 "only)",
+			 pre.ptr);
+	else if (!strcmp(name, "var") || !strcmp(name, "aws") ||
+		 !strcmp(name, "stack"))
+		diag_key(L, path.ptr, "%sthe name \"%s\" is reserved",
+			 pre.ptr, name);
+	if (!json_is_object(body)) {
+		diag_value(L, path.ptr,
+			   "%sexpected a map with \"type\" and \"properties\", "
+			   "got %s",
+			   pre.ptr, ms_expr_kind(body));
+		goto done;
+	}
+	check_keys(L, body, path.ptr, resource_keys, pre.ptr, "key");
+
+	type = json_object_get(body, "type");
+	ms_buf_addf(&p, "%s.type", path.ptr);
+	if (!type) {
+		diag_key(L, path.ptr, "%smissing required key \"type\"", pre.ptr);
+	} else if (!json_is_string(type)) {
+		diag_value(L, p.ptr, "%stype: expected a string, got %s",
+			   pre.ptr, ms_expr_kind(type));
+	} else {
+		r->type = ms_strdup(json_string_value(type));
+		t = ms_provider_find(r->type);
+		if (t) {
+			json_object_set_new(L->types, name,
+					    json_string(t->name));
+		} else {
+			names = type_names();
+			diag_value(L, p.ptr, "%sunknown type \"%s\"%s", pre.ptr,
+				   r->type, hint(&h, r->type, names));
+			free(names);
+		}
+	}
+
+	props = json_object_get(body, "properties");
+	ms_buf_reset(&p);
+	ms_buf_addf(&p, "%s.properties", path.ptr);
+	if (props && !json_is_null(props) && !json_is_object(props)) {
+		diag_value(L, p.ptr, "%sproperties: expected a map, got %s",
+			   pre.ptr, ms_expr_kind(props));
+	} else {
+		if (props && json_is_object(props)) {
+			json_decref(r->properties);
+			r->properties = json_deep_copy(props);
+		}
+		if (t)
+			load_properties(L, r, t, r->properties, p.ptr, pre.ptr);
+	}
+
+	deps = json_object_get(body, "depends_on");
+	ms_buf_reset(&p);
+	ms_buf_addf(&p, "%s.depends_on", path.ptr);
+	if (deps && !json_is_null(deps) && !json_is_array(deps)) {
+		diag_value(L, p.ptr,
+			   "%sdepends_on: expected a list of resource names, "
+			   "got %s",
+			   pre.ptr, ms_expr_kind(deps));
+	} else if (deps) {
+		json_array_foreach(deps, i, item) {
+			if (json_is_string(item)) {
+				json_array_append_new(r->depends_on,
+						      json_deep_copy(item));
+				continue;
+			}
+			ms_buf_reset(&p);
+			ms_buf_addf(&p, "%s.depends_on[%zu]", path.ptr, i);
+			diag_value(L, p.ptr,
+				   "%sdepends_on: expected a resource name, "
+				   "got %s",
+				   pre.ptr, ms_expr_kind(item));
+		}
+	}
+
+	if ((v = json_object_get(body, "lifecycle")) && !json_is_null(v)) {
+		ms_buf_reset(&p);
+		ms_buf_addf(&p, "%s.lifecycle", path.ptr);
+		load_lifecycle(L, r, t, v, p.ptr, pre.ptr);
+	}
+	if ((v = json_object_get(body, "timeouts")) && !json_is_null(v)) {
+		ms_buf_reset(&p);
+		ms_buf_addf(&p, "%s.timeouts", path.ptr);
+		load_timeouts(L, r, v, p.ptr, pre.ptr);
+	}
+done:
+	ms_buf_release(&path);
+	ms_buf_release(&p);
+	ms_buf_release(&pre);
+	ms_buf_release(&h);
+}
+
+static void load_resources(struct loader *L, const json_t *node)
+{
+	const char *key;
+	json_t *v;
+
+	if (!node) {
+		diag_value(L, "", "missing required key \"resources\"");
+		return;
+	}
+	if (json_is_null(node))
+		return; /* "resources:" and nothing: a stack to empty */
+	if (!json_is_object(node)) {
+		diag_value(L, "resources", "resources: expected a map, got %s",
+			   ms_expr_kind(node));
+		return;
+	}
+	L->stack->resources =
+		ms_calloc(json_object_size(node), sizeof(struct ms_resource));
+	json_object_foreach((json_t *)node, key, v)
+		load_resource(L, key, v);
+}
+
+/* Region, tags, outputs */
+
+static void load_region(struct loader *L, const json_t *node)
+{
+	json_t *v = NULL;
+	const char *s, *p;
+
+	if (!node || json_is_null(node))
+		return;
+	L->suppress = false;
+	if (ms_expr_eval(&v, node, resolve_static, L) < 0) {
+		if (!L->suppress)
+			diag_value(L, "region", "region: %s", ms_error_last());
+		return;
+	}
+	s = json_string_value(v);
+	if (!s) {
+		diag_value(L, "region", "region: expected a string, got %s",
+			   ms_expr_kind(v));
+		goto done;
+	}
+	for (p = s; *p; p++)
+		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) &&
+		    *p != '-')
+			break;
+	if (!*s || *p) {
+		diag_value(L, "region",
+			   "region: invalid region \"%s\" (such as "
+			   "\"us-east-1\")",
+			   s);
+		goto done;
+	}
+	L->stack->region = ms_strdup(s);
+done:
+	json_decref(v);
+}
+
+static void load_tags(struct loader *L, const json_t *node)
+{
+	struct ms_buf p = MS_BUF_INIT, b = MS_BUF_INIT;
+	const json_t *raw;
+	const char *key;
+	json_t *item, *v;
+
+	if (!node || json_is_null(node))
+		return;
+	if (!json_is_object(node)) {
+		diag_value(L, "tags", "tags: expected a map, got %s",
+			   ms_expr_kind(node));
+		return;
+	}
+	json_object_foreach((json_t *)node, key, item) {
+		ms_buf_reset(&p);
+		ms_buf_addf(&p, "tags.%s", key);
+		L->suppress = false;
+		if (ms_expr_eval(&v, item, resolve_static, L) < 0) {
+			if (!L->suppress)
+				diag_value(L, p.ptr, "tag \"%s\": %s", key,
+					   ms_error_last());
+			continue;
+		}
+		ms_buf_reset(&b);
+		raw = json_object_get(L->doc.raw, p.ptr);
+		if (json_is_string(raw) && json_is_number(item)) {
+			json_object_set_new(L->stack->tags, key,
+					    json_deep_copy(raw));
+		} else if (json_is_null(v) || json_is_array(v) ||
+			   json_is_object(v)) {
+			diag_value(L, p.ptr, "tag \"%s\": expected a string, got %s",
+				   key, ms_expr_kind(v));
+		} else {
+			ms_expr_text(&b, v);
+			json_object_set_new(L->stack->tags, key,
+					    json_stringn(b.ptr, b.len));
+		}
+		json_decref(v);
+	}
+	ms_buf_release(&p);
+	ms_buf_release(&b);
+}
+
+static void load_outputs(struct loader *L, const json_t *node)
+{
+	struct ms_buf p = MS_BUF_INIT;
+	const char *key;
+	json_t *v;
+
+	if (!node || json_is_null(node))
+		return;
+	if (!json_is_object(node)) {
+		diag_value(L, "outputs", "outputs: expected a map, got %s",
+			   ms_expr_kind(node));
+		return;
+	}
+	json_object_foreach((json_t *)node, key, v) {
+		ms_buf_reset(&p);
+		ms_buf_addf(&p, "outputs.%s", key);
+		if (!is_name(key))
+			diag_key(L, p.ptr,
+				 "output \"%s\": invalid name (letters, "
+				 "digits, \"_\" and \"-\" only)",
+				 key);
+		json_object_set_new(L->stack->outputs, key, json_deep_copy(v));
+	}
+	ms_buf_release(&p);
+}
+
+/* References and depends_on, once every name is known */
+
+static void check_ref(struct loader *L, const json_t *ref, const char *path,
+		      const char *pre)
+{
+	struct ms_buf h = MS_BUF_INIT;
+	const char *root = json_string_value(json_object_get(ref, "root"));
+	const json_t *rpath = json_object_get(ref, "path");
+	const char *first = json_string_value(json_array_get(rpath, 0));
+	const char *text = json_string_value(json_object_get(ref, "text"));
+	const struct ms_resource_type *t;
+	const struct ms_attr *a;
+	const char **names = NULL;
+	const char *tname;
+
+	if (!strcmp(root, "var")) {
+		if (json_object_get(L->declared, first))
+			goto done;
+		names = keys_of(L->declared);
+		diag_value(L, path, "%sreference \"${%s}\": no variable \"%s\"%s",
+			   pre, text, first, hint(&h, first, names));
+	} else if (!strcmp(root, "aws") || !strcmp(root, "stack")) {
+		const char *const *attrs = *root == 'a' ? aws_attrs : stack_attrs;
+
+		if (!is_in(first, attrs))
+			diag_value(L, path,
+				   "%sreference \"${%s}\": %s has no attribute "
+				   "\"%s\"%s",
+				   pre, text, root, first, hint(&h, first, attrs));
+	} else if (!ms_stack_resource(L->stack, root)) {
+		names = ms_calloc(L->stack->n_resources + 1, sizeof(*names));
+		for (size_t i = 0; i < L->stack->n_resources; i++)
+			names[i] = L->stack->resources[i].name;
+		diag_value(L, path, "%sreference \"${%s}\": no resource \"%s\"%s",
+			   pre, text, root, hint(&h, root, names));
+	} else if ((tname = json_string_value(json_object_get(L->types, root)))) {
+		t = ms_provider_find(tname);
+		a = ms_provider_attr(t, first);
+		if (!a) {
+			names = attr_names(t);
+			diag_value(L, path,
+				   "%sreference \"${%s}\": %s has no attribute "
+				   "\"%s\"%s",
+				   pre, text, t->name, first,
+				   hint(&h, first, names));
+		} else if (json_array_size(rpath) > 1 &&
+			   (a->type == MS_ATTR_STRING ||
+			    a->type == MS_ATTR_NUMBER ||
+			    a->type == MS_ATTR_BOOL)) {
+			diag_value(L, path,
+				   "%sreference \"${%s}\": attribute \"%s\" of "
+				   "%s is %s, with no keys or elements",
+				   pre, text, first, t->name,
+				   a->type == MS_ATTR_STRING ? "a string"
+				   : a->type == MS_ATTR_NUMBER ? "a number"
+							       : "a bool");
+		}
+	}
+done:
+	free(names);
+	ms_buf_release(&h);
+}
+
+static void check_refs(struct loader *L, const json_t *v, struct ms_buf *path,
+		       const char *pre)
+{
+	json_t *refs = NULL, *item;
+	size_t i, base = path->len;
+	const char *key;
+
+	if (json_is_string(v)) {
+		if (!strstr(json_string_value(v), "${"))
+			return;
+		if (ms_expr_refs(v, &refs) < 0)
+			diag_value(L, path->ptr, "%s%s", pre, ms_error_last());
+		else
+			json_array_foreach(refs, i, item)
+				check_ref(L, item, path->ptr, pre);
+		json_decref(refs);
+	} else if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, key, item) {
+			ms_buf_addf(path, ".%s", key);
+			check_refs(L, item, path, pre);
+			path->len = base;
+			path->ptr[base] = '\0';
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, item) {
+			ms_buf_addf(path, "[%zu]", i);
+			check_refs(L, item, path, pre);
+			path->len = base;
+			path->ptr[base] = '\0';
+		}
+	}
+}
+
+static void check_links(struct loader *L)
+{
+	struct ms_buf path = MS_BUF_INIT, pre = MS_BUF_INIT, h = MS_BUF_INIT;
+	struct ms_resource *r;
+	const char **names;
+	const char *key, *dep;
+	json_t *v;
+	size_t i, j;
+
+	names = ms_calloc(L->stack->n_resources + 1, sizeof(*names));
+	for (i = 0; i < L->stack->n_resources; i++)
+		names[i] = L->stack->resources[i].name;
+	for (i = 0; i < L->stack->n_resources; i++) {
+		r = &L->stack->resources[i];
+		ms_buf_reset(&pre);
+		ms_buf_addf(&pre, "resource \"%s\": ", r->name);
+		ms_buf_reset(&path);
+		ms_buf_addf(&path, "resources.%s.properties", r->name);
+		check_refs(L, r->properties, &path, pre.ptr);
+		json_array_foreach(r->depends_on, j, v) {
+			dep = json_string_value(v);
+			ms_buf_reset(&path);
+			ms_buf_addf(&path, "resources.%s.depends_on[%zu]",
+				    r->name, j);
+			if (!strcmp(dep, r->name))
+				diag_value(L, path.ptr,
+					   "%sdepends_on: a resource cannot "
+					   "depend on itself",
+					   pre.ptr);
+			else if (!ms_stack_resource(L->stack, dep))
+				diag_value(L, path.ptr,
+					   "%sdepends_on: no resource \"%s\"%s",
+					   pre.ptr, dep, hint(&h, dep, names));
+		}
+	}
+	json_object_foreach(L->stack->outputs, key, v) {
+		ms_buf_reset(&pre);
+		ms_buf_addf(&pre, "output \"%s\": ", key);
+		ms_buf_reset(&path);
+		ms_buf_addf(&path, "outputs.%s", key);
+		check_refs(L, v, &path, pre.ptr);
+	}
+	free(names);
+	ms_buf_release(&path);
+	ms_buf_release(&pre);
+	ms_buf_release(&h);
+}
+
+/* Loading */
+
+static int read_file(struct loader *L, const char *path, struct ms_buf *out)
+{
+	char chunk[65536];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+	int err = 0;
+
+	if (!f) {
+		char *msg = ms_asprintf("cannot open: %s", strerror(errno));
+
+		add_diag(L, 0, 0, msg);
+		free(msg);
+		return -1;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (out->len + n > MS_STACK_MAX_BYTES) {
+			char *msg = ms_asprintf("file too large (more than %d "
+						"bytes)",
+						MS_STACK_MAX_BYTES);
+
+			add_diag(L, 1, 1, msg);
+			free(msg);
+			err = -1;
+			goto done;
+		}
+		ms_buf_add(out, chunk, n);
+	}
+	if (ferror(f)) {
+		add_diag(L, 0, 0, "cannot read the file");
+		err = -1;
+	}
+done:
+	fclose(f);
+	return err;
+}
+
+static void load_root(struct loader *L)
+{
+	const json_t *root = L->doc.root, *name;
+
+	if (!root) {
+		add_diag(L, 1, 1,
+			 "empty stack file (expected \"stack:\" and "
+			 "\"resources:\")");
+		return;
+	}
+	if (!json_is_object(root)) {
+		diag_value(L, "",
+			   "the stack file must be a map (with \"stack:\" and "
+			   "\"resources:\"), got %s",
+			   ms_expr_kind(root));
+		return;
+	}
+	check_keys(L, root, "", top_keys, "", "top-level key");
+	name = json_object_get(root, "stack");
+	if (!name)
+		diag_value(L, "", "missing required key \"stack\"");
+	else if (!json_is_string(name))
+		diag_value(L, "stack", "stack: expected a string, got %s",
+			   ms_expr_kind(name));
+	else if (!is_stack_name(json_string_value(name)))
+		diag_value(L, "stack",
+			   "stack: invalid name \"%s\" (lowercase letters, "
+			   "digits and \"-\" only)",
+			   json_string_value(name));
+	else
+		L->stack->name = ms_strdup(json_string_value(name));
+	load_variables(L, json_object_get(root, "variables"));
+	load_region(L, json_object_get(root, "region"));
+	load_tags(L, json_object_get(root, "tags"));
+	load_resources(L, json_object_get(root, "resources"));
+	load_outputs(L, json_object_get(root, "outputs"));
+	check_links(L);
+}
+
+int ms_stack_load(struct ms_stack **out, const char *path, const json_t *vars,
+		  json_t **diags)
+{
+	struct loader L;
+	struct ms_buf data = MS_BUF_INIT;
+	json_t *local = NULL, *yd = json_array(), *d;
+	size_t i;
+	int err = -1;
+
+	*out = NULL;
+	if (!diags)
+		diags = &local;
+	if (!*diags)
+		*diags = json_array();
+	memset(&L, 0, sizeof(L));
+	L.file = path;
+	L.diags = json_array();
+	L.vars = json_is_object(vars) ? vars : NULL;
+	L.declared = json_object();
+	L.types = json_object();
+	L.stack = ms_calloc(1, sizeof(*L.stack));
+	L.stack->file = ms_strdup(path);
+	L.stack->tags = json_object();
+	L.stack->variables = json_object();
+	L.stack->outputs = json_object();
+
+	if (read_file(&L, path, &data) < 0)
+		goto done;
+	if (ms_sha256_hex(L.stack->digest, data.ptr, data.len) < 0) {
+		add_diag(&L, 0, 0, ms_error_last());
+		goto done;
+	}
+	ms_yaml_parse(&L.doc, data.ptr, data.len, yd);
+	json_array_foreach(yd, i, d)
+		add_diag(&L, (int)json_integer_value(json_array_get(d, 0)),
+			 (int)json_integer_value(json_array_get(d, 1)),
+			 json_string_value(json_array_get(d, 2)));
+	/* a broken or truncated tree would only add noise */
+	if (!L.doc.complete)
+		goto done;
+	load_root(&L);
+done:
+	flush_diags(&L, *diags);
+	if (!json_array_size(L.diags)) {
+		L.stack->marks = json_incref(L.doc.marks);
+		*out = L.stack;
+		L.stack = NULL;
+		err = 0;
+	} else {
+		ms_error("%s", json_string_value(json_array_get(*diags, 0)));
+	}
+	ms_stack_free(L.stack);
+	ms_yaml_doc_release(&L.doc);
+	json_decref(L.diags);
+	json_decref(L.declared);
+	json_decref(L.types);
+	json_decref(yd);
+	json_decref(local);
+	ms_buf_release(&data);
+	return err;
+}
+
+void ms_stack_free(struct ms_stack *stack)
+{
+	size_t i;
+
+	if (!stack)
+		return;
+	for (i = 0; i < stack->n_resources; i++) {
+		struct ms_resource *r = &stack->resources[i];
+
+		free(r->name);
+		free(r->type);
+		json_decref(r->properties);
+		json_decref(r->depends_on);
+		json_decref(r->ignore_changes);
+		json_decref(r->timeouts);
+	}
+	free(stack->resources);
+	free(stack->file);
+	free(stack->name);
+	free(stack->region);
+	json_decref(stack->tags);
+	json_decref(stack->variables);
+	json_decref(stack->outputs);
+	json_decref(stack->marks);
+	free(stack);
+}
+
+struct ms_resource *ms_stack_resource(const struct ms_stack *stack,
+				      const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < stack->n_resources; i++)
+		if (!strcmp(stack->resources[i].name, name))
+			return &stack->resources[i];
+	return NULL;
+}
+
+void ms_stack_mark(const struct ms_stack *stack, const char *path, int *line,
+		   int *col)
+{
+	find_mark(stack->marks, path, KEY_MARK, line, col);
+}
+
+void ms_stack_value_mark(const struct ms_stack *stack, const char *path,
+			 int *line, int *col)
+{
+	find_mark(stack->marks, path, VALUE_MARK, line, col);
+}

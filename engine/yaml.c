@@ -1,0 +1,546 @@
+/*
+ * yaml.c - libyaml's event stream folded into jansson values.
+ *
+ * The event API (not libyaml's document API) so that the limits hold while
+ * reading: depth is checked at each open, and an alias is expanded only
+ * after its size (counted when its anchor closed) has been added to the
+ * running node count, so a billion-laughs file stops at the limit instead
+ * of at the end of memory. Aliases are deep copies: later stages convert
+ * values in place and must not see one change through another name.
+ */
+#include "util/common.h"
+#include "engine/yaml.h"
+#include "engine/stack.h"
+#include "engine/expr.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <yaml.h>
+
+/* Values below this depth always get a mark; deeper ones while in budget. */
+#define SHALLOW_DEPTH 4
+#define DEEP_MARK_BUDGET 100000
+
+struct frame {
+	json_t *node;    /* object or array being filled */
+	size_t path_len; /* the node's own path is path.ptr[0..path_len) */
+	char *anchor;
+	size_t nodes_at_start;
+	bool dropped;    /* the node is the value of a duplicate key */
+	/* mappings: the key whose value comes next, or NULL */
+	char *key;
+	int key_line, key_col;
+	bool key_dup;
+	/* sequences: the index of the next element */
+	size_t index;
+};
+
+struct anchor {
+	char *name;
+	json_t *node;
+	size_t size;
+};
+
+struct ctx {
+	json_t *diags;
+	struct ms_yaml_doc *doc;
+	struct frame frames[MS_STACK_MAX_DEPTH];
+	int depth;
+	struct ms_buf path;
+	struct anchor *anchors;
+	size_t n_anchors, alloc_anchors;
+	size_t nodes, aliases, deep_marks;
+	int docs;
+	bool failed;
+};
+
+static void problem(struct ctx *c, int line, int col, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void problem(struct ctx *c, int line, int col, const char *fmt, ...)
+{
+	struct ms_buf b = MS_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	ms_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	json_array_append_new(c->diags, json_pack("[iis]", line, col, b.ptr));
+	ms_buf_release(&b);
+	c->failed = true;
+}
+
+#define LINE(m) ((int)(m).line + 1)
+#define COL(m) ((int)(m).column + 1)
+
+static bool all_digits(const char *p, const char *end)
+{
+	if (p == end)
+		return false;
+	for (; p < end; p++)
+		if (!isdigit((unsigned char)*p))
+			return false;
+	return true;
+}
+
+/*
+ * The YAML 1.2 core schema for a plain scalar, with one deliberate change:
+ * an integer with a leading zero ("0123", an account id) stays a string,
+ * and a float needs a "." or an exponent, so that no digit is ever lost.
+ */
+static json_t *plain_value(const char *s, size_t len)
+{
+	const char *p = s, *end = s + len, *q;
+	bool dot = false, exp = false;
+	size_t digits;
+	long long ll;
+	double d;
+	char *stop;
+
+	if (!len || !strcmp(s, "~") || !strcmp(s, "null") ||
+	    !strcmp(s, "Null") || !strcmp(s, "NULL"))
+		return json_null();
+	if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"))
+		return json_true();
+	if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE"))
+		return json_false();
+	if (*p == '+' || *p == '-')
+		p++;
+	if (all_digits(p, end)) {
+		if (*p == '0' && end - p > 1)
+			return NULL;
+		errno = 0;
+		ll = strtoll(s, &stop, 10);
+		if (!errno && stop == end)
+			return json_integer(ll);
+		d = strtod(s, &stop);
+		return stop == end && isfinite(d) ? json_real(d) : NULL;
+	}
+	/* digits [. digits] [e [+-] digits], with a "." or an exponent */
+	for (q = p; q < end && isdigit((unsigned char)*q); q++)
+		;
+	digits = (size_t)(q - p);
+	if (q < end && *q == '.') {
+		dot = true;
+		for (p = ++q; q < end && isdigit((unsigned char)*q); q++)
+			;
+		digits += (size_t)(q - p);
+	}
+	if (!digits)
+		return NULL;
+	if (q < end && (*q == 'e' || *q == 'E')) {
+		exp = true;
+		q++;
+		if (q < end && (*q == '+' || *q == '-'))
+			q++;
+		if (!all_digits(q, end))
+			return NULL;
+		q = end;
+	}
+	if (q != end || (!dot && !exp))
+		return NULL;
+	errno = 0;
+	d = strtod(s, &stop);
+	if (errno || stop != end || !isfinite(d))
+		return NULL;
+	return json_real(d);
+}
+
+static void set_mark(struct ctx *c, int depth, int kl, int kc, int vl, int vc)
+{
+	if (depth > SHALLOW_DEPTH && c->deep_marks++ >= DEEP_MARK_BUDGET)
+		return;
+	json_object_set_new(c->doc->marks, c->path.ptr,
+			    json_pack("[iiii]", kl, kc, vl, vc));
+}
+
+/*
+ * Attach v (a new reference, stolen) where the parser is, and leave its
+ * path in c->path. Returns whether it was kept (not a duplicate's value).
+ */
+static bool place(struct ctx *c, json_t *v, yaml_mark_t m)
+{
+	struct frame *f;
+	bool kept = true;
+
+	if (!c->depth) {
+		ms_buf_reset(&c->path);
+		if (c->doc->root) {
+			json_decref(v);
+			return false;
+		}
+		c->doc->root = v;
+		set_mark(c, 0, LINE(m), COL(m), LINE(m), COL(m));
+		return true;
+	}
+	f = &c->frames[c->depth - 1];
+	c->path.len = f->path_len;
+	c->path.ptr[c->path.len] = '\0';
+	if (json_is_object(f->node)) {
+		if (c->path.len)
+			ms_buf_addch(&c->path, '.');
+		ms_buf_adds(&c->path, f->key);
+		kept = !f->dropped && !f->key_dup;
+		if (kept) {
+			set_mark(c, c->depth, f->key_line, f->key_col, LINE(m),
+				 COL(m));
+			json_object_set_new(f->node, f->key, v);
+		} else {
+			json_decref(v);
+		}
+		free(f->key);
+		f->key = NULL;
+		f->key_dup = false;
+	} else {
+		ms_buf_addf(&c->path, "[%zu]", f->index++);
+		kept = !f->dropped;
+		if (kept) {
+			set_mark(c, c->depth, LINE(m), COL(m), LINE(m), COL(m));
+			json_array_append_new(f->node, v);
+		} else {
+			json_decref(v);
+		}
+	}
+	return kept;
+}
+
+static void add_anchor(struct ctx *c, const char *name, json_t *node,
+		       size_t size)
+{
+	struct anchor *a;
+
+	if (c->n_anchors == c->alloc_anchors) {
+		c->alloc_anchors = c->alloc_anchors ? 2 * c->alloc_anchors : 16;
+		c->anchors = ms_realloc(c->anchors,
+					c->alloc_anchors * sizeof(*c->anchors));
+	}
+	a = &c->anchors[c->n_anchors++];
+	a->name = ms_strdup(name);
+	a->node = json_incref(node);
+	a->size = size;
+}
+
+static const struct anchor *find_anchor(struct ctx *c, const char *name)
+{
+	size_t i;
+
+	/* a redefined anchor names its latest node */
+	for (i = c->n_anchors; i > 0; i--)
+		if (!strcmp(c->anchors[i - 1].name, name))
+			return &c->anchors[i - 1];
+	return NULL;
+}
+
+static int count_node(struct ctx *c, size_t n, yaml_mark_t m)
+{
+	if (n > MS_STACK_MAX_NODES - c->nodes) {
+		problem(c, LINE(m), COL(m),
+			"too many values (more than %d after alias expansion)",
+			MS_STACK_MAX_NODES);
+		return -1;
+	}
+	c->nodes += n;
+	return 0;
+}
+
+/* Whether a tag is one this reader understands; reports it if not. */
+static bool tag_ok(struct ctx *c, const yaml_char_t *tag, yaml_mark_t m)
+{
+	const char *t = (const char *)tag;
+
+	if (!t || !strcmp(t, "!") || !strncmp(t, "tag:yaml.org,2002:", 18))
+		return true;
+	problem(c, LINE(m), COL(m), "unsupported tag \"%s\"", t);
+	return false;
+}
+
+static json_t *scalar_value(struct ctx *c, const yaml_event_t *e, bool *number)
+{
+	const char *s = (const char *)e->data.scalar.value;
+	size_t len = e->data.scalar.length;
+	const char *tag = (const char *)e->data.scalar.tag;
+	json_t *v = NULL;
+	bool plain = e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+
+	*number = false;
+	if (strlen(s) != len)
+		return NULL; /* a "\0" escape: no C string could carry it */
+	if (tag && tag_ok(c, e->data.scalar.tag, e->start_mark))
+		plain = strncmp(tag, "tag:yaml.org,2002:", 18) == 0 &&
+			strcmp(tag + 18, "str") != 0;
+	else if (tag)
+		plain = false;
+	if (plain && (v = plain_value(s, len))) {
+		*number = json_is_number(v);
+		return v;
+	}
+	return json_stringn(s, len);
+}
+
+static void keep_raw(struct ctx *c, const json_t *v, const yaml_event_t *e)
+{
+	struct ms_buf b = MS_BUF_INIT;
+
+	ms_expr_text(&b, v);
+	if (b.len != e->data.scalar.length ||
+	    memcmp(b.ptr, e->data.scalar.value, b.len))
+		json_object_set_new(c->doc->raw, c->path.ptr,
+				    json_stringn((const char *)
+							 e->data.scalar.value,
+						 e->data.scalar.length));
+	ms_buf_release(&b);
+}
+
+/* A scalar, alias or collection start where a mapping key is expected. */
+static int take_key(struct ctx *c, struct frame *f, const yaml_event_t *e)
+{
+	const char *k;
+
+	if (e->type != YAML_SCALAR_EVENT) {
+		problem(c, LINE(e->start_mark), COL(e->start_mark),
+			"mapping keys must be plain strings");
+		return -1;
+	}
+	k = (const char *)e->data.scalar.value;
+	if (strlen(k) != e->data.scalar.length) {
+		problem(c, LINE(e->start_mark), COL(e->start_mark),
+			"mapping key holds a NUL character");
+		return -1;
+	}
+	if (e->data.scalar.tag)
+		tag_ok(c, e->data.scalar.tag, e->start_mark);
+	f->key = ms_strdup(k);
+	f->key_line = LINE(e->start_mark);
+	f->key_col = COL(e->start_mark);
+	f->key_dup = json_object_get(f->node, k) != NULL;
+	if (f->key_dup && !f->dropped) {
+		struct ms_buf p = MS_BUF_INIT;
+		json_t *first;
+
+		ms_buf_add(&p, c->path.ptr, f->path_len);
+		if (p.len)
+			ms_buf_addch(&p, '.');
+		ms_buf_adds(&p, k);
+		first = json_object_get(c->doc->marks, p.ptr);
+		if (first)
+			problem(c, f->key_line, f->key_col,
+				"duplicate key \"%s\" (first defined at %d:%d)",
+				k, (int)json_integer_value(json_array_get(first, 0)),
+				(int)json_integer_value(json_array_get(first, 1)));
+		else
+			problem(c, f->key_line, f->key_col,
+				"duplicate key \"%s\"", k);
+		ms_buf_release(&p);
+	}
+	return 0;
+}
+
+static int on_scalar(struct ctx *c, const yaml_event_t *e)
+{
+	json_t *v;
+	bool number, kept;
+
+	if (count_node(c, 1, e->start_mark) < 0)
+		return -1;
+	if (c->depth && json_is_object(c->frames[c->depth - 1].node) &&
+	    !c->frames[c->depth - 1].key)
+		return take_key(c, &c->frames[c->depth - 1], e);
+	v = scalar_value(c, e, &number);
+	if (!v) {
+		problem(c, LINE(e->start_mark), COL(e->start_mark),
+			"string holds a NUL character");
+		return -1;
+	}
+	if (e->data.scalar.anchor)
+		add_anchor(c, (const char *)e->data.scalar.anchor, v, 1);
+	kept = place(c, v, e->start_mark);
+	if (kept && number)
+		keep_raw(c, v, e);
+	return 0;
+}
+
+static int on_alias(struct ctx *c, const yaml_event_t *e)
+{
+	const char *name = (const char *)e->data.alias.anchor;
+	const struct anchor *a;
+
+	if (c->depth && json_is_object(c->frames[c->depth - 1].node) &&
+	    !c->frames[c->depth - 1].key)
+		return take_key(c, &c->frames[c->depth - 1], e);
+	a = find_anchor(c, name);
+	if (!a) {
+		problem(c, LINE(e->start_mark), COL(e->start_mark),
+			"unknown anchor \"%s\"", name);
+		return -1;
+	}
+	if (++c->aliases > MS_STACK_MAX_ALIASES) {
+		problem(c, LINE(e->start_mark), COL(e->start_mark),
+			"too many aliases (more than %d)", MS_STACK_MAX_ALIASES);
+		return -1;
+	}
+	if (count_node(c, a->size, e->start_mark) < 0)
+		return -1;
+	place(c, json_deep_copy(a->node), e->start_mark);
+	return 0;
+}
+
+static int on_open(struct ctx *c, const yaml_event_t *e)
+{
+	bool mapping = e->type == YAML_MAPPING_START_EVENT;
+	const yaml_char_t *tag = mapping ? e->data.mapping_start.tag
+					 : e->data.sequence_start.tag;
+	const yaml_char_t *anchor = mapping ? e->data.mapping_start.anchor
+					    : e->data.sequence_start.anchor;
+	struct frame *f, *parent = c->depth ? &c->frames[c->depth - 1] : NULL;
+	json_t *node;
+	bool dropped;
+
+	if (parent && json_is_object(parent->node) && !parent->key)
+		return take_key(c, parent, e);
+	if (c->depth >= MS_STACK_MAX_DEPTH) {
+		problem(c, LINE(e->start_mark), COL(e->start_mark),
+			"nesting deeper than %d levels", MS_STACK_MAX_DEPTH);
+		return -1;
+	}
+	tag_ok(c, tag, e->start_mark);
+	if (count_node(c, 1, e->start_mark) < 0)
+		return -1;
+	node = mapping ? json_object() : json_array();
+	json_incref(node);
+	dropped = !place(c, node, e->start_mark) || (parent && parent->dropped);
+	f = &c->frames[c->depth++];
+	memset(f, 0, sizeof(*f));
+	f->node = node;
+	f->path_len = c->path.len;
+	f->anchor = anchor ? ms_strdup((const char *)anchor) : NULL;
+	f->nodes_at_start = c->nodes - 1;
+	f->dropped = dropped;
+	return 0;
+}
+
+static void on_close(struct ctx *c)
+{
+	struct frame *f = &c->frames[--c->depth];
+
+	if (f->anchor)
+		add_anchor(c, f->anchor, f->node, c->nodes - f->nodes_at_start);
+	free(f->anchor);
+	free(f->key);
+	json_decref(f->node);
+	memset(f, 0, sizeof(*f));
+}
+
+static void syntax_error(struct ctx *c, const yaml_parser_t *p,
+			 const char *data, size_t len)
+{
+	int line = LINE(p->problem_mark), col = COL(p->problem_mark);
+	const char *what = p->problem ? p->problem : "cannot be parsed";
+	size_t i;
+
+	if (p->error == YAML_READER_ERROR) {
+		/* the reader reports an offset, not a mark */
+		line = col = 1;
+		for (i = 0; i < p->problem_offset && i < len; i++) {
+			if (data[i] == '\n') {
+				line++;
+				col = 1;
+			} else if (((unsigned char)data[i] & 0xc0) != 0x80) {
+				col++;
+			}
+		}
+		problem(c, line, col, "invalid YAML: %s", what);
+	} else if (p->context) {
+		problem(c, line, col, "invalid YAML: %s (%s started at %d:%d)",
+			what, p->context, LINE(p->context_mark),
+			COL(p->context_mark));
+	} else {
+		problem(c, line, col, "invalid YAML: %s", what);
+	}
+}
+
+int ms_yaml_parse(struct ms_yaml_doc *out, const char *data, size_t len,
+		  json_t *diags)
+{
+	struct ctx c;
+	yaml_parser_t parser;
+	yaml_event_t e;
+	bool parser_ok = false, done = false;
+	size_t i;
+
+	memset(&c, 0, sizeof(c));
+	memset(out, 0, sizeof(*out));
+	out->marks = json_object();
+	out->raw = json_object();
+	c.diags = diags;
+	c.doc = out;
+	ms_buf_init(&c.path, 64);
+
+	if (!yaml_parser_initialize(&parser)) {
+		problem(&c, 1, 1, "cannot initialize the YAML parser");
+		goto done;
+	}
+	parser_ok = true;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
+	while (!done) {
+		int err = 0;
+
+		if (!yaml_parser_parse(&parser, &e)) {
+			syntax_error(&c, &parser, data, len);
+			break;
+		}
+		switch (e.type) {
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+			if (++c.docs > 1) {
+				problem(&c, LINE(e.start_mark),
+					COL(e.start_mark),
+					"only one YAML document is allowed "
+					"in a stack file");
+				err = -1;
+			}
+			break;
+		case YAML_SCALAR_EVENT:
+			err = on_scalar(&c, &e);
+			break;
+		case YAML_ALIAS_EVENT:
+			err = on_alias(&c, &e);
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			err = on_open(&c, &e);
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			on_close(&c);
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&e);
+		if (err < 0)
+			break;
+	}
+	out->complete = done;
+done:
+	while (c.depth)
+		on_close(&c);
+	for (i = 0; i < c.n_anchors; i++) {
+		free(c.anchors[i].name);
+		json_decref(c.anchors[i].node);
+	}
+	free(c.anchors);
+	ms_buf_release(&c.path);
+	if (parser_ok)
+		yaml_parser_delete(&parser);
+	return c.failed ? -1 : 0;
+}
+
+void ms_yaml_doc_release(struct ms_yaml_doc *doc)
+{
+	json_decref(doc->root);
+	json_decref(doc->marks);
+	json_decref(doc->raw);
+	memset(doc, 0, sizeof(*doc));
+}
