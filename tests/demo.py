@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""make demo: run a stack through validate, plan, apply, plan, destroy
+against a local AWS emulator (moto behind a TLS proxy on 127.0.0.1).
+
+    python tests/demo.py BINARY STACK.yaml
+
+The stack is copied into a temporary directory as mlstack.yaml. Each step's
+command and output are printed; the demo stops at the first step that does
+not do what it should and exits 1. The emulator is always stopped.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "integration"))
+
+import emulator as emu_mod  # noqa: E402
+
+NO_CHANGES = "No changes. Your infrastructure matches the configuration."
+
+
+def header(text):
+    print(f"\n=== {text} " + "=" * max(3, 70 - len(text)), flush=True)
+
+
+def step(binary, workdir, env, args, want_code=0, want_text=None):
+    header("mlstack " + " ".join(args))
+    t0 = time.monotonic()
+    proc = subprocess.run([binary, *args], cwd=workdir, env=env,
+                          stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, errors="replace", timeout=600)
+    sys.stdout.write(proc.stdout)
+    sys.stdout.write(proc.stderr)
+    print(f"--- exit {proc.returncode} after {time.monotonic() - t0:.1f}s",
+          flush=True)
+    if proc.returncode != want_code:
+        raise DemoFailed(f"mlstack {' '.join(args)}: exit {proc.returncode},"
+                         f" expected {want_code}")
+    if want_text and want_text not in proc.stdout + proc.stderr:
+        raise DemoFailed(f"mlstack {' '.join(args)}: no {want_text!r} in "
+                         "its output")
+    return proc.stdout
+
+
+class DemoFailed(Exception):
+    pass
+
+
+def aws_inventory(emu):
+    s3 = emu.client("s3")
+    iam = emu.client("iam")
+    buckets = sorted(b["Name"] for b in s3.list_buckets()["Buckets"])
+    roles = sorted(r["RoleName"] for r in iam.list_roles()["Roles"])
+    return buckets, roles
+
+
+def show_inventory(emu, when):
+    buckets, roles = aws_inventory(emu)
+    header(f"what AWS (moto) holds {when}")
+    print(f"buckets: {', '.join(buckets) or '(none)'}")
+    print(f"roles:   {', '.join(roles) or '(none)'}", flush=True)
+    return buckets, roles
+
+
+def demo(binary, stack_file):
+    emu = emu_mod.Emulator()
+    workdir = tempfile.mkdtemp(prefix="mlstack-demo-")
+    try:
+        emu.start()
+        print(f"moto on {emu.moto_url}, TLS proxy on {emu.endpoint_url}")
+        home = os.path.join(workdir, "home")
+        os.mkdir(home)
+        project = os.path.join(workdir, "project")
+        os.mkdir(project)
+        shutil.copyfile(stack_file, os.path.join(project, "mlstack.yaml"))
+        env = emu.client_env(home=home)
+        print(f"working directory {project}")
+
+        step(binary, project, env, ["validate"], want_text="The stack is valid.")
+        step(binary, project, env, ["plan"], want_text="Plan: ")
+        step(binary, project, env, ["apply", "--auto-approve"],
+             want_text="Apply complete!")
+        step(binary, project, env, ["output"])
+        buckets, roles = show_inventory(emu, "after apply")
+        if not buckets or not roles:
+            raise DemoFailed("apply reported success but AWS holds no "
+                             "bucket or no role")
+        step(binary, project, env, ["plan", "--detailed-exitcode"],
+             want_code=0, want_text=NO_CHANGES)
+        step(binary, project, env, ["destroy", "--auto-approve"],
+             want_text="Destroy complete!")
+        buckets, roles = show_inventory(emu, "after destroy")
+        if buckets or roles:
+            raise DemoFailed("destroy left resources behind")
+        step(binary, project, env, ["history"])
+        header("demo complete")
+        return 0
+    except DemoFailed as e:
+        header("demo FAILED")
+        print(e, flush=True)
+        return 1
+    finally:
+        emu.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main(argv):
+    if len(argv) != 3:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    binary = os.path.abspath(argv[1])
+    stack_file = os.path.abspath(argv[2])
+    if not os.access(binary, os.X_OK):
+        print(f"demo: {binary}: not an executable (run make)", file=sys.stderr)
+        return 1
+    if not os.path.isfile(stack_file):
+        print(f"demo: {stack_file}: no such file", file=sys.stderr)
+        return 1
+    return demo(binary, stack_file)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
