@@ -229,12 +229,15 @@ static void parse_xml_error(char **code, char **message, char **request_id,
 	const char *name = root ? (const char *)root->name : "";
 	xmlNode *err = NULL;
 
-	if (!strcmp(name, "ErrorResponse")) /* Query */
-		err = ms_xml_find(root, "Error");
-	else if (!strcmp(name, "Response")) /* EC2 */
-		err = ms_xml_find(root, "Errors/Error");
-	else if (!strcmp(name, "Error")) /* S3 */
+	/* Query: ErrorResponse/Error; EC2: Response/Errors/Error; S3: Error;
+	 * moto's auth errors: ErrorResponse/Errors/Error */
+	if (!strcmp(name, "Error"))
 		err = root;
+	else if (!strcmp(name, "ErrorResponse") || !strcmp(name, "Response"))
+		err = ms_xml_find(root, "Error");
+	if (!err && root && (!strcmp(name, "ErrorResponse") ||
+			     !strcmp(name, "Response")))
+		err = ms_xml_find(root, "Errors/Error");
 	if (err) {
 		*code = ms_xml_text(err, "Code");
 		*message = ms_xml_text(err, "Message");
