@@ -153,39 +153,6 @@ static json_t *role_params(const char *name)
 	return p;
 }
 
-/*
- * Tags.member.N.Key / .Value, and prefix.member.N, as the Query protocol
- * flattens lists. Interim: aws.h is gaining ms_aws_query_tags and
- * ms_aws_query_list, which these give way to.
- */
-static void add_tags(json_t *params, const char *prefix, const json_t *tags)
-{
-	const char *key;
-	json_t *value;
-	size_t n = 0;
-	char name[128];
-
-	json_object_foreach((json_t *)tags, key, value) {
-		n++;
-		snprintf(name, sizeof(name), "%s.member.%zu.Key", prefix, n);
-		json_object_set_new(params, name, json_string(key));
-		snprintf(name, sizeof(name), "%s.member.%zu.Value", prefix, n);
-		json_object_set(params, name, value);
-	}
-}
-
-static void add_list(json_t *params, const char *prefix, const json_t *list)
-{
-	json_t *value;
-	size_t i;
-	char name[128];
-
-	json_array_foreach(list, i, value) {
-		snprintf(name, sizeof(name), "%s.member.%zu", prefix, i + 1);
-		json_object_set(params, name, value);
-	}
-}
-
 static bool list_has(const json_t *list, const char *s)
 {
 	size_t i;
@@ -589,7 +556,7 @@ static int apply_changes(struct ms_call *call, const struct role *have,
 			json_array_append_new(removed, json_string(key));
 	if (json_object_size(changed)) {
 		params = role_params(name);
-		add_tags(params, "Tags", changed);
+		ms_aws_query_tags(params, "Tags", changed);
 		err = call_simple(call, "TagRole", params);
 		params = NULL;
 		if (err)
@@ -597,7 +564,7 @@ static int apply_changes(struct ms_call *call, const struct role *have,
 	}
 	if (json_array_size(removed)) {
 		params = role_params(name);
-		add_list(params, "TagKeys", removed);
+		ms_aws_query_list(params, "TagKeys", removed);
 		err = call_simple(call, "UntagRole", params);
 		params = NULL;
 		if (err)
@@ -694,7 +661,7 @@ static int role_create(struct ms_call *call, const json_t *desired,
 	json_object_set_new(params, "MaxSessionDuration",
 			    json_sprintf("%lld", want.max_session));
 	if (json_object_size(want.tags))
-		add_tags(params, "Tags", want.tags);
+		ms_aws_query_tags(params, "Tags", want.tags);
 	err = ms_iam_query(&doc, call->aws, "CreateRole", params);
 	if (err == MS_EEXISTS ||
 	    (err && ms_iam_failed_with("CreateRole", "EntityAlreadyExists"))) {
