@@ -420,9 +420,10 @@ static int header_is(const char *line, const char *lname)
 }
 
 int ms_sigv4_canonical_request(struct ms_buf *out, struct ms_buf *signed_out,
+			       char payload_hash[65],
 			       const struct ms_sigv4_request *req,
 			       const struct ms_sigv4_params *p,
-			       const char *token, char payload_hash[65])
+			       const char *token)
 {
 	const char **lines = NULL;
 	char *added[3] = { NULL, NULL, NULL };
@@ -552,8 +553,8 @@ int ms_sigv4_sign(struct ms_sigv4_result *out,
 		return ms_error("sigv4: bad request date");
 	snprintf(out->amz_date, sizeof(out->amz_date), "%s", p->amz_date);
 	err = ms_sigv4_canonical_request(&out->canonical_request,
-					 &out->signed_headers, req, p, token,
-					 out->payload_hash);
+					 &out->signed_headers,
+					 out->payload_hash, req, p, token);
 	if (err)
 		return err;
 	out->content_sha256 = (p->flags & MS_SIGV4_CONTENT_SHA256) != 0;

@@ -131,14 +131,15 @@ int ms_sigv4_canonical_headers(struct ms_buf *out, struct ms_buf *signed_out,
 /*
  * The canonical request of req signed at p: x-amz-date (and, as flags and
  * credentials say, x-amz-security-token and x-amz-content-sha256) are added
- * to the headers. payload_hash is the hex hash of the body (or the
- * x-amz-content-sha256 value given). token may be NULL.
+ * to the headers. *payload_hash is set to the hex hash of the body (or
+ * the x-amz-content-sha256 value given). token may be NULL.
  * Returns 0 or -1 with ms_error().
  */
 int ms_sigv4_canonical_request(struct ms_buf *out, struct ms_buf *signed_out,
+			       char payload_hash[65],
 			       const struct ms_sigv4_request *req,
 			       const struct ms_sigv4_params *p,
-			       const char *token, char payload_hash[65]);
+			       const char *token);
 
 /* "AWS4-HMAC-SHA256\n<date>\n<scope>\n<hex sha256 of creq>". */
 void ms_sigv4_string_to_sign(struct ms_buf *out, const char *amz_date,

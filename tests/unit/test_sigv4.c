@@ -72,8 +72,8 @@ static void iam_canonical_request(void **state)
 	struct ms_buf creq = MS_BUF_INIT, sh = MS_BUF_INIT;
 	char hash[65];
 
-	assert_int_equal(ms_sigv4_canonical_request(&creq, &sh, &iam_req,
-						    &iam_params, NULL, hash),
+	assert_int_equal(ms_sigv4_canonical_request(&creq, &sh, hash, &iam_req,
+						    &iam_params, NULL),
 			 0);
 	assert_string_equal(creq.ptr, iam_creq);
 	assert_string_equal(sh.ptr, "content-type;host;x-amz-date");
