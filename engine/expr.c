@@ -93,7 +93,8 @@ int ms_expr_text(struct ms_buf *out, const json_t *v)
 		ms_buf_add(out, json_string_value(v), json_string_length(v));
 		return 0;
 	case JSON_INTEGER:
-		ms_buf_addf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		ms_buf_addf(out, "%" JSON_INTEGER_FORMAT,
+			    json_integer_value(v));
 		return 0;
 	case JSON_REAL:
 		add_real(out, json_real_value(v));
@@ -110,6 +111,12 @@ int ms_expr_text(struct ms_buf *out, const json_t *v)
 		return ms_error("cannot interpolate %s into a string",
 				ms_expr_kind(v));
 	}
+}
+
+/* A new string of the bytes [p, q). */
+static json_t *span(const char *p, const char *q)
+{
+	return must(json_stringn(p, (size_t)(q - p)));
 }
 
 static bool is_name_char(char c)
@@ -133,7 +140,7 @@ static json_t *parse_inner(const char *s, size_t len)
 	if (q == p)
 		goto fail;
 	ref = must(json_object());
-	json_object_set_new(ref, "root", must(json_stringn(p, (size_t)(q - p))));
+	json_object_set_new(ref, "root", span(p, q));
 	p = q;
 	while (p < end) {
 		if (*p == '.') {
@@ -141,19 +148,18 @@ static json_t *parse_inner(const char *s, size_t len)
 				;
 			if (q == p)
 				goto fail;
-			json_array_append_new(path,
-					      must(json_stringn(p, (size_t)(q - p))));
+			json_array_append_new(path, span(p, q));
 			p = q;
 		} else if (*p == '[' && p + 1 < end && p[1] == '"') {
 			for (q = p += 2; q < end && *q != '"'; q++)
 				;
 			if (q + 1 >= end || q[1] != ']')
 				goto fail;
-			json_array_append_new(path,
-					      must(json_stringn(p, (size_t)(q - p))));
+			json_array_append_new(path, span(p, q));
 			p = q + 2;
 		} else if (*p == '[') {
-			for (q = ++p; q < end && isdigit((unsigned char)*q); q++)
+			for (q = ++p; q < end && isdigit((unsigned char)*q);
+			     q++)
 				;
 			if (q == p || q >= end || *q != ']' ||
 			    (size_t)(q - p) >= sizeof(num))
@@ -225,14 +231,15 @@ static int parse_template(json_t **out, const char *s)
 		}
 		if (lit.len) {
 			json_array_append_new(parts,
-					      must(json_stringn(lit.ptr, lit.len)));
+					      span(lit.ptr, lit.ptr + lit.len));
 			ms_buf_reset(&lit);
 		}
 		json_array_append_new(parts, ref);
 		p = close + 1;
 	}
 	if (lit.len || !json_array_size(parts))
-		json_array_append_new(parts, must(json_stringn(lit.ptr, lit.len)));
+		json_array_append_new(parts,
+				      span(lit.ptr, lit.ptr + lit.len));
 	*out = parts;
 	parts = NULL;
 done:
@@ -314,8 +321,8 @@ static int walk(json_t **out, json_t *v, const json_t *path)
 			const char *k = json_string_value(step);
 
 			if (!json_is_object(v)) {
-				err = ms_error("cannot read key \"%s\" of %s", k,
-					       ms_expr_kind(v));
+				err = ms_error("cannot read key \"%s\" of %s",
+					       k, ms_expr_kind(v));
 				goto done;
 			}
 			next = json_object_get(v, k);
@@ -326,13 +333,13 @@ static int walk(json_t **out, json_t *v, const json_t *path)
 		} else {
 			n = (size_t)json_integer_value(step);
 			if (!json_is_array(v)) {
-				err = ms_error("cannot read index [%zu] of %s", n,
-					       ms_expr_kind(v));
+				err = ms_error("cannot read index [%zu] of %s",
+					       n, ms_expr_kind(v));
 				goto done;
 			}
 			if (n >= json_array_size(v)) {
-				err = ms_error("index [%zu] out of range (the list "
-					       "has %zu elements)",
+				err = ms_error("index [%zu] out of range (the "
+					       "list has %zu elements)",
 					       n, json_array_size(v));
 				goto done;
 			}
@@ -441,7 +448,8 @@ int ms_expr_eval(json_t **out, const json_t *value, ms_expr_resolve_fn resolve,
 	case JSON_OBJECT:
 		res = must(json_object());
 		json_object_foreach((json_t *)value, key, item) {
-			if ((err = ms_expr_eval(&v, item, resolve, payload)) < 0)
+			err = ms_expr_eval(&v, item, resolve, payload);
+			if (err < 0)
 				goto done;
 			json_object_set_new(res, key, v);
 		}
@@ -449,7 +457,8 @@ int ms_expr_eval(json_t **out, const json_t *value, ms_expr_resolve_fn resolve,
 	case JSON_ARRAY:
 		res = must(json_array());
 		json_array_foreach(value, i, item) {
-			if ((err = ms_expr_eval(&v, item, resolve, payload)) < 0)
+			err = ms_expr_eval(&v, item, resolve, payload);
+			if (err < 0)
 				goto done;
 			json_array_append_new(res, v);
 		}

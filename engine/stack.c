@@ -51,10 +51,20 @@ struct loader {
 	const json_t *vars;  /* -var overrides, or NULL */
 	json_t *declared;    /* every declared variable name -> true */
 	json_t *types;       /* resource name -> type, for known types */
-	bool suppress;       /* a reference failed for an already reported cause */
+	bool suppress;       /* a reference failed for a reported cause */
 };
 
 /* Diagnostics */
+
+static int int_at(const json_t *array, size_t i)
+{
+	return (int)json_integer_value(json_array_get(array, i));
+}
+
+static const char *str_of(const json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
 
 static void find_mark(const json_t *marks, const char *path, int which,
 		      int *line, int *col)
@@ -70,9 +80,8 @@ static void find_mark(const json_t *marks, const char *path, int which,
 	for (;;) {
 		m = json_object_get(marks, p.ptr);
 		if (m) {
-			*line = (int)json_integer_value(json_array_get(m, which));
-			*col = (int)json_integer_value(
-				json_array_get(m, which + 1));
+			*line = int_at(m, which);
+			*col = int_at(m, which + 1);
 			break;
 		}
 		if (!p.len)
@@ -151,25 +160,24 @@ static void flush_diags(struct loader *L, json_t *out)
 {
 	size_t i, n = json_array_size(L->diags);
 	json_t **v = ms_calloc(n, sizeof(*v));
+	const char *msg;
 	int line, col;
 
 	for (i = 0; i < n; i++)
 		v[i] = json_array_get(L->diags, i);
 	qsort(v, n, sizeof(*v), cmp_diag);
 	for (i = 0; i < n; i++) {
-		line = (int)json_integer_value(json_array_get(v[i], 0));
-		col = (int)json_integer_value(json_array_get(v[i], 1));
+		line = int_at(v[i], 0);
+		col = int_at(v[i], 1);
+		msg = json_string_value(json_array_get(v[i], 3));
 		if (line > 0)
-			json_array_append_new(
-				out, json_sprintf("%s:%d:%d: %s", L->file, line,
-						  col,
-						  json_string_value(json_array_get(
-							  v[i], 3))));
+			json_array_append_new(out,
+					      json_sprintf("%s:%d:%d: %s",
+							   L->file, line, col,
+							   msg));
 		else
-			json_array_append_new(
-				out, json_sprintf("%s: %s", L->file,
-						  json_string_value(json_array_get(
-							  v[i], 3))));
+			json_array_append_new(out, json_sprintf("%s: %s",
+								L->file, msg));
 	}
 	free(v);
 }
@@ -226,7 +234,7 @@ const char *ms_did_you_mean(const char *word, const char *const *candidates)
 	size_t len = strlen(word), limit;
 	size_t best_d = (size_t)-1, d, i;
 
-	/* short words are close to too much: one edit there, more in long ones */
+	/* short words are near too much: one edit there, more in long ones */
 	limit = len < 6 ? 1 : len / 3 > 2 ? len / 3 : 2;
 	for (i = 0; candidates && candidates[i]; i++) {
 		d = distance(word, candidates[i]);
@@ -306,13 +314,14 @@ static bool is_name(const char *s)
 	return true;
 }
 
-static bool is_stack_name(const char *s)
+/* [a-z0-9-]+: stack names and regions */
+static bool is_lower_name(const char *s)
 {
 	if (!*s)
 		return false;
 	for (; *s; s++)
-		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) &&
-		    *s != '-')
+		if (!islower((unsigned char)*s) &&
+		    !isdigit((unsigned char)*s) && *s != '-')
 			return false;
 	return true;
 }
@@ -559,11 +568,12 @@ static void load_variable(struct loader *L, const char *name, const json_t *def)
 		if (!value) {
 			ms_buf_reset(&g);
 			if (json_is_string(given))
-				ms_buf_addf(&g, "\"%s\"", json_string_value(given));
+				ms_buf_addf(&g, "\"%s\"",
+					    json_string_value(given));
 			else
 				ms_buf_adds(&g, ms_expr_kind(given));
-			diag_key(L, path.ptr, "%s-var value: expected %s, got %s",
-				 pre.ptr,
+			diag_key(L, path.ptr,
+				 "%s-var value: expected %s, got %s", pre.ptr,
 				 kind_of_type(type) ? kind_of_type(type) : "?",
 				 g.ptr);
 			goto done;
@@ -573,7 +583,8 @@ static void load_variable(struct loader *L, const char *name, const json_t *def)
 	}
 	if (!value) {
 		diag_key(L, path.ptr,
-			 "%sno value (give it a default, or pass -var %s=VALUE)",
+			 "%sno value (give it a default, or pass "
+			 "-var %s=VALUE)",
 			 pre.ptr, name);
 		goto done;
 	}
@@ -606,7 +617,8 @@ static void load_variables(struct loader *L, const json_t *node)
 	json_object_foreach((json_t *)L->vars, key, v)
 		if (!json_object_get(L->declared, key))
 			diag_key(L, "variables",
-				 "-var \"%s\": no variable \"%s\" is declared%s",
+				 "-var \"%s\": no variable \"%s\" is "
+				 "declared%s",
 				 key, key, hint(&h, key, names));
 	free(names);
 	ms_buf_release(&h);
@@ -646,12 +658,9 @@ static void load_properties(struct loader *L, struct ms_resource *r,
 		r->properties = res;
 	}
 	json_array_foreach(problems, i, pr) {
-		const char *rel = json_string_value(json_object_get(pr, "path"));
-		const char *msg =
-			json_string_value(json_object_get(pr, "message"));
-		bool at_key = !strcmp(json_string_value(
-					      json_object_get(pr, "at")),
-				      "key");
+		const char *rel = str_of(pr, "path");
+		const char *msg = str_of(pr, "message");
+		bool at_key = !strcmp(str_of(pr, "at"), "key");
 
 		ms_buf_reset(&p);
 		ms_buf_addf(&p, "%s%s", base, rel);
@@ -689,7 +698,8 @@ static void load_lifecycle(struct loader *L, struct ms_resource *r,
 	    get_bool(v, &r->prevent_destroy) < 0) {
 		ms_buf_addf(&p, "%s.prevent_destroy", path);
 		diag_value(L, p.ptr,
-			   "%slifecycle.prevent_destroy: expected a bool, got %s",
+			   "%slifecycle.prevent_destroy: expected a bool, "
+			   "got %s",
 			   pre, ms_expr_kind(v));
 	}
 	if ((v = json_object_get(lc, "create_before_destroy")) &&
@@ -817,7 +827,8 @@ static void load_resource(struct loader *L, const char *name,
 	type = json_object_get(body, "type");
 	ms_buf_addf(&p, "%s.type", path.ptr);
 	if (!type) {
-		diag_key(L, path.ptr, "%smissing required key \"type\"", pre.ptr);
+		diag_key(L, path.ptr, "%smissing required key \"type\"",
+			 pre.ptr);
 	} else if (!json_is_string(type)) {
 		diag_value(L, p.ptr, "%stype: expected a string, got %s",
 			   pre.ptr, ms_expr_kind(type));
@@ -918,7 +929,7 @@ static void load_resources(struct loader *L, const json_t *node)
 static void load_region(struct loader *L, const json_t *node)
 {
 	json_t *v = NULL;
-	const char *s, *p;
+	const char *s;
 
 	if (!node || json_is_null(node))
 		return;
@@ -934,11 +945,7 @@ static void load_region(struct loader *L, const json_t *node)
 			   ms_expr_kind(v));
 		goto done;
 	}
-	for (p = s; *p; p++)
-		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) &&
-		    *p != '-')
-			break;
-	if (!*s || *p) {
+	if (!is_lower_name(s)) {
 		diag_value(L, "region",
 			   "region: invalid region \"%s\" (such as "
 			   "\"us-east-1\")",
@@ -981,8 +988,9 @@ static void load_tags(struct loader *L, const json_t *node)
 					    json_deep_copy(raw));
 		} else if (json_is_null(v) || json_is_array(v) ||
 			   json_is_object(v)) {
-			diag_value(L, p.ptr, "tag \"%s\": expected a string, got %s",
-				   key, ms_expr_kind(v));
+			diag_value(L, p.ptr,
+				   "tag \"%s\": expected a string, got %s", key,
+				   ms_expr_kind(v));
 		} else {
 			ms_expr_text(&b, v);
 			json_object_set_new(L->stack->tags, key,
@@ -1039,23 +1047,27 @@ static void check_ref(struct loader *L, const json_t *ref, const char *path,
 		if (json_object_get(L->declared, first))
 			goto done;
 		names = keys_of(L->declared);
-		diag_value(L, path, "%sreference \"${%s}\": no variable \"%s\"%s",
-			   pre, text, first, hint(&h, first, names));
+		diag_value(L, path,
+			   "%sreference \"${%s}\": no variable \"%s\"%s", pre,
+			   text, first, hint(&h, first, names));
 	} else if (!strcmp(root, "aws") || !strcmp(root, "stack")) {
-		const char *const *attrs = *root == 'a' ? aws_attrs : stack_attrs;
+		const char *const *attrs =
+			*root == 'a' ? aws_attrs : stack_attrs;
 
 		if (!is_in(first, attrs))
 			diag_value(L, path,
 				   "%sreference \"${%s}\": %s has no attribute "
 				   "\"%s\"%s",
-				   pre, text, root, first, hint(&h, first, attrs));
+				   pre, text, root, first,
+				   hint(&h, first, attrs));
 	} else if (!ms_stack_resource(L->stack, root)) {
 		names = ms_calloc(L->stack->n_resources + 1, sizeof(*names));
 		for (size_t i = 0; i < L->stack->n_resources; i++)
 			names[i] = L->stack->resources[i].name;
-		diag_value(L, path, "%sreference \"${%s}\": no resource \"%s\"%s",
-			   pre, text, root, hint(&h, root, names));
-	} else if ((tname = json_string_value(json_object_get(L->types, root)))) {
+		diag_value(L, path,
+			   "%sreference \"${%s}\": no resource \"%s\"%s", pre,
+			   text, root, hint(&h, root, names));
+	} else if ((tname = str_of(L->types, root))) {
 		t = ms_provider_find(tname);
 		a = ms_provider_attr(t, first);
 		if (!a) {
@@ -1226,7 +1238,7 @@ static void load_root(struct loader *L)
 	else if (!json_is_string(name))
 		diag_value(L, "stack", "stack: expected a string, got %s",
 			   ms_expr_kind(name));
-	else if (!is_stack_name(json_string_value(name)))
+	else if (!is_lower_name(json_string_value(name)))
 		diag_value(L, "stack",
 			   "stack: invalid name \"%s\" (lowercase letters, "
 			   "digits and \"-\" only)",

@@ -51,9 +51,13 @@ struct ms_stack {
  * an object of -var overrides (strings), or NULL.
  *
  * Every problem is appended to *diags (an array of one-line strings
- * "file:line:col: message", created if NULL) before returning; returns 0
- * when there were none, -1 otherwise (*out is then NULL). Dependency
- * cycles are found by the graph, not here.
+ * "file:line:col: message", created if NULL; diags itself may be NULL)
+ * before returning, sorted by position; a file that cannot be read gives
+ * "file: message". Returns 0 when there were none, -1 otherwise (*out is
+ * then NULL, and ms_error() holds the first line). Dependency cycles are
+ * found by the graph, not here. stack->variables, region and tags come
+ * back resolved; properties and outputs keep their references, with
+ * values converted to their schema types (ms_stack_check_value).
  */
 int ms_stack_load(struct ms_stack **out, const char *path, const json_t *vars,
 		  json_t **diags);

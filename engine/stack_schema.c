@@ -36,8 +36,8 @@ static void report(struct checker *k, const char *rel, const char *at,
 	ms_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
 	json_array_append_new(k->problems,
-			      json_pack("{s:s, s:s, s:s}", "path", rel, "at", at,
-					"message", b.ptr));
+			      json_pack("{s:s, s:s, s:s}", "path", rel, "at",
+					at, "message", b.ptr));
 	ms_buf_release(&b);
 	k->failed = true;
 }
@@ -200,7 +200,8 @@ static json_t *check_object(struct checker *k, const struct ms_attr *schema,
 	rel->len = base;
 	rel->ptr[base] = '\0';
 	for (a = schema; a->name; a++) {
-		if (!(a->flags & MS_ATTR_REQUIRED) || json_object_get(v, a->name))
+		if (!(a->flags & MS_ATTR_REQUIRED) ||
+		    json_object_get(v, a->name))
 			continue;
 		join(&name, label, a->name);
 		report(k, rel->ptr, "key", "missing required attribute \"%s\"",
@@ -218,7 +219,8 @@ static json_t *check_object(struct checker *k, const struct ms_attr *schema,
 }
 
 static json_t *check_list(struct checker *k, const struct ms_attr *a,
-			  const json_t *v, const char *label, struct ms_buf *rel)
+			  const json_t *v, const char *label,
+			  struct ms_buf *rel)
 {
 	struct ms_buf name = MS_BUF_INIT;
 	json_t *res = json_array(), *item, *c;

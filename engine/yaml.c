@@ -70,6 +70,11 @@ static void problem(struct ctx *c, int line, int col, const char *fmt, ...)
 	c->failed = true;
 }
 
+static int int_at(const json_t *array, size_t i)
+{
+	return (int)json_integer_value(json_array_get(array, i));
+}
+
 #define LINE(m) ((int)(m).line + 1)
 #define COL(m) ((int)(m).column + 1)
 
@@ -325,8 +330,7 @@ static int take_key(struct ctx *c, struct frame *f, const yaml_event_t *e)
 		if (first)
 			problem(c, f->key_line, f->key_col,
 				"duplicate key \"%s\" (first defined at %d:%d)",
-				k, (int)json_integer_value(json_array_get(first, 0)),
-				(int)json_integer_value(json_array_get(first, 1)));
+				k, int_at(first, 0), int_at(first, 1));
 		else
 			problem(c, f->key_line, f->key_col,
 				"duplicate key \"%s\"", k);
@@ -375,7 +379,8 @@ static int on_alias(struct ctx *c, const yaml_event_t *e)
 	}
 	if (++c->aliases > MS_STACK_MAX_ALIASES) {
 		problem(c, LINE(e->start_mark), COL(e->start_mark),
-			"too many aliases (more than %d)", MS_STACK_MAX_ALIASES);
+			"too many aliases (more than %d)",
+			MS_STACK_MAX_ALIASES);
 		return -1;
 	}
 	if (count_node(c, a->size, e->start_mark) < 0)
