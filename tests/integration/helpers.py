@@ -33,15 +33,21 @@ def last_line(text):
     return lines[-1] if lines else ""
 
 
-def plan_counts(stdout):
-    """(add, change, destroy) from a plan's last line; (0, 0, 0) for
-    "No changes."; fails the test for anything else."""
-    line = last_line(stdout)
-    if line == NO_CHANGES:
-        return (0, 0, 0)
-    m = PLAN_RE.match(line)
-    assert m, f"plan does not end with a summary line:\n{stdout}"
-    return tuple(int(g) for g in m.groups())
+def plan_counts(stdout, last=True):
+    """(add, change, destroy) from a plan's summary line, (0, 0, 0) for
+    "No changes."; fails the test when there is none. The summary must be
+    the last line, unless last=False (plan -out says where it saved the
+    plan after it)."""
+    lines = [ln.strip() for ln in stdout.splitlines() if ln.strip()]
+    if last:
+        lines = lines[-1:]
+    for line in reversed(lines):
+        if line == NO_CHANGES:
+            return (0, 0, 0)
+        m = PLAN_RE.match(line)
+        if m:
+            return tuple(int(g) for g in m.groups())
+    raise AssertionError(f"no plan summary line in:\n{stdout}")
 
 
 def bucket_names(s3):
@@ -105,3 +111,17 @@ def state_list(run):
     """The resource names `mlstack state list` prints, as a set."""
     _, out, _ = run("state", "list", check=0)
     return {ln.strip() for ln in out.splitlines() if ln.strip()}
+
+
+def max_in_flight(calls):
+    """The most requests the proxy was handling at the same moment."""
+    events = []
+    for c in calls:
+        events.append((c.started, 1))
+        events.append((c.started + c.elapsed, -1))
+    events.sort(key=lambda e: (e[0], e[1]))   # an end before a start
+    most = now = 0
+    for _, delta in events:
+        now += delta
+        most = max(most, now)
+    return most

@@ -6,8 +6,9 @@ from botocore.exceptions import ClientError
 
 from helpers import (NO_CHANGES, SAGEMAKER_FULL_ACCESS, SAGEMAKER_TRUST,
                      SAGEMAKER_TRUST_YAML, attached_policies, bucket_names,
-                     bucket_tags, last_line, plan_counts, policy_document,
-                     role_exists, role_names, role_tags, state_list)
+                     bucket_tags, last_line, max_in_flight, plan_counts,
+                     policy_document, role_exists, role_names, role_tags,
+                     state_list)
 
 STACK = "itest"
 ROLE = "itest-sagemaker"
@@ -202,3 +203,30 @@ def test_policy_json_string_is_normalized(run):
                        stack=stack(trust=TRUST_AS_STRING))
     assert code == 0, out
     assert last_line(out) == NO_CHANGES
+
+
+def buckets_stack(n):
+    return "stack: par\nresources:\n" + "".join(
+        f"  b{i}:\n    type: aws_s3_bucket\n"
+        f"    properties: {{bucket: par-bucket-{i}}}\n" for i in range(n))
+
+
+@pytest.mark.parametrize("parallelism,lowest,highest", [
+    ("1", 1, 1), ("3", 2, 3), (None, 2, 10)],
+    ids=["parallelism-1", "parallelism-3", "default"])
+def test_parallelism(cli, run, proxy, s3, parallelism, lowest, highest):
+    # Independent resources are worked on at once, up to -parallelism
+    # AWS operations at a time (default 10).
+    cli.write_stack(buckets_stack(12))
+    opts = ["--parallelism", parallelism] if parallelism else []
+    proxy.latency = 0.1
+    code, _, err = run("apply", "--auto-approve", *opts)
+    assert code == 0, err
+    assert len(bucket_names(s3)) == 12
+    assert lowest <= max_in_flight(proxy.calls()) <= highest
+
+    proxy.clear_calls()
+    code, _, err = run("destroy", "--auto-approve", *opts)
+    assert code == 0, err
+    assert bucket_names(s3) == set()
+    assert lowest <= max_in_flight(proxy.calls()) <= highest

@@ -111,7 +111,7 @@ def test_lock_is_released_after_failure(cli, run, proxy, s3):
         and req.path == "/lock-bucket-3" else None)
     code, _, err = run("apply", "--auto-approve", stack=stack_text())
     assert code == 1
-    assert "lock-bucket-3" in err and "AccessDenied" in err
+    assert "bucket3" in err and "AccessDenied" in err
     assert not cli.lock_path(STACK).exists()
     # Independent resources were made and kept.
     assert bucket_names(s3) == {f"lock-bucket-{i}" for i in (1, 2, 4, 5)}
