@@ -2,13 +2,10 @@
  * test_graph.c - the dependency graph: cycle reports, order, and the
  * parallel walk (ready set, failure skipping dependents only, reverse).
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
 #include "util/common.h"
+
+#include <setjmp.h>
+#include <cmocka.h>
 #include "engine/graph.h"
 
 #include <pthread.h>

@@ -4,13 +4,10 @@
  * expected plan (action, changed and forcing attributes, unknown values).
  * Plans are made with refresh off, so no AWS is involved.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
 #include "util/common.h"
+
+#include <setjmp.h>
+#include <cmocka.h>
 #include "engine/engine.h"
 #include "engine/expr.h"
 #include "state/state.h"
