@@ -154,9 +154,18 @@ static int set_public_access_block(struct bucket *b, bool on)
 {
 	struct ms_buf body = MS_BUF_INIT;
 
-	if (!on)
-		return bucket_send(b, "DeletePublicAccessBlock", "DELETE",
-				   "publicAccessBlock", NULL);
+	int err;
+
+	if (!on) {
+		err = bucket_send(b, "DeletePublicAccessBlock", "DELETE",
+				  "publicAccessBlock", NULL);
+		if (err && failed_with(b,
+				       "NoSuchPublicAccessBlockConfiguration")) {
+			ms_error_clear();
+			err = 0;
+		}
+		return err;
+	}
 	return bucket_send_xml(b, "PutPublicAccessBlock", "publicAccessBlock",
 			       &body,
 			       ms_s3_public_access_block_xml(&body, true));
