@@ -7,6 +7,7 @@
 
 #include <setjmp.h>
 #include <cmocka.h>
+#include <libxml/parser.h>
 
 #include "providers/provider.h"
 #include "providers/aws/aws.h"
@@ -133,6 +134,26 @@ static void test_s3_bodies(void **state)
 				   "</Delete>\n");
 	json_decref(objects);
 	ms_buf_release(&b);
+}
+
+static void test_s3_tagging_parse(void **state)
+{
+	static const char answer[] =
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<Tagging" NS "><TagSet>"
+		"<Tag><Key>env</Key><Value>a&amp;b</Value></Tag>"
+		"<Tag><Key>empty</Key><Value></Value></Tag>"
+		"</TagSet></Tagging>";
+	xmlDoc *doc = xmlReadMemory(answer, (int)strlen(answer), NULL, NULL,
+				    XML_PARSE_NONET);
+	json_t *tags = NULL;
+
+	(void)state;
+	assert_non_null(doc);
+	assert_int_equal(ms_s3_tagging_parse(&tags, doc), 0);
+	assert_json(tags, "{\"env\": \"a&b\", \"empty\": \"\"}");
+	json_decref(tags);
+	xmlFreeDoc(doc);
 }
 
 static void test_policy_canonical(void **state)
@@ -287,6 +308,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_content_md5),
 		cmocka_unit_test(test_s3_bodies),
+		cmocka_unit_test(test_s3_tagging_parse),
 		cmocka_unit_test(test_policy_canonical),
 		cmocka_unit_test(test_policy_text),
 		cmocka_unit_test(test_policy_decode),
