@@ -407,7 +407,7 @@ static int eval_string(json_t **out, const char *s, ms_expr_resolve_fn resolve,
 		}
 		if ((err = eval_ref(&v, part, resolve, payload)) < 0)
 			goto done;
-		if (ms_has_unknown(v)) {
+		if (ms_is_unknown(v)) {
 			/* still evaluate the rest: their errors matter */
 			unknown = true;
 		} else if (ms_expr_text(&b, v) < 0) {

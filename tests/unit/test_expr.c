@@ -146,6 +146,10 @@ static const struct eval_case eval_cases[] = {
 	{ "a list inside a longer string", "\"${var.list}!\"", NULL,
 	  "reference \"${var.list}\": cannot interpolate a list into a "
 	  "string" },
+	{ "a map holding an unknown inside a longer string",
+	  "\"x-${job.best}\"", NULL,
+	  "reference \"${job.best}\": cannot interpolate a map into a "
+	  "string" },
 	{ "null inside a longer string", "\"x${var.nul}\"", NULL,
 	  "reference \"${var.nul}\": cannot interpolate null into a string" },
 	{ "error after an unknown still counts",
