@@ -10,7 +10,7 @@ int cmd_validate(struct cmd_opts *o)
 
 	if (cmd_open(&e, o))
 		return 1;
-	printf("The stack is valid: %zu resource%s.\n",
+	printf("The stack is valid. It declares %zu resource%s.\n",
 	       ms_engine_resource_count(e),
 	       ms_engine_resource_count(e) == 1 ? "" : "s");
 	ms_engine_free(e);
