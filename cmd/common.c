@@ -30,8 +30,10 @@ int cmd_open(struct ms_engine **out, const struct cmd_opts *o)
 	eo.vars = o->vars;
 	eo.parallelism = o->parallelism;
 	eo.color = o->color;
-	if (!ms_engine_open(out, &eo, &diags))
+	if (!ms_engine_open(out, &eo, &diags)) {
+		json_decref(diags);
 		return 0;
+	}
 	if (json_array_size(diags)) {
 		json_array_foreach(diags, i, d)
 			fprintf(stderr, "%s\n", json_string_value(d));
