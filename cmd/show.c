@@ -25,7 +25,7 @@ static int show_plan(struct cmd_opts *o)
 int cmd_show(struct cmd_opts *o)
 {
 	struct ms_engine *e = NULL;
-	json_t *names = NULL, *all = json_object(), *v, *r;
+	json_t *names = NULL, *all = NULL, *v, *r;
 	size_t i;
 	int rc = 1;
 
@@ -33,6 +33,7 @@ int cmd_show(struct cmd_opts *o)
 		return show_plan(o);
 	if (cmd_open(&e, o))
 		goto done;
+	all = json_object();
 	if (ms_engine_state_list(e, &names)) {
 		cmd_fail("%s", ms_error_last());
 		goto done;
