@@ -218,6 +218,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_any(self):
         proxy = self.server.proxy
+        proxy._busy(1)
+        try:
+            self._handle()
+        finally:
+            proxy._busy(-1)
+
+    def _handle(self):
+        proxy = self.server.proxy
         started = time.monotonic()
         try:
             body = self._read_body()
@@ -438,7 +446,9 @@ class AWSProxy:
         self._calls = []
         self._connections = 0
         self._serials = 0
+        self._in_flight = 0
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(certfile, keyfile)
         ctx.set_alpn_protocols(["http/1.1"])
@@ -512,6 +522,18 @@ class AWSProxy:
         with self._lock:
             return self._connections
 
+    @property
+    def in_flight(self):
+        """Requests being handled right now."""
+        with self._lock:
+            return self._in_flight
+
+    def wait_idle(self, timeout=30):
+        """Wait until no request is being handled (a request from a killed
+        client may still be on its way to moto); False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
+
     def reset(self):
         """Back to a plain pass-through proxy with nothing recorded."""
         with self._lock:
@@ -526,6 +548,12 @@ class AWSProxy:
     def _record(self, call):
         with self._lock:
             self._calls.append(call)
+
+    def _busy(self, delta):
+        with self._idle:
+            self._in_flight += delta
+            if self._in_flight == 0:
+                self._idle.notify_all()
 
     def _accepted(self):
         with self._lock:

@@ -17,6 +17,7 @@ has not been built. A MLSTACK_BIN that does not exist is an error.
 """
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -109,6 +110,7 @@ class Cli:
         self.env = env
         self.outputs = []     # (args, stdout, stderr) of every run
         self._nlogs = 0
+        self._procs = []      # everything popen() started
 
     @property
     def stack_path(self):
@@ -181,6 +183,7 @@ class Cli:
             stdout=out, stderr=err, start_new_session=True)
         proc.mlstack_args = args
         proc.mlstack_files = (out, err)
+        self._procs.append(proc)
         return proc
 
     def wait(self, proc, timeout=120):
@@ -191,6 +194,20 @@ class Cli:
         print(f"$ mlstack {' '.join(map(str, proc.mlstack_args))} (bg) -> {code}")
         print(textwrap.indent(out + err, "  | "))
         return code, out, err
+
+    def stop_all(self):
+        """Kill what popen() started and is still running (a test that
+        failed half-way), so that it cannot touch the next test's AWS.
+        Its output stays in the log directory for the leak check."""
+        for proc in self._procs:
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                proc.wait()
+            for f in proc.mlstack_files:
+                f.close()
 
     @staticmethod
     def _read(f):
@@ -259,6 +276,7 @@ def cli(mlstack_bin, emulator, tmp_path):
     c = Cli(mlstack_bin, workdir, home, logdir,
             emulator.client_env(home=str(home)))
     yield c
+    c.stop_all()
     check_no_secrets(c, emulator.proxy)
 
 

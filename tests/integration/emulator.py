@@ -146,7 +146,11 @@ class Emulator:
 
     def reset(self):
         """Empty every service in moto and clear the proxy's hooks, latency
-        and records."""
+        and records. Requests still on their way through the proxy are let
+        through first, so that none lands after the reset."""
+        self.proxy.latency = 0.0
+        if not self.proxy.wait_idle(60):
+            raise RuntimeError("awsproxy: requests still in flight after 60s")
         req = urllib.request.Request(self.moto_url + "/moto-api/reset",
                                      method="POST", data=b"")
         with urllib.request.urlopen(req, timeout=60) as resp:

@@ -215,3 +215,23 @@ def test_leak_check_can_fail(tmp_path, proxy):
         b"blob 99\0" + emu_mod.SECRET_ACCESS_KEY.encode()))
     with pytest.raises(AssertionError, match="cdef"):
         check_no_secrets(fake, proxy)
+
+
+def test_reset_waits_for_requests_in_flight(emulator, proxy, s3):
+    # A request from a client killed mid-call still reaches moto; reset
+    # lets it land first, so that it cannot leak into the next test.
+    import threading
+
+    proxy.latency = 0.5
+    via = emulator.client("s3", via_proxy=True)
+    t = threading.Thread(target=via.create_bucket,
+                         kwargs={"Bucket": "late-arrival"})
+    t.start()
+    deadline = time.monotonic() + 5
+    while proxy.in_flight == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    emulator.reset()
+    t.join()
+    assert proxy.in_flight == 0
+    assert s3.list_buckets()["Buckets"] == []
