@@ -69,6 +69,18 @@ struct ms_resource_type {
 	const char *id_attr;
 
 	/*
+	 * Immutable objects (SageMaker models, endpoint configs). When
+	 * auto_name is set and the user leaves that attribute out, the engine
+	 * names the object "<stack>-<resource>-<hash>", the hash taken over
+	 * its spec (tags excepted): any change to the spec is a new object
+	 * under a new name. create_before_destroy makes every replacement
+	 * create the new object first, move what refers to it, and only then
+	 * delete the old one.
+	 */
+	const char *auto_name;
+	bool create_before_destroy;
+
+	/*
 	 * read: *out = live attributes, or NULL when the object is gone
 	 * (return 0). prior holds at least "id" and id_attr.
 	 * create: *out = the new attributes, "id" included.
