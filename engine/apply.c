@@ -6,6 +6,12 @@
  * intent of a create, evaluate the resource's configuration against what
  * has been applied so far) and done() (write the resource's file at once,
  * report). A failed change skips what depends on it and nothing else.
+ *
+ * A replacement that creates before it destroys is two jobs: the create
+ * (the old object is kept in the state as "deposed"), and the deletion of
+ * the deposed object, which waits for everything that refers to the
+ * resource to move to the new one. A create that failed after AWS made the
+ * object is recorded as tainted, so the next plan replaces it.
  */
 #include "util/common.h"
 #include "engine/internal.h"
@@ -16,8 +22,13 @@
 struct job {
 	json_t *change;   /* borrowed from the plan */
 	const struct ms_resource_type *t;
-	const char *name;
+	const char *name; /* the graph node: the resource, or "X~deposed" */
 	const char *action;
+	const char *resource; /* the resource it belongs to */
+	json_t *before;   /* borrowed: the object before (deletes, updates) */
+	bool deposed;     /* deletes the deposed object of resource */
+	bool cbd;         /* replace: create only, the deletion is a job */
+	char *own_name;
 	json_t *desired;  /* evaluated in prepare */
 	json_t *result;   /* new attributes, from run */
 	bool old_deleted; /* replace: the old object is gone */
@@ -30,6 +41,7 @@ struct run {
 	struct job *jobs;
 	size_t n;
 	json_t *values;   /* name -> attributes as applied so far */
+	json_t *stored;   /* name -> stored value, as written so far */
 	json_t *journal;
 	json_t *plan;
 	int added, changed, destroyed, failed;
@@ -71,7 +83,9 @@ static int prepare(size_t node, void *payload)
 				     json_object_get(r->plan, "variables"),
 				     r->values);
 		if (!err)
-			err = ms_engine_desired(&j->desired, j->t, props,
+			err = ms_engine_desired(&j->desired, j->t,
+						r->e->stack->name, j->name,
+						props,
 						json_object_get(r->plan, "tags"));
 		json_decref(props);
 		if (err)
@@ -119,48 +133,39 @@ static int run_job(size_t node, void *payload)
 	struct run *r = payload;
 	struct job *j = &r->jobs[node];
 	struct ms_call call = { 0 };
-	json_t *before = json_object_get(j->change, "before");
-	bool cbd = json_is_true(json_object_get(j->change,
-						"create_before_destroy"));
 
 	call.aws = r->e->aws;
 	call.name = j->name;
 	call.progress = progress;
 	call.payload = r;
 
-	if (!strcmp(j->action, "create")) {
+	if (!strcmp(j->action, "create") || (j->cbd &&
+					      !strcmp(j->action, "replace"))) {
 		call.timeout = timeout_for(j, "create");
 		return j->t->create(&call, j->desired, &j->result);
 	}
 	if (!strcmp(j->action, "update")) {
 		call.timeout = timeout_for(j, "update");
-		return j->t->update(&call, before, j->desired, &j->result);
+		return j->t->update(&call, j->before, j->desired, &j->result);
 	}
 	if (!strcmp(j->action, "delete")) {
 		call.timeout = timeout_for(j, "delete");
-		return j->t->delete(&call, before);
+		return j->t->delete(&call, j->before);
 	}
-	/* replace */
-	if (!cbd) {
-		call.timeout = timeout_for(j, "delete");
-		if (j->t->delete(&call, before))
-			return -1;
-		j->old_deleted = true;
-	}
-	call.timeout = timeout_for(j, "create");
-	if (j->t->create(&call, j->desired, &j->result))
+	/* replace, destroying first */
+	call.timeout = timeout_for(j, "delete");
+	if (j->t->delete(&call, j->before))
 		return -1;
-	if (cbd) {
-		call.timeout = timeout_for(j, "delete");
-		if (j->t->delete(&call, before))
-			return -1;
-		j->old_deleted = true;
-	}
-	return 0;
+	j->old_deleted = true;
+	call.timeout = timeout_for(j, "create");
+	return j->t->create(&call, j->desired, &j->result);
 }
 
-static json_t *stored_value(const struct job *j)
+/* The value to store for a job's new object. */
+static json_t *stored_value(struct run *r, const struct job *j, bool tainted)
 {
+	json_t *prior = json_object_get(r->stored, j->resource);
+	json_t *deposed = json_object_get(prior, "deposed");
 	json_t *v = json_object();
 
 	json_object_set_new(v, "type", json_string(j->t->name));
@@ -168,7 +173,63 @@ static json_t *stored_value(const struct job *j)
 	json_object_set(v, "attributes", j->result);
 	json_object_set(v, "dependencies",
 			json_object_get(j->change, "dependencies"));
+	if (tainted)
+		json_object_set_new(v, "tainted", json_true());
+	/* objects still to delete: the ones before, and the one replaced */
+	deposed = deposed ? json_deep_copy(deposed) : json_array();
+	if (j->cbd && j->before && !json_is_null(j->before))
+		json_array_append(deposed, j->before);
+	if (json_array_size(deposed))
+		json_object_set(v, "deposed", deposed);
+	json_decref(deposed);
 	return v;
+}
+
+static int store(struct run *r, const char *name, json_t *v)
+{
+	if (ms_state_put_resource(r->e->state, name, v))
+		return -1;
+	json_object_set(r->stored, name, v);
+	return 0;
+}
+
+static int unstore(struct run *r, const char *name)
+{
+	int err = ms_state_remove_resource(r->e->state, name);
+
+	if (err == MS_ENOTFOUND)
+		err = 0;
+	if (!err)
+		json_object_del(r->stored, name);
+	return err;
+}
+
+/* The deposed object of j's resource is gone: drop it from the state. */
+static int forget_deposed(struct run *r, const struct job *j)
+{
+	json_t *v = json_object_get(r->stored, j->resource), *d, *list, *x;
+	const char *id = json_string_value(json_object_get(j->before, "id"));
+	size_t i;
+	int err;
+
+	if (!v)
+		return 0;
+	v = json_deep_copy(v);
+	list = json_array();
+	json_array_foreach(json_object_get(v, "deposed"), i, d) {
+		x = json_object_get(d, "id");
+		if (id && json_is_string(x) && !strcmp(json_string_value(x), id))
+			continue;
+		json_array_append(list, d);
+	}
+	if (json_array_size(list))
+		json_object_set(v, "deposed", list);
+	else
+		json_object_del(v, "deposed");
+	json_decref(list);
+	err = store(r, j->resource, v);
+	json_decref(v);
+	return err;
 }
 
 static void done(size_t node, enum ms_walk_result result, const char *error,
@@ -178,6 +239,7 @@ static void done(size_t node, enum ms_walk_result result, const char *error,
 	struct job *j = &r->jobs[node];
 	const char *id;
 	char line[256];
+	json_t *v;
 	int err = 0;
 
 	if (result == MS_WALK_SKIPPED) {
@@ -193,34 +255,47 @@ static void done(size_t node, enum ms_walk_result result, const char *error,
 	}
 	if (result == MS_WALK_FAILED) {
 		r->failed++;
-		if (j->old_deleted && !j->result)
-			err = ms_state_remove_resource(r->e->state, j->name);
-		/* a create's intent stays journaled: it may have happened */
+		/*
+		 * What AWS holds now: an object the provider returned (made,
+		 * but not usable) is kept, tainted when new; an object deleted
+		 * before a failed create is forgotten. A create's intent stays
+		 * journaled: it may have happened.
+		 */
+		if (j->result) {
+			v = stored_value(r, j, strcmp(j->action, "update") != 0);
+			err = store(r, j->resource, v);
+			json_decref(v);
+		} else if (j->old_deleted) {
+			err = unstore(r, j->resource);
+		}
 		ms_render_failure(stderr, j->name, error);
 		if (err)
 			ms_render_failure(stderr, j->name, ms_error_last());
 		return;
 	}
-	if (!strcmp(j->action, "delete")) {
-		err = ms_state_remove_resource(r->e->state, j->name);
+	if (j->deposed) {
+		err = forget_deposed(r, j);
+		r->destroyed++;
+	} else if (!strcmp(j->action, "delete")) {
+		err = unstore(r, j->resource);
 		r->destroyed++;
 	} else {
-		json_t *v = stored_value(j);
-
-		err = ms_state_put_resource(r->e->state, j->name, v);
+		v = stored_value(r, j, false);
+		err = store(r, j->resource, v);
 		json_decref(v);
-		json_object_set(r->values, j->name, j->result);
+		json_object_set(r->values, j->resource, j->result);
 		if (!strcmp(j->action, "create"))
 			r->added++;
 		else if (!strcmp(j->action, "update"))
 			r->changed++;
 		else {
 			r->added++;
-			r->destroyed++;
+			if (!j->cbd)
+				r->destroyed++;
 		}
 	}
-	if (!err && json_object_get(r->journal, j->name)) {
-		json_object_del(r->journal, j->name);
+	if (!err && !j->deposed && json_object_get(r->journal, j->resource)) {
+		json_object_del(r->journal, j->resource);
 		err = put_journal(r);
 	}
 	if (err) {
@@ -228,7 +303,8 @@ static void done(size_t node, enum ms_walk_result result, const char *error,
 		ms_render_failure(stderr, j->name, ms_error_last());
 		return;
 	}
-	id = json_string_value(json_object_get(j->result, "id"));
+	id = json_string_value(json_object_get(j->deposed ? j->before :
+							    j->result, "id"));
 	if (id)
 		snprintf(line, sizeof(line), "%s after %.0fs [id=%s]",
 			 verb(j->action, 2), ms_now() - j->started, id);
@@ -257,30 +333,58 @@ static void walk_progress(size_t node, const char *message, double elapsed,
 	ms_render_event(stderr, j->name, line);
 }
 
+static bool depends_on(const struct job *j, const char *name)
+{
+	json_t *d;
+	size_t k;
+
+	json_array_foreach(json_object_get(j->change, "dependencies"), k, d)
+		if (!strcmp(json_string_value(d), name))
+			return true;
+	return false;
+}
+
 /*
- * Edges between changes: a create/update/replace waits for what it refers
+ * Edges between jobs: a create/update/replace waits for what it refers
  * to; a delete goes before the deletion (or replacement) of what the
- * deleted resource depended on.
+ * deleted resource depended on; a deposed object's deletion waits for its
+ * replacement and for every job that moves a dependent onto it.
  */
 static void link(struct run *r)
 {
 	size_t i, k;
-	json_t *d;
 
 	for (i = 0; i < r->n; i++) {
-		const char *action = r->jobs[i].action;
+		struct job *j = &r->jobs[i];
 
-		json_array_foreach(json_object_get(r->jobs[i].change,
-						   "dependencies"), k, d) {
-			long to = ms_graph_find(r->g, json_string_value(d));
+		for (k = 0; k < r->n; k++) {
+			struct job *o = &r->jobs[k];
 
-			if (to < 0)
+			if (k == i || o->deposed)
 				continue;
-			if (strcmp(action, "delete"))
-				ms_graph_depend(r->g, i, (size_t)to);
-			else if (!strcmp(r->jobs[to].action, "delete") ||
-				 !strcmp(r->jobs[to].action, "replace"))
-				ms_graph_depend(r->g, (size_t)to, i);
+			if (j->deposed) {
+				/* o replaced the object, or refers to it */
+				if (!strcmp(o->resource, j->resource) ||
+				    (strcmp(o->action, "delete") &&
+				     depends_on(o, j->resource)))
+					ms_graph_depend(r->g, i, k);
+				continue;
+			}
+			if (!depends_on(j, o->resource))
+				continue;
+			if (strcmp(j->action, "delete"))
+				ms_graph_depend(r->g, i, k);
+			else if (!strcmp(o->action, "delete") ||
+				 (!strcmp(o->action, "replace") && !o->cbd))
+				ms_graph_depend(r->g, k, i);
+		}
+		/* old objects go before the old objects they referred to */
+		for (k = 0; j->deposed && k < r->n; k++) {
+			struct job *o = &r->jobs[k];
+
+			if (o->deposed && k != i &&
+			    depends_on(o, j->resource))
+				ms_graph_depend(r->g, i, k);
 		}
 	}
 }
@@ -357,7 +461,7 @@ int ms_engine_apply(struct ms_engine *e, const json_t *plan)
 	struct run r;
 	char *head = NULL;
 	const char *name, *want;
-	json_t *c, *stored = NULL, *v;
+	json_t *c, *v;
 	size_t i;
 	int err = -1;
 
@@ -390,27 +494,49 @@ int ms_engine_apply(struct ms_engine *e, const json_t *plan)
 		goto done;
 
 	/* values of untouched resources, for references */
-	if (ms_state_resources(e->state, &stored))
+	if (ms_state_resources(e->state, &r.stored))
 		goto done;
-	json_object_foreach(stored, name, v)
+	json_object_foreach(r.stored, name, v)
 		json_object_set(r.values, name, json_object_get(v, "attributes"));
 
-	r.n = json_array_size(json_object_get(plan, "changes"));
-	r.jobs = ms_calloc(r.n + 1, sizeof(*r.jobs));
+	r.jobs = ms_calloc(2 * json_array_size(json_object_get(plan, "changes")) + 1,
+			   sizeof(*r.jobs));
 	ms_graph_new(&r.g);
 	json_array_foreach(json_object_get(plan, "changes"), i, c) {
-		struct job *j = &r.jobs[i];
+		struct job *j = &r.jobs[r.n];
 		const char *type = json_string_value(json_object_get(c, "type"));
+		const char *of = json_string_value(json_object_get(c,
+							"deposed_of"));
 
 		j->change = c;
 		j->name = json_string_value(json_object_get(c, "name"));
 		j->action = json_string_value(json_object_get(c, "action"));
 		j->t = ms_provider_find(type ? type : "");
-		if (!j->name || !j->action || !j->t) {
+		j->before = json_object_get(c, "before");
+		j->resource = of ? of : j->name;
+		j->deposed = of != NULL;
+		if (!j->name || !j->action || !j->t ||
+		    ms_graph_find(r.g, j->name) >= 0) {
 			ms_error("saved plan: change %zu is malformed", i);
 			goto done;
 		}
+		j->cbd = !strcmp(j->action, "replace") &&
+			 json_is_true(json_object_get(c,
+						      "create_before_destroy"));
 		ms_graph_add(r.g, j->name);
+		r.n++;
+		if (!j->cbd)
+			continue;
+		/* the old object's deletion, as its own job */
+		r.jobs[r.n] = *j;
+		j = &r.jobs[r.n];
+		j->own_name = ms_asprintf("%s~deposed", j->resource);
+		j->name = j->own_name;
+		j->action = "delete";
+		j->deposed = true;
+		j->cbd = false;
+		ms_graph_add(r.g, j->name);
+		r.n++;
 	}
 	link(&r);
 	if (ms_graph_check(r.g, NULL))
@@ -427,6 +553,7 @@ int ms_engine_apply(struct ms_engine *e, const json_t *plan)
 				  r.added, r.changed, r.destroyed);
 done:
 	for (i = 0; i < r.n; i++) {
+		free(r.jobs[i].own_name);
 		json_decref(r.jobs[i].desired);
 		json_decref(r.jobs[i].result);
 	}
@@ -434,7 +561,7 @@ done:
 	ms_graph_free(r.g);
 	json_decref(r.values);
 	json_decref(r.journal);
-	json_decref(stored);
+	json_decref(r.stored);
 	free(head);
 	return err;
 }

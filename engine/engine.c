@@ -9,6 +9,7 @@
 #include "engine/internal.h"
 #include "engine/expr.h"
 #include "util/json.h"
+#include "util/sha256.h"
 
 #include <libgen.h>
 
@@ -224,7 +225,53 @@ int ms_engine_eval(struct ms_engine *e, json_t **out, const json_t *raw,
 	return ms_expr_eval(out, raw, resolve, &c);
 }
 
+bool ms_engine_cbd(const struct ms_resource_type *t, bool configured)
+{
+	return configured || t->create_before_destroy;
+}
+
+/* SageMaker names: at most 63 of [a-zA-Z0-9-]. */
+#define AUTO_NAME_MAX 63
+
+static int auto_name(json_t *d, const struct ms_resource_type *t,
+		     const char *stack, const char *name)
+{
+	json_t *spec;
+	char hex[65], *text, *prefix;
+	size_t room;
+	int err;
+
+	if (!t->auto_name || json_object_get(d, t->auto_name))
+		return 0;
+	spec = json_deep_copy(d);
+	json_object_del(spec, "tags");
+	if (ms_has_unknown(spec)) {
+		json_decref(spec);
+		json_object_set_new(d, t->auto_name, ms_unknown_new());
+		return 0;
+	}
+	text = ms_json_compact(spec);
+	err = ms_sha256_hex(hex, text, strlen(text));
+	free(text);
+	json_decref(spec);
+	if (err)
+		return err;
+	prefix = ms_asprintf("%s-%s", stack, name);
+	for (text = prefix; *text; text++)
+		if (*text == '_')
+			*text = '-';
+	room = AUTO_NAME_MAX - 9;
+	if (strlen(prefix) > room)
+		prefix[room] = '\0';
+	text = ms_asprintf("%s-%.8s", prefix, hex);
+	json_object_set_new(d, t->auto_name, json_string(text));
+	free(text);
+	free(prefix);
+	return 0;
+}
+
 int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
+		      const char *stack, const char *name,
 		      const json_t *props, const json_t *stack_tags)
 {
 	json_t *d = json_deep_copy(props), *known, *v;
@@ -266,6 +313,8 @@ int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
 		json_object_update(d, known);
 		json_decref(known);
 	}
+	if (!err)
+		err = auto_name(d, t, stack, name);
 	if (err) {
 		json_decref(d);
 		return err;

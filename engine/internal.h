@@ -31,12 +31,18 @@ struct ms_engine {
 int ms_engine_session(struct ms_engine *e, struct ms_aws **out);
 
 /*
- * Desired attributes of a resource of type t from evaluated properties:
- * schema defaults filled, default stack tags merged, normalised. *out is
- * new.
+ * Desired attributes of resource name, of type t, from evaluated
+ * properties: schema defaults filled, default stack tags merged,
+ * normalised, and the name of an immutable object derived from its spec
+ * when the user left it out ("<stack>-<resource>-<hash>", unknown while
+ * the spec is). *out is new.
  */
 int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
+		      const char *stack, const char *name,
 		      const json_t *props, const json_t *stack_tags);
+
+/* Whether a replacement of this resource creates the new object first. */
+bool ms_engine_cbd(const struct ms_resource_type *t, bool configured);
 
 /*
  * Evaluate raw stack values against values: an object resource name ->

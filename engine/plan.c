@@ -79,10 +79,14 @@ static int recover_journal(struct ms_engine *e, json_t *stored)
 		const struct ms_resource_type *t =
 			ms_provider_find(type ? type : "");
 		struct ms_call call = { 0 };
-		json_t *prior, *live = NULL, *value;
+		json_t *prior, *live = NULL, *value, *prev, *deposed;
 
-		if (!t || !idv || json_object_get(stored, name))
+		prev = json_object_get(stored, name);
+		if (!t || !idv)
 			continue;
+		if (prev && json_is_string(json_object_get(prev, "id")) &&
+		    !strcmp(json_string_value(json_object_get(prev, "id")), idv))
+			continue; /* recorded already */
 		prior = json_object();
 		json_object_set_new(prior, "id", json_string(idv));
 		json_object_set_new(prior, t->id_attr, json_string(idv));
@@ -106,6 +110,14 @@ static int recover_journal(struct ms_engine *e, json_t *stored)
 		json_object_set_new(value, "attributes", live);
 		json_object_set(value, "dependencies",
 				json_object_get(intent, "dependencies"));
+		if (prev) {
+			/* a replacement made before the old object went */
+			deposed = json_object_get(prev, "deposed");
+			deposed = deposed ? json_deep_copy(deposed) : json_array();
+			json_array_append(deposed,
+					  json_object_get(prev, "attributes"));
+			json_object_set_new(value, "deposed", deposed);
+		}
 		json_object_set(stored, name, value);
 		json_object_set_new(e->adopted, name, value);
 	}
@@ -293,7 +305,8 @@ static int plan_resource(struct ms_engine *e, const struct ms_resource *res,
 			       line, col, res->name, ms_error_last());
 		goto done;
 	}
-	if (ms_engine_desired(&after, t, props, e->stack->tags)) {
+	if (ms_engine_desired(&after, t, e->stack->name, res->name, props,
+			      e->stack->tags)) {
 		err = ms_error("resource \"%s\": %s", res->name, ms_error_last());
 		goto done;
 	}
@@ -308,6 +321,8 @@ static int plan_resource(struct ms_engine *e, const struct ms_resource *res,
 		diff_attrs(t, res, after, before, changed, forces);
 	}
 
+	if (before && json_is_true(json_object_get(stored, "tainted")))
+		json_array_append_new(forces, json_string("(tainted)"));
 	if (!before)
 		action = "create";
 	else if (json_array_size(forces))
@@ -336,9 +351,12 @@ static int plan_resource(struct ms_engine *e, const struct ms_resource *res,
 	json_object_set(c, "config", res->properties);
 	json_object_set_new(c, "timeouts", timeouts_of(res));
 	json_object_set_new(c, "create_before_destroy",
-			    json_boolean(res->create_before_destroy));
+			    json_boolean(ms_engine_cbd(t,
+						       res->create_before_destroy)));
 	if (stored && json_object_get(stored, "id"))
 		json_object_set(c, "id", json_object_get(stored, "id"));
+	if (before && json_is_true(json_object_get(stored, "tainted")))
+		json_object_set_new(c, "tainted", json_true());
 	json_array_append(changes, c);
 	json_object_set(values, res->name, after);
 	err = 0;
@@ -366,6 +384,26 @@ static json_t *delete_change(const char *name, const json_t *stored,
 				json_array());
 	json_object_set(c, "id", json_object_get(stored, "id"));
 	return c;
+}
+
+/*
+ * Objects replaced but not yet deleted (an apply stopped in between):
+ * each is deleted, after whatever else the plan does to its resource.
+ */
+static void deposed_changes(const char *name, const json_t *stored,
+			    json_t *changes)
+{
+	json_t *d, *c;
+	size_t i;
+	char *node;
+
+	json_array_foreach(json_object_get(stored, "deposed"), i, d) {
+		node = ms_asprintf("%s~deposed-%zu", name, i);
+		c = delete_change(node, stored, d);
+		json_object_set_new(c, "deposed_of", json_string(name));
+		json_array_append_new(changes, c);
+		free(node);
+	}
 }
 
 int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
@@ -451,6 +489,9 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 							    l ? l : json_object_get(v, "attributes")));
 		}
 	}
+
+	json_object_foreach(stored, name, v)
+		deposed_changes(name, v, changes);
 
 	plan = json_object();
 	json_object_set_new(plan, "format_version", json_string(PLAN_FORMAT));

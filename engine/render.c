@@ -155,9 +155,22 @@ static void header(FILE *f, const json_t *c, const char *action)
 		bool cbd = json_is_true(json_object_get(c,
 							"create_before_destroy"));
 
-		fprintf(f, "  # %s must be replaced\n", name);
+		if (json_is_true(json_object_get(c, "tainted")))
+			fprintf(f, "  # %s is tainted, so must be replaced\n",
+				name);
+		else
+			fprintf(f, "  # %s must be replaced\n", name);
+		if (cbd)
+			fprintf(f, "  # (the new object is created first; the "
+				   "old one is destroyed once everything "
+				   "that refers to it has moved)\n");
 		fprintf(f, "%s%s%s resource \"%s\" \"%s\" {\n", paint(RED),
 			cbd ? "+/-" : "-/+", paint(RESET), type, name);
+	} else if (json_object_get(c, "deposed_of")) {
+		fprintf(f, "  # %s (deposed object) will be destroyed\n",
+			json_string_value(json_object_get(c, "deposed_of")));
+		fprintf(f, "  %s-%s resource \"%s\" \"%s\" {\n", paint(RED),
+			paint(RESET), type, name);
 	} else {
 		fprintf(f, "  # %s will be destroyed\n", name);
 		fprintf(f, "  %s-%s resource \"%s\" \"%s\" {\n", paint(RED),
