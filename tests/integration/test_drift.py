@@ -2,7 +2,7 @@
 
 from helpers import (NO_CHANGES, SAGEMAKER_FULL_ACCESS, SAGEMAKER_TRUST_YAML,
                      attached_policies, bucket_names, bucket_tags, last_line,
-                     plan_counts)
+                     plan_counts, role_exists, state_list)
 
 ROLE = "drift-sagemaker"
 
@@ -91,3 +91,16 @@ def test_refresh_false_does_not_look(run, s3, proxy):
     assert last_line(out) == NO_CHANGES
     assert proxy.calls(service="s3") == []
     assert proxy.calls(service="iam") == []
+
+
+def test_destroy_when_already_deleted_outside(run, s3, iam):
+    apply(run, stack=STACK)
+    s3.delete_bucket(Bucket="drift-data")
+
+    code, out, err = run("destroy", "--auto-approve")
+    assert code == 0, err
+    assert "Destroy complete!" in out + err
+    assert bucket_names(s3) == set()
+    assert not role_exists(iam, ROLE)
+    # What is gone from AWS is gone from the state too.
+    assert state_list(run) == set()
