@@ -11,12 +11,14 @@
 #define MS_AWS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <libxml/tree.h>
 
 #include "util/buf.h"
 
 struct ms_aws;
+struct ms_call; /* providers/provider.h */
 
 struct ms_aws_config {
 	const char *region;   /* NULL: AWS_REGION, AWS_DEFAULT_REGION, profile */
@@ -115,5 +117,124 @@ void ms_aws_uri_encode(struct ms_buf *out, const char *s, size_t len,
 		       int keep_slash);
 /* Decode %XX (IAM policy documents come back URL-encoded). */
 char *ms_aws_uri_decode(const char *s);
+
+/*
+ * The AWS error of a failed call, for callers that branch on it. status
+ * is the HTTP status (0 when no answer came); code is AWS's error code
+ * ("ValidationException") and message its message, both NULL on a
+ * transport failure. The strings are the struct's own.
+ */
+struct ms_aws_error {
+	long status;
+	char *code;
+	char *message;
+};
+
+#define MS_AWS_ERROR_INIT { 0, NULL, NULL }
+
+/* Free the strings of e and empty it; e may be NULL. */
+void ms_aws_error_release(struct ms_aws_error *e);
+/*
+ * Whether e is the AWS error code, and (when message_part is not NULL)
+ * its message holds message_part. False for a transport failure.
+ */
+bool ms_aws_error_is(const struct ms_aws_error *e, const char *code,
+		     const char *message_part);
+
+/*
+ * JSON 1.1 protocol (SageMaker "SageMaker", Application Auto Scaling
+ * "AnyScaleFrontendService"): POST / with Content-Type
+ * application/x-amz-json-1.1 and X-Amz-Target <target_prefix>.<operation>.
+ * body is a JSON object or NULL (sent as "{}"); borrowed. On success *out
+ * (when out is not NULL) is the parsed answer, the caller's, and "{}" when
+ * the answer is empty; a 2xx answer that is not a JSON object is an
+ * error. Returns 0, or what ms_aws_send returns with ms_error() set to
+ * "<Operation>: <Code>: <message> (request id <id>)".
+ */
+int ms_aws_json(struct ms_aws *aws, const char *service,
+		const char *target_prefix, const char *operation,
+		const json_t *body, json_t **out);
+
+/*
+ * ms_aws_json, and on failure *error (when not NULL) says which AWS error
+ * it was. error is released first, so one struct serves several calls,
+ * and is left empty on success. The message in ms_error() is the same as
+ * ms_aws_json's.
+ */
+int ms_aws_json_call(json_t **out, struct ms_aws_error *error,
+		     struct ms_aws *aws, const char *service,
+		     const char *target_prefix, const char *operation,
+		     const json_t *body);
+
+/*
+ * Waiting for a resource to reach a state, in the shape of the AWS SDK
+ * waiters (botocore waiters-2.json): poll every delay seconds, at most
+ * max_attempts times; a status in success ends the wait, a status in
+ * failure fails it with the object's FailureReason; an AWS error code in
+ * retryable is polled again, any other error fails the wait at once.
+ */
+enum ms_aws_wait_state {
+	MS_AWS_WAIT_RETRY,   /* keep polling */
+	MS_AWS_WAIT_SUCCESS,
+	MS_AWS_WAIT_FAILURE,
+};
+
+struct ms_aws_waiter {
+	const char *what;    /* "endpoint 'x'", first word of every message */
+	double delay;        /* seconds between polls (MLSTACK_WAIT_DELAY
+				overrides it) */
+	int max_attempts;    /* delay * max_attempts is the default deadline */
+	const char *const *success;   /* statuses, NULL-terminated */
+	const char *const *failure;   /* statuses, NULL-terminated */
+	const char *const *retryable; /* AWS error codes, NULL-terminated;
+					 may be NULL */
+	enum ms_aws_wait_state gone;  /* what "the object is gone" means */
+	double started;      /* with call->timeout: ms_now() when the action
+				began, so that several waits of one action
+				share its deadline; 0: now */
+};
+
+/*
+ * One poll's answer. The callback sets status (NULL: the object does not
+ * exist) and reason (its FailureReason, or NULL), both malloc'd and taken
+ * over by the waiter. A failed poll returns a negative code with ms_error()
+ * set, and sets error_code (malloc'd) when AWS answered with an error.
+ */
+struct ms_aws_wait_poll {
+	char *status;
+	char *reason;
+	char *error_code;
+};
+
+/*
+ * The state a status (NULL: gone) puts waiter w in. Pure.
+ */
+enum ms_aws_wait_state ms_aws_wait_classify(const struct ms_aws_waiter *w,
+					    const char *status);
+
+/*
+ * Poll until w's success or failure. Each change of status is reported
+ * through ms_call_progress ("status: Creating"). The deadline is
+ * call->timeout seconds (from w->started when given) when that is > 0,
+ * else delay * max_attempts. *status (when status is not NULL) is the
+ * last status seen, the caller's (NULL: gone or never read).
+ * Returns 0 on success; -1 on a failure state ("endpoint 'x': Failed:
+ * <reason>") or a gone object that is a failure; MS_ETIMEOUT past the
+ * deadline ("endpoint 'x': still Creating after 20m0s (timeout)"); or
+ * the poll's own error.
+ */
+int ms_aws_wait(char **status, struct ms_call *call,
+		const struct ms_aws_waiter *w,
+		int (*poll)(struct ms_aws_wait_poll *out, void *payload),
+		void *payload);
+
+/*
+ * The seconds between polls: MLSTACK_WAIT_DELAY when set (seconds,
+ * fractions allowed), else dflt. -1 with ms_error() on a malformed value.
+ */
+int ms_aws_wait_delay(double *out, double dflt);
+
+/* "20m0s", "1h2m3s", "45s", "0.5s": a duration as messages print it. */
+void ms_aws_duration(struct ms_buf *out, double seconds);
 
 #endif

@@ -1,0 +1,140 @@
+/*
+ * json.c - the JSON 1.1 protocol (SageMaker, Application Auto Scaling):
+ * every call is a POST to "/" naming its operation in X-Amz-Target, with
+ * the input structure as the JSON body and the output structure as the
+ * JSON answer.
+ *
+ * Signing, retries and error answers are ms_aws_send's; this file only
+ * frames the request and checks the answer. An answer must be a JSON
+ * object even when it says 2xx: an emulator or proxy that answers an
+ * unknown operation with an HTML page must never pass for a success.
+ */
+#include "util/common.h"
+#include "providers/aws/aws.h"
+
+#define CONTENT_TYPE "Content-Type: application/x-amz-json-1.1"
+
+void ms_aws_error_release(struct ms_aws_error *e)
+{
+	if (!e)
+		return;
+	free(e->code);
+	free(e->message);
+	e->code = NULL;
+	e->message = NULL;
+	e->status = 0;
+}
+
+bool ms_aws_error_is(const struct ms_aws_error *e, const char *code,
+		     const char *message_part)
+{
+	if (!e || !e->code || strcmp(e->code, code))
+		return false;
+	if (!message_part)
+		return true;
+	return e->message && strstr(e->message, message_part);
+}
+
+/* The answer of a 2xx response: a JSON object, "{}" when empty. */
+static int parse_answer(json_t **out, const struct ms_aws_response *res,
+			const char *operation)
+{
+	json_error_t jerr;
+	json_t *v;
+	size_t i;
+
+	*out = NULL;
+	for (i = 0; i < res->body.len; i++)
+		if (!strchr(" \t\r\n", res->body.ptr[i]))
+			break;
+	if (i == res->body.len) {
+		*out = json_object();
+		return 0;
+	}
+	v = json_loadb(res->body.ptr, res->body.len, 0, &jerr);
+	if (!v)
+		return ms_error("%s: the answer is not JSON (%s, HTTP %ld)",
+				operation, jerr.text, res->status);
+	if (!json_is_object(v)) {
+		json_decref(v);
+		return ms_error("%s: the answer is not a JSON object (HTTP %ld)",
+				operation, res->status);
+	}
+	*out = v;
+	return 0;
+}
+
+int ms_aws_json_call(json_t **out, struct ms_aws_error *error,
+		     struct ms_aws *aws, const char *service,
+		     const char *target_prefix, const char *operation,
+		     const json_t *body)
+{
+	struct ms_aws_response res;
+	struct ms_aws_request req;
+	struct ms_buf target = MS_BUF_INIT;
+	const char *headers[3];
+	json_t *answer = NULL;
+	char *text = NULL;
+	int err;
+
+	if (out)
+		*out = NULL;
+	ms_aws_error_release(error);
+	ms_aws_response_init(&res);
+	if (body && !json_is_object(body)) {
+		err = ms_error("%s: the request body must be a JSON object",
+			       operation);
+		goto done;
+	}
+	text = body ? json_dumps(body, JSON_COMPACT) : ms_strdup("{}");
+	if (!text) {
+		err = ms_error("%s: cannot encode the request", operation);
+		goto done;
+	}
+	ms_buf_addf(&target, "X-Amz-Target: %s.%s", target_prefix, operation);
+	headers[0] = CONTENT_TYPE;
+	headers[1] = target.ptr;
+	headers[2] = NULL;
+
+	memset(&req, 0, sizeof(req));
+	req.service = service;
+	req.operation = operation;
+	req.method = "POST";
+	req.path = "/";
+	req.headers = headers;
+	req.body = text;
+	req.body_len = strlen(text);
+	err = ms_aws_send(aws, &req, &res);
+	if (err) {
+		if (error) {
+			error->status = res.status;
+			error->code = res.error_code ? ms_strdup(res.error_code)
+						     : NULL;
+			error->message = res.error_message ?
+						 ms_strdup(res.error_message) :
+						 NULL;
+		}
+		goto done;
+	}
+	err = parse_answer(&answer, &res, operation);
+	if (err)
+		goto done;
+	if (out) {
+		*out = answer;
+		answer = NULL;
+	}
+done:
+	json_decref(answer);
+	free(text);
+	ms_buf_release(&target);
+	ms_aws_response_release(&res);
+	return err;
+}
+
+int ms_aws_json(struct ms_aws *aws, const char *service,
+		const char *target_prefix, const char *operation,
+		const json_t *body, json_t **out)
+{
+	return ms_aws_json_call(out, NULL, aws, service, target_prefix,
+				operation, body);
+}
