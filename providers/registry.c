@@ -11,10 +11,18 @@
 
 extern const struct ms_resource_type ms_aws_s3_bucket;
 extern const struct ms_resource_type ms_aws_iam_role;
+extern const struct ms_resource_type ms_aws_sagemaker_model;
+extern const struct ms_resource_type ms_aws_sagemaker_endpoint_configuration;
+extern const struct ms_resource_type ms_aws_sagemaker_endpoint;
+extern const struct ms_resource_type ms_aws_sagemaker_notebook_instance;
 
 static const struct ms_resource_type *const types[] = {
 	&ms_aws_iam_role,
 	&ms_aws_s3_bucket,
+	&ms_aws_sagemaker_endpoint,
+	&ms_aws_sagemaker_endpoint_configuration,
+	&ms_aws_sagemaker_model,
+	&ms_aws_sagemaker_notebook_instance,
 	NULL,
 };
 

@@ -1,0 +1,419 @@
+/*
+ * endpoint.c - aws_sagemaker_endpoint: a real-time inference endpoint
+ * serving an endpoint config, over JSON 1.1.
+ *
+ * The endpoint is the one mutable object of the hosting chain: a new
+ * config is rolled out in place with UpdateEndpoint, and the endpoint
+ * keeps serving the old one until the new one is InService. Every create
+ * and update waits for InService (the EndpointInService waiter), every
+ * delete until the endpoint is gone (EndpointDeleted). An endpoint that
+ * was made but never became usable is handed back with the error, so
+ * that the engine records it (tainted) rather than losing track of it.
+ */
+#include "util/common.h"
+#include "providers/provider.h"
+#include "providers/sagemaker/sagemaker.h"
+
+static const struct ms_attr schema[] = {
+	{ "name", MS_ATTR_STRING, MS_ATTR_REQUIRED | MS_ATTR_FORCE_NEW, NULL,
+	  NULL, "the endpoint's name" },
+	{ "endpoint_config_name", MS_ATTR_STRING, MS_ATTR_REQUIRED, NULL, NULL,
+	  "the endpoint config to serve (a change rolls it out in place)" },
+	{ "tags", MS_ATTR_MAP, 0, "{}", NULL, "tags" },
+	{ "arn", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL, "the ARN" },
+	{ "status", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL,
+	  "EndpointStatus when last read (InService)" },
+	{ "id", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL,
+	  "the endpoint's name" },
+	{ NULL, 0, 0, NULL, NULL, NULL },
+};
+
+/* botocore EndpointInService: DescribeEndpoint every 30 s, 120 times. */
+static const char *const in_service[] = { "InService", NULL };
+/* UpdateRollbackFailed is terminal too; waiting on it would be in vain */
+static const char *const in_service_failure[] = {
+	"Failed", "UpdateRollbackFailed", NULL,
+};
+/* botocore EndpointDeleted: every 30 s, 60 times; gone is success. */
+static const char *const deleted_failure[] = { "Failed", NULL };
+/* Any state in which SageMaker accepts an update or a delete. */
+static const char *const settled[] = {
+	"InService", "Failed", "OutOfService", "UpdateRollbackFailed", NULL,
+};
+static const char *const no_states[] = { NULL };
+
+#define IN_SERVICE_DELAY 30.0
+#define IN_SERVICE_ATTEMPTS 120
+#define DELETED_DELAY 30.0
+#define DELETED_ATTEMPTS 60
+
+/* One endpoint being worked on: its name, its poll, its waiter text. */
+struct endpoint {
+	struct ms_call *call;
+	const char *name;
+	char what[128];
+	double started;
+	struct ms_sagemaker_poll poll;
+};
+
+static void endpoint_init(struct endpoint *e, struct ms_call *call,
+			  const char *name)
+{
+	memset(e, 0, sizeof(*e));
+	e->call = call;
+	e->name = name;
+	snprintf(e->what, sizeof(e->what), "endpoint '%s'", name);
+	e->started = ms_now();
+	e->poll.aws = call->aws;
+	e->poll.operation = "DescribeEndpoint";
+	e->poll.name_key = "EndpointName";
+	e->poll.name = name;
+	e->poll.status_key = "EndpointStatus";
+}
+
+static void endpoint_release(struct endpoint *e)
+{
+	ms_sagemaker_poll_release(&e->poll);
+}
+
+static int wait_for(struct endpoint *e, const char *const *success,
+		    const char *const *failure, enum ms_aws_wait_state gone,
+		    double delay, int attempts)
+{
+	struct ms_aws_waiter w = { 0 };
+
+	w.what = e->what;
+	w.delay = delay;
+	w.max_attempts = attempts;
+	w.success = success;
+	w.failure = failure;
+	w.retryable = ms_sagemaker_retryable;
+	w.gone = gone;
+	w.started = e->started;
+	return ms_aws_wait(NULL, e->call, &w, ms_sagemaker_poll, &e->poll);
+}
+
+static int wait_in_service(struct endpoint *e)
+{
+	return wait_for(e, in_service, in_service_failure,
+			MS_AWS_WAIT_FAILURE, IN_SERVICE_DELAY,
+			IN_SERVICE_ATTEMPTS);
+}
+
+int ms_sagemaker_endpoint_request(json_t **out, const json_t *attrs)
+{
+	const char *name = ms_sagemaker_str(attrs, "name", NULL);
+	const char *config = ms_sagemaker_str(attrs, "endpoint_config_name",
+					      NULL);
+	const json_t *tags = json_object_get(attrs, "tags");
+
+	*out = NULL;
+	if (!name)
+		return ms_error("aws_sagemaker_endpoint: no name");
+	if (!config)
+		return ms_error("endpoint '%s': no endpoint_config_name", name);
+	*out = json_pack("{s:s, s:s}", "EndpointName", name,
+			 "EndpointConfigName", config);
+	if (json_object_size(tags))
+		json_object_set_new(*out, "Tags", ms_sagemaker_tags_list(tags));
+	return 0;
+}
+
+int ms_sagemaker_endpoint_attrs(json_t **out, const json_t *described,
+				const json_t *tags)
+{
+	const char *name = ms_sagemaker_str(described, "EndpointName", NULL);
+	const char *config = ms_sagemaker_str(described, "EndpointConfigName",
+					      NULL);
+	const char *status = ms_sagemaker_str(described, "EndpointStatus",
+					      NULL);
+	json_t *o;
+
+	*out = NULL;
+	if (!name)
+		return ms_error("DescribeEndpoint: no EndpointName in the "
+				"answer");
+	o = json_object();
+	json_object_set_new(o, "name", json_string(name));
+	json_object_set_new(o, "id", json_string(name));
+	json_object_set_new(o, "arn",
+			    json_string(ms_sagemaker_str(described,
+							 "EndpointArn", "")));
+	if (config)
+		json_object_set_new(o, "endpoint_config_name",
+				    json_string(config));
+	if (status)
+		json_object_set_new(o, "status", json_string(status));
+	json_object_set_new(o, "tags",
+			    tags ? json_deep_copy(tags) : json_object());
+	ms_sagemaker_strings_normalize(json_object_get(o, "tags"));
+	*out = o;
+	return 0;
+}
+
+/*
+ * The attributes of the endpoint after a create or update: as last
+ * described when there is an answer, else base's (the desired or prior
+ * attributes) with the ARN. tags are what the call left in place: a read
+ * right after AddTags could miss them.
+ */
+static json_t *endpoint_result(const struct endpoint *e, const json_t *base,
+			       const json_t *tags, const char *arn)
+{
+	json_t *o = NULL, *v;
+
+	if (e->poll.last &&
+	    !ms_sagemaker_endpoint_attrs(&o, e->poll.last, tags))
+		return o;
+	o = json_object();
+	json_object_set_new(o, "name", json_string(e->name));
+	json_object_set_new(o, "id", json_string(e->name));
+	json_object_set_new(o, "arn", json_string(arn ? arn : ""));
+	v = json_object_get(base, "endpoint_config_name");
+	if (v)
+		json_object_set(o, "endpoint_config_name", v);
+	v = json_object_get(base, "status");
+	if (v)
+		json_object_set(o, "status", v);
+	json_object_set_new(o, "tags",
+			    tags ? json_deep_copy(tags) : json_object());
+	ms_sagemaker_strings_normalize(json_object_get(o, "tags"));
+	return o;
+}
+
+static const char *endpoint_name(const json_t *attrs)
+{
+	return ms_sagemaker_str(attrs, "id",
+				ms_sagemaker_str(attrs, "name", NULL));
+}
+
+static int endpoint_read(struct ms_call *call, const json_t *prior,
+			 json_t **out)
+{
+	const char *name = endpoint_name(prior);
+	json_t *described = NULL, *tags = NULL;
+	int err;
+
+	*out = NULL;
+	if (!name)
+		return ms_error("aws_sagemaker_endpoint: no name in the prior "
+				"state");
+	err = ms_sagemaker_describe(&described, call->aws, "DescribeEndpoint",
+				    "EndpointName", name);
+	if (err || !described)
+		goto done;
+	err = ms_sagemaker_tags_read(&tags, call->aws,
+				     ms_sagemaker_str(described, "EndpointArn",
+						      ""));
+	if (err)
+		goto done;
+	err = ms_sagemaker_endpoint_attrs(out, described, tags);
+done:
+	json_decref(described);
+	json_decref(tags);
+	return err;
+}
+
+/*
+ * CreateEndpoint, then wait for InService. When the endpoint was made but
+ * the wait fails (Failed, with SageMaker's FailureReason) or times out,
+ * the error is returned AND *out is set to the attributes read so far,
+ * status included: the engine records such an object as tainted and
+ * plans its replacement. *out stays NULL when CreateEndpoint itself
+ * failed, or when the endpoint vanished during the wait.
+ */
+static int endpoint_create(struct ms_call *call, const json_t *desired,
+			   json_t **out)
+{
+	json_t *body = NULL, *answer = NULL;
+	struct endpoint e;
+	char *arn = NULL;
+	int err;
+
+	*out = NULL;
+	err = ms_sagemaker_endpoint_request(&body, desired);
+	if (err)
+		return err;
+	endpoint_init(&e, call, ms_sagemaker_str(desired, "name", ""));
+	err = ms_sagemaker_call(&answer, NULL, call->aws, "CreateEndpoint",
+				body);
+	if (err)
+		goto done;
+	arn = ms_strdup(ms_sagemaker_str(answer, "EndpointArn", ""));
+	err = wait_in_service(&e);
+	if (err != MS_ENOTFOUND)
+		*out = endpoint_result(&e, desired,
+				       json_object_get(desired, "tags"), arn);
+done:
+	free(arn);
+	json_decref(body);
+	json_decref(answer);
+	endpoint_release(&e);
+	return err;
+}
+
+static bool is_settled(const char *status)
+{
+	size_t i;
+
+	for (i = 0; settled[i]; i++)
+		if (!strcmp(status, settled[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Wait until SageMaker accepts an update or a delete (a terminal state);
+ * *gone when the endpoint went meanwhile. Deleting counts as settled for
+ * a delete: it is under way.
+ */
+static int settle(struct endpoint *e, const char *status, const char *next,
+		  bool *gone)
+{
+	int err;
+
+	*gone = false;
+	if (!status || !strcmp(status, "Deleting") || is_settled(status))
+		return 0;
+	ms_call_progress(e->call, "waiting for %s to finish before %s", status,
+			 next);
+	err = wait_for(e, settled, no_states, MS_AWS_WAIT_SUCCESS,
+		       IN_SERVICE_DELAY, IN_SERVICE_ATTEMPTS);
+	if (!err && !e->poll.last)
+		*gone = true;
+	return err;
+}
+
+/*
+ * A new endpoint_config_name is rolled out with UpdateEndpoint and waited
+ * for until InService; the endpoint serves the old config meanwhile. If
+ * SageMaker rolls the update back (the endpoint comes back InService on
+ * the old config, with a FailureReason), that is an error. On any error
+ * after the endpoint was read, *out holds what it looks like now, so the
+ * state keeps the config it really serves.
+ */
+static int endpoint_update(struct ms_call *call, const json_t *prior,
+			   const json_t *desired, json_t **out)
+{
+	const char *name = endpoint_name(prior);
+	const char *want = ms_sagemaker_str(desired, "endpoint_config_name",
+					    NULL);
+	const char *have = ms_sagemaker_str(prior, "endpoint_config_name", "");
+	const char *arn = ms_sagemaker_str(prior, "arn", NULL);
+	const char *status, *now, *reason;
+	json_t *body = NULL;
+	struct endpoint e;
+	bool gone = false;
+	int err = 0;
+
+	*out = NULL;
+	if (!name)
+		return ms_error("aws_sagemaker_endpoint: no name in the prior "
+				"state");
+	endpoint_init(&e, call, name);
+	if (want && strcmp(want, have)) {
+		err = ms_sagemaker_describe(&e.poll.last, call->aws,
+					    "DescribeEndpoint", "EndpointName",
+					    name);
+		if (!err && !e.poll.last)
+			err = ms_error_code(MS_ENOTFOUND, "endpoint '%s' no "
+					    "longer exists", name);
+		if (err)
+			goto done;
+		status = ms_sagemaker_str(e.poll.last, "EndpointStatus", NULL);
+		err = settle(&e, status, "updating", &gone);
+		if (!err && gone)
+			err = ms_error_code(MS_ENOTFOUND, "endpoint '%s' no "
+					    "longer exists", name);
+		if (err)
+			goto done;
+		ms_call_progress(call, "updating to endpoint config '%s'", want);
+		body = json_pack("{s:s, s:s}", "EndpointName", name,
+				 "EndpointConfigName", want);
+		err = ms_sagemaker_call(NULL, NULL, call->aws, "UpdateEndpoint",
+					body);
+		if (err)
+			goto done;
+		err = wait_in_service(&e);
+		if (err)
+			goto done;
+		now = ms_sagemaker_str(e.poll.last, "EndpointConfigName", "");
+		if (strcmp(now, want)) {
+			reason = ms_sagemaker_str(e.poll.last, "FailureReason",
+						  NULL);
+			err = ms_error("endpoint '%s': the update to endpoint "
+				       "config '%s' was rolled back (it serves "
+				       "'%s'): %s", name, want, now,
+				       reason ? reason : "AWS gave no reason");
+			goto done;
+		}
+		if (!arn)
+			arn = ms_sagemaker_str(e.poll.last, "EndpointArn", NULL);
+	}
+	if (!arn || !*arn) {
+		err = ms_error("endpoint '%s': no ARN in the prior state", name);
+		goto done;
+	}
+	err = ms_sagemaker_tags_update(call->aws, arn,
+				       json_object_get(prior, "tags"),
+				       json_object_get(desired, "tags"));
+done:
+	if (!err)
+		*out = endpoint_result(&e, prior, json_object_get(desired,
+								  "tags"),
+				       arn);
+	else if (e.poll.last)
+		*out = endpoint_result(&e, prior, json_object_get(prior, "tags"),
+				       arn);
+	json_decref(body);
+	endpoint_release(&e);
+	return err;
+}
+
+static int endpoint_delete(struct ms_call *call, const json_t *prior)
+{
+	const char *name = endpoint_name(prior);
+	const char *status;
+	struct endpoint e;
+	bool gone = false, was_failed;
+	int err;
+
+	if (!name)
+		return ms_error("aws_sagemaker_endpoint: no name in the prior "
+				"state");
+	endpoint_init(&e, call, name);
+	err = ms_sagemaker_describe(&e.poll.last, call->aws,
+				    "DescribeEndpoint", "EndpointName", name);
+	if (err || !e.poll.last)
+		goto done;
+	status = ms_sagemaker_str(e.poll.last, "EndpointStatus", NULL);
+	err = settle(&e, status, "deleting", &gone);
+	if (err || gone)
+		goto done;
+	status = ms_sagemaker_str(e.poll.last, "EndpointStatus", "");
+	/* a Failed endpoint may still say so right after the delete */
+	was_failed = !strcmp(status, "Failed");
+	if (strcmp(status, "Deleting")) {
+		err = ms_sagemaker_delete(&gone, call->aws, "DeleteEndpoint",
+					  "EndpointName", name);
+		if (err || gone)
+			goto done;
+	}
+	err = wait_for(&e, no_states,
+		       was_failed ? no_states : deleted_failure,
+		       MS_AWS_WAIT_SUCCESS, DELETED_DELAY, DELETED_ATTEMPTS);
+done:
+	endpoint_release(&e);
+	return err;
+}
+
+const struct ms_resource_type ms_aws_sagemaker_endpoint = {
+	.name = "aws_sagemaker_endpoint",
+	.schema = schema,
+	.id_attr = "name",
+	.read = endpoint_read,
+	.create = endpoint_create,
+	.update = endpoint_update,
+	.delete = endpoint_delete,
+	.normalize = NULL,
+};

@@ -1,0 +1,139 @@
+/*
+ * sagemaker.h - what the SageMaker resource types share: JSON 1.1 calls,
+ * telling "not found" from other failures, Describe polls for the waiter,
+ * tags on an ARN, and the canonical form of values diffs compare.
+ *
+ * The per-type helpers that turn attributes into request bodies and
+ * Describe answers into attributes are declared here too: they are pure,
+ * and the unit tests call them directly.
+ */
+#ifndef MS_SAGEMAKER_H
+#define MS_SAGEMAKER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "providers/aws/aws.h"
+
+#define MS_SAGEMAKER_SERVICE "sagemaker"
+#define MS_SAGEMAKER_TARGET "SageMaker"
+
+/*
+ * One SageMaker call. *out (when out is not NULL) is the answer, the
+ * caller's; error (may be NULL) says which AWS error a failure was.
+ * Returns what ms_aws_json_call returns.
+ */
+int ms_sagemaker_call(json_t **out, struct ms_aws_error *error,
+		      struct ms_aws *aws, const char *operation,
+		      const json_t *body);
+
+/*
+ * Whether a failed Describe or Delete said the object does not exist:
+ * ResourceNotFound, or ValidationException saying "Could not find ...",
+ * "... does not exist" or "RecordNotFound" (SageMaker reports most
+ * missing objects as validation errors). Only for calls that name one
+ * object: an UpdateEndpoint naming a missing config says the same words.
+ */
+bool ms_sagemaker_not_found(const struct ms_aws_error *error);
+
+/*
+ * Describe<Object> {name_key: name}: *out = the answer, or NULL (and 0
+ * returned) when the object does not exist.
+ */
+int ms_sagemaker_describe(json_t **out, struct ms_aws *aws,
+			  const char *operation, const char *name_key,
+			  const char *name);
+
+/*
+ * Delete<Object> {name_key: name}; an object already gone is success.
+ * *gone (may be NULL) tells whether it was.
+ */
+int ms_sagemaker_delete(bool *gone, struct ms_aws *aws, const char *operation,
+			const char *name_key, const char *name);
+
+/*
+ * A Describe poll for ms_aws_wait: payload is a struct ms_sagemaker_poll.
+ * status is the answer's status_key, reason its FailureReason; last keeps
+ * the latest answer (NULL once the object is gone), so that a caller can
+ * record what the object looked like when a wait failed.
+ */
+struct ms_sagemaker_poll {
+	struct ms_aws *aws;
+	const char *operation;  /* "DescribeEndpoint" */
+	const char *name_key;   /* "EndpointName" */
+	const char *name;
+	const char *status_key; /* "EndpointStatus" */
+	json_t *last;           /* owned */
+};
+
+int ms_sagemaker_poll(struct ms_aws_wait_poll *out, void *payload);
+void ms_sagemaker_poll_release(struct ms_sagemaker_poll *p);
+
+/* Error codes every SageMaker waiter polls through. */
+extern const char *const ms_sagemaker_retryable[];
+
+/*
+ * Tags. A map of key -> string as SageMaker's [{Key, Value}] list (keys
+ * sorted), and back (a repeated key: the last one wins).
+ */
+json_t *ms_sagemaker_tags_list(const json_t *tags);
+json_t *ms_sagemaker_tags_map(const json_t *list);
+/* *out = the tags of arn (ListTags, every page). */
+int ms_sagemaker_tags_read(json_t **out, struct ms_aws *aws, const char *arn);
+/*
+ * Bring the tags of arn from have to want: AddTags for what is new or
+ * changed, DeleteTags for what is gone. Either may be NULL (no tags).
+ */
+int ms_sagemaker_tags_update(struct ms_aws *aws, const char *arn,
+			     const json_t *have, const json_t *want);
+
+/*
+ * Canonical values. Map values become strings (YAML gives numbers and
+ * booleans for "version: 1"); a number that is whole becomes an integer
+ * (SageMaker answers 1.0 for a weight of 1). Other values are left alone.
+ */
+void ms_sagemaker_strings_normalize(json_t *map);
+/* A new reference: v, or the integer of a whole real. */
+json_t *ms_sagemaker_number(const json_t *v);
+
+/* The string at key, or dflt. */
+const char *ms_sagemaker_str(const json_t *attrs, const char *key,
+			     const char *dflt);
+/* The boolean at key, or dflt when absent or not a boolean. */
+bool ms_sagemaker_bool(const json_t *attrs, const char *key, bool dflt);
+
+/*
+ * Per type, pure. *_request: the Create body of desired attributes.
+ * *_attrs: attributes of a Describe answer and the object's tags (in
+ * canonical form, AWS-only fields dropped). *_normalize: the canonical
+ * form of desired or live attributes (the types' normalize). All return
+ * 0, or -1 with ms_error() naming the attribute.
+ */
+int ms_sagemaker_model_request(json_t **out, const json_t *attrs);
+int ms_sagemaker_model_attrs(json_t **out, const json_t *described,
+			     const json_t *tags);
+int ms_sagemaker_model_normalize(json_t *attrs);
+
+int ms_sagemaker_endpoint_config_request(json_t **out, const json_t *attrs);
+int ms_sagemaker_endpoint_config_attrs(json_t **out, const json_t *described,
+				       const json_t *tags);
+int ms_sagemaker_endpoint_config_normalize(json_t *attrs);
+
+int ms_sagemaker_endpoint_request(json_t **out, const json_t *attrs);
+int ms_sagemaker_endpoint_attrs(json_t **out, const json_t *described,
+				const json_t *tags);
+
+int ms_sagemaker_notebook_request(json_t **out, const json_t *attrs);
+/*
+ * The UpdateNotebookInstance body that brings prior to desired, and in
+ * *changed the names of the attributes it changes (an empty array: no
+ * update needed; only tags, or nothing, differ).
+ */
+int ms_sagemaker_notebook_update_request(json_t **out, json_t **changed,
+					 const json_t *prior,
+					 const json_t *desired);
+int ms_sagemaker_notebook_attrs(json_t **out, const json_t *described,
+				const json_t *tags);
+int ms_sagemaker_notebook_normalize(json_t *attrs);
+
+#endif
