@@ -30,8 +30,7 @@ int cmd_apply(struct cmd_opts *o)
 			goto done;
 		}
 		ms_render_plan(stdout, plan);
-		if (!ms_plan_has_changes(plan) &&
-		    !json_object_size(json_object_get(plan, "adopted"))) {
+		if (!ms_plan_needs_apply(plan)) {
 			rc = 0;
 			goto done;
 		}

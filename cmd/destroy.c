@@ -24,8 +24,7 @@ int cmd_destroy(struct cmd_opts *o)
 		goto done;
 	}
 	ms_render_plan(stdout, plan);
-	if (!ms_plan_has_changes(plan) &&
-	    !json_object_size(json_object_get(plan, "adopted"))) {
+	if (!ms_plan_needs_apply(plan)) {
 		printf("Destroy complete! Resources: 0 destroyed.\n");
 		rc = 0;
 		goto done;

@@ -438,19 +438,30 @@ done:
 }
 
 /*
- * Intents the plan resolved: objects it found are written to the state
- * first (null: nothing was there), and their intents dropped.
+ * What the plan learnt about the state itself, written first: intents it
+ * resolved (objects it found are recorded; null: nothing was there) and
+ * objects that are gone.
  */
 static int save_adopted(struct run *r)
 {
 	const char *name;
 	json_t *v;
 
+	size_t i;
+
 	json_object_foreach(json_object_get(r->plan, "adopted"), name, v) {
 		if (!json_is_null(v) &&
 		    ms_state_put_resource(r->e->state, name, v))
 			return -1;
 		json_object_del(r->journal, name);
+	}
+	/* objects deleted outside mlstack leave the state */
+	json_array_foreach(json_object_get(r->plan, "gone"), i, v) {
+		int err = ms_state_remove_resource(r->e->state,
+						   json_string_value(v));
+
+		if (err && err != MS_ENOTFOUND)
+			return -1;
 	}
 	return put_journal(r);
 }

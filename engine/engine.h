@@ -51,8 +51,13 @@ struct ms_plan_opts {
  */
 int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 		   json_t **out);
-/* Whether a plan has any change to make. */
+/* Whether a plan has any change to make in AWS. */
 bool ms_plan_has_changes(const json_t *plan);
+/*
+ * Whether applying it changes anything at all: AWS, or only the state
+ * (objects found after an interrupted apply, objects deleted outside).
+ */
+bool ms_plan_needs_apply(const json_t *plan);
 
 /*
  * Apply a plan (the caller holds the lock). A plan made against another

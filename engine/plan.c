@@ -411,6 +411,7 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 {
 	json_t *stored = NULL, *live = NULL, *values = json_object();
 	json_t *changes = json_array(), *drift = json_array(), *plan = NULL;
+	json_t *gone = json_array();
 	char *head = NULL;
 	size_t *order = NULL, i, n = e->stack->n_resources;
 	const char *name;
@@ -433,6 +434,9 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 		live = json_object();
 	}
 	if (live) {
+		json_object_foreach(stored, name, v)
+			if (json_is_null(json_object_get(live, name)))
+				json_array_append_new(gone, json_string(name));
 		json_object_foreach(stored, name, v) {
 			json_t *d = drift_entry(name, v,
 						json_is_null(json_object_get(live, name)) ?
@@ -505,6 +509,7 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 	json_object_set(plan, "changes", changes);
 	json_object_set(plan, "drift", drift);
 	json_object_set(plan, "adopted", e->adopted);
+	json_object_set(plan, "gone", gone);
 	if (e->stack->region)
 		json_object_set_new(plan, "region",
 				    json_string(e->stack->region));
@@ -518,6 +523,7 @@ done:
 	json_decref(values);
 	json_decref(changes);
 	json_decref(drift);
+	json_decref(gone);
 	return err;
 }
 
@@ -531,4 +537,11 @@ bool ms_plan_has_changes(const json_t *plan)
 			   "noop"))
 			return true;
 	return false;
+}
+
+bool ms_plan_needs_apply(const json_t *plan)
+{
+	return ms_plan_has_changes(plan) ||
+	       json_object_size(json_object_get(plan, "adopted")) ||
+	       json_array_size(json_object_get(plan, "gone"));
 }
