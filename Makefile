@@ -12,7 +12,7 @@ CC ?= cc
 PKGS = yaml-0.1 libcurl openssl jansson libgit2 libxml-2.0
 DEBS = build-essential pkg-config libyaml-dev libcurl4-openssl-dev \
        libssl-dev libjansson-dev libgit2-dev libxml2-dev libcmocka-dev \
-       python3-venv git
+       python3-venv git time
 
 ifeq ($(SANITIZE),1)
 BUILD = build/san

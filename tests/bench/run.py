@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""make bench: how long mlstack takes and how much memory it uses.
+
+    python tests/bench/run.py BINARY
+
+Measures, against the local emulator (moto behind the TLS proxy):
+- validate of generated stacks of 100 and 1,000 resources (offline: the
+  loader, references, schemas, graph);
+- apply, no-change plan (a refresh of every resource) and destroy of 10 and
+  50 buckets, at parallelism 1 and 10.
+Each figure is the median wall time of REPEAT runs and the peak resident
+set size of the process. Times depend on the machine and on the emulator's
+own speed; they are reported in docs/benchmarks.md, never asserted.
+"""
+
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+
+import emulator as emu_mod  # noqa: E402
+
+REPEAT = 3
+
+
+def stack(n, prefix):
+    lines = [f"stack: bench-{prefix}", "resources:"]
+    for i in range(n):
+        lines += [f"  b{i}:", "    type: aws_s3_bucket",
+                  f"    properties: {{bucket: {prefix}-{i}, tags: {{n: \"{i}\"}}}}"]
+    for i in range(0, n, 2):
+        lines += [f"  r{i}:", "    type: aws_iam_role", "    properties:",
+                  f"      name: {prefix}-role-{i}",
+                  "      assume_role_policy: {Version: \"2012-10-17\", Statement: []}",
+                  f"      inline_policies: {{p: {{Version: \"2012-10-17\", Statement: [{{Effect: Allow, Action: \"s3:*\", Resource: \"${{b{i}.arn}}\"}}]}}}}"]
+    return "\n".join(lines) + "\n"
+
+
+def buckets(n, prefix):
+    lines = [f"stack: bench-{prefix}", "resources:"]
+    for i in range(n):
+        lines += [f"  b{i}:", "    type: aws_s3_bucket",
+                  f"    properties: {{bucket: {prefix}-{i}}}"]
+    return "\n".join(lines) + "\n"
+
+
+def run(binary, cwd, env, args):
+    """(seconds, peak RSS in MiB) of one run; fails loudly on error."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.monotonic()
+    proc = subprocess.run([binary, *args], cwd=cwd, env=env,
+                          stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True)
+    took = time.monotonic() - t0
+    if proc.returncode not in (0, 2):
+        raise SystemExit(f"mlstack {' '.join(args)} failed:\n{proc.stderr}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # ru_maxrss of children is the maximum over all of them: only a new
+    # maximum is this run's own figure.
+    return took, (peak if peak > before else None)
+
+
+def rss_of(binary, cwd, env, args):
+    """Peak RSS in MiB of one run. GNU time forks a small process of its
+    own for it: a child forked straight from this (large) Python process
+    would carry Python's high-water mark across exec."""
+    proc = subprocess.run(["/usr/bin/time", "-f", "%M", binary, *args],
+                          cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True)
+    return int(proc.stderr.strip().splitlines()[-1]) / 1024.0
+
+
+def measure(binary, cwd, env, args, setup=None):
+    times = []
+    for _ in range(REPEAT):
+        if setup:
+            setup()
+        t, _ = run(binary, cwd, env, args)
+        times.append(t)
+    if setup:
+        setup()
+    mem = rss_of(binary, cwd, env, args)
+    return statistics.median(times), mem
+
+
+def row(name, t, mem):
+    print(f"| {name:<44} | {t * 1000:9.0f} | {mem:8.1f} |", flush=True)
+
+
+def main(argv):
+    if len(argv) != 2:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    binary = os.path.abspath(argv[1])
+    emu = emu_mod.Emulator().start()
+    work = tempfile.mkdtemp(prefix="mlstack-bench-")
+    try:
+        home = os.path.join(work, "home")
+        os.mkdir(home)
+        env = emu.client_env(home=home)
+        print(f"| {'what':<44} | {'ms':>9} | {'MiB':>8} |")
+        print(f"|{'-' * 46}|{'-' * 11}|{'-' * 10}|")
+        for n in (100, 1000):
+            d = os.path.join(work, f"v{n}")
+            os.mkdir(d)
+            with open(os.path.join(d, "mlstack.yaml"), "w") as f:
+                f.write(stack(n, f"v{n}"))
+            t, mem = measure(binary, d, env, ["validate"])
+            row(f"validate, {n} buckets + {n // 2} roles", t, mem)
+        for n in (10, 50):
+            for par in (1, 10):
+                d = os.path.join(work, f"a{n}-{par}")
+                os.mkdir(d)
+                with open(os.path.join(d, "mlstack.yaml"), "w") as f:
+                    f.write(buckets(n, f"a{n}p{par}"))
+
+                def clean(d=d):
+                    emu.reset()
+                    shutil.rmtree(os.path.join(d, ".mlstack"),
+                                  ignore_errors=True)
+
+                p = f"-parallelism={par}"
+                t, mem = measure(binary, d, env,
+                                 ["apply", "-auto-approve", p], setup=clean)
+                row(f"apply, {n} buckets, parallelism {par}", t, mem)
+                t, mem = measure(binary, d, env, ["plan", p])
+                row(f"plan (refresh, no changes), {n} buckets, par. {par}",
+                    t, mem)
+
+                def applied(d=d, p=p):
+                    clean()
+                    run(binary, d, env, ["apply", "-auto-approve", p])
+
+                t, mem = measure(binary, d, env,
+                                 ["destroy", "-auto-approve", p],
+                                 setup=applied)
+                row(f"destroy, {n} buckets, parallelism {par}", t, mem)
+        return 0
+    finally:
+        emu.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
