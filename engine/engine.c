@@ -280,6 +280,25 @@ int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
 	void *tmp;
 	int err = 0;
 
+	/* types again, now that references are resolved */
+	json_object_foreach_safe(d, tmp, key, v) {
+		const struct ms_attr *attr = ms_provider_attr(t, key);
+		json_t *problems, *conv = NULL;
+
+		if (!attr || ms_has_unknown(v))
+			continue;
+		problems = json_array();
+		if (ms_stack_check_value(&conv, attr, v, key, NULL, problems)) {
+			err = ms_error("%s", json_string_value(json_object_get(
+					       json_array_get(problems, 0),
+					       "message")));
+			json_decref(problems);
+			json_decref(d);
+			return err;
+		}
+		json_decref(problems);
+		json_object_set_new(d, key, conv);
+	}
 	for (a = t->schema; a->name; a++) {
 		if (a->flags & MS_ATTR_COMPUTED)
 			continue;
