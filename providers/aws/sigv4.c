@@ -18,11 +18,17 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-/* Never signed: hop-by-hop or rewritten by proxies and HTTP libraries. */
+/*
+ * Never signed: hop-by-hop or rewritten by proxies and HTTP libraries, and
+ * the tracing headers (X-Ray, W3C trace context) that instrumentation adds
+ * or rewrites after signing. botocore's SIGNED_HEADERS_BLACKLIST plus
+ * accept (curl's default) and authorization.
+ */
 static const char *const unsigned_headers[] = {
-	"accept", "authorization", "connection", "expect", "keep-alive",
-	"proxy-authenticate", "proxy-authorization", "te", "trailer",
-	"transfer-encoding", "upgrade", "user-agent", "x-amzn-trace-id",
+	"accept", "authorization", "baggage", "connection", "expect",
+	"keep-alive", "proxy-authenticate", "proxy-authorization", "te",
+	"traceparent", "tracestate", "trailer", "transfer-encoding",
+	"upgrade", "user-agent", "x-amzn-trace-id",
 };
 
 static int is_unreserved(unsigned char c)

@@ -121,7 +121,8 @@ void ms_sigv4_canonical_query(struct ms_buf *out, const char *query);
  * Canonical headers ("name:value\n" each, sorted) and the signed header
  * list ("a;b;c") of header lines: names lower-cased, values trimmed with
  * inner whitespace runs collapsed, repeated names joined with ',' in order.
- * Headers that proxies change (user-agent, expect, connection ...) and
+ * Headers that proxies change (user-agent, expect, connection ...),
+ * tracing headers (x-amzn-trace-id, traceparent, tracestate, baggage) and
  * accept are never signed. Returns 0, or -1 with ms_error() on a line
  * without ':'.
  */
