@@ -4,11 +4,9 @@
  */
 #include "util/common.h"
 #include "cmd/cmd.h"
-#include "engine/render.h"
 
 int cmd_apply(struct cmd_opts *o)
 {
-	struct ms_plan_opts po = { false, true };
 	struct ms_engine *e = NULL;
 	json_t *plan = NULL;
 	int rc = 1;
@@ -23,29 +21,12 @@ int cmd_apply(struct cmd_opts *o)
 		cmd_fail("%s", ms_error_last());
 		goto done;
 	}
-	if (!plan) {
-		po.refresh = !cmd_opt(o, "refresh") || cmd_flag(o, "refresh");
-		if (ms_engine_plan(e, &po, &plan)) {
-			cmd_fail("%s", ms_error_last());
-			goto done;
-		}
-		ms_render_plan(stdout, plan);
-		if (!ms_plan_needs_apply(plan)) {
-			rc = 0;
-			goto done;
-		}
-		if (!cmd_flag(o, "auto-approve") &&
-		    cmd_confirm("Do you want to perform these actions?",
-				"apply"))
-			goto done;
-		printf("\n");
-		fflush(stdout);
-	}
-	if (ms_engine_apply(e, plan)) {
+	if (!plan)
+		rc = cmd_plan_apply(e, o, false);
+	else if (ms_engine_apply(e, plan))
 		cmd_fail("%s", ms_error_last());
-		goto done;
-	}
-	rc = 0;
+	else
+		rc = 0;
 done:
 	json_decref(plan);
 	ms_engine_free(e);

@@ -4,6 +4,7 @@
  */
 #include "util/common.h"
 #include "cmd/cmd.h"
+#include "engine/render.h"
 
 #include <unistd.h>
 
@@ -86,4 +87,41 @@ void cmd_print_json(const json_t *v)
 	json_dumpf(v, stdout, JSON_INDENT(2) | JSON_SORT_KEYS |
 				      JSON_ENCODE_ANY);
 	fputc('\n', stdout);
+}
+
+int cmd_plan_apply(struct ms_engine *e, const struct cmd_opts *o,
+		   bool destroy)
+{
+	struct ms_plan_opts po = { destroy, true };
+	json_t *plan = NULL;
+	int rc = 1;
+
+	po.refresh = !cmd_opt(o, "refresh") || cmd_flag(o, "refresh");
+	if (ms_engine_plan(e, &po, &plan)) {
+		cmd_fail("%s", ms_error_last());
+		goto done;
+	}
+	ms_render_plan(stdout, plan);
+	if (!ms_plan_needs_apply(plan)) {
+		if (destroy)
+			printf("Destroy complete! Resources: 0 destroyed.\n");
+		rc = 0;
+		goto done;
+	}
+	if (!cmd_flag(o, "auto-approve") &&
+	    cmd_confirm(destroy ? "Do you really want to destroy all "
+				  "resources?" :
+				  "Do you want to perform these actions?",
+			destroy ? "destroy" : "apply"))
+		goto done;
+	printf("\n");
+	fflush(stdout);
+	if (ms_engine_apply(e, plan)) {
+		cmd_fail("%s", ms_error_last());
+		goto done;
+	}
+	rc = 0;
+done:
+	json_decref(plan);
+	return rc;
 }
