@@ -27,6 +27,7 @@ import urllib.request
 os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
 
 from awsproxy import AWSProxy  # noqa: E402
+import moto_sagemaker  # noqa: E402
 
 ACCESS_KEY_ID = "AKIDMLSTACKTEST"
 SECRET_ACCESS_KEY = "mlstackTestSecretKey/DoNotLeak0000000000000"
@@ -108,6 +109,9 @@ class Emulator:
 
         # One line per request from Werkzeug would drown the test output.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        # SageMaker with AWS's intermediate states and checks (see
+        # docs/testing.md, "Emulator extensions").
+        moto_sagemaker.install()
         self.tmpdir = tempfile.mkdtemp(prefix="mlstack-emulator-")
         try:
             self.ca_bundle, keyfile = make_certificate(self.tmpdir)

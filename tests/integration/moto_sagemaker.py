@@ -1,0 +1,644 @@
+"""moto_sagemaker - moto's SageMaker made to behave as AWS documents it,
+where the integration tests depend on it.
+
+moto answers every SageMaker call at once with the final status, lacks
+UpdateEndpoint and UpdateNotebookInstance, and lets a create overwrite an
+object of the same name. This module patches moto's SageMaker backend and
+response classes in place (install(), before the server serves), so that:
+
+  - endpoints and notebook instances pass through their intermediate
+    states (Creating, Updating, Deleting; Pending, Stopping, Updating,
+    Deleting) for `control.polls` Describe answers before they reach the
+    next state, and each can be told to end Failed with a reason, or to
+    stay in its intermediate state until released;
+  - UpdateEndpoint, UpdateNotebookInstance, Start/Stop/DeleteNotebookInstance
+    and DeleteEndpoint check the status as AWS does and go through the
+    same states;
+  - CreateModel, CreateEndpointConfig and CreateEndpoint refuse a name in
+    use, and the tag calls answer a ValidationException (not a 500) for an
+    ARN that names nothing.
+
+docs/testing.md ("Emulator extensions") lists each change with the AWS
+behaviour it stands for. Tests steer and observe it through `control`, a
+plain object in this process (moto runs in-process, see emulator.py):
+
+    import moto_sagemaker
+    ctl = moto_sagemaker.control
+    ctl.polls = 3                                  # Describe answers per state
+    ctl.fail("endpoint", "dogs", "out of capacity")  # next transition ends Failed
+    ctl.hold("endpoint", "dogs", during="Creating")  # ... or never ends
+    ctl.release("endpoint", "dogs")                  # drop the rules for it
+    ctl.history("endpoint", "dogs")   # ["Creating", "InService", ...]
+    ctl.describes("endpoint", "dogs") # status of every DescribeEndpoint answer
+
+moto's own reset (POST /moto-api/reset) also resets `control`. Only
+DescribeEndpoint and DescribeNotebookInstance move an object on: the
+List calls show the status it is in.
+"""
+
+import fnmatch
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from moto.core.utils import utcnow
+from moto.moto_api._internal.models import MotoAPIBackend
+from moto.sagemaker import models as sm_models
+from moto.sagemaker import responses as sm_responses
+from moto.sagemaker.exceptions import ValidationError
+from moto.sagemaker.utils import arn_formatter
+
+ENDPOINT = "endpoint"
+NOTEBOOK = "notebook"
+KINDS = (ENDPOINT, NOTEBOOK)
+
+DEFAULT_POLLS = 2
+
+# Endpoint states in which AWS refuses an update or a delete.
+ENDPOINT_IN_PROGRESS = ("Creating", "Updating", "SystemUpdating",
+                        "RollingBack", "Deleting")
+
+# One lock for the extension's and the patched backend's state: moto's
+# server answers requests on many threads.
+LOCK = threading.RLock()
+
+GONE = "(gone)"
+
+
+@dataclass
+class _Rule:
+    kind: str
+    pattern: str
+    action: str            # "fail" or "hold"
+    during: tuple          # intermediate statuses it applies to; () = all
+    reason: str = ""
+
+    def matches(self, kind, name, status):
+        return (kind == self.kind and fnmatch.fnmatchcase(name, self.pattern)
+                and (not self.during or status in self.during))
+
+
+@dataclass
+class _Transition:
+    """An object in an intermediate status on its way to the next one."""
+
+    kind: str
+    name: str
+    obj: Any
+    status: str                  # "Creating"
+    remaining: int               # Describe answers left in this status
+    done: Callable               # done(obj): reach the next status
+    failed: Callable             # failed(obj, reason): end Failed
+    started: Any = field(default_factory=utcnow)
+
+
+class Control:
+    """What a test sets and reads. Every method is thread-safe."""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self):
+        """Back to the defaults: no rules, nothing recorded."""
+        with LOCK:
+            self.polls = DEFAULT_POLLS
+            self._rules = []
+            self._history = []     # (kind, name, status)
+            self._describes = []   # (kind, name, status or GONE)
+
+    # -- steering ------------------------------------------------------------
+
+    def fail(self, kind, name, reason, during=None):
+        """Make the transitions of kind/name (a glob) end Failed with
+        FailureReason reason, until release(). during: the intermediate
+        status(es) it applies to (default: every one but Deleting). A
+        failed endpoint update is rolled back, as SageMaker does: the
+        endpoint is InService on its old config, with the reason."""
+        self._add(kind, name, "fail", during, reason)
+
+    def hold(self, kind, name, during=None):
+        """Keep kind/name (a glob) in its intermediate status (during: which
+        ones; default all) until release()."""
+        self._add(kind, name, "hold", during, "")
+
+    def release(self, kind=None, name=None):
+        """Drop the rules for kind/name (None: every kind / name)."""
+        with LOCK:
+            self._rules = [r for r in self._rules
+                           if not ((kind is None or r.kind == kind)
+                                   and (name is None or r.pattern == name))]
+
+    # -- records -------------------------------------------------------------
+
+    def history(self, kind, name):
+        """Every status kind/name has been in, in order (GONE at the end
+        once deleted). A status set twice in a row is listed once."""
+        with LOCK:
+            return [s for k, n, s in self._history if k == kind and n == name]
+
+    def describes(self, kind, name):
+        """The status in each Describe answer for kind/name, in order (GONE
+        when it answered "not found")."""
+        with LOCK:
+            return [s for k, n, s in self._describes
+                    if k == kind and n == name]
+
+    # -- used by the patches -------------------------------------------------
+
+    def _add(self, kind, name, action, during, reason):
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+        if during is None:
+            during = () if action == "hold" else (
+                "Creating", "Updating", "Pending", "Stopping")
+        elif isinstance(during, str):
+            during = (during,)
+        with LOCK:
+            self._rules.append(_Rule(kind, name, action, tuple(during),
+                                     reason))
+
+    def _rule(self, kind, name, status, action):
+        for r in self._rules:
+            if r.action == action and r.matches(kind, name, status):
+                return r
+        return None
+
+    def _record_status(self, kind, name, status):
+        last = self.history(kind, name)
+        if not last or last[-1] != status:
+            self._history.append((kind, name, status))
+
+    def _record_describe(self, kind, name, status):
+        self._describes.append((kind, name, status))
+
+
+control = Control()
+
+
+# -- transitions, kept on the backend (moto's reset drops them) --------------
+
+def _transitions(backend):
+    t = backend.__dict__.get("_mlstack_transitions")
+    if t is None:
+        t = backend.__dict__["_mlstack_transitions"] = {}
+    return t
+
+
+def _status_of(kind, obj):
+    return obj.endpoint_status if kind == ENDPOINT else obj.status
+
+
+def _set_status(kind, obj, name, status):
+    if kind == ENDPOINT:
+        obj.endpoint_status = status
+    else:
+        obj.status = status
+    obj.last_modified_time = utcnow()
+    control._record_status(kind, name, status)
+
+
+def _begin(backend, kind, name, obj, status, done, failed):
+    """Put obj in status until control.polls Describe answers have shown it."""
+    _set_status(kind, obj, name, status)
+    _transitions(backend)[(kind, name)] = _Transition(
+        kind, name, obj, status, control.polls, done, failed)
+
+
+def _advance(backend, kind, name):
+    """Called before each Describe of kind/name: count the answer, and
+    finish the transition when its answers are used up."""
+    t = _transitions(backend).get((kind, name))
+    if t is None:
+        return
+    if control._rule(kind, name, t.status, "hold"):
+        return
+    if t.remaining > 0:
+        t.remaining -= 1
+        return
+    del _transitions(backend)[(kind, name)]
+    rule = control._rule(kind, name, t.status, "fail")
+    if rule:
+        t.failed(t.obj, rule.reason)
+    else:
+        t.done(t.obj)
+
+
+def _busy(backend, kind, name):
+    return (kind, name) in _transitions(backend)
+
+
+# -- endpoints ---------------------------------------------------------------
+
+def _endpoint(backend, name):
+    ep = backend.endpoints.get(name)
+    if ep is None:
+        arn = arn_formatter("endpoint", name, backend.account_id,
+                            backend.region_name)
+        raise ValidationError(message=f'Could not find endpoint "{arn}".')
+    return ep
+
+
+def _endpoint_failed(backend, name):
+    def failed(ep, reason):
+        ep.failure_reason = reason
+        _set_status(ENDPOINT, ep, name, "Failed")
+    return failed
+
+
+def _endpoint_in_service(name):
+    def done(ep):
+        ep.failure_reason = None
+        _set_status(ENDPOINT, ep, name, "InService")
+    return done
+
+
+orig_create_model = sm_models.SageMakerModelBackend.create_model
+orig_create_endpoint_config = \
+    sm_models.SageMakerModelBackend.create_endpoint_config
+orig_create_endpoint = sm_models.SageMakerModelBackend.create_endpoint
+
+
+def create_model(self, model_name, *args, **kwargs):
+    with LOCK:
+        if model_name in self._models:
+            arn = self._models[model_name].arn
+            raise ValidationError(
+                message=f'Cannot create already existing model "{arn}".')
+        return orig_create_model(self, model_name, *args, **kwargs)
+
+
+def create_endpoint_config(self, endpoint_config_name, *args, **kwargs):
+    with LOCK:
+        if endpoint_config_name in self.endpoint_configs:
+            arn = self.endpoint_configs[endpoint_config_name] \
+                .endpoint_config_arn
+            raise ValidationError(
+                message="Cannot create already existing endpoint "
+                        f'configuration "{arn}".')
+        return orig_create_endpoint_config(self, endpoint_config_name,
+                                           *args, **kwargs)
+
+
+def create_endpoint(self, endpoint_name, endpoint_config_name, tags):
+    with LOCK:
+        if endpoint_name in self.endpoints:
+            arn = self.endpoints[endpoint_name].arn
+            raise ValidationError(
+                message=f'Cannot create already existing endpoint "{arn}".')
+        ep = orig_create_endpoint(self, endpoint_name, endpoint_config_name,
+                                  tags)
+        _begin(self, ENDPOINT, endpoint_name, ep, "Creating",
+               _endpoint_in_service(endpoint_name),
+               _endpoint_failed(self, endpoint_name))
+        return ep
+
+
+def update_endpoint(self, endpoint_name, endpoint_config_name,
+                    retain_all_variant_properties=False):
+    """UpdateEndpoint: from InService only; Updating until the new config
+    is deployed (DescribeEndpoint shows the old config meanwhile, and the
+    new one in PendingDeploymentSummary), then InService on it. A failed
+    update is rolled back: InService on the old config, with the
+    FailureReason."""
+    with LOCK:
+        ep = _endpoint(self, endpoint_name)
+        status = ep.endpoint_status
+        if status in ENDPOINT_IN_PROGRESS:
+            raise ValidationError(
+                message=f'Cannot update in-progress endpoint "{ep.arn}".')
+        if status != "InService":
+            raise ValidationError(
+                message=f'Cannot update endpoint "{ep.arn}" in status '
+                        f"{status}: it must be InService.")
+        config = self.describe_endpoint_config(endpoint_config_name)
+        old_variants = ep.production_variants
+
+        def done(e):
+            e.endpoint_config_name = endpoint_config_name
+            variants = e._process_production_variants(
+                config["ProductionVariants"])
+            if retain_all_variant_properties:
+                desired = {v["VariantName"]: v for v in old_variants}
+                for v in variants:
+                    keep = desired.get(v["VariantName"], {})
+                    for key in ("CurrentInstanceCount",
+                                "DesiredInstanceCount", "CurrentWeight",
+                                "DesiredWeight"):
+                        if key in keep:
+                            v[key] = keep[key]
+            e.production_variants = variants
+            e.data_capture_config = config.get("DataCaptureConfig")
+            e._mlstack_pending = None
+            e.failure_reason = None
+            _set_status(ENDPOINT, e, endpoint_name, "InService")
+
+        def rolled_back(e, reason):
+            e._mlstack_pending = None
+            e.failure_reason = reason
+            _set_status(ENDPOINT, e, endpoint_name, "InService")
+
+        ep._mlstack_pending = {"EndpointConfigName": endpoint_config_name,
+                               "StartTime": utcnow()}
+        _begin(self, ENDPOINT, endpoint_name, ep, "Updating", done,
+               rolled_back)
+        return ep.arn
+
+
+def delete_endpoint(self, endpoint_name):
+    """DeleteEndpoint: refused while an operation is in progress; Deleting
+    until the polls are used up, then gone."""
+    with LOCK:
+        ep = _endpoint(self, endpoint_name)
+        if ep.endpoint_status in ENDPOINT_IN_PROGRESS:
+            raise ValidationError(
+                message=f'Cannot update in-progress endpoint "{ep.arn}".')
+
+        def gone(e):
+            if self.endpoints.get(endpoint_name) is e:
+                del self.endpoints[endpoint_name]
+            control._record_status(ENDPOINT, endpoint_name, GONE)
+
+        _begin(self, ENDPOINT, endpoint_name, ep, "Deleting", gone,
+               _endpoint_failed(self, endpoint_name))
+
+
+# -- notebook instances ------------------------------------------------------
+
+def _notebook(backend, name):
+    return backend.get_notebook_instance(name)   # ValidationException
+
+
+def _check_notebook(nb, allowed, target):
+    if nb.status not in allowed:
+        raise ValidationError(
+            message=f"Status ({nb.status}) not in ([{', '.join(allowed)}]). "
+                    f"Unable to transition to ({target}) for Notebook "
+                    f"Instance ({nb.arn}).")
+
+
+def _notebook_to(name, status):
+    def done(nb):
+        nb.failure_reason = None
+        _set_status(NOTEBOOK, nb, name, status)
+    return done
+
+
+def _notebook_failed(name):
+    def failed(nb, reason):
+        nb.failure_reason = reason
+        _set_status(NOTEBOOK, nb, name, "Failed")
+    return failed
+
+
+orig_create_notebook = sm_models.SageMakerModelBackend.create_notebook_instance
+orig_notebook_to_dict = sm_models.FakeSagemakerNotebookInstance.to_dict
+
+
+def create_notebook_instance(self, notebook_instance_name, *args, **kwargs):
+    with LOCK:
+        nb = orig_create_notebook(self, notebook_instance_name, *args,
+                                  **kwargs)
+        nb.failure_reason = None
+        _begin(self, NOTEBOOK, notebook_instance_name, nb, "Pending",
+               _notebook_to(notebook_instance_name, "InService"),
+               _notebook_failed(notebook_instance_name))
+        return nb
+
+
+def start_notebook_instance(self, notebook_instance_name):
+    with LOCK:
+        nb = _notebook(self, notebook_instance_name)
+        _check_notebook(nb, ("Stopped", "Failed"), "Pending")
+        nb.failure_reason = None
+        _begin(self, NOTEBOOK, notebook_instance_name, nb, "Pending",
+               _notebook_to(notebook_instance_name, "InService"),
+               _notebook_failed(notebook_instance_name))
+
+
+def stop_notebook_instance(self, notebook_instance_name):
+    with LOCK:
+        nb = _notebook(self, notebook_instance_name)
+        _check_notebook(nb, ("InService",), "Stopping")
+        _begin(self, NOTEBOOK, notebook_instance_name, nb, "Stopping",
+               _notebook_to(notebook_instance_name, "Stopped"),
+               _notebook_failed(notebook_instance_name))
+
+
+def delete_notebook_instance(self, notebook_instance_name):
+    with LOCK:
+        nb = _notebook(self, notebook_instance_name)
+        _check_notebook(nb, ("Stopped", "Failed"), "Deleting")
+
+        def gone(n):
+            if self.notebook_instances.get(notebook_instance_name) is n:
+                del self.notebook_instances[notebook_instance_name]
+            control._record_status(NOTEBOOK, notebook_instance_name, GONE)
+
+        _begin(self, NOTEBOOK, notebook_instance_name, nb, "Deleting", gone,
+               _notebook_failed(notebook_instance_name))
+
+
+# UpdateNotebookInstance members and the notebook attribute each sets.
+NOTEBOOK_UPDATES = {
+    "InstanceType": "instance_type",
+    "RoleArn": "role_arn",
+    "LifecycleConfigName": "lifecycle_config_name",
+    "VolumeSizeInGB": "volume_size_in_gb",
+    "DefaultCodeRepository": "default_code_repository",
+    "AdditionalCodeRepositories": "additional_code_repositories",
+    "AcceleratorTypes": "accelerator_types",
+    "RootAccess": "root_access",
+}
+NOTEBOOK_DISASSOCIATE = {
+    "DisassociateLifecycleConfig": "lifecycle_config_name",
+    "DisassociateDefaultCodeRepository": "default_code_repository",
+    "DisassociateAdditionalCodeRepositories": "additional_code_repositories",
+    "DisassociateAcceleratorTypes": "accelerator_types",
+}
+
+
+def update_notebook_instance(self, notebook_instance_name, params):
+    """UpdateNotebookInstance: only while Stopped; Updating until the polls
+    are used up, then Stopped with the new settings."""
+    with LOCK:
+        nb = _notebook(self, notebook_instance_name)
+        _check_notebook(nb, ("Stopped",), "Updating")
+        changes = {}
+        for member, attr in NOTEBOOK_UPDATES.items():
+            if params.get(member) is not None:
+                changes[attr] = params[member]
+        for member, attr in NOTEBOOK_DISASSOCIATE.items():
+            if params.get(member):
+                if attr in changes:
+                    raise ValidationError(
+                        message=f"{member} cannot be set together with the "
+                                f"value it disassociates.")
+                changes[attr] = None
+        if "instance_type" in changes:
+            nb.validate_instance_type(changes["instance_type"])
+        size = changes.get("volume_size_in_gb")
+        if size is not None:
+            nb.validate_volume_size_in_gb(size)
+            if size < (nb.volume_size_in_gb or 5):
+                raise ValidationError(
+                    message="Invalid value for VolumeSizeInGB: the volume "
+                            f"of Notebook Instance ({nb.arn}) can be "
+                            f"increased but not decreased (from "
+                            f"{nb.volume_size_in_gb} to {size}).")
+        lcc = changes.get("lifecycle_config_name")
+        if lcc and lcc not in self.notebook_instance_lifecycle_configurations:
+            raise ValidationError(
+                message=f"Unable to describe Notebook Instance Lifecycle "
+                        f"Config '{lcc}'. (Details: Notebook Instance "
+                        f"Lifecycle Config does not exist.)")
+
+        def done(n):
+            for attr, value in changes.items():
+                setattr(n, attr, value)
+            n.failure_reason = None
+            _set_status(NOTEBOOK, n, notebook_instance_name, "Stopped")
+
+        _begin(self, NOTEBOOK, notebook_instance_name, nb, "Updating", done,
+               _notebook_failed(notebook_instance_name))
+
+
+def notebook_to_dict(self):
+    d = orig_notebook_to_dict(self)
+    reason = getattr(self, "failure_reason", None)
+    if reason:
+        d["FailureReason"] = reason
+    return d
+
+
+# -- tags ----------------------------------------------------------------------
+
+def _tagged(backend, arn):
+    """The object arn names, or a ValidationException (moto answers 500)."""
+    try:
+        resource = backend._get_resource_from_arn(arn)
+    except (ValueError, AttributeError, IndexError):
+        resource = None
+    if resource is None:
+        raise ValidationError(message=f"Could not find resource {arn}.")
+    return resource
+
+
+orig_list_tags = sm_models.SageMakerModelBackend.list_tags
+orig_delete_tags = sm_models.SageMakerModelBackend.delete_tags
+
+
+def list_tags(self, arn, *args, **kwargs):
+    with LOCK:
+        _tagged(self, arn)
+        return orig_list_tags(self, arn, *args, **kwargs)
+
+
+def add_tags(self, arn, tags):
+    """AddTags overwrites the value of a key already there (moto appends a
+    second tag with the same key)."""
+    with LOCK:
+        resource = _tagged(self, arn)
+        new = {t["Key"]: t for t in tags}
+        resource.tags = [t for t in resource.tags if t["Key"] not in new]
+        resource.tags.extend(new.values())
+        return resource.tags
+
+
+def delete_tags(self, arn, tag_keys):
+    with LOCK:
+        _tagged(self, arn)
+        return orig_delete_tags(self, arn, tag_keys)
+
+
+# -- responses -----------------------------------------------------------------
+
+R = sm_responses.SageMakerResponse
+orig_describe_endpoint = R.describe_endpoint
+orig_describe_notebook = R.describe_notebook_instance
+
+
+def r_describe_endpoint(self):
+    name = self._get_param("EndpointName")
+    backend = self.sagemaker_backend
+    with LOCK:
+        _advance(backend, ENDPOINT, name)
+        ep = backend.endpoints.get(name)
+        control._record_describe(ENDPOINT, name,
+                                 ep.endpoint_status if ep else GONE)
+        if ep is None:
+            _endpoint(backend, name)   # raises the not-found error
+        answer = dict(backend.describe_endpoint(name))
+        pending = getattr(ep, "_mlstack_pending", None)
+        answer.pop("MlstackPending", None)
+        if pending:
+            answer["PendingDeploymentSummary"] = dict(pending)
+    return sm_responses.ActionResult(answer)
+
+
+def r_describe_notebook_instance(self):
+    name = self._get_param("NotebookInstanceName")
+    backend = self.sagemaker_backend
+    with LOCK:
+        _advance(backend, NOTEBOOK, name)
+        nb = backend.notebook_instances.get(name)
+        control._record_describe(NOTEBOOK, name, nb.status if nb else GONE)
+        return orig_describe_notebook(self)
+
+
+def r_update_endpoint(self):
+    arn = self.sagemaker_backend.update_endpoint(
+        endpoint_name=self._get_param("EndpointName"),
+        endpoint_config_name=self._get_param("EndpointConfigName"),
+        retain_all_variant_properties=bool(
+            self._get_param("RetainAllVariantProperties")),
+    )
+    return sm_responses.ActionResult({"EndpointArn": arn})
+
+
+def r_update_notebook_instance(self):
+    params = {m: self._get_param(m)
+              for m in (*NOTEBOOK_UPDATES, *NOTEBOOK_DISASSOCIATE)}
+    self.sagemaker_backend.update_notebook_instance(
+        self._get_param("NotebookInstanceName"), params)
+    return sm_responses.EmptyResult()
+
+
+# -- installation --------------------------------------------------------------
+
+_installed = False
+
+
+def install():
+    """Patch moto (idempotent). Call before moto serves a request."""
+    global _installed
+    with LOCK:
+        if _installed:
+            return
+        B = sm_models.SageMakerModelBackend
+        B.create_model = create_model
+        B.create_endpoint_config = create_endpoint_config
+        B.create_endpoint = create_endpoint
+        B.update_endpoint = update_endpoint
+        B.delete_endpoint = delete_endpoint
+        B.create_notebook_instance = create_notebook_instance
+        B.start_notebook_instance = start_notebook_instance
+        B.stop_notebook_instance = stop_notebook_instance
+        B.update_notebook_instance = update_notebook_instance
+        B.delete_notebook_instance = delete_notebook_instance
+        B.list_tags = list_tags
+        B.add_tags = add_tags
+        B.delete_tags = delete_tags
+        sm_models.FakeSagemakerNotebookInstance.to_dict = notebook_to_dict
+        R.describe_endpoint = r_describe_endpoint
+        R.describe_notebook_instance = r_describe_notebook_instance
+        R.update_endpoint = r_update_endpoint
+        R.update_notebook_instance = r_update_notebook_instance
+
+        orig_reset = MotoAPIBackend.reset
+
+        def reset(self):
+            orig_reset(self)
+            control.reset()
+
+        MotoAPIBackend.reset = reset
+        _installed = True
