@@ -210,6 +210,7 @@ done:
 static int model_create(struct ms_call *call, const json_t *desired,
 			json_t **out)
 {
+	struct ms_aws_error error = MS_AWS_ERROR_INIT;
 	json_t *body = NULL, *answer = NULL;
 	const char *arn;
 	int err;
@@ -218,7 +219,16 @@ static int model_create(struct ms_call *call, const json_t *desired,
 	err = ms_sagemaker_model_request(&body, desired);
 	if (err)
 		goto done;
-	err = ms_sagemaker_call(&answer, NULL, call->aws, "CreateModel", body);
+	err = ms_sagemaker_call(&answer, &error, call->aws, "CreateModel",
+				body);
+	if (err && ms_aws_error_is(&error, "ValidationException",
+				   "already exist"))
+		err = ms_error("model '%s' already exists, and a model cannot "
+			       "be changed in place: leave name out and "
+			       "mlstack names each version, or give it a new "
+			       "name (%s)",
+			       ms_sagemaker_str(desired, "name", "?"),
+			       ms_error_last());
 	if (err)
 		goto done;
 	arn = ms_sagemaker_str(answer, "ModelArn", NULL);
@@ -228,6 +238,7 @@ static int model_create(struct ms_call *call, const json_t *desired,
 	}
 	*out = model_from(desired, arn);
 done:
+	ms_aws_error_release(&error);
 	json_decref(body);
 	json_decref(answer);
 	return err;
