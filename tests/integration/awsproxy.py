@@ -23,10 +23,36 @@ tests can see what mlstack sent. Tests steer it through:
 
 Hooks run on the proxy's worker threads, one per client connection; they run
 in the order they were added and the first answer other than None wins.
+
+Every request (except moto's own /moto-api/ calls) is also checked with
+botocore (see botocheck.py): its SigV4 signature is computed again by
+botocore's signer and must match byte for byte, and its parameters must
+fit botocore's model of the operation. What fails is kept:
+
+  proxy.add_credentials(key, secret, token=None)   keys the proxy may see
+  proxy.problems() / clear_problems()   signature mismatches, model
+                                 violations and unsigned requests
+  proxy.check_signatures = False / check_model = False   to switch off
+
+Faults are injected by rules (docs/testing.md, "The test proxy"):
+
+  proxy.inject("throttle", rate=0.3)              30% of all requests
+  proxy.inject("reset-after", operation="CreateRole", calls=[1])
+  proxy.inject(Error(400, "InvalidInput", "bad"), operation="CreateRole")
+  proxy.seed(7)                                   the rates' random numbers
+
+Kinds: "throttle" (each protocol's own throttling answer), "500", "503",
+"reset" (connection dropped, moto never sees the request), "reset-after"
+(moto acts, then the connection is dropped), "truncate" (moto acts, the
+answer is cut short: Content-Length larger than the body, then close),
+"latency" (seconds=), an Error(status, code, message) in the protocol's
+error shape, or a Response sent as it is.
 """
 
 import http.client
 import http.server
+import json
+import random
 import re
 import socket
 import ssl
@@ -34,9 +60,13 @@ import struct
 import threading
 import time
 import urllib.parse
+import uuid
 from dataclasses import dataclass, field
 
+import botocheck
+
 RESET = "reset"
+READ_PREFIXES = ("Get", "List", "Describe", "Head")
 
 # RFC 9110 §7.6.1 hop-by-hop headers, plus Expect (answered by the proxy).
 HOP_BY_HOP = {
@@ -120,6 +150,20 @@ class Request:
 
 
 @dataclass
+class Problem:
+    """A request that failed a check."""
+
+    kind: str              # "signature", "model", "unsigned" or "checker"
+    request: Request
+    text: str
+
+    def __str__(self):
+        r = self.request
+        return (f"{self.kind}: {r.service}:{r.operation} {r.method} "
+                f"{r.target[:200]}: {self.text}")
+
+
+@dataclass
 class Call:
     """What the proxy recorded about one request and its answer."""
 
@@ -132,12 +176,156 @@ class Call:
     started: float
     elapsed: float
     injected: str = None   # None (moto answered), "response" or "reset"
+    #                        from a hook, or the name of the fault rule
     request: Request = None
+    upstream: int = None   # moto's status, when moto saw the request
+
+    @property
+    def write(self):
+        """Whether the call may change something: its operation does not
+        start with Get, List, Describe or Head."""
+        return not self.operation.startswith(READ_PREFIXES)
 
     def __repr__(self):
         how = f" injected={self.injected}" if self.injected else ""
         return (f"<Call {self.service}:{self.operation} {self.method} "
                 f"{self.target} -> {self.status}{how}>")
+
+
+@dataclass
+class Error:
+    """A fault: an AWS error answer, in the shape of the request's
+    protocol (JSON __type, Query ErrorResponse, S3 Error, Lambda's
+    x-amzn-ErrorType)."""
+
+    status: int
+    code: str
+    message: str = "injected by awsproxy"
+
+
+# The error each protocol answers for throttling and for 500 and 503.
+THROTTLE = {
+    "json": Error(400, "ThrottlingException", "Rate exceeded"),
+    "query": Error(400, "Throttling", "Rate exceeded"),
+    "ec2": Error(503, "RequestLimitExceeded", "Request limit exceeded."),
+    "rest-xml": Error(503, "SlowDown", "Please reduce your request rate."),
+    "rest-json": Error(429, "TooManyRequestsException", "Rate exceeded"),
+}
+SERVER_ERROR = {
+    ("rest-xml", 500): Error(500, "InternalError",
+                             "We encountered an internal error. "
+                             "Please try again."),
+    ("rest-xml", 503): Error(503, "ServiceUnavailable",
+                             "Please reduce your request rate."),
+    ("rest-json", 500): Error(500, "ServiceException", "Internal error"),
+    ("rest-json", 503): Error(503, "ServiceException", "Service unavailable"),
+    ("ec2", 500): Error(500, "InternalError", "An internal error has "
+                        "occurred"),
+    ("ec2", 503): Error(503, "Unavailable", "The server is overloaded"),
+}
+QUERY_NS = {"iam": "https://iam.amazonaws.com/doc/2010-05-08/",
+            "sts": "https://sts.amazonaws.com/doc/2011-06-15/"}
+
+
+def _xml_text(text):
+    return (text.replace("&", "&amp;").replace("<", "&lt;")
+            .replace(">", "&gt;"))
+
+
+def error_response(req, error):
+    """error as the service of req would send it."""
+    proto = botocheck.protocol_of(req.service)
+    rid = str(uuid.uuid4())
+    code, msg = error.code, error.message
+    if proto == "json":
+        body = json.dumps({"__type": code, "message": msg}).encode()
+        return Response(error.status, [
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("x-amzn-RequestId", rid)], body)
+    if proto == "rest-json":
+        body = json.dumps({"Type": "User", "message": msg}).encode()
+        return Response(error.status, [
+            ("Content-Type", "application/json"),
+            ("x-amzn-ErrorType", f"{code}:http://internal.amazon.com/"),
+            ("x-amzn-RequestId", rid)], body)
+    if proto == "query":
+        kind = "Receiver" if error.status >= 500 else "Sender"
+        ns = QUERY_NS.get(req.service, "")
+        body = (f'<ErrorResponse xmlns="{ns}"><Error><Type>{kind}</Type>'
+                f"<Code>{_xml_text(code)}</Code>"
+                f"<Message>{_xml_text(msg)}</Message></Error>"
+                f"<RequestId>{rid}</RequestId></ErrorResponse>")
+        return Response(error.status, [("Content-Type", "text/xml"),
+                                       ("x-amzn-RequestId", rid)],
+                        body.encode())
+    if proto == "ec2":
+        body = (f"<Response><Errors><Error><Code>{_xml_text(code)}</Code>"
+                f"<Message>{_xml_text(msg)}</Message></Error></Errors>"
+                f"<RequestID>{rid}</RequestID></Response>")
+        return Response(error.status, [("Content-Type", "text/xml")],
+                        body.encode())
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<Error><Code>{_xml_text(code)}</Code>"
+            f"<Message>{_xml_text(msg)}</Message>"
+            f"<RequestId>{rid[:16]}</RequestId><HostId>awsproxy</HostId>"
+            "</Error>")
+    return Response(error.status, [("Content-Type", "application/xml"),
+                                   ("x-amz-request-id", rid[:16]),
+                                   ("x-amz-id-2", "awsproxy")],
+                    body.encode())
+
+
+FAULT_KINDS = ("throttle", "500", "503", "reset", "reset-after", "truncate",
+               "latency")
+AFTER_UPSTREAM = ("reset-after", "truncate")
+
+
+class Rule:
+    """One fault rule: which requests it takes, and how often."""
+
+    def __init__(self, fault, service=None, operation=None, rate=None,
+                 calls=None, times=None, seconds=0.0):
+        if not isinstance(fault, (Error, Response)) and \
+                fault not in FAULT_KINDS:
+            raise ValueError(f"unknown fault {fault!r}")
+        if rate is not None and calls is not None:
+            raise ValueError("give rate or calls, not both")
+        if rate is not None and not 0 <= rate <= 1:
+            raise ValueError("rate is a probability")
+        self.fault = fault
+        self.service = service
+        self.operations = ({operation} if isinstance(operation, str)
+                           else set(operation) if operation else None)
+        self.rate = rate
+        self.calls = set(calls) if calls is not None else None
+        self.times = times
+        self.seconds = seconds
+        self.seen = 0        # matching requests so far
+        self.injected = 0    # of which this rule took
+
+    @property
+    def name(self):
+        if isinstance(self.fault, Error):
+            return f"error {self.fault.status} {self.fault.code}"
+        if isinstance(self.fault, Response):
+            return f"response {self.fault.status}"
+        return self.fault
+
+    def matches(self, req):
+        return ((self.service is None or req.service == self.service) and
+                (self.operations is None or req.operation in self.operations))
+
+    def __repr__(self):
+        what = [self.name]
+        if self.service:
+            what.append(f"service={self.service}")
+        if self.operations:
+            what.append(f"operation={sorted(self.operations)}")
+        if self.rate is not None:
+            what.append(f"rate={self.rate}")
+        if self.calls is not None:
+            what.append(f"calls={sorted(self.calls)}")
+        return f"<Rule {' '.join(what)}: {self.injected}/{self.seen}>"
 
 
 # S3 subresources whose operation name does not follow
@@ -238,35 +426,74 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                       body, self.client_address,
                       self.server.serial_of(self.connection))
         describe(req)
-
-        if proxy.latency:
-            time.sleep(proxy.latency)
+        if not req.path.startswith("/moto-api/"):
+            proxy._check(req)
+        delay, rule = proxy._pick_fault(req)
+        if proxy.latency or delay:
+            time.sleep(proxy.latency + delay)
 
         injected = None
         answer = None
-        for hook in proxy.hooks():
-            answer = hook(req)
-            if answer is not None:
-                injected = "reset" if answer == RESET else "response"
-                break
+        truncate = False
+        upstream = None
+        if rule is not None and rule.fault not in AFTER_UPSTREAM:
+            injected = rule.name
+            answer = RESET if rule.fault == "reset" else \
+                self._fault_answer(req, rule.fault)
+        if answer is None:
+            for hook in proxy.hooks():
+                answer = hook(req)
+                if answer is not None:
+                    injected = "reset" if answer == RESET else "response"
+                    break
         if answer is None:
             answer = self._forward(req)
-            for hook in proxy.response_hooks():
-                other = hook(req, answer)
-                if other is not None:
-                    answer = other
-                    injected = "reset" if other == RESET else "response"
-                    break
+            upstream = answer.status
+            if rule is not None:
+                # moto has acted; the client will not learn how.
+                injected = rule.name
+                no_body = (self.command == "HEAD" or answer.status in
+                           (204, 304) or answer.status < 200)
+                if rule.fault == "reset-after" or no_body:
+                    injected = "reset-after"
+                    answer = RESET
+                else:
+                    truncate = True
+            else:
+                for hook in proxy.response_hooks():
+                    other = hook(req, answer)
+                    if other is not None:
+                        answer = other
+                        injected = "reset" if other == RESET else "response"
+                        break
         if answer == RESET:
             self._reset()
             status = None
+        elif truncate:
+            self._answer_truncated(answer)
+            status = answer.status
         else:
             answer = _as_response(answer)
             self._answer(answer, head=(self.command == "HEAD"))
             status = answer.status
         proxy._record(Call(req.service, req.operation, req.method, req.target,
                            status, req.connection, started,
-                           time.monotonic() - started, injected, req))
+                           time.monotonic() - started, injected, req,
+                           upstream))
+
+    def _fault_answer(self, req, fault):
+        if isinstance(fault, Response):
+            return fault
+        if isinstance(fault, Error):
+            return error_response(req, fault)
+        proto = botocheck.protocol_of(req.service)
+        if fault == "throttle":
+            return error_response(req, THROTTLE[proto])
+        status = int(fault)
+        error = SERVER_ERROR.get((proto, status)) or Error(
+            status, "InternalFailure" if status == 500
+            else "ServiceUnavailable", "injected by awsproxy")
+        return error_response(req, error)
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_any
     do_PATCH = do_OPTIONS = do_any
@@ -343,6 +570,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if not head and not no_body and resp.body:
             self.wfile.write(resp.body)
         self.wfile.flush()
+
+    def _answer_truncated(self, resp):
+        """moto's answer with half its body, a Content-Length larger than
+        the whole body, then the connection closed."""
+        self.send_response_only(resp.status)
+        for k, v in resp.headers:
+            if k.lower() not in HOP_BY_HOP and k.lower() != "content-length":
+                self.send_header(k, v)
+        n = len(resp.body)
+        self.send_header("Content-Length", str(n + max(64, n)))
+        self.end_headers()
+        self.wfile.write(resp.body[:n // 2])
+        self.wfile.flush()
+        self.close_connection = True
 
     def _reset(self):
         """Drop the connection: no answer, an RST instead of a FIN."""
@@ -441,6 +682,12 @@ class AWSProxy:
         self.upstream_port = upstream_port
         self.host = host
         self.latency = 0.0
+        self.check_signatures = True
+        self.check_model = True
+        self._credentials = {}   # access key -> [(secret, token)]
+        self._problems = []
+        self._rules = []
+        self._rng = random.Random(0)
         self._hooks = []
         self._response_hooks = []
         self._calls = []
@@ -535,13 +782,154 @@ class AWSProxy:
             return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
 
     def reset(self):
-        """Back to a plain pass-through proxy with nothing recorded."""
+        """Back to a plain pass-through proxy with nothing recorded and no
+        faults (credentials stay known, the checks stay on)."""
         with self._lock:
             self.latency = 0.0
+            self.check_signatures = True
+            self.check_model = True
             self._hooks.clear()
             self._response_hooks.clear()
             self._calls.clear()
+            self._problems.clear()
+            self._rules.clear()
+            self._rng = random.Random(0)
             self._connections = 0
+
+    # -- checks --------------------------------------------------------------
+
+    def add_credentials(self, access_key, secret, token=None):
+        """Let the proxy check signatures made with this key pair (and
+        session token, which must then be sent and signed)."""
+        with self._lock:
+            pairs = self._credentials.setdefault(access_key, [])
+            if (secret, token or None) not in pairs:
+                pairs.append((secret, token or None))
+
+    def problems(self, kind=None):
+        """What the checks found, oldest first: Problem(kind, call, text)
+        with kind "signature", "model" or "unsigned"."""
+        with self._lock:
+            found = list(self._problems)
+        return [p for p in found if kind is None or p.kind == kind]
+
+    def clear_problems(self):
+        with self._lock:
+            self._problems.clear()
+
+    # -- faults --------------------------------------------------------------
+
+    def inject(self, fault, *, service=None, operation=None, rate=None,
+               calls=None, times=None, seconds=0.0):
+        """Add a fault rule and return it (rule.seen, rule.injected count
+        the requests it matched and took).
+
+        fault: "throttle", "500", "503", "reset", "reset-after",
+        "truncate", "latency" (with seconds=), an Error or a Response.
+        service, operation: which requests (signing name; operation name or
+        a collection of them); every request when not given.
+        rate: probability per matching request; calls: 1-based numbers of
+        the matching requests to take ([2]: the second); neither: every
+        matching request. times: at most this many injections.
+
+        Schedules (calls=) are looked at first. All rate rules share one
+        random number per request, so their rates add up: "throttle" 0.3
+        and "500" 0.05 throttle 30% and fail 5% of the requests, never
+        both. Latency rules add their delay and let the request go on to
+        the other rules."""
+        rule = Rule(fault, service, operation, rate, calls, times, seconds)
+        with self._lock:
+            if rule.calls is not None:
+                n = sum(1 for r in self._rules if r.calls is not None)
+                self._rules.insert(n, rule)
+            else:
+                self._rules.append(rule)
+        return rule
+
+    def seed(self, n):
+        """Seed the random numbers that rates draw from."""
+        with self._lock:
+            self._rng = random.Random(n)
+
+    def faults(self):
+        with self._lock:
+            return list(self._rules)
+
+    def clear_faults(self):
+        with self._lock:
+            self._rules.clear()
+
+    def _pick_fault(self, req):
+        """(added latency, the rule that takes req or None)."""
+        with self._lock:
+            delay = 0.0
+            chosen = None
+            draw = None
+            below = 0.0
+            for rule in self._rules:
+                if not rule.matches(req):
+                    continue
+                rule.seen += 1
+                if rule.times is not None and rule.injected >= rule.times:
+                    continue
+                if rule.fault == "latency":
+                    if rule.calls is not None:
+                        hit = rule.seen in rule.calls
+                    elif rule.rate is not None:
+                        hit = self._rng.random() < rule.rate
+                    else:
+                        hit = True
+                    if hit:
+                        rule.injected += 1
+                        delay += rule.seconds
+                    continue
+                if chosen is not None:
+                    continue
+                if rule.calls is not None:
+                    hit = rule.seen in rule.calls
+                elif rule.rate is not None:
+                    if draw is None:
+                        draw = self._rng.random()
+                    below += rule.rate
+                    hit = draw < below
+                else:
+                    hit = True
+                if hit:
+                    rule.injected += 1
+                    chosen = rule
+            return delay, chosen
+
+    def _check(self, req):
+        """Check req with botocore; name its operation from the model."""
+        try:
+            if req.header("authorization") is None:
+                self._problem("unsigned", req, "no Authorization header")
+            elif self.check_signatures:
+                why = botocheck.signature_problem(req, self._secret_for)
+                if why:
+                    self._problem("signature", req, why)
+            model, op, why = botocheck.find_operation(req)
+            if op is not None:
+                req.operation = op.name
+            if not self.check_model:
+                return
+            if op is None:
+                self._problem("model", req, why)
+                return
+            for why in botocheck.parameter_problems(req, model, op):
+                self._problem("model", req, why)
+        except Exception as e:   # a checker bug must not pass unseen
+            import traceback
+            self._problem("checker", req, f"{e!r}\n" +
+                          traceback.format_exc())
+
+    def _secret_for(self, access_key):
+        with self._lock:
+            return list(self._credentials.get(access_key, ()))
+
+    def _problem(self, kind, req, text):
+        with self._lock:
+            self._problems.append(Problem(kind, req, text))
 
     # -- used by the server --------------------------------------------------
 

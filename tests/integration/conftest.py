@@ -11,6 +11,14 @@ the fake secret key and session token must appear nowhere in what it
 printed or wrote (state, plans, git objects), and the secret key must not
 have been sent over the wire.
 
+After every test, the proxy's checks must have found nothing: each request
+signed as botocore signs it, each request's parameters valid for its
+operation in botocore's model (docs/testing.md, "The test proxy"), and,
+when the binary ran, no unsigned request. A test that means to send bad
+requests calls proxy.clear_problems() once it has looked at them. Keys
+other than the fixture's are made known with proxy.add_credentials (the
+Cli does it for keys given to it in env=).
+
 MLSTACK_BIN names the binary (the Makefile sets it); when unset, ./mlstack
 at the repository root is used, and tests that need it are skipped if it
 has not been built. A MLSTACK_BIN that does not exist is an error.
@@ -54,14 +62,33 @@ def pytest_report_header(config):
 @pytest.fixture(scope="session")
 def emulator():
     emu = emu_mod.Emulator().start()
+    emu.proxy.add_credentials(emu_mod.ACCESS_KEY_ID,
+                              emu_mod.SECRET_ACCESS_KEY,
+                              emu_mod.SESSION_TOKEN)
     yield emu
     emu.stop()
 
 
 @pytest.fixture(autouse=True)
-def _fresh_emulator(emulator):
+def _fresh_emulator(emulator, request):
     emulator.reset()
     yield
+    check_requests(emulator.proxy, binary_ran="cli" in request.fixturenames)
+
+
+def check_requests(proxy, binary_ran):
+    """Fail when the proxy's checks found a request botocore disagrees
+    with (or, when the binary ran, an unsigned one)."""
+    proxy.wait_idle(60)
+    kinds = {"signature", "model", "checker"}
+    if binary_ran:
+        kinds.add("unsigned")
+    found = [p for p in proxy.problems() if p.kind in kinds]
+    if found:
+        shown = "\n\n".join(str(p) for p in found[:20])
+        more = f"\n... and {len(found) - 20} more" if len(found) > 20 else ""
+        pytest.fail(f"{len(found)} request(s) failed the proxy's checks:\n"
+                    f"{shown}{more}", pytrace=False)
 
 
 @pytest.fixture
@@ -102,8 +129,9 @@ def tools_dir():
 class Cli:
     """The mlstack binary, run in its own working directory."""
 
-    def __init__(self, binary, workdir, home, logdir, env):
+    def __init__(self, binary, workdir, home, logdir, env, proxy=None):
         self.binary = binary
+        self.proxy = proxy
         self.workdir = workdir
         self.home = home
         self.logdir = logdir
@@ -148,6 +176,7 @@ class Cli:
         (check=True means 0)."""
         if stack is not None:
             self.write_stack(stack)
+        self._known_keys(env)
         argv = [self.binary, *map(str, args)]
         proc = subprocess.run(
             argv, cwd=cwd or self.workdir, env={**self.env, **(env or {})},
@@ -173,6 +202,7 @@ class Cli:
         files outside the working directory. Finish with cli.wait(proc)."""
         if stack is not None:
             self.write_stack(stack)
+        self._known_keys(env)
         self._nlogs += 1
         base = self.logdir / f"bg{self._nlogs}"
         out = open(f"{base}.out", "w+b")
@@ -185,6 +215,15 @@ class Cli:
         proc.mlstack_files = (out, err)
         self._procs.append(proc)
         return proc
+
+    def _known_keys(self, env):
+        """Keys given in env= are ones the proxy will see signatures of."""
+        env = {**self.env, **(env or {})}
+        key = env.get("AWS_ACCESS_KEY_ID")
+        secret = env.get("AWS_SECRET_ACCESS_KEY")
+        if self.proxy is not None and key and secret:
+            self.proxy.add_credentials(key, secret,
+                                       env.get("AWS_SESSION_TOKEN") or None)
 
     def wait(self, proc, timeout=120):
         """Wait for a popen()ed process; returns (code, stdout, stderr)."""
@@ -274,7 +313,7 @@ def cli(mlstack_bin, emulator, tmp_path):
     for d in (workdir, home, logdir):
         d.mkdir()
     c = Cli(mlstack_bin, workdir, home, logdir,
-            emulator.client_env(home=str(home)))
+            emulator.client_env(home=str(home)), emulator.proxy)
     yield c
     c.stop_all()
     check_no_secrets(c, emulator.proxy)
