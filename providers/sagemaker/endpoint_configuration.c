@@ -276,14 +276,14 @@ static int config_create(struct ms_call *call, const json_t *desired,
 	err = ms_sagemaker_endpoint_config_request(&body, desired);
 	if (err)
 		goto done;
-	err = ms_sagemaker_call(&answer, &error, call->aws, "CreateEndpointConfig",
-				body);
+	err = ms_sagemaker_call(&answer, &error, call->aws,
+				"CreateEndpointConfig", body);
 	if (err && ms_aws_error_is(&error, "ValidationException",
 				   "already exist"))
-		err = ms_error("endpoint config '%s' already exists, and a endpoint config cannot "
-			       "be changed in place: leave name out and "
-			       "mlstack names each version, or give it a new "
-			       "name (%s)",
+		err = ms_error("endpoint config '%s' already exists, and an "
+			       "endpoint config cannot be changed in place: "
+			       "leave name out and mlstack names each "
+			       "version, or give it a new name (%s)",
 			       ms_sagemaker_str(desired, "name", "?"),
 			       ms_error_last());
 	if (err)

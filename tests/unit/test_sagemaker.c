@@ -103,7 +103,8 @@ static void test_not_found(void **state)
 		bool not_found;
 	} cases[] = {
 		{ "model", "ValidationException",
-		  "Could not find model \"arn:aws:sagemaker:us-east-1:1:model/m\".",
+		  "Could not find model \"arn:aws:sagemaker:us-east-1:1:"
+		  "model/m\".",
 		  true },
 		{ "endpoint", "ValidationException",
 		  "Could not find endpoint \"e\".", true },
@@ -207,7 +208,8 @@ static void test_model_request(void **state)
 		    " \"tags\": {\"v\": 1}}");
 	assert_int_equal(ms_sagemaker_model_request(&body, d), 0);
 	assert_json(body,
-		    "{\"ModelName\": \"m-1\", \"ExecutionRoleArn\": \"" ROLE "\","
+		    "{\"ModelName\": \"m-1\","
+		    " \"ExecutionRoleArn\": \"" ROLE "\","
 		    " \"PrimaryContainer\": {\"Image\": \"" IMAGE "\","
 		    " \"ModelDataUrl\": \"s3://b/model.tar.gz\","
 		    " \"Environment\": {\"THREADS\": \"4\"}},"
@@ -248,7 +250,8 @@ static void test_model_attrs(void **state)
 		       "\"arn:aws:sagemaker:us-east-1:123456789012:model/m\","
 		       " \"ExecutionRoleArn\": \"" ROLE "\","
 		       " \"PrimaryContainer\": {\"Image\": \"" IMAGE "\","
-		       " \"Mode\": \"SingleModel\", \"Environment\": {\"A\": \"1\"}},"
+		       " \"Mode\": \"SingleModel\","
+		       " \"Environment\": {\"A\": \"1\"}},"
 		       " \"Containers\": [], \"VpcConfig\": {},"
 		       " \"EnableNetworkIsolation\": false,"
 		       " \"CreationTime\": 1529870369.986}");
@@ -259,7 +262,8 @@ static void test_model_attrs(void **state)
 		    "\"arn:aws:sagemaker:us-east-1:123456789012:model/m\","
 		    " \"execution_role_arn\": \"" ROLE "\","
 		    " \"primary_container\": {\"image\": \"" IMAGE "\","
-		    " \"environment\": {\"A\": \"1\"}}, \"tags\": {\"v\": \"2\"}}");
+		    " \"environment\": {\"A\": \"1\"}},"
+		    " \"tags\": {\"v\": \"2\"}}");
 	/* every settable attribute comes back as the stack has it */
 	assert_true(json_equal(json_object_get(attrs, "primary_container"),
 			       json_object_get(d, "primary_container")));
@@ -323,7 +327,8 @@ static void test_endpoint_config_normalize(void **state)
 		  NULL, "initial_instance_count" },
 		{ "negative weight",
 		  "[{\"variant_name\": \"v\", \"initial_variant_weight\": -1}]",
-		  NULL, "initial_variant_weight: expected a number of at least 0" },
+		  NULL,
+		  "initial_variant_weight: expected a number of at least 0" },
 		{ "no variant", "[]", NULL,
 		  "production_variants: expected 1 to 10 variants, got 0" },
 	};
