@@ -260,9 +260,20 @@ static int head(struct bucket *b, bool *exists)
 			ms_error_clear();
 			return 0;
 		}
-		ms_aws_response_header(&b->res, "x-amz-bucket-region", &region);
-		if (err && b->res.status == 301 && region && !redirects++ &&
-		    strcmp(region, b->region)) {
+		/* any other failure (AccessDenied, an unreachable endpoint)
+		 * keeps its own message: looking for a header that is not
+		 * there would replace it */
+		if (err && b->res.status != 301)
+			goto done;
+		if (ms_aws_response_header(&b->res, "x-amz-bucket-region",
+					   &region) &&
+		    err) {
+			err = ms_error("bucket '%s': HeadBucket: moved (301) "
+				       "to a region S3 does not name",
+				       b->name);
+			goto done;
+		}
+		if (err && !redirects++ && strcmp(region, b->region)) {
 			free(b->region);
 			b->region = region;
 			region = NULL;
