@@ -223,10 +223,6 @@ def _advance(backend, kind, name):
         t.done(t.obj)
 
 
-def _busy(backend, kind, name):
-    return (kind, name) in _transitions(backend)
-
-
 # -- endpoints ---------------------------------------------------------------
 
 def _endpoint(backend, name):

@@ -1,0 +1,404 @@
+"""SageMaker serving: model, endpoint config, endpoint and notebook instance.
+
+moto is extended (moto_sagemaker.py) so that endpoints and notebooks pass
+through their intermediate states for a few Describe polls, UpdateEndpoint
+and UpdateNotebookInstance exist, and an object can be told to end Failed
+or never to settle. MLSTACK_WAIT_DELAY makes mlstack poll every 50 ms.
+"""
+
+import json
+import re
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+import moto_sagemaker
+from helpers import (ACCOUNT_ID, NO_CHANGES, SAGEMAKER_FULL_ACCESS,
+                     SAGEMAKER_TRUST_YAML, last_line, plan_counts,
+                     role_exists, role_names, state_list)
+
+STACK_NAME = "serving"
+ROLE = "serving-sagemaker"
+ENDPOINT = "serving-dogs"
+NOTEBOOK = "serving-notebook"
+IMAGE = f"{ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com/dog-breeds:1"
+REASON = ("The primary container for production variant AllTraffic did not "
+          "pass the ping health check.")
+POLLS = 3          # Describe answers in each intermediate state
+GONE = moto_sagemaker.GONE
+
+
+def stack(variant_type="ml.m5.large", notebook_type="ml.t3.medium",
+          endpoint_timeouts=None):
+    timeouts = (f"\n    timeouts: {endpoint_timeouts}"
+                if endpoint_timeouts else "")
+    return f"""
+stack: {STACK_NAME}
+resources:
+  role:
+    type: aws_iam_role
+    properties:
+      name: {ROLE}
+      assume_role_policy: {SAGEMAKER_TRUST_YAML}
+      managed_policy_arns: [{SAGEMAKER_FULL_ACCESS}]
+  model:
+    type: aws_sagemaker_model
+    properties:
+      execution_role_arn: ${{role.arn}}
+      primary_container:
+        image: {IMAGE}
+        model_data_url: s3://serving-models/dogs/model.tar.gz
+        environment: {{SAGEMAKER_PROGRAM: inference.py}}
+  config:
+    type: aws_sagemaker_endpoint_configuration
+    properties:
+      production_variants:
+        - variant_name: AllTraffic
+          model_name: ${{model.name}}
+          instance_type: {variant_type}
+          initial_instance_count: 1
+  endpoint:
+    type: aws_sagemaker_endpoint
+    properties:
+      name: {ENDPOINT}
+      endpoint_config_name: ${{config.name}}
+      tags: {{team: ml}}{timeouts}
+  notebook:
+    type: aws_sagemaker_notebook_instance
+    properties:
+      name: {NOTEBOOK}
+      instance_type: {notebook_type}
+      role_arn: ${{role.arn}}
+outputs:
+  endpoint: ${{endpoint.name}}
+"""
+
+
+@pytest.fixture
+def ctl():
+    """The SageMaker extension's controls and records (emptied by the
+    emulator's reset before each test)."""
+    c = moto_sagemaker.control
+    c.polls = POLLS
+    return c
+
+
+@pytest.fixture
+def sm(emulator):
+    return emulator.client("sagemaker")
+
+
+@pytest.fixture(autouse=True)
+def fast_waits(cli):
+    cli.env["MLSTACK_WAIT_DELAY"] = "0.05"
+
+
+def apply(run, **kw):
+    code, out, err = run("apply", "--auto-approve", **kw)
+    assert code == 0, err
+    return out, err
+
+
+def assert_no_changes(run):
+    code, out, _ = run("plan", "--detailed-exitcode")
+    assert code == 0, out
+    assert last_line(out) == NO_CHANGES
+
+
+def state_file(cli, name):
+    path = cli.resources_dir(STACK_NAME) / f"{name}.json"
+    return json.loads(path.read_text())
+
+
+def endpoint_configs(sm):
+    return {c["EndpointConfigName"]
+            for c in sm.list_endpoint_configs()["EndpointConfigs"]}
+
+
+def model_names(sm):
+    return {m["ModelName"] for m in sm.list_models()["Models"]}
+
+
+def endpoint_names(sm):
+    return {e["EndpointName"] for e in sm.list_endpoints()["Endpoints"]}
+
+
+def notebook_names(sm):
+    return {n["NotebookInstanceName"]
+            for n in sm.list_notebook_instances()["NotebookInstances"]}
+
+
+def error_code(fn, **kw):
+    with pytest.raises(ClientError) as e:
+        fn(**kw)
+    return e.value.response["Error"]["Code"]
+
+
+def ops(proxy, *names):
+    """The SageMaker operations the proxy saw, in order, keeping names."""
+    return [c.operation for c in proxy.calls(service="sagemaker")
+            if c.operation in names]
+
+
+def test_apply_passes_through_intermediate_states(run, cli, sm, iam, ctl,
+                                                  proxy):
+    _, err = apply(run, stack=stack())
+
+    role_arn = iam.get_role(RoleName=ROLE)["Role"]["Arn"]
+    models = model_names(sm)
+    assert len(models) == 1
+    (model,) = models
+    assert model.startswith(f"{STACK_NAME}-model-")
+    described = sm.describe_model(ModelName=model)
+    assert described["ExecutionRoleArn"] == role_arn
+    assert described["PrimaryContainer"]["Image"] == IMAGE
+
+    ep = sm.describe_endpoint(EndpointName=ENDPOINT)
+    assert ep["EndpointStatus"] == "InService"
+    config = ep["EndpointConfigName"]
+    assert config.startswith(f"{STACK_NAME}-config-")
+    assert endpoint_configs(sm) == {config}
+    (variant,) = sm.describe_endpoint_config(
+        EndpointConfigName=config)["ProductionVariants"]
+    assert variant["ModelName"] == model
+    assert variant["InstanceType"] == "ml.m5.large"
+    assert {t["Key"]: t["Value"] for t in sm.list_tags(
+        ResourceArn=ep["EndpointArn"])["Tags"]} == {"team": "ml"}
+
+    nb = sm.describe_notebook_instance(NotebookInstanceName=NOTEBOOK)
+    assert nb["NotebookInstanceStatus"] == "InService"
+    assert nb["InstanceType"] == "ml.t3.medium"
+    assert nb["RoleArn"] == role_arn
+
+    # Each waited through its intermediate state: mlstack saw every one of
+    # the Creating / Pending answers, and returned only once InService.
+    assert ctl.history("endpoint", ENDPOINT) == ["Creating", "InService"]
+    seen = ctl.describes("endpoint", ENDPOINT)
+    assert seen[:POLLS + 1] == ["Creating"] * POLLS + ["InService"]
+    assert ctl.history("notebook", NOTEBOOK) == ["Pending", "InService"]
+    seen = ctl.describes("notebook", NOTEBOOK)
+    assert seen[:POLLS + 1] == ["Pending"] * POLLS + ["InService"]
+    assert ops(proxy, "CreateEndpoint") == ["CreateEndpoint"]
+    assert ops(proxy, "CreateNotebookInstance") == ["CreateNotebookInstance"]
+    assert "Creating" in err and "Pending" in err  # the waits were shown
+
+    assert state_file(cli, "endpoint")["attributes"]["status"] == "InService"
+    assert state_file(cli, "endpoint")["attributes"][
+        "endpoint_config_name"] == config
+    assert_no_changes(run)
+
+
+def test_instance_type_change_updates_endpoint_in_place(run, cli, sm, ctl,
+                                                        proxy):
+    apply(run, stack=stack())
+    before = sm.describe_endpoint(EndpointName=ENDPOINT)
+    assert before["EndpointStatus"] == "InService"
+    old = before["EndpointConfigName"]
+    proxy.clear_calls()
+
+    cli.write_stack(stack(variant_type="ml.m5.xlarge"))
+    code, out, _ = run("plan", "--detailed-exitcode")
+    assert code == 2
+    assert "  # config must be replaced" in out
+    assert "(the new object is created first" in out
+    assert '+/- resource "aws_sagemaker_endpoint_configuration" "config"' in out
+    assert "  # endpoint will be updated in place" in out
+    assert "  # endpoint must be replaced" not in out
+    m = re.search(r'endpoint_config_name = "([^"]+)" -> "([^"]+)"', out)
+    assert m, out
+    assert m.group(1) == old
+    new = m.group(2)
+    assert new != old and new.startswith(f"{STACK_NAME}-config-")
+    assert plan_counts(out) == (1, 1, 1)
+    # a plan changes nothing
+    assert ops(proxy, "CreateEndpointConfig", "UpdateEndpoint") == []
+
+    apply(run)
+
+    after = sm.describe_endpoint(EndpointName=ENDPOINT)
+    assert after["EndpointStatus"] == "InService"
+    assert after["EndpointConfigName"] == new
+    assert after["CreationTime"] == before["CreationTime"]
+    (variant,) = sm.describe_endpoint_config(
+        EndpointConfigName=new)["ProductionVariants"]
+    assert variant["InstanceType"] == "ml.m5.xlarge"
+    assert endpoint_configs(sm) == {new}
+    assert error_code(sm.describe_endpoint_config,
+                      EndpointConfigName=old) == "ValidationException"
+
+    # Never deleted nor recreated: updated in place, serving throughout.
+    assert ops(proxy, "DeleteEndpoint", "CreateEndpoint") == []
+    assert ctl.history("endpoint", ENDPOINT) == [
+        "Creating", "InService", "Updating", "InService"]
+    # New config first, then the update, and the old config only once the
+    # endpoint was back InService on the new one.
+    calls = proxy.calls(service="sagemaker")
+    order = [c.operation for c in calls]
+    i_create = order.index("CreateEndpointConfig")
+    i_update = order.index("UpdateEndpoint")
+    i_delete = order.index("DeleteEndpointConfig")
+    assert i_create < i_update < i_delete
+    assert json.loads(calls[i_update].request.body) == {
+        "EndpointName": ENDPOINT, "EndpointConfigName": new}
+    assert json.loads(calls[i_delete].request.body) == {
+        "EndpointConfigName": old}
+    polls = [i for i, op in enumerate(order)
+             if op == "DescribeEndpoint" and i_update < i < i_delete]
+    assert len(polls) >= POLLS + 1
+    assert ctl.describes("endpoint", ENDPOINT)[-1] == "InService"
+
+    assert state_file(cli, "config")["attributes"]["name"] == new
+    assert "deposed" not in state_file(cli, "config")
+    assert_no_changes(run)
+
+
+def test_failed_endpoint_is_recorded_tainted_and_replaced(run, cli, sm, ctl):
+    ctl.fail("endpoint", ENDPOINT, REASON)
+
+    code, _, err = run("apply", "--auto-approve", stack=stack())
+    assert code == 1
+    assert REASON in err
+    assert ENDPOINT in err
+
+    # What exists is recorded: the endpoint (Failed, tainted) and the
+    # independent notebook, which went on regardless.
+    ep = sm.describe_endpoint(EndpointName=ENDPOINT)
+    assert ep["EndpointStatus"] == "Failed"
+    assert ep["FailureReason"] == REASON
+    assert state_list(run) == {"role", "model", "config", "endpoint",
+                               "notebook"}
+    stored = state_file(cli, "endpoint")
+    assert stored.get("tainted") is True
+    assert stored["attributes"]["status"] == "Failed"
+    _, out, _ = run("state", "show", "endpoint", check=0)
+    assert f'"{ENDPOINT}"' in out and '"Failed"' in out
+    assert sm.describe_notebook_instance(
+        NotebookInstanceName=NOTEBOOK)["NotebookInstanceStatus"] == "InService"
+
+    code, out, _ = run("plan", "--detailed-exitcode")
+    assert code == 2
+    assert "  # endpoint is tainted, so must be replaced" in out
+    assert plan_counts(out) == (1, 0, 1)
+
+    ctl.release("endpoint", ENDPOINT)
+    apply(run)
+
+    ep = sm.describe_endpoint(EndpointName=ENDPOINT)
+    assert ep["EndpointStatus"] == "InService"
+    assert "FailureReason" not in ep
+    assert ctl.history("endpoint", ENDPOINT) == [
+        "Creating", "Failed", "Deleting", GONE, "Creating", "InService"]
+    assert "tainted" not in state_file(cli, "endpoint")
+    assert_no_changes(run)
+
+
+def test_wait_past_its_timeout_fails_cleanly(run, cli, sm, ctl):
+    ctl.hold("endpoint", ENDPOINT, during="Creating")
+
+    started = time.monotonic()
+    code, _, err = run("apply", "--auto-approve",
+                       stack=stack(endpoint_timeouts="{create: 2s}"))
+    elapsed = time.monotonic() - started
+    assert code == 1
+    assert "timeout" in err.lower() or "timed out" in err.lower()
+    assert ENDPOINT in err
+    assert 2 <= elapsed < 30, elapsed
+
+    # The state tells the truth: the endpoint exists, still Creating.
+    assert sm.describe_endpoint(
+        EndpointName=ENDPOINT)["EndpointStatus"] == "Creating"
+    assert "endpoint" in state_list(run)
+    stored = state_file(cli, "endpoint")
+    assert stored["attributes"]["name"] == ENDPOINT
+    assert stored["attributes"]["status"] == "Creating"
+    assert stored.get("tainted") is True
+
+    # A later plan deals with it; once SageMaker gets on, apply repairs it.
+    code, out, _ = run("plan", "--detailed-exitcode")
+    assert code == 2
+    assert "  # endpoint is tainted, so must be replaced" in out
+    ctl.release("endpoint", ENDPOINT)
+    apply(run)
+    assert sm.describe_endpoint(
+        EndpointName=ENDPOINT)["EndpointStatus"] == "InService"
+    assert ctl.history("endpoint", ENDPOINT)[-2:] == ["Creating", "InService"]
+    assert_no_changes(run)
+
+
+def test_notebook_type_change_and_destroy_go_through_stopped(run, cli, sm,
+                                                            ctl, proxy):
+    apply(run, stack=stack())
+    proxy.clear_calls()
+
+    cli.write_stack(stack(notebook_type="ml.t3.large"))
+    code, out, _ = run("plan", "--detailed-exitcode")
+    assert code == 2
+    assert "  # notebook will be updated in place" in out
+    assert re.search(r'~ instance_type += "ml.t3.medium" -> "ml.t3.large"', out), out
+    assert plan_counts(out) == (0, 1, 0)
+
+    _, err = apply(run)
+    assert ctl.history("notebook", NOTEBOOK) == [
+        "Pending", "InService", "Stopping", "Stopped", "Updating", "Stopped",
+        "Pending", "InService"]
+    calls = [c for c in proxy.calls(service="sagemaker")
+             if c.operation in ("StopNotebookInstance",
+                                "UpdateNotebookInstance",
+                                "StartNotebookInstance")]
+    assert [(c.operation, c.status) for c in calls] == [
+        ("StopNotebookInstance", 200), ("UpdateNotebookInstance", 200),
+        ("StartNotebookInstance", 200)]
+    body = json.loads(calls[1].request.body)
+    assert body["NotebookInstanceName"] == NOTEBOOK
+    assert body["InstanceType"] == "ml.t3.large"
+    for status in ("Stopping", "Stopped", "Updating", "Pending"):
+        assert status in err   # every wait was shown
+    nb = sm.describe_notebook_instance(NotebookInstanceName=NOTEBOOK)
+    assert nb["NotebookInstanceStatus"] == "InService"
+    assert nb["InstanceType"] == "ml.t3.large"
+    assert state_file(cli, "notebook")["attributes"][
+        "instance_type"] == "ml.t3.large"
+    assert_no_changes(run)
+
+    proxy.clear_calls()
+    code, _, _ = run("destroy", "--auto-approve")
+    assert code == 0
+    assert ctl.history("notebook", NOTEBOOK)[-4:] == [
+        "Stopping", "Stopped", "Deleting", GONE]
+    deletes = [c for c in proxy.calls(service="sagemaker")
+               if c.operation == "DeleteNotebookInstance"]
+    assert [c.status for c in deletes] == [200]
+    assert notebook_names(sm) == set()
+
+
+def test_destroy_leaves_nothing(run, cli, sm, iam, ctl, proxy):
+    apply(run, stack=stack())
+    # a second config version, so that there was a replaced object too
+    cli.write_stack(stack(variant_type="ml.m5.xlarge"))
+    apply(run)
+    proxy.clear_calls()
+
+    code, out, _ = run("destroy", "--auto-approve")
+    assert code == 0, out
+    assert endpoint_names(sm) == set()
+    assert endpoint_configs(sm) == set()
+    assert model_names(sm) == set()
+    assert notebook_names(sm) == set()
+    assert not role_exists(iam, ROLE)
+    assert ROLE not in role_names(iam)
+    assert state_list(run) == set()
+
+    # The endpoint went first (and was waited for until gone), then its
+    # config, then the model, then the role they all used.
+    calls = proxy.calls()
+    order = [c.operation for c in calls]
+    i_endpoint = order.index("DeleteEndpoint")
+    i_gone = max(i for i, c in enumerate(calls)
+                 if c.operation == "DescribeEndpoint" and c.status == 400)
+    i_config = order.index("DeleteEndpointConfig")
+    i_model = order.index("DeleteModel")
+    i_role = order.index("DeleteRole")
+    assert i_endpoint < i_gone < i_config < i_model < i_role
+    assert i_role > order.index("DeleteNotebookInstance")
+    assert ctl.history("endpoint", ENDPOINT)[-2:] == ["Deleting", GONE]
