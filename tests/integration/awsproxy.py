@@ -466,20 +466,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                         answer = other
                         injected = "reset" if other == RESET else "response"
                         break
-        if answer == RESET:
-            self._reset()
-            status = None
-        elif truncate:
-            self._answer_truncated(answer)
-            status = answer.status
-        else:
+        if answer != RESET:
             answer = _as_response(answer)
-            self._answer(answer, head=(self.command == "HEAD"))
-            status = answer.status
+        # Recorded before the client hears back, so that a client that
+        # has its answer finds the call recorded.
         proxy._record(Call(req.service, req.operation, req.method, req.target,
-                           status, req.connection, started,
+                           None if answer == RESET else answer.status,
+                           req.connection, started,
                            time.monotonic() - started, injected, req,
                            upstream))
+        if answer == RESET:
+            self._reset()
+        elif truncate:
+            self._answer_truncated(answer)
+        else:
+            self._answer(answer, head=(self.command == "HEAD"))
 
     def _fault_answer(self, req, fault):
         if isinstance(fault, Response):

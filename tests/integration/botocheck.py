@@ -223,15 +223,28 @@ def _rest_templates(model):
         for pair in filter(None, query.split("&")):
             k, eq, v = pair.partition("=")
             literals[k] = v if eq else None
-        out.append((http.get("method"), re.compile(rx + "$"), literals, name))
+        # Required query and header members tell apart operations on the
+        # same path (PutObject, CopyObject, UploadPart).
+        needs = []
+        shape = model.operation_model(name).input_shape
+        if shape is not None:
+            for member in shape.required_members:
+                s = shape.members[member].serialization
+                if s.get("location") in ("querystring", "header"):
+                    needs.append((s["location"],
+                                  s.get("name", member).lower()
+                                  if s["location"] == "header"
+                                  else s.get("name", member)))
+        out.append((http.get("method"), re.compile(rx + "$"), literals,
+                    needs, name))
     with _lock:
         _rest_index[model.service_name] = out
     return out
 
 
-def _match_rest(model, method, path, query):
+def _match_rest(model, method, path, query, headers):
     best = None
-    for m, rx, literals, name in _rest_templates(model):
+    for m, rx, literals, needs, name in _rest_templates(model):
         if m != method or not rx.match(path):
             continue
         score = 0
@@ -240,6 +253,11 @@ def _match_rest(model, method, path, query):
             if k == "x-id":
                 continue   # an SDK's hint, optional
             if k not in query or (v is not None and query[k] != [v]):
+                ok = False
+                break
+            score += 1
+        for where, k in needs:
+            if k not in (query if where == "querystring" else headers):
                 ok = False
                 break
             score += 1
@@ -271,7 +289,8 @@ def find_operation(req):
     else:
         parts = urllib.parse.urlsplit(req.target)
         query = urllib.parse.parse_qs(parts.query, keep_blank_values=True)
-        name = _match_rest(model, req.method, parts.path, query)
+        headers = {k.lower() for k, _ in req.headers}
+        name = _match_rest(model, req.method, parts.path, query, headers)
         if not name:
             return model, None, (f"{req.method} {req.target} matches no "
                                  f"{model.service_name} operation")
