@@ -267,6 +267,13 @@ def applied(cli, run, proxy, text=None):
     proxy.clear_calls()
 
 
+def source_said(run, source, region):
+    """mlstack -vv says where its credentials and region came from."""
+    code, _, err = run("plan", "-vv")
+    assert code == 0, err
+    assert f"credentials from {source}, region {region}," in err, err
+
+
 def error_line(err):
     """The one line mlstack printed on stderr."""
     lines = [ln for ln in err.splitlines() if ln.strip()]
@@ -289,6 +296,7 @@ def test_environment(cli, run, proxy, home, aws_dir, creds):
     seen = calls(proxy)
     assert {c.service for c in seen} == {"s3", "sts"}
     assert_signed_with(seen, creds, region="us-east-1")
+    source_said(run, "environment", "us-east-1")
 
 
 def test_environment_beats_profile(cli, run, proxy, home, aws_dir):
@@ -338,6 +346,7 @@ def test_profile_in_config_and_credentials_files(cli, run, proxy, home,
     seen = calls(proxy)
     assert {c.service for c in seen} == {"s3", "sts"}
     assert_signed_with(seen, FILE, region="us-west-2")
+    source_said(run, f"{creds} [x]", "us-west-2")
 
 
 def test_session_token_from_credentials_file(cli, run, proxy, home, aws_dir):
@@ -348,6 +357,12 @@ def test_session_token_from_credentials_file(cli, run, proxy, home, aws_dir):
               AWS_SHARED_CREDENTIALS_FILE=creds, AWS_CONFIG_FILE=config)
     plan_ok(run)
     assert_signed_with(calls(proxy), FILE_TOKEN)
+
+    # traces show what was signed, but not the token (nor, as for every
+    # run, the secret: see _own_secrets_kept)
+    code, _, err = run("plan", env={"MLSTACK_TRACE": "aws"})
+    assert code == 0, err
+    assert "x-amz-security-token:(redacted)" in err, err
 
 
 def test_keys_in_config_file(cli, run, proxy, home, aws_dir):
@@ -361,6 +376,7 @@ def test_keys_in_config_file(cli, run, proxy, home, aws_dir):
     cli.write_stack(stack())
     plan_ok(run, region="eu-west-3")
     assert_signed_with(calls(proxy), CONFIG, region="eu-west-3")
+    source_said(run, f"{config} [profile x]", "eu-west-3")
 
 
 @pytest.mark.parametrize("profile", [None, "x"], ids=["default", "AWS_PROFILE"])
@@ -416,6 +432,7 @@ def test_credential_process(cli, run, proxy, home, aws_dir, where):
     seen = calls(proxy)
     assert {c.service for c in seen} == {"s3", "sts"}
     assert_signed_with(seen, PROCESS)
+    source_said(run, "credential_process of profile 'proc'", "us-east-1")
 
 
 @pytest.mark.parametrize("status,doc,message", [
@@ -559,8 +576,9 @@ def services_seen(proxy):
     return {c.service for c in calls(proxy)}
 
 
-def test_endpoint_for_every_service(cli, run, proxy, two_services):
-    cli.env["AWS_ENDPOINT_URL"] = two_services
+@pytest.mark.parametrize("slash", ["", "/"], ids=["url", "url-slash"])
+def test_endpoint_for_every_service(cli, run, proxy, two_services, slash):
+    cli.env["AWS_ENDPOINT_URL"] = two_services + slash
     code, out, err = run("plan")
     assert code == 0, err
     assert NO_CHANGES in out
