@@ -22,6 +22,13 @@
 
 #define CONNECT_TIMEOUT 10L  /* seconds */
 #define LOW_SPEED_TIME 60L   /* abort when under 1 byte/s this long */
+/*
+ * Connections the shared pool keeps: at least one per worker (-parallelism
+ * goes up to 256). libcurl's default of 5 closes a connection each time a
+ * sixth is handed back, so more than 5 workers would reconnect for nearly
+ * every request.
+ */
+#define MAX_CONNECTIONS 256L
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc;
@@ -431,6 +438,7 @@ static CURLcode attempt_once(struct ms_aws *aws, CURL *h, struct call *c,
 
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_SHARE, aws->share);
+	curl_easy_setopt(h, CURLOPT_MAXCONNECTS, MAX_CONNECTIONS);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_URL, c->url);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
