@@ -397,6 +397,32 @@ def test_default_files_under_home(cli, run, proxy, home, profile):
     assert_signed_with(calls(proxy), HOME_DEFAULT, region="eu-central-1")
 
 
+def test_older_and_other_spellings(cli, run, proxy, home):
+    """What docs/aws-client.md promises beyond the common case: "~/" in
+    the file variables, [profile default] in the config file, and the
+    older aws_security_token / AWS_SECURITY_TOKEN names of the token."""
+    (home / "aws files").mkdir()
+    ini(home / "aws files" / "creds",
+        keys(FILE_TOKEN).replace("aws_session_token", "aws_security_token")
+        .join(["[default]\n", "\n"]))
+    ini(home / "aws files" / "conf", "[profile default]\nregion = eu-west-2\n")
+    configure(cli, proxy, home,
+              AWS_SHARED_CREDENTIALS_FILE="~/aws files/creds",
+              AWS_CONFIG_FILE="~/aws files/conf")
+    cli.write_stack(stack())
+    plan_ok(run, region="eu-west-2")
+    assert_signed_with(calls(proxy), FILE_TOKEN, region="eu-west-2")
+    source_said(run, f"{home}/aws files/creds [default]", "eu-west-2")
+
+    proxy.clear_calls()
+    configure(cli, proxy, home, AWS_REGION="us-east-1",
+              AWS_ACCESS_KEY_ID=ENV_TOKEN.key,
+              AWS_SECRET_ACCESS_KEY=ENV_TOKEN.secret,
+              AWS_SECURITY_TOKEN=ENV_TOKEN.token)
+    plan_ok(run)
+    assert_signed_with(calls(proxy), ENV_TOKEN)
+
+
 def write_process(aws_dir, creds, extra=None, status=0):
     """A credential_process script printing creds (and the extra fields)."""
     doc = {"Version": 1, "AccessKeyId": creds.key,
