@@ -369,20 +369,22 @@ done:
 	return err;
 }
 
+/* res: the resource in the stack, when it still is there (its timeouts) */
 static json_t *delete_change(const char *name, const json_t *stored,
-			     json_t *before)
+			     json_t *before, const struct ms_resource *res)
 {
 	json_t *c = change_new(name,
 			       json_string_value(json_object_get(stored, "type")),
 			       "delete");
+	json_t *deps = json_object_get(stored, "dependencies");
 
 	json_object_set(c, "before", before ? before : json_null());
 	json_object_set_new(c, "after", json_null());
-	json_object_set(c, "dependencies",
-			json_object_get(stored, "dependencies") ?
-				json_object_get(stored, "dependencies") :
-				json_array());
-	json_object_set(c, "id", json_object_get(stored, "id"));
+	json_object_set_new(c, "dependencies",
+			    deps ? json_incref(deps) : json_array());
+	json_object_set(c, "id", json_object_get(before ? before : stored,
+						 "id"));
+	json_object_set_new(c, "timeouts", timeouts_of(res));
 	return c;
 }
 
@@ -391,7 +393,7 @@ static json_t *delete_change(const char *name, const json_t *stored,
  * each is deleted, after whatever else the plan does to its resource.
  */
 static void deposed_changes(const char *name, const json_t *stored,
-			    json_t *changes)
+			    const struct ms_resource *res, json_t *changes)
 {
 	json_t *d, *c;
 	size_t i;
@@ -399,7 +401,7 @@ static void deposed_changes(const char *name, const json_t *stored,
 
 	json_array_foreach(json_object_get(stored, "deposed"), i, d) {
 		node = ms_asprintf("%s~deposed-%zu", name, i);
-		c = delete_change(node, stored, d);
+		c = delete_change(node, stored, d, res);
 		json_object_set_new(c, "deposed_of", json_string(name));
 		json_array_append_new(changes, c);
 		free(node);
@@ -464,7 +466,8 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 			}
 			json_array_append_new(changes,
 					      delete_change(name, v,
-							    l ? l : json_object_get(v, "attributes")));
+							    l ? l : json_object_get(v, "attributes"),
+							    res));
 		}
 	} else {
 		if (ms_graph_order(e->graph, &order))
@@ -490,12 +493,14 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 				continue;
 			json_array_append_new(changes,
 					      delete_change(name, v,
-							    l ? l : json_object_get(v, "attributes")));
+							    l ? l : json_object_get(v, "attributes"),
+							    NULL));
 		}
 	}
 
 	json_object_foreach(stored, name, v)
-		deposed_changes(name, v, changes);
+		deposed_changes(name, v, ms_stack_resource(e->stack, name),
+				changes);
 
 	plan = json_object();
 	json_object_set_new(plan, "format_version", json_string(PLAN_FORMAT));
