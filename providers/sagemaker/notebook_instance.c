@@ -261,6 +261,25 @@ int ms_sagemaker_notebook_update_request(json_t **out, json_t **changed,
 			       ms_error_last());
 		goto done;
 	}
+	/*
+	 * SageMaker refuses to shrink the volume; find out before the
+	 * notebook is stopped for an update that cannot happen.
+	 */
+	if (json_is_integer(json_object_get(want, "volume_size")) &&
+	    json_is_integer(json_object_get(have, "volume_size")) &&
+	    json_integer_value(json_object_get(want, "volume_size")) <
+		    json_integer_value(json_object_get(have, "volume_size"))) {
+		err = ms_error("notebook instance '%s': volume_size cannot go "
+			       "down from %lld to %lld GB: SageMaker grows a "
+			       "notebook's volume but never shrinks it (a "
+			       "smaller volume needs a new notebook, under a "
+			       "new name)", name,
+			       (long long)json_integer_value(
+				       json_object_get(have, "volume_size")),
+			       (long long)json_integer_value(
+				       json_object_get(want, "volume_size")));
+		goto done;
+	}
 	if (json_is_integer(json_object_get(want, "volume_size")) &&
 	    !json_equal(json_object_get(want, "volume_size"),
 			json_object_get(have, "volume_size"))) {
