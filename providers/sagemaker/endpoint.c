@@ -327,6 +327,16 @@ static int endpoint_update(struct ms_call *call, const json_t *prior,
 					    "longer exists", name);
 		if (err)
 			goto done;
+		/*
+		 * An earlier update that outlived its wait (a timeout) may
+		 * have rolled the config out meanwhile: a second UpdateEndpoint
+		 * would redeploy every instance for nothing.
+		 */
+		now = ms_sagemaker_str(e.poll.last, "EndpointConfigName", "");
+		if (!strcmp(now, want) &&
+		    !strcmp(ms_sagemaker_str(e.poll.last, "EndpointStatus", ""),
+			    "InService"))
+			goto rolled_out;
 		ms_call_progress(call, "updating to endpoint config '%s'", want);
 		body = json_pack("{s:s, s:s}", "EndpointName", name,
 				 "EndpointConfigName", want);
@@ -347,6 +357,7 @@ static int endpoint_update(struct ms_call *call, const json_t *prior,
 				       reason ? reason : "AWS gave no reason");
 			goto done;
 		}
+rolled_out:
 		if (!arn)
 			arn = ms_sagemaker_str(e.poll.last, "EndpointArn", NULL);
 	}
