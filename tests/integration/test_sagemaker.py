@@ -527,3 +527,36 @@ def test_volume_shrink_is_refused_before_stopping(run, cli, sm, ctl, proxy):
     assert (nb["NotebookInstanceStatus"], nb["VolumeSizeInGB"]) == (
         "InService", 20)
     assert state_file(cli, "notebook")["attributes"]["volume_size"] == 20
+
+
+def test_update_past_its_timeout_is_finished_later(run, cli, sm, ctl, proxy):
+    apply(run, stack=stack())
+    (old,) = endpoint_configs(sm)
+    ctl.hold("endpoint", ENDPOINT, during="Updating")
+
+    cli.write_stack(stack(variant_type="ml.m5.xlarge",
+                          endpoint_timeouts="{update: 2s}"))
+    code, _, err = run("apply", "--auto-approve")
+    assert code == 1
+    assert "timeout" in err.lower() and ENDPOINT in err
+    # true to AWS: still Updating, still serving the old config, which
+    # is kept
+    stored = state_file(cli, "endpoint")["attributes"]
+    assert (stored["status"], stored["endpoint_config_name"]) == ("Updating",
+                                                                   old)
+    assert old in endpoint_configs(sm)
+
+    # SageMaker finishes the rollout meanwhile; the next apply sees it done
+    # and does not roll the same config out a second time.
+    ctl.release()
+    code, out, _ = run("plan", "--detailed-exitcode")
+    assert code == 2
+    apply(run)
+    (new,) = endpoint_configs(sm)
+    ep = sm.describe_endpoint(EndpointName=ENDPOINT)
+    assert (ep["EndpointStatus"], ep["EndpointConfigName"]) == ("InService",
+                                                               new)
+    assert ops(proxy, "UpdateEndpoint") == ["UpdateEndpoint"]
+    assert ctl.history("endpoint", ENDPOINT) == [
+        "Creating", "InService", "Updating", "InService"]
+    assert_no_changes(run)
