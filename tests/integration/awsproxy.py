@@ -201,6 +201,7 @@ class Error:
     status: int
     code: str
     message: str = "injected by awsproxy"
+    request_id: str = None   # a fresh one when not given
 
 
 # The error each protocol answers for throttling and for 500 and 503.
@@ -235,7 +236,7 @@ def _xml_text(text):
 def error_response(req, error):
     """error as the service of req would send it."""
     proto = botocheck.protocol_of(req.service)
-    rid = str(uuid.uuid4())
+    rid = error.request_id or str(uuid.uuid4())
     code, msg = error.code, error.message
     if proto == "json":
         body = json.dumps({"__type": code, "message": msg}).encode()
@@ -267,10 +268,10 @@ def error_response(req, error):
     body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
             f"<Error><Code>{_xml_text(code)}</Code>"
             f"<Message>{_xml_text(msg)}</Message>"
-            f"<RequestId>{rid[:16]}</RequestId><HostId>awsproxy</HostId>"
+            f"<RequestId>{rid}</RequestId><HostId>awsproxy</HostId>"
             "</Error>")
     return Response(error.status, [("Content-Type", "application/xml"),
-                                   ("x-amz-request-id", rid[:16]),
+                                   ("x-amz-request-id", rid),
                                    ("x-amz-id-2", "awsproxy")],
                     body.encode())
 
@@ -284,7 +285,7 @@ class Rule:
     """One fault rule: which requests it takes, and how often."""
 
     def __init__(self, fault, service=None, operation=None, rate=None,
-                 calls=None, times=None, seconds=0.0):
+                 calls=None, times=None, seconds=0.0, match=None):
         if not isinstance(fault, (Error, Response)) and \
                 fault not in FAULT_KINDS:
             raise ValueError(f"unknown fault {fault!r}")
@@ -300,6 +301,7 @@ class Rule:
         self.calls = set(calls) if calls is not None else None
         self.times = times
         self.seconds = seconds
+        self.match = match
         self.seen = 0        # matching requests so far
         self.injected = 0    # of which this rule took
 
@@ -313,7 +315,8 @@ class Rule:
 
     def matches(self, req):
         return ((self.service is None or req.service == self.service) and
-                (self.operations is None or req.operation in self.operations))
+                (self.operations is None or req.operation in self.operations)
+                and (self.match is None or self.match(req)))
 
     def __repr__(self):
         what = [self.name]
@@ -821,14 +824,16 @@ class AWSProxy:
     # -- faults --------------------------------------------------------------
 
     def inject(self, fault, *, service=None, operation=None, rate=None,
-               calls=None, times=None, seconds=0.0):
+               calls=None, times=None, seconds=0.0, match=None):
         """Add a fault rule and return it (rule.seen, rule.injected count
         the requests it matched and took).
 
         fault: "throttle", "500", "503", "reset", "reset-after",
         "truncate", "latency" (with seconds=), an Error or a Response.
         service, operation: which requests (signing name; operation name or
-        a collection of them); every request when not given.
+        a collection of them); match: a function of the Request that
+        must say True (for one resource: lambda r: r.params().get(
+        "RoleName") == "x"); every request when none is given.
         rate: probability per matching request; calls: 1-based numbers of
         the matching requests to take ([2]: the second); neither: every
         matching request. times: at most this many injections.
@@ -838,7 +843,8 @@ class AWSProxy:
         and "500" 0.05 throttle 30% and fail 5% of the requests, never
         both. Latency rules add their delay and let the request go on to
         the other rules."""
-        rule = Rule(fault, service, operation, rate, calls, times, seconds)
+        rule = Rule(fault, service, operation, rate, calls, times, seconds,
+                    match)
         with self._lock:
             if rule.calls is not None:
                 n = sum(1 for r in self._rules if r.calls is not None)
