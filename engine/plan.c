@@ -283,9 +283,51 @@ static json_t *change_new(const char *name, const char *type,
 }
 
 /* The plan for one stack resource. */
+/*
+ * When the object the stack now asks for is one of the resource's deposed
+ * objects (a change reverted after a failed rollout: the old endpoint
+ * config is wanted again, and still serves), that object becomes the
+ * current one again and the current one is deposed in its place. The
+ * swapped value is recorded with the adopted ones, so apply writes it.
+ * Returns the new stored value (borrowed), or NULL when nothing matched.
+ */
+static json_t *restore_deposed(struct ms_engine *e,
+			       const struct ms_resource_type *t,
+			       const char *name, json_t *all_stored,
+			       const json_t *after)
+{
+	json_t *stored = json_object_get(all_stored, name);
+	json_t *want = json_object_get(after, t->id_attr);
+	json_t *d, *value, *rest;
+	size_t i, k;
+
+	if (!json_is_string(want))
+		return NULL;
+	json_array_foreach(json_object_get(stored, "deposed"), i, d) {
+		if (!json_equal(json_object_get(d, t->id_attr), want))
+			continue;
+		value = json_deep_copy(stored);
+		rest = json_array();
+		json_array_foreach(json_object_get(stored, "deposed"), k, d)
+			if (k != i)
+				json_array_append(rest, d);
+		json_array_append(rest, json_object_get(stored, "attributes"));
+		d = json_array_get(json_object_get(stored, "deposed"), i);
+		json_object_set(value, "attributes", d);
+		json_object_set(value, "id", json_object_get(d, "id"));
+		json_object_set_new(value, "deposed", rest);
+		json_object_del(value, "tainted");
+		json_object_set(e->adopted, name, value);
+		json_object_set_new(all_stored, name, value);
+		return value;
+	}
+	return NULL;
+}
+
 static int plan_resource(struct ms_engine *e, const struct ms_resource *res,
-			 const json_t *stored, const json_t *live,
-			 bool refreshed, json_t *values, json_t *changes)
+			 json_t *all_stored, const json_t *stored,
+			 const json_t *live, bool refreshed, json_t *values,
+			 json_t *changes)
 {
 	const struct ms_resource_type *t = ms_provider_find(res->type);
 	json_t *props = NULL, *after = NULL, *before = NULL;
@@ -314,6 +356,18 @@ static int plan_resource(struct ms_engine *e, const struct ms_resource *res,
 	if (stored)
 		before = refreshed ? (json_t *)live :
 				     json_object_get(stored, "attributes");
+	if (stored && t->id_attr) {
+		json_t *back = restore_deposed(e, t, res->name, all_stored,
+					       after);
+
+		if (back) {
+			/* the old value is gone from all_stored */
+			stored = back;
+			old_type = json_string_value(json_object_get(back,
+								     "type"));
+			before = json_object_get(back, "attributes");
+		}
+	}
 	if (before && old_type && strcmp(old_type, res->type)) {
 		json_array_append_new(forces, json_string("type"));
 		json_array_append_new(changed, json_string("type"));
@@ -480,8 +534,8 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 
 			if (st && live && json_is_null(l))
 				st = NULL; /* deleted outside: create again */
-			if (plan_resource(e, res, st, l, live != NULL, values,
-					  changes))
+			if (plan_resource(e, res, stored, st, l, live != NULL,
+					  values, changes))
 				goto done;
 		}
 		json_object_foreach(stored, name, v) {

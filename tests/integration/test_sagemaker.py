@@ -477,11 +477,6 @@ def test_rolled_back_update_is_reported_and_retried(run, cli, sm, ctl):
     assert_no_changes(run)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine: a config's new auto-name equal to one of its deposed objects "
-    "is planned as a create (refused: already exists), and the journal "
-    "recovery then adopts the object while it stays deposed, so the next "
-    "apply deletes the config the endpoint serves"))
 def test_revert_after_rolled_back_update(run, cli, sm, ctl):
     apply(run, stack=stack())
     (old,) = endpoint_configs(sm)
