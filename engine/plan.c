@@ -111,9 +111,19 @@ static int recover_journal(struct ms_engine *e, json_t *stored)
 		json_object_set(value, "dependencies",
 				json_object_get(intent, "dependencies"));
 		if (prev) {
-			/* a replacement made before the old object went */
-			deposed = json_object_get(prev, "deposed");
-			deposed = deposed ? json_deep_copy(deposed) : json_array();
+			/*
+			 * A replacement made before the old object went: the
+			 * old one is deposed, and the found one is current,
+			 * whatever it was before.
+			 */
+			json_t *d;
+			size_t k;
+
+			deposed = json_array();
+			json_array_foreach(json_object_get(prev, "deposed"), k, d)
+				if (!json_equal(json_object_get(d, "id"),
+						json_object_get(live, "id")))
+					json_array_append(deposed, d);
 			json_array_append(deposed,
 					  json_object_get(prev, "attributes"));
 			json_object_set_new(value, "deposed", deposed);

@@ -424,8 +424,10 @@ void ms_render_resource(FILE *f, const char *name, const json_t *stored)
 	const char *key;
 	size_t i, w;
 
-	fprintf(f, "# %s:\nresource \"%s\" \"%s\" {\n", name, type ? type : "",
-		name);
+	fprintf(f, "# %s:%s\nresource \"%s\" \"%s\" {\n", name,
+		json_is_true(json_object_get(stored, "tainted")) ?
+			" (tainted)" : "",
+		type ? type : "", name);
 	json_object_foreach(attrs, key, v)
 		json_array_append_new(keys, json_string(key));
 	keys = ms_json_sorted_set(keys);
@@ -439,5 +441,10 @@ void ms_render_resource(FILE *f, const char *name, const json_t *stored)
 		ms_buf_release(&line);
 	}
 	fprintf(f, "}\n");
+	json_array_foreach(json_object_get(stored, "deposed"), i, v)
+		fprintf(f, "# deposed, to be destroyed: %s\n",
+			json_string_value(json_object_get(v, "id")) ?
+				json_string_value(json_object_get(v, "id")) :
+				"(no id)");
 	json_decref(keys);
 }
