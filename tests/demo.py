@@ -55,16 +55,26 @@ class DemoFailed(Exception):
 def aws_inventory(emu):
     s3 = emu.client("s3")
     iam = emu.client("iam")
+    sm = emu.client("sagemaker")
     buckets = sorted(b["Name"] for b in s3.list_buckets()["Buckets"])
     roles = sorted(r["RoleName"] for r in iam.list_roles()["Roles"])
-    return buckets, roles
+    sagemaker = sorted(
+        [f"notebook {n['NotebookInstanceName']} ({n['NotebookInstanceStatus']})"
+         for n in sm.list_notebook_instances()["NotebookInstances"]] +
+        [f"endpoint {e['EndpointName']} ({e['EndpointStatus']})"
+         for e in sm.list_endpoints()["Endpoints"]] +
+        [f"endpoint config {c['EndpointConfigName']}"
+         for c in sm.list_endpoint_configs()["EndpointConfigs"]] +
+        [f"model {m['ModelName']}" for m in sm.list_models()["Models"]])
+    return buckets, roles + sagemaker
 
 
 def show_inventory(emu, when):
     buckets, roles = aws_inventory(emu)
     header(f"what AWS (moto) holds {when}")
     print(f"buckets: {', '.join(buckets) or '(none)'}")
-    print(f"roles:   {', '.join(roles) or '(none)'}", flush=True)
+    print("roles and SageMaker objects:\n  " +
+          ("\n  ".join(roles) or "(none)"), flush=True)
     return buckets, roles
 
 
@@ -79,7 +89,10 @@ def demo(binary, stack_file):
         project = os.path.join(workdir, "project")
         os.mkdir(project)
         shutil.copyfile(stack_file, os.path.join(project, "mlstack.yaml"))
-        env = emu.client_env(home=home)
+        # the emulator passes SageMaker objects through their real
+        # intermediate states; poll it quickly
+        env = emu.client_env(home=home,
+                             extra={"MLSTACK_WAIT_DELAY": "0.2"})
         print(f"working directory {project}")
 
         step(binary, project, env, ["validate"])
