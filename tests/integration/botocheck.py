@@ -1,4 +1,5 @@
-"""botocheck - judge a request by botocore, an AWS client mlstack did not write.
+"""botocheck - requests judged by botocore, an AWS client that mlstack did
+not write.
 
 Two checks, used by awsproxy on every request it forwards:
 

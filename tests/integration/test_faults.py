@@ -10,7 +10,6 @@ import urllib.request
 
 import pytest
 
-import emulator as emu_mod
 from awsproxy import Error
 from helpers import (NO_CHANGES, SAGEMAKER_FULL_ACCESS, SAGEMAKER_TRUST,
                      SAGEMAKER_TRUST_YAML, attached_policies, bucket_names,
@@ -149,7 +148,7 @@ def test_chaos_converges(cli, run, proxy, s3, iam, seed):
     print(f"{seen} requests: {throttled} throttled, {failed} 500, "
           f"{reset} reset, {reset_after} reset after moto acted")
     assert seen > 100
-    assert 0.2 * seen < throttled < 0.4 * seen
+    assert 0.15 * seen < throttled < 0.45 * seen
     assert failed and reset + reset_after
     assert not [c for c in proxy.calls() if c.status == 502]
 

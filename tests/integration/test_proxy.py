@@ -117,7 +117,8 @@ def test_botocore_requests_pass(emulator, proxy):
     assert names == [
         ("iam", "CreateRole"), ("iam", "PutRolePolicy"), ("iam", "ListRoles"),
         ("iam", "TagRole"), ("iam", "UntagRole"),
-        ("s3", "CreateBucket"), ("s3", "PutBucketTagging"), ("s3", "PutObject"),
+        ("s3", "CreateBucket"), ("s3", "PutBucketTagging"),
+        ("s3", "PutObject"),
         ("s3", "ListObjectsV2"), ("s3", "HeadBucket"), ("s3", "GetObject"),
         ("sagemaker", "ListModels"), ("sts", "GetCallerIdentity"),
         ("lambda", "ListFunctions"),
@@ -178,9 +179,6 @@ def test_unsigned_headers_are_not_part_of_the_check(emulator, proxy):
 
 def test_body_is_checked(emulator, proxy):
     # The body hash is part of the signature: a different body is caught.
-    def sign_other_body(headers):
-        pass
-
     url = emulator.endpoint_url + "/"
     signed = AWSRequest(method="POST", url=url,
                         data=b"Action=ListRoles&Version=2010-05-08",
