@@ -339,3 +339,95 @@ def test_access_denied_fails_at_once(cli, run, proxy, s3, iam,
     assert bucket_names(s3) == {"denied-data"}
     assert role_names(iam) == set()
     assert state_list(run) == {"data"}
+
+
+# -- SageMaker: answers lost after AWS acted --------------------------------
+
+SAGEMAKER_STACK = f"""
+stack: faults-serving
+resources:
+  role:
+    type: aws_iam_role
+    properties:
+      name: faults-serving
+      assume_role_policy: {SAGEMAKER_TRUST_YAML}
+      managed_policy_arns: [{SAGEMAKER_FULL_ACCESS}]
+  model:
+    type: aws_sagemaker_model
+    properties:
+      execution_role_arn: ${{role.arn}}
+      primary_container:
+        image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/dogs:1
+        model_data_url: s3://faults-models/dogs/model.tar.gz
+  config:
+    type: aws_sagemaker_endpoint_configuration
+    properties:
+      production_variants:
+        - variant_name: AllTraffic
+          model_name: ${{model.name}}
+          instance_type: ml.m5.large
+          initial_instance_count: 1
+  endpoint:
+    type: aws_sagemaker_endpoint
+    properties:
+      name: faults-dogs
+      endpoint_config_name: ${{config.name}}
+  notebook:
+    type: aws_sagemaker_notebook_instance
+    properties:
+      name: faults-notebook
+      instance_type: ml.t3.medium
+      role_arn: ${{role.arn}}
+"""
+SAGEMAKER_NAMES = {"role", "model", "config", "endpoint", "notebook"}
+
+
+def not_adopted(what):
+    return pytest.mark.xfail(strict=True, reason=(
+        f"providers/sagemaker: the retry of a {what} whose answer was lost "
+        f"is refused as a duplicate, and the apply fails instead of "
+        f"adopting the object"))
+
+
+def not_resumed(what, refusal):
+    return pytest.mark.xfail(strict=True, reason=(
+        f"providers/sagemaker: the retry of a {what} whose answer was lost "
+        f"is refused ({refusal}), and mlstack fails instead of waiting "
+        f"for the transition already under way"))
+
+
+@pytest.mark.parametrize("operation", [
+    pytest.param("CreateModel", marks=not_adopted("CreateModel")),
+    pytest.param("CreateEndpointConfig",
+                 marks=not_adopted("CreateEndpointConfig")),
+    pytest.param("CreateEndpoint", marks=not_adopted("CreateEndpoint")),
+    pytest.param("CreateNotebookInstance",
+                 marks=not_adopted("CreateNotebookInstance")),
+    pytest.param("DeleteEndpoint", marks=not_resumed(
+        "DeleteEndpoint", "Cannot update in-progress endpoint")),
+    "DeleteEndpointConfig",
+    "DeleteModel",
+    pytest.param("StopNotebookInstance", marks=not_resumed(
+        "StopNotebookInstance", "Status (Stopping) not in ([InService])")),
+    pytest.param("DeleteNotebookInstance", marks=not_resumed(
+        "DeleteNotebookInstance",
+        "Status (Deleting) not in ([Stopped, Failed])")),
+])
+def test_sagemaker_answer_lost(cli, run, proxy, iam, emulator, operation):
+    # As above, for SageMaker: the retry of a call moto has acted on must
+    # find the work done (or under way), not fail.
+    cli.env["MLSTACK_WAIT_DELAY"] = "0.05"
+    cli.write_stack(SAGEMAKER_STACK)
+    rule = proxy.inject("reset-after", operation=operation, calls=[1])
+    apply_ok(run)
+    assert state_list(run) == SAGEMAKER_NAMES
+    assert_no_changes(run)
+    destroy_ok(run)
+    assert rule.injected == 1
+    assert state_list(run) == set()
+    assert role_names(iam) == set()
+    sm = emulator.client("sagemaker")
+    assert sm.list_endpoints()["Endpoints"] == []
+    assert sm.list_notebook_instances()["NotebookInstances"] == []
+    assert sm.list_models()["Models"] == []
+    assert sm.list_endpoint_configs()["EndpointConfigs"] == []
