@@ -215,6 +215,49 @@ done:
 }
 
 /*
+ * CreateEndpoint said the name is taken. A retried CreateEndpoint whose
+ * first answer was lost is told so about the endpoint it made itself: an
+ * endpoint there on the desired config is adopted (its tags brought in
+ * line), and the caller waits for it as for one it made. One on another
+ * config is not ours to take. e->poll.last is left as described.
+ */
+static int endpoint_adopt(struct endpoint *e, const json_t *desired)
+{
+	const char *want = ms_sagemaker_str(desired, "endpoint_config_name",
+					    "");
+	const char *have;
+	json_t *tags;
+	int err;
+
+	err = ms_sagemaker_describe(&e->poll.last, e->call->aws,
+				    "DescribeEndpoint", "EndpointName",
+				    e->name);
+	if (err)
+		return err;
+	if (!e->poll.last)
+		return ms_error("%s: CreateEndpoint says it exists, "
+				"DescribeEndpoint that it does not", e->what);
+	have = ms_sagemaker_str(e->poll.last, "EndpointConfigName", "");
+	if (strcmp(have, want))
+		return ms_error("%s: the name is taken by a different endpoint "
+				"(it serves endpoint config '%s', not '%s'): "
+				"give this one another name, or delete that "
+				"one", e->what, have, want);
+	ms_call_progress(e->call, "adopting the endpoint made by an earlier "
+			 "attempt");
+	tags = json_deep_copy(json_object_get(desired, "tags"));
+	if (!tags)
+		tags = json_object();
+	ms_sagemaker_strings_normalize(tags);
+	err = ms_sagemaker_tags_set(e->call->aws,
+				    ms_sagemaker_str(e->poll.last,
+						     "EndpointArn", ""),
+				    tags);
+	json_decref(tags);
+	return err;
+}
+
+/*
  * CreateEndpoint, then wait for InService. When the endpoint was made but
  * the wait fails (Failed, with SageMaker's FailureReason) or times out,
  * the error is returned AND *out is set to the attributes read so far,
@@ -225,6 +268,7 @@ done:
 static int endpoint_create(struct ms_call *call, const json_t *desired,
 			   json_t **out)
 {
+	struct ms_aws_error error = MS_AWS_ERROR_INIT;
 	json_t *body = NULL, *answer = NULL;
 	struct endpoint e;
 	char *arn = NULL;
@@ -235,20 +279,67 @@ static int endpoint_create(struct ms_call *call, const json_t *desired,
 	if (err)
 		return err;
 	endpoint_init(&e, call, ms_sagemaker_str(desired, "name", ""));
-	err = ms_sagemaker_call(&answer, NULL, call->aws, "CreateEndpoint",
+	err = ms_sagemaker_call(&answer, &error, call->aws, "CreateEndpoint",
 				body);
-	if (err)
+	if (err && ms_aws_error_is(&error, "ValidationException",
+				   "already exist")) {
+		ms_error_clear();
+		err = endpoint_adopt(&e, desired);
+		if (err)
+			goto done;
+		arn = ms_strdup(ms_sagemaker_str(e.poll.last, "EndpointArn",
+						 ""));
+	} else if (err) {
 		goto done;
-	arn = ms_strdup(ms_sagemaker_str(answer, "EndpointArn", ""));
+	} else {
+		arn = ms_strdup(ms_sagemaker_str(answer, "EndpointArn", ""));
+	}
 	err = wait_in_service(&e);
 	if (err != MS_ENOTFOUND)
 		*out = endpoint_result(&e, desired,
 				       json_object_get(desired, "tags"), arn);
 done:
 	free(arn);
+	ms_aws_error_release(&error);
 	json_decref(body);
 	json_decref(answer);
 	endpoint_release(&e);
+	return err;
+}
+
+/*
+ * SageMaker refused a call on the endpoint as "in-progress". A retried
+ * call whose first answer was lost is refused so for the very change it
+ * started, so the endpoint is described: when its status is status (and,
+ * with config, it is rolling out that config), or it is gone, the change
+ * is under way and 0 is returned for the caller to wait as usual;
+ * otherwise the refusal stands. e->poll.last is the answer (NULL: gone).
+ */
+static int resume(struct endpoint *e, const char *status, const char *config)
+{
+	char *refusal = ms_strdup(ms_error_last());
+	const json_t *pending;
+	int err;
+
+	ms_error_clear();
+	json_decref(e->poll.last);
+	e->poll.last = NULL;
+	err = ms_sagemaker_describe(&e->poll.last, e->call->aws,
+				    "DescribeEndpoint", "EndpointName",
+				    e->name);
+	if (err || !e->poll.last)
+		goto done;
+	pending = json_object_get(e->poll.last, "PendingDeploymentSummary");
+	if (strcmp(ms_sagemaker_str(e->poll.last, "EndpointStatus", ""),
+		   status) ||
+	    (config && strcmp(ms_sagemaker_str(pending, "EndpointConfigName",
+					       ""), config))) {
+		err = ms_error("%s", refusal);
+		goto done;
+	}
+	ms_call_progress(e->call, "%s: already under way", status);
+done:
+	free(refusal);
 	return err;
 }
 
@@ -301,6 +392,7 @@ static int endpoint_update(struct ms_call *call, const json_t *prior,
 	const char *have = ms_sagemaker_str(prior, "endpoint_config_name", "");
 	const char *arn = ms_sagemaker_str(prior, "arn", NULL);
 	const char *status, *now, *reason;
+	struct ms_aws_error error = MS_AWS_ERROR_INIT;
 	json_t *body = NULL;
 	struct endpoint e;
 	bool gone = false;
@@ -340,10 +432,18 @@ static int endpoint_update(struct ms_call *call, const json_t *prior,
 		ms_call_progress(call, "updating to endpoint config '%s'", want);
 		body = json_pack("{s:s, s:s}", "EndpointName", name,
 				 "EndpointConfigName", want);
-		err = ms_sagemaker_call(NULL, NULL, call->aws, "UpdateEndpoint",
-					body);
+		err = ms_sagemaker_call(NULL, &error, call->aws,
+					"UpdateEndpoint", body);
+		if (err && ms_aws_error_is(&error, "ValidationException",
+					   "in-progress"))
+			err = resume(&e, "Updating", want);
 		if (err)
 			goto done;
+		if (!e.poll.last) {
+			err = ms_error_code(MS_ENOTFOUND, "endpoint '%s' no "
+					    "longer exists", name);
+			goto done;
+		}
 		err = wait_in_service(&e);
 		if (err)
 			goto done;
@@ -376,6 +476,7 @@ done:
 	else if (e.poll.last)
 		*out = endpoint_result(&e, prior, json_object_get(prior, "tags"),
 				       arn);
+	ms_aws_error_release(&error);
 	json_decref(body);
 	endpoint_release(&e);
 	return err;
@@ -383,8 +484,10 @@ done:
 
 static int endpoint_delete(struct ms_call *call, const json_t *prior)
 {
+	struct ms_aws_error error = MS_AWS_ERROR_INIT;
 	const char *name = endpoint_name(prior);
 	const char *status;
+	json_t *body = NULL;
 	struct endpoint e;
 	bool gone = false, was_failed;
 	int err;
@@ -393,6 +496,7 @@ static int endpoint_delete(struct ms_call *call, const json_t *prior)
 		return ms_error("aws_sagemaker_endpoint: no name in the prior "
 				"state");
 	endpoint_init(&e, call, name);
+	body = json_pack("{s:s}", "EndpointName", name);
 	err = ms_sagemaker_describe(&e.poll.last, call->aws,
 				    "DescribeEndpoint", "EndpointName", name);
 	if (err || !e.poll.last)
@@ -405,15 +509,28 @@ static int endpoint_delete(struct ms_call *call, const json_t *prior)
 	/* a Failed endpoint may still say so right after the delete */
 	was_failed = !strcmp(status, "Failed");
 	if (strcmp(status, "Deleting")) {
-		err = ms_sagemaker_delete(&gone, call->aws, "DeleteEndpoint",
-					  "EndpointName", name);
-		if (err || gone)
+		err = ms_sagemaker_call(NULL, &error, call->aws,
+					"DeleteEndpoint", body);
+		if (err && ms_sagemaker_not_found(&error)) {
+			ms_error_clear();
+			err = 0;
+			goto done;
+		}
+		if (err && ms_aws_error_is(&error, "ValidationException",
+					   "in-progress")) {
+			err = resume(&e, "Deleting", NULL);
+			if (err || !e.poll.last)
+				goto done;
+		}
+		if (err)
 			goto done;
 	}
 	err = wait_for(&e, no_states,
 		       was_failed ? no_states : deleted_failure,
 		       MS_AWS_WAIT_SUCCESS, DELETED_DELAY, DELETED_ATTEMPTS);
 done:
+	ms_aws_error_release(&error);
+	json_decref(body);
 	endpoint_release(&e);
 	return err;
 }

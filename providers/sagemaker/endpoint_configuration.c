@@ -264,6 +264,62 @@ done:
 	return err;
 }
 
+/*
+ * CreateEndpointConfig said the name is taken: as for a model, a config
+ * there with the variants desired (compared as read would give them) is
+ * what a retried create whose first answer was lost made, and is
+ * adopted; any other is not ours to take.
+ */
+static int config_adopt(struct ms_call *call, const json_t *desired,
+			json_t **out)
+{
+	const char *name = ms_sagemaker_str(desired, "name", "?");
+	json_t *described = NULL, *live = NULL, *want = NULL;
+	const char *arn;
+	int err;
+
+	*out = NULL;
+	err = ms_sagemaker_describe(&described, call->aws,
+				    "DescribeEndpointConfig",
+				    "EndpointConfigName", name);
+	if (err)
+		goto done;
+	if (!described) {
+		err = ms_error("endpoint config '%s': CreateEndpointConfig "
+			       "says it exists, DescribeEndpointConfig that "
+			       "it does not", name);
+		goto done;
+	}
+	err = ms_sagemaker_endpoint_config_attrs(&live, described, NULL);
+	if (err)
+		goto done;
+	arn = ms_sagemaker_str(live, "arn", "");
+	want = config_from(desired, arn);
+	if (!json_equal(json_object_get(live, "production_variants"),
+			json_object_get(want, "production_variants"))) {
+		err = ms_error("endpoint config '%s': the name is taken by a "
+			       "different endpoint config (its "
+			       "production_variants differ), and an endpoint "
+			       "config cannot be changed in place: leave name "
+			       "out and mlstack names each version, or give "
+			       "it a new name", name);
+		goto done;
+	}
+	ms_call_progress(call, "adopting endpoint config '%s', made by an "
+			 "earlier attempt", name);
+	err = ms_sagemaker_tags_set(call->aws, arn,
+				    json_object_get(want, "tags"));
+	if (err)
+		goto done;
+	*out = want;
+	want = NULL;
+done:
+	json_decref(described);
+	json_decref(live);
+	json_decref(want);
+	return err;
+}
+
 static int config_create(struct ms_call *call, const json_t *desired,
 			 json_t **out)
 {
@@ -279,13 +335,11 @@ static int config_create(struct ms_call *call, const json_t *desired,
 	err = ms_sagemaker_call(&answer, &error, call->aws,
 				"CreateEndpointConfig", body);
 	if (err && ms_aws_error_is(&error, "ValidationException",
-				   "already exist"))
-		err = ms_error("endpoint config '%s' already exists, and an "
-			       "endpoint config cannot be changed in place: "
-			       "leave name out and mlstack names each "
-			       "version, or give it a new name (%s)",
-			       ms_sagemaker_str(desired, "name", "?"),
-			       ms_error_last());
+				   "already exist")) {
+		ms_error_clear();
+		err = config_adopt(call, desired, out);
+		goto done;
+	}
 	if (err)
 		goto done;
 	arn = ms_sagemaker_str(answer, "EndpointConfigArn", NULL);

@@ -207,6 +207,65 @@ done:
 	return err;
 }
 
+/*
+ * CreateModel said the name is taken. A retried CreateModel whose first
+ * answer was lost is told so about the model it made itself: a model
+ * there that is the one desired (compared as read would give it) is
+ * adopted, its tags brought in line. Any other model under the name is
+ * not ours to take.
+ */
+static int model_adopt(struct ms_call *call, const json_t *desired,
+		       json_t **out)
+{
+	const char *name = ms_sagemaker_str(desired, "name", "?");
+	json_t *described = NULL, *live = NULL, *want = NULL;
+	const char *arn, *differs = NULL;
+	int err;
+
+	*out = NULL;
+	err = ms_sagemaker_describe(&described, call->aws, "DescribeModel",
+				    "ModelName", name);
+	if (err)
+		goto done;
+	if (!described) {
+		err = ms_error("model '%s': CreateModel says it exists, "
+			       "DescribeModel that it does not", name);
+		goto done;
+	}
+	err = ms_sagemaker_model_attrs(&live, described, NULL);
+	if (err)
+		goto done;
+	arn = ms_sagemaker_str(live, "arn", "");
+	want = model_from(desired, arn);
+	if (!json_equal(json_object_get(live, "execution_role_arn"),
+			json_object_get(want, "execution_role_arn")))
+		differs = "execution_role_arn";
+	else if (!json_equal(json_object_get(live, "primary_container"),
+			     json_object_get(want, "primary_container")))
+		differs = "primary_container";
+	if (differs) {
+		err = ms_error("model '%s': the name is taken by a different "
+			       "model (its %s differs), and a model cannot be "
+			       "changed in place: leave name out and mlstack "
+			       "names each version, or give it a new name",
+			       name, differs);
+		goto done;
+	}
+	ms_call_progress(call, "adopting model '%s', made by an earlier "
+			 "attempt", name);
+	err = ms_sagemaker_tags_set(call->aws, arn,
+				    json_object_get(want, "tags"));
+	if (err)
+		goto done;
+	*out = want;
+	want = NULL;
+done:
+	json_decref(described);
+	json_decref(live);
+	json_decref(want);
+	return err;
+}
+
 static int model_create(struct ms_call *call, const json_t *desired,
 			json_t **out)
 {
@@ -222,13 +281,11 @@ static int model_create(struct ms_call *call, const json_t *desired,
 	err = ms_sagemaker_call(&answer, &error, call->aws, "CreateModel",
 				body);
 	if (err && ms_aws_error_is(&error, "ValidationException",
-				   "already exist"))
-		err = ms_error("model '%s' already exists, and a model cannot "
-			       "be changed in place: leave name out and "
-			       "mlstack names each version, or give it a new "
-			       "name (%s)",
-			       ms_sagemaker_str(desired, "name", "?"),
-			       ms_error_last());
+				   "already exist")) {
+		ms_error_clear();
+		err = model_adopt(call, desired, out);
+		goto done;
+	}
 	if (err)
 		goto done;
 	arn = ms_sagemaker_str(answer, "ModelArn", NULL);

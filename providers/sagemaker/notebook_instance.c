@@ -103,15 +103,58 @@ static int wait_for(struct notebook *n, const char *const *success,
 	return ms_aws_wait(NULL, n->call, &w, ms_sagemaker_poll, &n->poll);
 }
 
-/* {"NotebookInstanceName": name}, for the calls that take only that. */
-static int name_call(struct notebook *n, const char *operation)
+/*
+ * A transition (Stop, Start, Update, Delete): operation with body, or
+ * with {"NotebookInstanceName": name} when body is NULL. SageMaker
+ * refuses one that finds the notebook in another state, and a retried
+ * call whose first answer was lost finds it in the very transition it
+ * started: "Status (Stopping) not in ([InService])". A refusal naming a
+ * status in under_way is taken as the call made, and 0 returned for the
+ * caller to wait as usual. *gone (when gone is not NULL) tells that the
+ * notebook does not exist, which is then no error.
+ */
+static int transition(bool *gone, struct notebook *n, const char *operation,
+		      const json_t *body, const char *const *under_way)
 {
-	json_t *body = json_pack("{s:s}", "NotebookInstanceName", n->name);
-	int err = ms_sagemaker_call(NULL, NULL, n->call->aws, operation, body);
+	struct ms_aws_error error = MS_AWS_ERROR_INIT;
+	json_t *own = NULL;
+	char *refusal;
+	size_t i;
+	int err;
 
-	json_decref(body);
+	if (gone)
+		*gone = false;
+	if (!body)
+		body = own = json_pack("{s:s}", "NotebookInstanceName",
+				       n->name);
+	err = ms_sagemaker_call(NULL, &error, n->call->aws, operation, body);
+	if (err && gone && ms_sagemaker_not_found(&error)) {
+		ms_error_clear();
+		*gone = true;
+		err = 0;
+	}
+	for (i = 0; err && under_way[i]; i++) {
+		refusal = ms_asprintf("Status (%s)", under_way[i]);
+		if (ms_aws_error_is(&error, "ValidationException", refusal)) {
+			ms_error_clear();
+			ms_call_progress(n->call, "%s: already under way "
+					 "(%s)", operation, under_way[i]);
+			err = 0;
+		}
+		free(refusal);
+	}
+	ms_aws_error_release(&error);
+	json_decref(own);
 	return err;
 }
+
+/* What each transition's refused retry finds: under way, or done. */
+static const char *const stop_under_way[] = { "Stopping", "Stopped", NULL };
+static const char *const start_under_way[] = { "Pending", "InService",
+					       NULL };
+/* Stopped too would hide a refusal of the update itself (a shrink) */
+static const char *const update_under_way[] = { "Updating", NULL };
+static const char *const delete_under_way[] = { "Deleting", NULL };
 
 static const char *status_of(const struct notebook *n)
 {
@@ -439,6 +482,73 @@ done:
 }
 
 /*
+ * CreateNotebookInstance said the name is taken. A retried create whose
+ * first answer was lost is told so about the notebook it made itself: a
+ * notebook there with the desired instance type, role and internet
+ * access, starting or running, is adopted (its tags brought in line) and
+ * the caller waits for it as for one it made. Any other is not ours to
+ * take. n->poll.last is left as described.
+ */
+static int notebook_adopt(struct notebook *n, const json_t *desired)
+{
+	static const char *const compared[] = {
+		"instance_type", "role_arn", "direct_internet_access",
+	};
+	static const char *const adoptable[] = { "Pending", "InService",
+						 NULL };
+	json_t *live = NULL, *want = NULL;
+	const char *status;
+	size_t i;
+	int err;
+
+	err = ms_sagemaker_describe(&n->poll.last, n->call->aws,
+				    "DescribeNotebookInstance",
+				    "NotebookInstanceName", n->name);
+	if (err)
+		goto done;
+	if (!n->poll.last) {
+		err = ms_error("%s: CreateNotebookInstance says it exists, "
+			       "DescribeNotebookInstance that it does not",
+			       n->what);
+		goto done;
+	}
+	err = ms_sagemaker_notebook_attrs(&live, n->poll.last, NULL);
+	if (err)
+		goto done;
+	want = json_deep_copy(desired);
+	if (!json_object_get(want, "direct_internet_access"))
+		json_object_set_new(want, "direct_internet_access",
+				    json_true());
+	for (i = 0; i < MS_ARRAY_SIZE(compared); i++)
+		if (!json_equal(json_object_get(live, compared[i]),
+				json_object_get(want, compared[i]))) {
+			err = ms_error("%s: the name is taken by a different "
+				       "notebook instance (its %s differs): "
+				       "give this one another name, or delete "
+				       "that one", n->what, compared[i]);
+			goto done;
+		}
+	status = status_of(n);
+	if (!in_list(status, adoptable)) {
+		err = ms_error("%s: the name is taken by a notebook instance "
+			       "in status %s, not one being created: give "
+			       "this one another name, or delete that one",
+			       n->what, status ? status : "unknown");
+		goto done;
+	}
+	ms_call_progress(n->call, "adopting the notebook instance made by an "
+			 "earlier attempt");
+	ms_sagemaker_strings_normalize(json_object_get(want, "tags"));
+	err = ms_sagemaker_tags_set(n->call->aws,
+				    ms_sagemaker_str(live, "arn", ""),
+				    json_object_get(want, "tags"));
+done:
+	json_decref(live);
+	json_decref(want);
+	return err;
+}
+
+/*
  * CreateNotebookInstance, then wait for InService. When the notebook was
  * made but the wait fails (Failed, with SageMaker's FailureReason) or
  * times out, the error is returned AND *out is set to the attributes
@@ -449,6 +559,7 @@ done:
 static int notebook_create(struct ms_call *call, const json_t *desired,
 			   json_t **out)
 {
+	struct ms_aws_error error = MS_AWS_ERROR_INIT;
 	json_t *body = NULL, *answer = NULL;
 	struct notebook n;
 	char *arn = NULL;
@@ -459,17 +570,29 @@ static int notebook_create(struct ms_call *call, const json_t *desired,
 	if (err)
 		return err;
 	notebook_init(&n, call, ms_sagemaker_str(desired, "name", ""));
-	err = ms_sagemaker_call(&answer, NULL, call->aws,
+	err = ms_sagemaker_call(&answer, &error, call->aws,
 				"CreateNotebookInstance", body);
-	if (err)
+	if (err && ms_aws_error_is(&error, "ValidationException",
+				   "duplicate")) {
+		ms_error_clear();
+		err = notebook_adopt(&n, desired);
+		if (err)
+			goto done;
+		arn = ms_strdup(ms_sagemaker_str(n.poll.last,
+						 "NotebookInstanceArn", ""));
+	} else if (err) {
 		goto done;
-	arn = ms_strdup(ms_sagemaker_str(answer, "NotebookInstanceArn", ""));
+	} else {
+		arn = ms_strdup(ms_sagemaker_str(answer, "NotebookInstanceArn",
+						 ""));
+	}
 	err = wait_for(&n, in_service, failed, MS_AWS_WAIT_FAILURE);
 	if (err != MS_ENOTFOUND)
 		*out = notebook_result(&n, desired,
 				       json_object_get(desired, "tags"), arn);
 done:
 	free(arn);
+	ms_aws_error_release(&error);
 	json_decref(body);
 	json_decref(answer);
 	notebook_release(&n);
@@ -513,21 +636,23 @@ static int change_settings(struct notebook *n, const json_t *body,
 	running = !strcmp(status_of(n), "InService");
 	if (running) {
 		ms_call_progress(n->call, "stopping to change %s", what);
-		err = name_call(n, "StopNotebookInstance");
+		err = transition(NULL, n, "StopNotebookInstance", NULL,
+				 stop_under_way);
 		if (!err)
 			err = wait_for(n, stopped, failed, MS_AWS_WAIT_FAILURE);
 		if (err)
 			return err;
 	}
 	ms_call_progress(n->call, "updating %s", what);
-	err = ms_sagemaker_call(NULL, NULL, n->call->aws,
-				"UpdateNotebookInstance", body);
+	err = transition(NULL, n, "UpdateNotebookInstance", body,
+			 update_under_way);
 	if (!err)
 		err = wait_for(n, stopped, failed, MS_AWS_WAIT_FAILURE);
 	if (err || !running)
 		return err;
 	ms_call_progress(n->call, "starting again");
-	err = name_call(n, "StartNotebookInstance");
+	err = transition(NULL, n, "StartNotebookInstance", NULL,
+			 start_under_way);
 	if (!err)
 		err = wait_for(n, in_service, failed, MS_AWS_WAIT_FAILURE);
 	return err;
@@ -615,7 +740,8 @@ static int notebook_delete(struct ms_call *call, const json_t *prior)
 		goto done;
 	if (!strcmp(status_of(&n), "InService")) {
 		ms_call_progress(call, "stopping before deleting");
-		err = name_call(&n, "StopNotebookInstance");
+		err = transition(NULL, &n, "StopNotebookInstance", NULL,
+				 stop_under_way);
 		if (!err)
 			err = wait_for(&n, stopped, failed, MS_AWS_WAIT_SUCCESS);
 		if (err || !n.poll.last)
@@ -623,8 +749,8 @@ static int notebook_delete(struct ms_call *call, const json_t *prior)
 	}
 	/* a Failed notebook may still say so right after the delete */
 	was_failed = !strcmp(status_of(&n), "Failed");
-	err = ms_sagemaker_delete(&gone, call->aws, "DeleteNotebookInstance",
-				  "NotebookInstanceName", name);
+	err = transition(&gone, &n, "DeleteNotebookInstance", NULL,
+			 delete_under_way);
 	if (err || gone)
 		goto done;
 	if (was_failed) {

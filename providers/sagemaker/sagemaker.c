@@ -256,6 +256,19 @@ done:
 	return err;
 }
 
+int ms_sagemaker_tags_set(struct ms_aws *aws, const char *arn,
+			  const json_t *want)
+{
+	json_t *have = NULL;
+	int err;
+
+	err = ms_sagemaker_tags_read(&have, aws, arn);
+	if (!err)
+		err = ms_sagemaker_tags_update(aws, arn, have, want);
+	json_decref(have);
+	return err;
+}
+
 void ms_sagemaker_strings_normalize(json_t *map)
 {
 	const char *key;

@@ -86,6 +86,9 @@ int ms_sagemaker_tags_read(json_t **out, struct ms_aws *aws, const char *arn);
  */
 int ms_sagemaker_tags_update(struct ms_aws *aws, const char *arn,
 			     const json_t *have, const json_t *want);
+/* The same, reading what arn has first (an object adopted, not made). */
+int ms_sagemaker_tags_set(struct ms_aws *aws, const char *arn,
+			  const json_t *want);
 
 /*
  * Canonical values. Map values become strings (YAML gives numbers and
