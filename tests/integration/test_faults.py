@@ -382,40 +382,15 @@ resources:
 SAGEMAKER_NAMES = {"role", "model", "config", "endpoint", "notebook"}
 
 
-def not_adopted(what):
-    return pytest.mark.xfail(strict=True, reason=(
-        f"providers/sagemaker: the retry of a {what} whose answer was lost "
-        f"is refused as a duplicate, and the apply fails instead of "
-        f"adopting the object"))
-
-
-def not_resumed(what, refusal):
-    return pytest.mark.xfail(strict=True, reason=(
-        f"providers/sagemaker: the retry of a {what} whose answer was lost "
-        f"is refused ({refusal}), and mlstack fails instead of waiting "
-        f"for the transition already under way"))
-
-
 @pytest.mark.parametrize("operation", [
-    pytest.param("CreateModel", marks=not_adopted("CreateModel")),
-    pytest.param("CreateEndpointConfig",
-                 marks=not_adopted("CreateEndpointConfig")),
-    pytest.param("CreateEndpoint", marks=not_adopted("CreateEndpoint")),
-    pytest.param("CreateNotebookInstance",
-                 marks=not_adopted("CreateNotebookInstance")),
-    pytest.param("DeleteEndpoint", marks=not_resumed(
-        "DeleteEndpoint", "Cannot update in-progress endpoint")),
-    "DeleteEndpointConfig",
-    "DeleteModel",
-    pytest.param("StopNotebookInstance", marks=not_resumed(
-        "StopNotebookInstance", "Status (Stopping) not in ([InService])")),
-    pytest.param("DeleteNotebookInstance", marks=not_resumed(
-        "DeleteNotebookInstance",
-        "Status (Deleting) not in ([Stopped, Failed])")),
+    "CreateModel", "CreateEndpointConfig", "CreateEndpoint",
+    "CreateNotebookInstance", "DeleteEndpoint", "DeleteEndpointConfig",
+    "DeleteModel", "StopNotebookInstance", "DeleteNotebookInstance",
 ])
 def test_sagemaker_answer_lost(cli, run, proxy, iam, emulator, operation):
-    # As above, for SageMaker: the retry of a call moto has acted on must
-    # find the work done (or under way), not fail.
+    # As above, for SageMaker: the retry of a call moto has acted on is
+    # refused (a duplicate, or the transition already under way), and
+    # mlstack must adopt what was made, or wait for what was started.
     cli.env["MLSTACK_WAIT_DELAY"] = "0.05"
     cli.write_stack(SAGEMAKER_STACK)
     rule = proxy.inject("reset-after", operation=operation, calls=[1])
@@ -431,3 +406,94 @@ def test_sagemaker_answer_lost(cli, run, proxy, iam, emulator, operation):
     assert sm.list_notebook_instances()["NotebookInstances"] == []
     assert sm.list_models()["Models"] == []
     assert sm.list_endpoint_configs()["EndpointConfigs"] == []
+
+
+def test_sagemaker_name_taken_by_another(cli, run, emulator):
+    # What a lost answer's retry adopts is only ever the object asked for:
+    # under the same name, a model or an endpoint on another spec is left
+    # alone, and the apply says whose the name is.
+    sm = emulator.client("sagemaker")
+    role = "arn:aws:iam::123456789012:role/someone-else"
+    sm.create_model(
+        ModelName="taken-model", ExecutionRoleArn=role,
+        PrimaryContainer={"Image": "123456789012.dkr.ecr.us-east-1."
+                                   "amazonaws.com/cats:1"})
+    sm.create_endpoint_config(
+        EndpointConfigName="taken-other-config",
+        ProductionVariants=[{"VariantName": "AllTraffic",
+                             "ModelName": "taken-model",
+                             "InstanceType": "ml.m5.large",
+                             "InitialInstanceCount": 1}])
+    sm.create_endpoint(EndpointName="taken-endpoint",
+                       EndpointConfigName="taken-other-config")
+    cli.env["MLSTACK_WAIT_DELAY"] = "0.05"
+    cli.write_stack(f"""
+stack: taken
+resources:
+  model:
+    type: aws_sagemaker_model
+    properties:
+      name: taken-model
+      execution_role_arn: {role}
+      primary_container:
+        image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/dogs:1
+  config:
+    type: aws_sagemaker_endpoint_configuration
+    properties:
+      name: taken-config
+      production_variants:
+        - variant_name: AllTraffic
+          model_name: taken-model
+          instance_type: ml.m5.large
+  endpoint:
+    type: aws_sagemaker_endpoint
+    properties:
+      name: taken-endpoint
+      endpoint_config_name: ${{config.name}}
+""")
+    code, out, err = run("apply", "--auto-approve")
+    assert code == 1
+    assert re.search(r"model 'taken-model': the name is taken by a "
+                     r"different model \(its primary_container differs\)",
+                     err), err
+    assert re.search(r"endpoint 'taken-endpoint': the name is taken by a "
+                     r"different endpoint \(it serves endpoint config "
+                     r"'taken-other-config', not 'taken-config'\)", err), err
+    model = sm.describe_model(ModelName="taken-model")
+    assert model["PrimaryContainer"]["Image"].endswith("/cats:1")
+    endpoint = sm.describe_endpoint(EndpointName="taken-endpoint")
+    assert endpoint["EndpointConfigName"] == "taken-other-config"
+    assert state_list(run) == {"config"}
+
+
+@pytest.mark.parametrize("operation", [
+    "UpdateEndpoint", "StopNotebookInstance", "UpdateNotebookInstance",
+    "StartNotebookInstance",
+])
+def test_sagemaker_update_answer_lost(cli, run, proxy, emulator, operation):
+    # An update's transitions, each with its first answer lost: the
+    # refused retry finds the endpoint rolling out the new config, or the
+    # notebook stopping, updating or starting, and mlstack waits for it.
+    cli.env["MLSTACK_WAIT_DELAY"] = "0.05"
+    cli.write_stack(SAGEMAKER_STACK)
+    apply_ok(run)
+    cli.write_stack(SAGEMAKER_STACK
+                    .replace("initial_instance_count: 1",
+                             "initial_instance_count: 2")
+                    .replace("instance_type: ml.t3.medium",
+                             "instance_type: ml.t3.large"))
+    rule = proxy.inject("reset-after", operation=operation, calls=[1])
+    apply_ok(run)
+    assert rule.injected == 1
+    assert_no_changes(run)
+    sm = emulator.client("sagemaker")
+    endpoint = sm.describe_endpoint(EndpointName="faults-dogs")
+    config = sm.describe_endpoint_config(
+        EndpointConfigName=endpoint["EndpointConfigName"])
+    assert endpoint["EndpointStatus"] == "InService"
+    assert config["ProductionVariants"][0]["InitialInstanceCount"] == 2
+    notebook = sm.describe_notebook_instance(
+        NotebookInstanceName="faults-notebook")
+    assert notebook["NotebookInstanceStatus"] == "InService"
+    assert notebook["InstanceType"] == "ml.t3.large"
+    destroy_ok(run)
