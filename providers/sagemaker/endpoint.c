@@ -181,16 +181,10 @@ static json_t *endpoint_result(const struct endpoint *e, const json_t *base,
 	return o;
 }
 
-static const char *endpoint_name(const json_t *attrs)
-{
-	return ms_sagemaker_str(attrs, "id",
-				ms_sagemaker_str(attrs, "name", NULL));
-}
-
 static int endpoint_read(struct ms_call *call, const json_t *prior,
 			 json_t **out)
 {
-	const char *name = endpoint_name(prior);
+	const char *name = ms_sagemaker_name(prior);
 	json_t *described = NULL, *tags = NULL;
 	int err;
 
@@ -386,7 +380,7 @@ static int settle(struct endpoint *e, const char *status, const char *next,
 static int endpoint_update(struct ms_call *call, const json_t *prior,
 			   const json_t *desired, json_t **out)
 {
-	const char *name = endpoint_name(prior);
+	const char *name = ms_sagemaker_name(prior);
 	const char *want = ms_sagemaker_str(desired, "endpoint_config_name",
 					    NULL);
 	const char *have = ms_sagemaker_str(prior, "endpoint_config_name", "");
@@ -485,7 +479,7 @@ done:
 static int endpoint_delete(struct ms_call *call, const json_t *prior)
 {
 	struct ms_aws_error error = MS_AWS_ERROR_INIT;
-	const char *name = endpoint_name(prior);
+	const char *name = ms_sagemaker_name(prior);
 	const char *status;
 	json_t *body = NULL;
 	struct endpoint e;

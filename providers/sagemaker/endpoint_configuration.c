@@ -213,33 +213,17 @@ int ms_sagemaker_endpoint_config_attrs(json_t **out, const json_t *described,
 
 static json_t *config_from(const json_t *desired, const char *arn)
 {
-	json_t *o = json_object(), *v;
-	size_t i;
-
-	for (i = 0; i < MS_ARRAY_SIZE(settable); i++) {
-		v = json_object_get(desired, settable[i]);
-		if (v)
-			json_object_set_new(o, settable[i], json_deep_copy(v));
-	}
-	if (!json_object_get(o, "tags"))
-		json_object_set_new(o, "tags", json_object());
-	json_object_set(o, "id", json_object_get(o, "name"));
-	json_object_set_new(o, "arn", json_string(arn ? arn : ""));
+	json_t *o = ms_sagemaker_attrs_from(desired, settable,
+					    MS_ARRAY_SIZE(settable), arn);
 	/* checked already by the request that made it */
 	ms_sagemaker_endpoint_config_normalize(o);
 	return o;
 }
 
-static const char *config_name(const json_t *attrs)
-{
-	return ms_sagemaker_str(attrs, "id",
-				ms_sagemaker_str(attrs, "name", NULL));
-}
-
 static int config_read(struct ms_call *call, const json_t *prior,
 		       json_t **out)
 {
-	const char *name = config_name(prior);
+	const char *name = ms_sagemaker_name(prior);
 	json_t *described = NULL, *tags = NULL;
 	int err;
 
@@ -367,7 +351,7 @@ static int config_update(struct ms_call *call, const json_t *prior,
 	if (!arn || !*arn)
 		return ms_error("endpoint config '%s': no ARN in the prior "
 				"state",
-				config_name(prior) ? config_name(prior) : "?");
+				ms_sagemaker_name(prior) ? ms_sagemaker_name(prior) : "?");
 	err = ms_sagemaker_tags_update(call->aws, arn,
 				       json_object_get(prior, "tags"),
 				       json_object_get(desired, "tags"));
@@ -383,7 +367,7 @@ static int config_update(struct ms_call *call, const json_t *prior,
  */
 static int config_delete(struct ms_call *call, const json_t *prior)
 {
-	const char *name = config_name(prior);
+	const char *name = ms_sagemaker_name(prior);
 
 	if (!name)
 		return ms_error("aws_sagemaker_endpoint_configuration: no name "

@@ -158,32 +158,16 @@ int ms_sagemaker_model_attrs(json_t **out, const json_t *described,
 /* The attributes of a model made from desired, with its ARN. */
 static json_t *model_from(const json_t *desired, const char *arn)
 {
-	json_t *o = json_object(), *v;
-	size_t i;
-
-	for (i = 0; i < MS_ARRAY_SIZE(settable); i++) {
-		v = json_object_get(desired, settable[i]);
-		if (v)
-			json_object_set_new(o, settable[i], json_deep_copy(v));
-	}
-	if (!json_object_get(o, "tags"))
-		json_object_set_new(o, "tags", json_object());
-	json_object_set(o, "id", json_object_get(o, "name"));
-	json_object_set_new(o, "arn", json_string(arn ? arn : ""));
+	json_t *o = ms_sagemaker_attrs_from(desired, settable,
+					    MS_ARRAY_SIZE(settable), arn);
 	ms_sagemaker_model_normalize(o);
 	return o;
-}
-
-static const char *model_name(const json_t *attrs)
-{
-	return ms_sagemaker_str(attrs, "id",
-				ms_sagemaker_str(attrs, "name", NULL));
 }
 
 static int model_read(struct ms_call *call, const json_t *prior,
 		      json_t **out)
 {
-	const char *name = model_name(prior);
+	const char *name = ms_sagemaker_name(prior);
 	json_t *described = NULL, *tags = NULL;
 	int err;
 
@@ -311,7 +295,7 @@ static int model_update(struct ms_call *call, const json_t *prior,
 	*out = NULL;
 	if (!arn || !*arn)
 		return ms_error("model '%s': no ARN in the prior state",
-				model_name(prior) ? model_name(prior) : "?");
+				ms_sagemaker_name(prior) ? ms_sagemaker_name(prior) : "?");
 	err = ms_sagemaker_tags_update(call->aws, arn,
 				       json_object_get(prior, "tags"),
 				       json_object_get(desired, "tags"));
@@ -322,7 +306,7 @@ static int model_update(struct ms_call *call, const json_t *prior,
 
 static int model_delete(struct ms_call *call, const json_t *prior)
 {
-	const char *name = model_name(prior);
+	const char *name = ms_sagemaker_name(prior);
 
 	if (!name)
 		return ms_error("aws_sagemaker_model: no name in the prior "

@@ -446,16 +446,10 @@ static json_t *notebook_result(const struct notebook *n, const json_t *base,
 	return o;
 }
 
-static const char *notebook_name(const json_t *attrs)
-{
-	return ms_sagemaker_str(attrs, "id",
-				ms_sagemaker_str(attrs, "name", NULL));
-}
-
 static int notebook_read(struct ms_call *call, const json_t *prior,
 			 json_t **out)
 {
-	const char *name = notebook_name(prior);
+	const char *name = ms_sagemaker_name(prior);
 	json_t *described = NULL, *tags = NULL;
 	int err;
 
@@ -665,7 +659,7 @@ static int change_settings(struct notebook *n, const json_t *body,
 static int notebook_update(struct ms_call *call, const json_t *prior,
 			   const json_t *desired, json_t **out)
 {
-	const char *name = notebook_name(prior);
+	const char *name = ms_sagemaker_name(prior);
 	const char *arn = ms_sagemaker_str(prior, "arn", NULL);
 	json_t *body = NULL, *changed = NULL, *item;
 	struct ms_buf what = MS_BUF_INIT;
@@ -717,7 +711,7 @@ done:
  */
 static int notebook_delete(struct ms_call *call, const json_t *prior)
 {
-	const char *name = notebook_name(prior);
+	const char *name = ms_sagemaker_name(prior);
 	const char *status;
 	struct notebook n;
 	bool gone = false, was_failed;

@@ -319,3 +319,28 @@ bool ms_sagemaker_bool(const json_t *attrs, const char *key, bool dflt)
 
 	return json_is_boolean(v) ? json_is_true(v) : dflt;
 }
+
+const char *ms_sagemaker_name(const json_t *attrs)
+{
+	return ms_sagemaker_str(attrs, "id",
+				ms_sagemaker_str(attrs, "name", NULL));
+}
+
+json_t *ms_sagemaker_attrs_from(const json_t *desired,
+				const char *const *settable, size_t n,
+				const char *arn)
+{
+	json_t *o = json_object(), *v;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		v = json_object_get(desired, settable[i]);
+		if (v)
+			json_object_set_new(o, settable[i], json_deep_copy(v));
+	}
+	if (!json_object_get(o, "tags"))
+		json_object_set_new(o, "tags", json_object());
+	json_object_set(o, "id", json_object_get(o, "name"));
+	json_object_set_new(o, "arn", json_string(arn ? arn : ""));
+	return o;
+}

@@ -102,6 +102,15 @@ json_t *ms_sagemaker_number(const json_t *v);
 /* The string at key, or dflt. */
 const char *ms_sagemaker_str(const json_t *attrs, const char *key,
 			     const char *dflt);
+/* An object's name from its stored attributes: id, else name, else NULL. */
+const char *ms_sagemaker_name(const json_t *attrs);
+/*
+ * The attributes of an object made from desired: the settable ones
+ * (n names), tags ({} when none), id (= name) and arn. Not normalised.
+ */
+json_t *ms_sagemaker_attrs_from(const json_t *desired,
+				const char *const *settable, size_t n,
+				const char *arn);
 /* The boolean at key, or dflt when absent or not a boolean. */
 bool ms_sagemaker_bool(const json_t *attrs, const char *key, bool dflt);
 
