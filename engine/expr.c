@@ -9,6 +9,7 @@
  */
 #include "util/common.h"
 #include "engine/expr.h"
+#include "util/json.h"
 
 #include <ctype.h>
 
@@ -72,40 +73,12 @@ const char *ms_expr_kind(const json_t *v)
 	}
 }
 
-static void add_real(struct ms_buf *b, double d)
-{
-	char tmp[64];
-	int prec;
-
-	/* the shortest text that reads back as the same double */
-	for (prec = 1; prec <= 17; prec++) {
-		snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
-		if (strtod(tmp, NULL) == d)
-			break;
-	}
-	ms_buf_adds(b, tmp);
-}
-
 int ms_expr_text(struct ms_buf *out, const json_t *v)
 {
-	switch (json_typeof(v)) {
-	case JSON_STRING:
-		ms_buf_add(out, json_string_value(v), json_string_length(v));
+	switch (ms_json_scalar_text(out, v)) {
+	case 0:
 		return 0;
-	case JSON_INTEGER:
-		ms_buf_addf(out, "%" JSON_INTEGER_FORMAT,
-			    json_integer_value(v));
-		return 0;
-	case JSON_REAL:
-		add_real(out, json_real_value(v));
-		return 0;
-	case JSON_TRUE:
-		ms_buf_adds(out, "true");
-		return 0;
-	case JSON_FALSE:
-		ms_buf_adds(out, "false");
-		return 0;
-	case JSON_NULL:
+	case 1:
 		return ms_error("cannot interpolate null into a string");
 	default:
 		return ms_error("cannot interpolate %s into a string",

@@ -6,9 +6,19 @@
 
 #include <jansson.h>
 
+#include "util/buf.h"
+
 /* A new array of the strings of list, sorted and without duplicates;
  * steals list. Non-string elements are dropped. */
 json_t *ms_json_sorted_set(json_t *list);
+
+/*
+ * Append the text of a scalar: a string as it is, numbers in the shortest
+ * form that reads back the same, true/false. Returns 0, 1 for null
+ * (nothing appended), -1 for a list or map (nothing appended, no error
+ * set: callers word their own message).
+ */
+int ms_json_scalar_text(struct ms_buf *out, const json_t *v);
 
 /* Compact JSON text with sorted keys; the caller frees it. */
 char *ms_json_compact(const json_t *v);

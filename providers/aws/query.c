@@ -8,42 +8,8 @@
  */
 #include "util/common.h"
 #include "providers/aws/internal.h"
+#include "util/json.h"
 
-
-/* The wire text of a scalar; 1 for null (skipped), -1 for a container. */
-static int scalar_text(struct ms_buf *out, const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_STRING:
-		ms_buf_add(out, json_string_value(v), json_string_length(v));
-		return 0;
-	case JSON_INTEGER:
-		ms_buf_addf(out, "%" JSON_INTEGER_FORMAT,
-			    json_integer_value(v));
-		return 0;
-	case JSON_REAL: {
-		double d = json_real_value(v);
-		char tmp[40];
-
-		/* the shortest form that reads back the same */
-		snprintf(tmp, sizeof(tmp), "%.15g", d);
-		if (strtod(tmp, NULL) != d)
-			snprintf(tmp, sizeof(tmp), "%.17g", d);
-		ms_buf_adds(out, tmp);
-		return 0;
-	}
-	case JSON_TRUE:
-		ms_buf_adds(out, "true");
-		return 0;
-	case JSON_FALSE:
-		ms_buf_adds(out, "false");
-		return 0;
-	case JSON_NULL:
-		return 1;
-	default:
-		return -1;
-	}
-}
 
 int ms_aws_query_encode(struct ms_buf *out, const char *action,
 			const char *version, const json_t *params)
@@ -63,7 +29,7 @@ int ms_aws_query_encode(struct ms_buf *out, const char *action,
 		int r;
 
 		ms_buf_reset(&val);
-		r = scalar_text(&val, v);
+		r = ms_json_scalar_text(&val, v);
 		if (r > 0)
 			continue;
 		if (r < 0) {
@@ -131,7 +97,7 @@ static void flatten(json_t *params, const char *name, const json_t *v)
 			free(sub);
 		}
 		free(keys);
-	} else if (scalar_text(&s, v) == 0) {
+	} else if (ms_json_scalar_text(&s, v) == 0) {
 		json_object_set_new(params, name, json_stringn(s.ptr, s.len));
 	}
 	ms_buf_release(&s);
@@ -162,7 +128,7 @@ void ms_aws_query_tags(json_t *params, const char *prefix,
 		struct ms_buf s = MS_BUF_INIT;
 
 		json_object_set_new(params, k, json_string(keys[i]));
-		if (scalar_text(&s, json_object_get(tags, keys[i])) != 0)
+		if (ms_json_scalar_text(&s, json_object_get(tags, keys[i])) != 0)
 			ms_buf_reset(&s);
 		json_object_set_new(params, v, json_stringn(s.ptr, s.len));
 		ms_buf_release(&s);
