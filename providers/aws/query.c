@@ -10,7 +10,6 @@
 #include "providers/aws/internal.h"
 #include "util/json.h"
 
-
 int ms_aws_query_encode(struct ms_buf *out, const char *action,
 			const char *version, const json_t *params)
 {
