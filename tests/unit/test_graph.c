@@ -193,6 +193,51 @@ static void test_walk_reverse(void **state)
 	ms_graph_free(w.g);
 }
 
+struct beat_log {
+	int beats;      /* heartbeats: progress without a message */
+	int reports;    /* progress lines a worker reported */
+	struct ms_graph *g;
+};
+
+static int slow_run(size_t node, void *payload)
+{
+	struct beat_log *b = payload;
+
+	ms_graph_report(b->g, node, "status: Creating");
+	ms_sleep(1.3);
+	return 0;
+}
+
+static void beat(size_t node, const char *message, double elapsed,
+		 void *payload)
+{
+	struct beat_log *b = payload;
+
+	(void)node;
+	assert_true(elapsed >= 0);
+	if (message) {
+		assert_string_equal(message, "status: Creating");
+		b->reports++;
+	} else {
+		b->beats++;
+	}
+}
+
+static void test_walk_progress_and_heartbeat(void **state)
+{
+	static const char *const edges[] = { "endpoint", NULL, NULL };
+	struct ms_walk_ops slow = { NULL, slow_run, NULL, beat, 0.2 };
+	struct beat_log b = { 0, 0, NULL };
+
+	(void)state;
+	b.g = make(edges);
+	assert_int_equal(ms_graph_walk(b.g, false, 2, &slow, &b), 0);
+	/* the report reaches the calling thread; a running node beats */
+	assert_int_equal(b.reports, 1);
+	assert_true(b.beats >= 1);
+	ms_graph_free(b.g);
+}
+
 static void test_dot(void **state)
 {
 	static const char *const edges[] = { "role \"x\"", "bucket", NULL };
@@ -215,6 +260,7 @@ int main(void)
 		cmocka_unit_test(test_walk_parallelism_one),
 		cmocka_unit_test(test_walk_failure_skips_dependents_only),
 		cmocka_unit_test(test_walk_reverse),
+		cmocka_unit_test(test_walk_progress_and_heartbeat),
 		cmocka_unit_test(test_dot),
 	};
 
