@@ -47,57 +47,18 @@ static const char *const no_states[] = { NULL };
 #define DELETED_DELAY 30.0
 #define DELETED_ATTEMPTS 60
 
-/* One endpoint being worked on: its name, its poll, its waiter text. */
-struct endpoint {
-	struct ms_call *call;
-	const char *name;
-	char what[128];
-	double started;
-	struct ms_sagemaker_poll poll;
-};
-
-static void endpoint_init(struct endpoint *e, struct ms_call *call,
+static void endpoint_init(struct ms_sagemaker_object *e, struct ms_call *call,
 			  const char *name)
 {
-	memset(e, 0, sizeof(*e));
-	e->call = call;
-	e->name = name;
-	snprintf(e->what, sizeof(e->what), "endpoint '%s'", name);
-	e->started = ms_now();
-	e->poll.aws = call->aws;
-	e->poll.operation = "DescribeEndpoint";
-	e->poll.name_key = "EndpointName";
-	e->poll.name = name;
-	e->poll.status_key = "EndpointStatus";
+	ms_sagemaker_object_init(e, call, "endpoint", name, "DescribeEndpoint",
+				 "EndpointName", "EndpointStatus");
 }
 
-static void endpoint_release(struct endpoint *e)
+static int wait_in_service(struct ms_sagemaker_object *e)
 {
-	ms_sagemaker_poll_release(&e->poll);
-}
-
-static int wait_for(struct endpoint *e, const char *const *success,
-		    const char *const *failure, enum ms_aws_wait_state gone,
-		    double delay, int attempts)
-{
-	struct ms_aws_waiter w = { 0 };
-
-	w.what = e->what;
-	w.delay = delay;
-	w.max_attempts = attempts;
-	w.success = success;
-	w.failure = failure;
-	w.retryable = ms_sagemaker_retryable;
-	w.gone = gone;
-	w.started = e->started;
-	return ms_aws_wait(NULL, e->call, &w, ms_sagemaker_poll, &e->poll);
-}
-
-static int wait_in_service(struct endpoint *e)
-{
-	return wait_for(e, in_service, in_service_failure,
-			MS_AWS_WAIT_FAILURE, IN_SERVICE_DELAY,
-			IN_SERVICE_ATTEMPTS);
+	return ms_sagemaker_wait(e, in_service, in_service_failure,
+				 MS_AWS_WAIT_FAILURE, IN_SERVICE_DELAY,
+				 IN_SERVICE_ATTEMPTS);
 }
 
 int ms_sagemaker_endpoint_request(json_t **out, const json_t *attrs)
@@ -157,8 +118,9 @@ int ms_sagemaker_endpoint_attrs(json_t **out, const json_t *described,
  * attributes) with the ARN. tags are what the call left in place: a read
  * right after AddTags could miss them.
  */
-static json_t *endpoint_result(const struct endpoint *e, const json_t *base,
-			       const json_t *tags, const char *arn)
+static json_t *endpoint_result(const struct ms_sagemaker_object *e,
+			       const json_t *base, const json_t *tags,
+			       const char *arn)
 {
 	json_t *o = NULL, *v;
 
@@ -215,7 +177,7 @@ done:
  * line), and the caller waits for it as for one it made. One on another
  * config is not ours to take. e->poll.last is left as described.
  */
-static int endpoint_adopt(struct endpoint *e, const json_t *desired)
+static int endpoint_adopt(struct ms_sagemaker_object *e, const json_t *desired)
 {
 	const char *want = ms_sagemaker_str(desired, "endpoint_config_name",
 					    "");
@@ -251,21 +213,20 @@ static int endpoint_adopt(struct endpoint *e, const json_t *desired)
 	return err;
 }
 
-/*
- * CreateEndpoint, then wait for InService. When the endpoint was made but
- * the wait fails (Failed, with SageMaker's FailureReason) or times out,
- * the error is returned AND *out is set to the attributes read so far,
- * status included: the engine records such an object as tainted and
- * plans its replacement. *out stays NULL when CreateEndpoint itself
- * failed, or when the endpoint vanished during the wait.
- */
+/* CreateEndpoint, then wait for InService (see ms_sagemaker_create_wait). */
 static int endpoint_create(struct ms_call *call, const json_t *desired,
 			   json_t **out)
 {
-	struct ms_aws_error error = MS_AWS_ERROR_INIT;
-	json_t *body = NULL, *answer = NULL;
-	struct endpoint e;
-	char *arn = NULL;
+	static const struct ms_sagemaker_create how = {
+		.operation = "CreateEndpoint",
+		.taken = "already exist",
+		.arn_key = "EndpointArn",
+		.adopt = endpoint_adopt,
+		.wait = wait_in_service,
+		.result = endpoint_result,
+	};
+	struct ms_sagemaker_object e;
+	json_t *body = NULL;
 	int err;
 
 	*out = NULL;
@@ -273,31 +234,9 @@ static int endpoint_create(struct ms_call *call, const json_t *desired,
 	if (err)
 		return err;
 	endpoint_init(&e, call, ms_sagemaker_str(desired, "name", ""));
-	err = ms_sagemaker_call(&answer, &error, call->aws, "CreateEndpoint",
-				body);
-	if (err && ms_aws_error_is(&error, "ValidationException",
-				   "already exist")) {
-		ms_error_clear();
-		err = endpoint_adopt(&e, desired);
-		if (err)
-			goto done;
-		arn = ms_strdup(ms_sagemaker_str(e.poll.last, "EndpointArn",
-						 ""));
-	} else if (err) {
-		goto done;
-	} else {
-		arn = ms_strdup(ms_sagemaker_str(answer, "EndpointArn", ""));
-	}
-	err = wait_in_service(&e);
-	if (err != MS_ENOTFOUND)
-		*out = endpoint_result(&e, desired,
-				       json_object_get(desired, "tags"), arn);
-done:
-	free(arn);
-	ms_aws_error_release(&error);
+	err = ms_sagemaker_create_wait(out, &e, &how, body, desired);
 	json_decref(body);
-	json_decref(answer);
-	endpoint_release(&e);
+	ms_sagemaker_object_release(&e);
 	return err;
 }
 
@@ -309,7 +248,8 @@ done:
  * is under way and 0 is returned for the caller to wait as usual;
  * otherwise the refusal stands. e->poll.last is the answer (NULL: gone).
  */
-static int resume(struct endpoint *e, const char *status, const char *config)
+static int resume(struct ms_sagemaker_object *e, const char *status,
+		  const char *config)
 {
 	char *refusal = ms_strdup(ms_error_last());
 	const json_t *pending;
@@ -352,8 +292,8 @@ static bool is_settled(const char *status)
  * *gone when the endpoint went meanwhile. Deleting counts as settled for
  * a delete: it is under way.
  */
-static int settle(struct endpoint *e, const char *status, const char *next,
-		  bool *gone)
+static int settle(struct ms_sagemaker_object *e, const char *status,
+		  const char *next, bool *gone)
 {
 	int err;
 
@@ -362,8 +302,8 @@ static int settle(struct endpoint *e, const char *status, const char *next,
 		return 0;
 	ms_call_progress(e->call, "waiting for %s to finish before %s", status,
 			 next);
-	err = wait_for(e, settled, no_states, MS_AWS_WAIT_SUCCESS,
-		       IN_SERVICE_DELAY, IN_SERVICE_ATTEMPTS);
+	err = ms_sagemaker_wait(e, settled, no_states, MS_AWS_WAIT_SUCCESS,
+				IN_SERVICE_DELAY, IN_SERVICE_ATTEMPTS);
 	if (!err && !e->poll.last)
 		*gone = true;
 	return err;
@@ -388,7 +328,7 @@ static int endpoint_update(struct ms_call *call, const json_t *prior,
 	const char *status, *now, *reason;
 	struct ms_aws_error error = MS_AWS_ERROR_INIT;
 	json_t *body = NULL;
-	struct endpoint e;
+	struct ms_sagemaker_object e;
 	bool gone = false;
 	int err = 0;
 
@@ -472,7 +412,7 @@ done:
 				       arn);
 	ms_aws_error_release(&error);
 	json_decref(body);
-	endpoint_release(&e);
+	ms_sagemaker_object_release(&e);
 	return err;
 }
 
@@ -482,7 +422,7 @@ static int endpoint_delete(struct ms_call *call, const json_t *prior)
 	const char *name = ms_sagemaker_name(prior);
 	const char *status;
 	json_t *body = NULL;
-	struct endpoint e;
+	struct ms_sagemaker_object e;
 	bool gone = false, was_failed;
 	int err;
 
@@ -519,13 +459,14 @@ static int endpoint_delete(struct ms_call *call, const json_t *prior)
 		if (err)
 			goto done;
 	}
-	err = wait_for(&e, no_states,
-		       was_failed ? no_states : deleted_failure,
-		       MS_AWS_WAIT_SUCCESS, DELETED_DELAY, DELETED_ATTEMPTS);
+	err = ms_sagemaker_wait(&e, no_states,
+				was_failed ? no_states : deleted_failure,
+				MS_AWS_WAIT_SUCCESS, DELETED_DELAY,
+				DELETED_ATTEMPTS);
 done:
 	ms_aws_error_release(&error);
 	json_decref(body);
-	endpoint_release(&e);
+	ms_sagemaker_object_release(&e);
 	return err;
 }
 

@@ -211,15 +211,6 @@ int ms_sagemaker_endpoint_config_attrs(json_t **out, const json_t *described,
 	return 0;
 }
 
-static json_t *config_from(const json_t *desired, const char *arn)
-{
-	json_t *o = ms_sagemaker_attrs_from(desired, settable,
-					    MS_ARRAY_SIZE(settable), arn);
-	/* checked already by the request that made it */
-	ms_sagemaker_endpoint_config_normalize(o);
-	return o;
-}
-
 static int config_read(struct ms_call *call, const json_t *prior,
 		       json_t **out)
 {
@@ -248,116 +239,42 @@ done:
 	return err;
 }
 
+static const char *const compared[][2] = {
+	{ "production_variants", "differ" },
+};
+
+static const struct ms_sagemaker_immutable config = {
+	.noun = "endpoint config",
+	.a_noun = "an endpoint config",
+	.create = "CreateEndpointConfig",
+	.describe = "DescribeEndpointConfig",
+	.name_key = "EndpointConfigName",
+	.arn_key = "EndpointConfigArn",
+	.compared = compared,
+	.n_compared = MS_ARRAY_SIZE(compared),
+	.settable = settable,
+	.n_settable = MS_ARRAY_SIZE(settable),
+	.request = ms_sagemaker_endpoint_config_request,
+	.attrs = ms_sagemaker_endpoint_config_attrs,
+	.normalize = ms_sagemaker_endpoint_config_normalize,
+};
+
 /*
- * CreateEndpointConfig said the name is taken: as for a model, a config
- * there with the variants desired (compared as read would give them) is
- * what a retried create whose first answer was lost made, and is
- * adopted; any other is not ours to take.
+ * As for a model, a name taken by a config with the variants desired
+ * adopts it (a retried CreateEndpointConfig); any other is not ours.
  */
-static int config_adopt(struct ms_call *call, const json_t *desired,
-			json_t **out)
-{
-	const char *name = ms_sagemaker_str(desired, "name", "?");
-	json_t *described = NULL, *live = NULL, *want = NULL;
-	const char *arn;
-	int err;
-
-	*out = NULL;
-	err = ms_sagemaker_describe(&described, call->aws,
-				    "DescribeEndpointConfig",
-				    "EndpointConfigName", name);
-	if (err)
-		goto done;
-	if (!described) {
-		err = ms_error("endpoint config '%s': CreateEndpointConfig "
-			       "says it exists, DescribeEndpointConfig that "
-			       "it does not", name);
-		goto done;
-	}
-	err = ms_sagemaker_endpoint_config_attrs(&live, described, NULL);
-	if (err)
-		goto done;
-	arn = ms_sagemaker_str(live, "arn", "");
-	want = config_from(desired, arn);
-	if (!json_equal(json_object_get(live, "production_variants"),
-			json_object_get(want, "production_variants"))) {
-		err = ms_error("endpoint config '%s': the name is taken by a "
-			       "different endpoint config (its "
-			       "production_variants differ), and an endpoint "
-			       "config cannot be changed in place: leave name "
-			       "out and mlstack names each version, or give "
-			       "it a new name", name);
-		goto done;
-	}
-	ms_call_progress(call, "adopting endpoint config '%s', made by an "
-			 "earlier attempt", name);
-	err = ms_sagemaker_tags_set(call->aws, arn,
-				    json_object_get(want, "tags"));
-	if (err)
-		goto done;
-	*out = want;
-	want = NULL;
-done:
-	json_decref(described);
-	json_decref(live);
-	json_decref(want);
-	return err;
-}
-
 static int config_create(struct ms_call *call, const json_t *desired,
 			 json_t **out)
 {
-	struct ms_aws_error error = MS_AWS_ERROR_INIT;
-	json_t *body = NULL, *answer = NULL;
-	const char *arn;
-	int err;
-
-	*out = NULL;
-	err = ms_sagemaker_endpoint_config_request(&body, desired);
-	if (err)
-		goto done;
-	err = ms_sagemaker_call(&answer, &error, call->aws,
-				"CreateEndpointConfig", body);
-	if (err && ms_aws_error_is(&error, "ValidationException",
-				   "already exist")) {
-		ms_error_clear();
-		err = config_adopt(call, desired, out);
-		goto done;
-	}
-	if (err)
-		goto done;
-	arn = ms_sagemaker_str(answer, "EndpointConfigArn", NULL);
-	if (!arn) {
-		err = ms_error("CreateEndpointConfig: no EndpointConfigArn in "
-			       "the answer");
-		goto done;
-	}
-	*out = config_from(desired, arn);
-done:
-	ms_aws_error_release(&error);
-	json_decref(body);
-	json_decref(answer);
-	return err;
+	return ms_sagemaker_immutable_create(out, call, &config, desired);
 }
 
 /* Only tags change in place; everything else forces a new config. */
 static int config_update(struct ms_call *call, const json_t *prior,
 			 const json_t *desired, json_t **out)
 {
-	const char *arn = ms_sagemaker_str(prior, "arn", NULL);
-	int err;
-
-	*out = NULL;
-	if (!arn || !*arn)
-		return ms_error("endpoint config '%s': no ARN in the prior "
-				"state",
-				ms_sagemaker_name(prior) ? ms_sagemaker_name(prior) : "?");
-	err = ms_sagemaker_tags_update(call->aws, arn,
-				       json_object_get(prior, "tags"),
-				       json_object_get(desired, "tags"));
-	if (!err)
-		*out = config_from(desired, arn);
-	return err;
+	return ms_sagemaker_immutable_update(out, call, &config, prior,
+					     desired);
 }
 
 /*

@@ -155,15 +155,6 @@ int ms_sagemaker_model_attrs(json_t **out, const json_t *described,
 	return 0;
 }
 
-/* The attributes of a model made from desired, with its ARN. */
-static json_t *model_from(const json_t *desired, const char *arn)
-{
-	json_t *o = ms_sagemaker_attrs_from(desired, settable,
-					    MS_ARRAY_SIZE(settable), arn);
-	ms_sagemaker_model_normalize(o);
-	return o;
-}
-
 static int model_read(struct ms_call *call, const json_t *prior,
 		      json_t **out)
 {
@@ -191,117 +182,39 @@ done:
 	return err;
 }
 
-/*
- * CreateModel said the name is taken. A retried CreateModel whose first
- * answer was lost is told so about the model it made itself: a model
- * there that is the one desired (compared as read would give it) is
- * adopted, its tags brought in line. Any other model under the name is
- * not ours to take.
- */
-static int model_adopt(struct ms_call *call, const json_t *desired,
-		       json_t **out)
-{
-	const char *name = ms_sagemaker_str(desired, "name", "?");
-	json_t *described = NULL, *live = NULL, *want = NULL;
-	const char *arn, *differs = NULL;
-	int err;
+static const char *const compared[][2] = {
+	{ "execution_role_arn", "differs" },
+	{ "primary_container", "differs" },
+};
 
-	*out = NULL;
-	err = ms_sagemaker_describe(&described, call->aws, "DescribeModel",
-				    "ModelName", name);
-	if (err)
-		goto done;
-	if (!described) {
-		err = ms_error("model '%s': CreateModel says it exists, "
-			       "DescribeModel that it does not", name);
-		goto done;
-	}
-	err = ms_sagemaker_model_attrs(&live, described, NULL);
-	if (err)
-		goto done;
-	arn = ms_sagemaker_str(live, "arn", "");
-	want = model_from(desired, arn);
-	if (!json_equal(json_object_get(live, "execution_role_arn"),
-			json_object_get(want, "execution_role_arn")))
-		differs = "execution_role_arn";
-	else if (!json_equal(json_object_get(live, "primary_container"),
-			     json_object_get(want, "primary_container")))
-		differs = "primary_container";
-	if (differs) {
-		err = ms_error("model '%s': the name is taken by a different "
-			       "model (its %s differs), and a model cannot be "
-			       "changed in place: leave name out and mlstack "
-			       "names each version, or give it a new name",
-			       name, differs);
-		goto done;
-	}
-	ms_call_progress(call, "adopting model '%s', made by an earlier "
-			 "attempt", name);
-	err = ms_sagemaker_tags_set(call->aws, arn,
-				    json_object_get(want, "tags"));
-	if (err)
-		goto done;
-	*out = want;
-	want = NULL;
-done:
-	json_decref(described);
-	json_decref(live);
-	json_decref(want);
-	return err;
-}
+static const struct ms_sagemaker_immutable model = {
+	.noun = "model",
+	.a_noun = "a model",
+	.create = "CreateModel",
+	.describe = "DescribeModel",
+	.name_key = "ModelName",
+	.arn_key = "ModelArn",
+	.compared = compared,
+	.n_compared = MS_ARRAY_SIZE(compared),
+	.settable = settable,
+	.n_settable = MS_ARRAY_SIZE(settable),
+	.request = ms_sagemaker_model_request,
+	.attrs = ms_sagemaker_model_attrs,
+	.normalize = ms_sagemaker_model_normalize,
+};
 
+/* A name taken by the model desired adopts it (a retried CreateModel). */
 static int model_create(struct ms_call *call, const json_t *desired,
 			json_t **out)
 {
-	struct ms_aws_error error = MS_AWS_ERROR_INIT;
-	json_t *body = NULL, *answer = NULL;
-	const char *arn;
-	int err;
-
-	*out = NULL;
-	err = ms_sagemaker_model_request(&body, desired);
-	if (err)
-		goto done;
-	err = ms_sagemaker_call(&answer, &error, call->aws, "CreateModel",
-				body);
-	if (err && ms_aws_error_is(&error, "ValidationException",
-				   "already exist")) {
-		ms_error_clear();
-		err = model_adopt(call, desired, out);
-		goto done;
-	}
-	if (err)
-		goto done;
-	arn = ms_sagemaker_str(answer, "ModelArn", NULL);
-	if (!arn) {
-		err = ms_error("CreateModel: no ModelArn in the answer");
-		goto done;
-	}
-	*out = model_from(desired, arn);
-done:
-	ms_aws_error_release(&error);
-	json_decref(body);
-	json_decref(answer);
-	return err;
+	return ms_sagemaker_immutable_create(out, call, &model, desired);
 }
 
 /* Only tags change in place; everything else forces a new model. */
 static int model_update(struct ms_call *call, const json_t *prior,
 			const json_t *desired, json_t **out)
 {
-	const char *arn = ms_sagemaker_str(prior, "arn", NULL);
-	int err;
-
-	*out = NULL;
-	if (!arn || !*arn)
-		return ms_error("model '%s': no ARN in the prior state",
-				ms_sagemaker_name(prior) ? ms_sagemaker_name(prior) : "?");
-	err = ms_sagemaker_tags_update(call->aws, arn,
-				       json_object_get(prior, "tags"),
-				       json_object_get(desired, "tags"));
-	if (!err)
-		*out = model_from(desired, arn);
-	return err;
+	return ms_sagemaker_immutable_update(out, call, &model, prior, desired);
 }
 
 static int model_delete(struct ms_call *call, const json_t *prior)

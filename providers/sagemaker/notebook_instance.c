@@ -58,49 +58,26 @@ static const char *const settled[] = { "InService", "Stopped", "Failed",
 				       NULL };
 static const char *const no_states[] = { NULL };
 
-/* One notebook being worked on. */
-struct notebook {
-	struct ms_call *call;
-	const char *name;
-	char what[128];
-	double started;
-	struct ms_sagemaker_poll poll;
-};
-
-static void notebook_init(struct notebook *n, struct ms_call *call,
-			  const char *name)
+static void notebook_init(struct ms_sagemaker_object *n,
+			  struct ms_call *call, const char *name)
 {
-	memset(n, 0, sizeof(*n));
-	n->call = call;
-	n->name = name;
-	snprintf(n->what, sizeof(n->what), "notebook instance '%s'", name);
-	n->started = ms_now();
-	n->poll.aws = call->aws;
-	n->poll.operation = "DescribeNotebookInstance";
-	n->poll.name_key = "NotebookInstanceName";
-	n->poll.name = name;
-	n->poll.status_key = "NotebookInstanceStatus";
+	ms_sagemaker_object_init(n, call, "notebook instance", name,
+				 "DescribeNotebookInstance",
+				 "NotebookInstanceName",
+				 "NotebookInstanceStatus");
 }
 
-static void notebook_release(struct notebook *n)
-{
-	ms_sagemaker_poll_release(&n->poll);
-}
-
-static int wait_for(struct notebook *n, const char *const *success,
+/* Every notebook wait follows the SDK waiters' pace. */
+static int wait_for(struct ms_sagemaker_object *n, const char *const *success,
 		    const char *const *failure, enum ms_aws_wait_state gone)
 {
-	struct ms_aws_waiter w = { 0 };
+	return ms_sagemaker_wait(n, success, failure, gone, WAIT_DELAY,
+				 WAIT_ATTEMPTS);
+}
 
-	w.what = n->what;
-	w.delay = WAIT_DELAY;
-	w.max_attempts = WAIT_ATTEMPTS;
-	w.success = success;
-	w.failure = failure;
-	w.retryable = ms_sagemaker_retryable;
-	w.gone = gone;
-	w.started = n->started;
-	return ms_aws_wait(NULL, n->call, &w, ms_sagemaker_poll, &n->poll);
+static int wait_in_service(struct ms_sagemaker_object *n)
+{
+	return wait_for(n, in_service, failed, MS_AWS_WAIT_FAILURE);
 }
 
 /*
@@ -113,8 +90,9 @@ static int wait_for(struct notebook *n, const char *const *success,
  * caller to wait as usual. *gone (when gone is not NULL) tells that the
  * notebook does not exist, which is then no error.
  */
-static int transition(bool *gone, struct notebook *n, const char *operation,
-		      const json_t *body, const char *const *under_way)
+static int transition(bool *gone, struct ms_sagemaker_object *n,
+		      const char *operation, const json_t *body,
+		      const char *const *under_way)
 {
 	struct ms_aws_error error = MS_AWS_ERROR_INIT;
 	json_t *own = NULL;
@@ -156,7 +134,7 @@ static const char *const start_under_way[] = { "Pending", "InService",
 static const char *const update_under_way[] = { "Updating", NULL };
 static const char *const delete_under_way[] = { "Deleting", NULL };
 
-static const char *status_of(const struct notebook *n)
+static const char *status_of(const struct ms_sagemaker_object *n)
 {
 	return ms_sagemaker_str(n->poll.last, "NotebookInstanceStatus", NULL);
 }
@@ -415,8 +393,9 @@ int ms_sagemaker_notebook_attrs(json_t **out, const json_t *described,
  * is an answer (tags: what the call set), else base's settable attributes
  * with the ARN.
  */
-static json_t *notebook_result(const struct notebook *n, const json_t *base,
-			       const json_t *tags, const char *arn)
+static json_t *notebook_result(const struct ms_sagemaker_object *n,
+			       const json_t *base, const json_t *tags,
+			       const char *arn)
 {
 	json_t *o = NULL, *v;
 	size_t i;
@@ -483,7 +462,7 @@ done:
  * the caller waits for it as for one it made. Any other is not ours to
  * take. n->poll.last is left as described.
  */
-static int notebook_adopt(struct notebook *n, const json_t *desired)
+static int notebook_adopt(struct ms_sagemaker_object *n, const json_t *desired)
 {
 	static const char *const compared[] = {
 		"instance_type", "role_arn", "direct_internet_access",
@@ -543,20 +522,22 @@ done:
 }
 
 /*
- * CreateNotebookInstance, then wait for InService. When the notebook was
- * made but the wait fails (Failed, with SageMaker's FailureReason) or
- * times out, the error is returned AND *out is set to the attributes
- * read so far, status included: the engine records such an object as
- * tainted and plans its replacement. *out stays NULL when the create
- * call itself failed, or when the notebook vanished during the wait.
+ * CreateNotebookInstance, then wait for InService (see
+ * ms_sagemaker_create_wait).
  */
 static int notebook_create(struct ms_call *call, const json_t *desired,
 			   json_t **out)
 {
-	struct ms_aws_error error = MS_AWS_ERROR_INIT;
-	json_t *body = NULL, *answer = NULL;
-	struct notebook n;
-	char *arn = NULL;
+	static const struct ms_sagemaker_create how = {
+		.operation = "CreateNotebookInstance",
+		.taken = "duplicate",
+		.arn_key = "NotebookInstanceArn",
+		.adopt = notebook_adopt,
+		.wait = wait_in_service,
+		.result = notebook_result,
+	};
+	struct ms_sagemaker_object n;
+	json_t *body = NULL;
 	int err;
 
 	*out = NULL;
@@ -564,37 +545,14 @@ static int notebook_create(struct ms_call *call, const json_t *desired,
 	if (err)
 		return err;
 	notebook_init(&n, call, ms_sagemaker_str(desired, "name", ""));
-	err = ms_sagemaker_call(&answer, &error, call->aws,
-				"CreateNotebookInstance", body);
-	if (err && ms_aws_error_is(&error, "ValidationException",
-				   "duplicate")) {
-		ms_error_clear();
-		err = notebook_adopt(&n, desired);
-		if (err)
-			goto done;
-		arn = ms_strdup(ms_sagemaker_str(n.poll.last,
-						 "NotebookInstanceArn", ""));
-	} else if (err) {
-		goto done;
-	} else {
-		arn = ms_strdup(ms_sagemaker_str(answer, "NotebookInstanceArn",
-						 ""));
-	}
-	err = wait_for(&n, in_service, failed, MS_AWS_WAIT_FAILURE);
-	if (err != MS_ENOTFOUND)
-		*out = notebook_result(&n, desired,
-				       json_object_get(desired, "tags"), arn);
-done:
-	free(arn);
-	ms_aws_error_release(&error);
+	err = ms_sagemaker_create_wait(out, &n, &how, body, desired);
 	json_decref(body);
-	json_decref(answer);
-	notebook_release(&n);
+	ms_sagemaker_object_release(&n);
 	return err;
 }
 
 /* Wait out a transition (Pending, Stopping, Updating ...) before next. */
-static int settle(struct notebook *n, const char *next,
+static int settle(struct ms_sagemaker_object *n, const char *next,
 		  enum ms_aws_wait_state gone)
 {
 	const char *status = status_of(n);
@@ -611,7 +569,7 @@ static int settle(struct notebook *n, const char *next,
  * Updating, start again (when it was running). what names the changed
  * attributes for the progress lines.
  */
-static int change_settings(struct notebook *n, const json_t *body,
+static int change_settings(struct ms_sagemaker_object *n, const json_t *body,
 			   const char *what)
 {
 	bool running;
@@ -663,7 +621,7 @@ static int notebook_update(struct ms_call *call, const json_t *prior,
 	const char *arn = ms_sagemaker_str(prior, "arn", NULL);
 	json_t *body = NULL, *changed = NULL, *item;
 	struct ms_buf what = MS_BUF_INIT;
-	struct notebook n;
+	struct ms_sagemaker_object n;
 	size_t i;
 	int err;
 
@@ -701,7 +659,7 @@ done:
 	ms_buf_release(&what);
 	json_decref(body);
 	json_decref(changed);
-	notebook_release(&n);
+	ms_sagemaker_object_release(&n);
 	return err;
 }
 
@@ -713,7 +671,7 @@ static int notebook_delete(struct ms_call *call, const json_t *prior)
 {
 	const char *name = ms_sagemaker_name(prior);
 	const char *status;
-	struct notebook n;
+	struct ms_sagemaker_object n;
 	bool gone = false, was_failed;
 	int err;
 
@@ -754,7 +712,7 @@ static int notebook_delete(struct ms_call *call, const json_t *prior)
 wait_gone:
 	err = wait_for(&n, no_states, failed, MS_AWS_WAIT_SUCCESS);
 done:
-	notebook_release(&n);
+	ms_sagemaker_object_release(&n);
 	return err;
 }
 

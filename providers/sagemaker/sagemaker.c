@@ -1,6 +1,7 @@
 /*
  * sagemaker.c - helpers shared by the SageMaker resource types: calls,
- * "not found", Describe polls, tags, canonical values.
+ * "not found", Describe polls and waits, create-and-wait, the create and
+ * update of immutable types, tags, canonical values.
  *
  * SageMaker reports a missing object as a ValidationException whose
  * message says so, not as a modeled not-found error, and the wording
@@ -136,6 +137,209 @@ void ms_sagemaker_poll_release(struct ms_sagemaker_poll *p)
 {
 	json_decref(p->last);
 	p->last = NULL;
+}
+
+void ms_sagemaker_object_init(struct ms_sagemaker_object *o,
+			      struct ms_call *call, const char *noun,
+			      const char *name, const char *describe,
+			      const char *name_key, const char *status_key)
+{
+	memset(o, 0, sizeof(*o));
+	o->call = call;
+	o->name = name;
+	snprintf(o->what, sizeof(o->what), "%s '%s'", noun, name);
+	o->started = ms_now();
+	o->poll.aws = call->aws;
+	o->poll.operation = describe;
+	o->poll.name_key = name_key;
+	o->poll.name = name;
+	o->poll.status_key = status_key;
+}
+
+void ms_sagemaker_object_release(struct ms_sagemaker_object *o)
+{
+	ms_sagemaker_poll_release(&o->poll);
+}
+
+int ms_sagemaker_wait(struct ms_sagemaker_object *o,
+		      const char *const *success, const char *const *failure,
+		      enum ms_aws_wait_state gone, double delay, int attempts)
+{
+	struct ms_aws_waiter w = { 0 };
+
+	w.what = o->what;
+	w.delay = delay;
+	w.max_attempts = attempts;
+	w.success = success;
+	w.failure = failure;
+	w.retryable = ms_sagemaker_retryable;
+	w.gone = gone;
+	w.started = o->started;
+	return ms_aws_wait(NULL, o->call, &w, ms_sagemaker_poll, &o->poll);
+}
+
+int ms_sagemaker_create_wait(json_t **out, struct ms_sagemaker_object *o,
+			     const struct ms_sagemaker_create *how,
+			     const json_t *body, const json_t *desired)
+{
+	struct ms_aws_error error = MS_AWS_ERROR_INIT;
+	json_t *answer = NULL;
+	char *arn = NULL;
+	int err;
+
+	*out = NULL;
+	err = ms_sagemaker_call(&answer, &error, o->call->aws, how->operation,
+				body);
+	if (err && ms_aws_error_is(&error, "ValidationException",
+				   how->taken)) {
+		ms_error_clear();
+		err = how->adopt(o, desired);
+		if (err)
+			goto done;
+		arn = ms_strdup(ms_sagemaker_str(o->poll.last, how->arn_key,
+						 ""));
+	} else if (err) {
+		goto done;
+	} else {
+		arn = ms_strdup(ms_sagemaker_str(answer, how->arn_key, ""));
+	}
+	err = how->wait(o);
+	if (err != MS_ENOTFOUND)
+		*out = how->result(o, desired, json_object_get(desired, "tags"),
+				   arn);
+done:
+	free(arn);
+	ms_aws_error_release(&error);
+	json_decref(answer);
+	return err;
+}
+
+json_t *ms_sagemaker_immutable_from(const struct ms_sagemaker_immutable *type,
+				    const json_t *desired, const char *arn)
+{
+	json_t *o = ms_sagemaker_attrs_from(desired, type->settable,
+					    type->n_settable, arn);
+
+	/* checked already by the request that made it */
+	type->normalize(o);
+	return o;
+}
+
+/*
+ * The Create said the name is taken. A retried Create whose first answer
+ * was lost is told so about the object it made itself: an object there
+ * that is the one desired (compared as read would give it) is adopted,
+ * its tags brought in line. Any other object under the name is not ours
+ * to take.
+ */
+static int immutable_adopt(json_t **out, struct ms_call *call,
+			   const struct ms_sagemaker_immutable *type,
+			   const json_t *desired)
+{
+	const char *name = ms_sagemaker_str(desired, "name", "?");
+	json_t *described = NULL, *live = NULL, *want = NULL;
+	const char *arn;
+	size_t i;
+	int err;
+
+	*out = NULL;
+	err = ms_sagemaker_describe(&described, call->aws, type->describe,
+				    type->name_key, name);
+	if (err)
+		goto done;
+	if (!described) {
+		err = ms_error("%s '%s': %s says it exists, %s that it does "
+			       "not", type->noun, name, type->create,
+			       type->describe);
+		goto done;
+	}
+	err = type->attrs(&live, described, NULL);
+	if (err)
+		goto done;
+	arn = ms_sagemaker_str(live, "arn", "");
+	want = ms_sagemaker_immutable_from(type, desired, arn);
+	for (i = 0; i < type->n_compared; i++)
+		if (!json_equal(json_object_get(live, type->compared[i][0]),
+				json_object_get(want, type->compared[i][0]))) {
+			err = ms_error("%s '%s': the name is taken by a "
+				       "different %s (its %s %s), and %s "
+				       "cannot be changed in place: leave name "
+				       "out and mlstack names each version, or "
+				       "give it a new name", type->noun, name,
+				       type->noun, type->compared[i][0],
+				       type->compared[i][1], type->a_noun);
+			goto done;
+		}
+	ms_call_progress(call, "adopting %s '%s', made by an earlier attempt",
+			 type->noun, name);
+	err = ms_sagemaker_tags_set(call->aws, arn,
+				    json_object_get(want, "tags"));
+	if (err)
+		goto done;
+	*out = want;
+	want = NULL;
+done:
+	json_decref(described);
+	json_decref(live);
+	json_decref(want);
+	return err;
+}
+
+int ms_sagemaker_immutable_create(json_t **out, struct ms_call *call,
+				  const struct ms_sagemaker_immutable *type,
+				  const json_t *desired)
+{
+	struct ms_aws_error error = MS_AWS_ERROR_INIT;
+	json_t *body = NULL, *answer = NULL;
+	const char *arn;
+	int err;
+
+	*out = NULL;
+	err = type->request(&body, desired);
+	if (err)
+		goto done;
+	err = ms_sagemaker_call(&answer, &error, call->aws, type->create,
+				body);
+	if (err && ms_aws_error_is(&error, "ValidationException",
+				   "already exist")) {
+		ms_error_clear();
+		err = immutable_adopt(out, call, type, desired);
+		goto done;
+	}
+	if (err)
+		goto done;
+	arn = ms_sagemaker_str(answer, type->arn_key, NULL);
+	if (!arn) {
+		err = ms_error("%s: no %s in the answer", type->create,
+			       type->arn_key);
+		goto done;
+	}
+	*out = ms_sagemaker_immutable_from(type, desired, arn);
+done:
+	ms_aws_error_release(&error);
+	json_decref(body);
+	json_decref(answer);
+	return err;
+}
+
+int ms_sagemaker_immutable_update(json_t **out, struct ms_call *call,
+				  const struct ms_sagemaker_immutable *type,
+				  const json_t *prior, const json_t *desired)
+{
+	const char *arn = ms_sagemaker_str(prior, "arn", NULL);
+	const char *name = ms_sagemaker_name(prior);
+	int err;
+
+	*out = NULL;
+	if (!arn || !*arn)
+		return ms_error("%s '%s': no ARN in the prior state",
+				type->noun, name ? name : "?");
+	err = ms_sagemaker_tags_update(call->aws, arn,
+				       json_object_get(prior, "tags"),
+				       json_object_get(desired, "tags"));
+	if (!err)
+		*out = ms_sagemaker_immutable_from(type, desired, arn);
+	return err;
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -1,7 +1,8 @@
 /*
  * sagemaker.h - what the SageMaker resource types share: JSON 1.1 calls,
  * telling "not found" from other failures, Describe polls for the waiter,
- * tags on an ARN, and the canonical form of values diffs compare.
+ * create-and-wait, the create and update of immutable types, tags on an
+ * ARN, and the canonical form of values diffs compare.
  *
  * The per-type helpers that turn attributes into request bodies and
  * Describe answers into attributes are declared here too: they are pure,
@@ -71,6 +72,123 @@ void ms_sagemaker_poll_release(struct ms_sagemaker_poll *p);
 
 /* Error codes every SageMaker waiter polls through. */
 extern const char *const ms_sagemaker_retryable[];
+
+/*
+ * One object being created, changed or deleted, with its Describe poll.
+ * what ("endpoint 'x'") names it in waiter messages; started bounds every
+ * wait of the action by the call's timeout. name is borrowed and must
+ * outlive the struct.
+ */
+struct ms_sagemaker_object {
+	struct ms_call *call;
+	const char *name;
+	char what[128];
+	double started;
+	struct ms_sagemaker_poll poll;
+};
+
+/*
+ * Set o up for the object name, a noun ("endpoint") for messages, polled
+ * with describe {name_key: name} and read through status_key.
+ */
+void ms_sagemaker_object_init(struct ms_sagemaker_object *o,
+			      struct ms_call *call, const char *noun,
+			      const char *name, const char *describe,
+			      const char *name_key, const char *status_key);
+/* Frees the latest answer, o->poll.last. */
+void ms_sagemaker_object_release(struct ms_sagemaker_object *o);
+
+/*
+ * ms_aws_wait on o: poll every delay seconds, at most attempts times,
+ * until a success or failure status; gone says what an object gone
+ * means. o->poll.last is the latest answer. Returns what ms_aws_wait
+ * returns (MS_ENOTFOUND when the object vanished and that is a failure).
+ */
+int ms_sagemaker_wait(struct ms_sagemaker_object *o,
+		      const char *const *success, const char *const *failure,
+		      enum ms_aws_wait_state gone, double delay, int attempts);
+
+/*
+ * How an object that is waited for after its Create is made (an endpoint,
+ * a notebook instance).
+ */
+struct ms_sagemaker_create {
+	const char *operation;	/* "CreateEndpoint" */
+	const char *taken;	/* in the ValidationException of a taken name */
+	const char *arn_key;	/* "EndpointArn", in the answers */
+	/*
+	 * The name is taken: describe it into o->poll.last and return 0
+	 * when it is the object desired (made by a retried call whose
+	 * first answer was lost), its tags brought in line.
+	 */
+	int (*adopt)(struct ms_sagemaker_object *o, const json_t *desired);
+	/* Wait for the object to become usable. */
+	int (*wait)(struct ms_sagemaker_object *o);
+	/* New attributes: from o->poll.last, else base's, with tags and arn. */
+	json_t *(*result)(const struct ms_sagemaker_object *o,
+			  const json_t *base, const json_t *tags,
+			  const char *arn);
+};
+
+/*
+ * Call how->operation with body (adopting what holds the name when it is
+ * taken), then how->wait. When the object was made but the wait fails or
+ * times out, the error is returned AND *out is set to the attributes read
+ * so far, status included: the engine records such an object as tainted
+ * and plans its replacement. *out stays NULL when the create call itself
+ * failed, or when the object vanished during the wait.
+ */
+int ms_sagemaker_create_wait(json_t **out, struct ms_sagemaker_object *o,
+			     const struct ms_sagemaker_create *how,
+			     const json_t *body, const json_t *desired);
+
+/*
+ * A type whose objects cannot be changed once made (a model, an endpoint
+ * config): everything but tags forces a new object, and an object made by
+ * a retried Create whose first answer was lost is adopted when its
+ * read-back equals what is desired.
+ */
+struct ms_sagemaker_immutable {
+	const char *noun;	/* "endpoint config", in messages */
+	const char *a_noun;	/* "an endpoint config" */
+	const char *create;	/* "CreateEndpointConfig" */
+	const char *describe;	/* "DescribeEndpointConfig" */
+	const char *name_key;	/* "EndpointConfigName" */
+	const char *arn_key;	/* "EndpointConfigArn" */
+	/*
+	 * The attributes an adopted object must share with the desired
+	 * one, each with the verb a message gives it ("differ"), in the
+	 * order they are compared.
+	 */
+	const char *const (*compared)[2];
+	size_t n_compared;
+	/* The settable attributes, for the attributes of a new object. */
+	const char *const *settable;
+	size_t n_settable;
+	int (*request)(json_t **out, const json_t *attrs);
+	int (*attrs)(json_t **out, const json_t *described,
+		     const json_t *tags);
+	int (*normalize)(json_t *attrs);
+};
+
+/*
+ * The attributes of an object of type made from desired, with its ARN,
+ * normalised (a new reference).
+ */
+json_t *ms_sagemaker_immutable_from(const struct ms_sagemaker_immutable *type,
+				    const json_t *desired, const char *arn);
+/*
+ * The type's Create; a name taken by an object that reads back as
+ * desired adopts that object, any other is an error. *out: the new
+ * attributes.
+ */
+int ms_sagemaker_immutable_create(json_t **out, struct ms_call *call,
+				  const struct ms_sagemaker_immutable *type,
+				  const json_t *desired);
+/* Tags only, in place; *out: the new attributes. */
+int ms_sagemaker_immutable_update(json_t **out, struct ms_call *call,
+				  const struct ms_sagemaker_immutable *type,
+				  const json_t *prior, const json_t *desired);
 
 /*
  * Tags. A map of key -> string as SageMaker's [{Key, Value}] list (keys
