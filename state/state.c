@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -289,25 +290,79 @@ static int make_dir(const char *path)
 			strerror(errno == EEXIST ? ENOTDIR : errno));
 }
 
+/* mkdir -p */
+static int make_path(const char *path)
+{
+	char *p = ms_strdup(path), *slash;
+	int err = 0;
+
+	for (slash = strchr(p + 1, '/'); slash && !err;
+	     slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (mkdir(p, 0777) && errno != EEXIST)
+			err = ms_error("state: create directory '%s': %s", p,
+				       strerror(errno));
+		*slash = '/';
+	}
+	if (!err && mkdir(p, 0777) && errno != EEXIST)
+		err = ms_error("state: create directory '%s': %s", p,
+			       strerror(errno));
+	free(p);
+	return err;
+}
+
+/* never search upwards: the project around .mlstack/ may be a repo */
+static int try_open(git_repository **out, const char *dir)
+{
+	return git_repository_open_ext(out, dir,
+				       GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+}
+
 static int open_repo(git_repository **out, const char *dir)
 {
 	git_repository_init_options opts;
-	int err;
+	char *init_lock = NULL;
+	int err, fd = -1;
 
-	/* never search upwards: the project around .mlstack/ may be a repo */
-	err = git_repository_open_ext(out, dir, GIT_REPOSITORY_OPEN_NO_SEARCH,
-				      NULL);
+	err = try_open(out, dir);
+	if (err == GIT_ENOTFOUND) {
+		/*
+		 * Two commands may create the state at once (two applies on
+		 * a fresh stack): one makes the repository while the other
+		 * waits on this file, then opens what the first made. The
+		 * file matches *.lock, so git ignores it.
+		 */
+		git_error_clear();
+		if (make_path(dir))
+			return -1;
+		init_lock = ms_asprintf("%s/init.lock", dir);
+		fd = open(init_lock, O_CREAT | O_RDWR | O_CLOEXEC, 0666);
+		free(init_lock);
+		if (fd < 0 || flock(fd, LOCK_EX)) {
+			err = ms_error("state: locking '%s' to create it: %s",
+				       dir, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return err;
+		}
+		err = try_open(out, dir);
+	}
 	if (err == GIT_ENOTFOUND) {
 		git_error_clear();
 		git_repository_init_options_init(
 			&opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
 		opts.flags = GIT_REPOSITORY_INIT_MKPATH;
 		opts.initial_head = "main";
-		if (git_repository_init_ext(out, dir, &opts) < 0)
-			return git_fail("creating repository '%s'", dir);
+		err = git_repository_init_ext(out, dir, &opts);
+		if (err < 0)
+			err = git_fail("creating repository '%s'", dir);
 	} else if (err < 0) {
-		return git_fail("opening repository '%s'", dir);
+		err = git_fail("opening repository '%s'", dir);
 	}
+	if (fd >= 0)
+		close(fd); /* releases the flock */
+	if (err < 0)
+		return -1;
 	if (git_repository_is_bare(*out))
 		return ms_error("state: '%s' is a bare git repository; the "
 				"state directory needs a working tree", dir);

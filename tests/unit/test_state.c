@@ -238,6 +238,38 @@ static void test_open_creates_repo(void **state)
 	free(head);
 }
 
+/* Processes that create the same fresh state at once all succeed. */
+static void test_open_concurrent_create(void **state)
+{
+	struct fixture *f = *state;
+	pid_t pids[8];
+	int round, i, status;
+
+	for (round = 0; round < 5; round++) {
+		char *dir = ms_asprintf("%s/fresh-%d/.mlstack", f->tmp, round);
+
+		for (i = 0; i < (int)MS_ARRAY_SIZE(pids); i++) {
+			pids[i] = fork();
+			assert_true(pids[i] >= 0);
+			if (!pids[i]) {
+				struct ms_state *st = NULL;
+				int rc = ms_state_open(&st, dir, "demo");
+
+				if (rc)
+					fprintf(stderr, "%s\n", ms_error_last());
+				ms_state_free(st);
+				_exit(rc ? 1 : 0);
+			}
+		}
+		for (i = 0; i < (int)MS_ARRAY_SIZE(pids); i++) {
+			assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+			assert_true(WIFEXITED(status));
+			assert_int_equal(WEXITSTATUS(status), 0);
+		}
+		free(dir);
+	}
+}
+
 static void test_open_existing_and_nested(void **state)
 {
 	struct fixture *f = *state;
@@ -1001,6 +1033,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		CASE(test_open_creates_repo),
+		CASE(test_open_concurrent_create),
 		CASE(test_open_existing_and_nested),
 		CASE(test_open_does_not_search_upwards),
 		CASE(test_open_rejects_bad_stack_names),
