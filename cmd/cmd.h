@@ -53,5 +53,6 @@ int cmd_state(struct cmd_opts *o);
 int cmd_graph(struct cmd_opts *o);
 int cmd_history(struct cmd_opts *o);
 int cmd_force_unlock(struct cmd_opts *o);
+int cmd_import(struct cmd_opts *o);
 
 #endif

@@ -28,7 +28,9 @@ static const struct command commands[] = {
 	{ "output", cmd_output, "stack outputs [NAME]" },
 	{ "show", cmd_show, "render a saved plan or the current state "
 			    "[PLANFILE]" },
-	{ "state", cmd_state, "inspect the state: list | show NAME" },
+	{ "state", cmd_state, "inspect and edit the state: list | show NAME "
+			      "| rm NAME... | mv FROM TO" },
+	{ "import", cmd_import, "manage an existing AWS object: NAME ID" },
 	{ "graph", cmd_graph, "the dependency graph as Graphviz DOT" },
 	{ "history", cmd_history, "the state's history: who applied what" },
 	{ "force-unlock", cmd_force_unlock, "remove a stale state lock" },

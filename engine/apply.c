@@ -19,6 +19,8 @@
 #include "engine/render.h"
 #include "util/json.h"
 
+#include <time.h>
+
 struct job {
 	json_t *change;   /* borrowed from the plan */
 	const struct ms_resource_type *t;
@@ -32,6 +34,7 @@ struct job {
 	json_t *desired;  /* evaluated in prepare */
 	json_t *result;   /* new attributes, from run */
 	bool old_deleted; /* replace: the old object is gone */
+	int code;         /* what the provider returned */
 	double started;
 };
 
@@ -101,6 +104,8 @@ static int prepare(size_t node, void *payload)
 		json_object_set(intent, "dependencies",
 				json_object_get(j->change, "dependencies"));
 		json_object_set_new(intent, "action", json_string(j->action));
+		json_object_set_new(intent, "at",
+				    json_integer((json_int_t)time(NULL)));
 		json_object_set_new(r->journal, j->name, intent);
 		if (put_journal(r))
 			return -1;
@@ -136,13 +141,15 @@ static int run_job(size_t node, void *payload)
 
 	call.aws = r->e->aws;
 	call.name = j->name;
+	call.stack = r->e->stack->name;
 	call.progress = progress;
 	call.payload = r;
 
 	if (!strcmp(j->action, "create") || (j->cbd &&
 					      !strcmp(j->action, "replace"))) {
 		call.timeout = timeout_for(j, "create");
-		return j->t->create(&call, j->desired, &j->result);
+		j->code = j->t->create(&call, j->desired, &j->result);
+		return j->code;
 	}
 	if (!strcmp(j->action, "update")) {
 		call.timeout = timeout_for(j, "update");
@@ -158,7 +165,8 @@ static int run_job(size_t node, void *payload)
 		return -1;
 	j->old_deleted = true;
 	call.timeout = timeout_for(j, "create");
-	return j->t->create(&call, j->desired, &j->result);
+	j->code = j->t->create(&call, j->desired, &j->result);
+	return j->code;
 }
 
 /* The value to store for a job's new object. */
@@ -259,7 +267,8 @@ static void done(size_t node, enum ms_walk_result result, const char *error,
 		 * What AWS holds now: an object the provider returned (made,
 		 * but not usable) is kept, tainted when new; an object deleted
 		 * before a failed create is forgotten. A create's intent stays
-		 * journaled: it may have happened.
+		 * journaled (it may have happened), unless AWS said the name
+		 * is held by an object this stack did not make.
 		 */
 		if (j->result) {
 			v = stored_value(r, j, strcmp(j->action, "update") != 0);
@@ -267,6 +276,12 @@ static void done(size_t node, enum ms_walk_result result, const char *error,
 			json_decref(v);
 		} else if (j->old_deleted) {
 			err = unstore(r, j->resource);
+		}
+		/* AWS said the name is someone else's: nothing was made */
+		if (!err && j->code == MS_EEXISTS && !j->result &&
+		    json_object_get(r->journal, j->resource)) {
+			json_object_del(r->journal, j->resource);
+			err = put_journal(r);
 		}
 		ms_render_failure(stderr, j->name, error);
 		if (err)
@@ -438,9 +453,10 @@ done:
 }
 
 /*
- * What the plan learnt about the state itself, written first: intents it
- * resolved (objects it found are recorded; null: nothing was there) and
- * objects that are gone.
+ * What the plan learnt about the state itself, written first: resources
+ * it moved to their new names, intents it resolved (objects it found are
+ * recorded; null: nothing was there, or nothing of ours) and objects that
+ * are gone.
  */
 static int save_adopted(struct run *r)
 {
@@ -448,6 +464,11 @@ static int save_adopted(struct run *r)
 	json_t *v;
 
 	size_t i;
+
+	/* resources renamed in the stack, their objects kept */
+	json_object_foreach(json_object_get(r->plan, "moved"), name, v)
+		if (ms_engine_rename(r->e, name, json_string_value(v)))
+			return -1;
 
 	json_object_foreach(json_object_get(r->plan, "adopted"), name, v) {
 		if (!json_is_null(v) &&

@@ -77,6 +77,90 @@ static int build_graph(struct ms_engine *e, json_t **diags)
 	return 0;
 }
 
+/*
+ * The physical name a resource gives its object, when it is known offline
+ * (a literal, or made of variables and the stack's name); NULL otherwise.
+ * A new reference.
+ */
+static json_t *offline_id(struct ms_engine *e, const struct ms_resource *r,
+			  const char **attr)
+{
+	const struct ms_resource_type *t = ms_provider_find(r->type);
+	json_t *raw, *refs = NULL, *ref, *v = NULL;
+	const char *root;
+	size_t i;
+
+	*attr = NULL;
+	if (!t || !t->id_attr)
+		return NULL;
+	raw = json_object_get(r->properties, t->id_attr);
+	if (!raw || ms_expr_refs(raw, &refs)) {
+		ms_error_clear();
+		json_decref(refs);
+		return NULL;
+	}
+	json_array_foreach(refs, i, ref) {
+		root = json_string_value(json_object_get(ref, "root"));
+		if (!root || (strcmp(root, "var") && strcmp(root, "stack"))) {
+			json_decref(refs);
+			return NULL;
+		}
+	}
+	json_decref(refs);
+	if (ms_engine_eval(e, &v, raw, e->stack->variables, NULL) ||
+	    !json_is_string(v)) {
+		ms_error_clear();
+		json_decref(v);
+		return NULL;
+	}
+	*attr = t->id_attr;
+	return v;
+}
+
+/*
+ * Two resources of one type naming the same object would each adopt the
+ * other's and flip it on every apply: a located error on the second.
+ */
+static int check_unique_ids(struct ms_engine *e, json_t **diags)
+{
+	json_t *seen = json_object(), *v;
+	const char *attr;
+	char *key, *path, *msg;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < e->stack->n_resources; i++) {
+		const struct ms_resource *r = &e->stack->resources[i];
+		json_t *first;
+
+		v = offline_id(e, r, &attr);
+		if (!v)
+			continue;
+		key = ms_asprintf("%s\n%s", r->type, json_string_value(v));
+		first = json_object_get(seen, key);
+		if (first) {
+			path = ms_asprintf("resources.%s.properties.%s",
+					   r->name, attr);
+			msg = ms_asprintf("resource \"%s\": %s \"%s\" is also "
+					  "the %s of resource \"%s\"; one "
+					  "object cannot be managed by two "
+					  "resources", r->name, attr,
+					  json_string_value(v), attr,
+					  json_string_value(first));
+			diag(diags, e->stack, path, msg);
+			free(msg);
+			free(path);
+			err = -1;
+		} else {
+			json_object_set_new(seen, key, json_string(r->name));
+		}
+		free(key);
+		json_decref(v);
+	}
+	json_decref(seen);
+	return err;
+}
+
 int ms_engine_open(struct ms_engine **out, const struct ms_engine_opts *o,
 		   json_t **diags)
 {
@@ -90,7 +174,7 @@ int ms_engine_open(struct ms_engine **out, const struct ms_engine_opts *o,
 	e->adopted = json_object();
 	if (ms_stack_load(&e->stack, o->file, o->vars, diags))
 		goto done;
-	if (build_graph(e, diags))
+	if (build_graph(e, diags) || check_unique_ids(e, diags))
 		goto done;
 	if (o->state_dir) {
 		dir = ms_strdup(o->state_dir);
@@ -306,15 +390,21 @@ int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
 			json_object_set_new(d, a->name,
 					    json_loads(a->default_json,
 						       JSON_DECODE_ANY, NULL));
-		if (!strcmp(a->name, "tags") && json_object_size(stack_tags)) {
-			json_t *merged = json_deep_copy(stack_tags);
-			json_t *own = json_object_get(d, "tags");
+		if (a->flags & MS_ATTR_TAGS) {
+			json_t *merged = stack_tags ? json_deep_copy(stack_tags) :
+						      json_object();
+			json_t *own = json_object_get(d, a->name);
 
 			if (json_is_object(own))
 				json_object_update(merged, own);
 			else if (own && ms_is_unknown(own))
 				json_object_set(merged, MS_UNKNOWN_KEY, json_true());
-			json_object_set_new(d, "tags", merged);
+			/* the owner mark: this stack made it, for this resource */
+			json_object_set_new(merged, MS_OWNER_STACK_TAG,
+					    json_string(stack));
+			json_object_set_new(merged, MS_OWNER_RESOURCE_TAG,
+					    json_string(name));
+			json_object_set_new(d, a->name, merged);
 		}
 	}
 	/* a null means "not set": drop it, the default already applied */

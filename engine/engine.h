@@ -70,6 +70,21 @@ int ms_engine_apply(struct ms_engine *e, const json_t *plan);
 /* State inspection: a list of names / one resource's stored value. */
 int ms_engine_state_list(struct ms_engine *e, json_t **out);
 int ms_engine_state_get(struct ms_engine *e, const char *name, json_t **out);
+/*
+ * State edits that leave AWS alone; the caller holds the lock, and each
+ * ends in one commit. state_mv: resource from becomes to (what depended
+ * on from depends on to). state_rm: the resources are forgotten, their
+ * objects left in AWS. import: the object id is read (it must exist) and
+ * recorded as resource name, which the stack must declare and the state
+ * must not hold; *out is the stored value. MS_ENOTFOUND when a resource
+ * or the object is not there.
+ */
+int ms_engine_state_mv(struct ms_engine *e, const char *from, const char *to);
+int ms_engine_state_rm(struct ms_engine *e, const char *const *names,
+		       size_t n);
+int ms_engine_import(struct ms_engine *e, const char *name, const char *id,
+		     json_t **out);
+
 /* Outputs of the last apply: an object name -> value. */
 int ms_engine_outputs(struct ms_engine *e, json_t **out);
 /* History: array of {commit, author, time, message}. */

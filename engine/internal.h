@@ -55,6 +55,12 @@ int ms_engine_eval(struct ms_engine *e, json_t **out, const json_t *raw,
 json_t *ms_engine_resource_deps(const struct ms_engine *e,
 				const struct ms_resource *r);
 
+/*
+ * Move stored resource from to the name to, without a commit (apply's
+ * moves, state mv). Returns MS_ENOTFOUND when from is not stored.
+ */
+int ms_engine_rename(struct ms_engine *e, const char *from, const char *to);
+
 /* Whether attribute name of type t is computed (an output). */
 bool ms_engine_computed(const struct ms_resource_type *t, const char *name);
 

@@ -13,6 +13,8 @@
 #include "engine/expr.h"
 #include "util/json.h"
 
+#include <time.h>
+
 #define PLAN_FORMAT "1"
 
 struct refresh {
@@ -20,6 +22,7 @@ struct refresh {
 	json_t *names;   /* array: node -> resource name */
 	json_t *stored;  /* name -> stored value */
 	json_t **live;   /* node -> live attributes, or NULL when gone */
+	json_t **deposed; /* node -> its deposed objects that still exist */
 	char *error;     /* the first failure */
 };
 
@@ -31,16 +34,33 @@ static int refresh_run(size_t node, void *payload)
 	const char *type = json_string_value(json_object_get(stored, "type"));
 	const struct ms_resource_type *t = ms_provider_find(type ? type : "");
 	struct ms_call call = { 0 };
+	json_t *d;
+	size_t i;
 
 	if (!t)
 		return ms_error("resource \"%s\": unknown type \"%s\" in state",
 				name, type ? type : "");
 	call.aws = r->e->aws;
 	call.name = name;
+	call.stack = r->e->stack->name;
 	if (t->read(&call, json_object_get(stored, "attributes"),
 		    &r->live[node]))
 		return ms_error("resource \"%s\": refresh: %s", name,
 				ms_error_last());
+	/* objects replaced but not yet deleted may have gone meanwhile */
+	if (!json_object_get(stored, "deposed"))
+		return 0;
+	r->deposed[node] = json_array();
+	json_array_foreach(json_object_get(stored, "deposed"), i, d) {
+		json_t *dl = NULL;
+
+		if (t->read(&call, d, &dl))
+			return ms_error("resource \"%s\": refresh of a deposed "
+					"object: %s", name, ms_error_last());
+		if (dl)
+			json_array_append(r->deposed[node], d);
+		json_decref(dl);
+	}
 	return 0;
 }
 
@@ -54,15 +74,51 @@ static void refresh_done(size_t node, enum ms_walk_result result,
 }
 
 /*
+ * A create whose object is not found stays journaled this long after it
+ * was sent: the request may still be on its way and take effect after
+ * the run that sent it died. Past it, absence is confirmed.
+ */
+#define IN_FLIGHT_WINDOW 120.0
+
+/*
+ * Whether live, found through an intent of resource name, is the object
+ * that intent's create made: it carries the owner mark of this stack and
+ * resource, or (a type whose mark comes by a later call) the type claims
+ * it.
+ */
+static int made_by_intent(struct ms_call *call,
+			  const struct ms_resource_type *t, const json_t *live,
+			  const json_t *intent, bool *ours)
+{
+	const struct ms_attr *a;
+	json_t *at = json_object_get(intent, "at");
+
+	*ours = false;
+	for (a = t->schema; a->name; a++)
+		if ((a->flags & MS_ATTR_TAGS) &&
+		    ms_call_owns(call, json_object_get(live, a->name))) {
+			*ours = true;
+			return 0;
+		}
+	if (t->claim && json_is_number(at))
+		return t->claim(call, live, json_number_value(at), ours);
+	return 0;
+}
+
+/*
  * A journal intent is a create that may have happened without being
- * recorded (the process died). Read the object it names: when it exists it
- * is adopted into the stored resources, so it is neither created twice nor
- * left behind.
+ * recorded (the process died). Every intent is resolved, whether or not
+ * the stack still declares its resource: the object it names is read, and
+ * adopted into the stored resources when this stack provably made it (so
+ * it is neither created twice nor left behind); an object someone else
+ * made is left alone and the intent forgotten. An object not there yet
+ * keeps its intent while its create may still be in flight.
  */
 static int recover_journal(struct ms_engine *e, json_t *stored)
 {
 	json_t *journal = NULL, *intent;
 	const char *name;
+	double now = (double)time(NULL);
 	int err = 0;
 
 	if (ms_state_journal(e->state, &journal))
@@ -78,29 +134,51 @@ static int recover_journal(struct ms_engine *e, json_t *stored)
 			json_string_value(json_object_get(intent, "id_value"));
 		const struct ms_resource_type *t =
 			ms_provider_find(type ? type : "");
+		json_t *at = json_object_get(intent, "at");
 		struct ms_call call = { 0 };
 		json_t *prior, *live = NULL, *value, *prev, *deposed;
+		bool ours = false;
 
 		prev = json_object_get(stored, name);
-		if (!t || !idv)
+		if (!t || !idv) {
+			json_object_set_new(e->adopted, name, json_null());
 			continue;
+		}
 		if (prev && json_is_string(json_object_get(prev, "id")) &&
-		    !strcmp(json_string_value(json_object_get(prev, "id")), idv))
-			continue; /* recorded already */
+		    !strcmp(json_string_value(json_object_get(prev, "id")), idv)) {
+			/* recorded already */
+			json_object_set_new(e->adopted, name, json_null());
+			continue;
+		}
 		prior = json_object();
 		json_object_set_new(prior, "id", json_string(idv));
 		json_object_set_new(prior, t->id_attr, json_string(idv));
 		call.aws = e->aws;
 		call.name = name;
+		call.stack = e->stack->name;
 		err = t->read(&call, prior, &live);
 		json_decref(prior);
+		if (!err && live)
+			err = made_by_intent(&call, t, live, intent, &ours);
 		if (err) {
+			json_decref(live);
 			err = ms_error("resource \"%s\": recovering an "
 				       "interrupted create: %s",
 				       name, ms_error_last());
 			break;
 		}
 		if (!live) {
+			if (json_is_number(at) &&
+			    now - json_number_value(at) < IN_FLIGHT_WINDOW)
+				continue; /* its create may still land */
+			json_object_set_new(e->adopted, name, json_null());
+			continue;
+		}
+		if (!ours) {
+			ms_log(MS_LOG_INFO, "engine", "resource \"%s\": '%s' "
+			       "exists but this stack did not make it: left "
+			       "alone", name, idv);
+			json_decref(live);
 			json_object_set_new(e->adopted, name, json_null());
 			continue;
 		}
@@ -135,10 +213,94 @@ static int recover_journal(struct ms_engine *e, json_t *stored)
 	return err;
 }
 
-/* Read every stored resource in parallel; *out: name -> live or null. */
+/*
+ * A resource renamed in the stack while its object keeps its name: the
+ * stored resource the stack no longer declares, of the same type and
+ * holding the object the new key names, is moved to the new key, so the
+ * object is updated in place (its owner mark included) instead of being
+ * created under one key while it is deleted under the other. The id of
+ * the new key is taken from its configuration evaluated against what the
+ * state holds; one that is not known yet is not a move. moved: old name
+ * -> new name.
+ */
+static void detect_moves(struct ms_engine *e, json_t *stored, json_t *moved)
+{
+	json_t *values = json_object(), *v, *id;
+	const char *name;
+	size_t i;
+
+	json_object_foreach(stored, name, v)
+		json_object_set(values, name, json_object_get(v, "attributes"));
+	for (i = 0; i < e->stack->n_resources; i++) {
+		const struct ms_resource *res = &e->stack->resources[i];
+		const struct ms_resource_type *t = ms_provider_find(res->type);
+		json_t *raw;
+
+		if (!t || !t->id_attr || json_object_get(stored, res->name))
+			continue;
+		raw = json_object_get(res->properties, t->id_attr);
+		id = NULL;
+		if (!raw || ms_engine_eval(e, &id, raw, e->stack->variables,
+					   values) ||
+		    !json_is_string(id)) {
+			ms_error_clear();
+			json_decref(id);
+			continue;
+		}
+		json_object_foreach(stored, name, v) {
+			const char *type =
+				json_string_value(json_object_get(v, "type"));
+
+			if (ms_stack_resource(e->stack, name) || !type ||
+			    strcmp(type, res->type) ||
+			    (!json_equal(json_object_get(v, "id"), id) &&
+			     !json_equal(json_object_get(
+						 json_object_get(v, "attributes"),
+						 t->id_attr), id)))
+				continue;
+			json_object_set_new(moved, name,
+					    json_string(res->name));
+			json_object_set(stored, res->name, v);
+			json_object_del(stored, name);
+			break;
+		}
+		json_decref(id);
+	}
+	json_decref(values);
+}
+
+/*
+ * Whether the object of stored resource name is also held by a resource
+ * the stack declares (a move interrupted between its two writes): it is
+ * then forgotten, never deleted.
+ */
+static bool held_elsewhere(const struct ms_engine *e, const json_t *stored,
+			   const char *name)
+{
+	json_t *mine = json_object_get(stored, name), *v;
+	json_t *id = json_object_get(mine, "id");
+	const char *other;
+
+	if (!json_is_string(id))
+		return false;
+	json_object_foreach((json_t *)stored, other, v)
+		if (strcmp(other, name) && ms_stack_resource(e->stack, other) &&
+		    json_equal(json_object_get(v, "type"),
+			       json_object_get(mine, "type")) &&
+		    json_equal(json_object_get(v, "id"), id))
+			return true;
+	return false;
+}
+
+/*
+ * Read every stored resource in parallel; *out: name -> live or null.
+ * Deposed objects found gone are dropped from their stored values (and
+ * recorded with the adopted ones, so apply writes them): a revert never
+ * revives an object that no longer exists.
+ */
 static int refresh(struct ms_engine *e, json_t *stored, json_t **out)
 {
-	struct refresh r = { e, json_array(), stored, NULL, NULL };
+	struct refresh r = { e, json_array(), stored, NULL, NULL, NULL };
 	struct ms_walk_ops ops = { NULL, refresh_run, refresh_done, NULL, 0 };
 	struct ms_graph *g = NULL;
 	const char *name;
@@ -150,6 +312,7 @@ static int refresh(struct ms_engine *e, json_t *stored, json_t **out)
 		json_array_append_new(r.names, json_string(name));
 	n = json_array_size(r.names);
 	r.live = ms_calloc(n + 1, sizeof(*r.live));
+	r.deposed = ms_calloc(n + 1, sizeof(*r.deposed));
 	ms_graph_new(&g);
 	for (i = 0; i < n; i++)
 		ms_graph_add(g, json_string_value(json_array_get(r.names, i)));
@@ -160,6 +323,22 @@ static int refresh(struct ms_engine *e, json_t *stored, json_t **out)
 		ms_error("%s", r.error);
 		goto done;
 	}
+	for (i = 0; i < n; i++) {
+		const char *key = json_string_value(json_array_get(r.names, i));
+		json_t *value, *had = json_object_get(stored, key);
+
+		if (!r.deposed[i] ||
+		    json_array_size(r.deposed[i]) ==
+			    json_array_size(json_object_get(had, "deposed")))
+			continue;
+		value = json_deep_copy(had);
+		if (json_array_size(r.deposed[i]))
+			json_object_set(value, "deposed", r.deposed[i]);
+		else
+			json_object_del(value, "deposed");
+		json_object_set(e->adopted, key, value);
+		json_object_set_new(stored, key, value);
+	}
 	*out = json_object();
 	for (i = 0; i < n; i++)
 		json_object_set_new(*out,
@@ -167,6 +346,9 @@ static int refresh(struct ms_engine *e, json_t *stored, json_t **out)
 				    r.live[i] ? r.live[i] : json_null());
 done:
 	ms_graph_free(g);
+	for (i = 0; i < n; i++)
+		json_decref(r.deposed[i]);
+	free(r.deposed);
 	free(r.live);
 	free(r.error);
 	json_decref(r.names);
@@ -477,7 +659,7 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 {
 	json_t *stored = NULL, *live = NULL, *values = json_object();
 	json_t *changes = json_array(), *drift = json_array(), *plan = NULL;
-	json_t *gone = json_array();
+	json_t *gone = json_array(), *moved = json_object();
 	char *head = NULL;
 	size_t *order = NULL, i, n = e->stack->n_resources;
 	const char *name;
@@ -491,6 +673,8 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 		goto done;
 	if (recover_journal(e, stored))
 		goto done;
+	if (!o->destroy)
+		detect_moves(e, stored, moved);
 	if (o->refresh && json_object_size(stored)) {
 		if (ms_engine_session(e, &aws))
 			goto done;
@@ -553,6 +737,10 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 
 			if (ms_stack_resource(e->stack, name))
 				continue;
+			if (held_elsewhere(e, stored, name)) {
+				json_array_append_new(gone, json_string(name));
+				continue;
+			}
 			if (live && json_is_null(l))
 				continue;
 			json_array_append_new(changes,
@@ -579,6 +767,7 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 	json_object_set(plan, "drift", drift);
 	json_object_set(plan, "adopted", e->adopted);
 	json_object_set(plan, "gone", gone);
+	json_object_set(plan, "moved", moved);
 	if (e->stack->region)
 		json_object_set_new(plan, "region",
 				    json_string(e->stack->region));
@@ -593,6 +782,7 @@ done:
 	json_decref(changes);
 	json_decref(drift);
 	json_decref(gone);
+	json_decref(moved);
 	return err;
 }
 
@@ -612,5 +802,6 @@ bool ms_plan_needs_apply(const json_t *plan)
 {
 	return ms_plan_has_changes(plan) ||
 	       json_object_size(json_object_get(plan, "adopted")) ||
+	       json_object_size(json_object_get(plan, "moved")) ||
 	       json_array_size(json_object_get(plan, "gone"));
 }

@@ -222,6 +222,16 @@ static void drift_lines(FILE *f, const json_t *plan)
 	}
 }
 
+static void moved_lines(FILE *f, const json_t *plan)
+{
+	const char *from;
+	json_t *to;
+
+	json_object_foreach(json_object_get(plan, "moved"), from, to)
+		fprintf(f, "  # %s has moved to %s\n\n", from,
+			json_string_value(to));
+}
+
 void ms_render_plan(FILE *f, const json_t *plan)
 {
 	int add = 0, change = 0, destroy = 0;
@@ -230,6 +240,7 @@ void ms_render_plan(FILE *f, const json_t *plan)
 	size_t i;
 
 	drift_lines(f, plan);
+	moved_lines(f, plan);
 	json_array_foreach(json_object_get(plan, "changes"), i, c) {
 		const char *action =
 			json_string_value(json_object_get(c, "action"));

@@ -15,6 +15,7 @@
 #include "engine/expr.h"
 #include "engine/yaml.h"
 #include "providers/provider.h"
+#include "state/state.h"
 
 #include <ctype.h>
 
@@ -811,6 +812,11 @@ static void load_resource(struct loader *L, const char *name,
 			 "%sinvalid name (letters, digits, \"_\" and \"-\" "
 			 "only)",
 			 pre.ptr);
+	else if (strlen(name) > MS_STATE_NAME_MAX)
+		diag_key(L, path.ptr,
+			 "%sthe name is %zu characters long; the state holds "
+			 "names of at most %d",
+			 pre.ptr, strlen(name), MS_STATE_NAME_MAX);
 	else if (!strcmp(name, "var") || !strcmp(name, "aws") ||
 		 !strcmp(name, "stack"))
 		diag_key(L, path.ptr, "%sthe name \"%s\" is reserved",

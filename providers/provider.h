@@ -30,6 +30,17 @@ enum ms_attr_type {
 #define MS_ATTR_OPTIONAL_COMPUTED 0x04 /* may be given; AWS fills it if not */
 #define MS_ATTR_FORCE_NEW 0x08 /* a change replaces the resource */
 #define MS_ATTR_SENSITIVE 0x10 /* never printed */
+#define MS_ATTR_TAGS 0x20      /* the object's tags: carries the owner mark */
+
+/*
+ * The ownership mark: tags the engine adds to every object it makes of a
+ * type that has tags, naming the stack and the resource. An object that
+ * already holds the name an apply wants is taken over only when it carries
+ * the mark of that very stack and resource (our own create, whose answer
+ * was lost); anyone else's is never adopted, changed or deleted.
+ */
+#define MS_OWNER_STACK_TAG "mlstack:stack"
+#define MS_OWNER_RESOURCE_TAG "mlstack:resource"
 
 struct ms_attr {
 	const char *name;
@@ -48,6 +59,7 @@ struct ms_attr {
 struct ms_call {
 	struct ms_aws *aws;
 	const char *name; /* the resource's name in the stack */
+	const char *stack; /* the stack's name (NULL: no owner mark known) */
 	double timeout;
 	void (*progress)(struct ms_call *call, const char *message,
 			 void *payload);
@@ -57,6 +69,18 @@ struct ms_call {
 /* Report progress ("still creating..."); a no-op without a callback. */
 void ms_call_progress(struct ms_call *call, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Whether tags (a map) carry the owner mark of call's stack and resource.
+ * A call without a stack matches nothing.
+ */
+bool ms_call_owns(const struct ms_call *call, const json_t *tags);
+/*
+ * The error for a name held by an object this stack did not make: what
+ * ("role 'x'") is in the way, and the two ways out. Returns MS_EEXISTS.
+ */
+int ms_call_taken(const struct ms_call *call, const char *what,
+		  const char *id);
 
 struct ms_resource_type {
 	const char *name;            /* "aws_s3_bucket" */
@@ -83,7 +107,13 @@ struct ms_resource_type {
 	/*
 	 * read: *out = live attributes, or NULL when the object is gone
 	 * (return 0). prior holds at least "id" and id_attr.
-	 * create: *out = the new attributes, "id" included.
+	 * create: *out = the new attributes, "id" included. A name already
+	 * taken is adopted only when the object there carries the owner mark
+	 * (ms_call_owns); otherwise create fails with ms_call_taken's
+	 * MS_EEXISTS, and the engine forgets its intent. When the object
+	 * was made but could not be finished (a wait failed or timed out),
+	 * create returns the error AND sets *out: the engine records the
+	 * object as tainted and plans its replacement.
 	 * update: in place from prior to desired; *out = the new attributes.
 	 * delete: gone afterwards; deleting what is already gone is success.
 	 * normalize: optional; brings desired or live attributes to the
@@ -97,6 +127,14 @@ struct ms_resource_type {
 		      const json_t *desired, json_t **out);
 	int (*delete)(struct ms_call *call, const json_t *prior);
 	int (*normalize)(json_t *attrs);
+	/*
+	 * Optional, for types whose owner mark is set by a call after the
+	 * create (a bucket's tags): whether live, found unmarked by the
+	 * recovery of an interrupted create journaled at time since, was
+	 * made by that create. *ours false leaves the object alone.
+	 */
+	int (*claim)(struct ms_call *call, const json_t *live, double since,
+		     bool *ours);
 };
 
 /* The registry (providers/registry.c). NULL when no such type. */

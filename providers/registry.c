@@ -65,6 +65,28 @@ void ms_call_progress(struct ms_call *call, const char *fmt, ...)
 	call->progress(call, msg, call->payload);
 }
 
+bool ms_call_owns(const struct ms_call *call, const json_t *tags)
+{
+	const char *stack = json_string_value(json_object_get(tags,
+							    MS_OWNER_STACK_TAG));
+	const char *res = json_string_value(json_object_get(tags,
+							  MS_OWNER_RESOURCE_TAG));
+
+	return call && call->stack && call->name && stack && res &&
+	       !strcmp(stack, call->stack) && !strcmp(res, call->name);
+}
+
+int ms_call_taken(const struct ms_call *call, const char *what,
+		  const char *id)
+{
+	return ms_error_code(MS_EEXISTS,
+			     "%s: the name is taken by an object this stack "
+			     "did not make; to manage it, run \"mlstack import "
+			     "%s %s\", or choose another name",
+			     what, call && call->name ? call->name : "NAME",
+			     id);
+}
+
 int ms_provider_session_new(struct ms_aws **out, const char *region)
 {
 	struct ms_aws_config cfg = { region, 0 };

@@ -26,7 +26,7 @@
 
 #include <git2.h>
 
-#define NAME_MAX_LEN 128
+#define NAME_MAX_LEN MS_STATE_NAME_MAX
 #define LOCK_MAX_SIZE 65536
 #define JSON_FLAGS (JSON_SORT_KEYS | JSON_INDENT(2))
 

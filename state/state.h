@@ -21,6 +21,9 @@
 
 struct ms_state;
 
+/* The longest resource name a state can hold (it names a file). */
+#define MS_STATE_NAME_MAX 128
+
 /*
  * Open (creating the repository and the stack's directory on first use).
  * The state is not locked by opening it.

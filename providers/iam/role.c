@@ -25,7 +25,8 @@ static const struct ms_attr schema[] = {
 	  "ARNs of managed policies attached to the role" },
 	{ "inline_policies", MS_ATTR_JSON, 0, "{}", NULL,
 	  "inline policies: name -> policy document" },
-	{ "tags", MS_ATTR_MAP, 0, "{}", NULL, "tags" },
+	{ "tags", MS_ATTR_MAP, MS_ATTR_TAGS, "{}", NULL,
+	  "tags (with the stack's default tags and its owner mark)" },
 	{ "arn", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL, "the ARN" },
 	{ "id", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL, "the role name" },
 	{ "unique_id", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL,
@@ -589,14 +590,16 @@ static int role_read(struct ms_call *call, const json_t *prior, json_t **out)
 }
 
 /*
- * The role exists already. It is ours when its trust policy is the one we
- * asked for: an earlier create that reached IAM but whose answer was lost.
- * Adopt it and bring the rest in line; refuse anyone else's role.
+ * The role exists already. It is ours when it carries this resource's
+ * owner mark (CreateRole sets the tags with the role): an earlier create
+ * that reached IAM but whose answer was lost. Adopt it and bring the rest
+ * in line; refuse anyone else's role, whatever its trust policy says.
  */
 static int adopt(json_t **out, struct ms_call *call, const struct role *want)
 {
 	json_t *live = NULL;
 	struct role have = { 0 };
+	char what[300];
 	int err;
 
 	*out = NULL;
@@ -611,12 +614,12 @@ static int adopt(json_t **out, struct ms_call *call, const struct role *want)
 	err = role_init(&have, live);
 	if (err)
 		goto done;
-	if (!json_equal(have.trust, want->trust)) {
-		err = ms_error("role '%s' already exists and was not created "
-			       "by this stack", want->name);
+	if (!ms_call_owns(call, json_object_get(live, "tags"))) {
+		snprintf(what, sizeof(what), "role '%s'", want->name);
+		err = ms_call_taken(call, what, want->name);
 		goto done;
 	}
-	ms_log(MS_LOG_INFO, "iam", "role '%s' exists with our trust policy: "
+	ms_log(MS_LOG_INFO, "iam", "role '%s' carries our owner mark: "
 	       "adopting it", want->name);
 	err = apply_changes(call, &have, want);
 	if (err)

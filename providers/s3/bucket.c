@@ -12,6 +12,8 @@
 #include "providers/aws/aws.h"
 #include "providers/s3/s3.h"
 
+#include <time.h>
+
 static const struct ms_attr schema[] = {
 	{ "bucket", MS_ATTR_STRING, MS_ATTR_REQUIRED | MS_ATTR_FORCE_NEW, NULL,
 	  NULL, "the bucket's name (globally unique)" },
@@ -21,7 +23,8 @@ static const struct ms_attr schema[] = {
 	  "keep every version of every object" },
 	{ "block_public_access", MS_ATTR_BOOL, 0, "true", NULL,
 	  "turn on all four settings of the public access block" },
-	{ "tags", MS_ATTR_MAP, 0, "{}", NULL, "tags" },
+	{ "tags", MS_ATTR_MAP, MS_ATTR_TAGS, "{}", NULL,
+	  "tags (with the stack's default tags and its owner mark)" },
 	{ "arn", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL, "the ARN" },
 	{ "id", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL, "the bucket name" },
 	{ "name", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL, "the bucket name" },
@@ -411,6 +414,34 @@ static int bucket_read(struct ms_call *call, const json_t *prior,
 	return err;
 }
 
+/*
+ * The bucket exists already: ours when it carries this resource's owner
+ * mark, or when it carries no tags at all and fresh is set (S3 said no
+ * such bucket just before our CreateBucket, so that create, retried after
+ * its answer was lost, made it). Anyone else's is refused.
+ */
+static int adopt(struct settings *have, struct bucket *b, bool fresh)
+{
+	char what[300];
+	bool exists;
+	int err;
+
+	err = read_settings(have, &exists, b);
+	if (!err && !exists)
+		err = ms_error("bucket '%s': S3 says it is ours, but it cannot "
+			       "be read", b->name);
+	if (err)
+		return err;
+	if (!ms_call_owns(b->call, have->tags) &&
+	    !(fresh && !json_object_size(have->tags))) {
+		snprintf(what, sizeof(what), "bucket '%s'", b->name);
+		return ms_call_taken(b->call, what, b->name);
+	}
+	ms_log(MS_LOG_INFO, "s3", "bucket '%s' is ours already: adopting it",
+	       b->name);
+	return 0;
+}
+
 static int bucket_create(struct ms_call *call, const json_t *desired,
 			 json_t **out)
 {
@@ -418,7 +449,7 @@ static int bucket_create(struct ms_call *call, const json_t *desired,
 	struct settings want, have = { false, false, NULL };
 	struct ms_buf body = MS_BUF_INIT;
 	struct bucket b;
-	bool exists, adopted = false;
+	bool exists;
 	int err;
 
 	*out = NULL;
@@ -426,6 +457,26 @@ static int bucket_create(struct ms_call *call, const json_t *desired,
 		return ms_error("aws_s3_bucket: no bucket name");
 	settings_init(&want, desired);
 	bucket_init(&b, call, name, NULL);
+
+	/*
+	 * Look first: in us-east-1, CreateBucket on a bucket the account
+	 * owns already answers 200, as if it had made it.
+	 */
+	err = head(&b, &exists);
+	if (err && b.res.status == 403) {
+		err = ms_error("bucket '%s': the name is taken by another "
+			       "account (bucket names are global across all "
+			       "of AWS); choose another", name);
+		goto done;
+	}
+	if (err)
+		goto done;
+	if (exists) {
+		err = adopt(&have, &b, false);
+		if (err)
+			goto done;
+		goto settle;
+	}
 
 	/* us-east-1 takes no LocationConstraint, every other region needs it */
 	if (strcmp(b.region, "us-east-1")) {
@@ -435,38 +486,31 @@ static int bucket_create(struct ms_call *call, const json_t *desired,
 	}
 	err = bucket_send(&b, "CreateBucket", "PUT", NULL,
 			  body.len ? &body : NULL);
+	b.fresh = true;
 	if (err && failed_with(&b, "BucketAlreadyOwnedByYou")) {
-		/* our own earlier create, whose answer was lost */
-		ms_log(MS_LOG_INFO, "s3", "bucket '%s' is ours already: "
-		       "adopting it", name);
 		ms_error_clear();
-		adopted = true;
-		err = 0;
+		err = adopt(&have, &b, true);
 	} else if (err && failed_with(&b, "BucketAlreadyExists")) {
 		err = ms_error("bucket '%s': the name is taken by another "
 			       "account (bucket names are global across all of "
 			       "AWS); choose another", name);
-	}
-	if (err)
-		goto done;
-	b.fresh = true;
-
-	if (adopted) {
-		err = read_settings(&have, &exists, &b);
-		if (!err && !exists)
-			err = ms_error("bucket '%s': S3 says it is ours, but "
-				       "it cannot be read", name);
-		if (err)
-			goto done;
-	} else {
+	} else if (!err) {
 		/*
 		 * A new bucket has no versioning and no tags. Its public
 		 * access block depends on the account's defaults, so set it
-		 * either way.
+		 * either way. The owner mark goes on first.
 		 */
 		have.tags = json_object();
 		have.block = !want.block;
+		err = set_tags(&b, want.tags);
+		if (!err) {
+			json_decref(have.tags);
+			have.tags = json_incref(want.tags);
+		}
 	}
+	if (err)
+		goto done;
+settle:
 	err = apply_changes(&b, &have, &want);
 	if (err)
 		goto done;
@@ -663,6 +707,66 @@ static int bucket_normalize(json_t *attrs)
 	return 0;
 }
 
+/* Seconds a bucket's CreationDate may precede the intent (clock skew). */
+#define CLAIM_SKEW 60
+
+/* 2026-11-29T02:40:00.000Z as seconds since the epoch; -1 if unreadable. */
+static double parse_date(const char *text)
+{
+	struct tm tm;
+	const char *rest;
+
+	memset(&tm, 0, sizeof(tm));
+	rest = text ? strptime(text, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	return rest ? (double)timegm(&tm) : -1;
+}
+
+/*
+ * An unmarked bucket found by the recovery of an interrupted create: the
+ * mark goes on by a call after CreateBucket, and the run may have died in
+ * between. It is that create's when it has no tags at all and S3 says it
+ * was made after the create was journaled.
+ */
+static int bucket_claim(struct ms_call *call, const json_t *live,
+			double since, bool *ours)
+{
+	const char *name = attr_str(live, "bucket");
+	struct bucket b;
+	struct ms_buf query = MS_BUF_INIT;
+	xmlDoc *doc = NULL;
+	xmlNode *n;
+	char *found, *date;
+	int err;
+
+	*ours = false;
+	if (!name || json_object_size(json_object_get(live, "tags")))
+		return 0;
+	bucket_init(&b, call, "", NULL);
+	ms_buf_adds(&query, "prefix=");
+	ms_aws_uri_encode(&query, name, strlen(name), 1);
+	err = ms_s3_send(&b.res, call->aws, NULL, "ListBuckets", "GET", "",
+			 query.ptr, NULL);
+	if (!err)
+		err = ms_s3_parse(&doc, &b.res, "ListBuckets");
+	if (err)
+		goto done;
+	for (n = ms_xml_find(xmlDocGetRootElement(doc), "Buckets/Bucket"); n;
+	     n = ms_xml_next(n, "Bucket")) {
+		found = ms_xml_text(n, "Name");
+		date = ms_xml_text(n, "CreationDate");
+		if (found && !strcmp(found, name))
+			*ours = parse_date(date) >= since - CLAIM_SKEW;
+		free(found);
+		free(date);
+	}
+done:
+	if (doc)
+		xmlFreeDoc(doc);
+	ms_buf_release(&query);
+	bucket_release(&b);
+	return err;
+}
+
 const struct ms_resource_type ms_aws_s3_bucket = {
 	.name = "aws_s3_bucket",
 	.schema = schema,
@@ -672,4 +776,5 @@ const struct ms_resource_type ms_aws_s3_bucket = {
 	.update = bucket_update,
 	.delete = bucket_delete,
 	.normalize = bucket_normalize,
+	.claim = bucket_claim,
 };

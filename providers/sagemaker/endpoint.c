@@ -19,7 +19,8 @@ static const struct ms_attr schema[] = {
 	  NULL, "the endpoint's name" },
 	{ "endpoint_config_name", MS_ATTR_STRING, MS_ATTR_REQUIRED, NULL, NULL,
 	  "the endpoint config to serve (a change rolls it out in place)" },
-	{ "tags", MS_ATTR_MAP, 0, "{}", NULL, "tags" },
+	{ "tags", MS_ATTR_MAP, MS_ATTR_TAGS, "{}", NULL,
+	  "tags (with the stack's default tags and its owner mark)" },
 	{ "arn", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL, "the ARN" },
 	{ "status", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL,
 	  "EndpointStatus when last read (InService)" },
@@ -173,7 +174,8 @@ done:
 /*
  * CreateEndpoint said the name is taken. A retried CreateEndpoint whose
  * first answer was lost is told so about the endpoint it made itself: an
- * endpoint there on the desired config is adopted (its tags brought in
+ * endpoint there with this resource's owner mark, on the desired config,
+ * is adopted (its tags brought in
  * line), and the caller waits for it as for one it made. One on another
  * config is not ours to take. e->poll.last is left as described.
  */
@@ -193,6 +195,12 @@ static int endpoint_adopt(struct ms_sagemaker_object *e, const json_t *desired)
 	if (!e->poll.last)
 		return ms_error("%s: CreateEndpoint says it exists, "
 				"DescribeEndpoint that it does not", e->what);
+	err = ms_sagemaker_owned(e->call, e->what,
+				 ms_sagemaker_str(e->poll.last, "EndpointArn",
+						  ""),
+				 e->name);
+	if (err)
+		return err;
 	have = ms_sagemaker_str(e->poll.last, "EndpointConfigName", "");
 	if (strcmp(have, want))
 		return ms_error("%s: the name is taken by a different endpoint "

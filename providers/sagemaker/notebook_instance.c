@@ -29,7 +29,8 @@ static const struct ms_attr schema[] = {
 	  NULL, "give the notebook internet access through SageMaker" },
 	{ "root_access", MS_ATTR_BOOL, 0, "true", NULL,
 	  "let notebook users become root" },
-	{ "tags", MS_ATTR_MAP, 0, "{}", NULL, "tags" },
+	{ "tags", MS_ATTR_MAP, MS_ATTR_TAGS, "{}", NULL,
+	  "tags (with the stack's default tags and its owner mark)" },
 	{ "arn", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL, "the ARN" },
 	{ "url", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL,
 	  "the Jupyter URL (without https://)" },
@@ -457,10 +458,10 @@ done:
 /*
  * CreateNotebookInstance said the name is taken. A retried create whose
  * first answer was lost is told so about the notebook it made itself: a
- * notebook there with the desired instance type, role and internet
- * access, starting or running, is adopted (its tags brought in line) and
- * the caller waits for it as for one it made. Any other is not ours to
- * take. n->poll.last is left as described.
+ * notebook there with this resource's owner mark, the desired instance
+ * type, role and internet access, starting or running, is adopted (its
+ * tags brought in line) and the caller waits for it as for one it made.
+ * Any other is not ours to take. n->poll.last is left as described.
  */
 static int notebook_adopt(struct ms_sagemaker_object *n, const json_t *desired)
 {
@@ -486,6 +487,10 @@ static int notebook_adopt(struct ms_sagemaker_object *n, const json_t *desired)
 		goto done;
 	}
 	err = ms_sagemaker_notebook_attrs(&live, n->poll.last, NULL);
+	if (err)
+		goto done;
+	err = ms_sagemaker_owned(n->call, n->what,
+				 ms_sagemaker_str(live, "arn", ""), n->name);
 	if (err)
 		goto done;
 	want = json_deep_copy(desired);

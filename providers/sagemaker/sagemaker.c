@@ -228,9 +228,9 @@ json_t *ms_sagemaker_immutable_from(const struct ms_sagemaker_immutable *type,
 /*
  * The Create said the name is taken. A retried Create whose first answer
  * was lost is told so about the object it made itself: an object there
- * that is the one desired (compared as read would give it) is adopted,
- * its tags brought in line. Any other object under the name is not ours
- * to take.
+ * that carries this resource's owner mark and is the one desired
+ * (compared as read would give it) is adopted, its tags brought in line.
+ * Any other object under the name is not ours to take.
  */
 static int immutable_adopt(json_t **out, struct ms_call *call,
 			   const struct ms_sagemaker_immutable *type,
@@ -239,6 +239,7 @@ static int immutable_adopt(json_t **out, struct ms_call *call,
 	const char *name = ms_sagemaker_str(desired, "name", "?");
 	json_t *described = NULL, *live = NULL, *want = NULL;
 	const char *arn;
+	char what[300];
 	size_t i;
 	int err;
 
@@ -257,6 +258,10 @@ static int immutable_adopt(json_t **out, struct ms_call *call,
 	if (err)
 		goto done;
 	arn = ms_sagemaker_str(live, "arn", "");
+	snprintf(what, sizeof(what), "%s '%s'", type->noun, name);
+	err = ms_sagemaker_owned(call, what, arn, name);
+	if (err)
+		goto done;
 	want = ms_sagemaker_immutable_from(type, desired, arn);
 	for (i = 0; i < type->n_compared; i++)
 		if (!json_equal(json_object_get(live, type->compared[i][0]),
@@ -457,6 +462,19 @@ done:
 	json_decref(body);
 	json_decref(changed);
 	json_decref(removed);
+	return err;
+}
+
+int ms_sagemaker_owned(struct ms_call *call, const char *what,
+		       const char *arn, const char *name)
+{
+	json_t *tags = NULL;
+	int err;
+
+	err = ms_sagemaker_tags_read(&tags, call->aws, arn);
+	if (!err && !ms_call_owns(call, tags))
+		err = ms_call_taken(call, what, name);
+	json_decref(tags);
 	return err;
 }
 

@@ -204,6 +204,12 @@ int ms_sagemaker_tags_read(json_t **out, struct ms_aws *aws, const char *arn);
  */
 int ms_sagemaker_tags_update(struct ms_aws *aws, const char *arn,
 			     const json_t *have, const json_t *want);
+/*
+ * 0 when the object at arn carries call's owner mark; else the error of
+ * ms_call_taken for what ("endpoint 'x'"), named name (MS_EEXISTS).
+ */
+int ms_sagemaker_owned(struct ms_call *call, const char *what,
+		       const char *arn, const char *name);
 /* The same, reading what arn has first (an object adopted, not made). */
 int ms_sagemaker_tags_set(struct ms_aws *aws, const char *arn,
 			  const json_t *want);

@@ -50,6 +50,11 @@ def plan_counts(stdout, last=True):
     raise AssertionError(f"no plan summary line in:\n{stdout}")
 
 
+def owner(stack, resource):
+    """The owner mark mlstack tags every object it makes with."""
+    return {"mlstack:stack": stack, "mlstack:resource": resource}
+
+
 def bucket_names(s3):
     return {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
 

@@ -6,7 +6,7 @@ from botocore.exceptions import ClientError
 
 from helpers import (NO_CHANGES, SAGEMAKER_FULL_ACCESS, SAGEMAKER_TRUST,
                      SAGEMAKER_TRUST_YAML, attached_policies, bucket_names,
-                     bucket_tags, last_line, max_in_flight, plan_counts,
+                     bucket_tags, last_line, max_in_flight, owner, plan_counts,
                      policy_document, role_exists, role_names, role_tags,
                      state_list)
 
@@ -86,7 +86,8 @@ def test_create(run, s3, iam):
                          "BlockPublicPolicy": True,
                          "RestrictPublicBuckets": True}
     # Stack tags are default tags on every taggable resource.
-    assert bucket_tags(s3, "itest-data") == {"project": "itest", "team": "ml"}
+    assert bucket_tags(s3, "itest-data") == {"project": "itest", "team": "ml",
+                                             **owner("itest", "data")}
 
     role = iam.get_role(RoleName=ROLE)["Role"]
     assert policy_document(role["AssumeRolePolicyDocument"]) == SAGEMAKER_TRUST
@@ -99,7 +100,8 @@ def test_create(run, s3, iam):
     statement = inline["Statement"][0]
     assert statement["Resource"] == "arn:aws:s3:::itest-data/*"
     assert sorted(statement["Action"]) == ["s3:GetObject", "s3:PutObject"]
-    assert role_tags(iam, ROLE) == {"project": "itest", "owner": "tests"}
+    assert role_tags(iam, ROLE) == {"project": "itest", "owner": "tests",
+                                    **owner("itest", "role")}
 
     assert state_list(run) == {"data", "logs", "role"}
     assert_no_changes(run)
@@ -120,7 +122,8 @@ def test_update_tag_in_place(run, s3):
     assert "Apply complete! Resources: 0 added, 1 changed, 0 destroyed." \
         in out + err
     assert bucket_tags(s3, "itest-data") == {"project": "itest",
-                                             "team": "research"}
+                                             "team": "research",
+                                             **owner("itest", "data")}
     assert_no_changes(run)
 
 

@@ -2,7 +2,7 @@
 
 from helpers import (NO_CHANGES, SAGEMAKER_FULL_ACCESS, SAGEMAKER_TRUST_YAML,
                      attached_policies, bucket_names, bucket_tags, last_line,
-                     plan_counts, role_exists, state_list)
+                     owner, plan_counts, role_exists, state_list)
 
 ROLE = "drift-sagemaker"
 
@@ -64,7 +64,8 @@ def test_changed_tag_is_restored(run, s3):
     assert plan_counts(out) == (0, 1, 0)
 
     apply(run)
-    assert bucket_tags(s3, "drift-data") == {"team": "ml"}
+    assert bucket_tags(s3, "drift-data") == {"team": "ml",
+                                             **owner("drift", "data")}
 
 
 def test_deleted_bucket_is_recreated(run, s3):

@@ -13,8 +13,8 @@ import pytest
 from awsproxy import Error
 from helpers import (NO_CHANGES, SAGEMAKER_FULL_ACCESS, SAGEMAKER_TRUST,
                      SAGEMAKER_TRUST_YAML, attached_policies, bucket_names,
-                     bucket_tags, last_line, policy_document, role_names,
-                     role_tags, state_list)
+                     bucket_tags, last_line, owner, policy_document,
+                     role_names, role_tags, state_list)
 
 # -- the stack ----------------------------------------------------------------
 
@@ -62,7 +62,8 @@ def assert_as_declared(run, s3, iam):
     assert bucket_names(s3) == set(BUCKETS.values())
     assert role_names(iam) == set(ROLES.values())
     for name, bucket in BUCKETS.items():
-        assert bucket_tags(s3, bucket) == {"suite": "faults", "use": name}
+        assert bucket_tags(s3, bucket) == {"suite": "faults", "use": name,
+                                           **owner("faults", name)}
         status = s3.get_bucket_versioning(Bucket=bucket).get("Status")
         assert (status == "Enabled") == (name == "models")
     for name, role in ROLES.items():
@@ -76,7 +77,8 @@ def assert_as_declared(run, s3, iam):
             RoleName=role, PolicyName="models-access")["PolicyDocument"])
         assert doc["Statement"][0]["Resource"] == \
             "arn:aws:s3:::faults-models/*"
-        assert role_tags(iam, role) == {"suite": "faults", "owner": name}
+        assert role_tags(iam, role) == {"suite": "faults", "owner": name,
+                                        **owner("faults", name)}
     assert state_list(run) == NAMES
 
 
@@ -453,12 +455,11 @@ resources:
 """)
     code, out, err = run("apply", "--auto-approve")
     assert code == 1
-    assert re.search(r"model 'taken-model': the name is taken by a "
-                     r"different model \(its primary_container differs\)",
-                     err), err
-    assert re.search(r"endpoint 'taken-endpoint': the name is taken by a "
-                     r"different endpoint \(it serves endpoint config "
-                     r"'taken-other-config', not 'taken-config'\)", err), err
+    for what, name in (("model", "taken-model"),
+                       ("endpoint", "taken-endpoint")):
+        assert (f"{what} '{name}': the name is taken by an object this "
+                f"stack did not make; to manage it, run \"mlstack import "
+                f"{what} {name}\", or choose another name") in err, err
     model = sm.describe_model(ModelName="taken-model")
     assert model["PrimaryContainer"]["Image"].endswith("/cats:1")
     endpoint = sm.describe_endpoint(EndpointName="taken-endpoint")

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 import moto_sagemaker
 from helpers import (ACCOUNT_ID, NO_CHANGES, SAGEMAKER_FULL_ACCESS,
-                     SAGEMAKER_TRUST_YAML, last_line, plan_counts,
+                     SAGEMAKER_TRUST_YAML, last_line, owner, plan_counts,
                      role_exists, role_names, state_list)
 
 STACK_NAME = "serving"
@@ -164,7 +164,8 @@ def test_apply_passes_through_intermediate_states(run, cli, sm, iam, ctl,
     assert variant["ModelName"] == model
     assert variant["InstanceType"] == "ml.m5.large"
     assert {t["Key"]: t["Value"] for t in sm.list_tags(
-        ResourceArn=ep["EndpointArn"])["Tags"]} == {"team": "ml"}
+        ResourceArn=ep["EndpointArn"])["Tags"]} == {
+            "team": "ml", **owner(STACK_NAME, "endpoint")}
 
     nb = sm.describe_notebook_instance(NotebookInstanceName=NOTEBOOK)
     assert nb["NotebookInstanceStatus"] == "InService"
