@@ -101,9 +101,12 @@ $(STAMP_VENV): tests/requirements.txt | $(STAMP_DEPS)
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
+# One worker per core, each with its own emulator (tests/integration/conftest.py).
+WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+
 integration: mlstack $(TOOL_BIN) $(STAMP_VENV)
 	MLSTACK_BIN=$(CURDIR)/$(BUILD)/mlstack MLSTACK_TOOLS=$(CURDIR)/$(BUILD)/tools \
-		$(PY) -m pytest -q tests/integration $(PYTEST_ARGS)
+		$(PY) -m pytest -q -n $(WORKERS) tests/integration $(PYTEST_ARGS)
 
 test: $(STAMP_DEPS)
 	$(MAKE) unit

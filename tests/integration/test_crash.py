@@ -5,10 +5,11 @@ finished action is on disk at once, creates are journaled first)."""
 import json
 import os
 import signal
+import threading
 
 import pytest
 
-from helpers import (NO_CHANGES, SAGEMAKER_FULL_ACCESS, SAGEMAKER_TRUST_YAML,
+from helpers import (ACCOUNT_ID, NO_CHANGES, SAGEMAKER_FULL_ACCESS, SAGEMAKER_TRUST_YAML,
                      attached_policies, bucket_names, last_line, role_names,
                      state_list, wait_for)
 
@@ -20,6 +21,7 @@ NAMES = {f"bucket{i:02d}" for i in range(1, 9)} | \
 CREATES = ("CreateBucket", "CreateRole")
 DELETES = ("DeleteBucket", "DeleteRole")
 LATENCY = 0.3
+IMAGE = f"{ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com/dog-breeds:1"
 
 
 def stack_text():
@@ -121,3 +123,76 @@ def test_kill_during_destroy(cli, run, proxy, s3, iam):
     assert role_names(iam) == set()
     assert state_list(run) == set()
     assert_journal_idle(cli)
+
+
+def serving_stack(instance_type):
+    return f"""
+stack: {STACK}
+resources:
+  role:
+    type: aws_iam_role
+    properties:
+      name: crash-sagemaker
+      assume_role_policy: {SAGEMAKER_TRUST_YAML}
+  model:
+    type: aws_sagemaker_model
+    properties:
+      execution_role_arn: ${{role.arn}}
+      primary_container: {{image: {IMAGE}}}
+  config:
+    type: aws_sagemaker_endpoint_configuration
+    properties:
+      production_variants:
+        - variant_name: AllTraffic
+          model_name: ${{model.name}}
+          instance_type: {instance_type}
+          initial_instance_count: 1
+  endpoint:
+    type: aws_sagemaker_endpoint
+    properties:
+      name: crash-endpoint
+      endpoint_config_name: ${{config.name}}
+"""
+
+
+def test_kill_after_deposed_config_deleted_then_revert(cli, run, proxy,
+                                                       emulator):
+    # The old endpoint config is deleted, and the run dies before it
+    # records that. Reverting to the old config must not revive it from
+    # the state: the next apply converges at once.
+    sm = emulator.client("sagemaker")
+    cli.env["MLSTACK_WAIT_DELAY"] = "0.05"
+    code, _, err = run("apply", "--auto-approve",
+                       stack=serving_stack("ml.m5.large"))
+    assert code == 0, err
+    acted, release = threading.Event(), threading.Event()
+
+    def hold(req, res):
+        # moto has deleted it; mlstack never hears so
+        if req.operation == "DeleteEndpointConfig":
+            acted.set()
+            release.wait(30)
+            return "reset"
+        return None
+
+    proxy.add_response_hook(hold)
+    proc = cli.popen("apply", "--auto-approve",
+                     stack=serving_stack("ml.m5.xlarge"))
+    assert acted.wait(60), "DeleteEndpointConfig never came"
+    os.killpg(proc.pid, signal.SIGKILL)
+    cli.wait(proc)
+    release.set()
+    proxy.remove_hook(hold)
+
+    cli.write_stack(serving_stack("ml.m5.large"))
+    out = run_again(run, "apply", "--auto-approve")
+    assert "Apply complete!" in out
+    ep = sm.describe_endpoint(EndpointName="crash-endpoint")
+    assert ep["EndpointStatus"] == "InService"
+    (variant,) = sm.describe_endpoint_config(
+        EndpointConfigName=ep["EndpointConfigName"])["ProductionVariants"]
+    assert variant["InstanceType"] == "ml.m5.large"
+    assert [c["EndpointConfigName"] for c in sm.list_endpoint_configs()[
+        "EndpointConfigs"]] == [ep["EndpointConfigName"]]
+    code, out, _ = run("plan", "--detailed-exitcode")
+    assert code == 0 and last_line(out) == NO_CHANGES, out
