@@ -6,6 +6,7 @@
 #   make test SANITIZE=1   the same suite under AddressSanitizer + UBSan
 #   make demo       plan/apply/destroy the example stack against moto
 #   make bench      benchmarks (docs/benchmarks.md)
+#   make lint       check the C sources against .clang-format (make format fixes)
 
 PREFIX ?= /usr/local
 CC ?= cc
@@ -123,11 +124,25 @@ bench: $(STAMP_DEPS)
 install: mlstack
 	install -D -m 755 mlstack $(DESTDIR)$(PREFIX)/bin/mlstack
 
-format:
-	clang-format -i $(LIB_SRC) $(CMD_SRC) $(wildcard */*.h */*/*.h)
+# The house style (.clang-format): make format applies it, make lint checks.
+FORMATTED = $(LIB_SRC) $(CMD_SRC) $(wildcard */*.h */*/*.h)
+STAMP_LINT = build/.lint-deps-ok
 
-lint:
-	clang-format --dry-run --Werror $(LIB_SRC) $(CMD_SRC)
+$(STAMP_LINT):
+	@if ! command -v clang-format >/dev/null 2>&1; then \
+		echo "installing Debian packages: clang-format"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+			clang-format >/dev/null; \
+	fi
+	@mkdir -p build && touch $@
+
+format: $(STAMP_LINT)
+	clang-format -i $(FORMATTED)
+
+lint: $(STAMP_LINT)
+	clang-format --dry-run --Werror $(FORMATTED)
 
 clean:
 	rm -rf build mlstack
