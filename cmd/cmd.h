@@ -36,8 +36,7 @@ int cmd_confirm(const char *question, const char *operation);
  * Plan (everything's deletion when destroy), show it, ask unless
  * -auto-approve, apply. The caller holds the lock. Returns the exit code.
  */
-int cmd_plan_apply(struct ms_engine *e, const struct cmd_opts *o,
-		   bool destroy);
+int cmd_plan_apply(struct ms_engine *e, const struct cmd_opts *o, bool destroy);
 /* Read a saved plan file. */
 int cmd_read_plan(json_t **out, const char *path);
 /* Print a JSON value to stdout, indented. */

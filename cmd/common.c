@@ -51,11 +51,13 @@ int cmd_confirm(const char *question, const char *operation)
 
 	if (!isatty(0)) {
 		cmd_fail("%s needs confirmation, and stdin is not a terminal: "
-			 "run it with -auto-approve", operation);
+			 "run it with -auto-approve",
+			 operation);
 		return -1;
 	}
 	printf("\n%s\n  Only 'yes' will be accepted to approve.\n\n"
-	       "  Enter a value: ", question);
+	       "  Enter a value: ",
+	       question);
 	fflush(stdout);
 	if (!fgets(line, sizeof(line), stdin) || strcmp(line, "yes\n")) {
 		cmd_fail("%s cancelled", operation);
@@ -84,13 +86,12 @@ int cmd_read_plan(json_t **out, const char *path)
 
 void cmd_print_json(const json_t *v)
 {
-	json_dumpf(v, stdout, JSON_INDENT(2) | JSON_SORT_KEYS |
-				      JSON_ENCODE_ANY);
+	json_dumpf(v, stdout,
+		   JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 	fputc('\n', stdout);
 }
 
-int cmd_plan_apply(struct ms_engine *e, const struct cmd_opts *o,
-		   bool destroy)
+int cmd_plan_apply(struct ms_engine *e, const struct cmd_opts *o, bool destroy)
 {
 	struct ms_plan_opts po = { destroy, true };
 	json_t *plan = NULL;

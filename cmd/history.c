@@ -25,7 +25,8 @@ int cmd_history(struct cmd_opts *o)
 			       json_string_value(json_object_get(c, "commit")),
 			       json_string_value(json_object_get(c, "time")),
 			       json_string_value(json_object_get(c, "author")),
-			       json_string_value(json_object_get(c, "message")));
+			       json_string_value(
+				       json_object_get(c, "message")));
 	if (!o->json && !json_array_size(h))
 		printf("No history yet: nothing has been applied.\n");
 	rc = 0;

@@ -20,16 +20,20 @@ struct command {
 
 static const struct command commands[] = {
 	{ "validate", cmd_validate, "check the stack file offline" },
-	{ "plan", cmd_plan, "show what apply would change [-out FILE] "
-			    "[-detailed-exitcode] [-json] [-refresh=false]" },
+	{ "plan", cmd_plan,
+	  "show what apply would change [-out FILE] "
+	  "[-detailed-exitcode] [-json] [-refresh=false]" },
 	{ "apply", cmd_apply, "make it so [PLANFILE] [-auto-approve]" },
-	{ "destroy", cmd_destroy, "delete everything the state holds "
-				  "[-auto-approve]" },
+	{ "destroy", cmd_destroy,
+	  "delete everything the state holds "
+	  "[-auto-approve]" },
 	{ "output", cmd_output, "stack outputs [NAME]" },
-	{ "show", cmd_show, "render a saved plan or the current state "
-			    "[PLANFILE]" },
-	{ "state", cmd_state, "inspect and edit the state: list | show NAME "
-			      "| rm NAME... | mv FROM TO" },
+	{ "show", cmd_show,
+	  "render a saved plan or the current state "
+	  "[PLANFILE]" },
+	{ "state", cmd_state,
+	  "inspect and edit the state: list | show NAME "
+	  "| rm NAME... | mv FROM TO" },
 	{ "import", cmd_import, "manage an existing AWS object: NAME ID" },
 	{ "graph", cmd_graph, "the dependency graph as Graphviz DOT" },
 	{ "history", cmd_history, "the state's history: who applied what" },
@@ -43,9 +47,23 @@ static const char *const valued[] = {
 
 /* Every option mlstack knows, for "unknown option" errors. */
 static const char *const known[] = {
-	"f", "C", "state-dir", "var", "out", "parallelism", "refresh",
-	"no-color", "json", "v", "vv", "auto-approve", "detailed-exitcode",
-	"help", "h", "version", NULL,
+	"f",
+	"C",
+	"state-dir",
+	"var",
+	"out",
+	"parallelism",
+	"refresh",
+	"no-color",
+	"json",
+	"v",
+	"vv",
+	"auto-approve",
+	"detailed-exitcode",
+	"help",
+	"h",
+	"version",
+	NULL,
 };
 
 static bool listed(const char *const *list, const char *name)
@@ -102,7 +120,8 @@ static int parse(struct cmd_opts *o, int argc, char **argv,
 		}
 		arg += arg[1] == '-' ? 2 : 1;
 		eq = strchr(arg, '=');
-		name = eq ? ms_strndup(arg, (size_t)(eq - arg)) : ms_strdup(arg);
+		name = eq ? ms_strndup(arg, (size_t)(eq - arg)) :
+			    ms_strdup(arg);
 		if (!listed(known, name)) {
 			cmd_fail("unknown option \"%s\" (see mlstack -help)",
 				 argv[i]);
@@ -113,7 +132,8 @@ static int parse(struct cmd_opts *o, int argc, char **argv,
 			value = eq + 1;
 		} else if (listed(valued, name)) {
 			if (i + 1 >= argc) {
-				cmd_fail("option \"%s\" needs a value", argv[i]);
+				cmd_fail("option \"%s\" needs a value",
+					 argv[i]);
 				free(name);
 				return -1;
 			}
@@ -157,7 +177,8 @@ int main(int argc, char **argv)
 	if (parse(&o, argc, argv, &command))
 		goto done;
 	ms_log_init(cmd_flag(&o, "vv") ? MS_LOG_DEBUG :
-		    cmd_flag(&o, "v") ? MS_LOG_INFO : MS_LOG_ERROR);
+		    cmd_flag(&o, "v")  ? MS_LOG_INFO :
+					 MS_LOG_ERROR);
 	if (cmd_flag(&o, "help") || cmd_flag(&o, "h")) {
 		usage(stdout);
 		rc = 0;
@@ -179,14 +200,14 @@ int main(int argc, char **argv)
 	o.file = cmd_opt(&o, "f") ? cmd_opt(&o, "f") : "mlstack.yaml";
 	o.state_dir = cmd_opt(&o, "state-dir");
 	o.json = cmd_flag(&o, "json");
-	o.color = !cmd_flag(&o, "no-color") && !getenv("NO_COLOR") &&
-		  isatty(1);
+	o.color = !cmd_flag(&o, "no-color") && !getenv("NO_COLOR") && isatty(1);
 	ms_render_color(o.color);
 	o.parallelism = 10;
 	if ((v = cmd_opt(&o, "parallelism"))) {
 		if (ms_parse_uint(v, &n) || n < 1 || n > 256) {
 			rc = cmd_fail("-parallelism \"%s\": expected a number "
-				      "from 1 to 256", v);
+				      "from 1 to 256",
+				      v);
 			goto done;
 		}
 		o.parallelism = (int)n;

@@ -23,7 +23,8 @@ int cmd_output(struct cmd_opts *o)
 		v = json_object_get(outputs, o->args[0]);
 		if (!v) {
 			cmd_fail("output \"%s\": not found (outputs exist "
-				 "after an apply)", o->args[0]);
+				 "after an apply)",
+				 o->args[0]);
 			goto done;
 		}
 		if (o->json) {

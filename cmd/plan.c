@@ -28,18 +28,19 @@ int cmd_plan(struct cmd_opts *o)
 		ms_render_plan(stdout, plan);
 	}
 	if (out) {
-		if (json_dump_file(plan, out, JSON_INDENT(2) | JSON_SORT_KEYS)) {
+		if (json_dump_file(plan, out,
+				   JSON_INDENT(2) | JSON_SORT_KEYS)) {
 			cmd_fail("cannot write plan \"%s\": %s", out,
 				 strerror(errno));
 			goto done;
 		}
 		if (!o->json)
 			printf("\nSaved the plan to: %s\nTo perform exactly "
-			       "these actions, run: mlstack apply %s\n", out,
-			       out);
+			       "these actions, run: mlstack apply %s\n",
+			       out, out);
 	}
-	rc = cmd_flag(o, "detailed-exitcode") && ms_plan_has_changes(plan) ?
-		     2 : 0;
+	rc = cmd_flag(o, "detailed-exitcode") && ms_plan_has_changes(plan) ? 2 :
+									     0;
 done:
 	json_decref(plan);
 	ms_engine_free(e);

@@ -6,8 +6,9 @@
 #include "cmd/cmd.h"
 #include "engine/render.h"
 
-#define USAGE "usage: mlstack state list | show NAME | rm NAME... | " \
-	      "mv FROM TO"
+#define USAGE                                                   \
+	"usage: mlstack state list | show NAME | rm NAME... | " \
+	"mv FROM TO"
 
 static int list(struct ms_engine *e, const struct cmd_opts *o)
 {
@@ -55,8 +56,7 @@ static int edit(struct ms_engine *e, const struct cmd_opts *o)
 		return 0;
 	}
 	for (i = 1; i < o->n_args; i++)
-		printf("Removed %s (its object is left in AWS).\n",
-		       o->args[i]);
+		printf("Removed %s (its object is left in AWS).\n", o->args[i]);
 	return 0;
 }
 

@@ -22,14 +22,14 @@
 #include <time.h>
 
 struct job {
-	json_t *change;   /* borrowed from the plan */
+	json_t *change; /* borrowed from the plan */
 	const struct ms_resource_type *t;
 	const char *name; /* the graph node: the resource, or "X~deposed" */
 	const char *action;
 	const char *resource; /* the resource it belongs to */
-	json_t *before;   /* borrowed: the object before (deletes, updates) */
-	bool deposed;     /* deletes the deposed object of resource */
-	bool cbd;         /* replace: create only, the deletion is a job */
+	json_t *before; /* borrowed: the object before (deletes, updates) */
+	bool deposed;   /* deletes the deposed object of resource */
+	bool cbd;       /* replace: create only, the deletion is a job */
 	char *own_name;
 	json_t *desired;  /* evaluated in prepare */
 	json_t *result;   /* new attributes, from run */
@@ -43,8 +43,8 @@ struct run {
 	struct ms_graph *g;
 	struct job *jobs;
 	size_t n;
-	json_t *values;   /* name -> attributes as applied so far */
-	json_t *stored;   /* name -> stored value, as written so far */
+	json_t *values; /* name -> attributes as applied so far */
+	json_t *stored; /* name -> stored value, as written so far */
 	json_t *journal;
 	json_t *plan;
 	int added, changed, destroyed, failed;
@@ -86,10 +86,9 @@ static int prepare(size_t node, void *payload)
 				     json_object_get(r->plan, "variables"),
 				     r->values);
 		if (!err)
-			err = ms_engine_desired(&j->desired, j->t,
-						r->e->stack->name, j->name,
-						props,
-						json_object_get(r->plan, "tags"));
+			err = ms_engine_desired(
+				&j->desired, j->t, r->e->stack->name, j->name,
+				props, json_object_get(r->plan, "tags"));
 		json_decref(props);
 		if (err)
 			return ms_error("resource \"%s\": %s", j->name,
@@ -127,8 +126,8 @@ static void progress(struct ms_call *call, const char *message, void *payload)
 
 static double timeout_for(const struct job *j, const char *which)
 {
-	json_t *t = json_object_get(json_object_get(j->change, "timeouts"),
-				    which);
+	json_t *t =
+		json_object_get(json_object_get(j->change, "timeouts"), which);
 
 	return json_is_number(t) ? json_number_value(t) : 0;
 }
@@ -145,8 +144,8 @@ static int run_job(size_t node, void *payload)
 	call.progress = progress;
 	call.payload = r;
 
-	if (!strcmp(j->action, "create") || (j->cbd &&
-					      !strcmp(j->action, "replace"))) {
+	if (!strcmp(j->action, "create") ||
+	    (j->cbd && !strcmp(j->action, "replace"))) {
 		call.timeout = timeout_for(j, "create");
 		j->code = j->t->create(&call, j->desired, &j->result);
 		return j->code;
@@ -157,11 +156,11 @@ static int run_job(size_t node, void *payload)
 	}
 	if (!strcmp(j->action, "delete")) {
 		call.timeout = timeout_for(j, "delete");
-		return j->t->delete(&call, j->before);
+		return j->t->delete (&call, j->before);
 	}
 	/* replace, destroying first */
 	call.timeout = timeout_for(j, "delete");
-	if (j->t->delete(&call, j->before))
+	if (j->t->delete (&call, j->before))
 		return -1;
 	j->old_deleted = true;
 	call.timeout = timeout_for(j, "create");
@@ -226,7 +225,8 @@ static int forget_deposed(struct run *r, const struct job *j)
 	list = json_array();
 	json_array_foreach(json_object_get(v, "deposed"), i, d) {
 		x = json_object_get(d, "id");
-		if (id && json_is_string(x) && !strcmp(json_string_value(x), id))
+		if (id && json_is_string(x) &&
+		    !strcmp(json_string_value(x), id))
 			continue;
 		json_array_append(list, d);
 	}
@@ -271,7 +271,8 @@ static void done(size_t node, enum ms_walk_result result, const char *error,
 		 * is held by an object this stack did not make.
 		 */
 		if (j->result) {
-			v = stored_value(r, j, strcmp(j->action, "update") != 0);
+			v = stored_value(r, j,
+					 strcmp(j->action, "update") != 0);
 			err = store(r, j->resource, v);
 			json_decref(v);
 		} else if (j->old_deleted) {
@@ -318,8 +319,8 @@ static void done(size_t node, enum ms_walk_result result, const char *error,
 		ms_render_failure(stderr, j->name, ms_error_last());
 		return;
 	}
-	id = json_string_value(json_object_get(j->deposed ? j->before :
-							    j->result, "id"));
+	id = json_string_value(
+		json_object_get(j->deposed ? j->before : j->result, "id"));
 	if (id)
 		snprintf(line, sizeof(line), "%s after %.0fs [id=%s]",
 			 verb(j->action, 2), ms_now() - j->started, id);
@@ -397,8 +398,7 @@ static void link(struct run *r)
 		for (k = 0; j->deposed && k < r->n; k++) {
 			struct job *o = &r->jobs[k];
 
-			if (o->deposed && k != i &&
-			    depends_on(o, j->resource))
+			if (o->deposed && k != i && depends_on(o, j->resource))
 				ms_graph_depend(r->g, i, k);
 		}
 	}
@@ -421,7 +421,8 @@ static int finish(struct run *r)
 			json_t *val = NULL;
 
 			if (ms_engine_eval(r->e, &val, v,
-					   json_object_get(r->plan, "variables"),
+					   json_object_get(r->plan,
+							   "variables"),
 					   r->values) ||
 			    ms_has_unknown(val)) {
 				json_decref(val);
@@ -432,8 +433,9 @@ static int finish(struct run *r)
 	}
 	json_object_set_new(meta, "stack", json_string(r->e->stack->name));
 	json_object_set_new(meta, "serial",
-			    json_integer(json_integer_value(
-						 json_object_get(meta, "serial")) + 1));
+			    json_integer(json_integer_value(json_object_get(
+						 meta, "serial")) +
+					 1));
 	json_object_set(meta, "stack_digest",
 			json_object_get(r->plan, "stack_digest"));
 	json_object_set(meta, "outputs", outputs);
@@ -441,7 +443,8 @@ static int finish(struct run *r)
 		goto done;
 	ms_buf_addf(&msg, "%s %s: +%d ~%d -%d%s",
 		    json_is_true(json_object_get(r->plan, "destroy")) ?
-			    "destroy" : "apply",
+			    "destroy" :
+			    "apply",
 		    r->e->stack->name, r->added, r->changed, r->destroyed,
 		    r->failed ? " (with failures)" : "");
 	err = ms_state_commit(r->e->state, msg.ptr, NULL);
@@ -529,16 +532,19 @@ int ms_engine_apply(struct ms_engine *e, const json_t *plan)
 	if (ms_state_resources(e->state, &r.stored))
 		goto done;
 	json_object_foreach(r.stored, name, v)
-		json_object_set(r.values, name, json_object_get(v, "attributes"));
+		json_object_set(r.values, name,
+				json_object_get(v, "attributes"));
 
-	r.jobs = ms_calloc(2 * json_array_size(json_object_get(plan, "changes")) + 1,
-			   sizeof(*r.jobs));
+	r.jobs = ms_calloc(
+		2 * json_array_size(json_object_get(plan, "changes")) + 1,
+		sizeof(*r.jobs));
 	ms_graph_new(&r.g);
 	json_array_foreach(json_object_get(plan, "changes"), i, c) {
 		struct job *j = &r.jobs[r.n];
-		const char *type = json_string_value(json_object_get(c, "type"));
-		const char *of = json_string_value(json_object_get(c,
-							"deposed_of"));
+		const char *type =
+			json_string_value(json_object_get(c, "type"));
+		const char *of =
+			json_string_value(json_object_get(c, "deposed_of"));
 
 		j->change = c;
 		j->name = json_string_value(json_object_get(c, "name"));
@@ -553,8 +559,8 @@ int ms_engine_apply(struct ms_engine *e, const json_t *plan)
 			goto done;
 		}
 		j->cbd = !strcmp(j->action, "replace") &&
-			 json_is_true(json_object_get(c,
-						      "create_before_destroy"));
+			 json_is_true(
+				 json_object_get(c, "create_before_destroy"));
 		ms_graph_add(r.g, j->name);
 		r.n++;
 		if (!j->cbd)
@@ -580,9 +586,9 @@ int ms_engine_apply(struct ms_engine *e, const json_t *plan)
 		err = ms_error("%d resource%s failed", r.failed,
 			       r.failed == 1 ? "" : "s");
 	if (!err)
-		ms_render_summary(stdout, json_is_true(json_object_get(plan,
-								 "destroy")),
-				  r.added, r.changed, r.destroyed);
+		ms_render_summary(
+			stdout, json_is_true(json_object_get(plan, "destroy")),
+			r.added, r.changed, r.destroyed);
 done:
 	for (i = 0; i < r.n; i++) {
 		free(r.jobs[i].own_name);

@@ -21,7 +21,8 @@ int ms_engine_rename(struct ms_engine *e, const char *from, const char *to)
 		return -1;
 	if (!json_object_get(all, from)) {
 		err = ms_error_code(MS_ENOTFOUND,
-				    "resource \"%s\" is not in the state", from);
+				    "resource \"%s\" is not in the state",
+				    from);
 		goto done;
 	}
 	if (json_object_get(all, to)) {
@@ -79,8 +80,7 @@ int ms_engine_state_mv(struct ms_engine *e, const char *from, const char *to)
 	return err;
 }
 
-int ms_engine_state_rm(struct ms_engine *e, const char *const *names,
-		       size_t n)
+int ms_engine_state_rm(struct ms_engine *e, const char *const *names, size_t n)
 {
 	struct ms_buf msg = MS_BUF_INIT;
 	size_t i;
@@ -92,7 +92,8 @@ int ms_engine_state_rm(struct ms_engine *e, const char *const *names,
 		if (err == MS_ENOTFOUND)
 			err = ms_error_code(MS_ENOTFOUND,
 					    "resource \"%s\" is not in the "
-					    "state", names[i]);
+					    "state",
+					    names[i]);
 		ms_buf_addf(&msg, " %s", names[i]);
 	}
 	if (!err)
@@ -125,7 +126,8 @@ int ms_engine_import(struct ms_engine *e, const char *name, const char *id,
 	if (json_object_get(all, name)) {
 		err = ms_error("resource \"%s\" is in the state already; "
 			       "'mlstack state rm %s' first to import another "
-			       "object into it", name, name);
+			       "object into it",
+			       name, name);
 		goto done;
 	}
 	if (ms_engine_session(e, &e->aws))

@@ -36,7 +36,8 @@ json_t *ms_engine_resource_deps(const struct ms_engine *e,
 
 	ms_expr_refs(r->properties, &refs);
 	json_array_foreach(refs, i, v) {
-		const char *root = json_string_value(json_object_get(v, "root"));
+		const char *root =
+			json_string_value(json_object_get(v, "root"));
 
 		if (root && ms_stack_resource(e->stack, root))
 			json_array_append(names, json_object_get(v, "root"));
@@ -144,9 +145,9 @@ static int check_unique_ids(struct ms_engine *e, json_t **diags)
 			msg = ms_asprintf("resource \"%s\": %s \"%s\" is also "
 					  "the %s of resource \"%s\"; one "
 					  "object cannot be managed by two "
-					  "resources", r->name, attr,
-					  json_string_value(v), attr,
-					  json_string_value(first));
+					  "resources",
+					  r->name, attr, json_string_value(v),
+					  attr, json_string_value(first));
 			diag(diags, e->stack, path, msg);
 			free(msg);
 			free(path);
@@ -355,8 +356,8 @@ static int auto_name(json_t *d, const struct ms_resource_type *t,
 }
 
 int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
-		      const char *stack, const char *name,
-		      const json_t *props, const json_t *stack_tags)
+		      const char *stack, const char *name, const json_t *props,
+		      const json_t *stack_tags)
 {
 	json_t *d = json_deep_copy(props), *known, *v;
 	const struct ms_attr *a;
@@ -373,7 +374,8 @@ int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
 			continue;
 		problems = json_array();
 		if (ms_stack_check_value(&conv, attr, v, key, NULL, problems)) {
-			err = ms_error("%s", json_string_value(json_object_get(
+			err = ms_error("%s",
+				       json_string_value(json_object_get(
 					       json_array_get(problems, 0),
 					       "message")));
 			json_decref(problems);
@@ -391,14 +393,16 @@ int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
 					    json_loads(a->default_json,
 						       JSON_DECODE_ANY, NULL));
 		if (a->flags & MS_ATTR_TAGS) {
-			json_t *merged = stack_tags ? json_deep_copy(stack_tags) :
-						      json_object();
+			json_t *merged = stack_tags ?
+						 json_deep_copy(stack_tags) :
+						 json_object();
 			json_t *own = json_object_get(d, a->name);
 
 			if (json_is_object(own))
 				json_object_update(merged, own);
 			else if (own && ms_is_unknown(own))
-				json_object_set(merged, MS_UNKNOWN_KEY, json_true());
+				json_object_set(merged, MS_UNKNOWN_KEY,
+						json_true());
 			/* the owner mark: this stack made it, for this resource */
 			json_object_set_new(merged, MS_OWNER_STACK_TAG,
 					    json_string(stack));
@@ -457,7 +461,8 @@ int ms_engine_state_get(struct ms_engine *e, const char *name, json_t **out)
 	if (!v) {
 		json_decref(all);
 		return ms_error_code(MS_ENOTFOUND,
-				     "resource \"%s\" is not in the state", name);
+				     "resource \"%s\" is not in the state",
+				     name);
 	}
 	*out = json_incref(v);
 	json_decref(all);

@@ -80,8 +80,7 @@ int ms_engine_state_get(struct ms_engine *e, const char *name, json_t **out);
  * or the object is not there.
  */
 int ms_engine_state_mv(struct ms_engine *e, const char *from, const char *to);
-int ms_engine_state_rm(struct ms_engine *e, const char *const *names,
-		       size_t n);
+int ms_engine_state_rm(struct ms_engine *e, const char *const *names, size_t n);
 int ms_engine_import(struct ms_engine *e, const char *name, const char *id,
 		     json_t **out);
 

@@ -211,8 +211,7 @@ static int parse_template(json_t **out, const char *s)
 		p = close + 1;
 	}
 	if (lit.len || !json_array_size(parts))
-		json_array_append_new(parts,
-				      span(lit.ptr, lit.ptr + lit.len));
+		json_array_append_new(parts, span(lit.ptr, lit.ptr + lit.len));
 	*out = parts;
 	parts = NULL;
 done:

@@ -19,7 +19,7 @@ struct node {
 
 struct event {
 	size_t node;
-	int done;      /* 1: finished, 0: progress */
+	int done; /* 1: finished, 0: progress */
 	int result;
 	char *message;
 };
@@ -180,8 +180,9 @@ int ms_graph_check(const struct ms_graph *g, size_t *out_node)
 			first = i;
 	ms_buf_adds(&msg, "dependency cycle: ");
 	for (i = 0; i < n_cycle; i++)
-		ms_buf_addf(&msg, "\"%s\" -> ",
-			    g->nodes[cycle[(first + n_cycle - i) % n_cycle]].name);
+		ms_buf_addf(
+			&msg, "\"%s\" -> ",
+			g->nodes[cycle[(first + n_cycle - i) % n_cycle]].name);
 	ms_buf_addf(&msg, "\"%s\"", g->nodes[cycle[first]].name);
 	if (out_node)
 		*out_node = (size_t)start;
@@ -219,7 +220,8 @@ int ms_graph_order(const struct ms_graph *g, size_t **out)
 	if (n < g->n) {
 		free(order);
 		*out = NULL;
-		return ms_graph_check(g, NULL) ? -1 : ms_error("graph: no order");
+		return ms_graph_check(g, NULL) ? -1 :
+						 ms_error("graph: no order");
 	}
 	*out = order;
 	return 0;
@@ -231,8 +233,8 @@ static void push_event(struct walk *w, size_t node, int done, int result,
 	pthread_mutex_lock(&w->lock);
 	if (w->n_events == w->a_events) {
 		w->a_events = w->a_events ? w->a_events * 2 : 16;
-		w->events = ms_realloc(w->events,
-				       w->a_events * sizeof(*w->events));
+		w->events =
+			ms_realloc(w->events, w->a_events * sizeof(*w->events));
 	}
 	w->events[w->n_events].node = node;
 	w->events[w->n_events].done = done;
@@ -311,8 +313,8 @@ int ms_graph_walk(struct ms_graph *g, bool reverse, int parallelism,
 				b = t;
 			}
 			pending[a]++;
-			users[b] = ms_realloc(users[b],
-					      (n_users[b] + 1) * sizeof(**users));
+			users[b] = ms_realloc(
+				users[b], (n_users[b] + 1) * sizeof(**users));
 			users[b][n_users[b]++] = a;
 		}
 	}
@@ -380,12 +382,14 @@ int ms_graph_walk(struct ms_graph *g, bool reverse, int parallelism,
 			if (!ev.done) {
 				if (ops->progress)
 					ops->progress(ev.node, ev.message,
-						      ms_now() - started[ev.node],
+						      ms_now() -
+							      started[ev.node],
 						      payload);
 				beat[ev.node] = ms_now();
 			} else {
 				/* settle the node, then skip what it blocks */
-				size_t *stack = ms_calloc(n + 1, sizeof(*stack));
+				size_t *stack =
+					ms_calloc(n + 1, sizeof(*stack));
 				size_t sp = 0;
 
 				result[ev.node] = ev.result;
@@ -394,8 +398,8 @@ int ms_graph_walk(struct ms_graph *g, bool reverse, int parallelism,
 				if (ev.result != MS_WALK_OK)
 					failed = -1;
 				if (ops->done)
-					ops->done(ev.node, ev.result, ev.message,
-						  payload);
+					ops->done(ev.node, ev.result,
+						  ev.message, payload);
 				stack[sp++] = ev.node;
 				while (sp) {
 					size_t v = stack[--sp];
@@ -411,8 +415,10 @@ int ms_graph_walk(struct ms_graph *g, bool reverse, int parallelism,
 						result[u] = MS_WALK_SKIPPED;
 						finished++;
 						if (ops->done)
-							ops->done(u, MS_WALK_SKIPPED,
-								  NULL, payload);
+							ops->done(
+								u,
+								MS_WALK_SKIPPED,
+								NULL, payload);
 						stack[sp++] = u;
 					}
 				}

@@ -56,8 +56,8 @@ struct ms_walk_ops {
 	/* A worker thread. 0 or -1 with ms_error() set. */
 	int (*run)(size_t node, void *payload);
 	/* Calling thread, once per node, with the node's result and message. */
-	void (*done)(size_t node, enum ms_walk_result result,
-		     const char *error, void *payload);
+	void (*done)(size_t node, enum ms_walk_result result, const char *error,
+		     void *payload);
 	/* Calling thread: a progress line from a running node. */
 	void (*progress)(size_t node, const char *message, double elapsed,
 			 void *payload);

@@ -13,8 +13,8 @@
 struct ms_engine {
 	struct ms_stack *stack;
 	struct ms_state *state;
-	struct ms_aws *aws;    /* opened on first need */
-	char *account_id;      /* fetched on first need */
+	struct ms_aws *aws;     /* opened on first need */
+	char *account_id;       /* fetched on first need */
 	struct ms_graph *graph; /* the stack's resources and references */
 	int parallelism;
 	bool color;
@@ -38,8 +38,8 @@ int ms_engine_session(struct ms_engine *e, struct ms_aws **out);
  * the spec is). *out is new.
  */
 int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
-		      const char *stack, const char *name,
-		      const json_t *props, const json_t *stack_tags);
+		      const char *stack, const char *name, const json_t *props,
+		      const json_t *stack_tags);
 
 /* Whether a replacement of this resource creates the new object first. */
 bool ms_engine_cbd(const struct ms_resource_type *t, bool configured);

@@ -19,11 +19,11 @@
 
 struct refresh {
 	struct ms_engine *e;
-	json_t *names;   /* array: node -> resource name */
-	json_t *stored;  /* name -> stored value */
-	json_t **live;   /* node -> live attributes, or NULL when gone */
+	json_t *names;    /* array: node -> resource name */
+	json_t *stored;   /* name -> stored value */
+	json_t **live;    /* node -> live attributes, or NULL when gone */
 	json_t **deposed; /* node -> its deposed objects that still exist */
-	char *error;     /* the first failure */
+	char *error;      /* the first failure */
 };
 
 static int refresh_run(size_t node, void *payload)
@@ -56,7 +56,8 @@ static int refresh_run(size_t node, void *payload)
 
 		if (t->read(&call, d, &dl))
 			return ms_error("resource \"%s\": refresh of a deposed "
-					"object: %s", name, ms_error_last());
+					"object: %s",
+					name, ms_error_last());
 		if (dl)
 			json_array_append(r->deposed[node], d);
 		json_decref(dl);
@@ -145,7 +146,8 @@ static int recover_journal(struct ms_engine *e, json_t *stored)
 			continue;
 		}
 		if (prev && json_is_string(json_object_get(prev, "id")) &&
-		    !strcmp(json_string_value(json_object_get(prev, "id")), idv)) {
+		    !strcmp(json_string_value(json_object_get(prev, "id")),
+			    idv)) {
 			/* recorded already */
 			json_object_set_new(e->adopted, name, json_null());
 			continue;
@@ -175,9 +177,11 @@ static int recover_journal(struct ms_engine *e, json_t *stored)
 			continue;
 		}
 		if (!ours) {
-			ms_log(MS_LOG_INFO, "engine", "resource \"%s\": '%s' "
+			ms_log(MS_LOG_INFO, "engine",
+			       "resource \"%s\": '%s' "
 			       "exists but this stack did not make it: left "
-			       "alone", name, idv);
+			       "alone",
+			       name, idv);
 			json_decref(live);
 			json_object_set_new(e->adopted, name, json_null());
 			continue;
@@ -198,7 +202,8 @@ static int recover_journal(struct ms_engine *e, json_t *stored)
 			size_t k;
 
 			deposed = json_array();
-			json_array_foreach(json_object_get(prev, "deposed"), k, d)
+			json_array_foreach(json_object_get(prev, "deposed"), k,
+					   d)
 				if (!json_equal(json_object_get(d, "id"),
 						json_object_get(live, "id")))
 					json_array_append(deposed, d);
@@ -240,8 +245,8 @@ static void detect_moves(struct ms_engine *e, json_t *stored, json_t *moved)
 			continue;
 		raw = json_object_get(res->properties, t->id_attr);
 		id = NULL;
-		if (!raw || ms_engine_eval(e, &id, raw, e->stack->variables,
-					   values) ||
+		if (!raw ||
+		    ms_engine_eval(e, &id, raw, e->stack->variables, values) ||
 		    !json_is_string(id)) {
 			ms_error_clear();
 			json_decref(id);
@@ -254,9 +259,11 @@ static void detect_moves(struct ms_engine *e, json_t *stored, json_t *moved)
 			if (ms_stack_resource(e->stack, name) || !type ||
 			    strcmp(type, res->type) ||
 			    (!json_equal(json_object_get(v, "id"), id) &&
-			     !json_equal(json_object_get(
-						 json_object_get(v, "attributes"),
-						 t->id_attr), id)))
+			     !json_equal(
+				     json_object_get(
+					     json_object_get(v, "attributes"),
+					     t->id_attr),
+				     id)))
 				continue;
 			json_object_set_new(moved, name,
 					    json_string(res->name));
@@ -341,9 +348,9 @@ static int refresh(struct ms_engine *e, json_t *stored, json_t **out)
 	}
 	*out = json_object();
 	for (i = 0; i < n; i++)
-		json_object_set_new(*out,
-				    json_string_value(json_array_get(r.names, i)),
-				    r.live[i] ? r.live[i] : json_null());
+		json_object_set_new(
+			*out, json_string_value(json_array_get(r.names, i)),
+			r.live[i] ? r.live[i] : json_null());
 done:
 	ms_graph_free(g);
 	for (i = 0; i < n; i++)
@@ -407,7 +414,8 @@ static void fill_computed(const struct ms_resource_type *t, json_t *after,
 	for (a = t->schema; a->name; a++) {
 		json_t *have = json_object_get(before, a->name);
 
-		if (!(a->flags & (MS_ATTR_COMPUTED | MS_ATTR_OPTIONAL_COMPUTED)))
+		if (!(a->flags &
+		      (MS_ATTR_COMPUTED | MS_ATTR_OPTIONAL_COMPUTED)))
 			continue;
 		if (json_object_get(after, a->name) &&
 		    !(a->flags & MS_ATTR_COMPUTED))
@@ -460,7 +468,8 @@ static json_t *drift_entry(const char *name, const json_t *stored,
 
 static json_t *timeouts_of(const struct ms_resource *res)
 {
-	return res && res->timeouts ? json_incref(res->timeouts) : json_object();
+	return res && res->timeouts ? json_incref(res->timeouts) :
+				      json_object();
 }
 
 static json_t *change_new(const char *name, const char *type,
@@ -524,7 +533,8 @@ static int plan_resource(struct ms_engine *e, const struct ms_resource *res,
 	const struct ms_resource_type *t = ms_provider_find(res->type);
 	json_t *props = NULL, *after = NULL, *before = NULL;
 	json_t *changed = json_array(), *forces = json_array(), *c = NULL;
-	const char *old_type = json_string_value(json_object_get(stored, "type"));
+	const char *old_type =
+		json_string_value(json_object_get(stored, "type"));
 	const char *action;
 	int err = -1;
 
@@ -541,7 +551,8 @@ static int plan_resource(struct ms_engine *e, const struct ms_resource *res,
 	}
 	if (ms_engine_desired(&after, t, e->stack->name, res->name, props,
 			      e->stack->tags)) {
-		err = ms_error("resource \"%s\": %s", res->name, ms_error_last());
+		err = ms_error("resource \"%s\": %s", res->name,
+			       ms_error_last());
 		goto done;
 	}
 
@@ -549,14 +560,14 @@ static int plan_resource(struct ms_engine *e, const struct ms_resource *res,
 		before = refreshed ? (json_t *)live :
 				     json_object_get(stored, "attributes");
 	if (stored && t->id_attr) {
-		json_t *back = restore_deposed(e, t, res->name, all_stored,
-					       after);
+		json_t *back =
+			restore_deposed(e, t, res->name, all_stored, after);
 
 		if (back) {
 			/* the old value is gone from all_stored */
 			stored = back;
-			old_type = json_string_value(json_object_get(back,
-								     "type"));
+			old_type = json_string_value(
+				json_object_get(back, "type"));
 			before = json_object_get(back, "attributes");
 		}
 	}
@@ -577,12 +588,13 @@ static int plan_resource(struct ms_engine *e, const struct ms_resource *res,
 		action = "update";
 	else
 		action = "noop";
-	fill_computed(t, after, before, !strcmp(action, "create") ||
-					 !strcmp(action, "replace"));
+	fill_computed(t, after, before,
+		      !strcmp(action, "create") || !strcmp(action, "replace"));
 	if (before && !strcmp(action, "replace") && res->prevent_destroy) {
 		err = ms_error("resource \"%s\": lifecycle.prevent_destroy is "
 			       "set, but the plan must replace it (\"%s\" "
-			       "changed)", res->name,
+			       "changed)",
+			       res->name,
 			       json_string_value(json_array_get(forces, 0)));
 		goto done;
 	}
@@ -592,13 +604,12 @@ static int plan_resource(struct ms_engine *e, const struct ms_resource *res,
 	json_object_set(c, "after", after);
 	json_object_set(c, "changed", changed);
 	json_object_set(c, "forces", forces);
-	json_object_set_new(c, "dependencies",
-			    ms_engine_resource_deps(e, res));
+	json_object_set_new(c, "dependencies", ms_engine_resource_deps(e, res));
 	json_object_set(c, "config", res->properties);
 	json_object_set_new(c, "timeouts", timeouts_of(res));
-	json_object_set_new(c, "create_before_destroy",
-			    json_boolean(ms_engine_cbd(t,
-						       res->create_before_destroy)));
+	json_object_set_new(
+		c, "create_before_destroy",
+		json_boolean(ms_engine_cbd(t, res->create_before_destroy)));
 	if (stored && json_object_get(stored, "id"))
 		json_object_set(c, "id", json_object_get(stored, "id"));
 	if (before && json_is_true(json_object_get(stored, "tainted")))
@@ -619,17 +630,17 @@ done:
 static json_t *delete_change(const char *name, const json_t *stored,
 			     json_t *before, const struct ms_resource *res)
 {
-	json_t *c = change_new(name,
-			       json_string_value(json_object_get(stored, "type")),
-			       "delete");
+	json_t *c = change_new(
+		name, json_string_value(json_object_get(stored, "type")),
+		"delete");
 	json_t *deps = json_object_get(stored, "dependencies");
 
 	json_object_set(c, "before", before ? before : json_null());
 	json_object_set_new(c, "after", json_null());
 	json_object_set_new(c, "dependencies",
 			    deps ? json_incref(deps) : json_array());
-	json_object_set(c, "id", json_object_get(before ? before : stored,
-						 "id"));
+	json_object_set(c, "id",
+			json_object_get(before ? before : stored, "id"));
 	json_object_set_new(c, "timeouts", timeouts_of(res));
 	return c;
 }
@@ -688,10 +699,11 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 			if (json_is_null(json_object_get(live, name)))
 				json_array_append_new(gone, json_string(name));
 		json_object_foreach(stored, name, v) {
-			json_t *d = drift_entry(name, v,
-						json_is_null(json_object_get(live, name)) ?
-							NULL :
-							json_object_get(live, name));
+			json_t *d = drift_entry(
+				name, v,
+				json_is_null(json_object_get(live, name)) ?
+					NULL :
+					json_object_get(live, name));
 
 			if (d)
 				json_array_append_new(drift, d);
@@ -701,7 +713,8 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 	if (o->destroy) {
 		/* everything in the state goes, in reverse dependency order */
 		json_object_foreach(stored, name, v) {
-			struct ms_resource *res = ms_stack_resource(e->stack, name);
+			struct ms_resource *res =
+				ms_stack_resource(e->stack, name);
 			json_t *l = live ? json_object_get(live, name) : NULL;
 
 			if (live && json_is_null(l))
@@ -709,13 +722,17 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 			if (res && res->prevent_destroy) {
 				ms_error("resource \"%s\": lifecycle."
 					 "prevent_destroy is set; remove it "
-					 "before destroying", name);
+					 "before destroying",
+					 name);
 				goto done;
 			}
-			json_array_append_new(changes,
-					      delete_change(name, v,
-							    l ? l : json_object_get(v, "attributes"),
-							    res));
+			json_array_append_new(
+				changes,
+				delete_change(name, v,
+					      l ? l :
+						  json_object_get(v,
+								  "attributes"),
+					      res));
 		}
 	} else {
 		if (ms_graph_order(e->graph, &order))
@@ -724,7 +741,8 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 			const struct ms_resource *res =
 				&e->stack->resources[order[i]];
 			json_t *st = json_object_get(stored, res->name);
-			json_t *l = live ? json_object_get(live, res->name) : NULL;
+			json_t *l = live ? json_object_get(live, res->name) :
+					   NULL;
 
 			if (st && live && json_is_null(l))
 				st = NULL; /* deleted outside: create again */
@@ -743,10 +761,13 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 			}
 			if (live && json_is_null(l))
 				continue;
-			json_array_append_new(changes,
-					      delete_change(name, v,
-							    l ? l : json_object_get(v, "attributes"),
-							    NULL));
+			json_array_append_new(
+				changes,
+				delete_change(name, v,
+					      l ? l :
+						  json_object_get(v,
+								  "attributes"),
+					      NULL));
 		}
 	}
 
@@ -758,7 +779,8 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 	json_object_set_new(plan, "format_version", json_string(PLAN_FORMAT));
 	json_object_set_new(plan, "stack", json_string(e->stack->name));
 	json_object_set_new(plan, "state_commit", json_string(head));
-	json_object_set_new(plan, "stack_digest", json_string(e->stack->digest));
+	json_object_set_new(plan, "stack_digest",
+			    json_string(e->stack->digest));
 	json_object_set_new(plan, "destroy", json_boolean(o->destroy));
 	json_object_set(plan, "variables", e->stack->variables);
 	json_object_set(plan, "tags", e->stack->tags);

@@ -23,11 +23,11 @@ static const char *paint(const char *code)
 	return color ? code : "";
 }
 
-#define GREEN "\033[32m"
+#define GREEN  "\033[32m"
 #define YELLOW "\033[33m"
-#define RED "\033[31m"
-#define BOLD "\033[1m"
-#define RESET "\033[0m"
+#define RED    "\033[31m"
+#define BOLD   "\033[1m"
+#define RESET  "\033[0m"
 
 static bool sensitive(const char *type, const char *attr)
 {
@@ -120,9 +120,9 @@ static void attr_lines(FILE *f, const json_t *c, const char *action)
 			value_text(&line, type, k, y);
 			fprintf(f, "      %s+%s %-*s = %s\n", paint(GREEN),
 				paint(RESET), (int)w, k, line.ptr);
-		} else if (in_list(changed, k) || (x && y && ms_has_unknown(y) &&
-						  !ms_has_unknown(x) &&
-						  !strcmp(action, "replace"))) {
+		} else if (in_list(changed, k) ||
+			   (x && y && ms_has_unknown(y) && !ms_has_unknown(x) &&
+			    !strcmp(action, "replace"))) {
 			if (x) {
 				value_text(&line, type, k, x);
 				ms_buf_adds(&line, " -> ");
@@ -152,8 +152,8 @@ static void header(FILE *f, const json_t *c, const char *action)
 		fprintf(f, "  %s~%s resource \"%s\" \"%s\" {\n", paint(YELLOW),
 			paint(RESET), type, name);
 	} else if (!strcmp(action, "replace")) {
-		bool cbd = json_is_true(json_object_get(c,
-							"create_before_destroy"));
+		bool cbd = json_is_true(
+			json_object_get(c, "create_before_destroy"));
 
 		if (json_is_true(json_object_get(c, "tainted")))
 			fprintf(f, "  # %s is tainted, so must be replaced\n",
@@ -188,13 +188,16 @@ static void drift_lines(FILE *f, const json_t *plan)
 	fprintf(f, "%sObjects have changed outside of mlstack%s\n\n",
 		paint(BOLD), paint(RESET));
 	json_array_foreach(json_object_get(plan, "drift"), i, d) {
-		const char *name = json_string_value(json_object_get(d, "name"));
-		const char *type = json_string_value(json_object_get(d, "type"));
+		const char *name =
+			json_string_value(json_object_get(d, "name"));
+		const char *type =
+			json_string_value(json_object_get(d, "type"));
 		json_t *v;
 		size_t k;
 
 		if (json_is_true(json_object_get(d, "deleted"))) {
-			fprintf(f, "  # %s has been deleted outside of mlstack\n",
+			fprintf(f,
+				"  # %s has been deleted outside of mlstack\n",
 				name);
 			fprintf(f, "  %s-%s resource \"%s\" \"%s\"\n\n",
 				paint(RED), paint(RESET), type, name);
@@ -269,7 +272,8 @@ void ms_render_plan(FILE *f, const json_t *plan)
 		fprintf(f, "No changes. Your infrastructure matches the "
 			   "configuration.\n");
 	else
-		fprintf(f, "%sPlan:%s %d to add, %d to change, %d to destroy.\n",
+		fprintf(f,
+			"%sPlan:%s %d to add, %d to change, %d to destroy.\n",
 			paint(BOLD), paint(RESET), add, change, destroy);
 }
 
@@ -306,9 +310,10 @@ static json_t *split_unknown(const json_t *v, json_t **unknown)
 			json_t *u = NULL;
 
 			json_array_append_new(out, split_unknown(x, &u));
-			json_array_append_new(*unknown,
-					      json_is_true(u) ? u :
-							       (json_decref(u), json_false()));
+			json_array_append_new(*unknown, json_is_true(u) ?
+								u :
+								(json_decref(u),
+								 json_false()));
 		}
 		return out;
 	}
@@ -333,17 +338,20 @@ json_t *ms_render_plan_json(const json_t *plan)
 		json_t *after = json_object_get(c, "after");
 
 		if (!strcmp(action, "replace")) {
-			bool cbd = json_is_true(json_object_get(
-				c, "create_before_destroy"));
+			bool cbd = json_is_true(
+				json_object_get(c, "create_before_destroy"));
 
 			json_array_append_new(actions,
-					      json_string(cbd ? "create" : "delete"));
+					      json_string(cbd ? "create" :
+								"delete"));
 			json_array_append_new(actions,
-					      json_string(cbd ? "delete" : "create"));
+					      json_string(cbd ? "delete" :
+								"create"));
 		} else {
-			json_array_append_new(actions,
-					      json_string(!strcmp(action, "noop") ?
-								  "no-op" : action));
+			json_array_append_new(
+				actions,
+				json_string(!strcmp(action, "noop") ? "no-op" :
+								      action));
 		}
 		json_object_set(r, "address", json_object_get(c, "name"));
 		json_object_set_new(r, "mode", json_string("managed"));
@@ -353,10 +361,13 @@ json_t *ms_render_plan_json(const json_t *plan)
 				    json_string("registry.mlstack.dev/aws"));
 		json_object_set_new(ch, "actions", actions);
 		json_object_set(ch, "before", json_object_get(c, "before"));
-		json_object_set_new(ch, "after", split_unknown(after, &unknown));
+		json_object_set_new(ch, "after",
+				    split_unknown(after, &unknown));
 		json_object_set_new(ch, "after_unknown",
-				    json_is_object(unknown) ? unknown :
-							     (json_decref(unknown), json_object()));
+				    json_is_object(unknown) ?
+					    unknown :
+					    (json_decref(unknown),
+					     json_object()));
 		if (json_array_size(json_object_get(c, "forces")))
 			json_object_set(ch, "replace_paths",
 					json_object_get(c, "forces"));
@@ -370,7 +381,8 @@ json_t *ms_render_plan_json(const json_t *plan)
 		json_array_append_new(actions,
 				      json_string(json_is_true(json_object_get(
 							  c, "deleted")) ?
-							  "delete" : "update"));
+							  "delete" :
+							  "update"));
 		json_object_set(r, "address", json_object_get(c, "name"));
 		json_object_set(r, "type", json_object_get(c, "type"));
 		json_object_set(r, "name", json_object_get(c, "name"));
@@ -383,7 +395,8 @@ json_t *ms_render_plan_json(const json_t *plan)
 	json_object_set_new(out, "resource_changes", rc);
 	json_object_set_new(out, "resource_drift", drift);
 	json_object_set(out, "variables", json_object_get(plan, "variables"));
-	json_object_set(out, "state_commit", json_object_get(plan, "state_commit"));
+	json_object_set(out, "state_commit",
+			json_object_get(plan, "state_commit"));
 	return out;
 }
 
@@ -407,8 +420,9 @@ void ms_render_summary(FILE *f, bool destroy, int added, int changed,
 		fprintf(f, "%sDestroy complete!%s Resources: %d destroyed.\n",
 			paint(GREEN), paint(RESET), destroyed);
 	else
-		fprintf(f, "%sApply complete!%s Resources: %d added, %d "
-			   "changed, %d destroyed.\n",
+		fprintf(f,
+			"%sApply complete!%s Resources: %d added, %d "
+			"changed, %d destroyed.\n",
 			paint(GREEN), paint(RESET), added, changed, destroyed);
 }
 
@@ -437,7 +451,8 @@ void ms_render_resource(FILE *f, const char *name, const json_t *stored)
 
 	fprintf(f, "# %s:%s\nresource \"%s\" \"%s\" {\n", name,
 		json_is_true(json_object_get(stored, "tainted")) ?
-			" (tainted)" : "",
+			" (tainted)" :
+			"",
 		type ? type : "", name);
 	json_object_foreach(attrs, key, v)
 		json_array_append_new(keys, json_string(key));

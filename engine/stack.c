@@ -19,7 +19,7 @@
 
 #include <ctype.h>
 
-#define KEY_MARK 0
+#define KEY_MARK   0
 #define VALUE_MARK 2
 
 static const char *const top_keys[] = {
@@ -29,13 +29,22 @@ static const char *const resource_keys[] = {
 	"type", "properties", "depends_on", "lifecycle", "timeouts", NULL,
 };
 static const char *const lifecycle_keys[] = {
-	"prevent_destroy", "create_before_destroy", "ignore_changes", NULL,
+	"prevent_destroy",
+	"create_before_destroy",
+	"ignore_changes",
+	NULL,
 };
 static const char *const timeout_keys[] = {
-	"create", "update", "delete", NULL,
+	"create",
+	"update",
+	"delete",
+	NULL,
 };
 static const char *const variable_keys[] = {
-	"default", "description", "type", NULL,
+	"default",
+	"description",
+	"type",
+	NULL,
 };
 static const char *const variable_types[] = {
 	"string", "number", "bool", "list", "map", "any", NULL,
@@ -45,14 +54,14 @@ static const char *const stack_attrs[] = { "name", NULL };
 
 struct loader {
 	const char *file;
-	json_t *diags;       /* [line, col, seq, message] */
+	json_t *diags; /* [line, col, seq, message] */
 	size_t seq;
 	struct ms_yaml_doc doc;
 	struct ms_stack *stack;
-	const json_t *vars;  /* -var overrides, or NULL */
-	json_t *declared;    /* every declared variable name -> true */
-	json_t *types;       /* resource name -> type, for known types */
-	bool suppress;       /* a reference failed for a reported cause */
+	const json_t *vars; /* -var overrides, or NULL */
+	json_t *declared;   /* every declared variable name -> true */
+	json_t *types;      /* resource name -> type, for known types */
+	bool suppress;      /* a reference failed for a reported cause */
 };
 
 /* Diagnostics */
@@ -117,8 +126,8 @@ static void vdiag(struct loader *L, const char *path, int which,
 
 static void diag_key(struct loader *L, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static void diag_value(struct loader *L, const char *path, const char *fmt,
-		       ...) __attribute__((format(printf, 3, 4)));
+static void diag_value(struct loader *L, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* A problem with a key (unknown, missing ...): points at the key. */
 static void diag_key(struct loader *L, const char *path, const char *fmt, ...)
@@ -172,10 +181,9 @@ static void flush_diags(struct loader *L, json_t *out)
 		col = int_at(v[i], 1);
 		msg = json_string_value(json_array_get(v[i], 3));
 		if (line > 0)
-			json_array_append_new(out,
-					      json_sprintf("%s:%d:%d: %s",
-							   L->file, line, col,
-							   msg));
+			json_array_append_new(out, json_sprintf("%s:%d:%d: %s",
+								L->file, line,
+								col, msg));
 		else
 			json_array_append_new(out, json_sprintf("%s: %s",
 								L->file, msg));
@@ -645,8 +653,9 @@ static void load_properties(struct loader *L, struct ms_resource *r,
 			    const json_t *props, const char *base,
 			    const char *pre)
 {
-	struct ms_attr top = { "properties", MS_ATTR_OBJECT, 0, NULL, NULL,
-			       NULL };
+	struct ms_attr top = {
+		"properties", MS_ATTR_OBJECT, 0, NULL, NULL, NULL
+	};
 	struct ms_buf p = MS_BUF_INIT, rpath = MS_BUF_INIT;
 	json_t *problems = json_array(), *raw, *res = NULL, *pr;
 	size_t i;
@@ -819,8 +828,8 @@ static void load_resource(struct loader *L, const char *name,
 			 pre.ptr, strlen(name), MS_STATE_NAME_MAX);
 	else if (!strcmp(name, "var") || !strcmp(name, "aws") ||
 		 !strcmp(name, "stack"))
-		diag_key(L, path.ptr, "%sthe name \"%s\" is reserved",
-			 pre.ptr, name);
+		diag_key(L, path.ptr, "%sthe name \"%s\" is reserved", pre.ptr,
+			 name);
 	if (!json_is_object(body)) {
 		diag_value(L, path.ptr,
 			   "%sexpected a map with \"type\" and \"properties\", "
@@ -1057,8 +1066,8 @@ static void check_ref(struct loader *L, const json_t *ref, const char *path,
 			   "%sreference \"${%s}\": no variable \"%s\"%s", pre,
 			   text, first, hint(&h, first, names));
 	} else if (!strcmp(root, "aws") || !strcmp(root, "stack")) {
-		const char *const *attrs =
-			*root == 'a' ? aws_attrs : stack_attrs;
+		const char *const *attrs = *root == 'a' ? aws_attrs :
+							  stack_attrs;
 
 		if (!is_in(first, attrs))
 			diag_value(L, path,
@@ -1091,9 +1100,9 @@ static void check_ref(struct loader *L, const json_t *ref, const char *path,
 				   "%sreference \"${%s}\": attribute \"%s\" of "
 				   "%s is %s, with no keys or elements",
 				   pre, text, first, t->name,
-				   a->type == MS_ATTR_STRING ? "a string"
-				   : a->type == MS_ATTR_NUMBER ? "a number"
-							       : "a bool");
+				   a->type == MS_ATTR_STRING ? "a string" :
+				   a->type == MS_ATTR_NUMBER ? "a number" :
+							       "a bool");
 		}
 	}
 done:

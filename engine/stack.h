@@ -13,34 +13,34 @@
 #include <stdbool.h>
 
 /* Limits that keep a hostile file from exhausting memory. */
-#define MS_STACK_MAX_BYTES (4 * 1024 * 1024)
-#define MS_STACK_MAX_DEPTH 64
-#define MS_STACK_MAX_ALIASES 1000   /* alias expansions in one file */
-#define MS_STACK_MAX_NODES 1000000  /* values after alias expansion */
+#define MS_STACK_MAX_BYTES   (4 * 1024 * 1024)
+#define MS_STACK_MAX_DEPTH   64
+#define MS_STACK_MAX_ALIASES 1000    /* alias expansions in one file */
+#define MS_STACK_MAX_NODES   1000000 /* values after alias expansion */
 
 struct ms_resource {
 	char *name;
 	char *type;
-	json_t *properties;   /* object; raw values */
-	json_t *depends_on;   /* array of resource names (explicit only) */
+	json_t *properties; /* object; raw values */
+	json_t *depends_on; /* array of resource names (explicit only) */
 	bool prevent_destroy;
 	bool create_before_destroy;
 	json_t *ignore_changes; /* array of attribute names */
-	json_t *timeouts;     /* {"create"|"update"|"delete": seconds} */
-	int line, col;        /* of the resource's key */
+	json_t *timeouts;       /* {"create"|"update"|"delete": seconds} */
+	int line, col;          /* of the resource's key */
 };
 
 struct ms_stack {
-	char *file;          /* as given, for messages */
-	char *name;          /* stack: */
-	char *region;        /* region: or NULL */
-	json_t *tags;        /* tags: (default tags), {} if none */
-	json_t *variables;   /* name -> value (default or -var), resolved */
+	char *file;        /* as given, for messages */
+	char *name;        /* stack: */
+	char *region;      /* region: or NULL */
+	json_t *tags;      /* tags: (default tags), {} if none */
+	json_t *variables; /* name -> value (default or -var), resolved */
 	struct ms_resource *resources;
-	size_t n_resources;  /* in file order */
-	json_t *outputs;     /* name -> raw value */
-	json_t *marks;       /* path -> [line, col, value_line, value_col] */
-	char digest[65];     /* hex SHA-256 of the file's bytes */
+	size_t n_resources; /* in file order */
+	json_t *outputs;    /* name -> raw value */
+	json_t *marks;      /* path -> [line, col, value_line, value_col] */
+	char digest[65];    /* hex SHA-256 of the file's bytes */
 };
 
 /*

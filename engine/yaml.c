@@ -18,7 +18,7 @@
 #include <yaml.h>
 
 /* Values below this depth always get a mark; deeper ones while in budget. */
-#define SHALLOW_DEPTH 4
+#define SHALLOW_DEPTH    4
 #define DEEP_MARK_BUDGET 100000
 
 struct frame {
@@ -26,7 +26,7 @@ struct frame {
 	size_t path_len; /* the node's own path is path.ptr[0..path_len) */
 	char *anchor;
 	size_t nodes_at_start;
-	bool dropped;    /* the node is the value of a duplicate key */
+	bool dropped; /* the node is the value of a duplicate key */
 	/* mappings: the key whose value comes next, or NULL */
 	char *key;
 	int key_line, key_col;
@@ -76,7 +76,7 @@ static int int_at(const json_t *array, size_t i)
 }
 
 #define LINE(m) ((int)(m).line + 1)
-#define COL(m) ((int)(m).column + 1)
+#define COL(m)  ((int)(m).column + 1)
 
 static bool all_digits(const char *p, const char *end)
 {
@@ -289,10 +289,10 @@ static void keep_raw(struct ctx *c, const json_t *v, const yaml_event_t *e)
 	ms_expr_text(&b, v);
 	if (b.len != e->data.scalar.length ||
 	    memcmp(b.ptr, e->data.scalar.value, b.len))
-		json_object_set_new(c->doc->raw, c->path.ptr,
-				    json_stringn((const char *)
-							 e->data.scalar.value,
-						 e->data.scalar.length));
+		json_object_set_new(
+			c->doc->raw, c->path.ptr,
+			json_stringn((const char *)e->data.scalar.value,
+				     e->data.scalar.length));
 	ms_buf_release(&b);
 }
 
@@ -392,10 +392,10 @@ static int on_alias(struct ctx *c, const yaml_event_t *e)
 static int on_open(struct ctx *c, const yaml_event_t *e)
 {
 	bool mapping = e->type == YAML_MAPPING_START_EVENT;
-	const yaml_char_t *tag = mapping ? e->data.mapping_start.tag
-					 : e->data.sequence_start.tag;
-	const yaml_char_t *anchor = mapping ? e->data.mapping_start.anchor
-					    : e->data.sequence_start.anchor;
+	const yaml_char_t *tag = mapping ? e->data.mapping_start.tag :
+					   e->data.sequence_start.tag;
+	const yaml_char_t *anchor = mapping ? e->data.mapping_start.anchor :
+					      e->data.sequence_start.anchor;
 	struct frame *f, *parent = c->depth ? &c->frames[c->depth - 1] : NULL;
 	json_t *node;
 	bool dropped;

@@ -15,7 +15,7 @@
 #include <stddef.h>
 
 struct ms_yaml_doc {
-	json_t *root;  /* NULL when the stream holds no document */
+	json_t *root; /* NULL when the stream holds no document */
 	/*
 	 * path -> [line, col, value_line, value_col], 1-based. A path joins
 	 * mapping keys with "." and list indexes as "[N]": "resources",

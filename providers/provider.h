@@ -25,12 +25,12 @@ enum ms_attr_type {
 	MS_ATTR_JSON,   /* any JSON value (policy documents) */
 };
 
-#define MS_ATTR_REQUIRED 0x01  /* must be given */
-#define MS_ATTR_COMPUTED 0x02  /* set by AWS only; an output */
+#define MS_ATTR_REQUIRED          0x01 /* must be given */
+#define MS_ATTR_COMPUTED          0x02 /* set by AWS only; an output */
 #define MS_ATTR_OPTIONAL_COMPUTED 0x04 /* may be given; AWS fills it if not */
-#define MS_ATTR_FORCE_NEW 0x08 /* a change replaces the resource */
-#define MS_ATTR_SENSITIVE 0x10 /* never printed */
-#define MS_ATTR_TAGS 0x20      /* the object's tags: carries the owner mark */
+#define MS_ATTR_FORCE_NEW         0x08 /* a change replaces the resource */
+#define MS_ATTR_SENSITIVE         0x10 /* never printed */
+#define MS_ATTR_TAGS              0x20 /* the object's tags: carries the owner mark */
 
 /*
  * The ownership mark: tags the engine adds to every object it makes of a
@@ -39,7 +39,7 @@ enum ms_attr_type {
  * the mark of that very stack and resource (our own create, whose answer
  * was lost); anyone else's is never adopted, changed or deleted.
  */
-#define MS_OWNER_STACK_TAG "mlstack:stack"
+#define MS_OWNER_STACK_TAG    "mlstack:stack"
 #define MS_OWNER_RESOURCE_TAG "mlstack:resource"
 
 struct ms_attr {
@@ -58,7 +58,7 @@ struct ms_attr {
  */
 struct ms_call {
 	struct ms_aws *aws;
-	const char *name; /* the resource's name in the stack */
+	const char *name;  /* the resource's name in the stack */
 	const char *stack; /* the stack's name (NULL: no owner mark known) */
 	double timeout;
 	void (*progress)(struct ms_call *call, const char *message,
@@ -79,11 +79,10 @@ bool ms_call_owns(const struct ms_call *call, const json_t *tags);
  * The error for a name held by an object this stack did not make: what
  * ("role 'x'") is in the way, and the two ways out. Returns MS_EEXISTS.
  */
-int ms_call_taken(const struct ms_call *call, const char *what,
-		  const char *id);
+int ms_call_taken(const struct ms_call *call, const char *what, const char *id);
 
 struct ms_resource_type {
-	const char *name;            /* "aws_s3_bucket" */
+	const char *name;             /* "aws_s3_bucket" */
 	const struct ms_attr *schema; /* terminated by an entry with no name */
 	/*
 	 * The desired attribute that names the object a create will make

@@ -67,17 +67,16 @@ void ms_call_progress(struct ms_call *call, const char *fmt, ...)
 
 bool ms_call_owns(const struct ms_call *call, const json_t *tags)
 {
-	const char *stack = json_string_value(json_object_get(tags,
-							    MS_OWNER_STACK_TAG));
-	const char *res = json_string_value(json_object_get(tags,
-							  MS_OWNER_RESOURCE_TAG));
+	const char *stack =
+		json_string_value(json_object_get(tags, MS_OWNER_STACK_TAG));
+	const char *res =
+		json_string_value(json_object_get(tags, MS_OWNER_RESOURCE_TAG));
 
 	return call && call->stack && call->name && stack && res &&
 	       !strcmp(stack, call->stack) && !strcmp(res, call->name);
 }
 
-int ms_call_taken(const struct ms_call *call, const char *what,
-		  const char *id)
+int ms_call_taken(const struct ms_call *call, const char *what, const char *id)
 {
 	return ms_error_code(MS_EEXISTS,
 			     "%s: the name is taken by an object this stack "
@@ -117,7 +116,8 @@ int ms_provider_account_id(struct ms_aws *aws, char **out)
 		*out = ms_xml_text(xmlDocGetRootElement(doc),
 				   "GetCallerIdentityResult/Account");
 		if (!*out)
-			err = ms_error("GetCallerIdentity: no account in answer");
+			err = ms_error(
+				"GetCallerIdentity: no account in answer");
 	}
 	if (doc)
 		xmlFreeDoc(doc);

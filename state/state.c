@@ -26,9 +26,9 @@
 
 #include <git2.h>
 
-#define NAME_MAX_LEN MS_STATE_NAME_MAX
+#define NAME_MAX_LEN  MS_STATE_NAME_MAX
 #define LOCK_MAX_SIZE 65536
-#define JSON_FLAGS (JSON_SORT_KEYS | JSON_INDENT(2))
+#define JSON_FLAGS    (JSON_SORT_KEYS | JSON_INDENT(2))
 
 struct ms_state {
 	char *dir;       /* the repository's working directory, as given */
@@ -105,8 +105,7 @@ static void format_time(char out[32], time_t t)
 {
 	struct tm tm;
 
-	if (!gmtime_r(&t, &tm) ||
-	    !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+	if (!gmtime_r(&t, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
 		snprintf(out, 32, "1970-01-01T00:00:00Z");
 }
 
@@ -314,8 +313,8 @@ static int make_path(const char *path)
 /* never search upwards: the project around .mlstack/ may be a repo */
 static int try_open(git_repository **out, const char *dir)
 {
-	return git_repository_open_ext(out, dir,
-				       GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+	return git_repository_open_ext(out, dir, GIT_REPOSITORY_OPEN_NO_SEARCH,
+				       NULL);
 }
 
 static int open_repo(git_repository **out, const char *dir)
@@ -365,7 +364,8 @@ static int open_repo(git_repository **out, const char *dir)
 		return -1;
 	if (git_repository_is_bare(*out))
 		return ms_error("state: '%s' is a bare git repository; the "
-				"state directory needs a working tree", dir);
+				"state directory needs a working tree",
+				dir);
 	return 0;
 }
 
@@ -1045,14 +1045,16 @@ static int entry_id(git_oid *out, bool *found, git_commit *c, const char *path)
 
 	*found = false;
 	if (git_commit_tree(&tree, c) < 0) {
-		git_fail("reading commit %s", git_oid_tostr_s(git_commit_id(c)));
+		git_fail("reading commit %s",
+			 git_oid_tostr_s(git_commit_id(c)));
 		goto done;
 	}
 	err = git_tree_entry_bypath(&e, tree, path);
 	if (err == GIT_ENOTFOUND) {
 		git_error_clear();
 	} else if (err < 0) {
-		git_fail("reading commit %s", git_oid_tostr_s(git_commit_id(c)));
+		git_fail("reading commit %s",
+			 git_oid_tostr_s(git_commit_id(c)));
 		goto done;
 	} else {
 		git_oid_cpy(out, git_tree_entry_id(e));
@@ -1117,7 +1119,8 @@ int ms_state_history(struct ms_state *st, json_t **out)
 	git_commit_free(c);
 	c = NULL;
 	if (git_revwalk_new(&walk, st->repo) < 0 ||
-	    git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME) < 0 ||
+	    git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME) <
+		    0 ||
 	    git_revwalk_push_head(walk) < 0) {
 		git_fail("walking the history");
 		goto done;
@@ -1138,8 +1141,9 @@ int ms_state_history(struct ms_state *st, json_t **out)
 			json_array_append_new(
 				list,
 				json_pack("{s:s, s:s, s:s, s:s}", "commit",
-					  git_oid_tostr_s(&id), "author", author, "time", when,
-					  "message", summary ? summary : ""));
+					  git_oid_tostr_s(&id), "author",
+					  author, "time", when, "message",
+					  summary ? summary : ""));
 		}
 		git_commit_free(c);
 		c = NULL;

@@ -19,7 +19,10 @@ struct ms_buf {
 };
 
 extern char ms_buf_empty[];
-#define MS_BUF_INIT { ms_buf_empty, 0, 0, 0 }
+#define MS_BUF_INIT                   \
+	{                             \
+		ms_buf_empty, 0, 0, 0 \
+	}
 
 void ms_buf_init(struct ms_buf *b, size_t hint);
 void ms_buf_release(struct ms_buf *b);

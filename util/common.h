@@ -47,10 +47,10 @@ void ms_log_init(int verbosity);
 bool ms_log_enabled(int level, const char *component);
 void ms_log_write(const char *component, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-#define ms_log(level, component, ...)                                       \
-	do {                                                                 \
-		if (ms_log_enabled((level), (component)))                    \
-			ms_log_write((component), __VA_ARGS__);              \
+#define ms_log(level, component, ...)                           \
+	do {                                                    \
+		if (ms_log_enabled((level), (component)))       \
+			ms_log_write((component), __VA_ARGS__); \
 	} while (0)
 
 /* Allocation that cannot fail (aborts on out-of-memory). */

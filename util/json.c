@@ -69,8 +69,8 @@ int ms_json_scalar_text(struct ms_buf *out, const json_t *v)
 
 char *ms_json_compact(const json_t *v)
 {
-	char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS |
-				     JSON_ENCODE_ANY);
+	char *s =
+		json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 
 	if (!s)
 		ms_die_oom();

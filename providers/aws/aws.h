@@ -21,8 +21,8 @@ struct ms_aws;
 struct ms_call; /* providers/provider.h */
 
 struct ms_aws_config {
-	const char *region;   /* NULL: AWS_REGION, AWS_DEFAULT_REGION, profile */
-	int max_attempts;     /* 0: AWS_MAX_ATTEMPTS, else 5 (mlstack's
+	const char *region; /* NULL: AWS_REGION, AWS_DEFAULT_REGION, profile */
+	int max_attempts;   /* 0: AWS_MAX_ATTEMPTS, else 5 (mlstack's
 				 default; the SDKs' standard mode has 3) */
 };
 
@@ -47,14 +47,14 @@ struct ms_aws_request {
 	const char *const *headers; /* "Name: value" ..., NULL-terminated */
 	const void *body;
 	size_t body_len;
-	const char *region;    /* signing region; NULL: the client's */
+	const char *region; /* signing region; NULL: the client's */
 };
 
 struct ms_aws_response {
 	long status;
 	struct ms_buf body;
 	char *request_id;
-	char *error_code;    /* AWS error code on failure ("NoSuchEntity") */
+	char *error_code; /* AWS error code on failure ("NoSuchEntity") */
 	char *error_message;
 	struct ms_buf headers; /* raw "name: value\r\n" lines */
 };
@@ -62,8 +62,8 @@ struct ms_aws_response {
 void ms_aws_response_init(struct ms_aws_response *res);
 void ms_aws_response_release(struct ms_aws_response *res);
 /* A response header's value (case-insensitive name); *out is the caller's. */
-int ms_aws_response_header(const struct ms_aws_response *res,
-			   const char *name, char **out);
+int ms_aws_response_header(const struct ms_aws_response *res, const char *name,
+			   char **out);
 
 /*
  * Sign, send, retry (throttling, 5xx, resets, timeouts) and parse errors.
@@ -80,9 +80,8 @@ int ms_aws_send(struct ms_aws *aws, const struct ms_aws_request *req,
  * flattened names ("Tags.member.1.Key") to string values; *out is the
  * parsed XML answer (xmlFreeDoc it). Same errors as ms_aws_send.
  */
-int ms_aws_query(struct ms_aws *aws, const char *service,
-		 const char *version, const char *action,
-		 const json_t *params, xmlDoc **out);
+int ms_aws_query(struct ms_aws *aws, const char *service, const char *version,
+		 const char *action, const json_t *params, xmlDoc **out);
 
 /*
  * Flatten a JSON list into Query params as the Query protocol does:
@@ -91,15 +90,13 @@ int ms_aws_query(struct ms_aws *aws, const char *service,
  * empty list becomes "prefix" = "". Numbers and booleans are stringified,
  * nulls skipped.
  */
-void ms_aws_query_list(json_t *params, const char *prefix,
-		       const json_t *list);
+void ms_aws_query_list(json_t *params, const char *prefix, const json_t *list);
 /*
  * Tags (an object of key -> value) as Query params: prefix.member.N.Key
  * and prefix.member.N.Value, keys sorted. A list of {Key, Value} objects
  * is taken as it is.
  */
-void ms_aws_query_tags(json_t *params, const char *prefix,
-		       const json_t *tags);
+void ms_aws_query_tags(json_t *params, const char *prefix, const json_t *tags);
 
 /*
  * The text of the first element reached by a '/'-separated path of local
@@ -130,7 +127,10 @@ struct ms_aws_error {
 	char *message;
 };
 
-#define MS_AWS_ERROR_INIT { 0, NULL, NULL }
+#define MS_AWS_ERROR_INIT     \
+	{                     \
+		0, NULL, NULL \
+	}
 
 /* Free the strings of e and empty it; e may be NULL. */
 void ms_aws_error_release(struct ms_aws_error *e);
@@ -174,22 +174,22 @@ int ms_aws_json_call(json_t **out, struct ms_aws_error *error,
  * retryable is polled again, any other error fails the wait at once.
  */
 enum ms_aws_wait_state {
-	MS_AWS_WAIT_RETRY,   /* keep polling */
+	MS_AWS_WAIT_RETRY, /* keep polling */
 	MS_AWS_WAIT_SUCCESS,
 	MS_AWS_WAIT_FAILURE,
 };
 
 struct ms_aws_waiter {
-	const char *what;    /* "endpoint 'x'", first word of every message */
-	double delay;        /* seconds between polls (MLSTACK_WAIT_DELAY
+	const char *what; /* "endpoint 'x'", first word of every message */
+	double delay;     /* seconds between polls (MLSTACK_WAIT_DELAY
 				overrides it) */
-	int max_attempts;    /* delay * max_attempts is the default deadline */
+	int max_attempts; /* delay * max_attempts is the default deadline */
 	const char *const *success;   /* statuses, NULL-terminated */
 	const char *const *failure;   /* statuses, NULL-terminated */
 	const char *const *retryable; /* AWS error codes, NULL-terminated;
 					 may be NULL */
 	enum ms_aws_wait_state gone;  /* what "the object is gone" means */
-	double started;      /* with call->timeout: ms_now() when the action
+	double started; /* with call->timeout: ms_now() when the action
 				began, so that several waits of one action
 				share its deadline; 0: now */
 };

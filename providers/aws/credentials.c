@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <openssl/crypto.h>
 
-#define MAX_FILE_SIZE (1u << 20)
+#define MAX_FILE_SIZE      (1u << 20)
 #define MAX_PROCESS_OUTPUT (64u << 10)
 
 static void wipe_free(char *s)
@@ -321,15 +321,14 @@ int ms_aws_credentials_resolve(struct ms_aws_credentials *out)
 		return 0;
 	}
 	if (ak || sk)
-		return ms_error("AWS credentials in the environment are "
-				"incomplete: %s is set but %s is not",
-				ak ? "AWS_ACCESS_KEY_ID" :
-				     "AWS_SECRET_ACCESS_KEY",
-				ak ? "AWS_SECRET_ACCESS_KEY" :
-				     "AWS_ACCESS_KEY_ID");
+		return ms_error(
+			"AWS credentials in the environment are "
+			"incomplete: %s is set but %s is not",
+			ak ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
+			ak ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
 
-	cred_path = file_path("AWS_SHARED_CREDENTIALS_FILE",
-			      ".aws/credentials");
+	cred_path =
+		file_path("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials");
 	cfg_path = file_path("AWS_CONFIG_FILE", ".aws/config");
 	cred_label = ms_asprintf("%s [%s]", cred_path, profile);
 	cfg_label = config_label(cfg_path, profile);
@@ -486,8 +485,8 @@ int ms_aws_credential_process(struct ms_aws_credentials *out,
 	out->access_key_id = ms_strdup(ak);
 	out->secret_access_key = ms_strdup(sk);
 	out->session_token = nonempty(tok) ? ms_strdup(tok) : NULL;
-	out->source = ms_asprintf("credential_process of profile '%s'",
-				  profile);
+	out->source =
+		ms_asprintf("credential_process of profile '%s'", profile);
 done:
 	if (doc) {
 		const char *key;
@@ -545,8 +544,8 @@ int ms_aws_region_resolve(char **out, const char *explicit_region)
 	if (!r)
 		goto done;
 	if (!valid_region(r)) {
-		err = ms_error("region '%s' (from %s) is not a region name",
-			       r, from);
+		err = ms_error("region '%s' (from %s) is not a region name", r,
+			       from);
 		goto done;
 	}
 	*out = ms_strdup(r);

@@ -180,8 +180,8 @@ int ms_aws_endpoint_resolve(struct ms_aws_endpoint *out, const char *service,
 			out->host = ms_asprintf("%s.cn-north-1.%s", host,
 						dns_suffix(region));
 		else if (!strncmp(region, "us-gov-", 7))
-			out->host = ms_asprintf("%s.us-gov.amazonaws.com",
-						host);
+			out->host =
+				ms_asprintf("%s.us-gov.amazonaws.com", host);
 		else
 			out->host = ms_asprintf("%s.amazonaws.com", host);
 		out->url = ms_asprintf("https://%s", out->host);

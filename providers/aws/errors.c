@@ -111,8 +111,8 @@ char *ms_aws_header_value(const char *headers, const char *name)
 
 			while (v < e && (*v == ' ' || *v == '\t'))
 				v++;
-			while (e > v && (e[-1] == '\r' || e[-1] == ' ' ||
-					 e[-1] == '\t'))
+			while (e > v &&
+			       (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
 				e--;
 			return ms_strndup(v, (size_t)(e - v));
 		}
@@ -141,26 +141,46 @@ static char *clean_code(const char *s)
 static const char *status_code_name(long status)
 {
 	switch (status) {
-	case 301: return "PermanentRedirect";
-	case 304: return "NotModified";
-	case 307: return "TemporaryRedirect";
-	case 400: return "BadRequest";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "NotFound";
-	case 405: return "MethodNotAllowed";
-	case 409: return "Conflict";
-	case 411: return "LengthRequired";
-	case 412: return "PreconditionFailed";
-	case 413: return "RequestEntityTooLarge";
-	case 416: return "InvalidRange";
-	case 429: return "TooManyRequests";
-	case 500: return "InternalServerError";
-	case 501: return "NotImplemented";
-	case 502: return "BadGateway";
-	case 503: return "ServiceUnavailable";
-	case 504: return "GatewayTimeout";
-	default: return NULL;
+	case 301:
+		return "PermanentRedirect";
+	case 304:
+		return "NotModified";
+	case 307:
+		return "TemporaryRedirect";
+	case 400:
+		return "BadRequest";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "NotFound";
+	case 405:
+		return "MethodNotAllowed";
+	case 409:
+		return "Conflict";
+	case 411:
+		return "LengthRequired";
+	case 412:
+		return "PreconditionFailed";
+	case 413:
+		return "RequestEntityTooLarge";
+	case 416:
+		return "InvalidRange";
+	case 429:
+		return "TooManyRequests";
+	case 500:
+		return "InternalServerError";
+	case 501:
+		return "NotImplemented";
+	case 502:
+		return "BadGateway";
+	case 503:
+		return "ServiceUnavailable";
+	case 504:
+		return "GatewayTimeout";
+	default:
+		return NULL;
 	}
 }
 
@@ -235,8 +255,8 @@ static void parse_xml_error(char **code, char **message, char **request_id,
 		err = root;
 	else if (!strcmp(name, "ErrorResponse") || !strcmp(name, "Response"))
 		err = ms_xml_find(root, "Error");
-	if (!err && root && (!strcmp(name, "ErrorResponse") ||
-			     !strcmp(name, "Response")))
+	if (!err && root &&
+	    (!strcmp(name, "ErrorResponse") || !strcmp(name, "Response")))
 		err = ms_xml_find(root, "Errors/Error");
 	if (err) {
 		*code = ms_xml_text(err, "Code");
@@ -253,9 +273,9 @@ static void parse_xml_error(char **code, char **message, char **request_id,
 			*code = NULL;
 		}
 	} else {
-		*message = doc ? ms_asprintf("unexpected XML answer <%s>",
-					     name) :
-				 NULL;
+		*message =
+			doc ? ms_asprintf("unexpected XML answer <%s>", name) :
+			      NULL;
 	}
 	if (doc)
 		xmlFreeDoc(doc);
@@ -289,8 +309,8 @@ static void parse_json_error(char **code, char **message, const char *body,
 }
 
 int ms_aws_parse_error(char **code, char **message, char **request_id,
-		       const char *protocol, long status,
-		       const char *headers, const char *body, size_t len)
+		       const char *protocol, long status, const char *headers,
+		       const char *body, size_t len)
 {
 	const char *p = body ? body : "", *end = p + (body ? len : 0);
 	char *errtype = NULL;
@@ -310,8 +330,7 @@ int ms_aws_parse_error(char **code, char **message, char **request_id,
 
 	if ((size_t)(end - p) >= 3 && !memcmp(p, "\xef\xbb\xbf", 3))
 		p += 3;
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' ||
-			   *p == '\n'))
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
 		p++;
 	if (p < end && *p == '{') {
 		char *c = NULL;
@@ -327,8 +346,7 @@ int ms_aws_parse_error(char **code, char **message, char **request_id,
 	} else if (p < end && *p == '<') {
 		char *c = NULL;
 
-		parse_xml_error(&c, message, request_id, p,
-				(size_t)(end - p));
+		parse_xml_error(&c, message, request_id, p, (size_t)(end - p));
 		if (!*code)
 			*code = c;
 		else

@@ -20,8 +20,8 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#define CONNECT_TIMEOUT 10L  /* seconds */
-#define LOW_SPEED_TIME 60L   /* abort when under 1 byte/s this long */
+#define CONNECT_TIMEOUT 10L /* seconds */
+#define LOW_SPEED_TIME  60L /* abort when under 1 byte/s this long */
 /*
  * Connections the shared pool keeps: at least one per worker (-parallelism
  * goes up to 256). libcurl's default of 5 closes a connection each time a
@@ -259,8 +259,8 @@ void ms_aws_response_release(struct ms_aws_response *res)
 	ms_aws_response_init(res);
 }
 
-int ms_aws_response_header(const struct ms_aws_response *res,
-			   const char *name, char **out)
+int ms_aws_response_header(const struct ms_aws_response *res, const char *name,
+			   char **out)
 {
 	*out = ms_aws_header_value(res->headers.ptr, name);
 	if (!*out)
@@ -304,8 +304,7 @@ static int has_header(const char *const *headers, const char *name)
 	size_t n = strlen(name), i;
 
 	for (i = 0; headers && headers[i]; i++)
-		if (!strncasecmp(headers[i], name, n) &&
-		    headers[i][n] == ':')
+		if (!strncasecmp(headers[i], name, n) && headers[i][n] == ':')
 			return 1;
 	return 0;
 }
@@ -335,8 +334,8 @@ struct call {
 	const char *protocol;
 	struct ms_aws_endpoint ep;
 	char *url;
-	char *path;          /* as signed and sent: base path + req path */
-	const char **lines;  /* headers to sign */
+	char *path;         /* as signed and sent: base path + req path */
+	const char **lines; /* headers to sign */
 	char *host_line;
 	const char *content_type; /* a default, or NULL */
 	unsigned flags;
@@ -368,8 +367,8 @@ static CURLcode attempt_once(struct ms_aws *aws, CURL *h, struct call *c,
 	struct ms_sigv4_credentials creds = { aws->creds.access_key_id,
 					      aws->creds.secret_access_key,
 					      aws->creds.session_token };
-	struct ms_sigv4_request sreq = { req->method, c->path, req->query,
-					 c->lines, req->body, req->body_len };
+	struct ms_sigv4_request sreq = { req->method, c->path,   req->query,
+					 c->lines,    req->body, req->body_len };
 	struct ms_sigv4_params p = { c->ep.signing_region, req->service, NULL,
 				     c->flags };
 	struct ms_sigv4_result sig;
@@ -465,8 +464,7 @@ static CURLcode attempt_once(struct ms_aws *aws, CURL *h, struct call *c,
 		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
 	} else {
 		if (strcmp(req->method, "POST"))
-			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST,
-					 req->method);
+			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
 		if (req->body_len || !strcmp(req->method, "POST") ||
 		    !strcmp(req->method, "PUT") ||
 		    !strcmp(req->method, "PATCH")) {
@@ -574,8 +572,7 @@ int ms_aws_send(struct ms_aws *aws, const struct ms_aws_request *req,
 		ms_log(MS_LOG_TRACE, "aws", "%s %s (%s, attempt %d of %d)",
 		       req->method, c.url, c.op, attempt, aws->max_attempts);
 		t0 = ms_now();
-		rc = attempt_once(aws, h, &c, res, &too_big, errbuf,
-				  &sign_err);
+		rc = attempt_once(aws, h, &c, res, &too_big, errbuf, &sign_err);
 		if (sign_err) {
 			err = ms_error("%s: cannot sign: %s", c.op,
 				       ms_error_last());

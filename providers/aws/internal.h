@@ -19,9 +19,9 @@
 /* Backoff cap in seconds (standard retry mode). */
 #define MS_AWS_MAX_BACKOFF 20.0
 /* Response bodies above this are refused (a corrupt or hostile answer). */
-#define MS_AWS_MAX_BODY (64u << 20)
+#define MS_AWS_MAX_BODY    (64u << 20)
 #define MS_AWS_MAX_HEADERS (1u << 20)
-#define MS_AWS_USER_AGENT "mlstack/0.1"
+#define MS_AWS_USER_AGENT  "mlstack/0.1"
 
 /*
  * Resolved credentials. The strings are the struct's own; release wipes
@@ -101,8 +101,8 @@ const char *ms_aws_service_protocol(const char *service);
  * three are the caller's. Returns 0.
  */
 int ms_aws_parse_error(char **code, char **message, char **request_id,
-		       const char *protocol, long status,
-		       const char *headers, const char *body, size_t len);
+		       const char *protocol, long status, const char *headers,
+		       const char *body, size_t len);
 
 /* The value of a header in a raw "Name: value\r\n" block (case-insensitive
  * name), trimmed; NULL when absent. The caller frees it. */
@@ -134,8 +134,8 @@ int ms_aws_query_encode(struct ms_buf *out, const char *action,
 xmlDoc *ms_aws_xml_parse(const char *body, size_t len);
 
 /* Retry quota (token bucket) of the standard retry mode. */
-#define MS_AWS_QUOTA_CAPACITY 500
-#define MS_AWS_RETRY_COST 5
+#define MS_AWS_QUOTA_CAPACITY     500
+#define MS_AWS_RETRY_COST         5
 #define MS_AWS_TIMEOUT_RETRY_COST 10
 
 struct ms_aws {

@@ -57,8 +57,9 @@ static int parse_answer(json_t **out, const struct ms_aws_response *res,
 				operation, jerr.text, res->status);
 	if (!json_is_object(v)) {
 		json_decref(v);
-		return ms_error("%s: the answer is not a JSON object (HTTP %ld)",
-				operation, res->status);
+		return ms_error(
+			"%s: the answer is not a JSON object (HTTP %ld)",
+			operation, res->status);
 	}
 	*out = v;
 	return 0;
@@ -108,8 +109,9 @@ int ms_aws_json_call(json_t **out, struct ms_aws_error *error,
 	if (err) {
 		if (error) {
 			error->status = res.status;
-			error->code = res.error_code ? ms_strdup(res.error_code)
-						     : NULL;
+			error->code = res.error_code ?
+					      ms_strdup(res.error_code) :
+					      NULL;
 			error->message = res.error_message ?
 						 ms_strdup(res.error_message) :
 						 NULL;

@@ -59,8 +59,7 @@ static int key_cmp(const void *a, const void *b)
  * are borrowed. */
 static const char **sorted_keys(const json_t *obj, size_t *n)
 {
-	const char **keys = ms_calloc(json_object_size(obj) + 1,
-				      sizeof(*keys));
+	const char **keys = ms_calloc(json_object_size(obj) + 1, sizeof(*keys));
 	const char *key;
 	json_t *v;
 
@@ -102,15 +101,13 @@ static void flatten(json_t *params, const char *name, const json_t *v)
 	ms_buf_release(&s);
 }
 
-void ms_aws_query_list(json_t *params, const char *prefix,
-		       const json_t *list)
+void ms_aws_query_list(json_t *params, const char *prefix, const json_t *list)
 {
 	if (list)
 		flatten(params, prefix, list);
 }
 
-void ms_aws_query_tags(json_t *params, const char *prefix,
-		       const json_t *tags)
+void ms_aws_query_tags(json_t *params, const char *prefix, const json_t *tags)
 {
 	const char **keys;
 	size_t i, n;
@@ -127,7 +124,8 @@ void ms_aws_query_tags(json_t *params, const char *prefix,
 		struct ms_buf s = MS_BUF_INIT;
 
 		json_object_set_new(params, k, json_string(keys[i]));
-		if (ms_json_scalar_text(&s, json_object_get(tags, keys[i])) != 0)
+		if (ms_json_scalar_text(&s, json_object_get(tags, keys[i])) !=
+		    0)
 			ms_buf_reset(&s);
 		json_object_set_new(params, v, json_stringn(s.ptr, s.len));
 		ms_buf_release(&s);
@@ -137,9 +135,8 @@ void ms_aws_query_tags(json_t *params, const char *prefix,
 	free(keys);
 }
 
-int ms_aws_query(struct ms_aws *aws, const char *service,
-		 const char *version, const char *action,
-		 const json_t *params, xmlDoc **out)
+int ms_aws_query(struct ms_aws *aws, const char *service, const char *version,
+		 const char *action, const json_t *params, xmlDoc **out)
 {
 	static const char *const headers[] = {
 		"Content-Type: application/x-www-form-urlencoded; "

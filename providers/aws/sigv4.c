@@ -25,10 +25,22 @@
  * accept (curl's default) and authorization.
  */
 static const char *const unsigned_headers[] = {
-	"accept", "authorization", "baggage", "connection", "expect",
-	"keep-alive", "proxy-authenticate", "proxy-authorization", "te",
-	"traceparent", "tracestate", "trailer", "transfer-encoding",
-	"upgrade", "user-agent", "x-amzn-trace-id",
+	"accept",
+	"authorization",
+	"baggage",
+	"connection",
+	"expect",
+	"keep-alive",
+	"proxy-authenticate",
+	"proxy-authorization",
+	"te",
+	"traceparent",
+	"tracestate",
+	"trailer",
+	"transfer-encoding",
+	"upgrade",
+	"user-agent",
+	"x-amzn-trace-id",
 };
 
 static int is_unreserved(unsigned char c)
@@ -121,8 +133,7 @@ void ms_sigv4_sha256_hex(char out[65], const void *data, size_t len)
 	unsigned char md[32];
 	unsigned int md_len = 0;
 
-	if (!EVP_Digest(data ? data : "", len, md, &md_len, EVP_sha256(),
-			NULL))
+	if (!EVP_Digest(data ? data : "", len, md, &md_len, EVP_sha256(), NULL))
 		ms_die_oom(); /* only allocation can fail here */
 	ms_sigv4_hex(out, md, 32);
 }
@@ -132,8 +143,8 @@ void ms_sigv4_hmac(unsigned char out[32], const void *key, size_t key_len,
 {
 	unsigned int out_len = 32;
 
-	if (!HMAC(EVP_sha256(), key, (int)key_len,
-		  (const unsigned char *)data, len, out, &out_len))
+	if (!HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)data,
+		  len, out, &out_len))
 		ms_die_oom();
 }
 
@@ -466,8 +477,7 @@ int ms_sigv4_canonical_request(struct ms_buf *out, struct ms_buf *signed_out,
 		lines[n++] = added[1];
 	}
 	if ((p->flags & MS_SIGV4_CONTENT_SHA256) && !have_sha) {
-		added[2] = ms_asprintf("x-amz-content-sha256:%s",
-				       payload_hash);
+		added[2] = ms_asprintf("x-amz-content-sha256:%s", payload_hash);
 		lines[n++] = added[2];
 	}
 	lines[n] = NULL;
@@ -514,8 +524,7 @@ void ms_sigv4_derive_keys(struct ms_sigv4_keys *out, const char *secret,
 	memcpy(k + 4, secret, slen + 1);
 	ms_sigv4_hmac(out->date, k, slen + 4, date8, 8);
 	ms_sigv4_hmac(out->region, out->date, 32, region, strlen(region));
-	ms_sigv4_hmac(out->service, out->region, 32, service,
-		      strlen(service));
+	ms_sigv4_hmac(out->service, out->region, 32, service, strlen(service));
 	ms_sigv4_hmac(out->signing, out->service, 32, "aws4_request", 12);
 	OPENSSL_cleanse(k, slen + 5);
 	free(k);

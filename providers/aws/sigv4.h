@@ -24,12 +24,13 @@
 
 /* Flags of struct ms_sigv4_params. */
 #define MS_SIGV4_NO_NORMALIZE 0x01 /* keep "." "..", "//" in the path (S3) */
-#define MS_SIGV4_NO_ENCODE 0x02    /* path is signed as sent, not encoded
+#define MS_SIGV4_NO_ENCODE \
+	0x02                         /* path is signed as sent, not encoded
 				      again (S3: disableDoubleEncoding) */
 #define MS_SIGV4_CONTENT_SHA256 0x04 /* send and sign x-amz-content-sha256 */
-#define MS_SIGV4_OMIT_TOKEN 0x08   /* the token is sent but not signed */
-#define MS_SIGV4_S3 (MS_SIGV4_NO_NORMALIZE | MS_SIGV4_NO_ENCODE | \
-		     MS_SIGV4_CONTENT_SHA256)
+#define MS_SIGV4_OMIT_TOKEN     0x08 /* the token is sent but not signed */
+#define MS_SIGV4_S3 \
+	(MS_SIGV4_NO_NORMALIZE | MS_SIGV4_NO_ENCODE | MS_SIGV4_CONTENT_SHA256)
 
 struct ms_sigv4_credentials {
 	const char *access_key_id;
@@ -78,7 +79,7 @@ struct ms_sigv4_keys {
 struct ms_sigv4_result {
 	char amz_date[17];
 	char payload_hash[65];
-	int content_sha256;       /* add "x-amz-content-sha256: payload_hash" */
+	int content_sha256; /* add "x-amz-content-sha256: payload_hash" */
 	struct ms_buf canonical_request;
 	struct ms_buf signed_headers; /* "host;x-amz-date" */
 	struct ms_buf string_to_sign;

@@ -30,7 +30,8 @@ int ms_aws_wait_delay(double *out, double dflt)
 	d = strtod(v, &end);
 	if (errno || *end || end == v || !(d >= 0) || d > MAX_DELAY)
 		return ms_error("MLSTACK_WAIT_DELAY: '%s' is not a number of "
-				"seconds from 0 to 3600", v);
+				"seconds from 0 to 3600",
+				v);
 	*out = d;
 	return 0;
 }
@@ -122,7 +123,8 @@ int ms_aws_wait(char **status, struct ms_call *call,
 	for (;;) {
 		poll_release(&p);
 		err = poll(&p, payload);
-		if (err && p.error_code && in_list(p.error_code, w->retryable)) {
+		if (err && p.error_code &&
+		    in_list(p.error_code, w->retryable)) {
 			ms_log(MS_LOG_DEBUG, "aws", "%s: %s; polling again",
 			       w->what, ms_error_last());
 			ms_error_clear();
@@ -156,25 +158,25 @@ int ms_aws_wait(char **status, struct ms_call *call,
 		case MS_AWS_WAIT_RETRY:
 			break;
 		}
-next:
+	next:
 		now = ms_now();
 		if (now >= deadline) {
 			ms_aws_duration(&span, limit);
 			if (last)
 				err = ms_error_code(MS_ETIMEOUT,
 						    "%s: still %s after %s "
-						    "(timeout)", w->what, last,
-						    span.ptr);
+						    "(timeout)",
+						    w->what, last, span.ptr);
 			else if (polled)
 				err = ms_error_code(MS_ETIMEOUT,
 						    "%s: still not there after "
-						    "%s (timeout)", w->what,
-						    span.ptr);
+						    "%s (timeout)",
+						    w->what, span.ptr);
 			else
 				err = ms_error_code(MS_ETIMEOUT,
 						    "%s: no status after %s "
-						    "(timeout)", w->what,
-						    span.ptr);
+						    "(timeout)",
+						    w->what, span.ptr);
 			goto done;
 		}
 		ms_sleep(delay < deadline - now ? delay : deadline - now);

@@ -17,7 +17,8 @@ static const struct ms_attr schema[] = {
 	  NULL, "the role's name" },
 	{ "assume_role_policy", MS_ATTR_JSON, MS_ATTR_REQUIRED, NULL, NULL,
 	  "the trust policy (a YAML/JSON object or a JSON string)" },
-	{ "path", MS_ATTR_STRING, MS_ATTR_FORCE_NEW, "\"/\"", NULL, "the path" },
+	{ "path", MS_ATTR_STRING, MS_ATTR_FORCE_NEW, "\"/\"", NULL,
+	  "the path" },
 	{ "description", MS_ATTR_STRING, 0, "\"\"", NULL, "a description" },
 	{ "max_session_duration", MS_ATTR_NUMBER, 0, "3600", NULL,
 	  "maximum session length in seconds (3600 to 43200)" },
@@ -36,7 +37,7 @@ static const struct ms_attr schema[] = {
 
 /* A role's settings, defaults filled in and policies canonical. */
 struct role {
-	const char *name;        /* borrowed from the attributes */
+	const char *name; /* borrowed from the attributes */
 	const char *path;
 	const char *description;
 	long long max_session;
@@ -79,8 +80,8 @@ static int role_init(struct role *r, const json_t *attrs)
 	r->path = attr_str(attrs, "path", "/");
 	r->description = attr_str(attrs, "description", "");
 	v = json_object_get(attrs, "max_session_duration");
-	r->max_session = json_is_number(v) ? (long long)json_number_value(v)
-					   : 3600;
+	r->max_session = json_is_number(v) ? (long long)json_number_value(v) :
+					     3600;
 
 	v = json_object_get(attrs, "assume_role_policy");
 	if (!v) {
@@ -266,8 +267,8 @@ static int list_policies(json_t **out_managed, json_t **out_inline,
 	err = list_pages(call, "ListAttachedRolePolicies", name,
 			 "AttachedPolicies", each_policy_arn, managed);
 	if (!err)
-		err = list_pages(call, "ListRolePolicies", name,
-				 "PolicyNames", each_name, names);
+		err = list_pages(call, "ListRolePolicies", name, "PolicyNames",
+				 each_name, names);
 	if (err) {
 		json_decref(managed);
 		json_decref(names);
@@ -420,8 +421,7 @@ done:
 	return err;
 }
 
-static int call_simple(struct ms_call *call, const char *action,
-		       json_t *params)
+static int call_simple(struct ms_call *call, const char *action, json_t *params)
 {
 	int err = ms_iam_query(NULL, call->aws, action, params);
 
@@ -530,8 +530,8 @@ static int apply_changes(struct ms_call *call, const struct role *have,
 			continue;
 		err = policy_arn_call(call, "DetachRolePolicy", name,
 				      json_string_value(value));
-		if (err && ms_iam_failed_with("DetachRolePolicy",
-					      "NoSuchEntity"))
+		if (err &&
+		    ms_iam_failed_with("DetachRolePolicy", "NoSuchEntity"))
 			err = 0;
 		if (err)
 			goto done;
@@ -540,8 +540,8 @@ static int apply_changes(struct ms_call *call, const struct role *have,
 		if (json_object_get(want->inline_policies, key))
 			continue;
 		err = delete_inline(call, name, key);
-		if (err && ms_iam_failed_with("DeleteRolePolicy",
-					      "NoSuchEntity"))
+		if (err &&
+		    ms_iam_failed_with("DeleteRolePolicy", "NoSuchEntity"))
 			err = 0;
 		if (err)
 			goto done;
@@ -608,7 +608,8 @@ static int adopt(json_t **out, struct ms_call *call, const struct role *want)
 		goto done;
 	if (!live) {
 		err = ms_error("role '%s': IAM says it exists, but it cannot "
-			       "be read", want->name);
+			       "be read",
+			       want->name);
 		goto done;
 	}
 	err = role_init(&have, live);
@@ -619,8 +620,10 @@ static int adopt(json_t **out, struct ms_call *call, const struct role *want)
 		err = ms_call_taken(call, what, want->name);
 		goto done;
 	}
-	ms_log(MS_LOG_INFO, "iam", "role '%s' carries our owner mark: "
-	       "adopting it", want->name);
+	ms_log(MS_LOG_INFO, "iam",
+	       "role '%s' carries our owner mark: "
+	       "adopting it",
+	       want->name);
 	err = apply_changes(call, &have, want);
 	if (err)
 		goto done;
@@ -745,14 +748,14 @@ static int role_delete(struct ms_call *call, const json_t *prior)
 	json_array_foreach(managed, i, item) {
 		err = policy_arn_call(call, "DetachRolePolicy", name,
 				      json_string_value(item));
-		if (err && !ms_iam_failed_with("DetachRolePolicy",
-					       "NoSuchEntity"))
+		if (err &&
+		    !ms_iam_failed_with("DetachRolePolicy", "NoSuchEntity"))
 			goto done;
 	}
 	json_array_foreach(names, i, item) {
 		err = delete_inline(call, name, json_string_value(item));
-		if (err && !ms_iam_failed_with("DeleteRolePolicy",
-					       "NoSuchEntity"))
+		if (err &&
+		    !ms_iam_failed_with("DeleteRolePolicy", "NoSuchEntity"))
 			goto done;
 	}
 	err = call_simple(call, "DeleteRole", role_params(name));
@@ -761,11 +764,11 @@ static int role_delete(struct ms_call *call, const json_t *prior)
 			       "or a policy attached outside this stack): %s",
 			       name, ms_error_last());
 done:
-	if (err && (err == MS_ENOTFOUND ||
-		    ms_iam_failed_with("ListAttachedRolePolicies",
-				       "NoSuchEntity") ||
-		    ms_iam_failed_with("ListRolePolicies", "NoSuchEntity") ||
-		    ms_iam_failed_with("DeleteRole", "NoSuchEntity"))) {
+	if (err &&
+	    (err == MS_ENOTFOUND ||
+	     ms_iam_failed_with("ListAttachedRolePolicies", "NoSuchEntity") ||
+	     ms_iam_failed_with("ListRolePolicies", "NoSuchEntity") ||
+	     ms_iam_failed_with("DeleteRole", "NoSuchEntity"))) {
 		ms_error_clear();
 		err = 0;
 	}

@@ -26,14 +26,17 @@ static const struct ms_attr schema[] = {
 	{ "tags", MS_ATTR_MAP, MS_ATTR_TAGS, "{}", NULL,
 	  "tags (with the stack's default tags and its owner mark)" },
 	{ "arn", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL, "the ARN" },
-	{ "id", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL, "the bucket name" },
-	{ "name", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL, "the bucket name" },
-	{ "region", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL, "its region" },
+	{ "id", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL,
+	  "the bucket name" },
+	{ "name", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL,
+	  "the bucket name" },
+	{ "region", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL,
+	  "its region" },
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };
 
 /* BucketExists waiter (botocore): HeadBucket every 5 s, 20 times. */
-#define PROPAGATION_DELAY 5.0
+#define PROPAGATION_DELAY    5.0
 #define PROPAGATION_ATTEMPTS 20
 
 /* One bucket being worked on, and the response its calls reuse. */
@@ -70,8 +73,8 @@ static void settings_init(struct settings *s, const json_t *attrs)
 
 	s->versioning = attr_bool(attrs, "versioning", false);
 	s->block = attr_bool(attrs, "block_public_access", true);
-	s->tags = json_is_object(tags) ? json_incref((json_t *)tags)
-				       : json_object();
+	s->tags = json_is_object(tags) ? json_incref((json_t *)tags) :
+					 json_object();
 }
 
 static void settings_release(struct settings *s)
@@ -162,8 +165,8 @@ static int set_public_access_block(struct bucket *b, bool on)
 	if (!on) {
 		err = bucket_send(b, "DeletePublicAccessBlock", "DELETE",
 				  "publicAccessBlock", NULL);
-		if (err && failed_with(b,
-				       "NoSuchPublicAccessBlockConfiguration")) {
+		if (err &&
+		    failed_with(b, "NoSuchPublicAccessBlockConfiguration")) {
 			ms_error_clear();
 			err = 0;
 		}
@@ -320,7 +323,9 @@ static int read_settings(struct settings *out, bool *exists, struct bucket *b)
 	xmlNode *root;
 	char *status = NULL, *flag;
 	static const char *const flags[] = {
-		"BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
+		"BlockPublicAcls",
+		"IgnorePublicAcls",
+		"BlockPublicPolicy",
 		"RestrictPublicBuckets",
 	};
 	size_t i;
@@ -389,8 +394,7 @@ done:
 	return err;
 }
 
-static int bucket_read(struct ms_call *call, const json_t *prior,
-		       json_t **out)
+static int bucket_read(struct ms_call *call, const json_t *prior, json_t **out)
 {
 	const char *name = attr_str(prior, "id");
 	struct settings live = { false, false, NULL };
@@ -429,7 +433,8 @@ static int adopt(struct settings *have, struct bucket *b, bool fresh)
 	err = read_settings(have, &exists, b);
 	if (!err && !exists)
 		err = ms_error("bucket '%s': S3 says it is ours, but it cannot "
-			       "be read", b->name);
+			       "be read",
+			       b->name);
 	if (err)
 		return err;
 	if (!ms_call_owns(b->call, have->tags) &&
@@ -466,7 +471,8 @@ static int bucket_create(struct ms_call *call, const json_t *desired,
 	if (err && b.res.status == 403) {
 		err = ms_error("bucket '%s': the name is taken by another "
 			       "account (bucket names are global across all "
-			       "of AWS); choose another", name);
+			       "of AWS); choose another",
+			       name);
 		goto done;
 	}
 	if (err)
@@ -493,7 +499,8 @@ static int bucket_create(struct ms_call *call, const json_t *desired,
 	} else if (err && failed_with(&b, "BucketAlreadyExists")) {
 		err = ms_error("bucket '%s': the name is taken by another "
 			       "account (bucket names are global across all of "
-			       "AWS); choose another", name);
+			       "AWS); choose another",
+			       name);
 	} else if (!err) {
 		/*
 		 * A new bucket has no versioning and no tags. Its public
@@ -609,11 +616,12 @@ static int empty_bucket(struct bucket *b)
 			break;
 		if (last && json_equal(json_array_get(last, 0),
 				       json_array_get(objects, 0))) {
-			err = ms_error("bucket '%s': '%s' is still listed "
-				       "after it was deleted", b->name,
-				       json_string_value(json_object_get(
-					       json_array_get(objects, 0),
-					       "Key")));
+			err = ms_error(
+				"bucket '%s': '%s' is still listed "
+				"after it was deleted",
+				b->name,
+				json_string_value(json_object_get(
+					json_array_get(objects, 0), "Key")));
 			goto done;
 		}
 
@@ -634,15 +642,18 @@ static int empty_bucket(struct bucket *b)
 			code = ms_xml_text(error, "Code");
 			msg = ms_xml_text(error, "Message");
 			err = ms_error("bucket '%s': cannot delete '%s': "
-				       "%s: %s", b->name, key ? key : "?",
+				       "%s: %s",
+				       b->name, key ? key : "?",
 				       code ? code : "?", msg ? msg : "");
 			goto done;
 		}
 		xmlFreeDoc(doc);
 		doc = NULL;
 		deleted += json_array_size(objects);
-		ms_call_progress(b->call, "emptying bucket '%s': %zu object "
-				 "versions deleted", b->name, deleted);
+		ms_call_progress(b->call,
+				 "emptying bucket '%s': %zu object "
+				 "versions deleted",
+				 b->name, deleted);
 		json_decref(last);
 		last = objects;
 		objects = NULL;
@@ -681,7 +692,8 @@ static int bucket_delete(struct ms_call *call, const json_t *prior)
 	} else if (err && failed_with(&b, "BucketNotEmpty")) {
 		err = ms_error("bucket '%s' is not empty: set force_destroy: "
 			       "true (and apply) to delete it with all its "
-			       "objects", name);
+			       "objects",
+			       name);
 	}
 	bucket_release(&b);
 	return err;
@@ -727,8 +739,8 @@ static double parse_date(const char *text)
  * between. It is that create's when it has no tags at all and S3 says it
  * was made after the create was journaled.
  */
-static int bucket_claim(struct ms_call *call, const json_t *live,
-			double since, bool *ours)
+static int bucket_claim(struct ms_call *call, const json_t *live, double since,
+			bool *ours)
 {
 	const char *name = attr_str(live, "bucket");
 	struct bucket b;

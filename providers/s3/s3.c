@@ -28,8 +28,7 @@ int ms_s3_content_md5(char *out, const void *data, size_t len)
 
 int ms_s3_send(struct ms_aws_response *res, struct ms_aws *aws,
 	       const char *region, const char *operation, const char *method,
-	       const char *bucket, const char *query,
-	       const struct ms_buf *body)
+	       const char *bucket, const char *query, const struct ms_buf *body)
 {
 	struct ms_buf path = MS_BUF_INIT, md5_header = MS_BUF_INIT;
 	const char *headers[3] = { NULL, NULL, NULL };
@@ -139,7 +138,9 @@ int ms_s3_versioning_xml(struct ms_buf *out, bool enabled)
 int ms_s3_public_access_block_xml(struct ms_buf *out, bool on)
 {
 	static const char *const settings[] = {
-		"BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
+		"BlockPublicAcls",
+		"IgnorePublicAcls",
+		"BlockPublicPolicy",
 		"RestrictPublicBuckets",
 	};
 	xmlNode *root;
@@ -169,7 +170,8 @@ int ms_s3_tagging_xml(struct ms_buf *out, const json_t *tags)
 	json_object_foreach((json_t *)tags, key, value) {
 		if (!json_is_string(value)) {
 			err = ms_error("tags: the value of '%s' is not a "
-				       "string", key);
+				       "string",
+				       key);
 			goto done;
 		}
 		keys[i++] = key;

@@ -17,7 +17,7 @@
 struct ms_aws;
 struct ms_aws_response;
 
-#define MS_S3_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
+#define MS_S3_XMLNS   "http://s3.amazonaws.com/doc/2006-03-01/"
 #define MS_S3_MD5_LEN 25 /* base64 of 16 bytes, and the NUL */
 
 /* out = base64 of the MD5 of data (the Content-MD5 header's value). */

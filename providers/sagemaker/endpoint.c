@@ -33,7 +33,9 @@ static const struct ms_attr schema[] = {
 static const char *const in_service[] = { "InService", NULL };
 /* UpdateRollbackFailed is terminal too; waiting on it would be in vain */
 static const char *const in_service_failure[] = {
-	"Failed", "UpdateRollbackFailed", NULL,
+	"Failed",
+	"UpdateRollbackFailed",
+	NULL,
 };
 /* botocore EndpointDeleted: every 30 s, 60 times; gone is success. */
 static const char *const deleted_failure[] = { "Failed", NULL };
@@ -43,10 +45,10 @@ static const char *const settled[] = {
 };
 static const char *const no_states[] = { NULL };
 
-#define IN_SERVICE_DELAY 30.0
+#define IN_SERVICE_DELAY    30.0
 #define IN_SERVICE_ATTEMPTS 120
-#define DELETED_DELAY 30.0
-#define DELETED_ATTEMPTS 60
+#define DELETED_DELAY       30.0
+#define DELETED_ATTEMPTS    60
 
 static void endpoint_init(struct ms_sagemaker_object *e, struct ms_call *call,
 			  const char *name)
@@ -65,8 +67,8 @@ static int wait_in_service(struct ms_sagemaker_object *e)
 int ms_sagemaker_endpoint_request(json_t **out, const json_t *attrs)
 {
 	const char *name = ms_sagemaker_str(attrs, "name", NULL);
-	const char *config = ms_sagemaker_str(attrs, "endpoint_config_name",
-					      NULL);
+	const char *config =
+		ms_sagemaker_str(attrs, "endpoint_config_name", NULL);
 	const json_t *tags = json_object_get(attrs, "tags");
 
 	*out = NULL;
@@ -85,10 +87,10 @@ int ms_sagemaker_endpoint_attrs(json_t **out, const json_t *described,
 				const json_t *tags)
 {
 	const char *name = ms_sagemaker_str(described, "EndpointName", NULL);
-	const char *config = ms_sagemaker_str(described, "EndpointConfigName",
-					      NULL);
-	const char *status = ms_sagemaker_str(described, "EndpointStatus",
-					      NULL);
+	const char *config =
+		ms_sagemaker_str(described, "EndpointConfigName", NULL);
+	const char *status =
+		ms_sagemaker_str(described, "EndpointStatus", NULL);
 	json_t *o;
 
 	*out = NULL;
@@ -98,9 +100,9 @@ int ms_sagemaker_endpoint_attrs(json_t **out, const json_t *described,
 	o = json_object();
 	json_object_set_new(o, "name", json_string(name));
 	json_object_set_new(o, "id", json_string(name));
-	json_object_set_new(o, "arn",
-			    json_string(ms_sagemaker_str(described,
-							 "EndpointArn", "")));
+	json_object_set_new(
+		o, "arn",
+		json_string(ms_sagemaker_str(described, "EndpointArn", "")));
 	if (config)
 		json_object_set_new(o, "endpoint_config_name",
 				    json_string(config));
@@ -181,8 +183,8 @@ done:
  */
 static int endpoint_adopt(struct ms_sagemaker_object *e, const json_t *desired)
 {
-	const char *want = ms_sagemaker_str(desired, "endpoint_config_name",
-					    "");
+	const char *want =
+		ms_sagemaker_str(desired, "endpoint_config_name", "");
 	const char *have;
 	json_t *tags;
 	int err;
@@ -194,11 +196,11 @@ static int endpoint_adopt(struct ms_sagemaker_object *e, const json_t *desired)
 		return err;
 	if (!e->poll.last)
 		return ms_error("%s: CreateEndpoint says it exists, "
-				"DescribeEndpoint that it does not", e->what);
-	err = ms_sagemaker_owned(e->call, e->what,
-				 ms_sagemaker_str(e->poll.last, "EndpointArn",
-						  ""),
-				 e->name);
+				"DescribeEndpoint that it does not",
+				e->what);
+	err = ms_sagemaker_owned(
+		e->call, e->what,
+		ms_sagemaker_str(e->poll.last, "EndpointArn", ""), e->name);
 	if (err)
 		return err;
 	have = ms_sagemaker_str(e->poll.last, "EndpointConfigName", "");
@@ -206,17 +208,17 @@ static int endpoint_adopt(struct ms_sagemaker_object *e, const json_t *desired)
 		return ms_error("%s: the name is taken by a different endpoint "
 				"(it serves endpoint config '%s', not '%s'): "
 				"give this one another name, or delete that "
-				"one", e->what, have, want);
+				"one",
+				e->what, have, want);
 	ms_call_progress(e->call, "adopting the endpoint made by an earlier "
-			 "attempt");
+				  "attempt");
 	tags = json_deep_copy(json_object_get(desired, "tags"));
 	if (!tags)
 		tags = json_object();
 	ms_sagemaker_strings_normalize(tags);
-	err = ms_sagemaker_tags_set(e->call->aws,
-				    ms_sagemaker_str(e->poll.last,
-						     "EndpointArn", ""),
-				    tags);
+	err = ms_sagemaker_tags_set(
+		e->call->aws, ms_sagemaker_str(e->poll.last, "EndpointArn", ""),
+		tags);
 	json_decref(tags);
 	return err;
 }
@@ -274,8 +276,9 @@ static int resume(struct ms_sagemaker_object *e, const char *status,
 	pending = json_object_get(e->poll.last, "PendingDeploymentSummary");
 	if (strcmp(ms_sagemaker_str(e->poll.last, "EndpointStatus", ""),
 		   status) ||
-	    (config && strcmp(ms_sagemaker_str(pending, "EndpointConfigName",
-					       ""), config))) {
+	    (config &&
+	     strcmp(ms_sagemaker_str(pending, "EndpointConfigName", ""),
+		    config))) {
 		err = ms_error("%s", refusal);
 		goto done;
 	}
@@ -329,8 +332,8 @@ static int endpoint_update(struct ms_call *call, const json_t *prior,
 			   const json_t *desired, json_t **out)
 {
 	const char *name = ms_sagemaker_name(prior);
-	const char *want = ms_sagemaker_str(desired, "endpoint_config_name",
-					    NULL);
+	const char *want =
+		ms_sagemaker_str(desired, "endpoint_config_name", NULL);
 	const char *have = ms_sagemaker_str(prior, "endpoint_config_name", "");
 	const char *arn = ms_sagemaker_str(prior, "arn", NULL);
 	const char *status, *now, *reason;
@@ -350,15 +353,19 @@ static int endpoint_update(struct ms_call *call, const json_t *prior,
 					    "DescribeEndpoint", "EndpointName",
 					    name);
 		if (!err && !e.poll.last)
-			err = ms_error_code(MS_ENOTFOUND, "endpoint '%s' no "
-					    "longer exists", name);
+			err = ms_error_code(MS_ENOTFOUND,
+					    "endpoint '%s' no "
+					    "longer exists",
+					    name);
 		if (err)
 			goto done;
 		status = ms_sagemaker_str(e.poll.last, "EndpointStatus", NULL);
 		err = settle(&e, status, "updating", &gone);
 		if (!err && gone)
-			err = ms_error_code(MS_ENOTFOUND, "endpoint '%s' no "
-					    "longer exists", name);
+			err = ms_error_code(MS_ENOTFOUND,
+					    "endpoint '%s' no "
+					    "longer exists",
+					    name);
 		if (err)
 			goto done;
 		/*
@@ -371,7 +378,8 @@ static int endpoint_update(struct ms_call *call, const json_t *prior,
 		    !strcmp(ms_sagemaker_str(e.poll.last, "EndpointStatus", ""),
 			    "InService"))
 			goto rolled_out;
-		ms_call_progress(call, "updating to endpoint config '%s'", want);
+		ms_call_progress(call, "updating to endpoint config '%s'",
+				 want);
 		body = json_pack("{s:s, s:s}", "EndpointName", name,
 				 "EndpointConfigName", want);
 		err = ms_sagemaker_call(NULL, &error, call->aws,
@@ -382,8 +390,10 @@ static int endpoint_update(struct ms_call *call, const json_t *prior,
 		if (err)
 			goto done;
 		if (!e.poll.last) {
-			err = ms_error_code(MS_ENOTFOUND, "endpoint '%s' no "
-					    "longer exists", name);
+			err = ms_error_code(MS_ENOTFOUND,
+					    "endpoint '%s' no "
+					    "longer exists",
+					    name);
 			goto done;
 		}
 		err = wait_in_service(&e);
@@ -395,16 +405,19 @@ static int endpoint_update(struct ms_call *call, const json_t *prior,
 						  NULL);
 			err = ms_error("endpoint '%s': the update to endpoint "
 				       "config '%s' was rolled back (it serves "
-				       "'%s'): %s", name, want, now,
+				       "'%s'): %s",
+				       name, want, now,
 				       reason ? reason : "AWS gave no reason");
 			goto done;
 		}
-rolled_out:
+	rolled_out:
 		if (!arn)
-			arn = ms_sagemaker_str(e.poll.last, "EndpointArn", NULL);
+			arn = ms_sagemaker_str(e.poll.last, "EndpointArn",
+					       NULL);
 	}
 	if (!arn || !*arn) {
-		err = ms_error("endpoint '%s': no ARN in the prior state", name);
+		err = ms_error("endpoint '%s': no ARN in the prior state",
+			       name);
 		goto done;
 	}
 	err = ms_sagemaker_tags_update(call->aws, arn,
@@ -412,12 +425,11 @@ rolled_out:
 				       json_object_get(desired, "tags"));
 done:
 	if (!err)
-		*out = endpoint_result(&e, prior, json_object_get(desired,
-								  "tags"),
-				       arn);
+		*out = endpoint_result(&e, prior,
+				       json_object_get(desired, "tags"), arn);
 	else if (e.poll.last)
-		*out = endpoint_result(&e, prior, json_object_get(prior, "tags"),
-				       arn);
+		*out = endpoint_result(&e, prior,
+				       json_object_get(prior, "tags"), arn);
 	ms_aws_error_release(&error);
 	json_decref(body);
 	ms_sagemaker_object_release(&e);
@@ -439,8 +451,8 @@ static int endpoint_delete(struct ms_call *call, const json_t *prior)
 				"state");
 	endpoint_init(&e, call, name);
 	body = json_pack("{s:s}", "EndpointName", name);
-	err = ms_sagemaker_describe(&e.poll.last, call->aws,
-				    "DescribeEndpoint", "EndpointName", name);
+	err = ms_sagemaker_describe(&e.poll.last, call->aws, "DescribeEndpoint",
+				    "EndpointName", name);
 	if (err || !e.poll.last)
 		goto done;
 	status = ms_sagemaker_str(e.poll.last, "EndpointStatus", NULL);

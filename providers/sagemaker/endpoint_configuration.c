@@ -28,8 +28,8 @@ static const struct ms_attr variant_schema[] = {
 };
 
 static const struct ms_attr schema[] = {
-	{ "name", MS_ATTR_STRING,
-	  MS_ATTR_OPTIONAL_COMPUTED | MS_ATTR_FORCE_NEW, NULL, NULL,
+	{ "name", MS_ATTR_STRING, MS_ATTR_OPTIONAL_COMPUTED | MS_ATTR_FORCE_NEW,
+	  NULL, NULL,
 	  "the config's name (default: <stack>-<resource>-<hash of the "
 	  "spec>)" },
 	{ "production_variants", MS_ATTR_LIST,
@@ -44,14 +44,16 @@ static const struct ms_attr schema[] = {
 };
 
 static const char *const settable[] = {
-	"name", "production_variants", "tags",
+	"name",
+	"production_variants",
+	"tags",
 };
 
 #define MAX_VARIANTS 10
 
 /* A number attribute of variant i, defaulted, canonical and checked. */
-static int variant_number(json_t *v, size_t i, const char *key,
-			  json_int_t dflt, double min, bool whole)
+static int variant_number(json_t *v, size_t i, const char *key, json_int_t dflt,
+			  double min, bool whole)
 {
 	json_t *n = json_object_get(v, key), *canon;
 	double d;
@@ -67,8 +69,9 @@ static int variant_number(json_t *v, size_t i, const char *key,
 	if ((whole && !json_is_integer(canon)) || d < min) {
 		json_decref(canon);
 		return ms_error("production_variants[%zu].%s: expected %s of "
-				"at least %g", i, key,
-				whole ? "a whole number" : "a number", min);
+				"at least %g",
+				i, key, whole ? "a whole number" : "a number",
+				min);
 	}
 	json_object_set_new(v, key, canon);
 	return 0;
@@ -87,8 +90,8 @@ int ms_sagemaker_endpoint_config_normalize(json_t *attrs)
 		return 0;
 	if (!json_array_size(list) || json_array_size(list) > MAX_VARIANTS)
 		return ms_error("production_variants: expected 1 to %d "
-				"variants, got %zu", MAX_VARIANTS,
-				json_array_size(list));
+				"variants, got %zu",
+				MAX_VARIANTS, json_array_size(list));
 	json_array_foreach(list, i, v) {
 		if (!json_is_object(v))
 			continue;
@@ -113,14 +116,17 @@ int ms_sagemaker_endpoint_config_request(json_t **out, const json_t *attrs)
 	const json_t *tags = json_object_get(attrs, "tags");
 	json_t *copy = NULL, *variants = NULL, *body = NULL, *v, *w;
 	static const char *const required[] = {
-		"variant_name", "model_name", "instance_type",
+		"variant_name",
+		"model_name",
+		"instance_type",
 	};
 	size_t i, k;
 	int err;
 
 	*out = NULL;
 	if (!name)
-		return ms_error("aws_sagemaker_endpoint_configuration: no name");
+		return ms_error(
+			"aws_sagemaker_endpoint_configuration: no name");
 	if (!json_is_array(list))
 		return ms_error("endpoint config '%s': no production_variants",
 				name);
@@ -130,13 +136,13 @@ int ms_sagemaker_endpoint_config_request(json_t **out, const json_t *attrs)
 	if (err)
 		goto done;
 	variants = json_array();
-	json_array_foreach(json_object_get(copy, "production_variants"), i,
-			   v) {
+	json_array_foreach(json_object_get(copy, "production_variants"), i, v) {
 		for (k = 0; k < MS_ARRAY_SIZE(required); k++)
 			if (!ms_sagemaker_str(v, required[k], NULL)) {
 				err = ms_error("endpoint config '%s': "
 					       "production_variants[%zu]: no "
-					       "%s", name, i, required[k]);
+					       "%s",
+					       name, i, required[k]);
 				goto done;
 			}
 		w = json_pack("{s:s, s:s, s:s, s:O, s:O}", "VariantName",
@@ -165,8 +171,8 @@ done:
 int ms_sagemaker_endpoint_config_attrs(json_t **out, const json_t *described,
 				       const json_t *tags)
 {
-	const char *name = ms_sagemaker_str(described, "EndpointConfigName",
-					    NULL);
+	const char *name =
+		ms_sagemaker_str(described, "EndpointConfigName", NULL);
 	static const char *const keys[][2] = {
 		{ "VariantName", "variant_name" },
 		{ "ModelName", "model_name" },
@@ -186,12 +192,11 @@ int ms_sagemaker_endpoint_config_attrs(json_t **out, const json_t *described,
 	json_object_set_new(o, "name", json_string(name));
 	json_object_set_new(o, "id", json_string(name));
 	json_object_set_new(o, "arn",
-			    json_string(ms_sagemaker_str(described,
-							 "EndpointConfigArn",
-							 "")));
+			    json_string(ms_sagemaker_str(
+				    described, "EndpointConfigArn", "")));
 	list = json_array();
-	json_array_foreach(json_object_get(described, "ProductionVariants"),
-			   i, v) {
+	json_array_foreach(json_object_get(described, "ProductionVariants"), i,
+			   v) {
 		w = json_object();
 		for (k = 0; k < MS_ARRAY_SIZE(keys); k++) {
 			x = json_object_get(v, keys[k][0]);
@@ -212,8 +217,7 @@ int ms_sagemaker_endpoint_config_attrs(json_t **out, const json_t *described,
 	return 0;
 }
 
-static int config_read(struct ms_call *call, const json_t *prior,
-		       json_t **out)
+static int config_read(struct ms_call *call, const json_t *prior, json_t **out)
 {
 	const char *name = ms_sagemaker_name(prior);
 	json_t *described = NULL, *tags = NULL;

@@ -24,8 +24,8 @@ static const struct ms_attr container_schema[] = {
 };
 
 static const struct ms_attr schema[] = {
-	{ "name", MS_ATTR_STRING,
-	  MS_ATTR_OPTIONAL_COMPUTED | MS_ATTR_FORCE_NEW, NULL, NULL,
+	{ "name", MS_ATTR_STRING, MS_ATTR_OPTIONAL_COMPUTED | MS_ATTR_FORCE_NEW,
+	  NULL, NULL,
 	  "the model's name (default: <stack>-<resource>-<hash of the spec>)" },
 	{ "execution_role_arn", MS_ATTR_STRING,
 	  MS_ATTR_REQUIRED | MS_ATTR_FORCE_NEW, NULL, NULL,
@@ -43,7 +43,10 @@ static const struct ms_attr schema[] = {
 
 /* The attributes a user sets, in the order of the schema. */
 static const char *const settable[] = {
-	"name", "execution_role_arn", "primary_container", "tags",
+	"name",
+	"execution_role_arn",
+	"primary_container",
+	"tags",
 };
 
 /*
@@ -117,8 +120,8 @@ int ms_sagemaker_model_attrs(json_t **out, const json_t *described,
 			     const json_t *tags)
 {
 	const char *name = ms_sagemaker_str(described, "ModelName", NULL);
-	const char *role = ms_sagemaker_str(described, "ExecutionRoleArn",
-					    NULL);
+	const char *role =
+		ms_sagemaker_str(described, "ExecutionRoleArn", NULL);
 	const json_t *pc = json_object_get(described, "PrimaryContainer");
 	const char *url;
 	json_t *o, *c;
@@ -129,16 +132,16 @@ int ms_sagemaker_model_attrs(json_t **out, const json_t *described,
 	o = json_object();
 	json_object_set_new(o, "name", json_string(name));
 	json_object_set_new(o, "id", json_string(name));
-	json_object_set_new(o, "arn",
-			    json_string(ms_sagemaker_str(described, "ModelArn",
-							 "")));
+	json_object_set_new(
+		o, "arn",
+		json_string(ms_sagemaker_str(described, "ModelArn", "")));
 	if (role)
 		json_object_set_new(o, "execution_role_arn", json_string(role));
 	if (json_is_object(pc)) {
 		c = json_object();
-		json_object_set_new(c, "image",
-				    json_string(ms_sagemaker_str(pc, "Image",
-								 "")));
+		json_object_set_new(
+			c, "image",
+			json_string(ms_sagemaker_str(pc, "Image", "")));
 		url = ms_sagemaker_str(pc, "ModelDataUrl", NULL);
 		if (url)
 			json_object_set_new(c, "model_data_url",
@@ -156,8 +159,7 @@ int ms_sagemaker_model_attrs(json_t **out, const json_t *described,
 	return 0;
 }
 
-static int model_read(struct ms_call *call, const json_t *prior,
-		      json_t **out)
+static int model_read(struct ms_call *call, const json_t *prior, json_t **out)
 {
 	const char *name = ms_sagemaker_name(prior);
 	json_t *described = NULL, *tags = NULL;
@@ -171,9 +173,8 @@ static int model_read(struct ms_call *call, const json_t *prior,
 				    "ModelName", name);
 	if (err || !described)
 		goto done;
-	err = ms_sagemaker_tags_read(&tags, call->aws,
-				     ms_sagemaker_str(described, "ModelArn",
-						      ""));
+	err = ms_sagemaker_tags_read(
+		&tags, call->aws, ms_sagemaker_str(described, "ModelArn", ""));
 	if (err)
 		goto done;
 	err = ms_sagemaker_model_attrs(out, described, tags);

@@ -42,25 +42,29 @@ static const struct ms_attr schema[] = {
 };
 
 static const char *const settable[] = {
-	"name", "instance_type", "role_arn", "volume_size",
-	"lifecycle_config_name", "direct_internet_access", "root_access",
+	"name",
+	"instance_type",
+	"role_arn",
+	"volume_size",
+	"lifecycle_config_name",
+	"direct_internet_access",
+	"root_access",
 	"tags",
 };
 
-#define WAIT_DELAY 30.0
+#define WAIT_DELAY    30.0
 #define WAIT_ATTEMPTS 60
-#define MIN_VOLUME 5
-#define MAX_VOLUME 16384
+#define MIN_VOLUME    5
+#define MAX_VOLUME    16384
 
 static const char *const in_service[] = { "InService", NULL };
 static const char *const stopped[] = { "Stopped", NULL };
 static const char *const failed[] = { "Failed", NULL };
-static const char *const settled[] = { "InService", "Stopped", "Failed",
-				       NULL };
+static const char *const settled[] = { "InService", "Stopped", "Failed", NULL };
 static const char *const no_states[] = { NULL };
 
-static void notebook_init(struct ms_sagemaker_object *n,
-			  struct ms_call *call, const char *name)
+static void notebook_init(struct ms_sagemaker_object *n, struct ms_call *call,
+			  const char *name)
 {
 	ms_sagemaker_object_init(n, call, "notebook instance", name,
 				 "DescribeNotebookInstance",
@@ -104,8 +108,8 @@ static int transition(bool *gone, struct ms_sagemaker_object *n,
 	if (gone)
 		*gone = false;
 	if (!body)
-		body = own = json_pack("{s:s}", "NotebookInstanceName",
-				       n->name);
+		body = own =
+			json_pack("{s:s}", "NotebookInstanceName", n->name);
 	err = ms_sagemaker_call(NULL, &error, n->call->aws, operation, body);
 	if (err && gone && ms_sagemaker_not_found(&error)) {
 		ms_error_clear();
@@ -116,8 +120,10 @@ static int transition(bool *gone, struct ms_sagemaker_object *n,
 		refusal = ms_asprintf("Status (%s)", under_way[i]);
 		if (ms_aws_error_is(&error, "ValidationException", refusal)) {
 			ms_error_clear();
-			ms_call_progress(n->call, "%s: already under way "
-					 "(%s)", operation, under_way[i]);
+			ms_call_progress(n->call,
+					 "%s: already under way "
+					 "(%s)",
+					 operation, under_way[i]);
 			err = 0;
 		}
 		free(refusal);
@@ -129,8 +135,7 @@ static int transition(bool *gone, struct ms_sagemaker_object *n,
 
 /* What each transition's refused retry finds: under way, or done. */
 static const char *const stop_under_way[] = { "Stopping", "Stopped", NULL };
-static const char *const start_under_way[] = { "Pending", "InService",
-					       NULL };
+static const char *const start_under_way[] = { "Pending", "InService", NULL };
 /* Stopped too would hide a refusal of the update itself (a shrink) */
 static const char *const update_under_way[] = { "Updating", NULL };
 static const char *const delete_under_way[] = { "Deleting", NULL };
@@ -163,7 +168,8 @@ static int volume_normalize(json_t *attrs)
 	if (!json_is_integer(canon) || d < MIN_VOLUME || d > MAX_VOLUME) {
 		json_decref(canon);
 		return ms_error("volume_size: expected a whole number of GB "
-				"from %d to %d", MIN_VOLUME, MAX_VOLUME);
+				"from %d to %d",
+				MIN_VOLUME, MAX_VOLUME);
 	}
 	json_object_set_new(attrs, "volume_size", canon);
 	return 0;
@@ -189,8 +195,8 @@ int ms_sagemaker_notebook_request(json_t **out, const json_t *attrs)
 	const char *name = ms_sagemaker_str(attrs, "name", NULL);
 	const char *type = ms_sagemaker_str(attrs, "instance_type", NULL);
 	const char *role = ms_sagemaker_str(attrs, "role_arn", NULL);
-	const char *lcc = ms_sagemaker_str(attrs, "lifecycle_config_name",
-					   NULL);
+	const char *lcc =
+		ms_sagemaker_str(attrs, "lifecycle_config_name", NULL);
 	const json_t *tags = json_object_get(attrs, "tags");
 	json_t *copy, *body;
 	int err;
@@ -209,14 +215,13 @@ int ms_sagemaker_notebook_request(json_t **out, const json_t *attrs)
 		return ms_error("notebook instance '%s': %s", name,
 				ms_error_last());
 	}
-	body = json_pack("{s:s, s:s, s:s, s:s, s:s}", "NotebookInstanceName",
-			 name, "InstanceType", type, "RoleArn", role,
-			 "DirectInternetAccess",
-			 enabled(ms_sagemaker_bool(attrs,
-						   "direct_internet_access",
-						   true)),
-			 "RootAccess",
-			 enabled(ms_sagemaker_bool(attrs, "root_access", true)));
+	body = json_pack(
+		"{s:s, s:s, s:s, s:s, s:s}", "NotebookInstanceName", name,
+		"InstanceType", type, "RoleArn", role, "DirectInternetAccess",
+		enabled(ms_sagemaker_bool(attrs, "direct_internet_access",
+					  true)),
+		"RootAccess",
+		enabled(ms_sagemaker_bool(attrs, "root_access", true)));
 	if (json_is_integer(json_object_get(copy, "volume_size")))
 		json_object_set(body, "VolumeSizeInGB",
 				json_object_get(copy, "volume_size"));
@@ -247,9 +252,8 @@ int ms_sagemaker_notebook_update_request(json_t **out, json_t **changed,
 					 const json_t *prior,
 					 const json_t *desired)
 {
-	const char *name = ms_sagemaker_str(prior, "id",
-					    ms_sagemaker_str(prior, "name",
-							     NULL));
+	const char *name = ms_sagemaker_str(
+		prior, "id", ms_sagemaker_str(prior, "name", NULL));
 	json_t *body, *names, *want = NULL, *have = NULL;
 	bool root;
 	int err = 0;
@@ -295,7 +299,8 @@ int ms_sagemaker_notebook_update_request(json_t **out, json_t **changed,
 			       "down from %lld to %lld GB: SageMaker grows a "
 			       "notebook's volume but never shrinks it (a "
 			       "smaller volume needs a new notebook, under a "
-			       "new name)", name,
+			       "new name)",
+			       name,
 			       (long long)json_integer_value(
 				       json_object_get(have, "volume_size")),
 			       (long long)json_integer_value(
@@ -338,8 +343,8 @@ done:
 int ms_sagemaker_notebook_attrs(json_t **out, const json_t *described,
 				const json_t *tags)
 {
-	const char *name = ms_sagemaker_str(described, "NotebookInstanceName",
-					    NULL);
+	const char *name =
+		ms_sagemaker_str(described, "NotebookInstanceName", NULL);
 	static const char *const strings[][2] = {
 		{ "NotebookInstanceArn", "arn" },
 		{ "Url", "url" },
@@ -442,10 +447,9 @@ static int notebook_read(struct ms_call *call, const json_t *prior,
 				    "NotebookInstanceName", name);
 	if (err || !described)
 		goto done;
-	err = ms_sagemaker_tags_read(&tags, call->aws,
-				     ms_sagemaker_str(described,
-						      "NotebookInstanceArn",
-						      ""));
+	err = ms_sagemaker_tags_read(
+		&tags, call->aws,
+		ms_sagemaker_str(described, "NotebookInstanceArn", ""));
 	if (err)
 		goto done;
 	err = ms_sagemaker_notebook_attrs(out, described, tags);
@@ -466,10 +470,11 @@ done:
 static int notebook_adopt(struct ms_sagemaker_object *n, const json_t *desired)
 {
 	static const char *const compared[] = {
-		"instance_type", "role_arn", "direct_internet_access",
+		"instance_type",
+		"role_arn",
+		"direct_internet_access",
 	};
-	static const char *const adoptable[] = { "Pending", "InService",
-						 NULL };
+	static const char *const adoptable[] = { "Pending", "InService", NULL };
 	json_t *live = NULL, *want = NULL;
 	const char *status;
 	size_t i;
@@ -503,7 +508,8 @@ static int notebook_adopt(struct ms_sagemaker_object *n, const json_t *desired)
 			err = ms_error("%s: the name is taken by a different "
 				       "notebook instance (its %s differs): "
 				       "give this one another name, or delete "
-				       "that one", n->what, compared[i]);
+				       "that one",
+				       n->what, compared[i]);
 			goto done;
 		}
 	status = status_of(n);
@@ -515,7 +521,7 @@ static int notebook_adopt(struct ms_sagemaker_object *n, const json_t *desired)
 		goto done;
 	}
 	ms_call_progress(n->call, "adopting the notebook instance made by an "
-			 "earlier attempt");
+				  "earlier attempt");
 	ms_sagemaker_strings_normalize(json_object_get(want, "tags"));
 	err = ms_sagemaker_tags_set(n->call->aws,
 				    ms_sagemaker_str(live, "arn", ""),
@@ -700,7 +706,8 @@ static int notebook_delete(struct ms_call *call, const json_t *prior)
 		err = transition(NULL, &n, "StopNotebookInstance", NULL,
 				 stop_under_way);
 		if (!err)
-			err = wait_for(&n, stopped, failed, MS_AWS_WAIT_SUCCESS);
+			err = wait_for(&n, stopped, failed,
+				       MS_AWS_WAIT_SUCCESS);
 		if (err || !n.poll.last)
 			goto done;
 	}

@@ -28,11 +28,8 @@ int ms_sagemaker_call(json_t **out, struct ms_aws_error *error,
 bool ms_sagemaker_not_found(const struct ms_aws_error *error)
 {
 	static const char *const phrases[] = {
-		"Could not find",
-		"could not find",
-		"does not exist",
-		"RecordNotFound",
-		"not found",
+		"Could not find", "could not find", "does not exist",
+		"RecordNotFound", "not found",
 	};
 	size_t i;
 
@@ -161,9 +158,9 @@ void ms_sagemaker_object_release(struct ms_sagemaker_object *o)
 	ms_sagemaker_poll_release(&o->poll);
 }
 
-int ms_sagemaker_wait(struct ms_sagemaker_object *o,
-		      const char *const *success, const char *const *failure,
-		      enum ms_aws_wait_state gone, double delay, int attempts)
+int ms_sagemaker_wait(struct ms_sagemaker_object *o, const char *const *success,
+		      const char *const *failure, enum ms_aws_wait_state gone,
+		      double delay, int attempts)
 {
 	struct ms_aws_waiter w = { 0 };
 
@@ -190,14 +187,13 @@ int ms_sagemaker_create_wait(json_t **out, struct ms_sagemaker_object *o,
 	*out = NULL;
 	err = ms_sagemaker_call(&answer, &error, o->call->aws, how->operation,
 				body);
-	if (err && ms_aws_error_is(&error, "ValidationException",
-				   how->taken)) {
+	if (err && ms_aws_error_is(&error, "ValidationException", how->taken)) {
 		ms_error_clear();
 		err = how->adopt(o, desired);
 		if (err)
 			goto done;
-		arn = ms_strdup(ms_sagemaker_str(o->poll.last, how->arn_key,
-						 ""));
+		arn = ms_strdup(
+			ms_sagemaker_str(o->poll.last, how->arn_key, ""));
 	} else if (err) {
 		goto done;
 	} else {
@@ -250,8 +246,8 @@ static int immutable_adopt(json_t **out, struct ms_call *call,
 		goto done;
 	if (!described) {
 		err = ms_error("%s '%s': %s says it exists, %s that it does "
-			       "not", type->noun, name, type->create,
-			       type->describe);
+			       "not",
+			       type->noun, name, type->create, type->describe);
 		goto done;
 	}
 	err = type->attrs(&live, described, NULL);
@@ -270,8 +266,9 @@ static int immutable_adopt(json_t **out, struct ms_call *call,
 				       "different %s (its %s %s), and %s "
 				       "cannot be changed in place: leave name "
 				       "out and mlstack names each version, or "
-				       "give it a new name", type->noun, name,
-				       type->noun, type->compared[i][0],
+				       "give it a new name",
+				       type->noun, name, type->noun,
+				       type->compared[i][0],
 				       type->compared[i][1], type->a_noun);
 			goto done;
 		}
@@ -303,10 +300,9 @@ int ms_sagemaker_immutable_create(json_t **out, struct ms_call *call,
 	err = type->request(&body, desired);
 	if (err)
 		goto done;
-	err = ms_sagemaker_call(&answer, &error, call->aws, type->create,
-				body);
-	if (err && ms_aws_error_is(&error, "ValidationException",
-				   "already exist")) {
+	err = ms_sagemaker_call(&answer, &error, call->aws, type->create, body);
+	if (err &&
+	    ms_aws_error_is(&error, "ValidationException", "already exist")) {
 		ms_error_clear();
 		err = immutable_adopt(out, call, type, desired);
 		goto done;
@@ -366,9 +362,8 @@ json_t *ms_sagemaker_tags_list(const json_t *tags)
 	qsort(keys, n, sizeof(*keys), cmp_str);
 	for (i = 0; i < n; i++) {
 		value = json_object_get(tags, keys[i]);
-		json_array_append_new(list,
-				      json_pack("{s:s, s:O}", "Key", keys[i],
-						"Value", value));
+		json_array_append_new(list, json_pack("{s:s, s:O}", "Key",
+						      keys[i], "Value", value));
 	}
 	free(keys);
 	return list;
@@ -465,8 +460,8 @@ done:
 	return err;
 }
 
-int ms_sagemaker_owned(struct ms_call *call, const char *what,
-		       const char *arn, const char *name)
+int ms_sagemaker_owned(struct ms_call *call, const char *what, const char *arn,
+		       const char *name)
 {
 	json_t *tags = NULL;
 	int err;
@@ -503,12 +498,13 @@ void ms_sagemaker_strings_normalize(json_t *map)
 		if (!json_is_number(value) && !json_is_boolean(value))
 			continue;
 		if (json_is_real(value) &&
-		    json_real_value(value) == (double)(long long)
-						      json_real_value(value))
+		    json_real_value(value) ==
+			    (double)(long long)json_real_value(value))
 			text = ms_asprintf("%lld",
 					   (long long)json_real_value(value));
 		else
-			text = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT);
+			text = json_dumps(value,
+					  JSON_ENCODE_ANY | JSON_COMPACT);
 		if (text)
 			json_object_set_new(map, key, json_string(text));
 		free(text);

@@ -17,7 +17,7 @@
 #include "providers/aws/aws.h"
 
 #define MS_SAGEMAKER_SERVICE "sagemaker"
-#define MS_SAGEMAKER_TARGET "SageMaker"
+#define MS_SAGEMAKER_TARGET  "SageMaker"
 
 /*
  * One SageMaker call. *out (when out is not NULL) is the answer, the
@@ -60,8 +60,8 @@ int ms_sagemaker_delete(bool *gone, struct ms_aws *aws, const char *operation,
  */
 struct ms_sagemaker_poll {
 	struct ms_aws *aws;
-	const char *operation;  /* "DescribeEndpoint" */
-	const char *name_key;   /* "EndpointName" */
+	const char *operation; /* "DescribeEndpoint" */
+	const char *name_key;  /* "EndpointName" */
 	const char *name;
 	const char *status_key; /* "EndpointStatus" */
 	json_t *last;           /* owned */
@@ -104,18 +104,18 @@ void ms_sagemaker_object_release(struct ms_sagemaker_object *o);
  * means. o->poll.last is the latest answer. Returns what ms_aws_wait
  * returns (MS_ENOTFOUND when the object vanished and that is a failure).
  */
-int ms_sagemaker_wait(struct ms_sagemaker_object *o,
-		      const char *const *success, const char *const *failure,
-		      enum ms_aws_wait_state gone, double delay, int attempts);
+int ms_sagemaker_wait(struct ms_sagemaker_object *o, const char *const *success,
+		      const char *const *failure, enum ms_aws_wait_state gone,
+		      double delay, int attempts);
 
 /*
  * How an object that is waited for after its Create is made (an endpoint,
  * a notebook instance).
  */
 struct ms_sagemaker_create {
-	const char *operation;	/* "CreateEndpoint" */
-	const char *taken;	/* in the ValidationException of a taken name */
-	const char *arn_key;	/* "EndpointArn", in the answers */
+	const char *operation; /* "CreateEndpoint" */
+	const char *taken;     /* in the ValidationException of a taken name */
+	const char *arn_key;   /* "EndpointArn", in the answers */
 	/*
 	 * The name is taken: describe it into o->poll.last and return 0
 	 * when it is the object desired (made by a retried call whose
@@ -149,12 +149,12 @@ int ms_sagemaker_create_wait(json_t **out, struct ms_sagemaker_object *o,
  * read-back equals what is desired.
  */
 struct ms_sagemaker_immutable {
-	const char *noun;	/* "endpoint config", in messages */
-	const char *a_noun;	/* "an endpoint config" */
-	const char *create;	/* "CreateEndpointConfig" */
-	const char *describe;	/* "DescribeEndpointConfig" */
-	const char *name_key;	/* "EndpointConfigName" */
-	const char *arn_key;	/* "EndpointConfigArn" */
+	const char *noun;     /* "endpoint config", in messages */
+	const char *a_noun;   /* "an endpoint config" */
+	const char *create;   /* "CreateEndpointConfig" */
+	const char *describe; /* "DescribeEndpointConfig" */
+	const char *name_key; /* "EndpointConfigName" */
+	const char *arn_key;  /* "EndpointConfigArn" */
 	/*
 	 * The attributes an adopted object must share with the desired
 	 * one, each with the verb a message gives it ("differ"), in the
@@ -166,8 +166,7 @@ struct ms_sagemaker_immutable {
 	const char *const *settable;
 	size_t n_settable;
 	int (*request)(json_t **out, const json_t *attrs);
-	int (*attrs)(json_t **out, const json_t *described,
-		     const json_t *tags);
+	int (*attrs)(json_t **out, const json_t *described, const json_t *tags);
 	int (*normalize)(json_t *attrs);
 };
 
@@ -208,8 +207,8 @@ int ms_sagemaker_tags_update(struct ms_aws *aws, const char *arn,
  * 0 when the object at arn carries call's owner mark; else the error of
  * ms_call_taken for what ("endpoint 'x'"), named name (MS_EEXISTS).
  */
-int ms_sagemaker_owned(struct ms_call *call, const char *what,
-		       const char *arn, const char *name);
+int ms_sagemaker_owned(struct ms_call *call, const char *what, const char *arn,
+		       const char *name);
 /* The same, reading what arn has first (an object adopted, not made). */
 int ms_sagemaker_tags_set(struct ms_aws *aws, const char *arn,
 			  const json_t *want);
