@@ -141,6 +141,7 @@ static int run_job(size_t node, void *payload)
 	call.aws = r->e->aws;
 	call.name = j->name;
 	call.stack = r->e->stack->name;
+	call.type = j->t;
 	call.progress = progress;
 	call.payload = r;
 

@@ -138,6 +138,7 @@ int ms_engine_import(struct ms_engine *e, const char *name, const char *id,
 	call.aws = e->aws;
 	call.name = name;
 	call.stack = e->stack->name;
+	call.type = t;
 	if (t->read(&call, prior, &live)) {
 		err = ms_error("resource \"%s\": import: %s", name,
 			       ms_error_last());

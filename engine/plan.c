@@ -43,6 +43,7 @@ static int refresh_run(size_t node, void *payload)
 	call.aws = r->e->aws;
 	call.name = name;
 	call.stack = r->e->stack->name;
+	call.type = t;
 	if (t->read(&call, json_object_get(stored, "attributes"),
 		    &r->live[node]))
 		return ms_error("resource \"%s\": refresh: %s", name,
@@ -158,6 +159,7 @@ static int recover_journal(struct ms_engine *e, json_t *stored)
 		call.aws = e->aws;
 		call.name = name;
 		call.stack = e->stack->name;
+		call.type = t;
 		err = t->read(&call, prior, &live);
 		json_decref(prior);
 		if (!err && live)

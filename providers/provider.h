@@ -42,6 +42,19 @@ enum ms_attr_type {
 #define MS_OWNER_STACK_TAG    "mlstack:stack"
 #define MS_OWNER_RESOURCE_TAG "mlstack:resource"
 
+/*
+ * One attribute. wire names its AWS field, so that generic code builds
+ * requests from attributes and attributes from answers (providers/kit.h):
+ *
+ *   "Field"              the same field in requests and answers
+ *   "Field|AnswerField"  the answer calls it otherwise
+ *   "Field|"             requests only (the answer does not hold it)
+ *   "|AnswerField"       answers only (what AWS computes)
+ *   "Field:On/Off"       a boolean sent as one of two words
+ *
+ * Nested attributes (objects, lists of objects) name fields of their
+ * parent's field. NULL: the type maps the attribute itself.
+ */
 struct ms_attr {
 	const char *name;
 	enum ms_attr_type type;
@@ -49,6 +62,7 @@ struct ms_attr {
 	const char *default_json;     /* JSON text of the default, or NULL */
 	const struct ms_attr *nested; /* element schema for lists of objects */
 	const char *doc;              /* one line, for docs and messages */
+	const char *wire;             /* the AWS field, or NULL (above) */
 };
 
 /*
@@ -60,6 +74,7 @@ struct ms_call {
 	struct ms_aws *aws;
 	const char *name;  /* the resource's name in the stack */
 	const char *stack; /* the stack's name (NULL: no owner mark known) */
+	const struct ms_resource_type *type; /* the type being called */
 	double timeout;
 	void (*progress)(struct ms_call *call, const char *message,
 			 void *payload);
@@ -102,6 +117,12 @@ struct ms_resource_type {
 	 */
 	const char *auto_name;
 	bool create_before_destroy;
+	/*
+	 * What the service's generic functions need to know of the type
+	 * (its operations, its status field): a struct of the service
+	 * layer, reached through call->type.
+	 */
+	const void *kind;
 
 	/*
 	 * read: *out = live attributes, or NULL when the object is gone

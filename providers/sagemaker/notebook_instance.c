@@ -1,6 +1,6 @@
 /*
  * notebook_instance.c - aws_sagemaker_notebook_instance: a SageMaker
- * notebook instance (Jupyter), over JSON 1.1.
+ * notebook instance (Jupyter).
  *
  * SageMaker changes a notebook's settings only while it is Stopped, so an
  * update of a running notebook is a sequence: stop, wait Stopped, update,
@@ -16,61 +16,44 @@
 
 static const struct ms_attr schema[] = {
 	{ "name", MS_ATTR_STRING, MS_ATTR_REQUIRED | MS_ATTR_FORCE_NEW, NULL,
-	  NULL, "the notebook instance's name" },
+	  NULL, "the notebook instance's name", "NotebookInstanceName" },
 	{ "instance_type", MS_ATTR_STRING, MS_ATTR_REQUIRED, NULL, NULL,
-	  "the instance type (ml.t3.medium)" },
+	  "the instance type (ml.t3.medium)", "InstanceType" },
 	{ "role_arn", MS_ATTR_STRING, MS_ATTR_REQUIRED, NULL, NULL,
-	  "the IAM role the notebook runs as" },
+	  "the IAM role the notebook runs as", "RoleArn" },
 	{ "volume_size", MS_ATTR_NUMBER, 0, "5", NULL,
-	  "size of the ML storage volume in GB (5 to 16384)" },
+	  "size of the ML storage volume in GB (5 to 16384)",
+	  "VolumeSizeInGB" },
 	{ "lifecycle_config_name", MS_ATTR_STRING, 0, NULL, NULL,
-	  "a notebook instance lifecycle configuration to run" },
+	  "a notebook instance lifecycle configuration to run",
+	  "LifecycleConfigName|NotebookInstanceLifecycleConfigName" },
 	{ "direct_internet_access", MS_ATTR_BOOL, MS_ATTR_FORCE_NEW, "true",
-	  NULL, "give the notebook internet access through SageMaker" },
+	  NULL, "give the notebook internet access through SageMaker",
+	  "DirectInternetAccess:Enabled/Disabled" },
 	{ "root_access", MS_ATTR_BOOL, 0, "true", NULL,
-	  "let notebook users become root" },
+	  "let notebook users become root", "RootAccess:Enabled/Disabled" },
 	{ "tags", MS_ATTR_MAP, MS_ATTR_TAGS, "{}", NULL,
-	  "tags (with the stack's default tags and its owner mark)" },
-	{ "arn", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL, "the ARN" },
+	  "tags (with the stack's default tags and its owner mark)", "Tags" },
+	{ "arn", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL, "the ARN",
+	  "|NotebookInstanceArn" },
 	{ "url", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL,
-	  "the Jupyter URL (without https://)" },
+	  "the Jupyter URL (without https://)", "|Url" },
 	{ "status", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL,
-	  "NotebookInstanceStatus when last read (InService)" },
+	  "NotebookInstanceStatus when last read (InService)",
+	  "|NotebookInstanceStatus" },
 	{ "id", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL,
 	  "the notebook instance's name" },
-	{ NULL, 0, 0, NULL, NULL, NULL },
-};
-
-static const char *const settable[] = {
-	"name",
-	"instance_type",
-	"role_arn",
-	"volume_size",
-	"lifecycle_config_name",
-	"direct_internet_access",
-	"root_access",
-	"tags",
+	{ NULL },
 };
 
 #define WAIT_DELAY    30.0
 #define WAIT_ATTEMPTS 60
-#define MIN_VOLUME    5
-#define MAX_VOLUME    16384
 
 static const char *const in_service[] = { "InService", NULL };
 static const char *const stopped[] = { "Stopped", NULL };
 static const char *const failed[] = { "Failed", NULL };
 static const char *const settled[] = { "InService", "Stopped", "Failed", NULL };
 static const char *const no_states[] = { NULL };
-
-static void notebook_init(struct ms_sagemaker_object *n, struct ms_call *call,
-			  const char *name)
-{
-	ms_sagemaker_object_init(n, call, "notebook instance", name,
-				 "DescribeNotebookInstance",
-				 "NotebookInstanceName",
-				 "NotebookInstanceStatus");
-}
 
 /* Every notebook wait follows the SDK waiters' pace. */
 static int wait_for(struct ms_sagemaker_object *n, const char *const *success,
@@ -92,38 +75,28 @@ static int wait_in_service(struct ms_sagemaker_object *n)
  * call whose first answer was lost finds it in the very transition it
  * started: "Status (Stopping) not in ([InService])". A refusal naming a
  * status in under_way is taken as the call made, and 0 returned for the
- * caller to wait as usual. *gone (when gone is not NULL) tells that the
- * notebook does not exist, which is then no error.
+ * caller to wait as usual. A notebook that does not exist is
+ * MS_ENOTFOUND.
  */
-static int transition(bool *gone, struct ms_sagemaker_object *n,
-		      const char *operation, const json_t *body,
-		      const char *const *under_way)
+static int transition(struct ms_sagemaker_object *n, const char *operation,
+		      const json_t *body, const char *const *under_way)
 {
 	struct ms_aws_error error = MS_AWS_ERROR_INIT;
 	json_t *own = NULL;
 	char *refusal;
-	size_t i;
 	int err;
 
-	if (gone)
-		*gone = false;
 	if (!body)
-		body = own =
-			json_pack("{s:s}", "NotebookInstanceName", n->name);
+		body = own = json_pack("{s:s}", n->name_key, n->name);
 	err = ms_sagemaker_call(NULL, &error, n->call->aws, operation, body);
-	if (err && gone && ms_sagemaker_not_found(&error)) {
-		ms_error_clear();
-		*gone = true;
-		err = 0;
-	}
-	for (i = 0; err && under_way[i]; i++) {
-		refusal = ms_asprintf("Status (%s)", under_way[i]);
+	if (err && ms_sagemaker_not_found(&error))
+		err = MS_ENOTFOUND;
+	for (; err && err != MS_ENOTFOUND && *under_way; under_way++) {
+		refusal = ms_asprintf("Status (%s)", *under_way);
 		if (ms_aws_error_is(&error, "ValidationException", refusal)) {
 			ms_error_clear();
-			ms_call_progress(n->call,
-					 "%s: already under way "
-					 "(%s)",
-					 operation, under_way[i]);
+			ms_call_progress(n->call, "%s: already under way (%s)",
+					 operation, *under_way);
 			err = 0;
 		}
 		free(refusal);
@@ -140,439 +113,33 @@ static const char *const start_under_way[] = { "Pending", "InService", NULL };
 static const char *const update_under_way[] = { "Updating", NULL };
 static const char *const delete_under_way[] = { "Deleting", NULL };
 
-static const char *status_of(const struct ms_sagemaker_object *n)
+static int notebook_normalize(json_t *attrs)
 {
-	return ms_sagemaker_str(n->poll.last, "NotebookInstanceStatus", NULL);
-}
-
-static bool in_list(const char *s, const char *const *list)
-{
-	size_t i;
-
-	for (i = 0; s && list[i]; i++)
-		if (!strcmp(s, list[i]))
-			return true;
-	return false;
-}
-
-/* volume_size made canonical and checked; absent or unknown: left alone. */
-static int volume_normalize(json_t *attrs)
-{
-	json_t *v = json_object_get(attrs, "volume_size"), *canon;
-	double d;
-
-	if (!json_is_number(v))
-		return 0;
-	canon = ms_sagemaker_number(v);
-	d = json_number_value(canon);
-	if (!json_is_integer(canon) || d < MIN_VOLUME || d > MAX_VOLUME) {
-		json_decref(canon);
-		return ms_error("volume_size: expected a whole number of GB "
-				"from %d to %d",
-				MIN_VOLUME, MAX_VOLUME);
-	}
-	json_object_set_new(attrs, "volume_size", canon);
-	return 0;
-}
-
-int ms_sagemaker_notebook_normalize(json_t *attrs)
-{
-	json_t *v = json_object_get(attrs, "lifecycle_config_name");
-
-	if (json_is_null(v))
+	if (json_is_null(json_object_get(attrs, "lifecycle_config_name")))
 		json_object_del(attrs, "lifecycle_config_name");
-	ms_sagemaker_strings_normalize(json_object_get(attrs, "tags"));
-	return volume_normalize(attrs);
-}
-
-static const char *enabled(bool on)
-{
-	return on ? "Enabled" : "Disabled";
-}
-
-int ms_sagemaker_notebook_request(json_t **out, const json_t *attrs)
-{
-	const char *name = ms_sagemaker_str(attrs, "name", NULL);
-	const char *type = ms_sagemaker_str(attrs, "instance_type", NULL);
-	const char *role = ms_sagemaker_str(attrs, "role_arn", NULL);
-	const char *lcc =
-		ms_sagemaker_str(attrs, "lifecycle_config_name", NULL);
-	const json_t *tags = json_object_get(attrs, "tags");
-	json_t *copy, *body;
-	int err;
-
-	*out = NULL;
-	if (!name)
-		return ms_error("aws_sagemaker_notebook_instance: no name");
-	if (!type || !role)
-		return ms_error("notebook instance '%s': no %s", name,
-				type ? "role_arn" : "instance_type");
-	copy = json_pack("{s:O?}", "volume_size",
-			 json_object_get(attrs, "volume_size"));
-	err = volume_normalize(copy);
-	if (err) {
-		json_decref(copy);
-		return ms_error("notebook instance '%s': %s", name,
-				ms_error_last());
-	}
-	body = json_pack(
-		"{s:s, s:s, s:s, s:s, s:s}", "NotebookInstanceName", name,
-		"InstanceType", type, "RoleArn", role, "DirectInternetAccess",
-		enabled(ms_sagemaker_bool(attrs, "direct_internet_access",
-					  true)),
-		"RootAccess",
-		enabled(ms_sagemaker_bool(attrs, "root_access", true)));
-	if (json_is_integer(json_object_get(copy, "volume_size")))
-		json_object_set(body, "VolumeSizeInGB",
-				json_object_get(copy, "volume_size"));
-	else
-		json_object_set_new(body, "VolumeSizeInGB",
-				    json_integer(MIN_VOLUME));
-	if (lcc && *lcc)
-		json_object_set_new(body, "LifecycleConfigName",
-				    json_string(lcc));
-	if (json_object_size(tags))
-		json_object_set_new(body, "Tags", ms_sagemaker_tags_list(tags));
-	json_decref(copy);
-	*out = body;
-	return 0;
-}
-
-/* A string attribute desired sets to something prior does not hold. */
-static bool str_changed(const json_t *prior, const json_t *desired,
-			const char *key)
-{
-	const char *want = ms_sagemaker_str(desired, key, NULL);
-	const char *have = ms_sagemaker_str(prior, key, NULL);
-
-	return want && (!have || strcmp(want, have));
-}
-
-int ms_sagemaker_notebook_update_request(json_t **out, json_t **changed,
-					 const json_t *prior,
-					 const json_t *desired)
-{
-	const char *name = ms_sagemaker_str(
-		prior, "id", ms_sagemaker_str(prior, "name", NULL));
-	json_t *body, *names, *want = NULL, *have = NULL;
-	bool root;
-	int err = 0;
-
-	*out = NULL;
-	*changed = NULL;
-	if (!name)
-		return ms_error("aws_sagemaker_notebook_instance: no name in "
-				"the prior state");
-	body = json_pack("{s:s}", "NotebookInstanceName", name);
-	names = json_array();
-	if (str_changed(prior, desired, "instance_type")) {
-		json_object_set(body, "InstanceType",
-				json_object_get(desired, "instance_type"));
-		json_array_append_new(names, json_string("instance_type"));
-	}
-	if (str_changed(prior, desired, "role_arn")) {
-		json_object_set(body, "RoleArn",
-				json_object_get(desired, "role_arn"));
-		json_array_append_new(names, json_string("role_arn"));
-	}
-	want = json_pack("{s:O?}", "volume_size",
-			 json_object_get(desired, "volume_size"));
-	have = json_pack("{s:O?}", "volume_size",
-			 json_object_get(prior, "volume_size"));
-	err = volume_normalize(want);
-	if (!err)
-		err = volume_normalize(have);
-	if (err) {
-		err = ms_error("notebook instance '%s': %s", name,
-			       ms_error_last());
-		goto done;
-	}
-	/*
-	 * SageMaker refuses to shrink the volume; find out before the
-	 * notebook is stopped for an update that cannot happen.
-	 */
-	if (json_is_integer(json_object_get(want, "volume_size")) &&
-	    json_is_integer(json_object_get(have, "volume_size")) &&
-	    json_integer_value(json_object_get(want, "volume_size")) <
-		    json_integer_value(json_object_get(have, "volume_size"))) {
-		err = ms_error("notebook instance '%s': volume_size cannot go "
-			       "down from %lld to %lld GB: SageMaker grows a "
-			       "notebook's volume but never shrinks it (a "
-			       "smaller volume needs a new notebook, under a "
-			       "new name)",
-			       name,
-			       (long long)json_integer_value(
-				       json_object_get(have, "volume_size")),
-			       (long long)json_integer_value(
-				       json_object_get(want, "volume_size")));
-		goto done;
-	}
-	if (json_is_integer(json_object_get(want, "volume_size")) &&
-	    !json_equal(json_object_get(want, "volume_size"),
-			json_object_get(have, "volume_size"))) {
-		json_object_set(body, "VolumeSizeInGB",
-				json_object_get(want, "volume_size"));
-		json_array_append_new(names, json_string("volume_size"));
-	}
-	if (str_changed(prior, desired, "lifecycle_config_name")) {
-		json_object_set(body, "LifecycleConfigName",
-				json_object_get(desired,
-						"lifecycle_config_name"));
-		json_array_append_new(names,
-				      json_string("lifecycle_config_name"));
-	}
-	root = ms_sagemaker_bool(desired, "root_access", true);
-	if (root != ms_sagemaker_bool(prior, "root_access", true)) {
-		json_object_set_new(body, "RootAccess",
-				    json_string(enabled(root)));
-		json_array_append_new(names, json_string("root_access"));
-	}
-done:
-	json_decref(want);
-	json_decref(have);
-	if (err) {
-		json_decref(body);
-		json_decref(names);
-		return err;
-	}
-	*out = body;
-	*changed = names;
-	return 0;
-}
-
-int ms_sagemaker_notebook_attrs(json_t **out, const json_t *described,
-				const json_t *tags)
-{
-	const char *name =
-		ms_sagemaker_str(described, "NotebookInstanceName", NULL);
-	static const char *const strings[][2] = {
-		{ "NotebookInstanceArn", "arn" },
-		{ "Url", "url" },
-		{ "NotebookInstanceStatus", "status" },
-		{ "InstanceType", "instance_type" },
-		{ "RoleArn", "role_arn" },
-	};
-	const char *s;
-	json_t *o, *v;
-	size_t i;
-
-	*out = NULL;
-	if (!name)
-		return ms_error("DescribeNotebookInstance: no "
-				"NotebookInstanceName in the answer");
-	o = json_object();
-	json_object_set_new(o, "name", json_string(name));
-	json_object_set_new(o, "id", json_string(name));
-	for (i = 0; i < MS_ARRAY_SIZE(strings); i++) {
-		s = ms_sagemaker_str(described, strings[i][0], NULL);
-		if (s)
-			json_object_set_new(o, strings[i][1], json_string(s));
-	}
-	if (!json_object_get(o, "arn"))
-		json_object_set_new(o, "arn", json_string(""));
-	v = json_object_get(described, "VolumeSizeInGB");
-	if (json_is_number(v))
-		json_object_set_new(o, "volume_size", ms_sagemaker_number(v));
-	s = ms_sagemaker_str(described, "NotebookInstanceLifecycleConfigName",
-			     NULL);
-	if (s && *s)
-		json_object_set_new(o, "lifecycle_config_name", json_string(s));
-	/* absent means SageMaker's default, Enabled */
-	s = ms_sagemaker_str(described, "DirectInternetAccess", "Enabled");
-	json_object_set_new(o, "direct_internet_access",
-			    json_boolean(strcmp(s, "Disabled") != 0));
-	s = ms_sagemaker_str(described, "RootAccess", "Enabled");
-	json_object_set_new(o, "root_access",
-			    json_boolean(strcmp(s, "Disabled") != 0));
-	json_object_set_new(o, "tags",
-			    tags ? json_deep_copy(tags) : json_object());
-	ms_sagemaker_strings_normalize(json_object_get(o, "tags"));
-	/* an out-of-range size from AWS is still what AWS holds */
-	if (ms_sagemaker_notebook_normalize(o))
-		ms_error_clear();
-	*out = o;
-	return 0;
+	ms_kit_strings(json_object_get(attrs, "tags"));
+	return ms_kit_check_number(attrs, "volume_size", "volume_size", 5,
+				   16384, true);
 }
 
 /*
- * The attributes after a create or update: as last described when there
- * is an answer (tags: what the call set), else base's settable attributes
- * with the ARN.
+ * Describe the notebook and wait out a transition (Pending, Stopping,
+ * Updating ...) before next; MS_ENOTFOUND when it is gone.
  */
-static json_t *notebook_result(const struct ms_sagemaker_object *n,
-			       const json_t *base, const json_t *tags,
-			       const char *arn)
-{
-	json_t *o = NULL, *v;
-	size_t i;
-
-	if (n->poll.last &&
-	    !ms_sagemaker_notebook_attrs(&o, n->poll.last, tags))
-		return o;
-	o = json_object();
-	for (i = 0; i < MS_ARRAY_SIZE(settable); i++) {
-		v = json_object_get(base, settable[i]);
-		if (v)
-			json_object_set_new(o, settable[i], json_deep_copy(v));
-	}
-	v = json_object_get(base, "status");
-	if (v)
-		json_object_set(o, "status", v);
-	v = json_object_get(base, "url");
-	if (v)
-		json_object_set(o, "url", v);
-	json_object_set_new(o, "name", json_string(n->name));
-	json_object_set_new(o, "id", json_string(n->name));
-	json_object_set_new(o, "arn", json_string(arn ? arn : ""));
-	json_object_set_new(o, "tags",
-			    tags ? json_deep_copy(tags) : json_object());
-	if (ms_sagemaker_notebook_normalize(o))
-		ms_error_clear();
-	return o;
-}
-
-static int notebook_read(struct ms_call *call, const json_t *prior,
-			 json_t **out)
-{
-	const char *name = ms_sagemaker_name(prior);
-	json_t *described = NULL, *tags = NULL;
-	int err;
-
-	*out = NULL;
-	if (!name)
-		return ms_error("aws_sagemaker_notebook_instance: no name in "
-				"the prior state");
-	err = ms_sagemaker_describe(&described, call->aws,
-				    "DescribeNotebookInstance",
-				    "NotebookInstanceName", name);
-	if (err || !described)
-		goto done;
-	err = ms_sagemaker_tags_read(
-		&tags, call->aws,
-		ms_sagemaker_str(described, "NotebookInstanceArn", ""));
-	if (err)
-		goto done;
-	err = ms_sagemaker_notebook_attrs(out, described, tags);
-done:
-	json_decref(described);
-	json_decref(tags);
-	return err;
-}
-
-/*
- * CreateNotebookInstance said the name is taken. A retried create whose
- * first answer was lost is told so about the notebook it made itself: a
- * notebook there with this resource's owner mark, the desired instance
- * type, role and internet access, starting or running, is adopted (its
- * tags brought in line) and the caller waits for it as for one it made.
- * Any other is not ours to take. n->poll.last is left as described.
- */
-static int notebook_adopt(struct ms_sagemaker_object *n, const json_t *desired)
-{
-	static const char *const compared[] = {
-		"instance_type",
-		"role_arn",
-		"direct_internet_access",
-	};
-	static const char *const adoptable[] = { "Pending", "InService", NULL };
-	json_t *live = NULL, *want = NULL;
-	const char *status;
-	size_t i;
-	int err;
-
-	err = ms_sagemaker_describe(&n->poll.last, n->call->aws,
-				    "DescribeNotebookInstance",
-				    "NotebookInstanceName", n->name);
-	if (err)
-		goto done;
-	if (!n->poll.last) {
-		err = ms_error("%s: CreateNotebookInstance says it exists, "
-			       "DescribeNotebookInstance that it does not",
-			       n->what);
-		goto done;
-	}
-	err = ms_sagemaker_notebook_attrs(&live, n->poll.last, NULL);
-	if (err)
-		goto done;
-	err = ms_sagemaker_owned(n->call, n->what,
-				 ms_sagemaker_str(live, "arn", ""), n->name);
-	if (err)
-		goto done;
-	want = json_deep_copy(desired);
-	if (!json_object_get(want, "direct_internet_access"))
-		json_object_set_new(want, "direct_internet_access",
-				    json_true());
-	for (i = 0; i < MS_ARRAY_SIZE(compared); i++)
-		if (!json_equal(json_object_get(live, compared[i]),
-				json_object_get(want, compared[i]))) {
-			err = ms_error("%s: the name is taken by a different "
-				       "notebook instance (its %s differs): "
-				       "give this one another name, or delete "
-				       "that one",
-				       n->what, compared[i]);
-			goto done;
-		}
-	status = status_of(n);
-	if (!in_list(status, adoptable)) {
-		err = ms_error("%s: the name is taken by a notebook instance "
-			       "in status %s, not one being created: give "
-			       "this one another name, or delete that one",
-			       n->what, status ? status : "unknown");
-		goto done;
-	}
-	ms_call_progress(n->call, "adopting the notebook instance made by an "
-				  "earlier attempt");
-	ms_sagemaker_strings_normalize(json_object_get(want, "tags"));
-	err = ms_sagemaker_tags_set(n->call->aws,
-				    ms_sagemaker_str(live, "arn", ""),
-				    json_object_get(want, "tags"));
-done:
-	json_decref(live);
-	json_decref(want);
-	return err;
-}
-
-/*
- * CreateNotebookInstance, then wait for InService (see
- * ms_sagemaker_create_wait).
- */
-static int notebook_create(struct ms_call *call, const json_t *desired,
-			   json_t **out)
-{
-	static const struct ms_sagemaker_create how = {
-		.operation = "CreateNotebookInstance",
-		.taken = "duplicate",
-		.arn_key = "NotebookInstanceArn",
-		.adopt = notebook_adopt,
-		.wait = wait_in_service,
-		.result = notebook_result,
-	};
-	struct ms_sagemaker_object n;
-	json_t *body = NULL;
-	int err;
-
-	*out = NULL;
-	err = ms_sagemaker_notebook_request(&body, desired);
-	if (err)
-		return err;
-	notebook_init(&n, call, ms_sagemaker_str(desired, "name", ""));
-	err = ms_sagemaker_create_wait(out, &n, &how, body, desired);
-	json_decref(body);
-	ms_sagemaker_object_release(&n);
-	return err;
-}
-
-/* Wait out a transition (Pending, Stopping, Updating ...) before next. */
 static int settle(struct ms_sagemaker_object *n, const char *next,
 		  enum ms_aws_wait_state gone)
 {
-	const char *status = status_of(n);
+	const char *status;
+	int err;
 
-	if (!status || in_list(status, settled))
-		return 0;
-	ms_call_progress(n->call, "waiting for %s to finish before %s", status,
-			 next);
-	return wait_for(n, settled, no_states, gone);
+	err = ms_sagemaker_object_describe(n);
+	status = ms_sagemaker_object_status(n);
+	if (!err && *status && !ms_sagemaker_in(status, settled)) {
+		ms_call_progress(n->call, "waiting for %s to finish before %s",
+				 status, next);
+		err = wait_for(n, settled, no_states, gone);
+	}
+	return !err && !n->poll.last ? MS_ENOTFOUND : err;
 }
 
 /*
@@ -586,20 +153,16 @@ static int change_settings(struct ms_sagemaker_object *n, const json_t *body,
 	bool running;
 	int err;
 
-	err = ms_sagemaker_describe(&n->poll.last, n->call->aws,
-				    "DescribeNotebookInstance",
-				    "NotebookInstanceName", n->name);
-	if (!err && !n->poll.last)
+	err = settle(n, "changing it", MS_AWS_WAIT_FAILURE);
+	if (err == MS_ENOTFOUND)
 		err = ms_error_code(MS_ENOTFOUND, "%s no longer exists",
 				    n->what);
-	if (!err)
-		err = settle(n, "changing it", MS_AWS_WAIT_FAILURE);
 	if (err)
 		return err;
-	running = !strcmp(status_of(n), "InService");
+	running = !strcmp(ms_sagemaker_object_status(n), "InService");
 	if (running) {
 		ms_call_progress(n->call, "stopping to change %s", what);
-		err = transition(NULL, n, "StopNotebookInstance", NULL,
+		err = transition(n, "StopNotebookInstance", NULL,
 				 stop_under_way);
 		if (!err)
 			err = wait_for(n, stopped, failed, MS_AWS_WAIT_FAILURE);
@@ -607,18 +170,37 @@ static int change_settings(struct ms_sagemaker_object *n, const json_t *body,
 			return err;
 	}
 	ms_call_progress(n->call, "updating %s", what);
-	err = transition(NULL, n, "UpdateNotebookInstance", body,
-			 update_under_way);
+	err = transition(n, "UpdateNotebookInstance", body, update_under_way);
 	if (!err)
 		err = wait_for(n, stopped, failed, MS_AWS_WAIT_FAILURE);
 	if (err || !running)
 		return err;
 	ms_call_progress(n->call, "starting again");
-	err = transition(NULL, n, "StartNotebookInstance", NULL,
-			 start_under_way);
+	err = transition(n, "StartNotebookInstance", NULL, start_under_way);
 	if (!err)
 		err = wait_for(n, in_service, failed, MS_AWS_WAIT_FAILURE);
 	return err;
+}
+
+/*
+ * SageMaker grows a notebook's volume but never shrinks it: refused
+ * before the notebook is stopped for an update that cannot happen.
+ */
+static int check_volume(const struct ms_sagemaker_object *n,
+			const json_t *prior, const json_t *desired)
+{
+	json_t *have = json_object_get(prior, "volume_size");
+	json_t *want = json_object_get(desired, "volume_size");
+
+	if (!json_is_integer(have) || !json_is_integer(want) ||
+	    json_integer_value(want) >= json_integer_value(have))
+		return 0;
+	return ms_error("%s: volume_size cannot go down from %lld to %lld GB: "
+			"SageMaker grows a notebook's volume but never shrinks "
+			"it (a smaller volume needs a new notebook, under a "
+			"new name)",
+			n->what, (long long)json_integer_value(have),
+			(long long)json_integer_value(want));
 }
 
 /*
@@ -628,8 +210,7 @@ static int change_settings(struct ms_sagemaker_object *n, const json_t *body,
 static int notebook_update(struct ms_call *call, const json_t *prior,
 			   const json_t *desired, json_t **out)
 {
-	const char *name = ms_sagemaker_name(prior);
-	const char *arn = ms_sagemaker_str(prior, "arn", NULL);
+	const char *arn = ms_kit_str(prior, "arn", NULL);
 	json_t *body = NULL, *changed = NULL, *item;
 	struct ms_buf what = MS_BUF_INIT;
 	struct ms_sagemaker_object n;
@@ -637,11 +218,13 @@ static int notebook_update(struct ms_call *call, const json_t *prior,
 	int err;
 
 	*out = NULL;
-	err = ms_sagemaker_notebook_update_request(&body, &changed, prior,
-						   desired);
+	ms_sagemaker_object_init(&n, call, ms_kit_name(call, prior));
+	err = check_volume(&n, prior, desired);
+	if (!err)
+		err = ms_kit_update_request(&body, &changed, call->type, prior,
+					    desired);
 	if (err)
-		return err;
-	notebook_init(&n, call, name);
+		goto done;
 	json_array_foreach(changed, i, item)
 		ms_buf_addf(&what, "%s%s", i ? ", " : "",
 			    json_string_value(item));
@@ -650,8 +233,7 @@ static int notebook_update(struct ms_call *call, const json_t *prior,
 		if (err)
 			goto done;
 		if (!arn || !*arn)
-			arn = ms_sagemaker_str(n.poll.last,
-					       "NotebookInstanceArn", NULL);
+			arn = ms_kit_str(n.poll.last, n.arn_key, NULL);
 	}
 	if (!arn || !*arn) {
 		err = ms_error("%s: no ARN in the prior state", n.what);
@@ -661,12 +243,10 @@ static int notebook_update(struct ms_call *call, const json_t *prior,
 				       json_object_get(prior, "tags"),
 				       json_object_get(desired, "tags"));
 done:
-	if (!err)
-		*out = notebook_result(&n, prior,
-				       json_object_get(desired, "tags"), arn);
-	else if (n.poll.last)
-		*out = notebook_result(&n, prior,
-				       json_object_get(prior, "tags"), arn);
+	if (!err || n.poll.last)
+		*out = ms_sagemaker_object_attrs(
+			&n, prior,
+			json_object_get(err ? prior : desired, "tags"), arn);
 	ms_buf_release(&what);
 	json_decref(body);
 	json_decref(changed);
@@ -680,42 +260,33 @@ done:
  */
 static int notebook_delete(struct ms_call *call, const json_t *prior)
 {
-	const char *name = ms_sagemaker_name(prior);
-	const char *status;
 	struct ms_sagemaker_object n;
-	bool gone = false, was_failed;
+	bool was_failed;
 	int err;
 
-	if (!name)
-		return ms_error("aws_sagemaker_notebook_instance: no name in "
-				"the prior state");
-	notebook_init(&n, call, name);
-	err = ms_sagemaker_describe(&n.poll.last, call->aws,
-				    "DescribeNotebookInstance",
-				    "NotebookInstanceName", name);
+	ms_sagemaker_object_init(&n, call, ms_kit_name(call, prior));
+	err = ms_sagemaker_object_describe(&n);
 	if (err || !n.poll.last)
 		goto done;
-	status = status_of(&n);
-	if (status && !strcmp(status, "Deleting"))
+	if (!strcmp(ms_sagemaker_object_status(&n), "Deleting"))
 		goto wait_gone;
 	err = settle(&n, "deleting", MS_AWS_WAIT_SUCCESS);
-	if (err || !n.poll.last)
-		goto done;
-	if (!strcmp(status_of(&n), "InService")) {
+	if (!err && !strcmp(ms_sagemaker_object_status(&n), "InService")) {
 		ms_call_progress(call, "stopping before deleting");
-		err = transition(NULL, &n, "StopNotebookInstance", NULL,
+		err = transition(&n, "StopNotebookInstance", NULL,
 				 stop_under_way);
 		if (!err)
 			err = wait_for(&n, stopped, failed,
 				       MS_AWS_WAIT_SUCCESS);
-		if (err || !n.poll.last)
-			goto done;
+		if (!err && !n.poll.last)
+			err = MS_ENOTFOUND;
 	}
+	if (err)
+		goto done;
 	/* a Failed notebook may still say so right after the delete */
-	was_failed = !strcmp(status_of(&n), "Failed");
-	err = transition(&gone, &n, "DeleteNotebookInstance", NULL,
-			 delete_under_way);
-	if (err || gone)
+	was_failed = !strcmp(ms_sagemaker_object_status(&n), "Failed");
+	err = transition(&n, "DeleteNotebookInstance", NULL, delete_under_way);
+	if (err)
 		goto done;
 	if (was_failed) {
 		err = wait_for(&n, no_states, no_states, MS_AWS_WAIT_SUCCESS);
@@ -724,17 +295,35 @@ static int notebook_delete(struct ms_call *call, const json_t *prior)
 wait_gone:
 	err = wait_for(&n, no_states, failed, MS_AWS_WAIT_SUCCESS);
 done:
+	if (err == MS_ENOTFOUND) {
+		ms_error_clear();
+		err = 0; /* gone: what a delete wants */
+	}
 	ms_sagemaker_object_release(&n);
 	return err;
 }
+
+static const char *const compared[] = { "instance_type", "role_arn",
+					"direct_internet_access", NULL };
+static const char *const adoptable[] = { "Pending", "InService", NULL };
+
+static const struct ms_sagemaker_kind kind = {
+	.noun = "notebook instance",
+	.object = "NotebookInstance",
+	.status = "NotebookInstanceStatus",
+	.wait = wait_in_service,
+	.compared = compared,
+	.adoptable = adoptable,
+};
 
 const struct ms_resource_type ms_aws_sagemaker_notebook_instance = {
 	.name = "aws_sagemaker_notebook_instance",
 	.schema = schema,
 	.id_attr = "name",
-	.read = notebook_read,
-	.create = notebook_create,
+	.kind = &kind,
+	.read = ms_sagemaker_read,
+	.create = ms_sagemaker_create,
 	.update = notebook_update,
 	.delete = notebook_delete,
-	.normalize = ms_sagemaker_notebook_normalize,
+	.normalize = notebook_normalize,
 };

@@ -1,7 +1,7 @@
 /*
- * sagemaker.c - helpers shared by the SageMaker resource types: calls,
- * "not found", Describe polls and waits, create-and-wait, the create and
- * update of immutable types, tags, canonical values.
+ * sagemaker.c - the SageMaker service layer: calls, "not found", tags,
+ * Describe polls and waits, and the generic read, create, tag update and
+ * delete of the types whose schema maps their fields.
  *
  * SageMaker reports a missing object as a ValidationException whose
  * message says so, not as a modeled not-found error, and the wording
@@ -46,6 +46,13 @@ bool ms_sagemaker_not_found(const struct ms_aws_error *error)
 	return false;
 }
 
+bool ms_sagemaker_taken(const struct ms_aws_error *error)
+{
+	return ms_aws_error_is(error, "ResourceInUse", NULL) ||
+	       ms_aws_error_is(error, "ValidationException", "already exist") ||
+	       ms_aws_error_is(error, "ValidationException", "duplicate");
+}
+
 int ms_sagemaker_describe(json_t **out, struct ms_aws *aws,
 			  const char *operation, const char *name_key,
 			  const char *name)
@@ -59,28 +66,6 @@ int ms_sagemaker_describe(json_t **out, struct ms_aws *aws,
 	err = ms_sagemaker_call(out, &error, aws, operation, body);
 	if (err && ms_sagemaker_not_found(&error)) {
 		ms_error_clear();
-		err = 0;
-	}
-	ms_aws_error_release(&error);
-	json_decref(body);
-	return err;
-}
-
-int ms_sagemaker_delete(bool *gone, struct ms_aws *aws, const char *operation,
-			const char *name_key, const char *name)
-{
-	struct ms_aws_error error = MS_AWS_ERROR_INIT;
-	json_t *body = json_object();
-	int err;
-
-	if (gone)
-		*gone = false;
-	json_object_set_new(body, name_key, json_string(name));
-	err = ms_sagemaker_call(NULL, &error, aws, operation, body);
-	if (err && ms_sagemaker_not_found(&error)) {
-		ms_error_clear();
-		if (gone)
-			*gone = true;
 		err = 0;
 	}
 	ms_aws_error_release(&error);
@@ -110,14 +95,14 @@ int ms_sagemaker_poll(struct ms_aws_wait_poll *out, void *payload)
 			out->error_code = ms_strdup(error.code);
 		goto done;
 	}
-	status = ms_sagemaker_str(answer, p->status_key, NULL);
+	status = ms_kit_str(answer, p->status_key, NULL);
 	if (!status) {
 		err = ms_error("%s: no %s in the answer", p->operation,
 			       p->status_key);
 		goto done;
 	}
 	out->status = ms_strdup(status);
-	reason = ms_sagemaker_str(answer, "FailureReason", NULL);
+	reason = ms_kit_str(answer, "FailureReason", NULL);
 	if (reason)
 		out->reason = ms_strdup(reason);
 	json_decref(p->last);
@@ -127,219 +112,6 @@ done:
 	json_decref(answer);
 	json_decref(body);
 	ms_aws_error_release(&error);
-	return err;
-}
-
-void ms_sagemaker_poll_release(struct ms_sagemaker_poll *p)
-{
-	json_decref(p->last);
-	p->last = NULL;
-}
-
-void ms_sagemaker_object_init(struct ms_sagemaker_object *o,
-			      struct ms_call *call, const char *noun,
-			      const char *name, const char *describe,
-			      const char *name_key, const char *status_key)
-{
-	memset(o, 0, sizeof(*o));
-	o->call = call;
-	o->name = name;
-	snprintf(o->what, sizeof(o->what), "%s '%s'", noun, name);
-	o->started = ms_now();
-	o->poll.aws = call->aws;
-	o->poll.operation = describe;
-	o->poll.name_key = name_key;
-	o->poll.name = name;
-	o->poll.status_key = status_key;
-}
-
-void ms_sagemaker_object_release(struct ms_sagemaker_object *o)
-{
-	ms_sagemaker_poll_release(&o->poll);
-}
-
-int ms_sagemaker_wait(struct ms_sagemaker_object *o, const char *const *success,
-		      const char *const *failure, enum ms_aws_wait_state gone,
-		      double delay, int attempts)
-{
-	struct ms_aws_waiter w = { 0 };
-
-	w.what = o->what;
-	w.delay = delay;
-	w.max_attempts = attempts;
-	w.success = success;
-	w.failure = failure;
-	w.retryable = ms_sagemaker_retryable;
-	w.gone = gone;
-	w.started = o->started;
-	return ms_aws_wait(NULL, o->call, &w, ms_sagemaker_poll, &o->poll);
-}
-
-int ms_sagemaker_create_wait(json_t **out, struct ms_sagemaker_object *o,
-			     const struct ms_sagemaker_create *how,
-			     const json_t *body, const json_t *desired)
-{
-	struct ms_aws_error error = MS_AWS_ERROR_INIT;
-	json_t *answer = NULL;
-	char *arn = NULL;
-	int err;
-
-	*out = NULL;
-	err = ms_sagemaker_call(&answer, &error, o->call->aws, how->operation,
-				body);
-	if (err && ms_aws_error_is(&error, "ValidationException", how->taken)) {
-		ms_error_clear();
-		err = how->adopt(o, desired);
-		if (err)
-			goto done;
-		arn = ms_strdup(
-			ms_sagemaker_str(o->poll.last, how->arn_key, ""));
-	} else if (err) {
-		goto done;
-	} else {
-		arn = ms_strdup(ms_sagemaker_str(answer, how->arn_key, ""));
-	}
-	err = how->wait(o);
-	if (err != MS_ENOTFOUND)
-		*out = how->result(o, desired, json_object_get(desired, "tags"),
-				   arn);
-done:
-	free(arn);
-	ms_aws_error_release(&error);
-	json_decref(answer);
-	return err;
-}
-
-json_t *ms_sagemaker_immutable_from(const struct ms_sagemaker_immutable *type,
-				    const json_t *desired, const char *arn)
-{
-	json_t *o = ms_sagemaker_attrs_from(desired, type->settable,
-					    type->n_settable, arn);
-
-	/* checked already by the request that made it */
-	type->normalize(o);
-	return o;
-}
-
-/*
- * The Create said the name is taken. A retried Create whose first answer
- * was lost is told so about the object it made itself: an object there
- * that carries this resource's owner mark and is the one desired
- * (compared as read would give it) is adopted, its tags brought in line.
- * Any other object under the name is not ours to take.
- */
-static int immutable_adopt(json_t **out, struct ms_call *call,
-			   const struct ms_sagemaker_immutable *type,
-			   const json_t *desired)
-{
-	const char *name = ms_sagemaker_str(desired, "name", "?");
-	json_t *described = NULL, *live = NULL, *want = NULL;
-	const char *arn;
-	char what[300];
-	size_t i;
-	int err;
-
-	*out = NULL;
-	err = ms_sagemaker_describe(&described, call->aws, type->describe,
-				    type->name_key, name);
-	if (err)
-		goto done;
-	if (!described) {
-		err = ms_error("%s '%s': %s says it exists, %s that it does "
-			       "not",
-			       type->noun, name, type->create, type->describe);
-		goto done;
-	}
-	err = type->attrs(&live, described, NULL);
-	if (err)
-		goto done;
-	arn = ms_sagemaker_str(live, "arn", "");
-	snprintf(what, sizeof(what), "%s '%s'", type->noun, name);
-	err = ms_sagemaker_owned(call, what, arn, name);
-	if (err)
-		goto done;
-	want = ms_sagemaker_immutable_from(type, desired, arn);
-	for (i = 0; i < type->n_compared; i++)
-		if (!json_equal(json_object_get(live, type->compared[i][0]),
-				json_object_get(want, type->compared[i][0]))) {
-			err = ms_error("%s '%s': the name is taken by a "
-				       "different %s (its %s %s), and %s "
-				       "cannot be changed in place: leave name "
-				       "out and mlstack names each version, or "
-				       "give it a new name",
-				       type->noun, name, type->noun,
-				       type->compared[i][0],
-				       type->compared[i][1], type->a_noun);
-			goto done;
-		}
-	ms_call_progress(call, "adopting %s '%s', made by an earlier attempt",
-			 type->noun, name);
-	err = ms_sagemaker_tags_set(call->aws, arn,
-				    json_object_get(want, "tags"));
-	if (err)
-		goto done;
-	*out = want;
-	want = NULL;
-done:
-	json_decref(described);
-	json_decref(live);
-	json_decref(want);
-	return err;
-}
-
-int ms_sagemaker_immutable_create(json_t **out, struct ms_call *call,
-				  const struct ms_sagemaker_immutable *type,
-				  const json_t *desired)
-{
-	struct ms_aws_error error = MS_AWS_ERROR_INIT;
-	json_t *body = NULL, *answer = NULL;
-	const char *arn;
-	int err;
-
-	*out = NULL;
-	err = type->request(&body, desired);
-	if (err)
-		goto done;
-	err = ms_sagemaker_call(&answer, &error, call->aws, type->create, body);
-	if (err &&
-	    ms_aws_error_is(&error, "ValidationException", "already exist")) {
-		ms_error_clear();
-		err = immutable_adopt(out, call, type, desired);
-		goto done;
-	}
-	if (err)
-		goto done;
-	arn = ms_sagemaker_str(answer, type->arn_key, NULL);
-	if (!arn) {
-		err = ms_error("%s: no %s in the answer", type->create,
-			       type->arn_key);
-		goto done;
-	}
-	*out = ms_sagemaker_immutable_from(type, desired, arn);
-done:
-	ms_aws_error_release(&error);
-	json_decref(body);
-	json_decref(answer);
-	return err;
-}
-
-int ms_sagemaker_immutable_update(json_t **out, struct ms_call *call,
-				  const struct ms_sagemaker_immutable *type,
-				  const json_t *prior, const json_t *desired)
-{
-	const char *arn = ms_sagemaker_str(prior, "arn", NULL);
-	const char *name = ms_sagemaker_name(prior);
-	int err;
-
-	*out = NULL;
-	if (!arn || !*arn)
-		return ms_error("%s '%s': no ARN in the prior state",
-				type->noun, name ? name : "?");
-	err = ms_sagemaker_tags_update(call->aws, arn,
-				       json_object_get(prior, "tags"),
-				       json_object_get(desired, "tags"));
-	if (!err)
-		*out = ms_sagemaker_immutable_from(type, desired, arn);
 	return err;
 }
 
@@ -376,8 +148,8 @@ json_t *ms_sagemaker_tags_map(const json_t *list)
 	size_t i;
 
 	json_array_foreach(list, i, item) {
-		key = ms_sagemaker_str(item, "Key", NULL);
-		value = ms_sagemaker_str(item, "Value", "");
+		key = ms_kit_str(item, "Key", NULL);
+		value = ms_kit_str(item, "Value", "");
 		if (key)
 			json_object_set_new(map, key, json_string(value));
 	}
@@ -406,7 +178,7 @@ int ms_sagemaker_tags_read(json_t **out, struct ms_aws *aws, const char *arn)
 		page = ms_sagemaker_tags_map(json_object_get(answer, "Tags"));
 		json_object_update(tags, page);
 		json_decref(page);
-		token = ms_sagemaker_str(answer, "NextToken", NULL);
+		token = ms_kit_str(answer, "NextToken", NULL);
 		if (!token || !*token)
 			break;
 		if (next && !strcmp(token, next)) {
@@ -460,105 +232,303 @@ done:
 	return err;
 }
 
-int ms_sagemaker_owned(struct ms_call *call, const char *what, const char *arn,
-		       const char *name)
+void ms_sagemaker_object_init(struct ms_sagemaker_object *o,
+			      struct ms_call *call, const char *name)
 {
+	const struct ms_sagemaker_kind *kind = call->type->kind;
+
+	memset(o, 0, sizeof(*o));
+	o->call = call;
+	o->kind = kind;
+	snprintf(o->name, sizeof(o->name), "%s", name ? name : "");
+	snprintf(o->what, sizeof(o->what), "%s '%s'", kind->noun, o->name);
+	snprintf(o->describe, sizeof(o->describe), "Describe%s", kind->object);
+	if (!ms_kit_field(o->name_key, call->type, call->type->id_attr, true))
+		snprintf(o->name_key, sizeof(o->name_key), "%sName",
+			 kind->object);
+	if (!ms_kit_field(o->arn_key, call->type, "arn", true))
+		snprintf(o->arn_key, sizeof(o->arn_key), "%sArn", kind->object);
+	o->started = ms_now();
+	o->poll.aws = call->aws;
+	o->poll.operation = o->describe;
+	o->poll.name_key = o->name_key;
+	o->poll.name = o->name;
+	o->poll.status_key = kind->status;
+}
+
+void ms_sagemaker_object_release(struct ms_sagemaker_object *o)
+{
+	json_decref(o->poll.last);
+	o->poll.last = NULL;
+}
+
+int ms_sagemaker_object_describe(struct ms_sagemaker_object *o)
+{
+	json_decref(o->poll.last);
+	o->poll.last = NULL;
+	return ms_sagemaker_describe(&o->poll.last, o->call->aws, o->describe,
+				     o->name_key, o->name);
+}
+
+const char *ms_sagemaker_object_status(const struct ms_sagemaker_object *o)
+{
+	return o->kind->status ? ms_kit_str(o->poll.last, o->kind->status, "") :
+				 "";
+}
+
+int ms_sagemaker_wait(struct ms_sagemaker_object *o, const char *const *success,
+		      const char *const *failure, enum ms_aws_wait_state gone,
+		      double delay, int attempts)
+{
+	struct ms_aws_waiter w = { 0 };
+
+	w.what = o->what;
+	w.delay = delay;
+	w.max_attempts = attempts;
+	w.success = success;
+	w.failure = failure;
+	w.retryable = ms_sagemaker_retryable;
+	w.gone = gone;
+	w.started = o->started;
+	return ms_aws_wait(NULL, o->call, &w, ms_sagemaker_poll, &o->poll);
+}
+
+json_t *ms_sagemaker_object_attrs(const struct ms_sagemaker_object *o,
+				  const json_t *base, const json_t *tags,
+				  const char *arn)
+{
+	const struct ms_resource_type *t = o->call->type;
+	const struct ms_attr *a;
+	json_t *attrs = NULL, *v;
+
+	if (o->poll.last && !ms_kit_attrs(&attrs, t, o->poll.last, tags))
+		return attrs;
+	ms_error_clear();
+	attrs = json_object();
+	for (a = t->schema; a->name; a++) {
+		v = json_object_get(base, a->name);
+		if (v)
+			json_object_set_new(attrs, a->name, json_deep_copy(v));
+		if (a->flags & MS_ATTR_TAGS)
+			json_object_set_new(attrs, a->name,
+					    tags ? json_deep_copy(tags) :
+						   json_object());
+	}
+	json_object_set_new(attrs, t->id_attr, json_string(o->name));
+	json_object_set_new(attrs, "id", json_string(o->name));
+	json_object_set_new(attrs, "arn", json_string(arn ? arn : ""));
+	if (t->normalize && t->normalize(attrs))
+		ms_error_clear();
+	return attrs;
+}
+
+int ms_sagemaker_resume(struct ms_sagemaker_object *o, const char *status,
+			const char *pending)
+{
+	char *refusal = ms_strdup(ms_error_last());
+	const json_t *summary;
+	int err;
+
+	ms_error_clear();
+	err = ms_sagemaker_object_describe(o);
+	if (err || !o->poll.last)
+		goto done;
+	summary = json_object_get(o->poll.last, "PendingDeploymentSummary");
+	if (strcmp(ms_kit_str(o->poll.last, o->kind->status, ""), status) ||
+	    (pending &&
+	     strcmp(ms_kit_str(summary, "EndpointConfigName", ""), pending))) {
+		err = ms_error("%s", refusal);
+		goto done;
+	}
+	ms_call_progress(o->call, "%s: already under way", status);
+done:
+	free(refusal);
+	return err;
+}
+
+int ms_sagemaker_read(struct ms_call *call, const json_t *prior, json_t **out)
+{
+	struct ms_sagemaker_object o;
 	json_t *tags = NULL;
 	int err;
 
-	err = ms_sagemaker_tags_read(&tags, call->aws, arn);
-	if (!err && !ms_call_owns(call, tags))
-		err = ms_call_taken(call, what, name);
+	*out = NULL;
+	if (!ms_kit_name(call, prior))
+		return ms_error("%s: no name in the prior state",
+				call->type->name);
+	ms_sagemaker_object_init(&o, call, ms_kit_name(call, prior));
+	err = ms_sagemaker_object_describe(&o);
+	if (err || !o.poll.last)
+		goto done;
+	err = ms_sagemaker_tags_read(&tags, call->aws,
+				     ms_kit_str(o.poll.last, o.arn_key, ""));
+	if (!err && ms_kit_attrs(out, call->type, o.poll.last, tags))
+		err = ms_error("%s: %s", o.describe, ms_error_last());
+done:
 	json_decref(tags);
+	ms_sagemaker_object_release(&o);
 	return err;
 }
 
-int ms_sagemaker_tags_set(struct ms_aws *aws, const char *arn,
-			  const json_t *want)
+bool ms_sagemaker_in(const char *s, const char *const *list)
 {
-	json_t *have = NULL;
+	for (; s && list && *list; list++)
+		if (!strcmp(s, *list))
+			return true;
+	return false;
+}
+
+/*
+ * The Create said the name is taken. A retried Create whose first answer
+ * was lost is told so about the object it made itself: an object there
+ * that carries this resource's owner mark, reads back as desired on the
+ * kind's compared attributes and is in an adoptable status is adopted,
+ * its tags brought in line. Any other object under the name is not ours
+ * to take. o->poll.last is left as described.
+ */
+static int adopt(struct ms_sagemaker_object *o, const json_t *desired)
+{
+	const struct ms_sagemaker_kind *kind = o->kind;
+	const char *arn, *status;
+	json_t *tags = NULL, *live = NULL;
+	const char *const *c;
 	int err;
 
-	err = ms_sagemaker_tags_read(&have, aws, arn);
+	err = ms_sagemaker_object_describe(o);
+	if (!err && !o->poll.last)
+		err = ms_error("%s: Create%s says it exists, %s that it does "
+			       "not",
+			       o->what, kind->object, o->describe);
+	if (err)
+		return err;
+	arn = ms_kit_str(o->poll.last, o->arn_key, "");
+	err = ms_sagemaker_tags_read(&tags, o->call->aws, arn);
+	if (!err && !ms_call_owns(o->call, tags))
+		err = ms_call_taken(o->call, o->what, o->name);
 	if (!err)
-		err = ms_sagemaker_tags_update(aws, arn, have, want);
-	json_decref(have);
+		err = ms_kit_attrs(&live, o->call->type, o->poll.last, NULL);
+	for (c = kind->compared; !err && c && *c; c++)
+		if (!json_equal(json_object_get(live, *c),
+				json_object_get(desired, *c)))
+			err = ms_error("%s: the name is taken by a different "
+				       "%s (its %s differs): give this one "
+				       "another name, or delete that one",
+				       o->what, kind->noun, *c);
+	status = ms_sagemaker_object_status(o);
+	if (!err && kind->adoptable &&
+	    !ms_sagemaker_in(status, kind->adoptable))
+		err = ms_error("%s: the name is taken by a %s in status %s, "
+			       "not one being created: give this one another "
+			       "name, or delete that one",
+			       o->what, kind->noun,
+			       *status ? status : "unknown");
+	if (!err) {
+		ms_call_progress(o->call,
+				 "adopting the %s made by an earlier "
+				 "attempt",
+				 kind->noun);
+		err = ms_sagemaker_tags_update(o->call->aws, arn, tags,
+					       json_object_get(desired,
+							       "tags"));
+	}
+	json_decref(tags);
+	json_decref(live);
 	return err;
 }
 
-void ms_sagemaker_strings_normalize(json_t *map)
+int ms_sagemaker_create(struct ms_call *call, const json_t *desired,
+			json_t **out)
 {
-	const char *key;
-	json_t *value;
-	char *text;
+	const struct ms_resource_type *t = call->type;
+	struct ms_aws_error error = MS_AWS_ERROR_INIT;
+	struct ms_sagemaker_object o;
+	json_t *body = NULL, *answer = NULL;
+	char *arn = NULL, *op;
+	int err;
 
-	if (!json_is_object(map))
-		return;
-	json_object_foreach(map, key, value) {
-		if (!json_is_number(value) && !json_is_boolean(value))
-			continue;
-		if (json_is_real(value) &&
-		    json_real_value(value) ==
-			    (double)(long long)json_real_value(value))
-			text = ms_asprintf("%lld",
-					   (long long)json_real_value(value));
-		else
-			text = json_dumps(value,
-					  JSON_ENCODE_ANY | JSON_COMPACT);
-		if (text)
-			json_object_set_new(map, key, json_string(text));
-		free(text);
+	*out = NULL;
+	ms_sagemaker_object_init(&o, call, ms_kit_str(desired, t->id_attr, ""));
+	op = ms_asprintf("Create%s", o.kind->object);
+	err = ms_kit_request(&body, t->schema, desired, ms_sagemaker_tags_list);
+	if (err) {
+		err = ms_error("%s: %s", o.what, ms_error_last());
+		goto done;
 	}
-}
-
-json_t *ms_sagemaker_number(const json_t *v)
-{
-	double d;
-
-	if (json_is_real(v)) {
-		d = json_real_value(v);
-		if (d == (double)(json_int_t)d && d > -1e15 && d < 1e15)
-			return json_integer((json_int_t)d);
+	err = ms_sagemaker_call(&answer, &error, call->aws, op, body);
+	if (err && ms_sagemaker_taken(&error)) {
+		ms_error_clear();
+		err = adopt(&o, desired);
+		if (!err)
+			arn = ms_strdup(ms_kit_str(o.poll.last, o.arn_key, ""));
+	} else if (!err) {
+		arn = ms_strdup(ms_kit_str(answer, o.arn_key, ""));
+		if (!*arn)
+			err = ms_error("%s: no %s in the answer", op,
+				       o.arn_key);
 	}
-	return json_incref((json_t *)v);
-}
-
-const char *ms_sagemaker_str(const json_t *attrs, const char *key,
-			     const char *dflt)
-{
-	const char *s = json_string_value(json_object_get(attrs, key));
-
-	return s ? s : dflt;
-}
-
-bool ms_sagemaker_bool(const json_t *attrs, const char *key, bool dflt)
-{
-	const json_t *v = json_object_get(attrs, key);
-
-	return json_is_boolean(v) ? json_is_true(v) : dflt;
-}
-
-const char *ms_sagemaker_name(const json_t *attrs)
-{
-	return ms_sagemaker_str(attrs, "id",
-				ms_sagemaker_str(attrs, "name", NULL));
-}
-
-json_t *ms_sagemaker_attrs_from(const json_t *desired,
-				const char *const *settable, size_t n,
-				const char *arn)
-{
-	json_t *o = json_object(), *v;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		v = json_object_get(desired, settable[i]);
-		if (v)
-			json_object_set_new(o, settable[i], json_deep_copy(v));
+	if (err)
+		goto done;
+	/* an immutable object reads back as it was asked for */
+	if (!o.kind->wait) {
+		ms_sagemaker_object_release(&o);
+	} else {
+		err = o.kind->wait(&o);
+		if (err == MS_ENOTFOUND)
+			goto done;
 	}
-	if (!json_object_get(o, "tags"))
-		json_object_set_new(o, "tags", json_object());
-	json_object_set(o, "id", json_object_get(o, "name"));
-	json_object_set_new(o, "arn", json_string(arn ? arn : ""));
-	return o;
+	*out = ms_sagemaker_object_attrs(&o, desired,
+					 json_object_get(desired, "tags"), arn);
+done:
+	ms_aws_error_release(&error);
+	ms_sagemaker_object_release(&o);
+	json_decref(body);
+	json_decref(answer);
+	free(arn);
+	free(op);
+	return err;
+}
+
+int ms_sagemaker_update_tags(struct ms_call *call, const json_t *prior,
+			     const json_t *desired, json_t **out)
+{
+	struct ms_sagemaker_object o;
+	const char *arn = ms_kit_str(prior, "arn", NULL);
+	int err;
+
+	*out = NULL;
+	ms_sagemaker_object_init(&o, call, ms_kit_name(call, prior));
+	if (!arn || !*arn)
+		return ms_error("%s: no ARN in the prior state", o.what);
+	err = ms_sagemaker_tags_update(call->aws, arn,
+				       json_object_get(prior, "tags"),
+				       json_object_get(desired, "tags"));
+	if (!err)
+		*out = ms_sagemaker_object_attrs(
+			&o, desired, json_object_get(desired, "tags"), arn);
+	return err;
+}
+
+int ms_sagemaker_delete(struct ms_call *call, const json_t *prior)
+{
+	struct ms_aws_error error = MS_AWS_ERROR_INIT;
+	struct ms_sagemaker_object o;
+	json_t *body;
+	char *op;
+	int err;
+
+	if (!ms_kit_name(call, prior))
+		return ms_error("%s: no name in the prior state",
+				call->type->name);
+	ms_sagemaker_object_init(&o, call, ms_kit_name(call, prior));
+	op = ms_asprintf("Delete%s", o.kind->object);
+	body = json_pack("{s:s}", o.name_key, o.name);
+	err = ms_sagemaker_call(NULL, &error, call->aws, op, body);
+	if (err && ms_sagemaker_not_found(&error)) {
+		ms_error_clear();
+		err = 0;
+	}
+	ms_aws_error_release(&error);
+	json_decref(body);
+	free(op);
+	return err;
 }

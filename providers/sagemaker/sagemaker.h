@@ -1,12 +1,9 @@
 /*
- * sagemaker.h - what the SageMaker resource types share: JSON 1.1 calls,
- * telling "not found" from other failures, Describe polls for the waiter,
- * create-and-wait, the create and update of immutable types, tags on an
- * ARN, and the canonical form of values diffs compare.
- *
- * The per-type helpers that turn attributes into request bodies and
- * Describe answers into attributes are declared here too: they are pure,
- * and the unit tests call them directly.
+ * sagemaker.h - the SageMaker service layer: JSON 1.1 calls, telling "not
+ * found" from other failures, tags on an ARN, Describe polls and waits,
+ * and the generic read, create, tag update and delete that a type uses
+ * as its own when its schema maps the fields (providers/kit.h) and its
+ * kind names the object.
  */
 #ifndef MS_SAGEMAKER_H
 #define MS_SAGEMAKER_H
@@ -15,6 +12,7 @@
 #include <stdbool.h>
 
 #include "providers/aws/aws.h"
+#include "providers/kit.h"
 
 #define MS_SAGEMAKER_SERVICE "sagemaker"
 #define MS_SAGEMAKER_TARGET  "SageMaker"
@@ -36,6 +34,8 @@ int ms_sagemaker_call(json_t **out, struct ms_aws_error *error,
  * object: an UpdateEndpoint naming a missing config says the same words.
  */
 bool ms_sagemaker_not_found(const struct ms_aws_error *error);
+/* Whether a failed Create said the name is in use. */
+bool ms_sagemaker_taken(const struct ms_aws_error *error);
 
 /*
  * Describe<Object> {name_key: name}: *out = the answer, or NULL (and 0
@@ -46,11 +46,19 @@ int ms_sagemaker_describe(json_t **out, struct ms_aws *aws,
 			  const char *name);
 
 /*
- * Delete<Object> {name_key: name}; an object already gone is success.
- * *gone (may be NULL) tells whether it was.
+ * Tags. A map of key -> string as SageMaker's [{Key, Value}] list (keys
+ * sorted), and back (a repeated key: the last one wins).
  */
-int ms_sagemaker_delete(bool *gone, struct ms_aws *aws, const char *operation,
-			const char *name_key, const char *name);
+json_t *ms_sagemaker_tags_list(const json_t *tags);
+json_t *ms_sagemaker_tags_map(const json_t *list);
+/* *out = the tags of arn (ListTags, every page). */
+int ms_sagemaker_tags_read(json_t **out, struct ms_aws *aws, const char *arn);
+/*
+ * Bring the tags of arn from have to want: AddTags for what is new or
+ * changed, DeleteTags for what is gone. Either may be NULL (no tags).
+ */
+int ms_sagemaker_tags_update(struct ms_aws *aws, const char *arn,
+			     const json_t *have, const json_t *want);
 
 /*
  * A Describe poll for ms_aws_wait: payload is a struct ms_sagemaker_poll.
@@ -68,35 +76,58 @@ struct ms_sagemaker_poll {
 };
 
 int ms_sagemaker_poll(struct ms_aws_wait_poll *out, void *payload);
-void ms_sagemaker_poll_release(struct ms_sagemaker_poll *p);
 
 /* Error codes every SageMaker waiter polls through. */
 extern const char *const ms_sagemaker_retryable[];
 
 /*
- * One object being created, changed or deleted, with its Describe poll.
- * what ("endpoint 'x'") names it in waiter messages; started bounds every
- * wait of the action by the call's timeout. name is borrowed and must
- * outlive the struct.
+ * One object of call->type being created, changed or deleted, with its
+ * Describe poll. what ("endpoint 'x'") names it in messages; started
+ * bounds every wait of the action by the call's timeout.
  */
 struct ms_sagemaker_object {
 	struct ms_call *call;
-	const char *name;
-	char what[128];
+	const struct ms_sagemaker_kind *kind;
+	char name[256];
+	char what[300];
+	char name_key[64], arn_key[64];
+	char describe[64];
 	double started;
 	struct ms_sagemaker_poll poll;
 };
 
-/*
- * Set o up for the object name, a noun ("endpoint") for messages, polled
- * with describe {name_key: name} and read through status_key.
- */
+/* What the generic functions need to know of a type (its kind). */
+struct ms_sagemaker_kind {
+	const char *noun;   /* "endpoint config", in messages */
+	const char *object; /* "EndpointConfig": Create-, Describe-, Delete- */
+	const char *status; /* "EndpointStatus"; NULL: not waited for */
+	/*
+	 * After a create (made or adopted): wait until usable. On failure
+	 * o->poll.last holds the object as last seen, and it is recorded
+	 * tainted. NULL: usable at once.
+	 */
+	int (*wait)(struct ms_sagemaker_object *o);
+	/*
+	 * An object of ours under the name (a retried create whose answer
+	 * was lost) is adopted only when these attributes read back as
+	 * desired (NULL-terminated) and, when adoptable is set, its status
+	 * is one of those.
+	 */
+	const char *const *compared;
+	const char *const *adoptable;
+};
+
+/* Set o up for the object name of call->type. */
 void ms_sagemaker_object_init(struct ms_sagemaker_object *o,
-			      struct ms_call *call, const char *noun,
-			      const char *name, const char *describe,
-			      const char *name_key, const char *status_key);
+			      struct ms_call *call, const char *name);
 /* Frees the latest answer, o->poll.last. */
 void ms_sagemaker_object_release(struct ms_sagemaker_object *o);
+/* Describe the object into o->poll.last (NULL: it does not exist). */
+int ms_sagemaker_object_describe(struct ms_sagemaker_object *o);
+/* Its status in the latest answer, or "". */
+const char *ms_sagemaker_object_status(const struct ms_sagemaker_object *o);
+/* Whether s is one of list (NULL-terminated); false for NULL. */
+bool ms_sagemaker_in(const char *s, const char *const *list);
 
 /*
  * ms_aws_wait on o: poll every delay seconds, at most attempts times,
@@ -109,166 +140,40 @@ int ms_sagemaker_wait(struct ms_sagemaker_object *o, const char *const *success,
 		      double delay, int attempts);
 
 /*
- * How an object that is waited for after its Create is made (an endpoint,
- * a notebook instance).
+ * The attributes of o after a create or update: as last described when
+ * there is an answer, else base's settable attributes with arn. tags are
+ * what the call left in place (a read right after AddTags could miss
+ * them).
  */
-struct ms_sagemaker_create {
-	const char *operation; /* "CreateEndpoint" */
-	const char *taken;     /* in the ValidationException of a taken name */
-	const char *arn_key;   /* "EndpointArn", in the answers */
-	/*
-	 * The name is taken: describe it into o->poll.last and return 0
-	 * when it is the object desired (made by a retried call whose
-	 * first answer was lost), its tags brought in line.
-	 */
-	int (*adopt)(struct ms_sagemaker_object *o, const json_t *desired);
-	/* Wait for the object to become usable. */
-	int (*wait)(struct ms_sagemaker_object *o);
-	/* New attributes: from o->poll.last, else base's, with tags and arn. */
-	json_t *(*result)(const struct ms_sagemaker_object *o,
-			  const json_t *base, const json_t *tags,
-			  const char *arn);
-};
+json_t *ms_sagemaker_object_attrs(const struct ms_sagemaker_object *o,
+				  const json_t *base, const json_t *tags,
+				  const char *arn);
 
 /*
- * Call how->operation with body (adopting what holds the name when it is
- * taken), then how->wait. When the object was made but the wait fails or
- * times out, the error is returned AND *out is set to the attributes read
- * so far, status included: the engine records such an object as tainted
- * and plans its replacement. *out stays NULL when the create call itself
- * failed, or when the object vanished during the wait.
+ * SageMaker refused a call on o with refusal: a retried call whose first
+ * answer was lost is refused for the very change it started. o is
+ * described: in status (and, with pending, rolling out that config) or
+ * gone, the change is under way and 0 is returned for the caller to wait
+ * as usual; otherwise the refusal stands. o->poll.last is the answer.
  */
-int ms_sagemaker_create_wait(json_t **out, struct ms_sagemaker_object *o,
-			     const struct ms_sagemaker_create *how,
-			     const json_t *body, const json_t *desired);
+int ms_sagemaker_resume(struct ms_sagemaker_object *o, const char *status,
+			const char *pending);
 
 /*
- * A type whose objects cannot be changed once made (a model, an endpoint
- * config): everything but tags forces a new object, and an object made by
- * a retried Create whose first answer was lost is adopted when its
- * read-back equals what is desired.
+ * The generic type functions, for struct ms_resource_type:
+ * read: Describe and ListTags, mapped through the schema.
+ * create: Create with the request the schema maps (a name taken by our
+ * own object, per the kind, adopts it; anyone else's is refused), then
+ * the kind's wait. An object made but not usable is returned with the
+ * error.
+ * update_tags: for objects that cannot change, tags only.
+ * delete: Delete<Object>; an object already gone is success.
  */
-struct ms_sagemaker_immutable {
-	const char *noun;     /* "endpoint config", in messages */
-	const char *a_noun;   /* "an endpoint config" */
-	const char *create;   /* "CreateEndpointConfig" */
-	const char *describe; /* "DescribeEndpointConfig" */
-	const char *name_key; /* "EndpointConfigName" */
-	const char *arn_key;  /* "EndpointConfigArn" */
-	/*
-	 * The attributes an adopted object must share with the desired
-	 * one, each with the verb a message gives it ("differ"), in the
-	 * order they are compared.
-	 */
-	const char *const (*compared)[2];
-	size_t n_compared;
-	/* The settable attributes, for the attributes of a new object. */
-	const char *const *settable;
-	size_t n_settable;
-	int (*request)(json_t **out, const json_t *attrs);
-	int (*attrs)(json_t **out, const json_t *described, const json_t *tags);
-	int (*normalize)(json_t *attrs);
-};
-
-/*
- * The attributes of an object of type made from desired, with its ARN,
- * normalised (a new reference).
- */
-json_t *ms_sagemaker_immutable_from(const struct ms_sagemaker_immutable *type,
-				    const json_t *desired, const char *arn);
-/*
- * The type's Create; a name taken by an object that reads back as
- * desired adopts that object, any other is an error. *out: the new
- * attributes.
- */
-int ms_sagemaker_immutable_create(json_t **out, struct ms_call *call,
-				  const struct ms_sagemaker_immutable *type,
-				  const json_t *desired);
-/* Tags only, in place; *out: the new attributes. */
-int ms_sagemaker_immutable_update(json_t **out, struct ms_call *call,
-				  const struct ms_sagemaker_immutable *type,
-				  const json_t *prior, const json_t *desired);
-
-/*
- * Tags. A map of key -> string as SageMaker's [{Key, Value}] list (keys
- * sorted), and back (a repeated key: the last one wins).
- */
-json_t *ms_sagemaker_tags_list(const json_t *tags);
-json_t *ms_sagemaker_tags_map(const json_t *list);
-/* *out = the tags of arn (ListTags, every page). */
-int ms_sagemaker_tags_read(json_t **out, struct ms_aws *aws, const char *arn);
-/*
- * Bring the tags of arn from have to want: AddTags for what is new or
- * changed, DeleteTags for what is gone. Either may be NULL (no tags).
- */
-int ms_sagemaker_tags_update(struct ms_aws *aws, const char *arn,
-			     const json_t *have, const json_t *want);
-/*
- * 0 when the object at arn carries call's owner mark; else the error of
- * ms_call_taken for what ("endpoint 'x'"), named name (MS_EEXISTS).
- */
-int ms_sagemaker_owned(struct ms_call *call, const char *what, const char *arn,
-		       const char *name);
-/* The same, reading what arn has first (an object adopted, not made). */
-int ms_sagemaker_tags_set(struct ms_aws *aws, const char *arn,
-			  const json_t *want);
-
-/*
- * Canonical values. Map values become strings (YAML gives numbers and
- * booleans for "version: 1"); a number that is whole becomes an integer
- * (SageMaker answers 1.0 for a weight of 1). Other values are left alone.
- */
-void ms_sagemaker_strings_normalize(json_t *map);
-/* A new reference: v, or the integer of a whole real. */
-json_t *ms_sagemaker_number(const json_t *v);
-
-/* The string at key, or dflt. */
-const char *ms_sagemaker_str(const json_t *attrs, const char *key,
-			     const char *dflt);
-/* An object's name from its stored attributes: id, else name, else NULL. */
-const char *ms_sagemaker_name(const json_t *attrs);
-/*
- * The attributes of an object made from desired: the settable ones
- * (n names), tags ({} when none), id (= name) and arn. Not normalised.
- */
-json_t *ms_sagemaker_attrs_from(const json_t *desired,
-				const char *const *settable, size_t n,
-				const char *arn);
-/* The boolean at key, or dflt when absent or not a boolean. */
-bool ms_sagemaker_bool(const json_t *attrs, const char *key, bool dflt);
-
-/*
- * Per type, pure. *_request: the Create body of desired attributes.
- * *_attrs: attributes of a Describe answer and the object's tags (in
- * canonical form, AWS-only fields dropped). *_normalize: the canonical
- * form of desired or live attributes (the types' normalize). All return
- * 0, or -1 with ms_error() naming the attribute.
- */
-int ms_sagemaker_model_request(json_t **out, const json_t *attrs);
-int ms_sagemaker_model_attrs(json_t **out, const json_t *described,
-			     const json_t *tags);
-int ms_sagemaker_model_normalize(json_t *attrs);
-
-int ms_sagemaker_endpoint_config_request(json_t **out, const json_t *attrs);
-int ms_sagemaker_endpoint_config_attrs(json_t **out, const json_t *described,
-				       const json_t *tags);
-int ms_sagemaker_endpoint_config_normalize(json_t *attrs);
-
-int ms_sagemaker_endpoint_request(json_t **out, const json_t *attrs);
-int ms_sagemaker_endpoint_attrs(json_t **out, const json_t *described,
-				const json_t *tags);
-
-int ms_sagemaker_notebook_request(json_t **out, const json_t *attrs);
-/*
- * The UpdateNotebookInstance body that brings prior to desired, and in
- * *changed the names of the attributes it changes (an empty array: no
- * update needed; only tags, or nothing, differ).
- */
-int ms_sagemaker_notebook_update_request(json_t **out, json_t **changed,
-					 const json_t *prior,
-					 const json_t *desired);
-int ms_sagemaker_notebook_attrs(json_t **out, const json_t *described,
-				const json_t *tags);
-int ms_sagemaker_notebook_normalize(json_t *attrs);
+int ms_sagemaker_read(struct ms_call *call, const json_t *prior, json_t **out);
+int ms_sagemaker_create(struct ms_call *call, const json_t *desired,
+			json_t **out);
+int ms_sagemaker_update_tags(struct ms_call *call, const json_t *prior,
+			     const json_t *desired, json_t **out);
+int ms_sagemaker_delete(struct ms_call *call, const json_t *prior);
 
 #endif

@@ -28,10 +28,10 @@ static json_t *parse(const char *text)
 static void assert_json(const json_t *got, const char *want_text)
 {
 	json_t *want = parse(want_text);
-	char *g = json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY |
-					  JSON_SORT_KEYS);
-	char *w = json_dumps(want, JSON_COMPACT | JSON_ENCODE_ANY |
-					   JSON_SORT_KEYS);
+	char *g = json_dumps(got,
+			     JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+	char *w = json_dumps(want,
+			     JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
 
 	if (!json_equal(got, want))
 		fail_msg("got  %s\nwant %s", g, w);
@@ -58,11 +58,38 @@ static json_t *desired(const char *type, const char *text)
 	return d;
 }
 
+/* The kit's mapping, through a type's schema, as its create and read use it */
+static int request(const char *type, json_t **out, const json_t *attrs)
+{
+	return ms_kit_request(out, ms_provider_find(type)->schema, attrs,
+			      ms_sagemaker_tags_list);
+}
+
+static int attrs_of(const char *type, json_t **out, const json_t *answer,
+		    const json_t *tags)
+{
+	return ms_kit_attrs(out, ms_provider_find(type), answer, tags);
+}
+
+static int normalize(const char *type, json_t *attrs)
+{
+	return ms_provider_find(type)->normalize(attrs);
+}
+
+static int update_request(const char *type, json_t **out, json_t **changed,
+			  const json_t *prior, const json_t *desired)
+{
+	return ms_kit_update_request(out, changed, ms_provider_find(type),
+				     prior, desired);
+}
+
 static void test_registered(void **state)
 {
 	static const char *const types[] = {
-		"aws_sagemaker_model", "aws_sagemaker_endpoint_configuration",
-		"aws_sagemaker_endpoint", "aws_sagemaker_notebook_instance",
+		"aws_sagemaker_model",
+		"aws_sagemaker_endpoint_configuration",
+		"aws_sagemaker_endpoint",
+		"aws_sagemaker_notebook_instance",
 	};
 	const struct ms_resource_type *t;
 	size_t i;
@@ -111,7 +138,8 @@ static void test_not_found(void **state)
 		{ "notebook (moto)", "ValidationException", "RecordNotFound",
 		  true },
 		{ "notebook (AWS)", "ValidationException",
-		  "Notebook Instance arn:aws:sagemaker:x does not exist", true },
+		  "Notebook Instance arn:aws:sagemaker:x does not exist",
+		  true },
 		{ "tuning job", "ResourceNotFound",
 		  "Amazon SageMaker can't find a tuning job", true },
 		{ "in progress", "ValidationException",
@@ -165,7 +193,7 @@ static void test_tags(void **state)
 
 	tags = parse("{\"n\": 1, \"r\": 1.5, \"w\": 2.0, \"t\": true, "
 		     "\"s\": \"x\"}");
-	ms_sagemaker_strings_normalize(tags);
+	ms_kit_strings(tags);
 	assert_json(tags, "{\"n\": \"1\", \"r\": \"1.5\", \"w\": \"2\", "
 			  "\"t\": \"true\", \"s\": \"x\"}");
 	json_decref(tags);
@@ -176,7 +204,7 @@ static void test_number(void **state)
 	static const struct {
 		const char *in, *want;
 	} cases[] = {
-		{ "1.0", "1" }, { "1", "1" }, { "0.5", "0.5" },
+		{ "1.0", "1" }, { "1", "1" },         { "0.5", "0.5" },
 		{ "0.0", "0" }, { "\"x\"", "\"x\"" },
 	};
 	json_t *in, *out;
@@ -185,14 +213,14 @@ static void test_number(void **state)
 	(void)state;
 	for (i = 0; i < MS_ARRAY_SIZE(cases); i++) {
 		in = parse(cases[i].in);
-		out = ms_sagemaker_number(in);
+		out = ms_kit_number(in);
 		assert_json(out, cases[i].want);
 		json_decref(out);
 		json_decref(in);
 	}
 }
 
-#define ROLE "arn:aws:iam::123456789012:role/sm"
+#define ROLE  "arn:aws:iam::123456789012:role/sm"
 #define IMAGE "683313688378.dkr.ecr.us-east-1.amazonaws.com/xgb:1.7-1"
 
 static void test_model_request(void **state)
@@ -206,14 +234,13 @@ static void test_model_request(void **state)
 		    " \"model_data_url\": \"s3://b/model.tar.gz\","
 		    " \"environment\": {\"THREADS\": 4}},"
 		    " \"tags\": {\"v\": 1}}");
-	assert_int_equal(ms_sagemaker_model_request(&body, d), 0);
-	assert_json(body,
-		    "{\"ModelName\": \"m-1\","
-		    " \"ExecutionRoleArn\": \"" ROLE "\","
-		    " \"PrimaryContainer\": {\"Image\": \"" IMAGE "\","
-		    " \"ModelDataUrl\": \"s3://b/model.tar.gz\","
-		    " \"Environment\": {\"THREADS\": \"4\"}},"
-		    " \"Tags\": [{\"Key\": \"v\", \"Value\": \"1\"}]}");
+	assert_int_equal(request("aws_sagemaker_model", &body, d), 0);
+	assert_json(body, "{\"ModelName\": \"m-1\","
+			  " \"ExecutionRoleArn\": \"" ROLE "\","
+			  " \"PrimaryContainer\": {\"Image\": \"" IMAGE "\","
+			  " \"ModelDataUrl\": \"s3://b/model.tar.gz\","
+			  " \"Environment\": {\"THREADS\": \"4\"}},"
+			  " \"Tags\": [{\"Key\": \"v\", \"Value\": \"1\"}]}");
 	json_decref(body);
 	json_decref(d);
 
@@ -222,17 +249,17 @@ static void test_model_request(void **state)
 		    "{\"name\": \"m\", \"execution_role_arn\": \"" ROLE "\","
 		    " \"primary_container\": {\"image\": \"i\","
 		    " \"environment\": {}}, \"tags\": {}}");
-	assert_int_equal(ms_sagemaker_model_request(&body, d), 0);
-	assert_json(body, "{\"ModelName\": \"m\", \"ExecutionRoleArn\": \""
-			  ROLE "\", \"PrimaryContainer\": {\"Image\": \"i\"}}");
+	assert_int_equal(request("aws_sagemaker_model", &body, d), 0);
+	assert_json(body, "{\"ModelName\": \"m\", \"ExecutionRoleArn\": \"" ROLE
+			  "\", \"PrimaryContainer\": {\"Image\": \"i\"}}");
 	json_decref(body);
 	json_decref(d);
 
 	d = parse("{\"name\": \"m\", \"execution_role_arn\": \"" ROLE "\","
 		  " \"primary_container\": {}}");
-	assert_int_equal(ms_sagemaker_model_request(&body, d), -1);
+	assert_int_equal(request("aws_sagemaker_model", &body, d), -1);
 	assert_null(body);
-	assert_error("model 'm': primary_container: no image");
+	assert_error("no primary_container");
 	json_decref(d);
 }
 
@@ -256,7 +283,8 @@ static void test_model_attrs(void **state)
 		       " \"EnableNetworkIsolation\": false,"
 		       " \"CreationTime\": 1529870369.986}");
 	tags = parse("{\"v\": \"2\"}");
-	assert_int_equal(ms_sagemaker_model_attrs(&attrs, answer, tags), 0);
+	assert_int_equal(attrs_of("aws_sagemaker_model", &attrs, answer, tags),
+			 0);
 	assert_json(attrs,
 		    "{\"name\": \"m\", \"id\": \"m\", \"arn\": "
 		    "\"arn:aws:sagemaker:us-east-1:123456789012:model/m\","
@@ -278,7 +306,8 @@ static void test_model_attrs(void **state)
 	answer = parse("{\"ModelName\": \"m\", \"ModelArn\": \"a\","
 		       " \"PrimaryContainer\": {\"Image\": \"i\","
 		       " \"Environment\": {}}}");
-	assert_int_equal(ms_sagemaker_model_attrs(&attrs, answer, NULL), 0);
+	assert_int_equal(attrs_of("aws_sagemaker_model", &attrs, answer, NULL),
+			 0);
 	assert_json(json_object_get(attrs, "primary_container"),
 		    "{\"image\": \"i\"}");
 	assert_json(json_object_get(attrs, "tags"), "{}");
@@ -286,8 +315,9 @@ static void test_model_attrs(void **state)
 	json_decref(answer);
 
 	answer = parse("{\"ModelArn\": \"a\"}");
-	assert_int_equal(ms_sagemaker_model_attrs(&attrs, answer, NULL), -1);
-	assert_error("DescribeModel: no ModelName");
+	assert_int_equal(attrs_of("aws_sagemaker_model", &attrs, answer, NULL),
+			 -1);
+	assert_error("no ModelName in the answer");
 	json_decref(answer);
 }
 
@@ -309,14 +339,16 @@ static void test_endpoint_config_normalize(void **state)
 		  " {\"variant_name\": \"a\", \"model_name\": \"n\","
 		  " \"instance_type\": \"ml.t2.medium\","
 		  " \"initial_instance_count\": 1,"
-		  " \"initial_variant_weight\": 0.5}]", NULL },
+		  " \"initial_variant_weight\": 0.5}]",
+		  NULL },
 		{ "whole reals become integers, nulls go",
 		  "[{\"variant_name\": \"v\", \"model_name\": \"m\","
 		  " \"instance_type\": \"t\", \"initial_instance_count\": 2.0,"
 		  " \"initial_variant_weight\": 1.0, \"x\": null}]",
 		  "[{\"variant_name\": \"v\", \"model_name\": \"m\","
 		  " \"instance_type\": \"t\", \"initial_instance_count\": 2,"
-		  " \"initial_variant_weight\": 1}]", NULL },
+		  " \"initial_variant_weight\": 1}]",
+		  NULL },
 		{ "fractional count",
 		  "[{\"variant_name\": \"v\", \"initial_instance_count\": 1.5}]",
 		  NULL,
@@ -340,7 +372,7 @@ static void test_endpoint_config_normalize(void **state)
 	for (i = 0; i < MS_ARRAY_SIZE(cases); i++) {
 		attrs = json_pack("{s:o}", "production_variants",
 				  parse(cases[i].in));
-		err = ms_sagemaker_endpoint_config_normalize(attrs);
+		err = normalize("aws_sagemaker_endpoint_configuration", attrs);
 		if (cases[i].error) {
 			if (!err)
 				fail_msg("%s: no error", cases[i].name);
@@ -371,17 +403,19 @@ static void test_endpoint_config_round_trip(void **state)
 		    " \"instance_type\": \"ml.t2.medium\","
 		    " \"initial_variant_weight\": 0.25}],"
 		    " \"tags\": {\"team\": \"ml\"}}");
-	assert_int_equal(ms_sagemaker_endpoint_config_request(&body, d), 0);
-	assert_json(body,
-		    "{\"EndpointConfigName\": \"c-1\", \"ProductionVariants\": ["
-		    " {\"VariantName\": \"AllTraffic\", \"ModelName\": \"m\","
-		    " \"InstanceType\": \"ml.m5.large\","
-		    " \"InitialInstanceCount\": 1, \"InitialVariantWeight\": 1},"
-		    " {\"VariantName\": \"Canary\", \"ModelName\": \"n\","
-		    " \"InstanceType\": \"ml.t2.medium\","
-		    " \"InitialInstanceCount\": 1,"
-		    " \"InitialVariantWeight\": 0.25}],"
-		    " \"Tags\": [{\"Key\": \"team\", \"Value\": \"ml\"}]}");
+	assert_int_equal(
+		request("aws_sagemaker_endpoint_configuration", &body, d), 0);
+	assert_json(
+		body,
+		"{\"EndpointConfigName\": \"c-1\", \"ProductionVariants\": ["
+		" {\"VariantName\": \"AllTraffic\", \"ModelName\": \"m\","
+		" \"InstanceType\": \"ml.m5.large\","
+		" \"InitialInstanceCount\": 1, \"InitialVariantWeight\": 1},"
+		" {\"VariantName\": \"Canary\", \"ModelName\": \"n\","
+		" \"InstanceType\": \"ml.t2.medium\","
+		" \"InitialInstanceCount\": 1,"
+		" \"InitialVariantWeight\": 0.25}],"
+		" \"Tags\": [{\"Key\": \"team\", \"Value\": \"ml\"}]}");
 
 	/* SageMaker's answer: weights as floats, extra fields */
 	answer = json_pack("{s:s, s:s, s:O, s:{}, s:f}", "EndpointConfigName",
@@ -397,8 +431,8 @@ static void test_endpoint_config_round_trip(void **state)
 					    v, "InitialVariantWeight"))));
 		json_object_set_new(v, "VolumeSizeInGB", json_integer(4));
 	}
-	assert_int_equal(ms_sagemaker_endpoint_config_attrs(
-				 &attrs, answer, json_object_get(d, "tags")),
+	assert_int_equal(attrs_of("aws_sagemaker_endpoint_configuration",
+				  &attrs, answer, json_object_get(d, "tags")),
 			 0);
 	assert_true(json_equal(json_object_get(attrs, "production_variants"),
 			       json_object_get(d, "production_variants")));
@@ -412,9 +446,9 @@ static void test_endpoint_config_round_trip(void **state)
 
 	d = parse("{\"name\": \"c\", \"production_variants\": ["
 		  " {\"variant_name\": \"v\", \"instance_type\": \"t\"}]}");
-	assert_int_equal(ms_sagemaker_endpoint_config_request(&body, d), -1);
-	assert_error("endpoint config 'c': production_variants[0]: no "
-		     "model_name");
+	assert_int_equal(
+		request("aws_sagemaker_endpoint_configuration", &body, d), -1);
+	assert_error("no production_variants[0].model_name");
 	json_decref(d);
 }
 
@@ -426,7 +460,7 @@ static void test_endpoint(void **state)
 	d = desired("aws_sagemaker_endpoint",
 		    "{\"name\": \"e\", \"endpoint_config_name\": \"c-1\","
 		    " \"tags\": {\"a\": \"b\"}}");
-	assert_int_equal(ms_sagemaker_endpoint_request(&body, d), 0);
+	assert_int_equal(request("aws_sagemaker_endpoint", &body, d), 0);
 	assert_json(body, "{\"EndpointName\": \"e\", \"EndpointConfigName\":"
 			  " \"c-1\", \"Tags\": [{\"Key\": \"a\", \"Value\": "
 			  "\"b\"}]}");
@@ -437,12 +471,13 @@ static void test_endpoint(void **state)
 		       " \"ProductionVariants\": [{\"VariantName\": \"v\","
 		       " \"CurrentWeight\": 1.0}],"
 		       " \"CreationTime\": 1.0, \"LastModifiedTime\": 2.0}");
-	assert_int_equal(ms_sagemaker_endpoint_attrs(&attrs, answer,
-						     json_object_get(d, "tags")),
+	assert_int_equal(attrs_of("aws_sagemaker_endpoint", &attrs, answer,
+				  json_object_get(d, "tags")),
 			 0);
-	assert_json(attrs, "{\"name\": \"e\", \"id\": \"e\", \"arn\": "
-			   "\"arn:e\", \"endpoint_config_name\": \"c-1\","
-			   " \"status\": \"Failed\", \"tags\": {\"a\": \"b\"}}");
+	assert_json(attrs,
+		    "{\"name\": \"e\", \"id\": \"e\", \"arn\": "
+		    "\"arn:e\", \"endpoint_config_name\": \"c-1\","
+		    " \"status\": \"Failed\", \"tags\": {\"a\": \"b\"}}");
 	json_decref(attrs);
 	json_decref(answer);
 	json_decref(body);
@@ -459,7 +494,8 @@ static void test_notebook_request(void **state)
 		    " \"role_arn\": \"" ROLE "\", \"volume_size\": 5,"
 		    " \"direct_internet_access\": true,"
 		    " \"root_access\": false, \"tags\": {}}");
-	assert_int_equal(ms_sagemaker_notebook_request(&body, d), 0);
+	assert_int_equal(request("aws_sagemaker_notebook_instance", &body, d),
+			 0);
 	assert_json(body, "{\"NotebookInstanceName\": \"nb\","
 			  " \"InstanceType\": \"ml.t3.medium\","
 			  " \"RoleArn\": \"" ROLE "\", \"VolumeSizeInGB\": 5,"
@@ -474,7 +510,8 @@ static void test_notebook_request(void **state)
 		    " \"lifecycle_config_name\": \"lcc\","
 		    " \"direct_internet_access\": false,"
 		    " \"tags\": {\"k\": 1}}");
-	assert_int_equal(ms_sagemaker_notebook_request(&body, d), 0);
+	assert_int_equal(request("aws_sagemaker_notebook_instance", &body, d),
+			 0);
 	assert_json(body, "{\"NotebookInstanceName\": \"nb\","
 			  " \"InstanceType\": \"ml.t3.medium\","
 			  " \"RoleArn\": \"" ROLE "\", \"VolumeSizeInGB\": 50,"
@@ -487,11 +524,8 @@ static void test_notebook_request(void **state)
 
 	d = parse("{\"name\": \"nb\", \"instance_type\": \"t\","
 		  " \"role_arn\": \"r\", \"volume_size\": 4}");
-	assert_int_equal(ms_sagemaker_notebook_normalize(d), -1);
-	assert_error("volume_size: expected a whole number of GB from 5 to "
-		     "16384");
-	assert_int_equal(ms_sagemaker_notebook_request(&body, d), -1);
-	assert_error("notebook instance 'nb': volume_size");
+	assert_int_equal(normalize("aws_sagemaker_notebook_instance", d), -1);
+	assert_error("volume_size: expected a whole number from 5 to 16384");
 	json_decref(d);
 }
 
@@ -534,8 +568,8 @@ static void test_notebook_update_request(void **state)
 	for (i = 0; i < MS_ARRAY_SIZE(cases); i++) {
 		prior = parse(cases[i].prior);
 		want = parse(cases[i].desired);
-		if (ms_sagemaker_notebook_update_request(&body, &changed,
-							 prior, want))
+		if (update_request("aws_sagemaker_notebook_instance", &body,
+				   &changed, prior, want))
 			fail_msg("%s: %s", cases[i].name, ms_error_last());
 		assert_json(body, cases[i].body);
 		assert_json(changed, cases[i].changed);
@@ -568,8 +602,8 @@ static void test_notebook_attrs(void **state)
 		       " \"DirectInternetAccess\": \"Enabled\","
 		       " \"PlatformIdentifier\": \"notebook-al2-v3\","
 		       " \"CreationTime\": 1.0}");
-	assert_int_equal(ms_sagemaker_notebook_attrs(&attrs, answer,
-						     json_object_get(d, "tags")),
+	assert_int_equal(attrs_of("aws_sagemaker_notebook_instance", &attrs,
+				  answer, json_object_get(d, "tags")),
 			 0);
 	assert_json(attrs, "{\"name\": \"nb\", \"id\": \"nb\","
 			   " \"arn\": \"arn:nb\", \"status\": \"InService\","
@@ -589,11 +623,12 @@ static void test_notebook_attrs(void **state)
 		       " \"RootAccess\": \"Disabled\","
 		       " \"DirectInternetAccess\": \"Disabled\","
 		       " \"NotebookInstanceLifecycleConfigName\": \"lcc\"}");
-	assert_int_equal(ms_sagemaker_notebook_attrs(&attrs, answer, NULL), 0);
+	assert_int_equal(attrs_of("aws_sagemaker_notebook_instance", &attrs,
+				  answer, NULL),
+			 0);
 	assert_json(json_object_get(attrs, "root_access"), "false");
 	assert_json(json_object_get(attrs, "direct_internet_access"), "false");
-	assert_json(json_object_get(attrs, "lifecycle_config_name"),
-		    "\"lcc\"");
+	assert_json(json_object_get(attrs, "lifecycle_config_name"), "\"lcc\"");
 	json_decref(attrs);
 	json_decref(answer);
 	json_decref(d);
@@ -605,9 +640,9 @@ static void test_duration(void **state)
 		double seconds;
 		const char *want;
 	} cases[] = {
-		{ 0, "0s" },         { 45, "45s" },      { 0.5, "0.5s" },
-		{ 60, "1m0s" },      { 1200, "20m0s" },  { 190, "3m10s" },
-		{ 3600, "1h0m0s" },  { 3723, "1h2m3s" }, { -1, "0s" },
+		{ 0, "0s" },        { 45, "45s" },      { 0.5, "0.5s" },
+		{ 60, "1m0s" },     { 1200, "20m0s" },  { 190, "3m10s" },
+		{ 3600, "1h0m0s" }, { 3723, "1h2m3s" }, { -1, "0s" },
 	};
 	struct ms_buf b = MS_BUF_INIT;
 	size_t i;
@@ -648,7 +683,7 @@ static void test_wait_classify(void **state)
 struct step {
 	const char *status; /* NULL: gone */
 	const char *reason;
-	const char *error;  /* an AWS error code: the poll fails */
+	const char *error; /* an AWS error code: the poll fails */
 };
 
 struct script {
@@ -683,7 +718,8 @@ static void record(struct ms_call *call, const char *message, void *payload)
 static void test_wait(void **state)
 {
 	static const struct step creating_then_ok[] = {
-		{ "Creating", NULL, NULL }, { "Creating", NULL, NULL },
+		{ "Creating", NULL, NULL },
+		{ "Creating", NULL, NULL },
 		{ "InService", NULL, NULL },
 	};
 	static const struct step creating_then_failed[] = {
@@ -699,7 +735,8 @@ static void test_wait(void **state)
 	};
 	static const struct step forever[] = { { "Creating", NULL, NULL } };
 	static const struct step deleting[] = {
-		{ "Deleting", NULL, NULL }, { NULL, NULL, NULL },
+		{ "Deleting", NULL, NULL },
+		{ NULL, NULL, NULL },
 	};
 	static const struct {
 		const char *name;
@@ -720,8 +757,8 @@ static void test_wait(void **state)
 		  0, "status: InService|", NULL, "InService" },
 		{ "other errors stop the wait", denied, 1, MS_AWS_WAIT_FAILURE,
 		  0, -1, "", "DescribeEndpoint: AccessDeniedException", NULL },
-		{ "timeout", forever, 1, MS_AWS_WAIT_FAILURE, 0.05,
-		  MS_ETIMEOUT, "status: Creating|",
+		{ "timeout", forever, 1, MS_AWS_WAIT_FAILURE, 0.05, MS_ETIMEOUT,
+		  "status: Creating|",
 		  "endpoint 'e': still Creating after 0.05s (timeout)",
 		  "Creating" },
 		{ "gone is success", deleting, 2, MS_AWS_WAIT_SUCCESS, 0, 0,

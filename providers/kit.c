@@ -1,0 +1,403 @@
+/*
+ * kit.c - the wire mapping of a schema, both ways, and canonical values.
+ *
+ * A wire string is parsed each time it is used: it is short, and keeping
+ * it a string keeps a schema entry one readable line. "Not set" has one
+ * form on each side: absent. An empty string, map or list in a request is
+ * left out, and one in an answer is dropped, since AWS answers "" and {}
+ * for what was never set.
+ */
+#include "util/common.h"
+#include "providers/kit.h"
+
+#include <math.h>
+
+struct wire {
+	char request[64];     /* "" when the request has no such field */
+	char answer[64];      /* "" when the answer has none */
+	char on[32], off[32]; /* a boolean's words, or "" */
+};
+
+static void copy_part(char *out, size_t size, const char *s, size_t n)
+{
+	if (n >= size)
+		n = size - 1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+}
+
+static bool parse_wire(struct wire *w, const char *text)
+{
+	const char *bar, *colon, *slash, *end;
+
+	memset(w, 0, sizeof(*w));
+	if (!text)
+		return false;
+	colon = strchr(text, ':');
+	end = colon ? colon : text + strlen(text);
+	bar = memchr(text, '|', (size_t)(end - text));
+	if (bar) {
+		copy_part(w->request, sizeof(w->request), text,
+			  (size_t)(bar - text));
+		copy_part(w->answer, sizeof(w->answer), bar + 1,
+			  (size_t)(end - bar - 1));
+	} else {
+		copy_part(w->request, sizeof(w->request), text,
+			  (size_t)(end - text));
+		memcpy(w->answer, w->request, sizeof(w->answer));
+	}
+	if (colon && (slash = strchr(colon, '/'))) {
+		copy_part(w->on, sizeof(w->on), colon + 1,
+			  (size_t)(slash - colon - 1));
+		copy_part(w->off, sizeof(w->off), slash + 1, strlen(slash + 1));
+	}
+	return true;
+}
+
+static bool is_empty(const json_t *v)
+{
+	return !v || json_is_null(v) ||
+	       (json_is_string(v) && !json_string_length(v)) ||
+	       (json_is_object(v) && !json_object_size(v)) ||
+	       (json_is_array(v) && !json_array_size(v));
+}
+
+void ms_kit_strings(json_t *map)
+{
+	const char *key;
+	json_t *value, *n;
+	char *text;
+
+	if (!json_is_object(map))
+		return;
+	json_object_foreach(map, key, value) {
+		if (!json_is_number(value) && !json_is_boolean(value))
+			continue;
+		n = ms_kit_number(value);
+		text = json_dumps(n, JSON_ENCODE_ANY | JSON_COMPACT);
+		json_decref(n);
+		if (text)
+			json_object_set_new(map, key, json_string(text));
+		free(text);
+	}
+}
+
+json_t *ms_kit_number(const json_t *v)
+{
+	double d;
+
+	if (json_is_real(v)) {
+		d = json_real_value(v);
+		if (d == (double)(json_int_t)d && d > -1e15 && d < 1e15)
+			return json_integer((json_int_t)d);
+	}
+	return json_incref((json_t *)v);
+}
+
+int ms_kit_check_number(json_t *obj, const char *key, const char *where,
+			double min, double max, bool whole)
+{
+	json_t *v = json_object_get(obj, key), *canon;
+	double d;
+
+	if (!json_is_number(v))
+		return 0;
+	canon = ms_kit_number(v);
+	d = json_number_value(canon);
+	if ((whole && !json_is_integer(canon)) || d < min || d > max) {
+		json_decref(canon);
+		if (isinf(max))
+			return ms_error("%s: expected %s of at least %g", where,
+					whole ? "a whole number" : "a number",
+					min);
+		return ms_error("%s: expected %s from %g to %g", where,
+				whole ? "a whole number" : "a number", min,
+				max);
+	}
+	json_object_set_new(obj, key, canon);
+	return 0;
+}
+
+const char *ms_kit_str(const json_t *obj, const char *key, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s ? s : dflt;
+}
+
+const char *ms_kit_field(char out[64], const struct ms_resource_type *t,
+			 const char *attr, bool answer)
+{
+	const struct ms_attr *a = ms_provider_attr(t, attr);
+	struct wire w;
+
+	if (!a || !parse_wire(&w, a->wire))
+		return NULL;
+	memcpy(out, answer ? w.answer : w.request, 64);
+	return *out ? out : NULL;
+}
+
+const char *ms_kit_name(const struct ms_call *call, const json_t *attrs)
+{
+	const char *id_attr = call && call->type ? call->type->id_attr : NULL;
+
+	return ms_kit_str(attrs, "id",
+			  id_attr ? ms_kit_str(attrs, id_attr, NULL) : NULL);
+}
+
+/* ---- attributes -> request -------------------------------------------- */
+
+static int object_request(json_t **out, const struct ms_attr *schema,
+			  const json_t *attrs, ms_kit_tags_fn tags,
+			  const char *path);
+
+/* One value of attribute a as its request field holds it; NULL: leave out */
+static int value_request(json_t **out, const struct ms_attr *a,
+			 const struct wire *w, const json_t *v,
+			 const char *path)
+{
+	json_t *list, *item, *x;
+	size_t i;
+	int err;
+
+	*out = NULL;
+	if (is_empty(v))
+		return 0;
+	switch (a->type) {
+	case MS_ATTR_NUMBER:
+		*out = ms_kit_number(v);
+		return 0;
+	case MS_ATTR_BOOL:
+		*out = *w->on ? json_string(json_is_true(v) ? w->on : w->off) :
+				json_incref((json_t *)v);
+		return 0;
+	case MS_ATTR_MAP:
+		*out = json_deep_copy(v);
+		ms_kit_strings(*out);
+		return 0;
+	case MS_ATTR_OBJECT:
+		return object_request(out, a->nested, v, NULL, path);
+	case MS_ATTR_LIST:
+		if (!a->nested) {
+			*out = json_incref((json_t *)v);
+			return 0;
+		}
+		list = json_array();
+		json_array_foreach(v, i, item) {
+			char *at = ms_asprintf("%s[%zu]", path, i);
+
+			err = object_request(&x, a->nested, item, NULL, at);
+			free(at);
+			if (err) {
+				json_decref(list);
+				return err;
+			}
+			json_array_append_new(list, x);
+		}
+		*out = list;
+		return 0;
+	default:
+		*out = json_incref((json_t *)v);
+		return 0;
+	}
+}
+
+/* An attribute left out is sent with its default, as the state has it. */
+static int default_request(json_t **out, const struct ms_attr *a,
+			   const struct wire *w, const char *path)
+{
+	json_t *dflt = json_loads(a->default_json, JSON_DECODE_ANY, NULL);
+	int err = value_request(out, a, w, dflt, path);
+
+	json_decref(dflt);
+	return err;
+}
+
+static int object_request(json_t **out, const struct ms_attr *schema,
+			  const json_t *attrs, ms_kit_tags_fn tags,
+			  const char *path)
+{
+	const struct ms_attr *a;
+	struct wire w;
+	json_t *body = json_object(), *v;
+	char *at;
+	int err = 0;
+
+	*out = NULL;
+	for (a = schema; a && a->name && !err; a++) {
+		v = NULL;
+		if (!parse_wire(&w, a->wire) || !*w.request ||
+		    (a->flags & MS_ATTR_COMPUTED))
+			continue;
+		at = *path ? ms_asprintf("%s.%s", path, a->name) :
+			     ms_strdup(a->name);
+		if ((a->flags & MS_ATTR_REQUIRED) &&
+		    is_empty(json_object_get(attrs, a->name)))
+			err = ms_error("no %s", at);
+		else if (a->flags & MS_ATTR_TAGS)
+			v = tags && json_object_size(
+					    json_object_get(attrs, a->name)) ?
+				    tags(json_object_get(attrs, a->name)) :
+				    NULL;
+		else if (json_object_get(attrs, a->name) || !a->default_json)
+			err = value_request(
+				&v, a, &w, json_object_get(attrs, a->name), at);
+		else
+			err = default_request(&v, a, &w, at);
+		if (!err && v)
+			json_object_set_new(body, w.request, v);
+		free(at);
+	}
+	if (err) {
+		json_decref(body);
+		return err;
+	}
+	*out = body;
+	return 0;
+}
+
+int ms_kit_request(json_t **out, const struct ms_attr *schema,
+		   const json_t *attrs, ms_kit_tags_fn tags)
+{
+	return object_request(out, schema, attrs, tags, "");
+}
+
+/* ---- answer -> attributes --------------------------------------------- */
+
+static json_t *object_attrs(const struct ms_attr *schema, const json_t *answer);
+
+/* The attribute value of an answer's field; NULL: not set */
+static json_t *value_attrs(const struct ms_attr *a, const struct wire *w,
+			   const json_t *v)
+{
+	json_t *list, *item, *x;
+	size_t i;
+
+	if (a->type == MS_ATTR_BOOL && *w->on) {
+		if (!json_is_string(v))
+			return a->default_json ?
+				       json_loads(a->default_json,
+						  JSON_DECODE_ANY, NULL) :
+				       NULL;
+		return json_boolean(strcmp(json_string_value(v), w->off) != 0);
+	}
+	if (is_empty(v))
+		return NULL;
+	switch (a->type) {
+	case MS_ATTR_NUMBER:
+		return ms_kit_number(v);
+	case MS_ATTR_MAP:
+		x = json_deep_copy(v);
+		ms_kit_strings(x);
+		return x;
+	case MS_ATTR_OBJECT:
+		return json_is_object(v) ? object_attrs(a->nested, v) : NULL;
+	case MS_ATTR_LIST:
+		if (!a->nested)
+			return json_deep_copy(v);
+		list = json_array();
+		json_array_foreach(v, i, item)
+			json_array_append_new(
+				list, json_is_object(item) ?
+					      object_attrs(a->nested, item) :
+					      json_object());
+		return list;
+	default:
+		return json_deep_copy(v);
+	}
+}
+
+static json_t *object_attrs(const struct ms_attr *schema, const json_t *answer)
+{
+	const struct ms_attr *a;
+	struct wire w;
+	json_t *o = json_object(), *v;
+
+	for (a = schema; a && a->name; a++) {
+		if (!parse_wire(&w, a->wire) || !*w.answer ||
+		    (a->flags & MS_ATTR_TAGS))
+			continue;
+		v = value_attrs(a, &w, json_object_get(answer, w.answer));
+		if (v)
+			json_object_set_new(o, a->name, v);
+	}
+	return o;
+}
+
+int ms_kit_attrs(json_t **out, const struct ms_resource_type *t,
+		 const json_t *answer, const json_t *tags)
+{
+	const struct ms_attr *a;
+	json_t *o, *id;
+
+	*out = NULL;
+	o = object_attrs(t->schema, answer);
+	id = json_object_get(o, t->id_attr);
+	if (!json_is_string(id)) {
+		a = ms_provider_attr(t, t->id_attr);
+		json_decref(o);
+		return ms_error("no %s in the answer",
+				a && a->wire ? a->wire : t->id_attr);
+	}
+	json_object_set(o, "id", id);
+	for (a = t->schema; a->name; a++)
+		if (a->flags & MS_ATTR_TAGS) {
+			json_object_set_new(o, a->name,
+					    tags ? json_deep_copy(tags) :
+						   json_object());
+			ms_kit_strings(json_object_get(o, a->name));
+		}
+	if (t->normalize && t->normalize(o))
+		ms_error_clear(); /* what AWS holds, even out of range */
+	*out = o;
+	return 0;
+}
+
+int ms_kit_update_request(json_t **out, json_t **changed,
+			  const struct ms_resource_type *t, const json_t *prior,
+			  const json_t *desired)
+{
+	const struct ms_attr *a;
+	struct wire w;
+	json_t *body = json_object(), *names = json_array(), *want, *v, *have;
+	int err = 0;
+
+	*out = NULL;
+	*changed = NULL;
+	for (a = t->schema; a->name && !err; a++) {
+		if (!parse_wire(&w, a->wire) || !*w.request ||
+		    (a->flags &
+		     (MS_ATTR_COMPUTED | MS_ATTR_FORCE_NEW | MS_ATTR_TAGS)))
+			continue;
+		want = json_object_get(desired, a->name);
+		if (!want)
+			continue;
+		/* compared as sent: 5 and 5.0, true and "Enabled" are one */
+		err = value_request(&v, a, &w, want, a->name);
+		if (!err)
+			err = value_request(&have, a, &w,
+					    json_object_get(prior, a->name),
+					    a->name);
+		if (!err && v && !json_equal(v, have)) {
+			json_object_set(body, w.request, v);
+			json_array_append_new(names, json_string(a->name));
+		}
+		json_decref(v);
+		json_decref(have);
+	}
+	if (!err && parse_wire(&w, ms_provider_attr(t, t->id_attr)->wire) &&
+	    *w.request)
+		json_object_set_new(
+			body, w.request,
+			json_string(
+				ms_kit_str(prior, "id",
+					   ms_kit_str(prior, t->id_attr, ""))));
+	if (err) {
+		json_decref(body);
+		json_decref(names);
+		return err;
+	}
+	*out = body;
+	*changed = names;
+	return 0;
+}

@@ -1,0 +1,85 @@
+/*
+ * kit.h - what every resource type is built from, whatever its service:
+ * the wire mapping of its schema (struct ms_attr's wire), in both
+ * directions, and the values diffs compare.
+ *
+ * The mapping is for the JSON protocols; the Query flattener
+ * (providers/aws/aws.h) turns a request built here into Query
+ * parameters. A type writes code only for the fields that do not map one
+ * to one.
+ */
+#ifndef MS_KIT_H
+#define MS_KIT_H
+
+#include <jansson.h>
+#include <math.h>
+#include <stdbool.h>
+
+#include "providers/provider.h"
+
+/* How a service writes a tags map in a request ([{Key, Value}] ...). */
+typedef json_t *(*ms_kit_tags_fn)(const json_t *map);
+
+/*
+ * The request body of attrs per schema: every attribute with a request
+ * field, converted by its type (numbers canonical, booleans as their
+ * words, maps of strings, nested objects and lists field by field); an
+ * empty string, map or list is left out, as AWS takes "not set". The
+ * attribute flagged MS_ATTR_TAGS goes through tags (left out when empty
+ * or when tags is NULL). A required attribute missing is an error naming
+ * it ("primary_container.image"). *out is new.
+ */
+int ms_kit_request(json_t **out, const struct ms_attr *schema,
+		   const json_t *attrs, ms_kit_tags_fn tags);
+
+/*
+ * The attributes of an answer (a Describe) per schema, the inverse of
+ * ms_kit_request: every attribute whose answer field is there; a boolean
+ * absent takes its default; empty strings and maps are "not set". tags
+ * (a map, may be NULL: {}) becomes the tags attribute, "id" the value of
+ * id_attr, which the answer must hold. t->normalize then gives the
+ * canonical form (a value it would refuse is kept as AWS holds it).
+ */
+int ms_kit_attrs(json_t **out, const struct ms_resource_type *t,
+		 const json_t *answer, const json_t *tags);
+
+/*
+ * The fields of an in-place update: the attributes desired sets to
+ * something prior does not hold, that have a request field and neither
+ * force a new object nor are tags. *changed: their names (empty: nothing
+ * to update). Both new.
+ */
+int ms_kit_update_request(json_t **out, json_t **changed,
+			  const struct ms_resource_type *t, const json_t *prior,
+			  const json_t *desired);
+
+/*
+ * Canonical values. A map's numbers and booleans become strings (YAML
+ * gives 1 for "1"); a whole real becomes an integer (AWS answers 1.0).
+ * ms_kit_number returns a new reference.
+ */
+void ms_kit_strings(json_t *map);
+json_t *ms_kit_number(const json_t *v);
+
+/*
+ * A number attribute of obj made canonical and checked: absent (or
+ * unknown) is left alone; otherwise it must be within [min, max] and,
+ * when whole, an integer (max INFINITY: no upper bound). where names it
+ * in the message.
+ */
+int ms_kit_check_number(json_t *obj, const char *key, const char *where,
+			double min, double max, bool whole);
+
+/*
+ * The field attribute attr of t maps to, in answers (answer) or requests,
+ * copied to out; NULL when it has none.
+ */
+const char *ms_kit_field(char out[64], const struct ms_resource_type *t,
+			 const char *attr, bool answer);
+
+/* The string at key, or dflt. */
+const char *ms_kit_str(const json_t *obj, const char *key, const char *dflt);
+/* The object's name: its "id", else its id_attr (call->type), or NULL. */
+const char *ms_kit_name(const struct ms_call *call, const json_t *attrs);
+
+#endif
