@@ -7,6 +7,7 @@
 #   make demo       plan/apply/destroy the example stack against moto
 #   make bench      benchmarks (docs/benchmarks.md)
 #   make lint       check the C sources against .clang-format (make format fixes)
+#   make docs       regenerate the attribute tables of docs/resources/
 
 PREFIX ?= /usr/local
 CC ?= cc
@@ -50,7 +51,7 @@ STAMP_DEPS = build/.deps-ok
 STAMP_VENV = $(VENV)/.ok
 
 .PHONY: all deps venv test unit integration demo bench clean install \
-        format lint
+        format lint docs
 
 all: mlstack
 
@@ -118,6 +119,10 @@ test: $(STAMP_DEPS)
 demo: $(STAMP_DEPS)
 	$(MAKE) mlstack $(STAMP_VENV)
 	$(PY) tests/demo.py $(CURDIR)/$(BUILD)/mlstack stacks/demo.yaml
+
+# The attribute tables of docs/resources/ from `mlstack schema`.
+docs: mlstack
+	python3 tests/docs/schema_tables.py ./mlstack write
 
 bench: $(STAMP_DEPS)
 	$(MAKE) mlstack $(STAMP_VENV)

@@ -53,5 +53,6 @@ int cmd_graph(struct cmd_opts *o);
 int cmd_history(struct cmd_opts *o);
 int cmd_force_unlock(struct cmd_opts *o);
 int cmd_import(struct cmd_opts *o);
+int cmd_schema(struct cmd_opts *o);
 
 #endif

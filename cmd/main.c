@@ -35,6 +35,8 @@ static const struct command commands[] = {
 	  "inspect and edit the state: list | show NAME "
 	  "| rm NAME... | mv FROM TO" },
 	{ "import", cmd_import, "manage an existing AWS object: NAME ID" },
+	{ "schema", cmd_schema,
+	  "the resource types and what they take [TYPE] [-json]" },
 	{ "graph", cmd_graph, "the dependency graph as Graphviz DOT" },
 	{ "history", cmd_history, "the state's history: who applied what" },
 	{ "force-unlock", cmd_force_unlock, "remove a stale state lock" },

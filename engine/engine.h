@@ -84,6 +84,13 @@ int ms_engine_state_rm(struct ms_engine *e, const char *const *names, size_t n);
 int ms_engine_import(struct ms_engine *e, const char *name, const char *id,
 		     json_t **out);
 
+/*
+ * The schema of type, or of every type (an array) when type is NULL, as
+ * JSON (docs/resources/ tables are made from it). Needs no engine: works
+ * without a stack file. MS_ENOTFOUND for an unknown type.
+ */
+int ms_engine_schema(json_t **out, const char *type);
+
 /* Outputs of the last apply: an object name -> value. */
 int ms_engine_outputs(struct ms_engine *e, json_t **out);
 /* History: array of {commit, author, time, message}. */

@@ -32,5 +32,10 @@ const char *ms_render_duration(double seconds);
 
 /* One stored resource, attribute by attribute. */
 void ms_render_resource(FILE *f, const char *name, const json_t *stored);
+/*
+ * A type's schema (one element of ms_engine_schema) as the Markdown
+ * tables of its docs page: settable attributes, nested blocks, outputs.
+ */
+void ms_render_schema(FILE *f, const json_t *type);
 
 #endif

@@ -33,8 +33,7 @@ static const struct ms_attr variant_schema[] = {
 static const struct ms_attr schema[] = {
 	{ "name", MS_ATTR_STRING, MS_ATTR_OPTIONAL_COMPUTED | MS_ATTR_FORCE_NEW,
 	  NULL, NULL,
-	  "the config's name (default: <stack>-<resource>-<hash of the "
-	  "spec>)",
+	  "the config's name (default: `<stack>-<resource>-<hash>`)",
 	  "EndpointConfigName" },
 	{ "production_variants", MS_ATTR_LIST,
 	  MS_ATTR_REQUIRED | MS_ATTR_FORCE_NEW, NULL, variant_schema,

@@ -407,13 +407,23 @@ static int adopt(struct ms_sagemaker_object *o, const json_t *desired)
 		err = ms_call_taken(o->call, o->what, o->name);
 	if (!err)
 		err = ms_kit_attrs(&live, o->call->type, o->poll.last, NULL);
-	for (c = kind->compared; !err && c && *c; c++)
-		if (!json_equal(json_object_get(live, *c),
-				json_object_get(desired, *c)))
+	for (c = kind->compared; !err && c && *c; c++) {
+		if (json_equal(json_object_get(live, *c),
+			       json_object_get(desired, *c)))
+			continue;
+		if (o->call->type->auto_name)
+			err = ms_error("%s already exists with another %s, and "
+				       "a %s cannot be changed in place: leave "
+				       "%s out and mlstack names each version, "
+				       "or give it a new name",
+				       o->what, *c, kind->noun,
+				       o->call->type->auto_name);
+		else
 			err = ms_error("%s: the name is taken by a different "
 				       "%s (its %s differs): give this one "
 				       "another name, or delete that one",
 				       o->what, kind->noun, *c);
+	}
 	status = ms_sagemaker_object_status(o);
 	if (!err && kind->adoptable &&
 	    !ms_sagemaker_in(status, kind->adoptable))
