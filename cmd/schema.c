@@ -21,7 +21,7 @@ int cmd_schema(struct cmd_opts *o)
 	else if (o->n_args)
 		ms_render_schema(stdout, s);
 	else
-		json_array_foreach (s, i, t)
+		json_array_foreach(s, i, t)
 			printf("%s\n",
 			       json_string_value(json_object_get(t, "type")));
 	json_decref(s);

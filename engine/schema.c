@@ -36,9 +36,9 @@ static json_t *attrs_json(const struct ms_attr *schema)
 
 	for (a = schema; a && a->name; a++) {
 		o = json_pack("{s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:s}",
-			      "name", a->name, "type", type_word(a),
-			      "required", !!(a->flags & MS_ATTR_REQUIRED),
-			      "computed", !!(a->flags & MS_ATTR_COMPUTED),
+			      "name", a->name, "type", type_word(a), "required",
+			      !!(a->flags & MS_ATTR_REQUIRED), "computed",
+			      !!(a->flags & MS_ATTR_COMPUTED),
 			      "optional_computed",
 			      !!(a->flags & MS_ATTR_OPTIONAL_COMPUTED),
 			      "force_new", !!(a->flags & MS_ATTR_FORCE_NEW),
@@ -63,9 +63,8 @@ static json_t *type_json(const struct ms_resource_type *t)
 {
 	json_t *o = json_pack("{s:s, s:s, s:b, s:o}", "type", t->name, "id",
 			      t->id_attr ? t->id_attr : "",
-			      "create_before_destroy",
-			      t->create_before_destroy, "attributes",
-			      attrs_json(t->schema));
+			      "create_before_destroy", t->create_before_destroy,
+			      "attributes", attrs_json(t->schema));
 
 	if (t->auto_name)
 		json_object_set_new(o, "auto_name", json_string(t->auto_name));
@@ -95,8 +94,7 @@ int ms_engine_schema(json_t **out, const char *type)
 
 /* ---- Markdown ---------------------------------------------------------- */
 
-static void default_text(struct ms_buf *b, const json_t *a,
-			 const json_t *type)
+static void default_text(struct ms_buf *b, const json_t *a, const json_t *type)
 {
 	const json_t *d = json_object_get(a, "default");
 	char *text;
@@ -115,8 +113,7 @@ static void default_text(struct ms_buf *b, const json_t *a,
 	}
 }
 
-static void table(FILE *f, const json_t *attrs, const json_t *type,
-		  bool top)
+static void table(FILE *f, const json_t *attrs, const json_t *type, bool top)
 {
 	struct ms_buf d = MS_BUF_INIT;
 	const json_t *a;
@@ -129,7 +126,7 @@ static void table(FILE *f, const json_t *attrs, const json_t *type,
 	else
 		fprintf(f, "| Key | Type | Required | Default | Description "
 			   "|\n|---|---|---|---|---|\n");
-	json_array_foreach (attrs, i, a) {
+	json_array_foreach(attrs, i, a) {
 		if (json_is_true(json_object_get(a, "computed")))
 			continue;
 		ms_buf_reset(&d);
@@ -149,14 +146,15 @@ static void table(FILE *f, const json_t *attrs, const json_t *type,
 		fprintf(f, " %s |\n",
 			json_string_value(json_object_get(a, "doc")));
 	}
-	json_array_foreach (attrs, i, a) {
+	json_array_foreach(attrs, i, a) {
 		if (!json_object_get(a, "attributes"))
 			continue;
 		fprintf(f, "\n`%s`%s:\n\n",
 			json_string_value(json_object_get(a, "name")),
 			json_is_array(json_object_get(a, "attributes")) &&
-					!strcmp(json_string_value(json_object_get(
-							a, "type")),
+					!strcmp(json_string_value(
+							json_object_get(
+								a, "type")),
 						"list of objects") ?
 				", each" :
 				"");
@@ -172,7 +170,7 @@ void ms_render_schema(FILE *f, const json_t *type)
 
 	table(f, attrs, type, true);
 	fprintf(f, "\n| Output | Description |\n|---|---|\n");
-	json_array_foreach (attrs, i, a)
+	json_array_foreach(attrs, i, a)
 		if (json_is_true(json_object_get(a, "computed")) ||
 		    json_is_true(json_object_get(a, "optional_computed")))
 			fprintf(f, "| `%s` | %s |\n",
