@@ -24,8 +24,7 @@ static const struct ms_attr container_schema[] = {
 
 static const struct ms_attr schema[] = {
 	{ "name", MS_ATTR_STRING, MS_ATTR_OPTIONAL_COMPUTED | MS_ATTR_FORCE_NEW,
-	  NULL, NULL,
-	  "the model's name (default: `<stack>-<resource>-<hash>`)",
+	  NULL, NULL, "the model's name (default: `<stack>-<resource>-<hash>`)",
 	  "ModelName" },
 	{ "execution_role_arn", MS_ATTR_STRING,
 	  MS_ATTR_REQUIRED | MS_ATTR_FORCE_NEW, NULL, NULL,
