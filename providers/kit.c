@@ -273,19 +273,32 @@ static json_t *value_attrs(const struct ms_attr *a, const struct wire *w,
 	json_t *list, *item, *x;
 	size_t i;
 
-	if (a->type == MS_ATTR_BOOL && *w->on) {
-		if (!json_is_string(v))
-			return a->default_json ?
-				       json_loads(a->default_json,
-						  JSON_DECODE_ANY, NULL) :
-				       NULL;
+	if (a->type == MS_ATTR_BOOL && *w->on && json_is_string(v))
 		return json_boolean(strcmp(json_string_value(v), w->off) != 0);
-	}
+	/* AWS leaves out what holds its default */
 	if (is_empty(v))
-		return NULL;
+		return a->default_json && a->type != MS_ATTR_MAP &&
+				       a->type != MS_ATTR_LIST ?
+			       json_loads(a->default_json, JSON_DECODE_ANY,
+					  NULL) :
+			       NULL;
 	switch (a->type) {
 	case MS_ATTR_NUMBER:
+		/* the Query protocols answer text */
+		if (json_is_string(v)) {
+			x = json_loads(json_string_value(v), JSON_DECODE_ANY,
+				       NULL);
+			list = json_is_number(x) ? ms_kit_number(x) : NULL;
+			json_decref(x);
+			if (list)
+				return list;
+		}
 		return ms_kit_number(v);
+	case MS_ATTR_BOOL:
+		if (json_is_string(v))
+			return json_boolean(
+				!strcmp(json_string_value(v), "true"));
+		return json_incref((json_t *)v);
 	case MS_ATTR_MAP:
 		x = json_deep_copy(v);
 		ms_kit_strings(x);
@@ -353,6 +366,24 @@ int ms_kit_attrs(json_t **out, const struct ms_resource_type *t,
 	return 0;
 }
 
+json_t *ms_kit_attrs_from(const struct ms_resource_type *t, const json_t *base)
+{
+	const struct ms_attr *a;
+	json_t *o = json_object(), *v;
+
+	for (a = t->schema; a->name; a++) {
+		v = json_object_get(base, a->name);
+		if (v)
+			json_object_set_new(o, a->name, json_deep_copy(v));
+		else if (a->flags & MS_ATTR_TAGS)
+			json_object_set_new(o, a->name, json_object());
+	}
+	json_object_set(o, "id", json_object_get(base, t->id_attr));
+	if (t->normalize && t->normalize(o))
+		ms_error_clear();
+	return o;
+}
+
 int ms_kit_update_request(json_t **out, json_t **changed,
 			  const struct ms_resource_type *t, const json_t *prior,
 			  const json_t *desired)
@@ -400,4 +431,89 @@ int ms_kit_update_request(json_t **out, json_t **changed,
 	*out = body;
 	*changed = names;
 	return 0;
+}
+
+/* ---- tags and sets ---------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+json_t *ms_kit_tags_list(const json_t *tags)
+{
+	json_t *list = json_array(), *value;
+	const char **keys, *key;
+	size_t i = 0, n = json_object_size(tags);
+
+	if (!n)
+		return list;
+	keys = ms_calloc(n, sizeof(*keys));
+	json_object_foreach((json_t *)tags, key, value)
+		keys[i++] = key;
+	qsort(keys, n, sizeof(*keys), cmp_str);
+	for (i = 0; i < n; i++) {
+		value = json_object_get(tags, keys[i]);
+		json_array_append_new(list, json_pack("{s:s, s:O}", "Key",
+						      keys[i], "Value", value));
+	}
+	free(keys);
+	return list;
+}
+
+json_t *ms_kit_tags_map(const json_t *list)
+{
+	json_t *map = json_object(), *item;
+	const char *key, *value;
+	size_t i;
+
+	json_array_foreach(list, i, item) {
+		key = ms_kit_str(item, "Key", NULL);
+		value = ms_kit_str(item, "Value", "");
+		if (key)
+			json_object_set_new(map, key, json_string(value));
+	}
+	return map;
+}
+
+static int cmp_json_str(const void *a, const void *b)
+{
+	return strcmp(json_string_value(*(json_t *const *)a),
+		      json_string_value(*(json_t *const *)b));
+}
+
+void ms_kit_sorted_set(json_t *list)
+{
+	json_t **strs, **rest;
+	size_t i, n, ns = 0, nr = 0;
+	json_t *item;
+
+	if (!json_is_array(list))
+		return;
+	n = json_array_size(list);
+	strs = ms_calloc(n ? n : 1, sizeof(*strs));
+	rest = ms_calloc(n ? n : 1, sizeof(*rest));
+	json_array_foreach(list, i, item) {
+		if (json_is_string(item))
+			strs[ns++] = json_incref(item);
+		else
+			rest[nr++] = json_incref(item);
+	}
+	qsort(strs, ns, sizeof(*strs), cmp_json_str);
+	json_array_clear(list);
+	for (i = 0; i < ns; i++)
+		json_array_append(list, strs[i]);
+	for (i = 1; i < json_array_size(list);) {
+		if (!strcmp(json_string_value(json_array_get(list, i)),
+			    json_string_value(json_array_get(list, i - 1))))
+			json_array_remove(list, i);
+		else
+			i++;
+	}
+	for (i = 0; i < ns; i++)
+		json_decref(strs[i]);
+	for (i = 0; i < nr; i++)
+		json_array_append_new(list, rest[i]);
+	free(strs);
+	free(rest);
 }

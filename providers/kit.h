@@ -34,14 +34,24 @@ int ms_kit_request(json_t **out, const struct ms_attr *schema,
 
 /*
  * The attributes of an answer (a Describe) per schema, the inverse of
- * ms_kit_request: every attribute whose answer field is there; a boolean
- * absent takes its default; empty strings and maps are "not set". tags
+ * ms_kit_request: every attribute whose answer field is there (numbers
+ * and booleans given as text, as the Query protocols do, are read as
+ * such); one absent or empty takes its default (AWS leaves defaults out),
+ * else is "not set". tags
  * (a map, may be NULL: {}) becomes the tags attribute, "id" the value of
  * id_attr, which the answer must hold. t->normalize then gives the
  * canonical form (a value it would refuse is kept as AWS holds it).
  */
 int ms_kit_attrs(json_t **out, const struct ms_resource_type *t,
 		 const json_t *answer, const json_t *tags);
+
+/*
+ * The attributes of an object as a create or update asked AWS to hold
+ * them (read back right away, an eventually consistent service may show
+ * the old values): base's schema attributes, tags {} when absent, "id"
+ * from id_attr, canonical. New.
+ */
+json_t *ms_kit_attrs_from(const struct ms_resource_type *t, const json_t *base);
 
 /*
  * The fields of an in-place update: the attributes desired sets to
@@ -76,6 +86,20 @@ int ms_kit_check_number(json_t *obj, const char *key, const char *where,
  */
 const char *ms_kit_field(char out[64], const struct ms_resource_type *t,
 			 const char *attr, bool answer);
+
+/*
+ * Tags. A map of key -> string as the [{Key, Value}] list most services
+ * take (keys sorted), and back (a repeated key: the last one wins).
+ */
+json_t *ms_kit_tags_list(const json_t *tags);
+json_t *ms_kit_tags_map(const json_t *list);
+
+/*
+ * Sort the strings of list in place and drop duplicates (a set written
+ * as a list: policy ARNs, security groups); other values (unknowns) keep
+ * their order after the strings.
+ */
+void ms_kit_sorted_set(json_t *list);
 
 /* The string at key, or dflt. */
 const char *ms_kit_str(const json_t *obj, const char *key, const char *dflt);

@@ -76,10 +76,45 @@ int ms_aws_send(struct ms_aws *aws, const struct ms_aws_request *req,
 		struct ms_aws_response *res);
 
 /*
- * Query protocol (IAM, STS). params is a flat JSON object of already
- * flattened names ("Tags.member.1.Key") to string values; *out is the
- * parsed XML answer (xmlFreeDoc it). Same errors as ms_aws_send.
+ * The AWS error of a failed call, for callers that branch on it. status
+ * is the HTTP status (0 when no answer came); code is AWS's error code
+ * ("ValidationException") and message its message, both NULL on a
+ * transport failure. The strings are the struct's own.
  */
+struct ms_aws_error {
+	long status;
+	char *code;
+	char *message;
+};
+
+#define MS_AWS_ERROR_INIT     \
+	{                     \
+		0, NULL, NULL \
+	}
+
+/* Free the strings of e and empty it; e may be NULL. */
+void ms_aws_error_release(struct ms_aws_error *e);
+/*
+ * Whether e is the AWS error code, and (when message_part is not NULL)
+ * its message holds message_part. False for a transport failure.
+ */
+bool ms_aws_error_is(const struct ms_aws_error *e, const char *code,
+		     const char *message_part);
+/* Fill e (may be NULL) from a failed response. */
+void ms_aws_error_from(struct ms_aws_error *e,
+		       const struct ms_aws_response *res);
+
+/*
+ * Query protocol (IAM, STS). params is a JSON object: scalars, and lists
+ * and structures that are flattened as the SDKs' Query serialiser does
+ * (Name.member.N, Name.Key); *out is the parsed XML answer (xmlFreeDoc
+ * it). Same errors as ms_aws_send; error (may be NULL) says which AWS
+ * error a failure was.
+ */
+int ms_aws_query_call(xmlDoc **out, struct ms_aws_error *error,
+		      struct ms_aws *aws, const char *service,
+		      const char *version, const char *action,
+		      const json_t *params);
 int ms_aws_query(struct ms_aws *aws, const char *service, const char *version,
 		 const char *action, const json_t *params, xmlDoc **out);
 
@@ -108,38 +143,19 @@ char *ms_xml_text(xmlNode *node, const char *path);
 xmlNode *ms_xml_find(xmlNode *node, const char *path);
 /* The next sibling element named name after node (for <member> lists). */
 xmlNode *ms_xml_next(xmlNode *node, const char *name);
+/*
+ * An XML answer element as JSON, as the Query and EC2 parsers read it
+ * without a model: an element of elements is an object (a name seen
+ * twice: a list), one whose children are all <member> or <item> a list,
+ * and a leaf its text. A new value.
+ */
+json_t *ms_xml_json(xmlNode *node);
 
 /* URI-encode (unreserved kept; '/' too when keep_slash). */
 void ms_aws_uri_encode(struct ms_buf *out, const char *s, size_t len,
 		       int keep_slash);
 /* Decode %XX (IAM policy documents come back URL-encoded). */
 char *ms_aws_uri_decode(const char *s);
-
-/*
- * The AWS error of a failed call, for callers that branch on it. status
- * is the HTTP status (0 when no answer came); code is AWS's error code
- * ("ValidationException") and message its message, both NULL on a
- * transport failure. The strings are the struct's own.
- */
-struct ms_aws_error {
-	long status;
-	char *code;
-	char *message;
-};
-
-#define MS_AWS_ERROR_INIT     \
-	{                     \
-		0, NULL, NULL \
-	}
-
-/* Free the strings of e and empty it; e may be NULL. */
-void ms_aws_error_release(struct ms_aws_error *e);
-/*
- * Whether e is the AWS error code, and (when message_part is not NULL)
- * its message holds message_part. False for a transport failure.
- */
-bool ms_aws_error_is(const struct ms_aws_error *e, const char *code,
-		     const char *message_part);
 
 /*
  * JSON 1.1 protocol (SageMaker "SageMaker", Application Auto Scaling

@@ -368,3 +368,35 @@ int ms_aws_parse_error(char **code, char **message, char **request_id,
 	free(errtype);
 	return 0;
 }
+
+void ms_aws_error_release(struct ms_aws_error *e)
+{
+	if (!e)
+		return;
+	free(e->code);
+	free(e->message);
+	e->code = NULL;
+	e->message = NULL;
+	e->status = 0;
+}
+
+bool ms_aws_error_is(const struct ms_aws_error *e, const char *code,
+		     const char *message_part)
+{
+	if (!e || !e->code || strcmp(e->code, code))
+		return false;
+	if (!message_part)
+		return true;
+	return e->message && strstr(e->message, message_part);
+}
+
+void ms_aws_error_from(struct ms_aws_error *e,
+		       const struct ms_aws_response *res)
+{
+	if (!e)
+		return;
+	ms_aws_error_release(e);
+	e->status = res->status;
+	e->code = res->error_code ? ms_strdup(res->error_code) : NULL;
+	e->message = res->error_message ? ms_strdup(res->error_message) : NULL;
+}

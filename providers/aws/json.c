@@ -14,27 +14,6 @@
 
 #define CONTENT_TYPE "Content-Type: application/x-amz-json-1.1"
 
-void ms_aws_error_release(struct ms_aws_error *e)
-{
-	if (!e)
-		return;
-	free(e->code);
-	free(e->message);
-	e->code = NULL;
-	e->message = NULL;
-	e->status = 0;
-}
-
-bool ms_aws_error_is(const struct ms_aws_error *e, const char *code,
-		     const char *message_part)
-{
-	if (!e || !e->code || strcmp(e->code, code))
-		return false;
-	if (!message_part)
-		return true;
-	return e->message && strstr(e->message, message_part);
-}
-
 /* The answer of a 2xx response: a JSON object, "{}" when empty. */
 static int parse_answer(json_t **out, const struct ms_aws_response *res,
 			const char *operation)
@@ -107,15 +86,7 @@ int ms_aws_json_call(json_t **out, struct ms_aws_error *error,
 	req.body_len = strlen(text);
 	err = ms_aws_send(aws, &req, &res);
 	if (err) {
-		if (error) {
-			error->status = res.status;
-			error->code = res.error_code ?
-					      ms_strdup(res.error_code) :
-					      NULL;
-			error->message = res.error_message ?
-						 ms_strdup(res.error_message) :
-						 NULL;
-		}
+		ms_aws_error_from(error, &res);
 		goto done;
 	}
 	err = parse_answer(&answer, &res, operation);

@@ -138,6 +138,15 @@ void ms_aws_query_tags(json_t *params, const char *prefix, const json_t *tags)
 int ms_aws_query(struct ms_aws *aws, const char *service, const char *version,
 		 const char *action, const json_t *params, xmlDoc **out)
 {
+	return ms_aws_query_call(out, NULL, aws, service, version, action,
+				 params);
+}
+
+int ms_aws_query_call(xmlDoc **out, struct ms_aws_error *error,
+		      struct ms_aws *aws, const char *service,
+		      const char *version, const char *action,
+		      const json_t *params)
+{
 	static const char *const headers[] = {
 		"Content-Type: application/x-www-form-urlencoded; "
 		"charset=utf-8",
@@ -146,14 +155,20 @@ int ms_aws_query(struct ms_aws *aws, const char *service, const char *version,
 	struct ms_aws_request req = { 0 };
 	struct ms_aws_response res;
 	struct ms_buf body = MS_BUF_INIT;
+	json_t *flat = json_object(), *v;
+	const char *key;
 	xmlDoc *doc = NULL;
 	xmlNode *root;
 	char *want = NULL;
 	int err;
 
 	*out = NULL;
+	ms_aws_error_release(error);
 	ms_aws_response_init(&res);
-	err = ms_aws_query_encode(&body, action, version, params);
+	/* lists and structures as the SDKs' Query serialiser spells them */
+	json_object_foreach((json_t *)params, key, v)
+		flatten(flat, key, v);
+	err = ms_aws_query_encode(&body, action, version, flat);
 	if (err)
 		goto done;
 	req.service = service;
@@ -164,8 +179,10 @@ int ms_aws_query(struct ms_aws *aws, const char *service, const char *version,
 	req.body = body.ptr;
 	req.body_len = body.len;
 	err = ms_aws_send(aws, &req, &res);
-	if (err)
+	if (err) {
+		ms_aws_error_from(error, &res);
 		goto done;
+	}
 	doc = ms_aws_xml_parse(res.body.ptr, res.body.len);
 	root = doc ? xmlDocGetRootElement(doc) : NULL;
 	want = ms_asprintf("%sResponse", action);
@@ -183,6 +200,7 @@ done:
 	if (doc)
 		xmlFreeDoc(doc);
 	free(want);
+	json_decref(flat);
 	ms_buf_release(&body);
 	ms_aws_response_release(&res);
 	return err;

@@ -79,3 +79,65 @@ xmlNode *ms_xml_next(xmlNode *node, const char *name)
 			return n;
 	return NULL;
 }
+
+static bool is_element(const xmlNode *n)
+{
+	return n->type == XML_ELEMENT_NODE;
+}
+
+/* Whether another element child of parent has the name of c. */
+static bool repeated(xmlNode *parent, xmlNode *c)
+{
+	xmlNode *o;
+
+	for (o = parent->children; o; o = o->next)
+		if (o != c && is_element(o) &&
+		    !strcmp((const char *)o->name, (const char *)c->name))
+			return true;
+	return false;
+}
+
+json_t *ms_xml_json(xmlNode *node)
+{
+	xmlNode *c;
+	xmlChar *text;
+	json_t *o, *v, *had;
+	bool elements = false, members = true;
+
+	for (c = node->children; c; c = c->next)
+		if (is_element(c)) {
+			elements = true;
+			if (strcmp((const char *)c->name, "member") &&
+			    strcmp((const char *)c->name, "item"))
+				members = false;
+		}
+	if (!elements) {
+		text = xmlNodeGetContent(node);
+		v = json_string(text ? (const char *)text : "");
+		xmlFree(text);
+		return v ? v : json_string("");
+	}
+	if (members) {
+		o = json_array();
+		for (c = node->children; c; c = c->next)
+			if (is_element(c))
+				json_array_append_new(o, ms_xml_json(c));
+		return o;
+	}
+	/* a name seen twice is a flattened list: every one goes in it */
+	o = json_object();
+	for (c = node->children; c; c = c->next) {
+		if (!is_element(c))
+			continue;
+		v = ms_xml_json(c);
+		had = json_object_get(o, (const char *)c->name);
+		if (!had && repeated(node, c))
+			json_object_set_new(o, (const char *)c->name,
+					    json_pack("[o]", v));
+		else if (had && repeated(node, c))
+			json_array_append_new(had, v);
+		else
+			json_object_set_new(o, (const char *)c->name, v);
+	}
+	return o;
+}

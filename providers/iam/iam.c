@@ -1,6 +1,6 @@
 /*
- * iam.c - helpers shared by the IAM resource types: Query calls, error
- * codes, and canonical policy documents.
+ * iam.c - the IAM service layer: Query calls answered as JSON, errors,
+ * paged lists, tags, and canonical policy documents.
  *
  * Policy documents are compared as canonical objects, never as text: IAM
  * returns them URL-encoded and with its own spacing, and a user writes them
@@ -9,34 +9,107 @@
 #include "util/common.h"
 #include "providers/aws/aws.h"
 #include "providers/iam/iam.h"
+#include "providers/kit.h"
 
-int ms_iam_query(xmlDoc **out, struct ms_aws *aws, const char *action,
-		 const json_t *params)
+int ms_iam_call(json_t **out, struct ms_aws_error *error, struct ms_aws *aws,
+		const char *action, const json_t *params)
 {
 	xmlDoc *doc = NULL;
+	xmlNode *result;
+	char path[96];
 	int err;
 
 	if (out)
 		*out = NULL;
-	err = ms_aws_query(aws, "iam", MS_IAM_VERSION, action, params, &doc);
+	err = ms_aws_query_call(&doc, error, aws, "iam", MS_IAM_VERSION, action,
+				params);
 	if (!err && out) {
-		*out = doc;
-		doc = NULL;
+		snprintf(path, sizeof(path), "%sResult", action);
+		result = ms_xml_find(xmlDocGetRootElement(doc), path);
+		*out = result ? ms_xml_json(result) : json_object();
+		if (!json_is_object(*out)) {
+			json_decref(*out);
+			*out = json_object();
+		}
 	}
 	if (doc)
 		xmlFreeDoc(doc);
 	return err;
 }
 
-bool ms_iam_failed_with(const char *action, const char *code)
+bool ms_iam_not_found(const struct ms_aws_error *error)
 {
-	const char *msg = ms_error_last();
-	size_t n = strlen(action), m = strlen(code);
+	return ms_aws_error_is(error, "NoSuchEntity", NULL);
+}
 
-	if (strncmp(msg, action, n) || strncmp(msg + n, ": ", 2))
-		return false;
-	msg += n + 2;
-	return !strncmp(msg, code, m) && (msg[m] == ':' || msg[m] == '\0');
+int ms_iam_list(json_t **out, struct ms_aws_error *error, struct ms_aws *aws,
+		const char *action, const json_t *params, const char *key)
+{
+	json_t *all = json_array(), *page = NULL, *p = json_deep_copy(params);
+	const char *marker;
+	int err = 0;
+
+	*out = NULL;
+	for (;;) {
+		json_decref(page);
+		err = ms_iam_call(&page, error, aws, action, p);
+		if (err)
+			break;
+		if (json_is_array(json_object_get(page, key)))
+			json_array_extend(all, json_object_get(page, key));
+		marker = ms_kit_str(page, "Marker", "");
+		if (strcmp(ms_kit_str(page, "IsTruncated", ""), "true") ||
+		    !*marker)
+			break;
+		if (json_equal(json_object_get(p, "Marker"),
+			       json_object_get(page, "Marker"))) {
+			err = ms_error("%s: the same Marker twice", action);
+			break;
+		}
+		json_object_set(p, "Marker", json_object_get(page, "Marker"));
+	}
+	if (!err) {
+		*out = all;
+		all = NULL;
+	}
+	json_decref(all);
+	json_decref(page);
+	json_decref(p);
+	return err;
+}
+
+int ms_iam_tags_update(struct ms_aws *aws, const char *kind,
+		       const char *name_key, const char *name,
+		       const json_t *have, const json_t *want)
+{
+	json_t *changed = json_object(), *removed = json_array(), *p = NULL;
+	json_t *value;
+	const char *key;
+	char action[64];
+	int err = 0;
+
+	json_object_foreach((json_t *)want, key, value)
+		if (!json_equal(json_object_get(have, key), value))
+			json_object_set(changed, key, value);
+	json_object_foreach((json_t *)have, key, value)
+		if (!json_object_get(want, key))
+			json_array_append_new(removed, json_string(key));
+	if (json_object_size(changed)) {
+		p = json_pack("{s:s, s:o}", name_key, name, "Tags",
+			      ms_kit_tags_list(changed));
+		snprintf(action, sizeof(action), "Tag%s", kind);
+		err = ms_iam_call(NULL, NULL, aws, action, p);
+	}
+	if (!err && json_array_size(removed)) {
+		json_decref(p);
+		p = json_pack("{s:s, s:O}", name_key, name, "TagKeys", removed);
+		snprintf(action, sizeof(action), "Untag%s", kind);
+		err = ms_iam_call(NULL, NULL, aws, action, p);
+	}
+	json_decref(p);
+	json_decref(changed);
+	json_decref(removed);
+	return err;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -145,64 +218,4 @@ done:
 	json_decref(text);
 	free(raw);
 	return err;
-}
-
-static int cmp_json_str(const void *a, const void *b)
-{
-	return strcmp(json_string_value(*(json_t *const *)a),
-		      json_string_value(*(json_t *const *)b));
-}
-
-void ms_iam_strings_normalize(json_t *list)
-{
-	json_t **strs, **rest;
-	size_t i, n, ns = 0, nr = 0;
-	json_t *item;
-
-	if (!json_is_array(list))
-		return;
-	n = json_array_size(list);
-	strs = ms_calloc(n ? n : 1, sizeof(*strs));
-	rest = ms_calloc(n ? n : 1, sizeof(*rest));
-	json_array_foreach(list, i, item) {
-		if (json_is_string(item))
-			strs[ns++] = json_incref(item);
-		else
-			rest[nr++] = json_incref(item);
-	}
-	qsort(strs, ns, sizeof(*strs), cmp_json_str);
-	json_array_clear(list);
-	for (i = 0; i < ns; i++)
-		json_array_append(list, strs[i]);
-	for (i = 1; i < json_array_size(list);) {
-		if (!strcmp(json_string_value(json_array_get(list, i)),
-			    json_string_value(json_array_get(list, i - 1))))
-			json_array_remove(list, i);
-		else
-			i++;
-	}
-	for (i = 0; i < ns; i++)
-		json_decref(strs[i]);
-	for (i = 0; i < nr; i++)
-		json_array_append_new(list, rest[i]);
-	free(strs);
-	free(rest);
-}
-
-void ms_iam_tags_normalize(json_t *tags)
-{
-	const char *key;
-	json_t *value;
-	char *text;
-
-	if (!json_is_object(tags))
-		return;
-	json_object_foreach(tags, key, value) {
-		if (!json_is_number(value) && !json_is_boolean(value))
-			continue;
-		text = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT);
-		if (text)
-			json_object_set_new(tags, key, json_string(text));
-		free(text);
-	}
 }

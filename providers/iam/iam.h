@@ -1,7 +1,7 @@
 /*
- * iam.h - what the IAM resource types share: Query calls that can tell
- * one AWS error code from another, and policy documents in the canonical
- * form that diffs compare.
+ * iam.h - the IAM service layer: Query calls answered as JSON (so that the
+ * kit maps them like any other), "not found", paged lists, tags, and
+ * policy documents in the canonical form that diffs compare.
  *
  * A policy document is canonical when it is a JSON object whose keys are
  * sorted at every depth. Values are never rewritten: a one-element list
@@ -13,26 +13,38 @@
 
 #include <jansson.h>
 #include <stdbool.h>
-#include <libxml/tree.h>
 
-struct ms_aws;
+#include "providers/aws/aws.h"
+#include "providers/kit.h"
 
 #define MS_IAM_VERSION "2010-05-08"
 
 /*
- * One IAM Query call. *out (when out is not NULL) is the parsed answer,
- * the caller's to xmlFreeDoc. Returns 0, or the negative code of
- * ms_aws_query with ms_error() set; ms_iam_failed_with() then tells the
- * AWS error code.
+ * One IAM call. params is a JSON request (lists and structures are
+ * flattened as the Query protocol spells them); *out (when out is not
+ * NULL) is the answer's <ActionResult> as JSON ({} when it has none).
+ * error (may be NULL) says which AWS error a failure was.
  */
-int ms_iam_query(xmlDoc **out, struct ms_aws *aws, const char *action,
-		 const json_t *params);
+int ms_iam_call(json_t **out, struct ms_aws_error *error, struct ms_aws *aws,
+		const char *action, const json_t *params);
+
+/* Whether a failure said the entity does not exist (NoSuchEntity). */
+bool ms_iam_not_found(const struct ms_aws_error *error);
 
 /*
- * Whether the last failure on this thread was action answering the AWS
- * error code (ms_aws_query reports "<Action>: <Code>: <message> ...").
+ * Every page of a Marker-paged list action: *out = the items under key
+ * of every answer, in order. NoSuchEntity passes up as the failure it is.
  */
-bool ms_iam_failed_with(const char *action, const char *code);
+int ms_iam_list(json_t **out, struct ms_aws_error *error, struct ms_aws *aws,
+		const char *action, const json_t *params, const char *key);
+
+/*
+ * Bring the tags of entity (kind "Role": TagRole, UntagRole; named by
+ * name_key = name) from have to want.
+ */
+int ms_iam_tags_update(struct ms_aws *aws, const char *kind,
+		       const char *name_key, const char *name,
+		       const json_t *have, const json_t *want);
 
 /*
  * *out = the canonical form of doc: an object (copied with keys sorted at
@@ -54,17 +66,5 @@ int ms_iam_policy_text(char **out, const json_t *doc, const char *what);
  * URL-encoded (RFC 3986) JSON text.
  */
 int ms_iam_policy_decode(json_t **out, const char *encoded, const char *what);
-
-/*
- * Sort the strings of list in place and drop duplicates; other values
- * (unknowns) keep their order after the strings.
- */
-void ms_iam_strings_normalize(json_t *list);
-
-/*
- * Make every tag value a string (YAML gives numbers and booleans for
- * "version: 1"); IAM and S3 hold strings only. Other values are left alone.
- */
-void ms_iam_tags_normalize(json_t *tags);
 
 #endif

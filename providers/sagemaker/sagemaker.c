@@ -115,47 +115,6 @@ done:
 	return err;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-json_t *ms_sagemaker_tags_list(const json_t *tags)
-{
-	json_t *list = json_array(), *value;
-	const char **keys, *key;
-	size_t i = 0, n = json_object_size(tags);
-
-	if (!n)
-		return list;
-	keys = ms_calloc(n, sizeof(*keys));
-	json_object_foreach((json_t *)tags, key, value)
-		keys[i++] = key;
-	qsort(keys, n, sizeof(*keys), cmp_str);
-	for (i = 0; i < n; i++) {
-		value = json_object_get(tags, keys[i]);
-		json_array_append_new(list, json_pack("{s:s, s:O}", "Key",
-						      keys[i], "Value", value));
-	}
-	free(keys);
-	return list;
-}
-
-json_t *ms_sagemaker_tags_map(const json_t *list)
-{
-	json_t *map = json_object(), *item;
-	const char *key, *value;
-	size_t i;
-
-	json_array_foreach(list, i, item) {
-		key = ms_kit_str(item, "Key", NULL);
-		value = ms_kit_str(item, "Value", "");
-		if (key)
-			json_object_set_new(map, key, json_string(value));
-	}
-	return map;
-}
-
 int ms_sagemaker_tags_read(json_t **out, struct ms_aws *aws, const char *arn)
 {
 	json_t *tags = json_object(), *body = NULL, *answer = NULL, *page;
@@ -175,7 +134,7 @@ int ms_sagemaker_tags_read(json_t **out, struct ms_aws *aws, const char *arn)
 		err = ms_sagemaker_call(&answer, NULL, aws, "ListTags", body);
 		if (err)
 			goto done;
-		page = ms_sagemaker_tags_map(json_object_get(answer, "Tags"));
+		page = ms_kit_tags_map(json_object_get(answer, "Tags"));
 		json_object_update(tags, page);
 		json_decref(page);
 		token = ms_kit_str(answer, "NextToken", NULL);
@@ -214,7 +173,7 @@ int ms_sagemaker_tags_update(struct ms_aws *aws, const char *arn,
 			json_array_append_new(removed, json_string(key));
 	if (json_object_size(changed)) {
 		body = json_pack("{s:s, s:o}", "ResourceArn", arn, "Tags",
-				 ms_sagemaker_tags_list(changed));
+				 ms_kit_tags_list(changed));
 		err = ms_sagemaker_call(NULL, NULL, aws, "AddTags", body);
 		if (err)
 			goto done;
@@ -459,7 +418,7 @@ int ms_sagemaker_create(struct ms_call *call, const json_t *desired,
 	*out = NULL;
 	ms_sagemaker_object_init(&o, call, ms_kit_str(desired, t->id_attr, ""));
 	op = ms_asprintf("Create%s", o.kind->object);
-	err = ms_kit_request(&body, t->schema, desired, ms_sagemaker_tags_list);
+	err = ms_kit_request(&body, t->schema, desired, ms_kit_tags_list);
 	if (err) {
 		err = ms_error("%s: %s", o.what, ms_error_last());
 		goto done;

@@ -45,12 +45,6 @@ int ms_sagemaker_describe(json_t **out, struct ms_aws *aws,
 			  const char *operation, const char *name_key,
 			  const char *name);
 
-/*
- * Tags. A map of key -> string as SageMaker's [{Key, Value}] list (keys
- * sorted), and back (a repeated key: the last one wins).
- */
-json_t *ms_sagemaker_tags_list(const json_t *tags);
-json_t *ms_sagemaker_tags_map(const json_t *list);
 /* *out = the tags of arn (ListTags, every page). */
 int ms_sagemaker_tags_read(json_t **out, struct ms_aws *aws, const char *arn);
 /*

@@ -158,13 +158,13 @@ static void test_attrs(void **state)
 		  "{\"k\": \"v\"}",
 		  "{\"name\": \"t\", \"id\": \"t\", \"arn\": \"a\", \"size\": 5,"
 		  " \"script\": \"s\", \"open\": false, \"tags\": {\"k\": \"v\"}}" },
-		{ "a boolean's word absent is its default; empty is not set",
+		{ "absent or empty takes the default, else is not set",
 		  "{\"ThingName\": \"t\", \"ThingScriptName\": \"\","
 		  " \"Box\": {\"Image\": \"i\", \"Environment\": {}},"
 		  " \"Items\": [{\"Key\": \"a\", \"Weight\": 1.0}],"
 		  " \"Zones\": []}",
 		  NULL,
-		  "{\"name\": \"t\", \"id\": \"t\", \"open\": true,"
+		  "{\"name\": \"t\", \"id\": \"t\", \"open\": true, \"size\": 5,"
 		  " \"box\": {\"image\": \"i\"},"
 		  " \"items\": [{\"key\": \"a\", \"weight\": 1}], \"tags\": {}}" },
 		{ "no name", "{\"ThingArn\": \"a\"}", NULL, NULL,

@@ -62,7 +62,7 @@ static json_t *desired(const char *type, const char *text)
 static int request(const char *type, json_t **out, const json_t *attrs)
 {
 	return ms_kit_request(out, ms_provider_find(type)->schema, attrs,
-			      ms_sagemaker_tags_list);
+			      ms_kit_tags_list);
 }
 
 static int attrs_of(const char *type, json_t **out, const json_t *answer,
@@ -175,19 +175,19 @@ static void test_tags(void **state)
 	json_t *tags = parse("{\"b\": \"2\", \"a\": \"1\"}"), *list, *map;
 
 	(void)state;
-	list = ms_sagemaker_tags_list(tags);
+	list = ms_kit_tags_list(tags);
 	assert_json(list, "[{\"Key\": \"a\", \"Value\": \"1\"},"
 			  " {\"Key\": \"b\", \"Value\": \"2\"}]");
 	/* a key AddTags appended twice (moto): the last one wins */
 	json_array_append_new(list,
 			      parse("{\"Key\": \"a\", \"Value\": \"3\"}"));
-	map = ms_sagemaker_tags_map(list);
+	map = ms_kit_tags_map(list);
 	assert_json(map, "{\"a\": \"3\", \"b\": \"2\"}");
 	json_decref(map);
 	json_decref(list);
 	json_decref(tags);
 
-	list = ms_sagemaker_tags_list(NULL);
+	list = ms_kit_tags_list(NULL);
 	assert_json(list, "[]");
 	json_decref(list);
 
