@@ -25,7 +25,7 @@ struct job {
 	json_t *change; /* borrowed from the plan */
 	const struct ms_resource_type *t;
 	const char *name; /* the graph node: the resource, or "X~deposed" */
-	const char *action;
+	enum ms_action action;
 	const char *resource; /* the resource it belongs to */
 	json_t *before; /* borrowed: the object before (deletes, updates) */
 	bool deposed;   /* deletes the deposed object of resource */
@@ -50,20 +50,21 @@ struct run {
 	int added, changed, destroyed, failed;
 };
 
-static const char *verb(const char *action, int tense)
+/* tense 0: going on, 1: done */
+static const char *verb(enum ms_action action, int tense)
 {
-	static const char *const words[][3] = {
-		{ "create", "Creating...", "Creation complete" },
-		{ "update", "Modifying...", "Modifications complete" },
-		{ "replace", "Replacing...", "Replacement complete" },
-		{ "delete", "Destroying...", "Destruction complete" },
+	static const char *const words[][2] = {
+		[MS_ACTION_NOOP] = { "", "" },
+		[MS_ACTION_CREATE] = { "Creating...", "Creation complete" },
+		[MS_ACTION_UPDATE] = { "Modifying...",
+				       "Modifications complete" },
+		[MS_ACTION_REPLACE] = { "Replacing...",
+					"Replacement complete" },
+		[MS_ACTION_DELETE] = { "Destroying...",
+				       "Destruction complete" },
 	};
-	size_t i;
 
-	for (i = 0; i < MS_ARRAY_SIZE(words); i++)
-		if (!strcmp(words[i][0], action))
-			return words[i][tense];
-	return action;
+	return words[action][tense];
 }
 
 static int put_journal(struct run *r)
@@ -78,9 +79,9 @@ static int prepare(size_t node, void *payload)
 	json_t *props = NULL;
 	int err;
 
-	if (!strcmp(j->action, "noop"))
+	if (j->action == MS_ACTION_NOOP)
 		return 1;
-	if (strcmp(j->action, "delete")) {
+	if (j->action != MS_ACTION_DELETE) {
 		err = ms_engine_eval(r->e, &props,
 				     json_object_get(j->change, "config"),
 				     json_object_get(r->plan, "variables"),
@@ -94,7 +95,7 @@ static int prepare(size_t node, void *payload)
 			return ms_error("resource \"%s\": %s", j->name,
 					ms_error_last());
 	}
-	if (!strcmp(j->action, "create") || !strcmp(j->action, "replace")) {
+	if (j->action == MS_ACTION_CREATE || j->action == MS_ACTION_REPLACE) {
 		json_t *intent = json_object();
 		json_t *idv = json_object_get(j->desired, j->t->id_attr);
 
@@ -102,7 +103,8 @@ static int prepare(size_t node, void *payload)
 		json_object_set(intent, "id_value", idv ? idv : json_null());
 		json_object_set(intent, "dependencies",
 				json_object_get(j->change, "dependencies"));
-		json_object_set_new(intent, "action", json_string(j->action));
+		json_object_set_new(intent, "action",
+				    json_string(ms_action_name(j->action)));
 		json_object_set_new(intent, "at",
 				    json_integer((json_int_t)time(NULL)));
 		json_object_set_new(r->journal, j->name, intent);
@@ -110,7 +112,7 @@ static int prepare(size_t node, void *payload)
 			return -1;
 	}
 	j->started = ms_now();
-	ms_render_event(stderr, j->name, verb(j->action, 1));
+	ms_render_event(stderr, j->name, verb(j->action, 0));
 	return 0;
 }
 
@@ -145,17 +147,17 @@ static int run_job(size_t node, void *payload)
 	call.progress = progress;
 	call.payload = r;
 
-	if (!strcmp(j->action, "create") ||
-	    (j->cbd && !strcmp(j->action, "replace"))) {
+	if (j->action == MS_ACTION_CREATE ||
+	    (j->cbd && j->action == MS_ACTION_REPLACE)) {
 		call.timeout = timeout_for(j, "create");
 		j->code = j->t->create(&call, j->desired, &j->result);
 		return j->code;
 	}
-	if (!strcmp(j->action, "update")) {
+	if (j->action == MS_ACTION_UPDATE) {
 		call.timeout = timeout_for(j, "update");
 		return j->t->update(&call, j->before, j->desired, &j->result);
 	}
-	if (!strcmp(j->action, "delete")) {
+	if (j->action == MS_ACTION_DELETE) {
 		call.timeout = timeout_for(j, "delete");
 		return j->t->delete (&call, j->before);
 	}
@@ -257,7 +259,7 @@ static void done(size_t node, enum ms_walk_result result, const char *error,
 				  "skipped: something it depends on failed");
 		return;
 	}
-	if (!strcmp(j->action, "noop")) {
+	if (j->action == MS_ACTION_NOOP) {
 		json_object_set(r->values, j->name,
 				json_object_get(j->change, "before"));
 		return;
@@ -272,8 +274,7 @@ static void done(size_t node, enum ms_walk_result result, const char *error,
 		 * is held by an object this stack did not make.
 		 */
 		if (j->result) {
-			v = stored_value(r, j,
-					 strcmp(j->action, "update") != 0);
+			v = stored_value(r, j, j->action != MS_ACTION_UPDATE);
 			err = store(r, j->resource, v);
 			json_decref(v);
 		} else if (j->old_deleted) {
@@ -293,7 +294,7 @@ static void done(size_t node, enum ms_walk_result result, const char *error,
 	if (j->deposed) {
 		err = forget_deposed(r, j);
 		r->destroyed++;
-	} else if (!strcmp(j->action, "delete")) {
+	} else if (j->action == MS_ACTION_DELETE) {
 		err = unstore(r, j->resource);
 		r->destroyed++;
 	} else {
@@ -301,9 +302,9 @@ static void done(size_t node, enum ms_walk_result result, const char *error,
 		err = store(r, j->resource, v);
 		json_decref(v);
 		json_object_set(r->values, j->resource, j->result);
-		if (!strcmp(j->action, "create"))
+		if (j->action == MS_ACTION_CREATE)
 			r->added++;
-		else if (!strcmp(j->action, "update"))
+		else if (j->action == MS_ACTION_UPDATE)
 			r->changed++;
 		else {
 			r->added++;
@@ -324,10 +325,10 @@ static void done(size_t node, enum ms_walk_result result, const char *error,
 		json_object_get(j->deposed ? j->before : j->result, "id"));
 	if (id)
 		snprintf(line, sizeof(line), "%s after %.0fs [id=%s]",
-			 verb(j->action, 2), ms_now() - j->started, id);
+			 verb(j->action, 1), ms_now() - j->started, id);
 	else
 		snprintf(line, sizeof(line), "%s after %.0fs",
-			 verb(j->action, 2), ms_now() - j->started);
+			 verb(j->action, 1), ms_now() - j->started);
 	ms_render_event(stderr, j->name, line);
 }
 
@@ -337,9 +338,9 @@ static void walk_progress(size_t node, const char *message, double elapsed,
 	struct run *r = payload;
 	struct job *j = &r->jobs[node];
 	char line[600];
-	const char *still = !strcmp(j->action, "delete") ? "destroying" :
-			    !strcmp(j->action, "update") ? "modifying" :
-							   "creating";
+	const char *still = j->action == MS_ACTION_DELETE ? "destroying" :
+			    j->action == MS_ACTION_UPDATE ? "modifying" :
+							    "creating";
 
 	if (message)
 		snprintf(line, sizeof(line), "%s [%s elapsed]", message,
@@ -382,17 +383,17 @@ static void link(struct run *r)
 			if (j->deposed) {
 				/* o replaced the object, or refers to it */
 				if (!strcmp(o->resource, j->resource) ||
-				    (strcmp(o->action, "delete") &&
+				    (o->action != MS_ACTION_DELETE &&
 				     depends_on(o, j->resource)))
 					ms_graph_depend(r->g, i, k);
 				continue;
 			}
 			if (!depends_on(j, o->resource))
 				continue;
-			if (strcmp(j->action, "delete"))
+			if (j->action != MS_ACTION_DELETE)
 				ms_graph_depend(r->g, i, k);
-			else if (!strcmp(o->action, "delete") ||
-				 (!strcmp(o->action, "replace") && !o->cbd))
+			else if (o->action == MS_ACTION_DELETE ||
+				 (o->action == MS_ACTION_REPLACE && !o->cbd))
 				ms_graph_depend(r->g, k, i);
 		}
 		/* old objects go before the old objects they referred to */
@@ -546,20 +547,22 @@ int ms_engine_apply(struct ms_engine *e, const json_t *plan)
 			json_string_value(json_object_get(c, "type"));
 		const char *of =
 			json_string_value(json_object_get(c, "deposed_of"));
+		int action = ms_action_parse(
+			json_string_value(json_object_get(c, "action")));
 
 		j->change = c;
 		j->name = json_string_value(json_object_get(c, "name"));
-		j->action = json_string_value(json_object_get(c, "action"));
+		j->action = (enum ms_action)action;
 		j->t = ms_provider_find(type ? type : "");
 		j->before = json_object_get(c, "before");
 		j->resource = of ? of : j->name;
 		j->deposed = of != NULL;
-		if (!j->name || !j->action || !j->t ||
+		if (!j->name || action < 0 || !j->t ||
 		    ms_graph_find(r.g, j->name) >= 0) {
 			ms_error("saved plan: change %zu is malformed", i);
 			goto done;
 		}
-		j->cbd = !strcmp(j->action, "replace") &&
+		j->cbd = j->action == MS_ACTION_REPLACE &&
 			 json_is_true(
 				 json_object_get(c, "create_before_destroy"));
 		ms_graph_add(r.g, j->name);
@@ -571,7 +574,7 @@ int ms_engine_apply(struct ms_engine *e, const json_t *plan)
 		j = &r.jobs[r.n];
 		j->own_name = ms_asprintf("%s~deposed", j->resource);
 		j->name = j->own_name;
-		j->action = "delete";
+		j->action = MS_ACTION_DELETE;
 		j->deposed = true;
 		j->cbd = false;
 		ms_graph_add(r.g, j->name);

@@ -40,6 +40,22 @@ size_t ms_engine_resource_count(const struct ms_engine *e);
 int ms_engine_lock(struct ms_engine *e, const char *operation);
 int ms_engine_force_unlock(struct ms_engine *e);
 
+/*
+ * What a plan does to a resource. The plan document spells it as a word
+ * (docs/plan-format.md); these two are the one table between them.
+ */
+enum ms_action {
+	MS_ACTION_NOOP,
+	MS_ACTION_CREATE,
+	MS_ACTION_UPDATE,
+	MS_ACTION_REPLACE,
+	MS_ACTION_DELETE,
+};
+/* "noop", "create", "update", "replace", "delete". */
+const char *ms_action_name(enum ms_action a);
+/* The action a word names, or -1 (a malformed plan). */
+int ms_action_parse(const char *word);
+
 struct ms_plan_opts {
 	bool destroy; /* plan the deletion of everything in the state */
 	bool refresh; /* read live state first (default true) */

@@ -17,6 +17,27 @@
 
 #define PLAN_FORMAT "1"
 
+static const char *const action_names[] = {
+	[MS_ACTION_NOOP] = "noop",     [MS_ACTION_CREATE] = "create",
+	[MS_ACTION_UPDATE] = "update", [MS_ACTION_REPLACE] = "replace",
+	[MS_ACTION_DELETE] = "delete",
+};
+
+const char *ms_action_name(enum ms_action a)
+{
+	return (size_t)a < MS_ARRAY_SIZE(action_names) ? action_names[a] : NULL;
+}
+
+int ms_action_parse(const char *word)
+{
+	size_t i;
+
+	for (i = 0; word && i < MS_ARRAY_SIZE(action_names); i++)
+		if (!strcmp(word, action_names[i]))
+			return (int)i;
+	return -1;
+}
+
 struct refresh {
 	struct ms_engine *e;
 	json_t *names;    /* array: node -> resource name */
@@ -475,13 +496,13 @@ static json_t *timeouts_of(const struct ms_resource *res)
 }
 
 static json_t *change_new(const char *name, const char *type,
-			  const char *action)
+			  enum ms_action action)
 {
 	json_t *c = json_object();
 
 	json_object_set_new(c, "name", json_string(name));
 	json_object_set_new(c, "type", json_string(type));
-	json_object_set_new(c, "action", json_string(action));
+	json_object_set_new(c, "action", json_string(ms_action_name(action)));
 	return c;
 }
 
@@ -537,7 +558,7 @@ static int plan_resource(struct ms_engine *e, const struct ms_resource *res,
 	json_t *changed = json_array(), *forces = json_array(), *c = NULL;
 	const char *old_type =
 		json_string_value(json_object_get(stored, "type"));
-	const char *action;
+	enum ms_action action;
 	int err = -1;
 
 	if (ms_engine_eval(e, &props, res->properties, e->stack->variables,
@@ -583,16 +604,17 @@ static int plan_resource(struct ms_engine *e, const struct ms_resource *res,
 	if (before && json_is_true(json_object_get(stored, "tainted")))
 		json_array_append_new(forces, json_string("(tainted)"));
 	if (!before)
-		action = "create";
+		action = MS_ACTION_CREATE;
 	else if (json_array_size(forces))
-		action = "replace";
+		action = MS_ACTION_REPLACE;
 	else if (json_array_size(changed))
-		action = "update";
+		action = MS_ACTION_UPDATE;
 	else
-		action = "noop";
+		action = MS_ACTION_NOOP;
 	fill_computed(t, after, before,
-		      !strcmp(action, "create") || !strcmp(action, "replace"));
-	if (before && !strcmp(action, "replace") && res->prevent_destroy) {
+		      action == MS_ACTION_CREATE ||
+			      action == MS_ACTION_REPLACE);
+	if (before && action == MS_ACTION_REPLACE && res->prevent_destroy) {
 		err = ms_error("resource \"%s\": lifecycle.prevent_destroy is "
 			       "set, but the plan must replace it (\"%s\" "
 			       "changed)",
@@ -634,7 +656,7 @@ static json_t *delete_change(const char *name, const json_t *stored,
 {
 	json_t *c = change_new(
 		name, json_string_value(json_object_get(stored, "type")),
-		"delete");
+		MS_ACTION_DELETE);
 	json_t *deps = json_object_get(stored, "dependencies");
 
 	json_object_set(c, "before", before ? before : json_null());
@@ -816,8 +838,8 @@ bool ms_plan_has_changes(const json_t *plan)
 	size_t i;
 
 	json_array_foreach(json_object_get(plan, "changes"), i, c)
-		if (strcmp(json_string_value(json_object_get(c, "action")),
-			   "noop"))
+		if (ms_action_parse(json_string_value(
+			    json_object_get(c, "action"))) != MS_ACTION_NOOP)
 			return true;
 	return false;
 }

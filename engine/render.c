@@ -6,6 +6,7 @@
  * as "(sensitive)" and unknown ones as "(known after apply)", everywhere.
  */
 #include "util/common.h"
+#include "engine/engine.h"
 #include "engine/render.h"
 #include "engine/expr.h"
 #include "providers/provider.h"
@@ -85,7 +86,16 @@ static size_t key_width(const json_t *a, const json_t *b)
 	return w;
 }
 
-static void attr_lines(FILE *f, const json_t *c, const char *action)
+/* A change's action; a word the plan does not know reads as no-op. */
+static enum ms_action action_of(const json_t *c)
+{
+	int a = ms_action_parse(
+		json_string_value(json_object_get(c, "action")));
+
+	return a < 0 ? MS_ACTION_NOOP : (enum ms_action)a;
+}
+
+static void attr_lines(FILE *f, const json_t *c, enum ms_action action)
 {
 	const char *type = json_string_value(json_object_get(c, "type"));
 	json_t *before = json_object_get(c, "before");
@@ -96,7 +106,7 @@ static void attr_lines(FILE *f, const json_t *c, const char *action)
 	const char *key;
 	size_t i, w;
 
-	if (!strcmp(action, "delete"))
+	if (action == MS_ACTION_DELETE)
 		json_object_foreach(before, key, v)
 			json_array_append_new(keys, json_string(key));
 	else
@@ -112,17 +122,17 @@ static void attr_lines(FILE *f, const json_t *c, const char *action)
 		json_t *x = json_object_get(before, k);
 		json_t *y = json_object_get(after, k);
 
-		if (!strcmp(action, "delete")) {
+		if (action == MS_ACTION_DELETE) {
 			value_text(&line, type, k, x);
 			fprintf(f, "      %s-%s %-*s = %s\n", paint(RED),
 				paint(RESET), (int)w, k, line.ptr);
-		} else if (!strcmp(action, "create")) {
+		} else if (action == MS_ACTION_CREATE) {
 			value_text(&line, type, k, y);
 			fprintf(f, "      %s+%s %-*s = %s\n", paint(GREEN),
 				paint(RESET), (int)w, k, line.ptr);
 		} else if (in_list(changed, k) ||
 			   (x && y && ms_has_unknown(y) && !ms_has_unknown(x) &&
-			    !strcmp(action, "replace"))) {
+			    action == MS_ACTION_REPLACE)) {
 			if (x) {
 				value_text(&line, type, k, x);
 				ms_buf_adds(&line, " -> ");
@@ -138,20 +148,20 @@ static void attr_lines(FILE *f, const json_t *c, const char *action)
 	json_decref(keys);
 }
 
-static void header(FILE *f, const json_t *c, const char *action)
+static void header(FILE *f, const json_t *c, enum ms_action action)
 {
 	const char *name = json_string_value(json_object_get(c, "name"));
 	const char *type = json_string_value(json_object_get(c, "type"));
 
-	if (!strcmp(action, "create")) {
+	if (action == MS_ACTION_CREATE) {
 		fprintf(f, "  # %s will be created\n", name);
 		fprintf(f, "  %s+%s resource \"%s\" \"%s\" {\n", paint(GREEN),
 			paint(RESET), type, name);
-	} else if (!strcmp(action, "update")) {
+	} else if (action == MS_ACTION_UPDATE) {
 		fprintf(f, "  # %s will be updated in place\n", name);
 		fprintf(f, "  %s~%s resource \"%s\" \"%s\" {\n", paint(YELLOW),
 			paint(RESET), type, name);
-	} else if (!strcmp(action, "replace")) {
+	} else if (action == MS_ACTION_REPLACE) {
 		bool cbd = json_is_true(
 			json_object_get(c, "create_before_destroy"));
 
@@ -245,10 +255,9 @@ void ms_render_plan(FILE *f, const json_t *plan)
 	drift_lines(f, plan);
 	moved_lines(f, plan);
 	json_array_foreach(json_object_get(plan, "changes"), i, c) {
-		const char *action =
-			json_string_value(json_object_get(c, "action"));
+		enum ms_action action = action_of(c);
 
-		if (!strcmp(action, "noop"))
+		if (action == MS_ACTION_NOOP)
 			continue;
 		if (!any)
 			fprintf(f, "mlstack will perform the following "
@@ -257,11 +266,11 @@ void ms_render_plan(FILE *f, const json_t *plan)
 		header(f, c, action);
 		attr_lines(f, c, action);
 		fprintf(f, "    }\n\n");
-		if (!strcmp(action, "create"))
+		if (action == MS_ACTION_CREATE)
 			add++;
-		else if (!strcmp(action, "update"))
+		else if (action == MS_ACTION_UPDATE)
 			change++;
-		else if (!strcmp(action, "delete"))
+		else if (action == MS_ACTION_DELETE)
 			destroy++;
 		else {
 			add++;
@@ -331,13 +340,12 @@ json_t *ms_render_plan_json(const json_t *plan)
 	json_object_set_new(out, "mlstack_version", json_string("0.1.0"));
 	json_object_set(out, "stack", json_object_get(plan, "stack"));
 	json_array_foreach(json_object_get(plan, "changes"), i, c) {
-		const char *action =
-			json_string_value(json_object_get(c, "action"));
+		enum ms_action action = action_of(c);
 		json_t *r = json_object(), *ch = json_object();
 		json_t *actions = json_array(), *unknown = NULL;
 		json_t *after = json_object_get(c, "after");
 
-		if (!strcmp(action, "replace")) {
+		if (action == MS_ACTION_REPLACE) {
 			bool cbd = json_is_true(
 				json_object_get(c, "create_before_destroy"));
 
@@ -350,8 +358,9 @@ json_t *ms_render_plan_json(const json_t *plan)
 		} else {
 			json_array_append_new(
 				actions,
-				json_string(!strcmp(action, "noop") ? "no-op" :
-								      action));
+				json_string(action == MS_ACTION_NOOP ?
+						    "no-op" :
+						    ms_action_name(action)));
 		}
 		json_object_set(r, "address", json_object_get(c, "name"));
 		json_object_set_new(r, "mode", json_string("managed"));

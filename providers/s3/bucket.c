@@ -11,6 +11,7 @@
 #include "providers/provider.h"
 #include "providers/aws/aws.h"
 #include "providers/s3/s3.h"
+#include "providers/kit.h"
 
 #include <time.h>
 
@@ -46,6 +47,7 @@ struct bucket {
 	char *region;
 	bool fresh; /* just created: it may not be visible everywhere yet */
 	struct ms_aws_response res;
+	struct ms_aws_error error; /* of the last call that failed */
 };
 
 /* The settings S3 holds for a bucket, defaults filled in. */
@@ -57,7 +59,7 @@ struct settings {
 
 static const char *attr_str(const json_t *attrs, const char *key)
 {
-	return json_string_value(json_object_get(attrs, key));
+	return ms_kit_str(attrs, key, NULL);
 }
 
 static bool attr_bool(const json_t *attrs, const char *key, bool dflt)
@@ -98,6 +100,7 @@ static void bucket_init(struct bucket *b, struct ms_call *call,
 	b->region = ms_strdup(region ? region : client_region(call));
 	b->fresh = false;
 	ms_aws_response_init(&b->res);
+	memset(&b->error, 0, sizeof(b->error));
 }
 
 static void bucket_release(struct bucket *b)
@@ -105,11 +108,12 @@ static void bucket_release(struct bucket *b)
 	free(b->region);
 	b->region = NULL;
 	ms_aws_response_release(&b->res);
+	ms_aws_error_release(&b->error);
 }
 
 static bool failed_with(const struct bucket *b, const char *code)
 {
-	return b->res.error_code && !strcmp(b->res.error_code, code);
+	return ms_aws_error_is(&b->error, code, NULL);
 }
 
 /*
@@ -126,6 +130,10 @@ static int bucket_send(struct bucket *b, const char *operation,
 	for (attempt = 1;; attempt++) {
 		err = ms_s3_send(&b->res, b->call->aws, b->region, operation,
 				 method, b->name, query, body);
+		if (err)
+			ms_aws_error_from(&b->error, &b->res);
+		else
+			ms_aws_error_release(&b->error);
 		if (!err || !b->fresh || !failed_with(b, "NoSuchBucket") ||
 		    attempt >= PROPAGATION_ATTEMPTS)
 			return err;
@@ -468,7 +476,7 @@ static int bucket_create(struct ms_call *call, const json_t *desired,
 	 * owns already answers 200, as if it had made it.
 	 */
 	err = head(&b, &exists);
-	if (err && b.res.status == 403) {
+	if (err && b.error.status == 403) {
 		err = ms_error("bucket '%s': the name is taken by another "
 			       "account (bucket names are global across all "
 			       "of AWS); choose another",
@@ -686,7 +694,7 @@ static int bucket_delete(struct ms_call *call, const json_t *prior)
 		err = empty_bucket(&b);
 	if (!err)
 		err = bucket_send(&b, "DeleteBucket", "DELETE", NULL, NULL);
-	if (err && (failed_with(&b, "NoSuchBucket") || b.res.status == 404)) {
+	if (err && (failed_with(&b, "NoSuchBucket") || b.error.status == 404)) {
 		ms_error_clear();
 		err = 0;
 	} else if (err && failed_with(&b, "BucketNotEmpty")) {
@@ -702,20 +710,7 @@ static int bucket_delete(struct ms_call *call, const json_t *prior)
 /* Tag values are strings in S3: "version: 1" in YAML must not diff. */
 static int bucket_normalize(json_t *attrs)
 {
-	json_t *tags = json_object_get(attrs, "tags"), *value;
-	const char *key;
-	char *text;
-
-	if (!json_is_object(tags))
-		return 0;
-	json_object_foreach(tags, key, value) {
-		if (!json_is_number(value) && !json_is_boolean(value))
-			continue;
-		text = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT);
-		if (text)
-			json_object_set_new(tags, key, json_string(text));
-		free(text);
-	}
+	ms_kit_strings(json_object_get(attrs, "tags"));
 	return 0;
 }
 

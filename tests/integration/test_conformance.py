@@ -1,0 +1,313 @@
+"""The conformance suite: every resource type, driven through the same
+life by one table entry each (docs/adding-a-resource.md).
+
+For each type: create, then a plan with nothing to do; an in-place update;
+drift made with boto3, reported and put right; a forcing change; destroy,
+with nothing of it left in boto3's listings. For every call that changes
+AWS, that call's answer lost once after AWS acted: the run still
+converges. And the object forgotten with `state rm`, then imported back
+into a plan with nothing to do.
+
+A type's entry names its resource "it" (with whatever it needs beside
+it), three versions of its properties (v1; v2 changes it in place; v3
+forces a new object), what boto3 should see after each (ids), how to make
+it drift, and its mutating calls by phase.
+"""
+
+import json
+from dataclasses import dataclass, field
+
+import pytest
+
+import moto_sagemaker
+from helpers import (ACCOUNT_ID, NO_CHANGES, SAGEMAKER_TRUST, last_line,
+                     plan_counts, state_list)
+
+STACK = "conf"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/conf-sagemaker"
+IMAGE = f"{ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com/conf:"
+S3_READ = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+
+
+@dataclass
+class Type:
+    name: str
+    versions: tuple        # properties of "it": v1, v2 (in place), v3 (new)
+    ids: object            # fn(clients) -> set of the type's objects
+    expect: tuple          # what ids() gives after v1, v2, v3 (fn of ids)
+    drift: object          # fn(clients, ids) changes it outside mlstack
+    mutating: dict         # phase -> operations that change AWS
+    extra: str = ""        # other resources "it" needs
+    check: object = None   # fn(clients, version) -> None, asserts more
+
+
+def sm_tags(c, arn):
+    return {t["Key"]: t["Value"]
+            for t in c["sagemaker"].list_tags(ResourceArn=arn)["Tags"]}
+
+
+def model_names(c):
+    return {m["ModelName"] for m in c["sagemaker"].list_models()["Models"]}
+
+
+def config_names(c):
+    return {x["EndpointConfigName"] for x in
+            c["sagemaker"].list_endpoint_configs()["EndpointConfigs"]}
+
+
+MODEL = f"""
+  model:
+    type: aws_sagemaker_model
+    properties:
+      execution_role_arn: {ROLE_ARN}
+      primary_container: {{image: "{IMAGE}1"}}
+"""
+
+TYPES = [
+    Type(
+        "aws_s3_bucket",
+        ("{bucket: conf-data}",
+         "{bucket: conf-data, versioning: true}",
+         "{bucket: conf-data-2, versioning: true}"),
+        lambda c: {b["Name"] for b in c["s3"].list_buckets()["Buckets"]},
+        ({"conf-data"}, {"conf-data"}, {"conf-data-2"}),
+        lambda c, ids: c["s3"].put_bucket_versioning(
+            Bucket="conf-data",
+            VersioningConfiguration={"Status": "Suspended"}),
+        {"create": ["CreateBucket", "PutBucketTagging",
+                    "PutPublicAccessBlock"],
+         "update": ["PutBucketVersioning"],
+         "delete": ["DeleteBucket"]},
+        check=lambda c, v: v == 1 or c["s3"].get_bucket_versioning(
+            Bucket="conf-data-2" if v == 3 else "conf-data")["Status"]
+        == "Enabled"),
+    Type(
+        "aws_iam_role",
+        (f"{{name: conf-role, assume_role_policy: {json.dumps(SAGEMAKER_TRUST)}}}",
+         f"{{name: conf-role, assume_role_policy: "
+         f"{json.dumps(SAGEMAKER_TRUST)}, description: trained, "
+         f"managed_policy_arns: [{S3_READ}]}}",
+         f"{{name: conf-role, path: /ml/, assume_role_policy: "
+         f"{json.dumps(SAGEMAKER_TRUST)}, description: trained}}"),
+        lambda c: {r["RoleName"] for r in c["iam"].list_roles()["Roles"]},
+        ({"conf-role"},) * 3,
+        lambda c, ids: c["iam"].update_role(RoleName="conf-role",
+                                            Description="by hand"),
+        {"create": ["CreateRole"],
+         "update": ["UpdateRole", "AttachRolePolicy"],
+         "delete": ["DetachRolePolicy", "DeleteRole"]},
+        check=lambda c, v: c["iam"].get_role(RoleName="conf-role")[
+            "Role"]["Path"] == ("/ml/" if v == 3 else "/")),
+    Type(
+        "aws_sagemaker_model",
+        (f"{{execution_role_arn: {ROLE_ARN}, "
+         f"primary_container: {{image: \"{IMAGE}1\"}}}}",
+         f"{{execution_role_arn: {ROLE_ARN}, "
+         f"primary_container: {{image: \"{IMAGE}1\"}}, tags: {{v: 2}}}}",
+         f"{{execution_role_arn: {ROLE_ARN}, "
+         f"primary_container: {{image: \"{IMAGE}3\"}}, tags: {{v: 2}}}}"),
+        model_names,
+        (1, 1, 1),
+        lambda c, ids: c["sagemaker"].add_tags(
+            ResourceArn=c["sagemaker"].describe_model(
+                ModelName=min(ids))["ModelArn"],
+            Tags=[{"Key": "v", "Value": "by hand"}]),
+        {"create": ["CreateModel"], "update": ["AddTags"],
+         "delete": ["DeleteModel"]}),
+    Type(
+        "aws_sagemaker_endpoint_configuration",
+        ("{production_variants: [{variant_name: AllTraffic, "
+         "model_name: '${model.name}', instance_type: ml.m5.large}]}",
+         "{production_variants: [{variant_name: AllTraffic, "
+         "model_name: '${model.name}', instance_type: ml.m5.large}], "
+         "tags: {v: 2}}",
+         "{production_variants: [{variant_name: AllTraffic, "
+         "model_name: '${model.name}', instance_type: ml.m5.xlarge}], "
+         "tags: {v: 2}}"),
+        config_names,
+        (1, 1, 1),
+        lambda c, ids: c["sagemaker"].delete_tags(
+            ResourceArn=c["sagemaker"].describe_endpoint_config(
+                EndpointConfigName=min(ids))["EndpointConfigArn"],
+            TagKeys=["mlstack:resource"]),
+        {"create": ["CreateEndpointConfig"], "update": ["AddTags"],
+         "delete": ["DeleteEndpointConfig"]},
+        extra=MODEL),
+    Type(
+        "aws_sagemaker_endpoint",
+        ("{name: conf-endpoint, endpoint_config_name: '${one.name}'}",
+         "{name: conf-endpoint, endpoint_config_name: '${two.name}'}",
+         "{name: conf-endpoint-2, endpoint_config_name: '${two.name}'}"),
+        lambda c: {e["EndpointName"] for e in
+                   c["sagemaker"].list_endpoints()["Endpoints"]},
+        ({"conf-endpoint"}, {"conf-endpoint"}, {"conf-endpoint-2"}),
+        lambda c, ids: c["sagemaker"].add_tags(
+            ResourceArn=c["sagemaker"].describe_endpoint(
+                EndpointName="conf-endpoint")["EndpointArn"],
+            Tags=[{"Key": "team", "Value": "by hand"}]),
+        {"create": ["CreateEndpoint"], "update": ["UpdateEndpoint"],
+         "delete": ["DeleteEndpoint"]},
+        extra=MODEL + """
+  one:
+    type: aws_sagemaker_endpoint_configuration
+    properties:
+      production_variants:
+        - {variant_name: AllTraffic, model_name: "${model.name}",
+           instance_type: ml.m5.large}
+  two:
+    type: aws_sagemaker_endpoint_configuration
+    properties:
+      production_variants:
+        - {variant_name: AllTraffic, model_name: "${model.name}",
+           instance_type: ml.m5.xlarge}
+""",
+        check=lambda c, v: c["sagemaker"].describe_endpoint(
+            EndpointName="conf-endpoint-2" if v == 3 else "conf-endpoint")[
+            "EndpointConfigName"].startswith(
+                f"{STACK}-one-" if v == 1 else f"{STACK}-two-")),
+    Type(
+        "aws_sagemaker_notebook_instance",
+        (f"{{name: conf-nb, instance_type: ml.t3.medium, "
+         f"role_arn: {ROLE_ARN}}}",
+         f"{{name: conf-nb, instance_type: ml.t3.large, "
+         f"role_arn: {ROLE_ARN}}}",
+         f"{{name: conf-nb, instance_type: ml.t3.large, "
+         f"role_arn: {ROLE_ARN}, direct_internet_access: false}}"),
+        lambda c: {n["NotebookInstanceName"] for n in c["sagemaker"]
+                   .list_notebook_instances()["NotebookInstances"]},
+        ({"conf-nb"},) * 3,
+        lambda c, ids: c["sagemaker"].add_tags(
+            ResourceArn=c["sagemaker"].describe_notebook_instance(
+                NotebookInstanceName="conf-nb")["NotebookInstanceArn"],
+            Tags=[{"Key": "team", "Value": "by hand"}]),
+        {"create": ["CreateNotebookInstance"],
+         "update": ["StopNotebookInstance", "UpdateNotebookInstance",
+                    "StartNotebookInstance"],
+         "delete": ["StopNotebookInstance", "DeleteNotebookInstance"]},
+        check=lambda c, v: c["sagemaker"].describe_notebook_instance(
+            NotebookInstanceName="conf-nb")["InstanceType"] ==
+        ("ml.t3.medium" if v == 1 else "ml.t3.large")),
+]
+
+BY_NAME = {t.name: t for t in TYPES}
+
+
+def stack(t, version):
+    return (f"stack: {STACK}\nresources:\n{t.extra.strip(chr(10))}\n"
+            f"  it:\n    type: {t.name}\n"
+            f"    properties: {t.versions[version - 1]}\n")
+
+
+@pytest.fixture(autouse=True)
+def fast(cli):
+    cli.env["MLSTACK_WAIT_DELAY"] = "0.05"
+    moto_sagemaker.control.polls = 1
+
+
+@pytest.fixture
+def clients(emulator):
+    return {s: emulator.client(s) for s in ("s3", "iam", "sagemaker")}
+
+
+def apply(run, t=None, version=None):
+    kw = {"stack": stack(t, version)} if t else {}
+    code, out, err = run("apply", "--auto-approve", **kw)
+    assert code == 0, out + err
+    return out
+
+
+def assert_no_changes(run):
+    code, out, err = run("plan", "--detailed-exitcode")
+    assert code == 0 and last_line(out) == NO_CHANGES, out + err
+
+
+def assert_version(t, clients, version):
+    """boto3 sees what version asked for: its objects, and its details."""
+    want = t.expect[version - 1]
+    got = t.ids(clients)
+    if isinstance(want, int):   # auto-named: how many, not which
+        assert len(got) == want, got
+    else:
+        assert got == want
+    if t.check:
+        assert t.check(clients, version) is not False
+
+
+def test_table_covers_every_type(run):
+    _, out, _ = run("schema")
+    assert set(out.split()) == set(BY_NAME)
+
+
+@pytest.mark.parametrize("name", list(BY_NAME))
+def test_life(name, run, clients):
+    t = BY_NAME[name]
+    apply(run, t, 1)
+    assert_version(t, clients, 1)
+    assert_no_changes(run)
+
+    code, out, _ = run("plan", "--detailed-exitcode", stack=stack(t, 2))
+    assert code == 2 and "# it will be updated in place" in out, out
+    apply(run)
+    assert_version(t, clients, 2)
+    assert_no_changes(run)
+
+    t.drift(clients, t.ids(clients))
+    code, out, _ = run("plan", "--detailed-exitcode")
+    assert code == 2, out
+    assert "# it has changed outside of mlstack" in out
+    assert plan_counts(out) == (0, 1, 0)
+    apply(run)
+    assert_no_changes(run)
+
+    code, out, _ = run("plan", "--detailed-exitcode", stack=stack(t, 3))
+    assert code == 2 and "# it must be replaced" in out, out
+    apply(run)
+    assert_version(t, clients, 3)
+    assert_no_changes(run)
+
+    code, out, err = run("destroy", "--auto-approve")
+    assert code == 0, out + err
+    assert t.ids(clients) == set()
+    assert state_list(run) == set()
+
+
+LOST = [(t.name, phase, op) for t in TYPES
+        for phase, ops in t.mutating.items() for op in ops]
+
+
+@pytest.mark.parametrize("name,phase,operation", LOST,
+                         ids=[f"{n}-{op}" for n, _, op in LOST])
+def test_answer_lost(name, phase, operation, run, proxy, clients):
+    t = BY_NAME[name]
+    if phase != "create":
+        apply(run, t, 1 if phase == "update" else 2)
+    rule = proxy.inject("reset-after", operation=operation, calls=[1])
+    if phase == "delete":
+        code, out, err = run("destroy", "--auto-approve")
+        assert code == 0, out + err
+        assert t.ids(clients) == set()
+    else:
+        version = 1 if phase == "create" else 2
+        apply(run, t, version)
+        assert_version(t, clients, version)
+        assert_no_changes(run)
+    assert rule.injected == 1, f"{operation} was never called"
+
+
+@pytest.mark.parametrize("name", list(BY_NAME))
+def test_import(name, run, proxy, clients):
+    t = BY_NAME[name]
+    apply(run, t, 1)
+    stored = json.loads(run("state", "show", "it", "--json")[1])
+    proxy.clear_calls()
+    code, _, err = run("state", "rm", "it")
+    assert code == 0, err
+    code, _, err = run("import", "it", stored["id"])
+    assert code == 0, err
+    assert [c.operation for c in proxy.calls()
+            if not c.operation.startswith(("Get", "List", "Describe",
+                                           "Head"))] == []
+    assert_no_changes(run)
+    code, out, err = run("destroy", "--auto-approve")
+    assert code == 0, out + err
+    assert t.ids(clients) == set()
