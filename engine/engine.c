@@ -137,6 +137,17 @@ static int check_unique_ids(struct ms_engine *e, json_t **diags)
 		v = offline_id(e, r, &attr);
 		if (!v)
 			continue;
+		if (ms_provider_check_name(ms_provider_find(r->type),
+					   json_string_value(v))) {
+			path = ms_asprintf("resources.%s.properties.%s",
+					   r->name, attr);
+			msg = ms_asprintf("resource \"%s\": %s", r->name,
+					  ms_error_last());
+			diag(diags, e->stack, path, msg);
+			free(msg);
+			free(path);
+			err = -1;
+		}
 		key = ms_asprintf("%s\n%s", r->type, json_string_value(v));
 		first = json_object_get(seen, key);
 		if (first) {
@@ -315,7 +326,7 @@ bool ms_engine_cbd(const struct ms_resource_type *t, bool configured)
 	return configured || t->create_before_destroy;
 }
 
-/* SageMaker names: at most 63 of [a-zA-Z0-9-]. */
+/* A type without a rule of its own: SageMaker's 63 characters. */
 #define AUTO_NAME_MAX 63
 
 static int auto_name(json_t *d, const struct ms_resource_type *t,
@@ -343,9 +354,9 @@ static int auto_name(json_t *d, const struct ms_resource_type *t,
 		return err;
 	prefix = ms_asprintf("%s-%s", stack, name);
 	for (text = prefix; *text; text++)
-		if (*text == '_')
+		if (t->name_chars && !ms_provider_char_in(t->name_chars, *text))
 			*text = '-';
-	room = AUTO_NAME_MAX - 9;
+	room = (t->name_max ? t->name_max : AUTO_NAME_MAX) - 9;
 	if (strlen(prefix) > room)
 		prefix[room] = '\0';
 	text = ms_asprintf("%s-%.8s", prefix, hex);
@@ -428,6 +439,9 @@ int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
 	}
 	if (!err)
 		err = auto_name(d, t, stack, name);
+	v = t->id_attr ? json_object_get(d, t->id_attr) : NULL;
+	if (!err && json_is_string(v))
+		err = ms_provider_check_name(t, json_string_value(v));
 	if (err) {
 		json_decref(d);
 		return err;

@@ -68,6 +68,12 @@ static json_t *type_json(const struct ms_resource_type *t)
 
 	if (t->auto_name)
 		json_object_set_new(o, "auto_name", json_string(t->auto_name));
+	if (t->name_max)
+		json_object_set_new(o, "names",
+				    json_pack("{s:i, s:i, s:s?}", "min",
+					      (int)t->name_min, "max",
+					      (int)t->name_max, "chars",
+					      t->name_chars));
 	return o;
 }
 

@@ -118,6 +118,16 @@ struct ms_resource_type {
 	const char *auto_name;
 	bool create_before_destroy;
 	/*
+	 * The names AWS takes for the object (the value of id_attr): from
+	 * name_min to name_max characters (name_max 0: no rule), each one
+	 * of name_chars, a set written as ranges ("a-zA-Z0-9-"; a '-'
+	 * first or last is itself). Checked by validate (where the name is
+	 * known offline) and plan; an auto name is cut to fit and spelt in
+	 * them.
+	 */
+	unsigned name_min, name_max;
+	const char *name_chars;
+	/*
 	 * What the service's generic functions need to know of the type
 	 * (its operations, its status field): a struct of the service
 	 * layer, reached through call->type.
@@ -156,6 +166,14 @@ struct ms_resource_type {
 	int (*claim)(struct ms_call *call, const json_t *live, double since,
 		     bool *ours);
 };
+
+/*
+ * Whether name is one AWS takes for an object of t: 0, or -1 with
+ * ms_error() saying why ("is 70 characters long; ... at most 63").
+ */
+int ms_provider_check_name(const struct ms_resource_type *t, const char *name);
+/* Whether c is in a set written as ranges ("a-z0-9-"). */
+bool ms_provider_char_in(const char *set, char c);
 
 /* The registry (providers/registry.c). NULL when no such type. */
 const struct ms_resource_type *ms_provider_find(const char *type);

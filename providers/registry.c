@@ -65,6 +65,42 @@ void ms_call_progress(struct ms_call *call, const char *fmt, ...)
 	call->progress(call, msg, call->payload);
 }
 
+bool ms_provider_char_in(const char *set, char c)
+{
+	size_t i, n = strlen(set);
+
+	for (i = 0; i < n; i++) {
+		if (i + 2 < n && set[i + 1] == '-') {
+			if (c >= set[i] && c <= set[i + 2])
+				return true;
+			i += 2;
+		} else if (set[i] == c) {
+			return true;
+		}
+	}
+	return false;
+}
+
+int ms_provider_check_name(const struct ms_resource_type *t, const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (!t->name_max)
+		return 0;
+	if (n < t->name_min || n > t->name_max)
+		return ms_error("%s \"%s\" is %zu characters long; %s names "
+				"are %u to %u",
+				t->id_attr, name, n, t->name, t->name_min,
+				t->name_max);
+	for (i = 0; t->name_chars && i < n; i++)
+		if (!ms_provider_char_in(t->name_chars, name[i]))
+			return ms_error("%s \"%s\": '%c' is not allowed; %s "
+					"names are made of %s",
+					t->id_attr, name, name[i], t->name,
+					t->name_chars);
+	return 0;
+}
+
 bool ms_call_owns(const struct ms_call *call, const json_t *tags)
 {
 	const char *stack =

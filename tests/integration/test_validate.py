@@ -104,6 +104,11 @@ BROKEN = [
      "      bucket: ${data.no_such_attr}\n", ["no_such_attr"], 10),
     ("undefined-variable", bucket_stack(["bucket: ${var.nope}-data"]),
      ["nope"], 6),
+    ("name-charset", bucket_stack(["bucket: Big_Data"]),
+     ["bucket \"Big_Data\": 'B' is not allowed; aws_s3_bucket names are "
+      "made of a-z0-9.-"], 6),
+    ("name-length", bucket_stack(["bucket: " + "b" * 64]),
+     ["is 64 characters long; aws_s3_bucket names are 3 to 63"], 6),
     ("unterminated-expression", bucket_stack(["bucket: ${var.x"]), [], 6),
     ("depends-on-unknown", bucket_stack(["bucket: b-data"],
                                         extra="    depends_on: [ghost]\n"),
