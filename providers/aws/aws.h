@@ -183,6 +183,24 @@ int ms_aws_json_call(json_t **out, struct ms_aws_error *error,
 		     const json_t *body);
 
 /*
+ * REST-JSON protocol (Lambda): the operation's method and path (already
+ * URI-encoded: "/2015-03-31/functions/my%20fn"), an encoded query or
+ * NULL, a JSON object body or none. *out is the answer ({} when empty).
+ * Errors as ms_aws_json_call (the code from x-amzn-ErrorType).
+ */
+struct ms_aws_rest {
+	const char *service;   /* signing name: "lambda" */
+	const char *operation; /* "GetFunction", for messages */
+	const char *method;
+	const char *path;
+	const char *query;
+};
+
+int ms_aws_rest_json_call(json_t **out, struct ms_aws_error *error,
+			  struct ms_aws *aws, const struct ms_aws_rest *call,
+			  const json_t *body);
+
+/*
  * Waiting for a resource to reach a state, in the shape of the AWS SDK
  * waiters (botocore waiters-2.json): poll every delay seconds, at most
  * max_attempts times; a status in success ends the wait, a status in

@@ -111,3 +111,60 @@ int ms_aws_json(struct ms_aws *aws, const char *service,
 	return ms_aws_json_call(out, NULL, aws, service, target_prefix,
 				operation, body);
 }
+
+int ms_aws_rest_json_call(json_t **out, struct ms_aws_error *error,
+			  struct ms_aws *aws, const struct ms_aws_rest *call,
+			  const json_t *body)
+{
+	static const char *const headers[] = {
+		"Content-Type: application/json",
+		NULL,
+	};
+	struct ms_aws_response res;
+	struct ms_aws_request req;
+	json_t *answer = NULL;
+	char *text = NULL;
+	int err;
+
+	if (out)
+		*out = NULL;
+	ms_aws_error_release(error);
+	ms_aws_response_init(&res);
+	if (body && !json_is_object(body)) {
+		err = ms_error("%s: the request body must be a JSON object",
+			       call->operation);
+		goto done;
+	}
+	memset(&req, 0, sizeof(req));
+	req.service = call->service;
+	req.operation = call->operation;
+	req.method = call->method;
+	req.path = call->path;
+	req.query = call->query;
+	if (body) {
+		text = json_dumps(body, JSON_COMPACT);
+		if (!text) {
+			err = ms_error("%s: cannot encode the request",
+				       call->operation);
+			goto done;
+		}
+		req.headers = headers;
+		req.body = text;
+		req.body_len = strlen(text);
+	}
+	err = ms_aws_send(aws, &req, &res);
+	if (err) {
+		ms_aws_error_from(error, &res);
+		goto done;
+	}
+	err = parse_answer(&answer, &res, call->operation);
+	if (!err && out) {
+		*out = answer;
+		answer = NULL;
+	}
+done:
+	json_decref(answer);
+	free(text);
+	ms_aws_response_release(&res);
+	return err;
+}
