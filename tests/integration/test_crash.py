@@ -20,7 +20,7 @@ NAMES = {f"bucket{i:02d}" for i in range(1, 9)} | \
     {f"role{i:02d}" for i in range(1, 5)}
 CREATES = ("CreateBucket", "CreateRole")
 DELETES = ("DeleteBucket", "DeleteRole")
-LATENCY = 0.3
+LATENCY = 0.1
 IMAGE = f"{ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com/dog-breeds:1"
 
 
