@@ -323,6 +323,46 @@ static bool held_elsewhere(const struct ms_engine *e, const json_t *stored,
 }
 
 /*
+ * Two resources naming one object would adopt each other's and flip it on
+ * every apply. validate refuses names known offline; this catches the
+ * ones made of other resources' values.
+ */
+static int check_unique_objects(const json_t *changes)
+{
+	json_t *seen = json_object(), *c, *id, *first;
+	const struct ms_resource_type *t;
+	const char *type;
+	char *key;
+	size_t i;
+	int err = 0;
+
+	json_array_foreach(changes, i, c) {
+		type = json_string_value(json_object_get(c, "type"));
+		t = type ? ms_provider_find(type) : NULL;
+		id = t && t->id_attr ?
+			     json_object_get(json_object_get(c, "after"),
+					     t->id_attr) :
+			     NULL;
+		if (!json_is_string(id))
+			continue;
+		key = ms_asprintf("%s\n%s", t->name, json_string_value(id));
+		first = json_object_get(seen, key);
+		if (first && !err)
+			err = ms_error(
+				"resource \"%s\": %s \"%s\" is also the "
+				"%s of resource \"%s\"; one object "
+				"cannot be managed by two resources",
+				json_string_value(json_object_get(c, "name")),
+				t->id_attr, json_string_value(id), t->id_attr,
+				json_string_value(first));
+		json_object_set(seen, key, json_object_get(c, "name"));
+		free(key);
+	}
+	json_decref(seen);
+	return err;
+}
+
+/*
  * Read every stored resource in parallel; *out: name -> live or null.
  * Deposed objects found gone are dropped from their stored values (and
  * recorded with the adopted ones, so apply writes them): a revert never
@@ -795,6 +835,8 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 		}
 	}
 
+	if (check_unique_objects(changes))
+		goto done;
 	json_object_foreach(stored, name, v)
 		deposed_changes(name, v, ms_stack_resource(e->stack, name),
 				changes);

@@ -346,6 +346,16 @@ resources:
         assert ('mlstack.yaml:10:18: resource "copy": bucket "shared-data" '
                 'is also the bucket of resource "data"; one object cannot '
                 'be managed by two resources') in err, err
+    # a name made of another resource's value is known at plan time
+    cli.write_stack(bucket_stack() + "  copy:\n    type: aws_s3_bucket\n"
+                    "    properties: {bucket: \"${data.bucket}\"}\n")
+    code, _, err = run("validate")
+    assert code == 0, err
+    code, _, err = run("apply", "--auto-approve")
+    assert code == 1
+    assert ('resource "copy": bucket "shared-data" is also the bucket of '
+            'resource "data"; one object cannot be managed by two '
+            'resources') in err, err
     assert bucket_names(s3) == set()
 
 
