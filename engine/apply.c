@@ -89,7 +89,8 @@ static int prepare(size_t node, void *payload)
 		if (!err)
 			err = ms_engine_desired(
 				&j->desired, j->t, r->e->stack->name, j->name,
-				props, json_object_get(r->plan, "tags"));
+				props, json_object_get(r->plan, "tags"),
+				json_object_get(r->stored, j->resource));
 		json_decref(props);
 		if (err)
 			return ms_error("resource \"%s\": %s", j->name,
@@ -274,7 +275,12 @@ static void done(size_t node, enum ms_walk_result result, const char *error,
 		 * is held by an object this stack did not make.
 		 */
 		if (j->result) {
-			v = stored_value(r, j, j->action != MS_ACTION_UPDATE);
+			/* a create that failed, or one finished as an update */
+			v = stored_value(
+				r, j,
+				j->action != MS_ACTION_UPDATE ||
+					json_is_true(json_object_get(
+						j->change, "pending")));
 			err = store(r, j->resource, v);
 			json_decref(v);
 		} else if (j->old_deleted) {

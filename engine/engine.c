@@ -329,13 +329,55 @@ bool ms_engine_cbd(const struct ms_resource_type *t, bool configured)
 /* A type without a rule of its own: SageMaker's 63 characters. */
 #define AUTO_NAME_MAX 63
 
-static int auto_name(json_t *d, const struct ms_resource_type *t,
-		     const char *stack, const char *name)
+/* "<stack>-<resource>-<8 hex of the hash of text>", fitted to t's rule. */
+static char *hashed_name(const struct ms_resource_type *t, const char *stack,
+			 const char *name, const char *text)
 {
-	json_t *spec;
-	char hex[65], *text, *prefix;
+	char hex[65], *prefix, *out, *p;
 	size_t room;
-	int err;
+
+	if (ms_sha256_hex(hex, text, strlen(text)))
+		return NULL;
+	prefix = ms_asprintf("%s-%s", stack, name);
+	for (p = prefix; *p; p++)
+		if (t->name_chars && !ms_provider_char_in(t->name_chars, *p))
+			*p = '-';
+	room = (t->name_max ? t->name_max : AUTO_NAME_MAX) - 9;
+	if (strlen(prefix) > room)
+		prefix[room] = '\0';
+	out = ms_asprintf("%s-%.8s", prefix, hex);
+	free(prefix);
+	return out;
+}
+
+/* Whether stored attributes hold d's spec (tags and the name aside). */
+static bool same_spec(const json_t *d, const json_t *attrs, const char *skip)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)d, key, v)
+		if (strcmp(key, "tags") && strcmp(key, skip) &&
+		    !json_equal(v, json_object_get(attrs, key)))
+			return false;
+	return true;
+}
+
+/*
+ * The name of an immutable object or a job the user left unnamed: a hash
+ * of its spec. stored (may be NULL) is what the state holds for the
+ * resource: its object keeps its name while the spec is the same, and a
+ * tainted one (a failed run) is followed by a new name, since SageMaker
+ * never takes a name twice.
+ */
+static int auto_name(json_t *d, const struct ms_resource_type *t,
+		     const char *stack, const char *name, const json_t *stored)
+{
+	const json_t *attrs = json_object_get(stored, "attributes");
+	const char *old =
+		json_string_value(json_object_get(attrs, t->auto_name));
+	json_t *spec;
+	char *text, *salted, *chosen;
 
 	if (!t->auto_name || json_object_get(d, t->auto_name))
 		return 0;
@@ -347,33 +389,65 @@ static int auto_name(json_t *d, const struct ms_resource_type *t,
 		return 0;
 	}
 	text = ms_json_compact(spec);
-	err = ms_sha256_hex(hex, text, strlen(text));
-	free(text);
 	json_decref(spec);
-	if (err)
-		return err;
-	prefix = ms_asprintf("%s-%s", stack, name);
-	for (text = prefix; *text; text++)
-		if (t->name_chars && !ms_provider_char_in(t->name_chars, *text))
-			*text = '-';
-	room = (t->name_max ? t->name_max : AUTO_NAME_MAX) - 9;
-	if (strlen(prefix) > room)
-		prefix[room] = '\0';
-	text = ms_asprintf("%s-%.8s", prefix, hex);
-	json_object_set_new(d, t->auto_name, json_string(text));
+	chosen = hashed_name(t, stack, name, text);
+	if (chosen && old && json_is_true(json_object_get(stored, "tainted")) &&
+	    !strcmp(chosen, old)) {
+		salted = ms_asprintf("%s\n%s", text, old);
+		free(chosen);
+		chosen = hashed_name(t, stack, name, salted);
+		free(salted);
+	} else if (chosen && old && strcmp(chosen, old) &&
+		   !json_is_true(json_object_get(stored, "tainted")) &&
+		   same_spec(d, attrs, t->auto_name)) {
+		free(chosen);
+		chosen = ms_strdup(old);
+	}
 	free(text);
-	free(prefix);
+	if (!chosen)
+		return -1;
+	json_object_set_new(d, t->auto_name, json_string(chosen));
+	free(chosen);
 	return 0;
+}
+
+/*
+ * The defaults of nested attributes, in the objects and lists of objects
+ * of d, so that desired values compare with what AWS answers (which
+ * holds them). Unknowns are left alone.
+ */
+static void nested_defaults(json_t *d, const struct ms_attr *schema)
+{
+	const struct ms_attr *a;
+	json_t *v, *item;
+	size_t i;
+
+	if (!json_is_object(d) || ms_is_unknown(d))
+		return;
+	for (a = schema; a && a->name; a++) {
+		v = json_object_get(d, a->name);
+		if (!v && a->default_json && !(a->flags & MS_ATTR_COMPUTED)) {
+			v = json_loads(a->default_json, JSON_DECODE_ANY, NULL);
+			json_object_set_new(d, a->name, v);
+		}
+		if (!a->nested)
+			continue;
+		if (json_is_object(v))
+			nested_defaults(v, a->nested);
+		json_array_foreach(json_is_array(v) ? v : NULL, i, item)
+			nested_defaults(item, a->nested);
+	}
 }
 
 int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
 		      const char *stack, const char *name, const json_t *props,
-		      const json_t *stack_tags)
+		      const json_t *stack_tags, const json_t *stored)
 {
-	json_t *d = json_deep_copy(props), *known, *v;
+	json_t *d = json_deep_copy(props), *known, *v, *x;
 	const struct ms_attr *a;
 	const char *key;
 	void *tmp;
+	size_t i;
 	int err = 0;
 
 	/* types again, now that references are resolved */
@@ -422,6 +496,14 @@ int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
 			json_object_set_new(d, a->name, merged);
 		}
 	}
+	for (a = t->schema; a->name; a++) {
+		v = json_object_get(d, a->name);
+		if (a->nested && json_is_object(v))
+			nested_defaults(v, a->nested);
+		else if (a->nested && json_is_array(v))
+			json_array_foreach(v, i, x)
+				nested_defaults(x, a->nested);
+	}
 	/* a null means "not set": drop it, the default already applied */
 	json_object_foreach_safe(d, tmp, key, v)
 		if (json_is_null(v))
@@ -438,7 +520,7 @@ int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
 		json_decref(known);
 	}
 	if (!err)
-		err = auto_name(d, t, stack, name);
+		err = auto_name(d, t, stack, name, stored);
 	v = t->id_attr ? json_object_get(d, t->id_attr) : NULL;
 	if (!err && json_is_string(v))
 		err = ms_provider_check_name(t, json_string_value(v));

@@ -32,14 +32,17 @@ int ms_engine_session(struct ms_engine *e, struct ms_aws **out);
 
 /*
  * Desired attributes of resource name, of type t, from evaluated
- * properties: schema defaults filled, default stack tags merged,
- * normalised, and the name of an immutable object derived from its spec
- * when the user left it out ("<stack>-<resource>-<hash>", unknown while
- * the spec is). *out is new.
+ * properties: schema defaults filled (nested ones too), default stack
+ * tags and the owner mark merged, normalised, the name checked against
+ * the type's rule, and the name of an immutable object or a job derived
+ * from its spec when the user left it out ("<stack>-<resource>-<hash>",
+ * unknown while the spec is). stored (may be NULL) is the resource's
+ * stored value: its object keeps its name while the spec is the same,
+ * and a tainted one is followed by a new name. *out is new.
  */
 int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
 		      const char *stack, const char *name, const json_t *props,
-		      const json_t *stack_tags);
+		      const json_t *stack_tags, const json_t *stored);
 
 /* Whether a replacement of this resource creates the new object first. */
 bool ms_engine_cbd(const struct ms_resource_type *t, bool configured);

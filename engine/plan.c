@@ -212,6 +212,8 @@ static int recover_journal(struct ms_engine *e, json_t *stored)
 		value = json_object();
 		json_object_set_new(value, "type", json_string(type));
 		json_object_set(value, "id", json_object_get(live, "id"));
+		if (t->settled && !t->settled(live))
+			json_object_set_new(value, "pending", json_true());
 		json_object_set_new(value, "attributes", live);
 		json_object_set(value, "dependencies",
 				json_object_get(intent, "dependencies"));
@@ -546,6 +548,27 @@ static json_t *change_new(const char *name, const char *type,
 	return c;
 }
 
+/*
+ * An object whose create was interrupted while it ran (adopted by the
+ * journal's recovery, unfinished): its outputs are known once apply has
+ * waited for it. Its computed attributes but its name and ARN become
+ * unknown and count as changed, so the plan updates it.
+ */
+static void pending_unknown(const struct ms_resource_type *t, json_t *after,
+			    json_t *changed)
+{
+	const struct ms_attr *a;
+
+	for (a = t->schema; a->name; a++) {
+		if (!(a->flags & MS_ATTR_COMPUTED) || !strcmp(a->name, "id") ||
+		    !strcmp(a->name, "arn"))
+			continue;
+		json_object_set_new(after, a->name, ms_unknown_new());
+		if (changed)
+			json_array_append_new(changed, json_string(a->name));
+	}
+}
+
 /* The plan for one stack resource. */
 /*
  * When the object the stack now asks for is one of the resource's deposed
@@ -598,6 +621,7 @@ static int plan_resource(struct ms_engine *e, const struct ms_resource *res,
 	json_t *changed = json_array(), *forces = json_array(), *c = NULL;
 	const char *old_type =
 		json_string_value(json_object_get(stored, "type"));
+	bool pending;
 	enum ms_action action;
 	int err = -1;
 
@@ -613,7 +637,7 @@ static int plan_resource(struct ms_engine *e, const struct ms_resource *res,
 		goto done;
 	}
 	if (ms_engine_desired(&after, t, e->stack->name, res->name, props,
-			      e->stack->tags)) {
+			      e->stack->tags, stored)) {
 		err = ms_error("resource \"%s\": %s", res->name,
 			       ms_error_last());
 		goto done;
@@ -643,6 +667,9 @@ static int plan_resource(struct ms_engine *e, const struct ms_resource *res,
 
 	if (before && json_is_true(json_object_get(stored, "tainted")))
 		json_array_append_new(forces, json_string("(tainted)"));
+	pending = before && json_is_true(json_object_get(stored, "pending"));
+	if (pending && !json_array_size(forces))
+		pending_unknown(t, after, changed);
 	if (!before)
 		action = MS_ACTION_CREATE;
 	else if (json_array_size(forces))
@@ -654,6 +681,8 @@ static int plan_resource(struct ms_engine *e, const struct ms_resource *res,
 	fill_computed(t, after, before,
 		      action == MS_ACTION_CREATE ||
 			      action == MS_ACTION_REPLACE);
+	if (pending && action == MS_ACTION_UPDATE)
+		pending_unknown(t, after, NULL);
 	if (before && action == MS_ACTION_REPLACE && res->prevent_destroy) {
 		err = ms_error("resource \"%s\": lifecycle.prevent_destroy is "
 			       "set, but the plan must replace it (\"%s\" "
@@ -678,6 +707,8 @@ static int plan_resource(struct ms_engine *e, const struct ms_resource *res,
 		json_object_set(c, "id", json_object_get(stored, "id"));
 	if (before && json_is_true(json_object_get(stored, "tainted")))
 		json_object_set_new(c, "tainted", json_true());
+	if (pending)
+		json_object_set_new(c, "pending", json_true());
 	json_array_append(changes, c);
 	json_object_set(values, res->name, after);
 	err = 0;

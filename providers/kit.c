@@ -54,6 +54,40 @@ static bool parse_wire(struct wire *w, const char *text)
 	return true;
 }
 
+/* The value at a dotted path ("ModelArtifacts.S3ModelArtifacts"). */
+static json_t *get_path(const json_t *obj, const char *path)
+{
+	const char *dot;
+	char part[64];
+
+	while ((dot = strchr(path, '.'))) {
+		copy_part(part, sizeof(part), path, (size_t)(dot - path));
+		obj = json_object_get(obj, part);
+		path = dot + 1;
+	}
+	return json_object_get(obj, path);
+}
+
+/* Set the value at a dotted path, making the objects on the way; steals v. */
+static void set_path(json_t *obj, const char *path, json_t *v)
+{
+	const char *dot;
+	char part[64];
+	json_t *next;
+
+	while ((dot = strchr(path, '.'))) {
+		copy_part(part, sizeof(part), path, (size_t)(dot - path));
+		next = json_object_get(obj, part);
+		if (!json_is_object(next)) {
+			next = json_object();
+			json_object_set_new(obj, part, next);
+		}
+		obj = next;
+		path = dot + 1;
+	}
+	json_object_set_new(obj, path, v);
+}
+
 static bool is_empty(const json_t *v)
 {
 	return !v || json_is_null(v) ||
@@ -161,7 +195,8 @@ static int value_request(json_t **out, const struct ms_attr *a,
 	int err;
 
 	*out = NULL;
-	if (is_empty(v))
+	/* an object is built field by field: its fields may have defaults */
+	if (is_empty(v) && !(a->type == MS_ATTR_OBJECT && json_is_object(v)))
 		return 0;
 	switch (a->type) {
 	case MS_ATTR_NUMBER:
@@ -176,7 +211,12 @@ static int value_request(json_t **out, const struct ms_attr *a,
 		ms_kit_strings(*out);
 		return 0;
 	case MS_ATTR_OBJECT:
-		return object_request(out, a->nested, v, NULL, path);
+		err = object_request(out, a->nested, v, NULL, path);
+		if (!err && !json_object_size(*out)) {
+			json_decref(*out);
+			*out = NULL;
+		}
+		return err;
 	case MS_ATTR_LIST:
 		if (!a->nested) {
 			*out = json_incref((json_t *)v);
@@ -245,7 +285,7 @@ static int object_request(json_t **out, const struct ms_attr *schema,
 		else
 			err = default_request(&v, a, &w, at);
 		if (!err && v)
-			json_object_set_new(body, w.request, v);
+			set_path(body, w.request, v);
 		free(at);
 	}
 	if (err) {
@@ -330,7 +370,7 @@ static json_t *object_attrs(const struct ms_attr *schema, const json_t *answer)
 		if (!parse_wire(&w, a->wire) || !*w.answer ||
 		    (a->flags & MS_ATTR_TAGS))
 			continue;
-		v = value_attrs(a, &w, json_object_get(answer, w.answer));
+		v = value_attrs(a, &w, get_path(answer, w.answer));
 		if (v)
 			json_object_set_new(o, a->name, v);
 	}
@@ -410,7 +450,7 @@ int ms_kit_update_request(json_t **out, json_t **changed,
 					    json_object_get(prior, a->name),
 					    a->name);
 		if (!err && v && !json_equal(v, have)) {
-			json_object_set(body, w.request, v);
+			set_path(body, w.request, json_incref(v));
 			json_array_append_new(names, json_string(a->name));
 		}
 		json_decref(v);

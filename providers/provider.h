@@ -51,6 +51,7 @@ enum ms_attr_type {
  *   "Field|"             requests only (the answer does not hold it)
  *   "|AnswerField"       answers only (what AWS computes)
  *   "Field:On/Off"       a boolean sent as one of two words
+ *   "A.B.Field"          a field inside nested structures (either side)
  *
  * Nested attributes (objects, lists of objects) name fields of their
  * parent's field. NULL: the type maps the attribute itself.
@@ -165,6 +166,15 @@ struct ms_resource_type {
 	 */
 	int (*claim)(struct ms_call *call, const json_t *live, double since,
 		     bool *ours);
+	/*
+	 * Optional, for objects whose create waits for them to finish (a
+	 * training job): whether live is finished. An object the recovery of
+	 * an interrupted create adopts unfinished is planned as an update,
+	 * its computed attributes unknown, and update must finish it (wait)
+	 * when prior says it is still running; if it ends in failure the
+	 * object is recorded tainted.
+	 */
+	bool (*settled)(const json_t *live);
 };
 
 /*

@@ -260,8 +260,11 @@ json_t *ms_sagemaker_object_attrs(const struct ms_sagemaker_object *o,
 	const struct ms_attr *a;
 	json_t *attrs = NULL, *v;
 
-	if (o->poll.last && !ms_kit_attrs(&attrs, t, o->poll.last, tags))
+	if (o->poll.last && !ms_kit_attrs(&attrs, t, o->poll.last, tags)) {
+		if (o->kind->answer)
+			o->kind->answer(attrs, o->poll.last);
 		return attrs;
+	}
 	ms_error_clear();
 	attrs = json_object();
 	for (a = t->schema; a->name; a++) {
@@ -323,6 +326,8 @@ int ms_sagemaker_read(struct ms_call *call, const json_t *prior, json_t **out)
 				     ms_kit_str(o.poll.last, o.arn_key, ""));
 	if (!err && ms_kit_attrs(out, call->type, o.poll.last, tags))
 		err = ms_error("%s: %s", o.describe, ms_error_last());
+	if (!err && o.kind->answer)
+		o.kind->answer(*out, o.poll.last);
 done:
 	json_decref(tags);
 	ms_sagemaker_object_release(&o);

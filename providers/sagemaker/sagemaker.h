@@ -109,6 +109,12 @@ struct ms_sagemaker_kind {
 	 */
 	const char *const *compared;
 	const char *const *adoptable;
+	/*
+	 * Optional: the attributes of a Describe answer that the schema
+	 * cannot map (a list of name/value pairs read as a map, say), set in
+	 * attrs after the mapping.
+	 */
+	void (*answer)(json_t *attrs, const json_t *answer);
 };
 
 /* Set o up for the object name of call->type. */

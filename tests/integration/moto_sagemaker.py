@@ -16,7 +16,11 @@ response classes in place (install(), before the server serves), so that:
     same states;
   - CreateModel, CreateEndpointConfig and CreateEndpoint refuse a name in
     use, and the tag calls answer a ValidationException (not a 500) for an
-    ARN that names nothing.
+    ARN that names nothing;
+  - training jobs run: InProgress through the secondary statuses Starting,
+    Downloading, Training and Uploading (each for the polls), then
+    Completed with their artifacts written to S3 (or Failed when told to),
+    and StopTrainingJob stops a running one.
 
 docs/testing.md ("Emulator extensions") lists each change with the AWS
 behaviour it stands for. Tests steer and observe it through `control`, a
@@ -26,6 +30,7 @@ plain object in this process (moto runs in-process, see emulator.py):
     ctl = moto_sagemaker.control
     ctl.polls = 3                                  # Describe answers per state
     ctl.fail("endpoint", "dogs", "out of capacity")  # next transition ends Failed
+    ctl.fail("training", "*", "AlgorithmError: NaN")  # jobs fail while Training
     ctl.hold("endpoint", "dogs", during="Creating")  # ... or never ends
     ctl.release("endpoint", "dogs")                  # drop the rules for it
     ctl.history("endpoint", "dogs")   # ["Creating", "InService", ...]
@@ -50,7 +55,11 @@ from moto.sagemaker.utils import arn_formatter
 
 ENDPOINT = "endpoint"
 NOTEBOOK = "notebook"
-KINDS = (ENDPOINT, NOTEBOOK)
+TRAINING = "training"
+KINDS = (ENDPOINT, NOTEBOOK, TRAINING)
+
+# A training job's secondary statuses on its way to Completed.
+TRAINING_PHASES = ("Starting", "Downloading", "Training", "Uploading")
 
 DEFAULT_POLLS = 2
 
@@ -150,7 +159,7 @@ class Control:
             raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
         if during is None:
             during = () if action == "hold" else (
-                "Creating", "Updating", "Pending", "Stopping")
+                "Creating", "Updating", "Pending", "Stopping", "Training")
         elif isinstance(during, str):
             during = (during,)
         with LOCK:
@@ -185,12 +194,16 @@ def _transitions(backend):
 
 
 def _status_of(kind, obj):
+    if kind == TRAINING:
+        return obj.secondary_status
     return obj.endpoint_status if kind == ENDPOINT else obj.status
 
 
 def _set_status(kind, obj, name, status):
     if kind == ENDPOINT:
         obj.endpoint_status = status
+    elif kind == TRAINING:
+        _set_training(obj, status)
     else:
         obj.status = status
     obj.last_modified_time = utcnow()
@@ -506,6 +519,128 @@ def notebook_to_dict(self):
     return d
 
 
+# -- training jobs -------------------------------------------------------------
+
+# TrainingJobStatus for each secondary status
+TRAINING_STATUS = {"Completed": "Completed", "Failed": "Failed",
+                   "Stopping": "Stopping", "Stopped": "Stopped"}
+
+
+def _set_training(job, secondary):
+    """SecondaryStatus and the TrainingJobStatus it implies, with the
+    transition recorded as DescribeTrainingJob lists them."""
+    now = utcnow()
+    for t in job.secondary_status_transitions:
+        t.setdefault("EndTime", now)
+    job.secondary_status_transitions.append(
+        {"Status": secondary, "StartTime": now,
+         "StatusMessage": f"{secondary} (emulated)"})
+    job.secondary_status = secondary
+    job.training_job_status = TRAINING_STATUS.get(secondary, "InProgress")
+
+
+def _artifacts(job):
+    return job.model_artifacts["S3ModelArtifacts"]
+
+
+def _training_done(backend, name):
+    """Completed: the artifacts are written where SageMaker writes them,
+    <output path>/<job>/output/model.tar.gz; a bucket that is not there
+    fails the job, as it does on AWS."""
+    def done(job):
+        from moto.s3.models import s3_backends
+        bucket, _, key = _artifacts(job)[len("s3://"):].partition("/")
+        s3 = s3_backends[backend.account_id]["global"]
+        try:
+            s3.get_bucket(bucket)
+        except Exception:
+            _training_failed(name)(
+                job, f"ClientError: the output bucket {bucket} does not "
+                     f"exist")
+            return
+        s3.put_object(bucket, key, f"model of {name}".encode())
+        job.failure_reason = None
+        job.training_end_time = utcnow()
+        job.training_time_in_seconds = 60 * len(TRAINING_PHASES)
+        job.billable_time_in_seconds = job.training_time_in_seconds * \
+            job.resource_config.get("InstanceCount", 1)
+        job.final_metric_data_list = [
+            {"MetricName": m["Name"], "Value": 0.5,
+             "Timestamp": job.training_end_time}
+            for m in job.algorithm_specification.get("MetricDefinitions",
+                                                     [])]
+        _set_status(TRAINING, job, name, "Completed")
+    return done
+
+
+def _training_failed(name):
+    def failed(job, reason):
+        job.failure_reason = reason
+        _set_status(TRAINING, job, name, "Failed")
+    return failed
+
+
+def _training_phase(backend, name, job, i):
+    """Secondary status TRAINING_PHASES[i] for the polls, then the next."""
+    def done(j):
+        if i + 1 < len(TRAINING_PHASES):
+            _training_phase(backend, name, j, i + 1)
+        else:
+            _training_done(backend, name)(j)
+    _begin(backend, TRAINING, name, job, TRAINING_PHASES[i], done,
+           _training_failed(name))
+
+
+orig_create_training_job = sm_models.SageMakerModelBackend.create_training_job
+
+
+def create_training_job(self, training_job_name, *args, **kwargs):
+    """InProgress through the secondary statuses (moto: Completed at once),
+    the metric definitions kept as given (moto replaces them), a name in
+    use refused."""
+    with LOCK:
+        if training_job_name in self.training_jobs:
+            arn = self.training_jobs[training_job_name].arn
+            raise ValidationError(
+                message=f"Training job names must be unique within an AWS "
+                        f"account and region, and a training job with this "
+                        f"name already exists ({arn})")
+        spec = kwargs.get("algorithm_specification") or {}
+        metrics = list(spec.get("MetricDefinitions") or [])
+        job = orig_create_training_job(self, training_job_name, *args,
+                                       **kwargs)
+        if metrics:
+            job.algorithm_specification["MetricDefinitions"] = metrics
+        else:
+            job.algorithm_specification.pop("MetricDefinitions", None)
+        job.secondary_status_transitions = []
+        job.final_metric_data_list = None
+        job.training_end_time = None
+        job.failure_reason = None
+        _training_phase(self, training_job_name, job, 0)
+        return job
+
+
+def stop_training_job(self, training_job_name):
+    with LOCK:
+        job = self.training_jobs.get(training_job_name)
+        if job is None:
+            arn = sm_models.FakeTrainingJob.arn_formatter(
+                training_job_name, self.account_id, self.region_name)
+            raise ValidationError(
+                message=f"Could not find training job '{arn}'.")
+        if job.training_job_status != "InProgress":
+            raise ValidationError(
+                message=f"The request was rejected because the training job "
+                        f"is in status {job.training_job_status}.")
+
+        def stopped(j):
+            _set_status(TRAINING, j, training_job_name, "Stopped")
+
+        _begin(self, TRAINING, training_job_name, job, "Stopping", stopped,
+               _training_failed(training_job_name))
+
+
 # -- tags ----------------------------------------------------------------------
 
 def _tagged(backend, arn):
@@ -551,6 +686,7 @@ def delete_tags(self, arn, tag_keys):
 R = sm_responses.SageMakerResponse
 orig_describe_endpoint = R.describe_endpoint
 orig_describe_notebook = R.describe_notebook_instance
+orig_describe_training_job = R.describe_training_job
 
 
 def r_describe_endpoint(self):
@@ -579,6 +715,23 @@ def r_describe_notebook_instance(self):
         nb = backend.notebook_instances.get(name)
         control._record_describe(NOTEBOOK, name, nb.status if nb else GONE)
         return orig_describe_notebook(self)
+
+
+def r_describe_training_job(self):
+    name = self._get_param("TrainingJobName")
+    backend = self.sagemaker_backend
+    with LOCK:
+        _advance(backend, TRAINING, name)
+        job = backend.training_jobs.get(name)
+        control._record_describe(TRAINING, name,
+                                 job.secondary_status if job else GONE)
+        return orig_describe_training_job(self)
+
+
+def r_stop_training_job(self):
+    self.sagemaker_backend.stop_training_job(
+        self._get_param("TrainingJobName"))
+    return sm_responses.EmptyResult()
 
 
 def r_update_endpoint(self):
@@ -621,6 +774,8 @@ def install():
         B.stop_notebook_instance = stop_notebook_instance
         B.update_notebook_instance = update_notebook_instance
         B.delete_notebook_instance = delete_notebook_instance
+        B.create_training_job = create_training_job
+        B.stop_training_job = stop_training_job
         B.list_tags = list_tags
         B.add_tags = add_tags
         B.delete_tags = delete_tags
@@ -629,6 +784,8 @@ def install():
         R.describe_notebook_instance = r_describe_notebook_instance
         R.update_endpoint = r_update_endpoint
         R.update_notebook_instance = r_update_notebook_instance
+        R.describe_training_job = r_describe_training_job
+        R.stop_training_job = r_stop_training_job
 
         orig_reset = MotoAPIBackend.reset
 

@@ -1,0 +1,295 @@
+/*
+ * training_job.c - aws_sagemaker_training_job: a SageMaker training job,
+ * the estimator (one instance, or several for distributed training).
+ *
+ * A job is run once. It is named after a hash of its spec (the engine's
+ * auto_name), so an unchanged spec is never run again and a changed one
+ * is a new run (a replacement); only tags change in place. Create waits
+ * until the job ends, reporting its secondary status (Starting,
+ * Downloading, Training, Uploading); a job that ends Failed or Stopped
+ * fails with AWS's reason and is recorded tainted, so the next plan runs
+ * it again. SageMaker cannot delete a job: delete stops one still
+ * running and forgets it; its artifacts stay in S3.
+ */
+#include "util/common.h"
+#include "providers/provider.h"
+#include "providers/sagemaker/sagemaker.h"
+
+static const struct ms_attr metric_schema[] = {
+	{ "name", MS_ATTR_STRING, MS_ATTR_REQUIRED, NULL, NULL,
+	  "the metric's name (val:acc)", "Name" },
+	{ "regex", MS_ATTR_STRING, MS_ATTR_REQUIRED, NULL, NULL,
+	  "the regular expression that finds it in the logs", "Regex" },
+	{ NULL },
+};
+
+static const struct ms_attr algorithm_schema[] = {
+	{ "training_image", MS_ATTR_STRING, MS_ATTR_REQUIRED, NULL, NULL,
+	  "the training image (an ECR image URI)", "TrainingImage" },
+	{ "training_input_mode", MS_ATTR_STRING, 0, "\"File\"", NULL,
+	  "File, Pipe or FastFile", "TrainingInputMode" },
+	{ "metric_definitions", MS_ATTR_LIST, 0, NULL, metric_schema,
+	  "metrics read from the logs", "MetricDefinitions" },
+	{ NULL },
+};
+
+static const struct ms_attr channel_schema[] = {
+	{ "channel_name", MS_ATTR_STRING, MS_ATTR_REQUIRED, NULL, NULL,
+	  "the channel's name (train, validation)", "ChannelName" },
+	{ "s3_uri", MS_ATTR_STRING, MS_ATTR_REQUIRED, NULL, NULL,
+	  "where the data is (s3://bucket/prefix)",
+	  "DataSource.S3DataSource.S3Uri" },
+	{ "s3_data_type", MS_ATTR_STRING, 0, "\"S3Prefix\"", NULL,
+	  "S3Prefix or ManifestFile", "DataSource.S3DataSource.S3DataType" },
+	{ "distribution", MS_ATTR_STRING, 0, "\"FullyReplicated\"", NULL,
+	  "FullyReplicated or ShardedByS3Key (across instances)",
+	  "DataSource.S3DataSource.S3DataDistributionType" },
+	{ "content_type", MS_ATTR_STRING, 0, NULL, NULL, "the data's MIME type",
+	  "ContentType" },
+	{ NULL },
+};
+
+static const struct ms_attr output_schema[] = {
+	{ "s3_output_path", MS_ATTR_STRING, MS_ATTR_REQUIRED, NULL, NULL,
+	  "where the model artifacts go", "S3OutputPath" },
+	{ "kms_key_id", MS_ATTR_STRING, 0, NULL, NULL,
+	  "the KMS key that encrypts them", "KmsKeyId" },
+	{ NULL },
+};
+
+static const struct ms_attr resource_schema[] = {
+	{ "instance_type", MS_ATTR_STRING, MS_ATTR_REQUIRED, NULL, NULL,
+	  "the instance type (ml.m5.xlarge)", "InstanceType" },
+	{ "instance_count", MS_ATTR_NUMBER, 0, "1", NULL,
+	  "instances (2 or more: distributed training)", "InstanceCount" },
+	{ "volume_size_in_gb", MS_ATTR_NUMBER, 0, "30", NULL,
+	  "the storage volume of each instance, in GB", "VolumeSizeInGB" },
+	{ NULL },
+};
+
+static const struct ms_attr stopping_schema[] = {
+	{ "max_runtime_in_seconds", MS_ATTR_NUMBER, 0, "86400", NULL,
+	  "the longest the job may run", "MaxRuntimeInSeconds" },
+	{ NULL },
+};
+
+static const struct ms_attr checkpoint_schema[] = {
+	{ "s3_uri", MS_ATTR_STRING, MS_ATTR_REQUIRED, NULL, NULL,
+	  "where checkpoints are kept", "S3Uri" },
+	{ "local_path", MS_ATTR_STRING, 0, NULL, NULL,
+	  "where the job writes them (/opt/ml/checkpoints)", "LocalPath" },
+	{ NULL },
+};
+
+#define NEW (MS_ATTR_FORCE_NEW)
+
+static const struct ms_attr schema[] = {
+	{ "name", MS_ATTR_STRING, MS_ATTR_OPTIONAL_COMPUTED | NEW, NULL, NULL,
+	  "the job's name (default: `<stack>-<resource>-<hash>`)",
+	  "TrainingJobName" },
+	{ "role_arn", MS_ATTR_STRING, MS_ATTR_REQUIRED | NEW, NULL, NULL,
+	  "the IAM role the job runs as", "RoleArn" },
+	{ "algorithm_specification", MS_ATTR_OBJECT, MS_ATTR_REQUIRED | NEW,
+	  NULL, algorithm_schema, "the training image and its input mode",
+	  "AlgorithmSpecification" },
+	{ "hyper_parameters", MS_ATTR_MAP, NEW, NULL, NULL,
+	  "hyperparameters (values are strings)", "HyperParameters" },
+	{ "input_data_config", MS_ATTR_LIST, NEW, NULL, channel_schema,
+	  "the input channels", "InputDataConfig" },
+	{ "output_data_config", MS_ATTR_OBJECT, MS_ATTR_REQUIRED | NEW, NULL,
+	  output_schema, "where the model artifacts go", "OutputDataConfig" },
+	{ "resource_config", MS_ATTR_OBJECT, MS_ATTR_REQUIRED | NEW, NULL,
+	  resource_schema, "the instances it trains on", "ResourceConfig" },
+	{ "stopping_condition", MS_ATTR_OBJECT, NEW, "{}", stopping_schema,
+	  "when SageMaker stops it", "StoppingCondition" },
+	{ "environment", MS_ATTR_MAP, NEW, NULL, NULL,
+	  "environment variables of the container", "Environment" },
+	{ "checkpoint_config", MS_ATTR_OBJECT, NEW, NULL, checkpoint_schema,
+	  "where checkpoints are kept", "CheckpointConfig" },
+	{ "tags", MS_ATTR_MAP, MS_ATTR_TAGS, "{}", NULL,
+	  "tags (with the stack's default tags and its owner mark)", "Tags" },
+	{ "arn", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL, "the ARN",
+	  "|TrainingJobArn" },
+	{ "status", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL,
+	  "TrainingJobStatus (Completed)", "|TrainingJobStatus" },
+	{ "secondary_status", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL,
+	  "SecondaryStatus (Completed)", "|SecondaryStatus" },
+	{ "model_artifacts", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL,
+	  "the S3 URI of model.tar.gz", "|ModelArtifacts.S3ModelArtifacts" },
+	{ "final_metrics", MS_ATTR_MAP, MS_ATTR_COMPUTED, NULL, NULL,
+	  "the final value of each metric" },
+	{ "training_time_in_seconds", MS_ATTR_NUMBER, MS_ATTR_COMPUTED, NULL,
+	  NULL, "how long it trained", "|TrainingTimeInSeconds" },
+	{ "billable_time_in_seconds", MS_ATTR_NUMBER, MS_ATTR_COMPUTED, NULL,
+	  NULL, "what is billed", "|BillableTimeInSeconds" },
+	{ "failure_reason", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL,
+	  "why it failed", "|FailureReason" },
+	{ "id", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL,
+	  "the job's name" },
+	{ NULL },
+};
+
+static const char *const completed[] = { "Completed", NULL };
+/* secondary statuses a job ends in without its artifacts */
+static const char *const ended[] = {
+	"Failed",      "Stopped", "MaxRuntimeExceeded", "MaxWaitTimeExceeded",
+	"Interrupted", NULL
+};
+static const char *const stopped[] = { "Stopped", "Completed", "Failed", NULL };
+static const char *const none[] = { NULL };
+
+#define WAIT_DELAY 30.0
+/* beyond the job's own max runtime: instances to start, artifacts to save */
+#define WAIT_SLACK 1800
+
+/*
+ * Until the job ends, reporting its secondary status. Without a timeout
+ * of the stack's, the job's own max runtime bounds the wait.
+ */
+static int wait_done(struct ms_sagemaker_object *o)
+{
+	const json_t *max;
+	int err;
+
+	err = ms_sagemaker_object_describe(o);
+	if (!err && !o->poll.last)
+		err = ms_error_code(MS_ENOTFOUND, "%s vanished", o->what);
+	if (err)
+		return err;
+	max = json_object_get(json_object_get(o->poll.last,
+					      "StoppingCondition"),
+			      "MaxRuntimeInSeconds");
+	o->poll.status_key = "SecondaryStatus";
+	err = ms_sagemaker_wait(
+		o, completed, ended, MS_AWS_WAIT_FAILURE, WAIT_DELAY,
+		(int)((json_is_number(max) ? json_number_value(max) : 86400) +
+		      WAIT_SLACK) /
+			(int)WAIT_DELAY);
+	o->poll.status_key = o->kind->status;
+	return err;
+}
+
+/* FinalMetricDataList, [{MetricName, Value}], as a map of strings. */
+static void final_metrics(json_t *attrs, const json_t *answer)
+{
+	json_t *map = json_object(), *m;
+	size_t i;
+
+	json_array_foreach(json_object_get(answer, "FinalMetricDataList"), i, m)
+		if (json_is_string(json_object_get(m, "MetricName")))
+			json_object_set(map,
+					json_string_value(json_object_get(
+						m, "MetricName")),
+					json_object_get(m, "Value"));
+	ms_kit_strings(map);
+	json_object_set_new(attrs, "final_metrics", map);
+}
+
+static bool job_settled(const json_t *live)
+{
+	const char *status = ms_kit_str(live, "status", "");
+
+	return strcmp(status, "InProgress") && strcmp(status, "Stopping");
+}
+
+/*
+ * Tags change in place. A job still running (adopted after its create
+ * was interrupted) is waited for first, as its create would have.
+ */
+static int job_update(struct ms_call *call, const json_t *prior,
+		      const json_t *desired, json_t **out)
+{
+	struct ms_sagemaker_object o;
+	const char *arn = ms_kit_str(prior, "arn", "");
+	json_t *base = json_deep_copy(prior);
+	int err = 0;
+
+	*out = NULL;
+	ms_sagemaker_object_init(&o, call, ms_kit_name(call, prior));
+	json_object_update(base, (json_t *)desired);
+	if (!job_settled(prior)) {
+		err = wait_done(&o);
+		if (err == MS_ENOTFOUND)
+			goto done;
+	}
+	if (!err)
+		err = ms_sagemaker_tags_update(
+			call->aws, arn, json_object_get(prior, "tags"),
+			json_object_get(desired, "tags"));
+	*out = ms_sagemaker_object_attrs(
+		&o, base, json_object_get(err ? prior : desired, "tags"), arn);
+done:
+	json_decref(base);
+	ms_sagemaker_object_release(&o);
+	return err;
+}
+
+/* A running job is stopped, and waited for; then it is forgotten. */
+static int job_delete(struct ms_call *call, const json_t *prior)
+{
+	struct ms_sagemaker_object o;
+	const char *status;
+	json_t *body;
+	int err;
+
+	ms_sagemaker_object_init(&o, call, ms_kit_name(call, prior));
+	err = ms_sagemaker_object_describe(&o);
+	status = ms_sagemaker_object_status(&o);
+	if (!err && !strcmp(status, "InProgress")) {
+		ms_call_progress(call, "stopping the job (its artifacts so far "
+				       "stay in S3)");
+		body = json_pack("{s:s}", "TrainingJobName", o.name);
+		err = ms_sagemaker_call(NULL, NULL, call->aws,
+					"StopTrainingJob", body);
+		json_decref(body);
+		status = "Stopping";
+	}
+	if (!err && !strcmp(status, "Stopping"))
+		err = ms_sagemaker_wait(&o, stopped, none, MS_AWS_WAIT_SUCCESS,
+					WAIT_DELAY, 120);
+	ms_sagemaker_object_release(&o);
+	return err;
+}
+
+static int job_normalize(json_t *attrs)
+{
+	ms_kit_strings(json_object_get(attrs, "tags"));
+	ms_kit_strings(json_object_get(attrs, "hyper_parameters"));
+	ms_kit_strings(json_object_get(attrs, "environment"));
+	return ms_kit_check_number(json_object_get(attrs, "resource_config"),
+				   "instance_count",
+				   "resource_config.instance_count", 1,
+				   INFINITY, true);
+}
+
+static const char *const compared[] = { "algorithm_specification",
+					"hyper_parameters", "resource_config",
+					NULL };
+static const char *const adoptable[] = { "InProgress", "Completed", NULL };
+
+static const struct ms_sagemaker_kind kind = {
+	.noun = "training job",
+	.object = "TrainingJob",
+	.status = "TrainingJobStatus",
+	.wait = wait_done,
+	.compared = compared,
+	.adoptable = adoptable,
+	.answer = final_metrics,
+};
+
+const struct ms_resource_type ms_aws_sagemaker_training_job = {
+	.name = "aws_sagemaker_training_job",
+	.schema = schema,
+	.id_attr = "name",
+	.name_min = 1,
+	.name_max = 63,
+	.name_chars = "a-zA-Z0-9-",
+	.auto_name = "name",
+	.kind = &kind,
+	.read = ms_sagemaker_read,
+	.create = ms_sagemaker_create,
+	.update = job_update,
+	.delete = job_delete,
+	.normalize = job_normalize,
+	.settled = job_settled,
+};
