@@ -22,7 +22,7 @@ static const struct command commands[] = {
 	{ "validate", cmd_validate, "check the stack file offline" },
 	{ "plan", cmd_plan,
 	  "show what apply would change [-out FILE] "
-	  "[-detailed-exitcode] [-json] [-refresh=false]" },
+	  "[-detailed-exitcode] [-json] [-refresh=false] [-destroy]" },
 	{ "apply", cmd_apply, "make it so [PLANFILE] [-auto-approve]" },
 	{ "destroy", cmd_destroy,
 	  "delete everything the state holds "
@@ -65,6 +65,7 @@ static const char *const known[] = {
 	"help",
 	"h",
 	"version",
+	"destroy",
 	NULL,
 };
 

@@ -16,6 +16,7 @@ int cmd_plan(struct cmd_opts *o)
 	if (cmd_open(&e, o))
 		return 1;
 	po.refresh = !cmd_opt(o, "refresh") || cmd_flag(o, "refresh");
+	po.destroy = cmd_flag(o, "destroy");
 	if (ms_engine_plan(e, &po, &plan)) {
 		cmd_fail("%s", ms_error_last());
 		goto done;

@@ -152,6 +152,7 @@ static void header(FILE *f, const json_t *c, enum ms_action action)
 {
 	const char *name = json_string_value(json_object_get(c, "name"));
 	const char *type = json_string_value(json_object_get(c, "type"));
+	const struct ms_resource_type *t = type ? ms_provider_find(type) : NULL;
 
 	if (action == MS_ACTION_CREATE) {
 		fprintf(f, "  # %s will be created\n", name);
@@ -183,6 +184,8 @@ static void header(FILE *f, const json_t *c, enum ms_action action)
 			paint(RESET), type, name);
 	} else {
 		fprintf(f, "  # %s will be destroyed\n", name);
+		if (t && t->delete_note)
+			fprintf(f, "  # (%s)\n", t->delete_note);
 		fprintf(f, "  %s-%s resource \"%s\" \"%s\" {\n", paint(RED),
 			paint(RESET), type, name);
 	}

@@ -175,6 +175,12 @@ struct ms_resource_type {
 	 * object is recorded tainted.
 	 */
 	bool (*settled)(const json_t *live);
+	/*
+	 * Optional: what deleting an object of the type really does, when it
+	 * is not a deletion (a job is stopped and forgotten), said in the
+	 * plan under "will be destroyed".
+	 */
+	const char *delete_note;
 };
 
 /*

@@ -292,4 +292,6 @@ const struct ms_resource_type ms_aws_sagemaker_training_job = {
 	.delete = job_delete,
 	.normalize = job_normalize,
 	.settled = job_settled,
+	.delete_note = "SageMaker cannot delete a training job: a running one "
+		       "is stopped, then forgotten; its artifacts stay in S3",
 };

@@ -157,3 +157,17 @@ def test_plan_changes_nothing(cli, run, s3, proxy):
               if c.method not in ("GET", "HEAD")
               and not c.operation.startswith(("Get", "List", "Describe"))]
     assert writes == []
+
+
+def test_destroy_plan_saved_and_applied(cli, run, s3, iam):
+    code, _, err = run("apply", "--auto-approve", stack=STACK)
+    assert code == 0, err
+    code, out, _ = run("plan", "-destroy", "-out", "gone.json",
+                       "-detailed-exitcode")
+    assert code == 2
+    assert plan_counts(out, last=False) == (0, 0, 2)
+    assert "  # data will be destroyed" in out
+    assert bucket_names(s3) == {"plan-data"}
+    code, out, err = run("apply", "gone.json")
+    assert code == 0, err
+    assert bucket_names(s3) == set() and role_names(iam) == set()

@@ -112,6 +112,10 @@ def test_run_once_and_feed_a_model(run, ctl, sm, s3, proxy):
     assert sorted(jobs(sm).values()) == ["Completed", "Completed"]
     assert len(sm.list_models()["Models"]) == 1
 
+    code, out, _ = run("plan", "-destroy")
+    assert ("  # train will be destroyed\n  # (SageMaker cannot delete a "
+            "training job: a running one is stopped, then forgotten; its "
+            "artifacts stay in S3)") in out, out
     code, _, err = run("destroy", "--auto-approve")
     assert code == 0, err
     assert state_list(run) == set()
