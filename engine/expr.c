@@ -3,9 +3,10 @@
  *
  * A string is parsed into parts (literal text and references) each time it
  * is looked at; stack values are small and this keeps no cache to go
- * stale. The grammar is deliberately tiny (a path, no functions or
- * operators): NAME(.NAME | [N] | ["KEY"])*, with NAME of letters, digits,
- * "_" and "-", so that resource names such as "data-bucket" work.
+ * stale. The grammar is deliberately tiny: a path NAME(.NAME | [N] |
+ * ["KEY"])*, with NAME of letters, digits, "_" and "-", so that resource
+ * names such as "data-bucket" work, or a call of one of the few functions
+ * on paths, merge(PATH, PATH...). No operators.
  */
 #include "util/common.h"
 #include "engine/expr.h"
@@ -97,9 +98,59 @@ static bool is_name_char(char c)
 	return isalnum((unsigned char)c) || c == '_' || c == '-';
 }
 
+static json_t *parse_inner(const char *s, size_t len);
+
+/* The functions a reference may call. */
+static const char *const functions[] = { "merge", NULL };
+
+/*
+ * "NAME(ARG, ARG...)" at s: {call, args, text} with each argument a path,
+ * or NULL on a syntax error. name is the part before "(".
+ */
+static json_t *parse_call(const char *s, size_t len, const char *name_end)
+{
+	const char *p = name_end + 1, *end = s + len, *a, *b, *comma;
+	json_t *call, *args = must(json_array()), *arg;
+	size_t i;
+
+	for (i = 0; functions[i]; i++)
+		if (strlen(functions[i]) == (size_t)(name_end - s) &&
+		    !memcmp(functions[i], s, (size_t)(name_end - s)))
+			break;
+	if (!functions[i] || end[-1] != ')')
+		goto fail;
+	end--;
+	while (p < end) {
+		comma = memchr(p, ',', (size_t)(end - p));
+		b = comma ? comma : end;
+		for (a = p; a < b && isspace((unsigned char)*a); a++)
+			;
+		while (b > a && isspace((unsigned char)b[-1]))
+			b--;
+		arg = a < b ? parse_inner(a, (size_t)(b - a)) : NULL;
+		if (!arg || json_object_get(arg, "call")) {
+			json_decref(arg);
+			goto fail;
+		}
+		json_array_append_new(args, arg);
+		p = comma ? comma + 1 : end;
+	}
+	if (!json_array_size(args))
+		goto fail;
+	call = must(json_object());
+	json_object_set_new(call, "call", span(s, name_end));
+	json_object_set_new(call, "args", args);
+	json_object_set_new(call, "text", must(json_stringn(s, len)));
+	return call;
+fail:
+	json_decref(args);
+	return NULL;
+}
+
 /*
  * Parse the inside of one "${...}" (spaces trimmed) into {root, path,
- * text}. Returns NULL on a syntax error; the caller words the message.
+ * text}, or a call into {call, args, text}. Returns NULL on a syntax
+ * error; the caller words the message.
  */
 static json_t *parse_inner(const char *s, size_t len)
 {
@@ -112,6 +163,10 @@ static json_t *parse_inner(const char *s, size_t len)
 		;
 	if (q == p)
 		goto fail;
+	if (q < end && *q == '(') {
+		json_decref(path);
+		return parse_call(s, len, q);
+	}
 	ref = must(json_object());
 	json_object_set_new(ref, "root", span(p, q));
 	p = q;
@@ -264,7 +319,10 @@ int ms_expr_refs(const json_t *value, json_t **out)
 			return 0;
 		err = parse_template(&parts, json_string_value(value));
 		json_array_foreach(parts, i, part)
-			if (json_is_object(part))
+			if (json_object_get(part, "call"))
+				json_array_extend(
+					*out, json_object_get(part, "args"));
+			else if (json_is_object(part))
 				json_array_append(*out, part);
 		json_decref(parts);
 	} else if (json_is_object(value)) {
@@ -328,6 +386,57 @@ done:
 	return err;
 }
 
+static int eval_ref(json_t **out, const json_t *ref, ms_expr_resolve_fn resolve,
+		    void *payload);
+
+/*
+ * merge(MAP, MAP...): one map of all their keys, a later map's value
+ * winning; unknown when any of them is.
+ */
+static int eval_call(json_t **out, const json_t *call,
+		     ms_expr_resolve_fn resolve, void *payload)
+{
+	const char *text = json_string_value(json_object_get(call, "text"));
+	json_t *merged = must(json_object()), *arg, *v = NULL;
+	bool unknown = false;
+	size_t i;
+	int err = 0;
+
+	*out = NULL;
+	json_array_foreach(json_object_get(call, "args"), i, arg) {
+		err = eval_ref(&v, arg, resolve, payload);
+		if (err)
+			break;
+		if (ms_is_unknown(v)) {
+			unknown = true;
+		} else if (!json_is_object(v) || ms_has_unknown(v)) {
+			if (ms_has_unknown(v)) {
+				unknown = true;
+			} else {
+				err = ms_error("\"${%s}\": argument %zu of "
+					       "merge is %s, not a map",
+					       text, i + 1, ms_expr_kind(v));
+				break;
+			}
+		} else {
+			json_object_update(merged, v);
+		}
+		json_decref(v);
+		v = NULL;
+	}
+	json_decref(v);
+	if (err) {
+		json_decref(merged);
+		return err;
+	}
+	if (unknown) {
+		json_decref(merged);
+		merged = ms_unknown_new();
+	}
+	*out = merged;
+	return 0;
+}
+
 /* The value of one reference object: resolved, then walked. */
 static int eval_ref(json_t **out, const json_t *ref, ms_expr_resolve_fn resolve,
 		    void *payload)
@@ -336,6 +445,8 @@ static int eval_ref(json_t **out, const json_t *ref, ms_expr_resolve_fn resolve,
 	const char *text = json_string_value(json_object_get(ref, "text"));
 	json_t *v = NULL;
 
+	if (json_object_get(ref, "call"))
+		return eval_call(out, ref, resolve, payload);
 	*out = NULL;
 	ms_error_clear();
 	if (resolve(json_string_value(json_object_get(ref, "root")),

@@ -22,6 +22,9 @@ IMAGE = f"{ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com/dogs-train:1"
 def stack(lr="0.01", tags="{}"):
     return f"""
 stack: {STACK}
+variables:
+  fixed: {{default: {{epochs: 3}}}}
+  tuned: {{default: {{lr: "{lr}"}}}}
 resources:
   data:
     type: aws_s3_bucket
@@ -34,7 +37,7 @@ resources:
         training_image: {IMAGE}
         metric_definitions:
           - {{name: "val:acc", regex: "val_acc=([0-9.]+)"}}
-      hyper_parameters: {{epochs: 3, lr: "{lr}"}}
+      hyper_parameters: ${{merge(var.fixed, var.tuned)}}
       input_data_config:
         - {{channel_name: train, s3_uri: "s3://${{data.bucket}}/dogs/"}}
       output_data_config: {{s3_output_path: "s3://${{data.bucket}}/models"}}

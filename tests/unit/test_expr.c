@@ -163,6 +163,27 @@ static const struct eval_case eval_cases[] = {
 	{ "function call", "\"${upper(var.x)}\"", NULL,
 	  "invalid reference \"${upper(var.x)}\": expected "
 	  "NAME.ATTRIBUTE[.KEY|[N]...]" },
+	{ "merge with a map that holds an unknown",
+	  "\"${merge(var.map, role.tags, job.best)}\"", U, NULL },
+	{ "merge of two known maps", "\"${ merge(role.tags , var.map) }\"",
+	  "{\"team\": \"ml\", \"k\": \"v\", \"nested\": {\"deep\": 1}}", NULL },
+	{ "merge: the later map wins",
+	  "\"${merge(var.map, var.map.nested, role.tags)}\"",
+	  "{\"team\": \"ml\", \"k\": \"v\", \"nested\": {\"deep\": 1},"
+	  " \"deep\": 1}", NULL },
+	{ "merge with an unknown map", "\"${merge(role.tags, endpoint.x)}\"", U,
+	  NULL },
+	{ "merge of a list", "\"${merge(role.tags, var.list)}\"", NULL,
+	  "\"${merge(role.tags, var.list)}\": argument 2 of merge is a list, "
+	  "not a map" },
+	{ "merge of nothing", "\"${merge()}\"", NULL,
+	  "invalid reference \"${merge()}\": expected "
+	  "NAME.ATTRIBUTE[.KEY|[N]...]" },
+	{ "merge of a call", "\"${merge(merge(var.map))}\"", NULL,
+	  "invalid reference \"${merge(merge(var.map))}\": expected "
+	  "NAME.ATTRIBUTE[.KEY|[N]...]" },
+	{ "merge of a missing variable", "\"${merge(var.nope)}\"", NULL,
+	  "reference \"${var.nope}\": no variable \"nope\"" },
 	{ "root alone", "\"${foo}\"", NULL,
 	  "invalid reference \"${foo}\": expected NAME.ATTRIBUTE[.KEY|[N]...]" },
 	{ "index right after the root", "\"${foo[0]}\"", NULL,
@@ -227,6 +248,12 @@ static const struct refs_case refs_cases[] = {
 	{ "text is trimmed", "\"${ aws.region }\"",
 	  "[{\"root\": \"aws\", \"path\": [\"region\"], \"text\": "
 	  "\"aws.region\"}]",
+	  NULL },
+	{ "the arguments of a call",
+	  "\"${merge(var.map, role.tags)}\"",
+	  "[{\"root\": \"var\", \"path\": [\"map\"], \"text\": \"var.map\"},"
+	  " {\"root\": \"role\", \"path\": [\"tags\"], \"text\": "
+	  "\"role.tags\"}]",
 	  NULL },
 	{ "an escape is no reference", "\"$${var.x}\"", "[]", NULL },
 	{ "scalars hold none", "[1, true, null, \"plain\"]", "[]", NULL },
