@@ -403,3 +403,31 @@ resources:
     assert bucket_names(s3) == {"keep-data"}
     assert journal(cli) == {}
     assert state_list(run) == {"keep"}
+
+
+def test_imported_model_keeps_its_name(run, cli, sm):
+    # An unnamed model is named after its spec; one imported under another
+    # name keeps it while the spec is the one asked for.
+    sm.create_model(ModelName="legacy-model",
+                    ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/r",
+                    PrimaryContainer={"Image": IMAGE})
+    cli.write_stack(f"""
+stack: {STACK}
+resources:
+  model:
+    type: aws_sagemaker_model
+    properties:
+      execution_role_arn: arn:aws:iam::{ACCOUNT_ID}:role/r
+      primary_container: {{image: "{IMAGE}"}}
+""")
+    code, _, err = run("import", "model", "legacy-model")
+    assert code == 0, err
+    code, out, _ = run("plan", "--detailed-exitcode")
+    assert code == 2 and plan_counts(out) == (0, 1, 0), out  # the mark
+    assert "must be replaced" not in out
+    code, _, err = run("apply", "--auto-approve")
+    assert code == 0, err
+    assert {m["ModelName"] for m in sm.list_models()["Models"]} == \
+        {"legacy-model"}
+    code, out, _ = run("plan", "--detailed-exitcode")
+    assert code == 0, out
