@@ -176,4 +176,12 @@ int ms_sagemaker_update_tags(struct ms_call *call, const json_t *prior,
 			     const json_t *desired, json_t **out);
 int ms_sagemaker_delete(struct ms_call *call, const json_t *prior);
 
+/* The blocks of a training job's spec (training_schemas.c). */
+extern const struct ms_attr ms_sagemaker_algorithm_schema[];
+extern const struct ms_attr ms_sagemaker_channel_schema[];
+extern const struct ms_attr ms_sagemaker_output_schema[];
+extern const struct ms_attr ms_sagemaker_resource_schema[];
+extern const struct ms_attr ms_sagemaker_stopping_schema[];
+extern const struct ms_attr ms_sagemaker_checkpoint_schema[];
+
 #endif

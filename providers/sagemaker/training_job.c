@@ -15,72 +15,6 @@
 #include "providers/provider.h"
 #include "providers/sagemaker/sagemaker.h"
 
-static const struct ms_attr metric_schema[] = {
-	{ "name", MS_ATTR_STRING, MS_ATTR_REQUIRED, NULL, NULL,
-	  "the metric's name (val:acc)", "Name" },
-	{ "regex", MS_ATTR_STRING, MS_ATTR_REQUIRED, NULL, NULL,
-	  "the regular expression that finds it in the logs", "Regex" },
-	{ NULL },
-};
-
-static const struct ms_attr algorithm_schema[] = {
-	{ "training_image", MS_ATTR_STRING, MS_ATTR_REQUIRED, NULL, NULL,
-	  "the training image (an ECR image URI)", "TrainingImage" },
-	{ "training_input_mode", MS_ATTR_STRING, 0, "\"File\"", NULL,
-	  "File, Pipe or FastFile", "TrainingInputMode" },
-	{ "metric_definitions", MS_ATTR_LIST, 0, NULL, metric_schema,
-	  "metrics read from the logs", "MetricDefinitions" },
-	{ NULL },
-};
-
-static const struct ms_attr channel_schema[] = {
-	{ "channel_name", MS_ATTR_STRING, MS_ATTR_REQUIRED, NULL, NULL,
-	  "the channel's name (train, validation)", "ChannelName" },
-	{ "s3_uri", MS_ATTR_STRING, MS_ATTR_REQUIRED, NULL, NULL,
-	  "where the data is (s3://bucket/prefix)",
-	  "DataSource.S3DataSource.S3Uri" },
-	{ "s3_data_type", MS_ATTR_STRING, 0, "\"S3Prefix\"", NULL,
-	  "S3Prefix or ManifestFile", "DataSource.S3DataSource.S3DataType" },
-	{ "distribution", MS_ATTR_STRING, 0, "\"FullyReplicated\"", NULL,
-	  "FullyReplicated or ShardedByS3Key (across instances)",
-	  "DataSource.S3DataSource.S3DataDistributionType" },
-	{ "content_type", MS_ATTR_STRING, 0, NULL, NULL, "the data's MIME type",
-	  "ContentType" },
-	{ NULL },
-};
-
-static const struct ms_attr output_schema[] = {
-	{ "s3_output_path", MS_ATTR_STRING, MS_ATTR_REQUIRED, NULL, NULL,
-	  "where the model artifacts go", "S3OutputPath" },
-	{ "kms_key_id", MS_ATTR_STRING, 0, NULL, NULL,
-	  "the KMS key that encrypts them", "KmsKeyId" },
-	{ NULL },
-};
-
-static const struct ms_attr resource_schema[] = {
-	{ "instance_type", MS_ATTR_STRING, MS_ATTR_REQUIRED, NULL, NULL,
-	  "the instance type (ml.m5.xlarge)", "InstanceType" },
-	{ "instance_count", MS_ATTR_NUMBER, 0, "1", NULL,
-	  "instances (2 or more: distributed training)", "InstanceCount" },
-	{ "volume_size_in_gb", MS_ATTR_NUMBER, 0, "30", NULL,
-	  "the storage volume of each instance, in GB", "VolumeSizeInGB" },
-	{ NULL },
-};
-
-static const struct ms_attr stopping_schema[] = {
-	{ "max_runtime_in_seconds", MS_ATTR_NUMBER, 0, "86400", NULL,
-	  "the longest the job may run", "MaxRuntimeInSeconds" },
-	{ NULL },
-};
-
-static const struct ms_attr checkpoint_schema[] = {
-	{ "s3_uri", MS_ATTR_STRING, MS_ATTR_REQUIRED, NULL, NULL,
-	  "where checkpoints are kept", "S3Uri" },
-	{ "local_path", MS_ATTR_STRING, 0, NULL, NULL,
-	  "where the job writes them (/opt/ml/checkpoints)", "LocalPath" },
-	{ NULL },
-};
-
 #define NEW (MS_ATTR_FORCE_NEW)
 
 static const struct ms_attr schema[] = {
@@ -90,22 +24,27 @@ static const struct ms_attr schema[] = {
 	{ "role_arn", MS_ATTR_STRING, MS_ATTR_REQUIRED | NEW, NULL, NULL,
 	  "the IAM role the job runs as", "RoleArn" },
 	{ "algorithm_specification", MS_ATTR_OBJECT, MS_ATTR_REQUIRED | NEW,
-	  NULL, algorithm_schema, "the training image and its input mode",
-	  "AlgorithmSpecification" },
+	  NULL, ms_sagemaker_algorithm_schema,
+	  "the training image and its input mode", "AlgorithmSpecification" },
 	{ "hyper_parameters", MS_ATTR_MAP, NEW, NULL, NULL,
 	  "hyperparameters (values are strings)", "HyperParameters" },
-	{ "input_data_config", MS_ATTR_LIST, NEW, NULL, channel_schema,
-	  "the input channels", "InputDataConfig" },
+	{ "input_data_config", MS_ATTR_LIST, NEW, NULL,
+	  ms_sagemaker_channel_schema, "the input channels",
+	  "InputDataConfig" },
 	{ "output_data_config", MS_ATTR_OBJECT, MS_ATTR_REQUIRED | NEW, NULL,
-	  output_schema, "where the model artifacts go", "OutputDataConfig" },
+	  ms_sagemaker_output_schema, "where the model artifacts go",
+	  "OutputDataConfig" },
 	{ "resource_config", MS_ATTR_OBJECT, MS_ATTR_REQUIRED | NEW, NULL,
-	  resource_schema, "the instances it trains on", "ResourceConfig" },
-	{ "stopping_condition", MS_ATTR_OBJECT, NEW, "{}", stopping_schema,
-	  "when SageMaker stops it", "StoppingCondition" },
+	  ms_sagemaker_resource_schema, "the instances it trains on",
+	  "ResourceConfig" },
+	{ "stopping_condition", MS_ATTR_OBJECT, NEW, "{}",
+	  ms_sagemaker_stopping_schema, "when SageMaker stops it",
+	  "StoppingCondition" },
 	{ "environment", MS_ATTR_MAP, NEW, NULL, NULL,
 	  "environment variables of the container", "Environment" },
-	{ "checkpoint_config", MS_ATTR_OBJECT, NEW, NULL, checkpoint_schema,
-	  "where checkpoints are kept", "CheckpointConfig" },
+	{ "checkpoint_config", MS_ATTR_OBJECT, NEW, NULL,
+	  ms_sagemaker_checkpoint_schema, "where checkpoints are kept",
+	  "CheckpointConfig" },
 	{ "tags", MS_ATTR_MAP, MS_ATTR_TAGS, "{}", NULL,
 	  "tags (with the stack's default tags and its owner mark)", "Tags" },
 	{ "arn", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL, "the ARN",
