@@ -16,6 +16,7 @@ struct wire {
 	char request[64];     /* "" when the request has no such field */
 	char answer[64];      /* "" when the answer has none */
 	char on[32], off[32]; /* a boolean's words, or "" */
+	bool text;            /* a number sent as its text ("Field:text") */
 };
 
 static void copy_part(char *out, size_t size, const char *s, size_t n)
@@ -46,6 +47,7 @@ static bool parse_wire(struct wire *w, const char *text)
 			  (size_t)(end - text));
 		memcpy(w->answer, w->request, sizeof(w->answer));
 	}
+	w->text = colon && !strcmp(colon, ":text");
 	if (colon && (slash = strchr(colon, '/'))) {
 		copy_part(w->on, sizeof(w->on), colon + 1,
 			  (size_t)(slash - colon - 1));
@@ -201,6 +203,13 @@ static int value_request(json_t **out, const struct ms_attr *a,
 	switch (a->type) {
 	case MS_ATTR_NUMBER:
 		*out = ms_kit_number(v);
+		if (w->text && json_is_number(*out)) {
+			char *text = json_dumps(*out, JSON_ENCODE_ANY);
+
+			json_decref(*out);
+			*out = json_string(text ? text : "");
+			free(text);
+		}
 		return 0;
 	case MS_ATTR_BOOL:
 		*out = *w->on ? json_string(json_is_true(v) ? w->on : w->off) :

@@ -51,6 +51,7 @@ enum ms_attr_type {
  *   "Field|"             requests only (the answer does not hold it)
  *   "|AnswerField"       answers only (what AWS computes)
  *   "Field:On/Off"       a boolean sent as one of two words
+ *   "Field:text"         a number sent as its text ("0.001")
  *   "A.B.Field"          a field inside nested structures (either side)
  *
  * Nested attributes (objects, lists of objects) name fields of their

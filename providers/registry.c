@@ -16,6 +16,7 @@ extern const struct ms_resource_type ms_aws_sagemaker_endpoint_configuration;
 extern const struct ms_resource_type ms_aws_sagemaker_endpoint;
 extern const struct ms_resource_type ms_aws_sagemaker_notebook_instance;
 extern const struct ms_resource_type ms_aws_sagemaker_training_job;
+extern const struct ms_resource_type ms_aws_sagemaker_hyper_parameter_tuning_job;
 
 static const struct ms_resource_type *const types[] = {
 	&ms_aws_iam_role,
@@ -25,6 +26,7 @@ static const struct ms_resource_type *const types[] = {
 	&ms_aws_sagemaker_model,
 	&ms_aws_sagemaker_notebook_instance,
 	&ms_aws_sagemaker_training_job,
+	&ms_aws_sagemaker_hyper_parameter_tuning_job,
 	NULL,
 };
 

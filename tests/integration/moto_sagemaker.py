@@ -20,7 +20,11 @@ response classes in place (install(), before the server serves), so that:
   - training jobs run: InProgress through the secondary statuses Starting,
     Downloading, Training and Uploading (each for the polls), then
     Completed with their artifacts written to S3 (or Failed when told to),
-    and StopTrainingJob stops a running one.
+    and StopTrainingJob stops a running one;
+  - tuning jobs run their training jobs (at most the parallel limit at
+    once), with values drawn from the ranges and an objective computed by
+    `control.objective`, and report the real best; they can be stopped,
+    and their training jobs listed.
 
 docs/testing.md ("Emulator extensions") lists each change with the AWS
 behaviour it stands for. Tests steer and observe it through `control`, a
@@ -111,6 +115,7 @@ class Control:
         """Back to the defaults: no rules, nothing recorded."""
         with LOCK:
             self.polls = DEFAULT_POLLS
+            self.objective = None  # fn(tuned hyperparameters) -> value
             self._rules = []
             self._history = []     # (kind, name, status)
             self._describes = []   # (kind, name, status or GONE)
@@ -641,6 +646,181 @@ def stop_training_job(self, training_job_name):
                _training_failed(training_job_name))
 
 
+# -- tuning jobs ---------------------------------------------------------------
+
+def _tuning(backend):
+    t = backend.__dict__.get("_mlstack_tuning")
+    if t is None:
+        t = backend.__dict__["_mlstack_tuning"] = {}
+    return t
+
+
+def _drawn(ranges, i):
+    """The hyperparameters of child i: drawn from each range by a fixed
+    rule, so that a test knows them (integer: lo + 7i mod the span;
+    continuous: lo + the span times the fraction of 0.618i; categorical:
+    the values in turn)."""
+    hp = {}
+    for r in ranges.get("IntegerParameterRanges") or []:
+        lo, hi = int(r["MinValue"]), int(r["MaxValue"])
+        hp[r["Name"]] = str(lo + (7 * i) % (hi - lo + 1))
+    for r in ranges.get("ContinuousParameterRanges") or []:
+        lo, hi = float(r["MinValue"]), float(r["MaxValue"])
+        hp[r["Name"]] = f"{lo + (hi - lo) * ((0.618034 * i) % 1):.6g}"
+    for r in ranges.get("CategoricalParameterRanges") or []:
+        hp[r["Name"]] = r["Values"][i % len(r["Values"])]
+    return hp
+
+
+def _default_objective(hp):
+    """A deterministic objective of the tuned values."""
+    total = 0.0
+    for v in hp.values():
+        try:
+            total += float(v)
+        except ValueError:
+            total += len(v)
+    return round((total * 0.37) % 1, 6)
+
+
+def _start_child(backend, name, job, i):
+    import copy
+    import hashlib
+    cfg = job.hyper_parameter_tuning_job_config
+    d = job.training_job_definition
+    tuned = _drawn(cfg.get("ParameterRanges") or {}, i)
+    digest = hashlib.sha256(f"{name}/{i}".encode()).hexdigest()[:8]
+    child = f"{name}-{i + 1:03d}-{digest}"
+    spec = copy.deepcopy(d["AlgorithmSpecification"])
+    backend.create_training_job(
+        child,
+        hyper_parameters={**(d.get("StaticHyperParameters") or {}), **tuned},
+        algorithm_specification=spec, role_arn=d["RoleArn"],
+        input_data_config=copy.deepcopy(d.get("InputDataConfig") or []),
+        output_data_config=copy.deepcopy(d["OutputDataConfig"]),
+        resource_config=copy.deepcopy(d["ResourceConfig"]), vpc_config=None,
+        stopping_condition=copy.deepcopy(d.get("StoppingCondition") or {}),
+        tags=None, enable_network_isolation=False,
+        enable_inter_container_traffic_encryption=False,
+        enable_managed_spot_training=False, checkpoint_config=None,
+        debug_hook_config=None, debug_rule_configurations=None,
+        tensor_board_output_config=None, experiment_config=None)
+    return {"name": child, "tuned": tuned, "objective": None}
+
+
+def _tuning_step(backend, name):
+    """What a DescribeHyperParameterTuningJob sees: running children move
+    on (as if described), finished ones get their objective, new ones start
+    up to the parallel limit, and the job ends when all have run."""
+    t = _tuning(backend).get(name)
+    job = backend.hyper_parameter_tuning_jobs.get(name)
+    if t is None or job is None or job.hyper_parameter_tuning_job_status \
+            not in ("InProgress", "Stopping"):
+        return
+    cfg = job.hyper_parameter_tuning_job_config
+    objective = cfg["HyperParameterTuningJobObjective"]
+    for c in t["children"]:
+        tj = backend.training_jobs[c["name"]]
+        if tj.training_job_status in ("InProgress", "Stopping"):
+            _advance(backend, TRAINING, c["name"])
+        if tj.training_job_status == "Completed" and c["objective"] is None:
+            fn = control.objective or _default_objective
+            c["objective"] = float(fn(c["tuned"]))
+            tj.final_metric_data_list = [
+                {"MetricName": objective["MetricName"],
+                 "Value": c["objective"], "Timestamp": utcnow()}]
+    status = {c["name"]: backend.training_jobs[c["name"]].training_job_status
+              for c in t["children"]}
+    running = [n for n, s in status.items() if s in ("InProgress",
+                                                     "Stopping")]
+    limits = cfg["ResourceLimits"]
+    if job.hyper_parameter_tuning_job_status == "InProgress":
+        while len(t["children"]) < limits["MaxNumberOfTrainingJobs"] and \
+                len(running) < limits["MaxParallelTrainingJobs"]:
+            c = _start_child(backend, name, job, len(t["children"]))
+            t["children"].append(c)
+            running.append(c["name"])
+            status[c["name"]] = "InProgress"
+    done = [c for c in t["children"] if c["objective"] is not None]
+    count = lambda s: sum(1 for v in status.values() if v == s)  # noqa: E731
+    job.training_job_status_counters = {
+        "Completed": count("Completed"), "InProgress": len(running),
+        "RetryableError": 0, "NonRetryableError": count("Failed"),
+        "Stopped": count("Stopped")}
+    job.objective_status_counters = {
+        "Succeeded": len(done), "Pending": len(running),
+        "Failed": count("Failed") + count("Stopped")}
+    if done:
+        better = max if objective["Type"] == "Maximize" else min
+        best = better(done, key=lambda c: c["objective"])
+        tj = backend.training_jobs[best["name"]]
+        job.best_training_job = {
+            "TrainingJobName": best["name"], "TrainingJobArn": tj.arn,
+            "CreationTime": tj.creation_time,
+            "TrainingJobStatus": "Completed",
+            "TunedHyperParameters": dict(best["tuned"]),
+            "FinalHyperParameterTuningJobObjectiveMetric": {
+                "Type": objective["Type"],
+                "MetricName": objective["MetricName"],
+                "Value": best["objective"]},
+            "ObjectiveStatus": "Succeeded"}
+        job.OverallBestTrainingJob = job.best_training_job
+    if running:
+        return
+    if job.hyper_parameter_tuning_job_status == "Stopping":
+        job.hyper_parameter_tuning_job_status = "Stopped"
+    elif len(t["children"]) >= limits["MaxNumberOfTrainingJobs"]:
+        if done:
+            job.hyper_parameter_tuning_job_status = "Completed"
+        else:
+            job.hyper_parameter_tuning_job_status = "Failed"
+            job.failure_reason = "All training jobs failed."
+    job.hyper_parameter_tuning_end_time = utcnow()
+
+
+orig_create_tuning_job = \
+    sm_models.SageMakerModelBackend.create_hyper_parameter_tuning_job
+
+
+def create_hyper_parameter_tuning_job(self, hyper_parameter_tuning_job_name,
+                                      *args, **kwargs):
+    """InProgress, running its training jobs (moto: Completed at once with
+    a stub as the best job)."""
+    name = hyper_parameter_tuning_job_name
+    with LOCK:
+        arn = orig_create_tuning_job(self, name, *args, **kwargs)
+        job = self.hyper_parameter_tuning_jobs[name]
+        job.hyper_parameter_tuning_job_status = "InProgress"
+        job.hyper_parameter_tuning_end_time = None
+        job.best_training_job = None
+        job.OverallBestTrainingJob = None
+        job.failure_reason = None
+        job.tuning_job_completion_details = None
+        job.consumed_resources = None
+        _tuning(self)[name] = {"children": []}
+        _tuning_step(self, name)
+        return arn
+
+
+def stop_hyper_parameter_tuning_job(self, hyper_parameter_tuning_job_name):
+    name = hyper_parameter_tuning_job_name
+    with LOCK:
+        job = self.hyper_parameter_tuning_jobs.get(name)
+        if job is None:
+            raise sm_models.ResourceNotFound(
+                message=f"Could not find hyper parameter tuning job "
+                        f"'{name}'.")
+        if job.hyper_parameter_tuning_job_status != "InProgress":
+            raise ValidationError(
+                message=f"The request was rejected because the tuning job "
+                        f"is in status {job.hyper_parameter_tuning_job_status}.")
+        job.hyper_parameter_tuning_job_status = "Stopping"
+        for c in _tuning(self).get(name, {}).get("children", []):
+            if self.training_jobs[c["name"]].training_job_status == \
+                    "InProgress":
+                stop_training_job(self, c["name"])
+
+
 # -- tags ----------------------------------------------------------------------
 
 def _tagged(backend, arn):
@@ -687,6 +867,7 @@ R = sm_responses.SageMakerResponse
 orig_describe_endpoint = R.describe_endpoint
 orig_describe_notebook = R.describe_notebook_instance
 orig_describe_training_job = R.describe_training_job
+orig_describe_tuning_job = R.describe_hyper_parameter_tuning_job
 
 
 def r_describe_endpoint(self):
@@ -734,6 +915,47 @@ def r_stop_training_job(self):
     return sm_responses.EmptyResult()
 
 
+def r_describe_tuning_job(self):
+    name = self._get_param("HyperParameterTuningJobName")
+    with LOCK:
+        _tuning_step(self.sagemaker_backend, name)
+        return orig_describe_tuning_job(self)
+
+
+def r_stop_tuning_job(self):
+    self.sagemaker_backend.stop_hyper_parameter_tuning_job(
+        self._get_param("HyperParameterTuningJobName"))
+    return sm_responses.EmptyResult()
+
+
+def r_list_training_jobs_for_tuning_job(self):
+    """ListTrainingJobsForHyperParameterTuningJob (moto lacks it): the
+    children, in the order they started."""
+    backend = self.sagemaker_backend
+    name = self._get_param("HyperParameterTuningJobName")
+    with LOCK:
+        if name not in backend.hyper_parameter_tuning_jobs:
+            raise sm_models.ResourceNotFound(
+                message=f"Could not find hyper parameter tuning job "
+                        f"'{name}'.")
+        summaries = []
+        for c in _tuning(backend).get(name, {}).get("children", []):
+            tj = backend.training_jobs[c["name"]]
+            s = {"TrainingJobName": c["name"], "TrainingJobArn": tj.arn,
+                 "TuningJobName": name, "CreationTime": tj.creation_time,
+                 "TrainingJobStatus": tj.training_job_status,
+                 "TunedHyperParameters": dict(c["tuned"])}
+            if c["objective"] is not None:
+                s["FinalHyperParameterTuningJobObjectiveMetric"] = {
+                    "MetricName": backend.hyper_parameter_tuning_jobs[name]
+                    .hyper_parameter_tuning_job_config[
+                        "HyperParameterTuningJobObjective"]["MetricName"],
+                    "Value": c["objective"]}
+                s["ObjectiveStatus"] = "Succeeded"
+            summaries.append(s)
+    return sm_responses.ActionResult({"TrainingJobSummaries": summaries})
+
+
 def r_update_endpoint(self):
     arn = self.sagemaker_backend.update_endpoint(
         endpoint_name=self._get_param("EndpointName"),
@@ -775,6 +997,9 @@ def install():
         B.update_notebook_instance = update_notebook_instance
         B.delete_notebook_instance = delete_notebook_instance
         B.create_training_job = create_training_job
+        B.create_hyper_parameter_tuning_job = \
+            create_hyper_parameter_tuning_job
+        B.stop_hyper_parameter_tuning_job = stop_hyper_parameter_tuning_job
         B.stop_training_job = stop_training_job
         B.list_tags = list_tags
         B.add_tags = add_tags
@@ -786,6 +1011,10 @@ def install():
         R.update_notebook_instance = r_update_notebook_instance
         R.describe_training_job = r_describe_training_job
         R.stop_training_job = r_stop_training_job
+        R.describe_hyper_parameter_tuning_job = r_describe_tuning_job
+        R.stop_hyper_parameter_tuning_job = r_stop_tuning_job
+        R.list_training_jobs_for_hyper_parameter_tuning_job = \
+            r_list_training_jobs_for_tuning_job
 
         orig_reset = MotoAPIBackend.reset
 

@@ -227,6 +227,52 @@ TYPES.append(Type(
 """,
     check=job_check))
 
+def tuner(lr_max, tags=""):
+    return (f"{{objective: {{type: Maximize, metric_name: acc}}, "
+            f"resource_limits: {{max_number_of_training_jobs: 2, "
+            f"max_parallel_training_jobs: 1}}, parameter_ranges: "
+            f"{{continuous: [{{name: lr, min_value: 0.001, "
+            f"max_value: {lr_max}}}]}}, training_job_definition: "
+            f"{{role_arn: {ROLE_ARN}, algorithm_specification: "
+            f"{{training_image: \"{IMAGE}t\", metric_definitions: "
+            f"[{{name: acc, regex: \"acc=(.*)\"}}]}}, output_data_config: "
+            f"{{s3_output_path: \"s3://${{out.bucket}}/t\"}}, "
+            f"resource_config: {{instance_type: ml.m5.xlarge}}}}{tags}}}")
+
+
+def tuner_check(c, v):
+    sm = c["sagemaker"]
+    jobs = [sm.describe_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName=j["HyperParameterTuningJobName"])
+        for j in sm.list_hyper_parameter_tuning_jobs()[
+            "HyperParameterTuningJobSummaries"]]
+    return len(jobs) == (2 if v == 3 else 1) and all(
+        j["HyperParameterTuningJobStatus"] == "Completed" and
+        j["BestTrainingJob"]["TrainingJobName"] for j in jobs)
+
+
+TYPES.append(Type(
+    "aws_sagemaker_hyper_parameter_tuning_job",
+    (tuner("0.1"), tuner("0.1", ", tags: {v: 2}"),
+     tuner("0.2", ", tags: {v: 2}")),
+    lambda c: {j["HyperParameterTuningJobName"] for j in
+               c["sagemaker"].list_hyper_parameter_tuning_jobs(
+                   StatusEquals="InProgress")[
+                   "HyperParameterTuningJobSummaries"]},
+    (set(), set(), set()),
+    lambda c, ids: c["sagemaker"].add_tags(
+        ResourceArn=c["sagemaker"].list_hyper_parameter_tuning_jobs()[
+            "HyperParameterTuningJobSummaries"][0][
+            "HyperParameterTuningJobArn"],
+        Tags=[{"Key": "v", "Value": "by hand"}]),
+    {"create": ["CreateHyperParameterTuningJob"], "update": ["AddTags"]},
+    extra="""
+  out:
+    type: aws_s3_bucket
+    properties: {bucket: conf-out, force_destroy: true}
+""",
+    check=tuner_check))
+
 BY_NAME = {t.name: t for t in TYPES}
 
 

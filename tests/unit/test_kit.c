@@ -73,6 +73,7 @@ static const struct ms_attr schema[] = {
 	{ "zones", MS_ATTR_LIST, 0, NULL, NULL, "", "Zones" },
 	{ "tags", MS_ATTR_MAP, MS_ATTR_TAGS, "{}", NULL, "", "Tags" },
 	{ "uri", MS_ATTR_STRING, 0, NULL, NULL, "", "Source.S3.Uri" },
+	{ "rate", MS_ATTR_NUMBER, 0, NULL, NULL, "", "Rate:text" },
 	{ "artifacts", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL, "",
 	  "|Model.Artifacts" },
 	{ "arn", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL, "",
@@ -101,8 +102,8 @@ static void test_request(void **state)
 		  "{\"name\": \"t\", \"size\": 20.0, \"script\": \"s\","
 		  " \"secret\": \"x\", \"open\": false, \"fast\": true,"
 		  " \"local\": \"mine\", \"arn\": \"a\", \"zones\": [\"a\"],"
-		  " \"uri\": \"s3://b/k\"}",
-		  "{\"Source\": {\"S3\": {\"Uri\": \"s3://b/k\"}},"
+		  " \"uri\": \"s3://b/k\", \"rate\": 0.001}",
+		  "{\"Source\": {\"S3\": {\"Uri\": \"s3://b/k\"}}, \"Rate\": \"0.001\","
 		  " \"ThingName\": \"t\", \"SizeInGB\": 20,"
 		  " \"ScriptName\": \"s\", \"Secret\": \"x\","
 		  " \"Access\": \"Disabled\", \"Fast\": true,"
@@ -159,12 +160,12 @@ static void test_attrs(void **state)
 		  "{\"ThingName\": \"t\", \"ThingArn\": \"a\", \"SizeInGB\": 5.0,"
 		  " \"ThingScriptName\": \"s\", \"ScriptName\": \"no\","
 		  " \"Secret\": \"no\", \"Access\": \"Disabled\","
-		  " \"Model\": {\"Artifacts\": \"s3://m\"},"
+		  " \"Model\": {\"Artifacts\": \"s3://m\"}, \"Rate\": \"0.001\","
 		  " \"Source\": {\"S3\": {\"Uri\": \"s3://b/k\"}},"
 		  " \"CreationTime\": 1.5}",
 		  "{\"k\": \"v\"}",
 		  "{\"name\": \"t\", \"id\": \"t\", \"arn\": \"a\", \"size\": 5,"
-		  " \"artifacts\": \"s3://m\", \"uri\": \"s3://b/k\","
+		  " \"artifacts\": \"s3://m\", \"uri\": \"s3://b/k\", \"rate\": 0.001,"
 		  " \"script\": \"s\", \"open\": false, \"tags\": {\"k\": \"v\"}}" },
 		{ "absent or empty takes the default, else is not set",
 		  "{\"ThingName\": \"t\", \"ThingScriptName\": \"\","
