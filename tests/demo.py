@@ -67,7 +67,12 @@ def aws_inventory(emu):
          for c in sm.list_endpoint_configs()["EndpointConfigs"]] +
         [f"model {m['ModelName']}" for m in sm.list_models()["Models"]] +
         [f"training job {j['TrainingJobName']} ({j['TrainingJobStatus']})"
-         for j in sm.list_training_jobs()["TrainingJobSummaries"]])
+         for j in sm.list_training_jobs(MaxResults=100)[
+             "TrainingJobSummaries"]] +
+        [f"tuning job {j['HyperParameterTuningJobName']} "
+         f"({j['HyperParameterTuningJobStatus']})"
+         for j in sm.list_hyper_parameter_tuning_jobs()[
+             "HyperParameterTuningJobSummaries"]])
     return buckets, roles + sagemaker
 
 
@@ -111,10 +116,11 @@ def demo(binary, stack_file):
         step(binary, project, env, ["destroy", "--auto-approve"],
              want_text="Destroy complete!")
         buckets, roles = show_inventory(emu, "after destroy")
-        # SageMaker cannot delete a training job: a finished one stays
+        # SageMaker keeps training and tuning jobs: a finished one stays
         # listed, and costs nothing
-        left = [r for r in roles if not (r.startswith("training job ") and
-                                         r.endswith("(Completed)"))]
+        left = [r for r in roles
+                if not (r.startswith(("training job ", "tuning job ")) and
+                        r.endswith("(Completed)"))]
         if buckets or left:
             raise DemoFailed("destroy left resources behind")
         step(binary, project, env, ["history"])
