@@ -506,3 +506,70 @@ int ms_sagemaker_delete(struct ms_call *call, const json_t *prior)
 	free(op);
 	return err;
 }
+
+bool ms_sagemaker_job_settled(const json_t *live)
+{
+	const char *status = ms_kit_str(live, "status", "");
+
+	return strcmp(status, "InProgress") && strcmp(status, "Stopping");
+}
+
+int ms_sagemaker_job_update(struct ms_call *call, const json_t *prior,
+			    const json_t *desired, json_t **out)
+{
+	struct ms_sagemaker_object o;
+	const char *arn = ms_kit_str(prior, "arn", "");
+	json_t *base = json_deep_copy(prior);
+	int err = 0;
+
+	*out = NULL;
+	ms_sagemaker_object_init(&o, call, ms_kit_name(call, prior));
+	json_object_update(base, (json_t *)desired);
+	if (!ms_sagemaker_job_settled(prior))
+		err = o.kind->wait(&o);
+	if (err != MS_ENOTFOUND) {
+		if (!err)
+			err = ms_sagemaker_tags_update(
+				call->aws, arn, json_object_get(prior, "tags"),
+				json_object_get(desired, "tags"));
+		*out = ms_sagemaker_object_attrs(
+			&o, base,
+			json_object_get(err ? prior : desired, "tags"), arn);
+	}
+	json_decref(base);
+	ms_sagemaker_object_release(&o);
+	return err;
+}
+
+int ms_sagemaker_job_delete(struct ms_call *call, const json_t *prior)
+{
+	static const char *const stopped[] = { "Stopped", "Completed", "Failed",
+					       NULL };
+	static const char *const none[] = { NULL };
+	struct ms_sagemaker_object o;
+	const char *status;
+	json_t *body;
+	char *op;
+	int err;
+
+	ms_sagemaker_object_init(&o, call, ms_kit_name(call, prior));
+	err = ms_sagemaker_object_describe(&o);
+	status = ms_sagemaker_object_status(&o);
+	if (!err && !strcmp(status, "InProgress")) {
+		ms_call_progress(call,
+				 "stopping the %s (what it wrote to S3 "
+				 "stays)",
+				 o.kind->noun);
+		op = ms_asprintf("Stop%s", o.kind->object);
+		body = json_pack("{s:s}", o.name_key, o.name);
+		err = ms_sagemaker_call(NULL, NULL, call->aws, op, body);
+		json_decref(body);
+		free(op);
+		status = "Stopping";
+	}
+	if (!err && !strcmp(status, "Stopping"))
+		err = ms_sagemaker_wait(&o, stopped, none, MS_AWS_WAIT_SUCCESS,
+					30.0, 120);
+	ms_sagemaker_object_release(&o);
+	return err;
+}

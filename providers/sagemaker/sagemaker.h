@@ -176,6 +176,19 @@ int ms_sagemaker_update_tags(struct ms_call *call, const json_t *prior,
 			     const json_t *desired, json_t **out);
 int ms_sagemaker_delete(struct ms_call *call, const json_t *prior);
 
+/*
+ * Jobs (training, tuning), which run once and cannot be deleted:
+ * job_settled: whether a job (its "status") has ended;
+ * job_update: tags only, after waiting (the kind's wait) for a job still
+ * running (adopted after its create was interrupted);
+ * job_delete: Stop<Object> a running job and wait until it has stopped;
+ * a job that has ended is only forgotten.
+ */
+bool ms_sagemaker_job_settled(const json_t *live);
+int ms_sagemaker_job_update(struct ms_call *call, const json_t *prior,
+			    const json_t *desired, json_t **out);
+int ms_sagemaker_job_delete(struct ms_call *call, const json_t *prior);
+
 /* The blocks of a training job's spec (training_schemas.c). */
 extern const struct ms_attr ms_sagemaker_algorithm_schema[];
 extern const struct ms_attr ms_sagemaker_channel_schema[];

@@ -74,8 +74,6 @@ static const char *const ended[] = {
 	"Failed",      "Stopped", "MaxRuntimeExceeded", "MaxWaitTimeExceeded",
 	"Interrupted", NULL
 };
-static const char *const stopped[] = { "Stopped", "Completed", "Failed", NULL };
-static const char *const none[] = { NULL };
 
 #define WAIT_DELAY 30.0
 /* beyond the job's own max runtime: instances to start, artifacts to save */
@@ -124,72 +122,6 @@ static void final_metrics(json_t *attrs, const json_t *answer)
 	json_object_set_new(attrs, "final_metrics", map);
 }
 
-static bool job_settled(const json_t *live)
-{
-	const char *status = ms_kit_str(live, "status", "");
-
-	return strcmp(status, "InProgress") && strcmp(status, "Stopping");
-}
-
-/*
- * Tags change in place. A job still running (adopted after its create
- * was interrupted) is waited for first, as its create would have.
- */
-static int job_update(struct ms_call *call, const json_t *prior,
-		      const json_t *desired, json_t **out)
-{
-	struct ms_sagemaker_object o;
-	const char *arn = ms_kit_str(prior, "arn", "");
-	json_t *base = json_deep_copy(prior);
-	int err = 0;
-
-	*out = NULL;
-	ms_sagemaker_object_init(&o, call, ms_kit_name(call, prior));
-	json_object_update(base, (json_t *)desired);
-	if (!job_settled(prior)) {
-		err = wait_done(&o);
-		if (err == MS_ENOTFOUND)
-			goto done;
-	}
-	if (!err)
-		err = ms_sagemaker_tags_update(
-			call->aws, arn, json_object_get(prior, "tags"),
-			json_object_get(desired, "tags"));
-	*out = ms_sagemaker_object_attrs(
-		&o, base, json_object_get(err ? prior : desired, "tags"), arn);
-done:
-	json_decref(base);
-	ms_sagemaker_object_release(&o);
-	return err;
-}
-
-/* A running job is stopped, and waited for; then it is forgotten. */
-static int job_delete(struct ms_call *call, const json_t *prior)
-{
-	struct ms_sagemaker_object o;
-	const char *status;
-	json_t *body;
-	int err;
-
-	ms_sagemaker_object_init(&o, call, ms_kit_name(call, prior));
-	err = ms_sagemaker_object_describe(&o);
-	status = ms_sagemaker_object_status(&o);
-	if (!err && !strcmp(status, "InProgress")) {
-		ms_call_progress(call, "stopping the job (its artifacts so far "
-				       "stay in S3)");
-		body = json_pack("{s:s}", "TrainingJobName", o.name);
-		err = ms_sagemaker_call(NULL, NULL, call->aws,
-					"StopTrainingJob", body);
-		json_decref(body);
-		status = "Stopping";
-	}
-	if (!err && !strcmp(status, "Stopping"))
-		err = ms_sagemaker_wait(&o, stopped, none, MS_AWS_WAIT_SUCCESS,
-					WAIT_DELAY, 120);
-	ms_sagemaker_object_release(&o);
-	return err;
-}
-
 static int job_normalize(json_t *attrs)
 {
 	ms_kit_strings(json_object_get(attrs, "tags"));
@@ -227,10 +159,10 @@ const struct ms_resource_type ms_aws_sagemaker_training_job = {
 	.kind = &kind,
 	.read = ms_sagemaker_read,
 	.create = ms_sagemaker_create,
-	.update = job_update,
-	.delete = job_delete,
+	.update = ms_sagemaker_job_update,
+	.delete = ms_sagemaker_job_delete,
 	.normalize = job_normalize,
-	.settled = job_settled,
+	.settled = ms_sagemaker_job_settled,
 	.delete_note = "SageMaker cannot delete a training job: a running one "
 		       "is stopped, then forgotten; its artifacts stay in S3",
 };

@@ -134,8 +134,6 @@ static const struct ms_attr schema[] = {
 
 static const char *const completed[] = { "Completed", NULL };
 static const char *const ended[] = { "Failed", "Stopped", NULL };
-static const char *const stopped[] = { "Stopped", "Completed", "Failed", NULL };
-static const char *const none[] = { NULL };
 
 #define WAIT_DELAY 30.0
 #define WAIT_HOURS 72
@@ -222,69 +220,6 @@ static void best_artifacts(json_t *attrs, const json_t *answer)
 	ms_kit_strings(json_object_get(attrs, "training_job_counters"));
 }
 
-static bool tuning_settled(const json_t *live)
-{
-	const char *status = ms_kit_str(live, "status", "");
-
-	return strcmp(status, "InProgress") && strcmp(status, "Stopping");
-}
-
-/* Tags change in place; a job still running is waited for first. */
-static int tuning_update(struct ms_call *call, const json_t *prior,
-			 const json_t *desired, json_t **out)
-{
-	struct ms_sagemaker_object o;
-	const char *arn = ms_kit_str(prior, "arn", "");
-	json_t *base = json_deep_copy(prior);
-	int err = 0;
-
-	*out = NULL;
-	ms_sagemaker_object_init(&o, call, ms_kit_name(call, prior));
-	json_object_update(base, (json_t *)desired);
-	if (!tuning_settled(prior))
-		err = wait_done(&o);
-	if (err != MS_ENOTFOUND) {
-		if (!err)
-			err = ms_sagemaker_tags_update(
-				call->aws, arn, json_object_get(prior, "tags"),
-				json_object_get(desired, "tags"));
-		*out = ms_sagemaker_object_attrs(
-			&o, base,
-			json_object_get(err ? prior : desired, "tags"), arn);
-	}
-	json_decref(base);
-	ms_sagemaker_object_release(&o);
-	return err;
-}
-
-/* A running tuning job is stopped (its training jobs with it). */
-static int tuning_delete(struct ms_call *call, const json_t *prior)
-{
-	struct ms_sagemaker_object o;
-	const char *status;
-	json_t *body;
-	int err;
-
-	ms_sagemaker_object_init(&o, call, ms_kit_name(call, prior));
-	err = ms_sagemaker_object_describe(&o);
-	status = ms_sagemaker_object_status(&o);
-	if (!err && !strcmp(status, "InProgress")) {
-		ms_call_progress(call, "stopping the tuning job and its "
-				       "training jobs");
-		body = json_pack("{s:s}", "HyperParameterTuningJobName",
-				 o.name);
-		err = ms_sagemaker_call(NULL, NULL, call->aws,
-					"StopHyperParameterTuningJob", body);
-		json_decref(body);
-		status = "Stopping";
-	}
-	if (!err && !strcmp(status, "Stopping"))
-		err = ms_sagemaker_wait(&o, stopped, none, MS_AWS_WAIT_SUCCESS,
-					WAIT_DELAY, 120);
-	ms_sagemaker_object_release(&o);
-	return err;
-}
-
 static int tuning_normalize(json_t *attrs)
 {
 	json_t *def = json_object_get(attrs, "training_job_definition");
@@ -319,10 +254,10 @@ const struct ms_resource_type ms_aws_sagemaker_hyper_parameter_tuning_job = {
 	.kind = &kind,
 	.read = ms_sagemaker_read,
 	.create = ms_sagemaker_create,
-	.update = tuning_update,
-	.delete = tuning_delete,
+	.update = ms_sagemaker_job_update,
+	.delete = ms_sagemaker_job_delete,
 	.normalize = tuning_normalize,
-	.settled = tuning_settled,
+	.settled = ms_sagemaker_job_settled,
 	.delete_note = "SageMaker keeps a tuning job: a running one is "
 		       "stopped with its training jobs, then forgotten; their "
 		       "artifacts stay in S3",
