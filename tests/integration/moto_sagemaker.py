@@ -116,6 +116,7 @@ class Control:
         with LOCK:
             self.polls = DEFAULT_POLLS
             self.objective = None  # fn(tuned hyperparameters) -> value
+            self.tuning_peak = {}  # tuning job -> most children at once
             self._rules = []
             self._history = []     # (kind, name, status)
             self._describes = []   # (kind, name, status or GONE)
@@ -741,6 +742,8 @@ def _tuning_step(backend, name):
             t["children"].append(c)
             running.append(c["name"])
             status[c["name"]] = "InProgress"
+    control.tuning_peak[name] = max(control.tuning_peak.get(name, 0),
+                                    len(running))
     done = [c for c in t["children"] if c["objective"] is not None]
     count = lambda s: sum(1 for v in status.values() if v == s)  # noqa: E731
     job.training_job_status_counters = {

@@ -121,6 +121,7 @@ def test_tuner_feeds_estimators_models_endpoints(run, ctl, sm, s3, proxy):
     children = sm.list_training_jobs_for_hyper_parameter_tuning_job(
         HyperParameterTuningJobName=tuner)["TrainingJobSummaries"]
     assert len(children) == 5
+    assert ctl.tuning_peak[tuner] == 2   # the parallel limit, used and kept
     best = max(children, key=lambda c: objective(c["TunedHyperParameters"]))
     described = sm.describe_hyper_parameter_tuning_job(
         HyperParameterTuningJobName=tuner)
