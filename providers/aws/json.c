@@ -44,15 +44,16 @@ static int parse_answer(json_t **out, const struct ms_aws_response *res,
 	return 0;
 }
 
-int ms_aws_json_call(json_t **out, struct ms_aws_error *error,
-		     struct ms_aws *aws, const char *service,
-		     const char *target_prefix, const char *operation,
-		     const json_t *body)
+/*
+ * Send req with body (a JSON object, or none when NULL and empty_body is
+ * not set), fill error on a failure, and give the answer's object: what
+ * both JSON protocols do once their request is addressed.
+ */
+static int exchange(json_t **out, struct ms_aws_error *error,
+		    struct ms_aws *aws, struct ms_aws_request *req,
+		    const json_t *body, bool empty_body)
 {
 	struct ms_aws_response res;
-	struct ms_aws_request req;
-	struct ms_buf target = MS_BUF_INIT;
-	const char *headers[3];
 	json_t *answer = NULL;
 	char *text = NULL;
 	int err;
@@ -63,44 +64,58 @@ int ms_aws_json_call(json_t **out, struct ms_aws_error *error,
 	ms_aws_response_init(&res);
 	if (body && !json_is_object(body)) {
 		err = ms_error("%s: the request body must be a JSON object",
-			       operation);
+			       req->operation);
 		goto done;
 	}
-	text = body ? json_dumps(body, JSON_COMPACT) : ms_strdup("{}");
-	if (!text) {
-		err = ms_error("%s: cannot encode the request", operation);
-		goto done;
+	if (body || empty_body) {
+		text = body ? json_dumps(body, JSON_COMPACT) : ms_strdup("{}");
+		if (!text) {
+			err = ms_error("%s: cannot encode the request",
+				       req->operation);
+			goto done;
+		}
+		req->body = text;
+		req->body_len = strlen(text);
 	}
-	ms_buf_addf(&target, "X-Amz-Target: %s.%s", target_prefix, operation);
-	headers[0] = CONTENT_TYPE;
-	headers[1] = target.ptr;
-	headers[2] = NULL;
-
-	memset(&req, 0, sizeof(req));
-	req.service = service;
-	req.operation = operation;
-	req.method = "POST";
-	req.path = "/";
-	req.headers = headers;
-	req.body = text;
-	req.body_len = strlen(text);
-	err = ms_aws_send(aws, &req, &res);
+	err = ms_aws_send(aws, req, &res);
 	if (err) {
 		ms_aws_error_from(error, &res);
 		goto done;
 	}
-	err = parse_answer(&answer, &res, operation);
-	if (err)
-		goto done;
-	if (out) {
+	err = parse_answer(&answer, &res, req->operation);
+	if (!err && out) {
 		*out = answer;
 		answer = NULL;
 	}
 done:
 	json_decref(answer);
 	free(text);
-	ms_buf_release(&target);
 	ms_aws_response_release(&res);
+	return err;
+}
+
+int ms_aws_json_call(json_t **out, struct ms_aws_error *error,
+		     struct ms_aws *aws, const char *service,
+		     const char *target_prefix, const char *operation,
+		     const json_t *body)
+{
+	struct ms_aws_request req;
+	struct ms_buf target = MS_BUF_INIT;
+	const char *headers[3];
+	int err;
+
+	ms_buf_addf(&target, "X-Amz-Target: %s.%s", target_prefix, operation);
+	headers[0] = CONTENT_TYPE;
+	headers[1] = target.ptr;
+	headers[2] = NULL;
+	memset(&req, 0, sizeof(req));
+	req.service = service;
+	req.operation = operation;
+	req.method = "POST";
+	req.path = "/";
+	req.headers = headers;
+	err = exchange(out, error, aws, &req, body, true);
+	ms_buf_release(&target);
 	return err;
 }
 
@@ -120,51 +135,15 @@ int ms_aws_rest_json_call(json_t **out, struct ms_aws_error *error,
 		"Content-Type: application/json",
 		NULL,
 	};
-	struct ms_aws_response res;
 	struct ms_aws_request req;
-	json_t *answer = NULL;
-	char *text = NULL;
-	int err;
 
-	if (out)
-		*out = NULL;
-	ms_aws_error_release(error);
-	ms_aws_response_init(&res);
-	if (body && !json_is_object(body)) {
-		err = ms_error("%s: the request body must be a JSON object",
-			       call->operation);
-		goto done;
-	}
 	memset(&req, 0, sizeof(req));
 	req.service = call->service;
 	req.operation = call->operation;
 	req.method = call->method;
 	req.path = call->path;
 	req.query = call->query;
-	if (body) {
-		text = json_dumps(body, JSON_COMPACT);
-		if (!text) {
-			err = ms_error("%s: cannot encode the request",
-				       call->operation);
-			goto done;
-		}
+	if (body)
 		req.headers = headers;
-		req.body = text;
-		req.body_len = strlen(text);
-	}
-	err = ms_aws_send(aws, &req, &res);
-	if (err) {
-		ms_aws_error_from(error, &res);
-		goto done;
-	}
-	err = parse_answer(&answer, &res, call->operation);
-	if (!err && out) {
-		*out = answer;
-		answer = NULL;
-	}
-done:
-	json_decref(answer);
-	free(text);
-	ms_aws_response_release(&res);
-	return err;
+	return exchange(out, error, aws, &req, body, false);
 }
