@@ -141,10 +141,7 @@ static int run_job(size_t node, void *payload)
 	struct job *j = &r->jobs[node];
 	struct ms_call call = { 0 };
 
-	call.aws = r->e->aws;
-	call.name = j->name;
-	call.stack = r->e->stack->name;
-	call.type = j->t;
+	ms_engine_call(&call, r->e, j->t, j->name);
 	call.progress = progress;
 	call.payload = r;
 

@@ -107,8 +107,8 @@ int ms_engine_import(struct ms_engine *e, const char *name, const char *id,
 {
 	const struct ms_resource *res = ms_stack_resource(e->stack, name);
 	const struct ms_resource_type *t;
-	struct ms_call call = { 0 };
-	json_t *all = NULL, *prior = NULL, *live = NULL, *value = NULL;
+	struct ms_call call;
+	json_t *all = NULL, *live = NULL, *value = NULL;
 	char *msg = NULL;
 	int err = -1;
 
@@ -132,14 +132,8 @@ int ms_engine_import(struct ms_engine *e, const char *name, const char *id,
 	}
 	if (ms_engine_session(e, &e->aws))
 		goto done;
-	prior = json_object();
-	json_object_set_new(prior, "id", json_string(id));
-	json_object_set_new(prior, t->id_attr, json_string(id));
-	call.aws = e->aws;
-	call.name = name;
-	call.stack = e->stack->name;
-	call.type = t;
-	if (t->read(&call, prior, &live)) {
+	ms_engine_call(&call, e, t, name);
+	if (ms_engine_read_id(&live, &call, id)) {
 		err = ms_error("resource \"%s\": import: %s", name,
 			       ms_error_last());
 		goto done;
@@ -167,7 +161,6 @@ int ms_engine_import(struct ms_engine *e, const char *name, const char *id,
 done:
 	free(msg);
 	json_decref(all);
-	json_decref(prior);
 	json_decref(live);
 	json_decref(value);
 	return err;

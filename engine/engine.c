@@ -252,6 +252,28 @@ int ms_engine_force_unlock(struct ms_engine *e)
 	return ms_state_force_unlock(e->state);
 }
 
+void ms_engine_call(struct ms_call *call, struct ms_engine *e,
+		    const struct ms_resource_type *t, const char *name)
+{
+	memset(call, 0, sizeof(*call));
+	call->aws = e->aws;
+	call->name = name;
+	call->stack = e->stack->name;
+	call->type = t;
+}
+
+int ms_engine_read_id(json_t **out, struct ms_call *call, const char *id)
+{
+	json_t *prior = json_object();
+	int err;
+
+	json_object_set_new(prior, "id", json_string(id));
+	json_object_set_new(prior, call->type->id_attr, json_string(id));
+	err = call->type->read(call, prior, out);
+	json_decref(prior);
+	return err;
+}
+
 bool ms_engine_computed(const struct ms_resource_type *t, const char *name)
 {
 	const struct ms_attr *a = ms_provider_attr(t, name);

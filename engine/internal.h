@@ -64,6 +64,15 @@ json_t *ms_engine_resource_deps(const struct ms_engine *e,
  */
 int ms_engine_rename(struct ms_engine *e, const char *from, const char *to);
 
+/* A provider call on resource name of type t (e->aws must be open). */
+void ms_engine_call(struct ms_call *call, struct ms_engine *e,
+		    const struct ms_resource_type *t, const char *name);
+/*
+ * Read the object named id through call's type (recovery, import):
+ * *out = its attributes, or NULL when there is none.
+ */
+int ms_engine_read_id(json_t **out, struct ms_call *call, const char *id);
+
 /* Whether attribute name of type t is computed (an output). */
 bool ms_engine_computed(const struct ms_resource_type *t, const char *name);
 

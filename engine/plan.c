@@ -61,10 +61,7 @@ static int refresh_run(size_t node, void *payload)
 	if (!t)
 		return ms_error("resource \"%s\": unknown type \"%s\" in state",
 				name, type ? type : "");
-	call.aws = r->e->aws;
-	call.name = name;
-	call.stack = r->e->stack->name;
-	call.type = t;
+	ms_engine_call(&call, r->e, t, name);
 	if (t->read(&call, json_object_get(stored, "attributes"),
 		    &r->live[node]))
 		return ms_error("resource \"%s\": refresh: %s", name,
@@ -158,8 +155,8 @@ static int recover_journal(struct ms_engine *e, json_t *stored)
 		const struct ms_resource_type *t =
 			ms_provider_find(type ? type : "");
 		json_t *at = json_object_get(intent, "at");
-		struct ms_call call = { 0 };
-		json_t *prior, *live = NULL, *value, *prev, *deposed;
+		struct ms_call call;
+		json_t *live = NULL, *value, *prev, *deposed;
 		bool ours = false;
 
 		prev = json_object_get(stored, name);
@@ -174,15 +171,8 @@ static int recover_journal(struct ms_engine *e, json_t *stored)
 			json_object_set_new(e->adopted, name, json_null());
 			continue;
 		}
-		prior = json_object();
-		json_object_set_new(prior, "id", json_string(idv));
-		json_object_set_new(prior, t->id_attr, json_string(idv));
-		call.aws = e->aws;
-		call.name = name;
-		call.stack = e->stack->name;
-		call.type = t;
-		err = t->read(&call, prior, &live);
-		json_decref(prior);
+		ms_engine_call(&call, e, t, name);
+		err = ms_engine_read_id(&live, &call, idv);
 		if (!err && live)
 			err = made_by_intent(&call, t, live, intent, &ours);
 		if (err) {
