@@ -13,8 +13,6 @@
 #include "providers/s3/s3.h"
 #include "providers/kit.h"
 
-#include <time.h>
-
 static const struct ms_attr schema[] = {
 	{ "bucket", MS_ATTR_STRING, MS_ATTR_REQUIRED | MS_ATTR_FORCE_NEW, NULL,
 	  NULL, "the bucket's name (globally unique)" },
@@ -56,11 +54,6 @@ struct settings {
 	bool block;
 	json_t *tags; /* owned */
 };
-
-static const char *attr_str(const json_t *attrs, const char *key)
-{
-	return ms_kit_str(attrs, key, NULL);
-}
 
 static bool attr_bool(const json_t *attrs, const char *key, bool dflt)
 {
@@ -404,7 +397,7 @@ done:
 
 static int bucket_read(struct ms_call *call, const json_t *prior, json_t **out)
 {
-	const char *name = attr_str(prior, "id");
+	const char *name = ms_kit_str(prior, "id", NULL);
 	struct settings live = { false, false, NULL };
 	struct bucket b;
 	bool exists;
@@ -412,11 +405,11 @@ static int bucket_read(struct ms_call *call, const json_t *prior, json_t **out)
 
 	*out = NULL;
 	if (!name)
-		name = attr_str(prior, "bucket");
+		name = ms_kit_str(prior, "bucket", NULL);
 	if (!name)
 		return ms_error("aws_s3_bucket: no bucket name in the prior "
 				"state");
-	bucket_init(&b, call, name, attr_str(prior, "region"));
+	bucket_init(&b, call, name, ms_kit_str(prior, "region", NULL));
 	err = read_settings(&live, &exists, &b);
 	if (!err && exists)
 		*out = bucket_attrs(&b, &live,
@@ -458,7 +451,7 @@ static int adopt(struct settings *have, struct bucket *b, bool fresh)
 static int bucket_create(struct ms_call *call, const json_t *desired,
 			 json_t **out)
 {
-	const char *name = attr_str(desired, "bucket");
+	const char *name = ms_kit_str(desired, "bucket", NULL);
 	struct settings want, have = { false, false, NULL };
 	struct ms_buf body = MS_BUF_INIT;
 	struct bucket b;
@@ -542,19 +535,19 @@ done:
 static int bucket_update(struct ms_call *call, const json_t *prior,
 			 const json_t *desired, json_t **out)
 {
-	const char *name = attr_str(prior, "id");
+	const char *name = ms_kit_str(prior, "id", NULL);
 	struct settings have, want;
 	struct bucket b;
 	int err;
 
 	*out = NULL;
 	if (!name)
-		name = attr_str(desired, "bucket");
+		name = ms_kit_str(desired, "bucket", NULL);
 	if (!name)
 		return ms_error("aws_s3_bucket: no bucket name");
 	settings_init(&have, prior);
 	settings_init(&want, desired);
-	bucket_init(&b, call, name, attr_str(prior, "region"));
+	bucket_init(&b, call, name, ms_kit_str(prior, "region", NULL));
 	err = apply_changes(&b, &have, &want);
 	if (!err)
 		*out = bucket_attrs(&b, &want,
@@ -565,133 +558,20 @@ static int bucket_update(struct ms_call *call, const json_t *prior,
 	return err;
 }
 
-/* Collect the Version or DeleteMarker entries of a listing page. */
-static void collect(json_t *objects, xmlNode *root, const char *kind)
-{
-	xmlNode *n;
-	char *key, *version;
-	json_t *o;
-
-	for (n = ms_xml_find(root, kind); n; n = ms_xml_next(n, kind)) {
-		key = ms_xml_text(n, "Key");
-		version = ms_xml_text(n, "VersionId");
-		if (key) {
-			o = json_object();
-			json_object_set_new(o, "Key", json_string(key));
-			if (version)
-				json_object_set_new(o, "VersionId",
-						    json_string(version));
-			json_array_append_new(objects, o);
-		}
-		free(key);
-		free(version);
-	}
-}
-
-/*
- * Delete every object version and delete marker, a page of at most 1000
- * at a time. Each round lists from the start, since the previous page is
- * gone; a page that comes back unchanged means S3 kept something, and
- * stops the loop rather than spinning. ListObjectVersions also lists the
- * objects of a bucket that never had versioning (version "null").
- */
-static int empty_bucket(struct bucket *b)
-{
-	json_t *objects = NULL, *last = NULL;
-	struct ms_buf body = MS_BUF_INIT;
-	xmlDoc *doc = NULL;
-	xmlNode *root, *error;
-	char *key = NULL, *code = NULL, *msg = NULL;
-	size_t deleted = 0;
-	int err = 0;
-
-	for (;;) {
-		err = bucket_send(b, "ListObjectVersions", "GET",
-				  "versions&max-keys=1000", NULL);
-		if (err)
-			goto done;
-		err = ms_s3_parse(&doc, &b->res, "ListObjectVersions");
-		if (err)
-			goto done;
-		root = xmlDocGetRootElement(doc);
-		json_decref(objects);
-		objects = json_array();
-		collect(objects, root, "Version");
-		collect(objects, root, "DeleteMarker");
-		xmlFreeDoc(doc);
-		doc = NULL;
-		if (!json_array_size(objects))
-			break;
-		if (last && json_equal(json_array_get(last, 0),
-				       json_array_get(objects, 0))) {
-			err = ms_error(
-				"bucket '%s': '%s' is still listed "
-				"after it was deleted",
-				b->name,
-				json_string_value(json_object_get(
-					json_array_get(objects, 0), "Key")));
-			goto done;
-		}
-
-		ms_buf_reset(&body);
-		err = ms_s3_delete_xml(&body, objects);
-		if (err)
-			goto done;
-		err = bucket_send(b, "DeleteObjects", "POST", "delete", &body);
-		if (err)
-			goto done;
-		/* 200 even when some keys failed: look for <Error> */
-		err = ms_s3_parse(&doc, &b->res, "DeleteObjects");
-		if (err)
-			goto done;
-		error = ms_xml_find(xmlDocGetRootElement(doc), "Error");
-		if (error) {
-			key = ms_xml_text(error, "Key");
-			code = ms_xml_text(error, "Code");
-			msg = ms_xml_text(error, "Message");
-			err = ms_error("bucket '%s': cannot delete '%s': "
-				       "%s: %s",
-				       b->name, key ? key : "?",
-				       code ? code : "?", msg ? msg : "");
-			goto done;
-		}
-		xmlFreeDoc(doc);
-		doc = NULL;
-		deleted += json_array_size(objects);
-		ms_call_progress(b->call,
-				 "emptying bucket '%s': %zu object "
-				 "versions deleted",
-				 b->name, deleted);
-		json_decref(last);
-		last = objects;
-		objects = NULL;
-	}
-done:
-	if (doc)
-		xmlFreeDoc(doc);
-	ms_buf_release(&body);
-	json_decref(objects);
-	json_decref(last);
-	free(key);
-	free(code);
-	free(msg);
-	return err;
-}
-
 static int bucket_delete(struct ms_call *call, const json_t *prior)
 {
-	const char *name = attr_str(prior, "id");
+	const char *name = ms_kit_str(prior, "id", NULL);
 	struct bucket b;
 	int err = 0;
 
 	if (!name)
-		name = attr_str(prior, "bucket");
+		name = ms_kit_str(prior, "bucket", NULL);
 	if (!name)
 		return ms_error("aws_s3_bucket: no bucket name in the prior "
 				"state");
-	bucket_init(&b, call, name, attr_str(prior, "region"));
+	bucket_init(&b, call, name, ms_kit_str(prior, "region", NULL));
 	if (attr_bool(prior, "force_destroy", false))
-		err = empty_bucket(&b);
+		err = ms_s3_empty(call, b.region, name);
 	if (!err)
 		err = bucket_send(&b, "DeleteBucket", "DELETE", NULL, NULL);
 	if (err && (failed_with(&b, "NoSuchBucket") || b.error.status == 404)) {
@@ -717,17 +597,6 @@ static int bucket_normalize(json_t *attrs)
 /* Seconds a bucket's CreationDate may precede the intent (clock skew). */
 #define CLAIM_SKEW 60
 
-/* 2026-11-29T02:40:00.000Z as seconds since the epoch; -1 if unreadable. */
-static double parse_date(const char *text)
-{
-	struct tm tm;
-	const char *rest;
-
-	memset(&tm, 0, sizeof(tm));
-	rest = text ? strptime(text, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-	return rest ? (double)timegm(&tm) : -1;
-}
-
 /*
  * An unmarked bucket found by the recovery of an interrupted create: the
  * mark goes on by a call after CreateBucket, and the run may have died in
@@ -737,40 +606,15 @@ static double parse_date(const char *text)
 static int bucket_claim(struct ms_call *call, const json_t *live, double since,
 			bool *ours)
 {
-	const char *name = attr_str(live, "bucket");
-	struct bucket b;
-	struct ms_buf query = MS_BUF_INIT;
-	xmlDoc *doc = NULL;
-	xmlNode *n;
-	char *found, *date;
+	const char *name = ms_kit_str(live, "bucket", NULL);
+	double created = -1;
 	int err;
 
 	*ours = false;
 	if (!name || json_object_size(json_object_get(live, "tags")))
 		return 0;
-	bucket_init(&b, call, "", NULL);
-	ms_buf_adds(&query, "prefix=");
-	ms_aws_uri_encode(&query, name, strlen(name), 1);
-	err = ms_s3_send(&b.res, call->aws, NULL, "ListBuckets", "GET", "",
-			 query.ptr, NULL);
-	if (!err)
-		err = ms_s3_parse(&doc, &b.res, "ListBuckets");
-	if (err)
-		goto done;
-	for (n = ms_xml_find(xmlDocGetRootElement(doc), "Buckets/Bucket"); n;
-	     n = ms_xml_next(n, "Bucket")) {
-		found = ms_xml_text(n, "Name");
-		date = ms_xml_text(n, "CreationDate");
-		if (found && !strcmp(found, name))
-			*ours = parse_date(date) >= since - CLAIM_SKEW;
-		free(found);
-		free(date);
-	}
-done:
-	if (doc)
-		xmlFreeDoc(doc);
-	ms_buf_release(&query);
-	bucket_release(&b);
+	err = ms_s3_creation_time(&created, call->aws, name);
+	*ours = !err && created >= since - CLAIM_SKEW;
 	return err;
 }
 

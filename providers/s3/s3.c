@@ -1,5 +1,6 @@
 /*
- * s3.c - REST-XML plumbing shared by the S3 resource types.
+ * s3.c - the S3 service layer: REST-XML plumbing, and the calls the S3
+ * resource types share (emptying a bucket, when a bucket was made).
  *
  * Bodies are built as libxml2 trees and serialised, never pasted together
  * from strings: tag values and object keys are user data and may hold
@@ -12,6 +13,7 @@
 
 #include <libxml/parser.h>
 #include <openssl/evp.h>
+#include <time.h>
 
 int ms_s3_content_md5(char *out, const void *data, size_t len)
 {
@@ -235,4 +237,168 @@ int ms_s3_delete_xml(struct ms_buf *out, const json_t *objects)
 			add_text(obj, "VersionId", version);
 	}
 	return doc_dump(out, doc);
+}
+
+/* ---- calls the S3 types share --------------------------------------------- */
+
+/* Collect the Version or DeleteMarker entries of a listing page. */
+static void collect(json_t *objects, xmlNode *root, const char *kind)
+{
+	xmlNode *n;
+	char *key, *version;
+	json_t *o;
+
+	for (n = ms_xml_find(root, kind); n; n = ms_xml_next(n, kind)) {
+		key = ms_xml_text(n, "Key");
+		version = ms_xml_text(n, "VersionId");
+		if (key) {
+			o = json_object();
+			json_object_set_new(o, "Key", json_string(key));
+			if (version)
+				json_object_set_new(o, "VersionId",
+						    json_string(version));
+			json_array_append_new(objects, o);
+		}
+		free(key);
+		free(version);
+	}
+}
+
+/*
+ * Delete every object version and delete marker, a page of at most 1000
+ * at a time. Each round lists from the start, since the previous page is
+ * gone; a page that comes back unchanged means S3 kept something, and
+ * stops the loop rather than spinning. ListObjectVersions also lists the
+ * objects of a bucket that never had versioning (version "null").
+ */
+int ms_s3_empty(struct ms_call *call, const char *region, const char *bucket)
+{
+	struct ms_aws_response res;
+	json_t *objects = NULL, *last = NULL;
+	struct ms_buf body = MS_BUF_INIT;
+	xmlDoc *doc = NULL;
+	xmlNode *root, *error;
+	char *key = NULL, *code = NULL, *msg = NULL;
+	size_t deleted = 0;
+	int err = 0;
+
+	ms_aws_response_init(&res);
+	for (;;) {
+		err = ms_s3_send(&res, call->aws, region, "ListObjectVersions",
+				 "GET", bucket, "versions&max-keys=1000", NULL);
+		if (err)
+			goto done;
+		err = ms_s3_parse(&doc, &res, "ListObjectVersions");
+		if (err)
+			goto done;
+		root = xmlDocGetRootElement(doc);
+		json_decref(objects);
+		objects = json_array();
+		collect(objects, root, "Version");
+		collect(objects, root, "DeleteMarker");
+		xmlFreeDoc(doc);
+		doc = NULL;
+		if (!json_array_size(objects))
+			break;
+		if (last && json_equal(json_array_get(last, 0),
+				       json_array_get(objects, 0))) {
+			err = ms_error(
+				"bucket '%s': '%s' is still listed "
+				"after it was deleted",
+				bucket,
+				json_string_value(json_object_get(
+					json_array_get(objects, 0), "Key")));
+			goto done;
+		}
+
+		ms_buf_reset(&body);
+		err = ms_s3_delete_xml(&body, objects);
+		if (err)
+			goto done;
+		err = ms_s3_send(&res, call->aws, region, "DeleteObjects",
+				 "POST", bucket, "delete", &body);
+		if (err)
+			goto done;
+		/* 200 even when some keys failed: look for <Error> */
+		err = ms_s3_parse(&doc, &res, "DeleteObjects");
+		if (err)
+			goto done;
+		error = ms_xml_find(xmlDocGetRootElement(doc), "Error");
+		if (error) {
+			key = ms_xml_text(error, "Key");
+			code = ms_xml_text(error, "Code");
+			msg = ms_xml_text(error, "Message");
+			err = ms_error("bucket '%s': cannot delete '%s': "
+				       "%s: %s",
+				       bucket, key ? key : "?",
+				       code ? code : "?", msg ? msg : "");
+			goto done;
+		}
+		xmlFreeDoc(doc);
+		doc = NULL;
+		deleted += json_array_size(objects);
+		ms_call_progress(call,
+				 "emptying bucket '%s': %zu object "
+				 "versions deleted",
+				 bucket, deleted);
+		json_decref(last);
+		last = objects;
+		objects = NULL;
+	}
+done:
+	if (doc)
+		xmlFreeDoc(doc);
+	ms_buf_release(&body);
+	json_decref(objects);
+	json_decref(last);
+	free(key);
+	free(code);
+	free(msg);
+	ms_aws_response_release(&res);
+	return err;
+}
+
+/* 2026-11-29T02:40:00.000Z as seconds since the epoch; -1 if unreadable. */
+static double parse_date(const char *text)
+{
+	struct tm tm;
+	const char *rest;
+
+	memset(&tm, 0, sizeof(tm));
+	rest = text ? strptime(text, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	return rest ? (double)timegm(&tm) : -1;
+}
+
+int ms_s3_creation_time(double *out, struct ms_aws *aws, const char *bucket)
+{
+	struct ms_aws_response res;
+	struct ms_buf query = MS_BUF_INIT;
+	xmlDoc *doc = NULL;
+	xmlNode *n;
+	char *found, *date;
+	int err;
+
+	*out = -1;
+	ms_aws_response_init(&res);
+	ms_buf_adds(&query, "prefix=");
+	ms_aws_uri_encode(&query, bucket, strlen(bucket), 1);
+	err = ms_s3_send(&res, aws, NULL, "ListBuckets", "GET", "", query.ptr,
+			 NULL);
+	if (!err)
+		err = ms_s3_parse(&doc, &res, "ListBuckets");
+	for (n = err ? NULL :
+		       ms_xml_find(xmlDocGetRootElement(doc), "Buckets/Bucket");
+	     n; n = ms_xml_next(n, "Bucket")) {
+		found = ms_xml_text(n, "Name");
+		date = ms_xml_text(n, "CreationDate");
+		if (found && !strcmp(found, bucket))
+			*out = parse_date(date);
+		free(found);
+		free(date);
+	}
+	if (doc)
+		xmlFreeDoc(doc);
+	ms_buf_release(&query);
+	ms_aws_response_release(&res);
+	return err;
 }

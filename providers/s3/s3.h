@@ -2,7 +2,8 @@
  * s3.h - what the S3 resource types share: one REST-XML request to a
  * bucket, request bodies built with libxml2 (so every value is escaped),
  * answers parsed back, and the Content-MD5 that S3 demands on its
- * configuration calls.
+ * configuration calls; and the calls the types share (emptying a
+ * bucket, when a bucket was made).
  */
 #ifndef MS_S3_H
 #define MS_S3_H
@@ -12,6 +13,7 @@
 #include <stddef.h>
 #include <libxml/tree.h>
 
+#include "providers/provider.h"
 #include "util/buf.h"
 
 struct ms_aws;
@@ -62,5 +64,18 @@ int ms_s3_tagging_parse(json_t **out, xmlDoc *doc);
  * optional), at most 1000 of them.
  */
 int ms_s3_delete_xml(struct ms_buf *out, const json_t *objects);
+
+/*
+ * Delete every object version and delete marker of bucket (signed for
+ * region), a page of at most 1000 at a time, reporting progress on call.
+ * A key S3 keeps is an error naming it.
+ */
+int ms_s3_empty(struct ms_call *call, const char *region, const char *bucket);
+/*
+ * *out = when bucket was made (S3's CreationDate, seconds since the
+ * epoch; ListBuckets with the name as prefix), or -1 when it is not
+ * listed.
+ */
+int ms_s3_creation_time(double *out, struct ms_aws *aws, const char *bucket);
 
 #endif
