@@ -257,8 +257,7 @@ json_t *ms_sagemaker_object_attrs(const struct ms_sagemaker_object *o,
 				  const char *arn)
 {
 	const struct ms_resource_type *t = o->call->type;
-	const struct ms_attr *a;
-	json_t *attrs = NULL, *v;
+	json_t *attrs = NULL, *from;
 
 	if (o->poll.last && !ms_kit_attrs(&attrs, t, o->poll.last, tags)) {
 		if (o->kind->answer)
@@ -266,21 +265,13 @@ json_t *ms_sagemaker_object_attrs(const struct ms_sagemaker_object *o,
 		return attrs;
 	}
 	ms_error_clear();
-	attrs = json_object();
-	for (a = t->schema; a->name; a++) {
-		v = json_object_get(base, a->name);
-		if (v)
-			json_object_set_new(attrs, a->name, json_deep_copy(v));
-		if (a->flags & MS_ATTR_TAGS)
-			json_object_set_new(attrs, a->name,
-					    tags ? json_deep_copy(tags) :
-						   json_object());
-	}
-	json_object_set_new(attrs, t->id_attr, json_string(o->name));
-	json_object_set_new(attrs, "id", json_string(o->name));
-	json_object_set_new(attrs, "arn", json_string(arn ? arn : ""));
-	if (t->normalize && t->normalize(attrs))
-		ms_error_clear();
+	from = json_deep_copy(base);
+	json_object_set_new(from, t->id_attr, json_string(o->name));
+	json_object_set_new(from, "tags",
+			    tags ? json_deep_copy(tags) : json_object());
+	json_object_set_new(from, "arn", json_string(arn ? arn : ""));
+	attrs = ms_kit_attrs_from(t, from);
+	json_decref(from);
 	return attrs;
 }
 
