@@ -124,9 +124,19 @@ demo: $(STAMP_DEPS)
 docs: mlstack
 	python3 tests/docs/schema_tables.py ./mlstack write
 
+# The AWS CLI, for side-by-side figures, in a venv of its own: it pins
+# botocore, which the test venv's boto3 must not have to agree with.
+AWSCLI_VENV = .venv-awscli
+STAMP_AWSCLI = $(AWSCLI_VENV)/.ok
+$(STAMP_AWSCLI): | $(STAMP_DEPS)
+	python3 -m venv $(AWSCLI_VENV)
+	$(AWSCLI_VENV)/bin/pip install -q awscli
+	touch $@
+
 bench: $(STAMP_DEPS)
-	$(MAKE) mlstack $(STAMP_VENV)
-	$(PY) tests/bench/run.py $(CURDIR)/$(BUILD)/mlstack
+	$(MAKE) mlstack $(STAMP_VENV) $(STAMP_AWSCLI)
+	$(PY) tests/bench/run.py $(CURDIR)/$(BUILD)/mlstack \
+		$(CURDIR)/$(AWSCLI_VENV)/bin/aws
 
 install: mlstack
 	install -D -m 755 mlstack $(DESTDIR)$(PREFIX)/bin/mlstack

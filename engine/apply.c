@@ -91,6 +91,13 @@ static int prepare(size_t node, void *payload)
 				&j->desired, j->t, r->e->stack->name, j->name,
 				props, json_object_get(r->plan, "tags"),
 				json_object_get(r->stored, j->resource));
+		if (!err)
+			err = ms_engine_local(
+				r->e, j->t, j->desired,
+				json_object_get(json_object_get(r->stored,
+								j->resource),
+						"attributes"),
+				json_object_get(j->change, "after"));
 		json_decref(props);
 		if (err)
 			return ms_error("resource \"%s\": %s", j->name,
@@ -275,7 +282,8 @@ static void done(size_t node, enum ms_walk_result result, const char *error,
 			/* a create that failed, or one finished as an update */
 			v = stored_value(
 				r, j,
-				j->action != MS_ACTION_UPDATE ||
+				(j->action != MS_ACTION_UPDATE &&
+				 !j->t->resumable) ||
 					json_is_true(json_object_get(
 						j->change, "pending")));
 			err = store(r, j->resource, v);

@@ -186,6 +186,10 @@ int ms_engine_open(struct ms_engine **out, const struct ms_engine_opts *o,
 	e->adopted = json_object();
 	if (ms_stack_load(&e->stack, o->file, o->vars, diags))
 		goto done;
+	copy = ms_strdup(o->file);
+	e->stack_dir = ms_strdup(dirname(copy));
+	free(copy);
+	copy = NULL;
 	if (build_graph(e, diags) || check_unique_ids(e, diags))
 		goto done;
 	if (o->state_dir) {
@@ -216,6 +220,7 @@ void ms_engine_free(struct ms_engine *e)
 	if (e->aws)
 		ms_provider_session_free(e->aws);
 	free(e->account_id);
+	free(e->stack_dir);
 	json_decref(e->adopted);
 	free(e);
 }
@@ -260,6 +265,41 @@ void ms_engine_call(struct ms_call *call, struct ms_engine *e,
 	call->name = name;
 	call->stack = e->stack->name;
 	call->type = t;
+	call->parallelism = e->parallelism;
+	call->dir = e->stack_dir;
+}
+
+int ms_engine_local(struct ms_engine *e, const struct ms_resource_type *t,
+		    json_t *desired, const json_t *stored,
+		    const json_t *planned)
+{
+	const struct ms_attr *a;
+	bool known = planned != NULL;
+
+	if (!t->local)
+		return 0;
+	for (a = t->schema; known && a->name; a++)
+		if ((a->flags & (MS_ATTR_LOCAL | MS_ATTR_INTERNAL)) &&
+		    (!json_object_get(planned, a->name) ||
+		     ms_has_unknown(json_object_get(planned, a->name))))
+			known = false;
+	if (known) {
+		for (a = t->schema; a->name; a++)
+			if (a->flags & (MS_ATTR_LOCAL | MS_ATTR_INTERNAL))
+				json_object_set(desired, a->name,
+						json_object_get(planned,
+								a->name));
+		return 0;
+	}
+	/* what the files are compared with is not known yet */
+	if (ms_has_unknown(desired)) {
+		for (a = t->schema; a->name; a++)
+			if (a->flags & (MS_ATTR_LOCAL | MS_ATTR_INTERNAL))
+				json_object_set_new(desired, a->name,
+						    ms_unknown_new());
+		return 0;
+	}
+	return t->local(e->stack_dir, desired, stored);
 }
 
 int ms_engine_read_id(json_t **out, struct ms_call *call, const char *id)

@@ -12,6 +12,7 @@
 
 struct ms_engine {
 	struct ms_stack *stack;
+	char *stack_dir; /* the stack file's directory */
 	struct ms_state *state;
 	struct ms_aws *aws;     /* opened on first need */
 	char *account_id;       /* fetched on first need */
@@ -43,6 +44,17 @@ int ms_engine_session(struct ms_engine *e, struct ms_aws **out);
 int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
 		      const char *stack, const char *name, const json_t *props,
 		      const json_t *stack_tags, const json_t *stored);
+
+/*
+ * Fill desired's local attributes (a folder's manifest) through t's local
+ * hook, with the stack file's directory: from planned (the plan's value of
+ * the resource) when it holds them all known, else from the files, with
+ * stored (the stored attributes, may be NULL) for the hook's cache. A
+ * no-op for types without the hook.
+ */
+int ms_engine_local(struct ms_engine *e, const struct ms_resource_type *t,
+		    json_t *desired, const json_t *stored,
+		    const json_t *planned);
 
 /* Whether a replacement of this resource creates the new object first. */
 bool ms_engine_cbd(const struct ms_resource_type *t, bool configured);

@@ -444,7 +444,9 @@ static void diff_attrs(const struct ms_resource_type *t,
 		json_t *want = json_object_get(after, a->name);
 		json_t *have = json_object_get(before, a->name);
 
-		if (a->flags & MS_ATTR_COMPUTED)
+		if ((a->flags & MS_ATTR_COMPUTED &&
+		     !(a->flags & MS_ATTR_LOCAL)) ||
+		    (a->flags & (MS_ATTR_INTERNAL | MS_ATTR_INPUT)))
 			continue;
 		if (!want)
 			continue; /* not set: AWS's value is accepted */
@@ -473,7 +475,8 @@ static void fill_computed(const struct ms_resource_type *t, json_t *after,
 		      (MS_ATTR_COMPUTED | MS_ATTR_OPTIONAL_COMPUTED)))
 			continue;
 		if (json_object_get(after, a->name) &&
-		    !(a->flags & MS_ATTR_COMPUTED))
+		    (!(a->flags & MS_ATTR_COMPUTED) ||
+		     (a->flags & (MS_ATTR_LOCAL | MS_ATTR_INTERNAL))))
 			continue;
 		if (fresh)
 			json_object_set_new(after, a->name, ms_unknown_new());
@@ -500,7 +503,9 @@ static json_t *drift_entry(const char *name, const json_t *stored,
 			json_t *x = json_object_get(before, a->name);
 			json_t *y = json_object_get(live, a->name);
 
-			if (a->flags & MS_ATTR_COMPUTED)
+			if ((a->flags & MS_ATTR_COMPUTED &&
+			     !(a->flags & MS_ATTR_LOCAL)) ||
+			    (a->flags & (MS_ATTR_INTERNAL | MS_ATTR_INPUT)))
 				continue;
 			if (x && y && !json_equal(x, y))
 				json_array_append_new(changed,
@@ -550,7 +555,8 @@ static void pending_unknown(const struct ms_resource_type *t, json_t *after,
 	const struct ms_attr *a;
 
 	for (a = t->schema; a->name; a++) {
-		if (!(a->flags & MS_ATTR_COMPUTED) || !strcmp(a->name, "id") ||
+		if (!(a->flags & MS_ATTR_COMPUTED) ||
+		    (a->flags & MS_ATTR_LOCAL) || !strcmp(a->name, "id") ||
 		    !strcmp(a->name, "arn"))
 			continue;
 		json_object_set_new(after, a->name, ms_unknown_new());
@@ -628,6 +634,12 @@ static int plan_resource(struct ms_engine *e, const struct ms_resource *res,
 	}
 	if (ms_engine_desired(&after, t, e->stack->name, res->name, props,
 			      e->stack->tags, stored)) {
+		err = ms_error("resource \"%s\": %s", res->name,
+			       ms_error_last());
+		goto done;
+	}
+	if (ms_engine_local(e, t, after, json_object_get(stored, "attributes"),
+			    NULL)) {
 		err = ms_error("resource \"%s\": %s", res->name,
 			       ms_error_last());
 		goto done;

@@ -30,12 +30,118 @@ static const char *paint(const char *code)
 #define BOLD   "\033[1m"
 #define RESET  "\033[0m"
 
-static bool sensitive(const char *type, const char *attr)
+static unsigned flags_of(const char *type, const char *attr)
 {
 	const struct ms_resource_type *t = ms_provider_find(type ? type : "");
 	const struct ms_attr *a = t ? ms_provider_attr(t, attr) : NULL;
 
-	return a && (a->flags & MS_ATTR_SENSITIVE);
+	return a ? a->flags : 0;
+}
+
+static bool sensitive(const char *type, const char *attr)
+{
+	return flags_of(type, attr) & MS_ATTR_SENSITIVE;
+}
+
+/* 512 B, 3.1 KiB, 1.08 GiB */
+static void bytes_text(struct ms_buf *b, double n)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	size_t u = 0;
+
+	while (n >= 1024 && u + 1 < MS_ARRAY_SIZE(units)) {
+		n /= 1024;
+		u++;
+	}
+	if (!u)
+		ms_buf_addf(b, "%.0f B", n);
+	else
+		ms_buf_addf(b, "%.*f %s", n < 10 ? 2 : 1, n, units[u]);
+}
+
+/* The bytes of a manifest entry ("<etag> <bytes>"). */
+static double entry_bytes(const json_t *v)
+{
+	const char *s = json_string_value(v), *sp = s ? strrchr(s, ' ') : NULL;
+
+	return sp ? strtod(sp + 1, NULL) : 0;
+}
+
+/* "8351 objects (1.08 GiB)" */
+static void manifest_text(struct ms_buf *b, const json_t *m)
+{
+	const char *key;
+	json_t *v;
+	double bytes = 0;
+
+	json_object_foreach((json_t *)m, key, v)
+		bytes += entry_bytes(v);
+	ms_buf_addf(b, "%zu object%s (", json_object_size(m),
+		    json_object_size(m) == 1 ? "" : "s");
+	bytes_text(b, bytes);
+	ms_buf_addch(b, ')');
+}
+
+#define MANIFEST_SHOWN 5 /* keys listed of each kind of change */
+
+/*
+ * What a manifest change moves: the objects added, changed and removed,
+ * with their sizes (after's, before's for removals) and the first keys of
+ * each, in key order.
+ */
+static void manifest_lines(FILE *f, const json_t *before, const json_t *after)
+{
+	static const char *const words[] = { "objects", "changed", "removed" };
+	static const char signs[] = { '+', '~', '-' };
+	const char *const colors[] = { GREEN, YELLOW, RED };
+	json_t *keys[3] = { json_array(), json_array(), json_array() }, *v;
+	double bytes[3] = { 0, 0, 0 };
+	const char *key;
+	size_t i, k;
+
+	if (!json_is_object(before))
+		before = NULL;
+	if (!json_is_object(after) || ms_has_unknown(after))
+		after = NULL;
+	json_object_foreach((json_t *)after, key, v) {
+		json_t *was = json_object_get(before, key);
+
+		if (was && json_equal(was, v))
+			continue;
+		k = was ? 1 : 0;
+		json_array_append_new(keys[k], json_string(key));
+		bytes[k] += entry_bytes(v);
+	}
+	/* an unknown after removes nothing that is known yet */
+	json_object_foreach((json_t *)(after ? before : NULL), key, v) {
+		if (json_object_get(after, key))
+			continue;
+		json_array_append_new(keys[2], json_string(key));
+		bytes[2] += entry_bytes(v);
+	}
+	for (k = 0; k < 3; k++) {
+		struct ms_buf line = MS_BUF_INIT;
+		size_t n = json_array_size(keys[k]);
+
+		if (!n) {
+			json_decref(keys[k]);
+			continue;
+		}
+		keys[k] = ms_json_sorted_set(keys[k]);
+		bytes_text(&line, bytes[k]);
+		fprintf(f, "          %s%c%s %zu %s (%s)\n", paint(colors[k]),
+			signs[k], paint(RESET), n,
+			k == 0 && n == 1 ? "object" : words[k], line.ptr);
+		for (i = 0; i < n && i < MANIFEST_SHOWN; i++)
+			fprintf(f, "              %s%c%s %s\n",
+				paint(colors[k]), signs[k], paint(RESET),
+				json_string_value(json_array_get(keys[k], i)));
+		if (n > MANIFEST_SHOWN)
+			fprintf(f, "              # (%zu more)\n",
+				n - MANIFEST_SHOWN);
+		ms_buf_release(&line);
+		json_decref(keys[k]);
+	}
 }
 
 static void value_text(struct ms_buf *b, const char *type, const char *attr,
@@ -53,6 +159,10 @@ static void value_text(struct ms_buf *b, const char *type, const char *attr,
 	}
 	if (ms_has_unknown(v)) {
 		ms_buf_adds(b, "(known after apply)");
+		return;
+	}
+	if ((flags_of(type, attr) & MS_ATTR_MANIFEST) && json_is_object(v)) {
+		manifest_text(b, v);
 		return;
 	}
 	s = ms_json_compact(v);
@@ -122,7 +232,9 @@ static void attr_lines(FILE *f, const json_t *c, enum ms_action action)
 		json_t *x = json_object_get(before, k);
 		json_t *y = json_object_get(after, k);
 
-		if (action == MS_ACTION_DELETE) {
+		if (flags_of(type, k) & MS_ATTR_INTERNAL) {
+			continue;
+		} else if (action == MS_ACTION_DELETE) {
 			value_text(&line, type, k, x);
 			fprintf(f, "      %s-%s %-*s = %s\n", paint(RED),
 				paint(RESET), (int)w, k, line.ptr);
@@ -130,6 +242,8 @@ static void attr_lines(FILE *f, const json_t *c, enum ms_action action)
 			value_text(&line, type, k, y);
 			fprintf(f, "      %s+%s %-*s = %s\n", paint(GREEN),
 				paint(RESET), (int)w, k, line.ptr);
+			if (flags_of(type, k) & MS_ATTR_MANIFEST)
+				manifest_lines(f, NULL, y);
 		} else if (in_list(changed, k) ||
 			   (x && y && ms_has_unknown(y) && !ms_has_unknown(x) &&
 			    action == MS_ACTION_REPLACE)) {
@@ -142,6 +256,8 @@ static void attr_lines(FILE *f, const json_t *c, enum ms_action action)
 				ms_buf_adds(&line, " # forces replacement");
 			fprintf(f, "      %s~%s %-*s = %s\n", paint(YELLOW),
 				paint(RESET), (int)w, k, line.ptr);
+			if (flags_of(type, k) & MS_ATTR_MANIFEST)
+				manifest_lines(f, x, y);
 		}
 		ms_buf_release(&line);
 	}
@@ -232,6 +348,15 @@ static void drift_lines(FILE *f, const json_t *plan)
 						   attr));
 			fprintf(f, "      %s~%s %s = %s\n", paint(YELLOW),
 				paint(RESET), attr, line.ptr);
+			if (flags_of(type, attr) & MS_ATTR_MANIFEST)
+				manifest_lines(
+					f,
+					json_object_get(
+						json_object_get(d, "before"),
+						attr),
+					json_object_get(
+						json_object_get(d, "after"),
+						attr));
 			ms_buf_release(&line);
 		}
 		fprintf(f, "    }\n\n");
@@ -474,6 +599,8 @@ void ms_render_resource(FILE *f, const char *name, const json_t *stored)
 		struct ms_buf line = MS_BUF_INIT;
 		const char *k = json_string_value(v);
 
+		if (flags_of(type, k) & MS_ATTR_INTERNAL)
+			continue;
 		value_text(&line, type, k, json_object_get(attrs, k));
 		fprintf(f, "    %-*s = %s\n", (int)w, k, line.ptr);
 		ms_buf_release(&line);

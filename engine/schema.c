@@ -35,6 +35,8 @@ static json_t *attrs_json(const struct ms_attr *schema)
 	const struct ms_attr *a;
 
 	for (a = schema; a && a->name; a++) {
+		if (a->flags & MS_ATTR_INTERNAL)
+			continue; /* the type's own, not the user's */
 		o = json_pack("{s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:s}",
 			      "name", a->name, "type", type_word(a), "required",
 			      !!(a->flags & MS_ATTR_REQUIRED), "computed",

@@ -31,6 +31,26 @@ enum ms_attr_type {
 #define MS_ATTR_FORCE_NEW         0x08 /* a change replaces the resource */
 #define MS_ATTR_SENSITIVE         0x10 /* never printed */
 #define MS_ATTR_TAGS              0x20 /* the object's tags: carries the owner mark */
+/*
+ * With MS_ATTR_COMPUTED: computed from local files by the type's local
+ * hook at plan time (a folder's manifest), so compared with the live value
+ * like a setting, and known in the plan.
+ */
+#define MS_ATTR_LOCAL 0x40
+/* Kept in the state for the type only (a hash cache): never shown or compared. */
+#define MS_ATTR_INTERNAL 0x80
+/*
+ * A map of object keys to "<etag> <bytes>" (a folder's manifest): plans
+ * print it as counts and sizes of what is added, changed and removed, with
+ * the first few keys, not as one value.
+ */
+#define MS_ATTR_MANIFEST 0x100
+/*
+ * Read by the local hook (a source file): its effect is compared through
+ * the MS_ATTR_LOCAL attributes it computes (the file's ETag), not its own
+ * value, so a file moved with the same content changes nothing.
+ */
+#define MS_ATTR_INPUT 0x200
 
 /*
  * The ownership mark: tags the engine adds to every object it makes of a
@@ -81,6 +101,8 @@ struct ms_call {
 	void (*progress)(struct ms_call *call, const char *message,
 			 void *payload);
 	void *payload;
+	int parallelism; /* requests one action may run at once (0: 1) */
+	const char *dir; /* the stack file's directory (local paths) */
 };
 
 /* Report progress ("still creating..."); a no-op without a callback. */
@@ -182,6 +204,23 @@ struct ms_resource_type {
 	 * plan under "will be destroyed".
 	 */
 	const char *delete_note;
+	/*
+	 * Optional, for types whose value comes from local files (a folder
+	 * synced to S3): fill desired's MS_ATTR_LOCAL attributes from them
+	 * (called only when desired is all known: the engine makes them
+	 * unknown until it is). dir is the
+	 * stack file's directory, that relative paths are taken from;
+	 * stored (may be NULL) the attributes of the last apply, holding the
+	 * type's MS_ATTR_INTERNAL cache. Runs at plan time, and at apply only
+	 * when the plan could not.
+	 */
+	int (*local)(const char *dir, json_t *desired, const json_t *stored);
+	/*
+	 * A create that fails part-way leaves an object the next plan
+	 * completes in place (a folder partly uploaded): it is recorded as it
+	 * is, not tainted.
+	 */
+	bool resumable;
 };
 
 /*

@@ -10,6 +10,8 @@
 #include "providers/aws/aws.h"
 
 extern const struct ms_resource_type ms_aws_s3_bucket;
+extern const struct ms_resource_type ms_aws_s3_object;
+extern const struct ms_resource_type ms_aws_s3_objects;
 extern const struct ms_resource_type ms_aws_iam_role;
 extern const struct ms_resource_type ms_aws_sagemaker_model;
 extern const struct ms_resource_type ms_aws_sagemaker_endpoint_configuration;
@@ -21,6 +23,8 @@ extern const struct ms_resource_type ms_aws_sagemaker_hyper_parameter_tuning_job
 static const struct ms_resource_type *const types[] = {
 	&ms_aws_iam_role,
 	&ms_aws_s3_bucket,
+	&ms_aws_s3_object,
+	&ms_aws_s3_objects,
 	&ms_aws_sagemaker_endpoint,
 	&ms_aws_sagemaker_endpoint_configuration,
 	&ms_aws_sagemaker_model,

@@ -358,8 +358,7 @@ done:
 	return err;
 }
 
-/* 2026-11-29T02:40:00.000Z as seconds since the epoch; -1 if unreadable. */
-static double parse_date(const char *text)
+double ms_s3_date(const char *text)
 {
 	struct tm tm;
 	const char *rest;
@@ -392,7 +391,7 @@ int ms_s3_creation_time(double *out, struct ms_aws *aws, const char *bucket)
 		found = ms_xml_text(n, "Name");
 		date = ms_xml_text(n, "CreationDate");
 		if (found && !strcmp(found, bucket))
-			*out = parse_date(date);
+			*out = ms_s3_date(date);
 		free(found);
 		free(date);
 	}

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <libxml/tree.h>
 
 #include "providers/provider.h"
@@ -77,5 +78,142 @@ int ms_s3_empty(struct ms_call *call, const char *region, const char *bucket);
  * listed.
  */
 int ms_s3_creation_time(double *out, struct ms_aws *aws, const char *bucket);
+
+/* 2026-11-29T02:40:00.000Z as seconds since the epoch; -1 if unreadable. */
+double ms_s3_date(const char *text);
+
+/* ---- objects: the local side (local.c) ----------------------------------- */
+
+#define MS_S3_ETAG_LEN 48 /* 32 hex digits, "-", the part count, NUL */
+
+/* One local file of a folder to sync. */
+struct ms_s3_file {
+	char *key;  /* its path below the folder, '/'-separated */
+	char *path; /* its path to open */
+	uint64_t size;
+	int64_t mtime_ns;
+	char etag[MS_S3_ETAG_LEN]; /* filled by the caller */
+};
+
+/*
+ * Whether key (a path below the folder) is synced: it matches one of
+ * include (all do when include is empty) and none of exclude. Globs are
+ * fnmatch(3)'s, '*' matching '/' too, as the AWS CLI's filters do.
+ */
+bool ms_s3_filter(const char *key, const json_t *include,
+		  const json_t *exclude);
+/*
+ * The regular files under root that pass the filters, sorted by key.
+ * Links are followed when they stay inside root; a link out of it, a
+ * dangling one, a loop and an unreadable folder are errors naming the
+ * path. ms_s3_files_free the array.
+ */
+int ms_s3_scan(struct ms_s3_file **out, size_t *n, const char *root,
+	       const json_t *include, const json_t *exclude);
+void ms_s3_files_free(struct ms_s3_file *files, size_t n);
+
+/* The parts of a multipart upload of size bytes (0: one PUT). */
+size_t ms_s3_parts(uint64_t size, uint64_t part_size);
+/* "<hex MD5 of the concatenated part MD5s>-<parts>" */
+int ms_s3_multipart_etag(char *out, const unsigned char *part_md5s,
+			 size_t parts);
+/*
+ * The ETag S3 gives f uploaded with part_size (ms_s3_parts). A file that
+ * changes while it is read is an error.
+ */
+int ms_s3_hash_file(char *etag, const struct ms_s3_file *f, uint64_t part_size);
+
+/* A manifest entry, "<etag> <bytes>", and back (-1 when malformed). */
+char *ms_s3_entry(const char *etag, uint64_t size);
+int ms_s3_entry_parse(const char *entry, char *etag, uint64_t *size);
+/* Set attrs' object_count, total_bytes and digest from a manifest. */
+void ms_s3_manifest_totals(json_t *attrs, const json_t *manifest);
+
+/* ---- objects: the S3 side (transfer.c) ------------------------------------ */
+
+/* "/<bucket>/<key>", encoded as S3 paths are ('/' kept). */
+void ms_s3_object_path(struct ms_buf *out, const char *bucket, const char *key);
+
+/*
+ * One request on the object key of bucket ("/bucket/key"), with headers
+ * (NULL-terminated, may be NULL) and a body (may be NULL). res is reset
+ * first. Returns what ms_aws_send returns.
+ */
+int ms_s3_object_send(struct ms_aws_response *res, struct ms_aws *aws,
+		      const char *operation, const char *method,
+		      const char *bucket, const char *key, const char *query,
+		      const char *const *headers, const void *body,
+		      size_t body_len);
+
+/*
+ * Every object under prefix (ListObjectsV2, 1000 a page): *out is an
+ * object key (below prefix) -> {"etag", "size", "storage_class",
+ * "modified" (seconds since the epoch)}; keys
+ * whose rest fails the filters are left out.
+ */
+int ms_s3_list(json_t **out, struct ms_aws *aws, const char *bucket,
+	       const char *prefix, const json_t *include,
+	       const json_t *exclude);
+
+/* How objects are written: what PutObject and CreateMultipartUpload send. */
+struct ms_s3_put {
+	const char *storage_class;   /* NULL: S3's default */
+	const char *sse;             /* "AES256" or NULL */
+	const char *cache_control;   /* or NULL */
+	const json_t *metadata;      /* x-amz-meta-*, or NULL */
+	const json_t *tags;          /* x-amz-tagging, or NULL */
+	const json_t *content_types; /* extension -> type, or NULL */
+	const char *content_type;    /* all of them, or NULL: guessed */
+	uint64_t part_size;          /* multipart from this size */
+	int parallelism;             /* requests at once */
+};
+
+/* The Content-Type of key: by its extension in types, else a known one. */
+const char *ms_s3_content_type(const char *key, const json_t *types);
+
+/*
+ * The headers o writes an object with (Content-MD5 when md5 is not
+ * NULL): *list, NULL-terminated, points into store; free(*list).
+ */
+void ms_s3_put_headers(struct ms_buf *store, const char ***list,
+		       const struct ms_s3_put *o, const char *key,
+		       const char *md5);
+/* PutObject of len bytes, with o's headers and the Content-MD5. */
+int ms_s3_put_bytes(struct ms_call *call, const char *bucket, const char *key,
+		    const void *data, size_t len, const struct ms_s3_put *o);
+
+/*
+ * One upload: the local file, under S3 key, which must still hash to the
+ * ETag the plan saw (etag), else it is an error and nothing of it is
+ * completed.
+ */
+struct ms_s3_upload {
+	const struct ms_s3_file *file;
+	const char *key;  /* the full S3 key */
+	const char *etag; /* expected */
+	bool done;        /* set when it arrived */
+};
+
+/*
+ * Upload files to bucket, o->parallelism requests at once: a PUT each
+ * below o->part_size, multipart above it with parts in parallel, every
+ * body with its Content-MD5, progress reported on call. On failure the
+ * first error is returned, the others stop, multipart uploads begun are
+ * aborted, and done says what arrived.
+ */
+int ms_s3_upload(struct ms_call *call, const char *bucket,
+		 struct ms_s3_upload *files, size_t n,
+		 const struct ms_s3_put *o);
+
+/* Delete keys (full S3 keys, an array), DeleteObjects of 1000 at a time. */
+int ms_s3_delete_keys(struct ms_call *call, const char *bucket,
+		      const json_t *keys);
+
+/*
+ * Abort the multipart uploads left open under prefix (a killed upload),
+ * those of keys in keys (an object of full key -> anything) only.
+ */
+int ms_s3_abort_uploads(struct ms_call *call, const char *bucket,
+			const char *prefix, const json_t *keys);
 
 #endif

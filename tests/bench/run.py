@@ -1,19 +1,24 @@
 #!/usr/bin/env python3
 """make bench: how long mlstack takes and how much memory it uses.
 
-    python tests/bench/run.py BINARY
+    python tests/bench/run.py BINARY [AWSCLI]
 
 Measures, against the local emulator (moto behind the TLS proxy):
 - validate of generated stacks of 100 and 1,000 resources (offline: the
   loader, references, schemas, graph);
 - apply, no-change plan (a refresh of every resource) and destroy of 10 and
-  50 buckets, at parallelism 1 and 10.
+  50 buckets, at parallelism 1 and 10;
+- a dataset upload (aws_s3_objects) of 10,000 small files and of 1 GiB in
+  large files, side by side with `aws s3 sync` (the AWS CLI, given as
+  AWSCLI) on the same tree and emulator, and the no-change plan of the
+  10,000 files: its API calls and wall time.
 Each figure is the median wall time of REPEAT runs and the peak resident
 set size of the process. Times depend on the machine and on the emulator's
 own speed; they are reported in docs/benchmarks.md, never asserted.
 """
 
 import os
+import random
 import resource
 import shutil
 import statistics
@@ -95,11 +100,98 @@ def row(name, t, mem):
     print(f"| {name:<44} | {t * 1000:9.0f} | {mem:8.1f} |", flush=True)
 
 
+def small_tree(root, n=10000):
+    rnd = random.Random(9)
+    for i in range(n):
+        d = os.path.join(root, f"breed{i % 133:03d}")
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, f"img{i:05d}.jpg"), "wb") as f:
+            f.write(rnd.randbytes(rnd.randint(1024, 4096)))
+
+
+def large_tree(root, n=16, size=64 << 20):
+    os.makedirs(root, exist_ok=True)
+    for i in range(n):
+        with open(os.path.join(root, f"shard{i:02d}.bin"), "wb") as f:
+            f.write(os.urandom(size))
+
+
+def tree_bytes(root):
+    return sum(os.path.getsize(os.path.join(d, f))
+               for d, _, fs in os.walk(root) for f in fs)
+
+
+def dataset(binary, awscli, work, env, emu):
+    """Upload rows (mlstack and aws s3 sync), then the no-change plan."""
+    s3 = emu.client("s3")
+    emu.proxy.check_signatures = False   # the proxy's own cost, not ours
+    emu.proxy.check_model = False
+    print()
+    print(f"| {'upload':<34} | {'tool':<12} | {'s':>7} | {'files/s':>8} "
+          f"| {'MiB/s':>7} | {'ratio':>6} |")
+    print(f"|{'-' * 36}|{'-' * 14}|{'-' * 9}|{'-' * 10}|{'-' * 9}|{'-' * 8}|")
+    for name, make, count in (("10,000 small files (1-4 KiB)", small_tree,
+                               10000),
+                              ("1 GiB in 16 files of 64 MiB", large_tree,
+                               16)):
+        d = os.path.join(work, f"ds-{count}")
+        os.makedirs(d)
+        make(os.path.join(d, "data"))
+        mib = tree_bytes(os.path.join(d, "data")) / (1 << 20)
+        with open(os.path.join(d, "mlstack.yaml"), "w") as f:
+            f.write("stack: bench-data\nresources:\n  dataset:\n"
+                    "    type: aws_s3_objects\n"
+                    "    properties: {bucket: bench-data, prefix: d, "
+                    "source: data}\n")
+        took = {}
+        for tool in ("mlstack", "aws s3 sync"):
+            emu.reset()
+            shutil.rmtree(os.path.join(d, ".mlstack"), ignore_errors=True)
+            s3.create_bucket(Bucket="bench-data")
+            t0 = time.monotonic()
+            if tool == "mlstack":
+                run(binary, d, env, ["apply", "-auto-approve"])
+            else:
+                proc = subprocess.run(
+                    [awscli, "s3", "sync", "--only-show-errors",
+                     os.path.join(d, "data"), "s3://bench-data/d/"],
+                    env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                    text=True)
+                if proc.returncode:
+                    raise SystemExit(f"aws s3 sync failed:\n{proc.stderr}")
+            took[tool] = time.monotonic() - t0
+            keys = sum(p.get("KeyCount", 0) for p in
+                       s3.get_paginator("list_objects_v2").paginate(
+                           Bucket="bench-data", Prefix="d/"))
+            if keys != count:
+                raise SystemExit(f"{tool}: {keys} objects, not {count}")
+        for tool, t in took.items():
+            ratio = took["aws s3 sync"] / t
+            print(f"| {name:<34} | {tool:<12} | {t:7.1f} | "
+                  f"{count / t:8.0f} | {mib / t:7.1f} | {ratio:6.2f} |",
+                  flush=True)
+        if count == 10000:
+            # the state holds what mlstack uploaded (the last run was the
+            # CLI's: the same bytes): apply again to record it
+            run(binary, d, env, ["apply", "-auto-approve"])
+            emu.proxy.clear_calls()
+            t, _ = run(binary, d, env, ["plan"])
+            calls = [c.operation for c in emu.proxy.calls()]
+            plan_row = (t, len(calls), calls.count("ListObjectsV2"))
+    t, n, lists = plan_row
+    print()
+    print(f"No-change plan of 10,000 files: {t * 1000:.0f} ms, {n} API "
+          f"calls ({lists} ListObjectsV2), no file read (hash cache).")
+    emu.proxy.check_signatures = True
+    emu.proxy.check_model = True
+
+
 def main(argv):
-    if len(argv) != 2:
+    if len(argv) not in (2, 3):
         print(__doc__.strip(), file=sys.stderr)
         return 2
     binary = os.path.abspath(argv[1])
+    awscli = argv[2] if len(argv) == 3 else None
     emu = emu_mod.Emulator().start()
     work = tempfile.mkdtemp(prefix="mlstack-bench-")
     try:
@@ -143,6 +235,8 @@ def main(argv):
                                  ["destroy", "-auto-approve", p],
                                  setup=applied)
                 row(f"destroy, {n} buckets, parallelism {par}", t, mem)
+        if awscli:
+            dataset(binary, awscli, work, env, emu)
         return 0
     finally:
         emu.stop()

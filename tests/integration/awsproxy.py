@@ -359,8 +359,13 @@ def s3_operation(method, target):
     if key:
         if "tagging" in query:
             return f"{verb}ObjectTagging"
-        if "uploads" in query or "uploadId" in query:
-            return f"{method} object?{'&'.join(sorted(query))}"
+        if "uploads" in query and method == "POST":
+            return "CreateMultipartUpload"
+        if "uploadId" in query:
+            return {"PUT": "UploadPart", "POST": "CompleteMultipartUpload",
+                    "DELETE": "AbortMultipartUpload",
+                    "GET": "ListParts"}.get(
+                        method, f"{method} object?uploadId")
         if method == "PUT":
             return "PutObject"
         return f"{verb}Object"

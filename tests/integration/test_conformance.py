@@ -39,6 +39,7 @@ class Type:
     mutating: dict         # phase -> operations that change AWS
     extra: str = ""        # other resources "it" needs
     check: object = None   # fn(clients, version) -> None, asserts more
+    files: dict = field(default_factory=dict)  # local files it reads
 
 
 def sm_tags(c, arn):
@@ -273,7 +274,63 @@ TYPES.append(Type(
 """,
     check=tuner_check))
 
+def s3_keys(c):
+    if "conf-data" not in {b["Name"] for b in c["s3"].list_buckets()["Buckets"]}:
+        return set()
+    return {o["Key"] for o in c["s3"].list_objects_v2(
+        Bucket="conf-data").get("Contents", [])}
+
+
+DATA_BUCKET = """
+  data:
+    type: aws_s3_bucket
+    properties: {bucket: conf-data, force_destroy: true}
+"""
+
+TYPES.append(Type(
+    "aws_s3_object",
+    ("{bucket: '${data.bucket}', key: a.txt, content: one}",
+     "{bucket: '${data.bucket}', key: a.txt, content: two, tags: {v: 2}}",
+     "{bucket: '${data.bucket}', key: b.txt, source: files/b.txt}"),
+    s3_keys,
+    ({"a.txt"}, {"a.txt"}, {"b.txt"}),
+    lambda c, ids: c["s3"].put_object(Bucket="conf-data", Key="a.txt",
+                                      Body=b"by hand"),
+    {"create": ["PutObject"], "update": ["PutObject"],
+     "delete": ["DeleteObject"]},
+    extra=DATA_BUCKET,
+    files={"files/b.txt": b"bee"},
+    check=lambda c, v: c["s3"].get_object(
+        Bucket="conf-data", Key="b.txt" if v == 3 else "a.txt")[
+        "Body"].read() == {1: b"one", 2: b"two", 3: b"bee"}[v]))
+
+TYPES.append(Type(
+    "aws_s3_objects",
+    ("{bucket: '${data.bucket}', prefix: p, source: files}",
+     "{bucket: '${data.bucket}', prefix: p, source: files, "
+     "exclude: ['b.*']}",
+     "{bucket: '${data.bucket}', prefix: q, source: files, "
+     "exclude: ['b.*']}"),
+    s3_keys,
+    ({"p/a.txt", "p/b.txt"}, {"p/a.txt"}, {"q/a.txt"}),
+    lambda c, ids: c["s3"].put_object(Bucket="conf-data", Key="p/a.txt",
+                                      Body=b"by hand"),
+    {"create": ["PutObject"], "update": ["DeleteObjects"],
+     "delete": ["DeleteObjects"]},
+    extra=DATA_BUCKET,
+    files={"files/a.txt": b"aye", "files/b.txt": b"bee"},
+    check=lambda c, v: c["s3"].get_object(
+        Bucket="conf-data", Key="q/a.txt" if v == 3 else "p/a.txt")[
+        "Body"].read() == b"aye"))
+
 BY_NAME = {t.name: t for t in TYPES}
+
+
+def write_files(cli, t):
+    for rel, data in t.files.items():
+        path = cli.workdir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
 
 
 def stack(t, version):
@@ -323,8 +380,9 @@ def test_table_covers_every_type(run):
 
 
 @pytest.mark.parametrize("name", list(BY_NAME))
-def test_life(name, run, clients):
+def test_life(name, run, cli, clients):
     t = BY_NAME[name]
+    write_files(cli, t)
     apply(run, t, 1)
     assert_version(t, clients, 1)
     assert_no_changes(run)
@@ -361,8 +419,9 @@ LOST = [(t.name, phase, op) for t in TYPES
 
 @pytest.mark.parametrize("name,phase,operation", LOST,
                          ids=[f"{n}-{op}" for n, _, op in LOST])
-def test_answer_lost(name, phase, operation, run, proxy, clients):
+def test_answer_lost(name, phase, operation, run, cli, proxy, clients):
     t = BY_NAME[name]
+    write_files(cli, t)
     if phase != "create":
         apply(run, t, 1 if phase == "update" else 2)
     rule = proxy.inject("reset-after", operation=operation, calls=[1])
@@ -379,8 +438,9 @@ def test_answer_lost(name, phase, operation, run, proxy, clients):
 
 
 @pytest.mark.parametrize("name", list(BY_NAME))
-def test_import(name, run, proxy, clients):
+def test_import(name, run, cli, proxy, clients):
     t = BY_NAME[name]
+    write_files(cli, t)
     apply(run, t, 1)
     stored = json.loads(run("state", "show", "it", "--json")[1])
     proxy.clear_calls()

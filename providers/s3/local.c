@@ -1,0 +1,348 @@
+/*
+ * local.c - the local side of a folder synced to S3: the files under it
+ * (filters, links followed inside the folder only, loops refused), the
+ * ETag S3 will give each one, and the manifest a plan compares.
+ *
+ * A file's ETag is what S3 answers for it uploaded as mlstack uploads it:
+ * the hex MD5 of its bytes below the part size, else the MD5 of the part
+ * MD5s followed by "-<parts>". Hashing reads the file once; a cache from
+ * the last apply, keyed by path, size and modification time, spares even
+ * that.
+ */
+#include "util/common.h"
+#include "providers/aws/sigv4.h"
+#include "providers/s3/s3.h"
+#include "util/json.h"
+#include "util/sha256.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define READ_CHUNK (1u << 20)
+
+bool ms_s3_filter(const char *key, const json_t *include, const json_t *exclude)
+{
+	json_t *g;
+	size_t i;
+	bool in = !json_array_size(include);
+
+	json_array_foreach(include, i, g)
+		if (json_is_string(g) && !fnmatch(json_string_value(g), key, 0))
+			in = true;
+	json_array_foreach(exclude, i, g)
+		if (json_is_string(g) && !fnmatch(json_string_value(g), key, 0))
+			in = false;
+	return in;
+}
+
+/* The directories being walked, outermost first, to find loops. */
+struct walk {
+	const char *root; /* as given */
+	char *real_root;  /* resolved */
+	dev_t dev[64];
+	ino_t ino[64];
+	size_t depth;
+	const json_t *include, *exclude;
+	struct ms_s3_file *files;
+	size_t n, alloc;
+};
+
+static bool inside(const char *real_root, const char *path)
+{
+	size_t n = strlen(real_root);
+
+	return !strncmp(path, real_root, n) &&
+	       (path[n] == '/' || path[n] == '\0' || !strcmp(real_root, "/"));
+}
+
+static int walk_dir(struct walk *w, const char *path, const char *rel);
+
+static int walk_entry(struct walk *w, const char *path, const char *rel)
+{
+	struct stat st;
+	char *real;
+	int err = 0;
+
+	if (lstat(path, &st))
+		return ms_error("source '%s': %s", path, strerror(errno));
+	if (S_ISLNK(st.st_mode)) {
+		real = realpath(path, NULL);
+		if (!real)
+			return ms_error("source '%s': a link to nowhere "
+					"(%s)",
+					path, strerror(errno));
+		if (!inside(w->real_root, real)) {
+			err = ms_error("source '%s': a link to '%s', outside "
+				       "the folder '%s'",
+				       path, real, w->root);
+			free(real);
+			return err;
+		}
+		free(real);
+		if (stat(path, &st))
+			return ms_error("source '%s': %s", path,
+					strerror(errno));
+	}
+	if (S_ISDIR(st.st_mode))
+		return walk_dir(w, path, rel);
+	if (!S_ISREG(st.st_mode)) {
+		ms_log(MS_LOG_INFO, "s3", "source '%s': not a file, skipped",
+		       path);
+		return 0;
+	}
+	if (!ms_s3_filter(rel, w->include, w->exclude))
+		return 0;
+	if (w->n == w->alloc) {
+		w->alloc = w->alloc ? w->alloc * 2 : 256;
+		w->files = ms_realloc(w->files, w->alloc * sizeof(*w->files));
+	}
+	memset(&w->files[w->n], 0, sizeof(w->files[w->n]));
+	w->files[w->n].key = ms_strdup(rel);
+	w->files[w->n].path = ms_strdup(path);
+	w->files[w->n].size = (uint64_t)st.st_size;
+	w->files[w->n].mtime_ns =
+		(int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	w->n++;
+	return 0;
+}
+
+static int walk_dir(struct walk *w, const char *path, const char *rel)
+{
+	struct stat st;
+	struct dirent *de;
+	DIR *d;
+	size_t i;
+	int err = 0;
+
+	if (stat(path, &st))
+		return ms_error("source '%s': %s", path, strerror(errno));
+	for (i = 0; i < w->depth; i++)
+		if (w->dev[i] == st.st_dev && w->ino[i] == st.st_ino)
+			return ms_error("source '%s': a link loop (it leads "
+					"back to a folder above it)",
+					path);
+	if (w->depth == MS_ARRAY_SIZE(w->dev))
+		return ms_error("source '%s': folders nested too deep", path);
+	d = opendir(path);
+	if (!d)
+		return ms_error("source '%s': %s", path, strerror(errno));
+	w->dev[w->depth] = st.st_dev;
+	w->ino[w->depth] = st.st_ino;
+	w->depth++;
+	while (!err && (errno = 0, de = readdir(d))) {
+		char *sub, *subrel;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		sub = ms_asprintf("%s/%s", path, de->d_name);
+		subrel = *rel ? ms_asprintf("%s/%s", rel, de->d_name) :
+				ms_strdup(de->d_name);
+		err = walk_entry(w, sub, subrel);
+		free(sub);
+		free(subrel);
+	}
+	if (!err && errno)
+		err = ms_error("source '%s': %s", path, strerror(errno));
+	w->depth--;
+	closedir(d);
+	return err;
+}
+
+static int cmp_file(const void *a, const void *b)
+{
+	return strcmp(((const struct ms_s3_file *)a)->key,
+		      ((const struct ms_s3_file *)b)->key);
+}
+
+int ms_s3_scan(struct ms_s3_file **out, size_t *n, const char *root,
+	       const json_t *include, const json_t *exclude)
+{
+	struct walk w;
+	struct stat st;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	memset(&w, 0, sizeof(w));
+	if (stat(root, &st))
+		return ms_error("source '%s': %s", root, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return ms_error("source '%s': not a folder", root);
+	w.root = root;
+	w.real_root = realpath(root, NULL);
+	if (!w.real_root)
+		return ms_error("source '%s': %s", root, strerror(errno));
+	w.include = include;
+	w.exclude = exclude;
+	err = walk_dir(&w, root, "");
+	free(w.real_root);
+	if (err) {
+		ms_s3_files_free(w.files, w.n);
+		return err;
+	}
+	if (w.n)
+		qsort(w.files, w.n, sizeof(*w.files), cmp_file);
+	*out = w.files;
+	*n = w.n;
+	return 0;
+}
+
+void ms_s3_files_free(struct ms_s3_file *files, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(files[i].key);
+		free(files[i].path);
+	}
+	free(files);
+}
+
+size_t ms_s3_parts(uint64_t size, uint64_t part_size)
+{
+	if (!part_size || size < part_size)
+		return 0;
+	return (size_t)((size + part_size - 1) / part_size);
+}
+
+int ms_s3_multipart_etag(char *out, const unsigned char *part_md5s,
+			 size_t parts)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	if (!EVP_Digest(part_md5s, parts * 16, md, &len, EVP_md5(), NULL) ||
+	    len != 16)
+		return ms_error("etag: MD5 is not available");
+	ms_sigv4_hex(out, md, 16);
+	snprintf(out + 32, MS_S3_ETAG_LEN - 32, "-%zu", parts);
+	return 0;
+}
+
+int ms_s3_hash_file(char *etag, const struct ms_s3_file *f, uint64_t part_size)
+{
+	size_t parts = ms_s3_parts(f->size, part_size), part = 0;
+	unsigned char *md5s = parts ? ms_calloc(parts, 16) : NULL;
+	unsigned char *chunk = ms_malloc(READ_CHUNK), md[EVP_MAX_MD_SIZE];
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	uint64_t done = 0, in_part = 0;
+	unsigned int len = 0;
+	struct stat before, after;
+	ssize_t got;
+	int fd, err = 0;
+
+	fd = open(f->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &before)) {
+		err = ms_error("cannot read '%s': %s", f->path,
+			       strerror(errno));
+		goto done;
+	}
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_md5(), NULL)) {
+		err = ms_error("etag: MD5 is not available");
+		goto done;
+	}
+	for (;;) {
+		size_t want = READ_CHUNK;
+
+		if (parts && part_size - in_part < want)
+			want = (size_t)(part_size - in_part);
+		got = read(fd, chunk, want);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			err = ms_error("cannot read '%s': %s", f->path,
+				       strerror(errno));
+			goto done;
+		}
+		if (got)
+			EVP_DigestUpdate(ctx, chunk, (size_t)got);
+		done += (uint64_t)got;
+		in_part += (uint64_t)got;
+		if (parts && (in_part == part_size || (!got && in_part))) {
+			if (part < parts)
+				EVP_DigestFinal_ex(ctx, md5s + 16 * part, &len);
+			part++;
+			in_part = 0;
+			EVP_DigestInit_ex(ctx, EVP_md5(), NULL);
+		}
+		if (!got)
+			break;
+	}
+	if (fstat(fd, &after) || done != f->size ||
+	    after.st_size != before.st_size ||
+	    after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
+	    after.st_mtim.tv_nsec != before.st_mtim.tv_nsec ||
+	    (parts && part != parts)) {
+		err = ms_error("'%s' changed while it was read", f->path);
+		goto done;
+	}
+	if (parts) {
+		err = ms_s3_multipart_etag(etag, md5s, parts);
+	} else {
+		EVP_DigestFinal_ex(ctx, md, &len);
+		ms_sigv4_hex(etag, md, 16);
+	}
+done:
+	if (fd >= 0)
+		close(fd);
+	EVP_MD_CTX_free(ctx);
+	free(chunk);
+	free(md5s);
+	return err;
+}
+
+char *ms_s3_entry(const char *etag, uint64_t size)
+{
+	return ms_asprintf("%s %llu", etag, (unsigned long long)size);
+}
+
+int ms_s3_entry_parse(const char *entry, char *etag, uint64_t *size)
+{
+	const char *sp = entry ? strchr(entry, ' ') : NULL;
+	char *end;
+
+	if (!sp || sp == entry || (size_t)(sp - entry) >= MS_S3_ETAG_LEN)
+		return -1;
+	memcpy(etag, entry, (size_t)(sp - entry));
+	etag[sp - entry] = '\0';
+	errno = 0;
+	*size = strtoull(sp + 1, &end, 10);
+	return errno || *end || end == sp + 1 ? -1 : 0;
+}
+
+void ms_s3_manifest_totals(json_t *attrs, const json_t *manifest)
+{
+	struct ms_buf lines = MS_BUF_INIT;
+	json_t *keys = json_array(), *v;
+	const char *key;
+	uint64_t bytes = 0, size;
+	char etag[MS_S3_ETAG_LEN], digest[65];
+	size_t i;
+
+	json_object_foreach((json_t *)manifest, key, v) {
+		json_array_append_new(keys, json_string(key));
+		if (!ms_s3_entry_parse(json_string_value(v), etag, &size))
+			bytes += size;
+	}
+	keys = ms_json_sorted_set(keys);
+	json_array_foreach(keys, i, v) {
+		key = json_string_value(v);
+		ms_buf_addf(&lines, "%s %s\n", key,
+			    json_string_value(json_object_get(manifest, key)));
+	}
+	ms_sha256_hex(digest, lines.ptr ? lines.ptr : "", lines.len);
+	json_object_set_new(
+		attrs, "object_count",
+		json_integer((json_int_t)json_object_size(manifest)));
+	json_object_set_new(attrs, "total_bytes",
+			    json_integer((json_int_t)bytes));
+	json_object_set_new(attrs, "digest", json_string(digest));
+	ms_buf_release(&lines);
+	json_decref(keys);
+}
