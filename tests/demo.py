@@ -56,7 +56,9 @@ def aws_inventory(emu):
     s3 = emu.client("s3")
     iam = emu.client("iam")
     sm = emu.client("sagemaker")
-    buckets = sorted(b["Name"] for b in s3.list_buckets()["Buckets"])
+    buckets = sorted(
+        f"{b['Name']} ({s3.list_objects_v2(Bucket=b['Name'])['KeyCount']} "
+        "objects)" for b in s3.list_buckets()["Buckets"])
     roles = sorted(r["RoleName"] for r in iam.list_roles()["Roles"])
     sagemaker = sorted(
         [f"notebook {n['NotebookInstanceName']} ({n['NotebookInstanceStatus']})"
@@ -94,7 +96,9 @@ def demo(binary, stack_file):
         home = os.path.join(workdir, "home")
         os.mkdir(home)
         project = os.path.join(workdir, "project")
-        os.mkdir(project)
+        # the stack's folder comes along: the files it uploads
+        shutil.copytree(os.path.dirname(stack_file), project,
+                        ignore=shutil.ignore_patterns(".mlstack", "*.yaml"))
         shutil.copyfile(stack_file, os.path.join(project, "mlstack.yaml"))
         # the emulator passes SageMaker objects through their real
         # intermediate states; poll it quickly
@@ -111,6 +115,13 @@ def demo(binary, stack_file):
         if not buckets or not roles:
             raise DemoFailed("apply reported success but AWS holds no "
                              "bucket or no role")
+        images = sum(len(fs) for _, _, fs in
+                     os.walk(os.path.join(project, "dogImages")))
+        keys = emu.client("s3").list_objects_v2(
+            Bucket=buckets[0].split()[0], Prefix="dogImages/")["KeyCount"]
+        if keys != images:
+            raise DemoFailed(f"the bucket holds {keys} images, the folder "
+                             f"{images}")
         step(binary, project, env, ["plan", "--detailed-exitcode"],
              want_code=0, want_text=NO_CHANGES)
         step(binary, project, env, ["destroy", "--auto-approve"],

@@ -909,7 +909,28 @@ def r_describe_training_job(self):
         job = backend.training_jobs.get(name)
         control._record_describe(TRAINING, name,
                                  job.secondary_status if job else GONE)
-        return orig_describe_training_job(self)
+        env = getattr(job, "_mlstack_environment", None)
+        if not env:
+            return orig_describe_training_job(self)
+        answer = dict(backend.describe_training_job(name))
+        answer["Environment"] = dict(env)
+    return sm_responses.ActionResult(answer)
+
+
+orig_r_create_training_job = R.create_training_job
+
+
+def r_create_training_job(self):
+    """The job's Environment kept and described (moto drops it)."""
+    result = orig_r_create_training_job(self)
+    env = self._get_param("Environment")
+    if env:
+        with LOCK:
+            job = self.sagemaker_backend.training_jobs.get(
+                self._get_param("TrainingJobName"))
+            if job is not None:
+                job._mlstack_environment = dict(env)
+    return result
 
 
 def r_stop_training_job(self):
@@ -1013,6 +1034,7 @@ def install():
         R.update_endpoint = r_update_endpoint
         R.update_notebook_instance = r_update_notebook_instance
         R.describe_training_job = r_describe_training_job
+        R.create_training_job = r_create_training_job
         R.stop_training_job = r_stop_training_job
         R.describe_hyper_parameter_tuning_job = r_describe_tuning_job
         R.stop_hyper_parameter_tuning_job = r_stop_tuning_job
