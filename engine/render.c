@@ -458,6 +458,23 @@ static json_t *split_unknown(const json_t *v, json_t **unknown)
 	return json_deep_copy(v);
 }
 
+/* v without the type's internal attributes (a hash cache); a new value. */
+static json_t *shown(const json_t *c, const char *which)
+{
+	const char *type = json_string_value(json_object_get(c, "type"));
+	json_t *v = json_object_get(c, which), *out, *x;
+	const char *key;
+	void *tmp;
+
+	if (!json_is_object(v))
+		return v ? json_incref(v) : json_null();
+	out = json_copy(v);
+	json_object_foreach_safe(out, tmp, key, x)
+		if (flags_of(type, key) & MS_ATTR_INTERNAL)
+			json_object_del(out, key);
+	return out;
+}
+
 json_t *ms_render_plan_json(const json_t *plan)
 {
 	json_t *out = json_object(), *rc = json_array(), *drift = json_array();
@@ -471,7 +488,7 @@ json_t *ms_render_plan_json(const json_t *plan)
 		enum ms_action action = action_of(c);
 		json_t *r = json_object(), *ch = json_object();
 		json_t *actions = json_array(), *unknown = NULL;
-		json_t *after = json_object_get(c, "after");
+		json_t *after = shown(c, "after");
 
 		if (action == MS_ACTION_REPLACE) {
 			bool cbd = json_is_true(
@@ -497,9 +514,10 @@ json_t *ms_render_plan_json(const json_t *plan)
 		json_object_set_new(r, "provider_name",
 				    json_string("registry.mlstack.dev/aws"));
 		json_object_set_new(ch, "actions", actions);
-		json_object_set(ch, "before", json_object_get(c, "before"));
+		json_object_set_new(ch, "before", shown(c, "before"));
 		json_object_set_new(ch, "after",
 				    split_unknown(after, &unknown));
+		json_decref(after);
 		json_object_set_new(ch, "after_unknown",
 				    json_is_object(unknown) ?
 					    unknown :
@@ -524,8 +542,8 @@ json_t *ms_render_plan_json(const json_t *plan)
 		json_object_set(r, "type", json_object_get(c, "type"));
 		json_object_set(r, "name", json_object_get(c, "name"));
 		json_object_set_new(ch, "actions", actions);
-		json_object_set(ch, "before", json_object_get(c, "before"));
-		json_object_set(ch, "after", json_object_get(c, "after"));
+		json_object_set_new(ch, "before", shown(c, "before"));
+		json_object_set_new(ch, "after", shown(c, "after"));
 		json_object_set_new(r, "change", ch);
 		json_array_append_new(drift, r);
 	}

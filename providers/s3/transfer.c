@@ -226,8 +226,14 @@ void ms_s3_put_headers(struct ms_buf *store, const char ***list,
 			ms_buf_addch(store, '\0');       \
 		}                                        \
 	} while (0)
-	if (md5)
+	/*
+	 * A body with its MD5, over TLS, is sent unsigned, as the SDKs send
+	 * streamed uploads: no SHA-256 pass over every byte
+	 */
+	if (md5) {
 		HEADER("Content-MD5: %s", md5);
+		HEADER("x-amz-content-sha256: UNSIGNED-PAYLOAD");
+	}
 	if (type)
 		HEADER("Content-Type: %s", type);
 	if (o->storage_class)
@@ -569,7 +575,9 @@ static int put_part(struct transfer *t, size_t fi, size_t part, void *buf)
 				      t->o->part_size);
 	struct ms_aws_response res;
 	struct ms_buf query = MS_BUF_INIT, md5h = MS_BUF_INIT;
-	const char *headers[2] = { NULL, NULL };
+	const char *headers[3] = { NULL,
+				   "x-amz-content-sha256: UNSIGNED-PAYLOAD",
+				   NULL };
 	unsigned char md[16];
 	char b64[MS_S3_MD5_LEN], *etag = NULL, *id;
 	bool last;
@@ -639,7 +647,8 @@ static int put_part(struct transfer *t, size_t fi, size_t part, void *buf)
 static void *worker(void *payload)
 {
 	struct transfer *t = payload;
-	void *buf = ms_malloc(t->o->part_size ? t->o->part_size : 1);
+	void *buf = NULL;
+	size_t cap = 0, need;
 	struct unit u;
 	int err;
 
@@ -651,6 +660,14 @@ static void *worker(void *payload)
 		}
 		u = t->units[t->next++];
 		pthread_mutex_unlock(&t->lock);
+		/* as big as the largest body it sent: small files, small memory */
+		need = u.part ? (size_t)t->o->part_size :
+				(size_t)t->files[u.file].file->size;
+		if (need + 1 > cap) {
+			cap = need + 1;
+			free(buf);
+			buf = ms_malloc(cap);
+		}
 		if (u.part) {
 			err = put_part(t, u.file, u.part, buf);
 		} else {

@@ -85,12 +85,15 @@ def _header_values(headers, name):
 
 
 def resign(req, access_key, secret, token, region, service, timestamp,
-           signed_headers):
+           signed_headers, streaming=False):
     """botocore's Authorization for req; also returns the AWSRequest with
-    the canonical request and string to sign in its context."""
+    the canonical request and string to sign in its context. streaming:
+    the operation's body is a stream (PutObject, UploadPart), which
+    botocore sends unsigned over HTTPS when it carries a checksum."""
     host = (_header_values(req.headers, "host") or [""])[0]
     url = f"https://{host}{req.target}"
     aws_req = AWSRequest(method=req.method, url=url, data=req.body)
+    aws_req.context["has_streaming_input"] = streaming
     for name in signed_headers:
         for value in _header_values(req.headers, name):
             aws_req.headers[name] = value   # appends: repeats are kept
@@ -150,9 +153,16 @@ def signature_problem(req, secret_for):
         return ("the session token sent is not the one that goes with "
                 f"{access_key}" if token_sent else
                 f"no session token sent for {access_key}, which needs one")
+    streaming = False
+    if service == "s3":
+        try:
+            _, op, _ = find_operation(req)
+            streaming = bool(op is not None and op.has_streaming_input)
+        except Exception:
+            streaming = False
     for secret, token in pairs:
         signature, aws_req = resign(req, access_key, secret, token, region,
-                                    service, timestamp, signed)
+                                    service, timestamp, signed, streaming)
         if signature == m["sig"]:
             return None
     ours = AUTH_RE.match(aws_req.headers["Authorization"])["signed"]

@@ -58,13 +58,17 @@ def make_tree(root, small=300, large=2, seed=1):
 
 
 def s3_md5s(s3, prefix="dogs"):
-    """key below prefix -> MD5 of the bytes S3 holds."""
+    """key below prefix -> MD5 of the bytes S3 holds: the ETag S3 computed
+    of a single-part object's bytes, the MD5 of a multipart one's body."""
     out = {}
     for page in s3.get_paginator("list_objects_v2").paginate(
             Bucket=BUCKET, Prefix=prefix + "/"):
         for o in page.get("Contents", []):
-            body = s3.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read()
-            out[o["Key"][len(prefix) + 1:]] = hashlib.md5(body).hexdigest()
+            md5 = o["ETag"].strip('"')
+            if "-" in md5:
+                body = s3.get_object(Bucket=BUCKET, Key=o["Key"])["Body"]
+                md5 = hashlib.md5(body.read()).hexdigest()
+            out[o["Key"][len(prefix) + 1:]] = md5
     return out
 
 
@@ -90,19 +94,26 @@ def object_calls(proxy):
 
 def test_sync_then_plan_by_listing_and_cache(run, cli, s3, proxy):
     root = cli.workdir / "images"
-    make_tree(root)
+    make_tree(root, small=2500)
     cli.write_stack(stack_text())
     _, out, _ = run("plan", check=True)
-    assert "+ 302 objects (20." in out, out
-    assert "+ big/blob0.bin" in out and "# (297 more)" in out
+    assert "+ 2502 objects (" in out, out
+    assert "+ big/blob0.bin" in out and "# (2497 more)" in out
     run("apply", "-auto-approve", check=True)
     assert s3_md5s(s3) == local_md5s(root)
     calls = [c.operation for c in proxy.calls()]
     assert calls.count("CompleteMultipartUpload") == 2
-    assert calls.count("PutObject") == 300
+    assert calls.count("PutObject") == 2500
     assert not open_uploads(s3)
-    state = json.loads((cli.resources_dir(STACK) / "dataset.json").read_text())
-    assert state["attributes"]["object_count"] == 302
+    path = cli.resources_dir(STACK) / "dataset.json"
+    state = json.loads(path.read_text())
+    assert state["attributes"]["object_count"] == 2502
+    # reviewable: one object per line, sorted
+    lines = path.read_text().splitlines()
+    keys = [ln.strip().split('"')[1] for ln in lines
+            if ln.strip().startswith('"breed')]
+    assert len(keys) == 2 * 2500 and \
+        keys[:2500] == sorted(keys[:2500])
     assert state["attributes"]["objects"]["big/blob0.bin"].split()[0].endswith("-3")
 
     # a no-change plan lists the prefix and reads no file: a file changed
@@ -115,7 +126,7 @@ def test_sync_then_plan_by_listing_and_cache(run, cli, s3, proxy):
     _, out, _ = run("plan", check=True)
     assert NO_CHANGES in out
     assert object_calls(proxy) == []
-    assert [c.operation for c in proxy.calls()].count("ListObjectsV2") == 1
+    assert [c.operation for c in proxy.calls()].count("ListObjectsV2") == 3
 
     # change three, add two, remove two: the plan shows exactly those
     os.utime(victim)  # now it is seen, and its bytes differ from S3's
@@ -156,7 +167,7 @@ def test_plan_json_lists_every_key(run, cli):
     change = next(c for c in plan["resource_changes"]
                   if c["address"] == "dataset")
     assert len(change["change"]["after"]["objects"]) == 40
-    assert "cache" not in json.dumps(change["change"]["after"]["objects"])
+    assert "cache" not in change["change"]["after"]  # the type's own
 
 
 def test_kill_mid_upload_then_apply_finishes(run, cli, s3, proxy):
