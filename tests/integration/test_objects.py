@@ -400,3 +400,13 @@ resources:
             in err), err
     body = s3.get_object(Bucket="other-bucket", Key="README.txt")["Body"]
     assert body.read() == b"theirs"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_file_is_a_clear_error(run, cli):
+    root = cli.workdir / "images"
+    make_tree(root, small=3, large=0)
+    (root / "breed00/img00000.jpg").chmod(0)
+    cli.write_stack(stack_text())
+    code, _, err = run("plan")
+    assert code == 1 and "cannot read" in err and "img00000.jpg" in err
