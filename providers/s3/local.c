@@ -21,6 +21,7 @@
 #include <fnmatch.h>
 #include <limits.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -225,6 +226,65 @@ int ms_s3_multipart_etag(char *out, const unsigned char *part_md5s,
 	return 0;
 }
 
+/*
+ * The MD5s of each part (of the whole file below the part size) that a
+ * hash computed, by path, size, modification time and part size: an
+ * upload in the same run sends them as the Content-MD5 of what it reads
+ * instead of hashing every byte again. S3 checks the bytes it receives
+ * against them, so a file that changed without its modification time
+ * changing is refused, never stored unseen.
+ */
+static pthread_mutex_t memo_lock = PTHREAD_MUTEX_INITIALIZER;
+static json_t *memo; /* path -> "<size> <mtime> <part size> <hex MD5s>" */
+
+static void memo_put(const char *path, uint64_t size, int64_t mtime_ns,
+		     uint64_t part_size, const unsigned char *md5s,
+		     size_t parts)
+{
+	struct ms_buf v = MS_BUF_INIT;
+	char hex[33];
+	size_t i;
+
+	ms_buf_addf(&v, "%llu %lld %llu ", (unsigned long long)size,
+		    (long long)mtime_ns, (unsigned long long)part_size);
+	for (i = 0; i < parts; i++) {
+		ms_sigv4_hex(hex, md5s + 16 * i, 16);
+		ms_buf_adds(&v, hex);
+	}
+	pthread_mutex_lock(&memo_lock);
+	if (!memo)
+		memo = json_object();
+	json_object_set_new(memo, path, json_string(v.ptr));
+	pthread_mutex_unlock(&memo_lock);
+	ms_buf_release(&v);
+}
+
+bool ms_s3_memo_md5(unsigned char md5[16], const struct ms_s3_file *f,
+		    uint64_t part_size, size_t part)
+{
+	char want[96];
+	const char *v, *hex;
+	bool found = false;
+	unsigned int byte;
+	size_t i, n;
+
+	snprintf(want, sizeof(want), "%llu %lld %llu ",
+		 (unsigned long long)f->size, (long long)f->mtime_ns,
+		 (unsigned long long)part_size);
+	n = strlen(want);
+	pthread_mutex_lock(&memo_lock);
+	v = json_string_value(json_object_get(memo, f->path));
+	if (v && !strncmp(v, want, n) && strlen(v + n) >= 32 * (part + 1)) {
+		hex = v + n + 32 * part;
+		for (i = 0; i < 16 && sscanf(hex + 2 * i, "%2x", &byte) == 1;
+		     i++)
+			md5[i] = (unsigned char)byte;
+		found = i == 16;
+	}
+	pthread_mutex_unlock(&memo_lock);
+	return found;
+}
+
 int ms_s3_hash_file(char *etag, const struct ms_s3_file *f, uint64_t part_size)
 {
 	size_t parts = ms_s3_parts(f->size, part_size), part = 0;
@@ -288,6 +348,11 @@ int ms_s3_hash_file(char *etag, const struct ms_s3_file *f, uint64_t part_size)
 		EVP_DigestFinal_ex(ctx, md, &len);
 		ms_sigv4_hex(etag, md, 16);
 	}
+	if (!err)
+		memo_put(f->path, (uint64_t)before.st_size,
+			 (int64_t)before.st_mtim.tv_sec * 1000000000 +
+				 before.st_mtim.tv_nsec,
+			 part_size, parts ? md5s : md, parts ? parts : 1);
 done:
 	if (fd >= 0)
 		close(fd);
@@ -345,4 +410,60 @@ void ms_s3_manifest_totals(json_t *attrs, const json_t *manifest)
 	json_object_set_new(attrs, "digest", json_string(digest));
 	ms_buf_release(&lines);
 	json_decref(keys);
+}
+
+struct hash_job {
+	struct ms_s3_file *files;
+	size_t n, next;
+	uint64_t part_size;
+	pthread_mutex_t lock;
+	char *error;
+};
+
+static void *hash_worker(void *payload)
+{
+	struct hash_job *h = payload;
+	struct ms_s3_file *f;
+
+	for (;;) {
+		pthread_mutex_lock(&h->lock);
+		while (h->next < h->n && h->files[h->next].etag[0])
+			h->next++;
+		f = h->error || h->next == h->n ? NULL : &h->files[h->next++];
+		pthread_mutex_unlock(&h->lock);
+		if (!f)
+			break;
+		if (ms_s3_hash_file(f->etag, f, h->part_size)) {
+			pthread_mutex_lock(&h->lock);
+			if (!h->error)
+				h->error = ms_strdup(ms_error_last());
+			pthread_mutex_unlock(&h->lock);
+		}
+	}
+	return NULL;
+}
+
+int ms_s3_hash_files(struct ms_s3_file *files, size_t n, uint64_t part_size,
+		     int threads)
+{
+	struct hash_job h = { files, n, 0, part_size, PTHREAD_MUTEX_INITIALIZER,
+			      NULL };
+	pthread_t *tids;
+	int i, started = 0, err = 0;
+
+	if (threads < 1)
+		threads = 1;
+	tids = ms_calloc((size_t)threads, sizeof(*tids));
+	for (i = 1; i < threads; i++)
+		if (!pthread_create(&tids[started], NULL, hash_worker, &h))
+			started++;
+	hash_worker(&h); /* this thread too */
+	for (i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	free(tids);
+	if (h.error)
+		err = ms_error("%s", h.error);
+	free(h.error);
+	pthread_mutex_destroy(&h.lock);
+	return err;
 }

@@ -23,6 +23,7 @@
 #define PART_SIZE_DEFAULT "8388608"
 #define PART_SIZE_MIN     (5u << 20) /* S3's smallest part but the last */
 #define CLAIM_SKEW        60.0
+#define HASH_THREADS      4 /* files hashed at once at plan time */
 
 static const struct ms_attr schema[] = {
 	{ "bucket", MS_ATTR_STRING, MS_ATTR_REQUIRED | MS_ATTR_FORCE_NEW, NULL,
@@ -153,10 +154,11 @@ static int local_files(struct ms_s3_file **out, size_t *n, const char *dir,
 		if (have && !strncmp(have, want, len) &&
 		    strlen(have + len) < MS_S3_ETAG_LEN && have[len])
 			memcpy(f->etag, have + len, strlen(have + len) + 1);
-		else
-			err = ms_s3_hash_file(f->etag, f, part_size);
 		free(want);
 	}
+	/* the rest are read, a few at a time */
+	if (!err)
+		err = ms_s3_hash_files(*out, *n, part_size, HASH_THREADS);
 	free(root);
 	if (err) {
 		ms_s3_files_free(*out, *n);

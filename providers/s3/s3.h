@@ -123,6 +123,20 @@ int ms_s3_multipart_etag(char *out, const unsigned char *part_md5s,
  */
 int ms_s3_hash_file(char *etag, const struct ms_s3_file *f, uint64_t part_size);
 
+/*
+ * ms_s3_hash_file for every file of files whose etag is still empty,
+ * threads at a time; the first error (the others stop).
+ */
+int ms_s3_hash_files(struct ms_s3_file *files, size_t n, uint64_t part_size,
+		     int threads);
+/*
+ * The MD5 of part (0-based; 0 also for a file below the part size) of f
+ * as a hash in this process computed it, when f's size and modification
+ * time are those it had then; false otherwise.
+ */
+bool ms_s3_memo_md5(unsigned char md5[16], const struct ms_s3_file *f,
+		    uint64_t part_size, size_t part);
+
 /* A manifest entry, "<etag> <bytes>", and back (-1 when malformed). */
 char *ms_s3_entry(const char *etag, uint64_t size);
 int ms_s3_entry_parse(const char *entry, char *etag, uint64_t *size);

@@ -398,11 +398,18 @@ done:
 	return err;
 }
 
-static int md5_of(unsigned char *md, char *b64, const void *data, size_t len)
+/*
+ * The MD5 of part of f, read into data: the one the plan's hash computed
+ * when this run made it (S3 then checks the bytes against it), else
+ * computed now.
+ */
+static int md5_of(unsigned char *md, char *b64, const struct ms_s3_file *f,
+		  uint64_t part_size, size_t part, const void *data, size_t len)
 {
 	unsigned int n = 0;
 
-	if (!EVP_Digest(data, len, md, &n, EVP_md5(), NULL) || n != 16)
+	if (!ms_s3_memo_md5(md, f, part_size, part) &&
+	    (!EVP_Digest(data, len, md, &n, EVP_md5(), NULL) || n != 16))
 		return ms_error("MD5 is not available");
 	EVP_EncodeBlock((unsigned char *)b64, md, 16);
 	return 0;
@@ -420,7 +427,8 @@ static int put_whole(struct transfer *t, struct ms_s3_upload *u, void *buf)
 
 	err = read_span(u->file, 0, buf, (size_t)u->file->size);
 	if (!err)
-		err = md5_of(md, b64, buf, (size_t)u->file->size);
+		err = md5_of(md, b64, u->file, t->o->part_size, 0, buf,
+			     (size_t)u->file->size);
 	if (err)
 		return err;
 	ms_sigv4_hex(hex, md, 16);
@@ -597,7 +605,8 @@ static int put_part(struct transfer *t, size_t fi, size_t part, void *buf)
 
 	err = read_span(u->file, off, buf, len);
 	if (!err)
-		err = md5_of(md, b64, buf, len);
+		err = md5_of(md, b64, u->file, t->o->part_size, part - 1, buf,
+			     len);
 	if (!err) {
 		ms_buf_addf(&query, "partNumber=%zu&uploadId=", part);
 		ms_aws_uri_encode(&query, id, strlen(id), 0);
