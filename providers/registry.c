@@ -12,6 +12,7 @@
 extern const struct ms_resource_type ms_aws_s3_bucket;
 extern const struct ms_resource_type ms_aws_s3_object;
 extern const struct ms_resource_type ms_aws_s3_objects;
+extern const struct ms_resource_type ms_aws_iam_policy;
 extern const struct ms_resource_type ms_aws_iam_role;
 extern const struct ms_resource_type ms_aws_sagemaker_model;
 extern const struct ms_resource_type ms_aws_sagemaker_endpoint_configuration;
@@ -21,6 +22,7 @@ extern const struct ms_resource_type ms_aws_sagemaker_training_job;
 extern const struct ms_resource_type ms_aws_sagemaker_hyper_parameter_tuning_job;
 
 static const struct ms_resource_type *const types[] = {
+	&ms_aws_iam_policy,
 	&ms_aws_iam_role,
 	&ms_aws_s3_bucket,
 	&ms_aws_s3_object,

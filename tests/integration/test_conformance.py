@@ -323,6 +323,43 @@ TYPES.append(Type(
         Bucket="conf-data", Key="q/a.txt" if v == 3 else "p/a.txt")[
         "Body"].read() == b"aye"))
 
+def doc(*actions):
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": list(actions), "Resource": "*"}]})
+
+
+def local_policies(c):
+    return {p["PolicyName"]: p for p in
+            c["iam"].list_policies(Scope="Local")["Policies"]}
+
+
+def policy_check(c, v):
+    p = local_policies(c)["conf-pol"]
+    got = c["iam"].get_policy_version(
+        PolicyArn=p["Arn"], VersionId=p["DefaultVersionId"])[
+        "PolicyVersion"]["Document"]
+    want = ["s3:GetObject"] if v == 1 else ["s3:GetObject", "s3:ListBucket"]
+    return p["Path"] == ("/ml/" if v == 3 else "/") and \
+        got["Statement"][0]["Action"] == want
+
+
+TYPES.append(Type(
+    "aws_iam_policy",
+    (f"{{name: conf-pol, policy: {doc('s3:GetObject')}}}",
+     f"{{name: conf-pol, policy: {doc('s3:GetObject', 's3:ListBucket')}, "
+     f"tags: {{v: 2}}}}",
+     f"{{name: conf-pol, path: /ml/, "
+     f"policy: {doc('s3:GetObject', 's3:ListBucket')}, tags: {{v: 2}}}}"),
+    lambda c: set(local_policies(c)),
+    ({"conf-pol"},) * 3,
+    lambda c, ids: c["iam"].create_policy_version(
+        PolicyArn=local_policies(c)["conf-pol"]["Arn"],
+        PolicyDocument=doc("s3:*"), SetAsDefault=True),
+    {"create": ["CreatePolicy"],
+     "update": ["CreatePolicyVersion", "TagPolicy"],
+     "delete": ["DeletePolicy"]},
+    check=policy_check))
+
 BY_NAME = {t.name: t for t in TYPES}
 
 
