@@ -9,6 +9,8 @@
 #include "providers/provider.h"
 #include "providers/aws/aws.h"
 
+extern const struct ms_resource_type ms_aws_appautoscaling_policy;
+extern const struct ms_resource_type ms_aws_appautoscaling_target;
 extern const struct ms_resource_type ms_aws_s3_bucket;
 extern const struct ms_resource_type ms_aws_s3_object;
 extern const struct ms_resource_type ms_aws_s3_objects;
@@ -22,6 +24,8 @@ extern const struct ms_resource_type ms_aws_sagemaker_training_job;
 extern const struct ms_resource_type ms_aws_sagemaker_hyper_parameter_tuning_job;
 
 static const struct ms_resource_type *const types[] = {
+	&ms_aws_appautoscaling_policy,
+	&ms_aws_appautoscaling_target,
 	&ms_aws_iam_policy,
 	&ms_aws_iam_role,
 	&ms_aws_s3_bucket,

@@ -27,6 +27,7 @@ import urllib.request
 os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
 
 from awsproxy import AWSProxy  # noqa: E402
+import moto_autoscaling  # noqa: E402
 import moto_sagemaker  # noqa: E402
 
 ACCESS_KEY_ID = "AKIDMLSTACKTEST"
@@ -112,6 +113,7 @@ class Emulator:
         # SageMaker with AWS's intermediate states and checks (see
         # docs/testing.md, "Emulator extensions").
         moto_sagemaker.install()
+        moto_autoscaling.install()
         self.tmpdir = tempfile.mkdtemp(prefix="mlstack-emulator-")
         try:
             self.ca_bundle, keyfile = make_certificate(self.tmpdir)

@@ -360,6 +360,83 @@ TYPES.append(Type(
      "delete": ["DeletePolicy"]},
     check=policy_check))
 
+SCALING = ("service_namespace: sagemaker, scalable_dimension: "
+           "'sagemaker:variant:DesiredInstanceCount'")
+
+
+def scalable(c):
+    return {t["ResourceId"]: t for t in c["application-autoscaling"].
+            describe_scalable_targets(ServiceNamespace="sagemaker")[
+                "ScalableTargets"]}
+
+
+TYPES.append(Type(
+    "aws_appautoscaling_target",
+    (f"{{{SCALING}, resource_id: endpoint/conf-ep/variant/AllTraffic, "
+     f"min_capacity: 1, max_capacity: 4}}",
+     f"{{{SCALING}, resource_id: endpoint/conf-ep/variant/AllTraffic, "
+     f"min_capacity: 1, max_capacity: 6, tags: {{v: 2}}}}",
+     f"{{{SCALING}, resource_id: endpoint/conf-ep2/variant/AllTraffic, "
+     f"min_capacity: 1, max_capacity: 6}}"),
+    lambda c: set(scalable(c)),
+    ({"endpoint/conf-ep/variant/AllTraffic"},) * 2 +
+    ({"endpoint/conf-ep2/variant/AllTraffic"},),
+    lambda c, ids: c["application-autoscaling"].register_scalable_target(
+        ServiceNamespace="sagemaker", ResourceId=min(ids),
+        ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+        MaxCapacity=9),
+    {"create": ["RegisterScalableTarget"],
+     "update": ["RegisterScalableTarget"],
+     "delete": ["DeregisterScalableTarget"]},
+    check=lambda c, v: list(scalable(c).values())[0]["MaxCapacity"] ==
+    (4 if v == 1 else 6)))
+
+TARGET = f"""
+  target:
+    type: aws_appautoscaling_target
+    properties: {{{SCALING}, resource_id: endpoint/conf-ep/variant/AllTraffic,
+                 min_capacity: 1, max_capacity: 4}}
+"""
+
+
+def tracking(target, cooldown):
+    return (f"{{name: conf-scale, {SCALING}, "
+            f"resource_id: '${{target.resource_id}}', "
+            f"target_tracking_scaling_policy_configuration: "
+            f"{{target_value: {target}, scale_in_cooldown: {cooldown}, "
+            f"scale_out_cooldown: 5, predefined_metric_specification: "
+            f"{{predefined_metric_type: "
+            f"SageMakerVariantInvocationsPerInstance}}}}}}")
+
+
+def scaling_policies(c):
+    return {p["PolicyName"]: p for p in c["application-autoscaling"].
+            describe_scaling_policies(ServiceNamespace="sagemaker")[
+                "ScalingPolicies"]}
+
+
+TYPES.append(Type(
+    "aws_appautoscaling_policy",
+    (tracking(25, 30), tracking(50, 30),
+     tracking(50, 30).replace("conf-scale", "conf-scale-2")),
+    lambda c: set(scaling_policies(c)),
+    ({"conf-scale"}, {"conf-scale"}, {"conf-scale-2"}),
+    lambda c, ids: c["application-autoscaling"].put_scaling_policy(
+        PolicyName="conf-scale", ServiceNamespace="sagemaker",
+        ResourceId="endpoint/conf-ep/variant/AllTraffic",
+        ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 99.0, "PredefinedMetricSpecification": {
+                "PredefinedMetricType":
+                    "SageMakerVariantInvocationsPerInstance"}}),
+    {"create": ["PutScalingPolicy"], "update": ["PutScalingPolicy"],
+     "delete": ["DeleteScalingPolicy"]},
+    extra=TARGET,
+    check=lambda c, v: list(scaling_policies(c).values())[0][
+        "TargetTrackingScalingPolicyConfiguration"]["TargetValue"] ==
+    (25 if v == 1 else 50)))
+
 BY_NAME = {t.name: t for t in TYPES}
 
 
@@ -384,7 +461,8 @@ def fast(cli):
 
 @pytest.fixture
 def clients(emulator):
-    return {s: emulator.client(s) for s in ("s3", "iam", "sagemaker")}
+    return {s: emulator.client(s) for s in
+            ("s3", "iam", "sagemaker", "application-autoscaling")}
 
 
 def apply(run, t=None, version=None):

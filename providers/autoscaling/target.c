@@ -1,0 +1,220 @@
+/*
+ * target.c - aws_appautoscaling_target: a resource registered with
+ * Application Auto Scaling (an endpoint variant's instance count, a Lambda
+ * alias's provisioned concurrency) and the capacity range it may take.
+ *
+ * RegisterScalableTarget creates and updates alike. A resource already
+ * registered is taken over only when its target carries this stack's
+ * owner mark in its tags. The object is named by its resource id.
+ */
+#include "util/common.h"
+#include "providers/provider.h"
+#include "providers/autoscaling/autoscaling.h"
+
+static const struct ms_attr schema[] = {
+	{ "service_namespace", MS_ATTR_STRING,
+	  MS_ATTR_REQUIRED | MS_ATTR_FORCE_NEW, NULL, NULL,
+	  "the service (\"sagemaker\", \"lambda\")", "ServiceNamespace" },
+	{ "resource_id", MS_ATTR_STRING, MS_ATTR_REQUIRED | MS_ATTR_FORCE_NEW,
+	  NULL, NULL, "what scales (\"endpoint/<name>/variant/<variant>\")",
+	  "ResourceId" },
+	{ "scalable_dimension", MS_ATTR_STRING,
+	  MS_ATTR_REQUIRED | MS_ATTR_FORCE_NEW, NULL, NULL,
+	  "what of it (\"sagemaker:variant:DesiredInstanceCount\")",
+	  "ScalableDimension" },
+	{ "min_capacity", MS_ATTR_NUMBER, MS_ATTR_REQUIRED, NULL, NULL,
+	  "the least capacity", "MinCapacity" },
+	{ "max_capacity", MS_ATTR_NUMBER, MS_ATTR_REQUIRED, NULL, NULL,
+	  "the most capacity", "MaxCapacity" },
+	{ "role_arn", MS_ATTR_STRING,
+	  MS_ATTR_OPTIONAL_COMPUTED | MS_ATTR_FORCE_NEW, NULL, NULL,
+	  "the role it scales with (default: the service-linked role)",
+	  "RoleARN" },
+	{ "tags", MS_ATTR_MAP, MS_ATTR_TAGS, "{}", NULL,
+	  "tags (with the stack's default tags and its owner mark)", "Tags|" },
+	{ "arn", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL, "the ARN",
+	  "|ScalableTargetARN" },
+	{ "id", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL,
+	  "the resource id" },
+	{ NULL },
+};
+
+static int list_tags(json_t **out, struct ms_call *call, const char *arn)
+{
+	json_t *body = json_pack("{s:s}", "ResourceARN", arn), *answer = NULL;
+	int err = ms_autoscaling_call(&answer, NULL, call->aws,
+				      "ListTagsForResource", body);
+
+	*out = err ? NULL : json_deep_copy(json_object_get(answer, "Tags"));
+	if (!err && !*out)
+		*out = json_object();
+	json_decref(body);
+	json_decref(answer);
+	return err;
+}
+
+/* The namespace of attrs, said or read from the resource id. */
+static const char *namespace_of(const json_t *attrs)
+{
+	return ms_kit_str(attrs, "service_namespace",
+			  ms_autoscaling_namespace_of(
+				  ms_kit_str(attrs, "resource_id", NULL)));
+}
+
+static int target_read(struct ms_call *call, const json_t *prior, json_t **out)
+{
+	const char *ns = namespace_of(prior);
+	const char *id = ms_kit_str(prior, "resource_id", NULL);
+	json_t *live = NULL, *tags = NULL;
+	int err;
+
+	*out = NULL;
+	if (!id || !ns)
+		return ms_error("'%s' is not a resource id Application Auto "
+				"Scaling knows",
+				id ? id : "");
+	err = ms_autoscaling_target(&live, call->aws, ns, id,
+				    ms_kit_str(prior, "scalable_dimension",
+					       NULL));
+	if (!err && live)
+		err = list_tags(&tags, call,
+				ms_kit_str(live, "ScalableTargetARN", ""));
+	if (!err && live)
+		err = ms_kit_attrs(out, call->type, live, tags);
+	json_decref(live);
+	json_decref(tags);
+	return err;
+}
+
+static int tags_update(struct ms_call *call, const char *arn,
+		       const json_t *have, const json_t *want)
+{
+	json_t *gone = json_array(), *body, *v;
+	const char *key;
+	int err = 0;
+
+	json_object_foreach((json_t *)have, key, v)
+		if (!json_object_get(want, key))
+			json_array_append_new(gone, json_string(key));
+	if (json_array_size(gone)) {
+		body = json_pack("{s:s, s:O}", "ResourceARN", arn, "TagKeys",
+				 gone);
+		err = ms_autoscaling_call(NULL, NULL, call->aws,
+					  "UntagResource", body);
+		json_decref(body);
+	}
+	if (!err && !json_equal(have, want) && json_object_size(want)) {
+		body = json_pack("{s:s, s:O}", "ResourceARN", arn, "Tags",
+				 want);
+		err = ms_autoscaling_call(NULL, NULL, call->aws, "TagResource",
+					  body);
+		json_decref(body);
+	}
+	json_decref(gone);
+	return err;
+}
+
+static int register_target(struct ms_call *call, const json_t *desired,
+			   json_t **out)
+{
+	json_t *body = NULL, *answer = NULL;
+	int err = ms_kit_request(&body, call->type->schema, desired,
+				 ms_autoscaling_tags);
+
+	*out = NULL;
+	if (!err)
+		err = ms_autoscaling_call(&answer, NULL, call->aws,
+					  "RegisterScalableTarget", body);
+	if (!err) {
+		*out = ms_kit_attrs_from(call->type, desired);
+		json_object_set(*out, "arn",
+				json_object_get(answer, "ScalableTargetARN"));
+	}
+	json_decref(body);
+	json_decref(answer);
+	return err;
+}
+
+static int target_create(struct ms_call *call, const json_t *desired,
+			 json_t **out)
+{
+	json_t *have = NULL;
+	char what[400];
+	int err;
+
+	*out = NULL;
+	err = target_read(call, desired, &have);
+	if (!err && have &&
+	    !ms_call_owns(call, json_object_get(have, "tags"))) {
+		snprintf(what, sizeof(what), "scalable target '%s'",
+			 ms_kit_str(desired, "resource_id", ""));
+		err = ms_call_taken(call, what,
+				    ms_kit_str(desired, "resource_id", ""));
+	}
+	if (!err)
+		err = register_target(call, desired, out);
+	/* an existing target keeps its tags through a register */
+	if (!err && have)
+		err = tags_update(call, ms_kit_str(*out, "arn", ""),
+				  json_object_get(have, "tags"),
+				  json_object_get(desired, "tags"));
+	json_decref(have);
+	return err;
+}
+
+static int target_update(struct ms_call *call, const json_t *prior,
+			 const json_t *desired, json_t **out)
+{
+	int err = register_target(call, desired, out);
+
+	if (!err && !json_is_string(json_object_get(*out, "arn")))
+		json_object_set(*out, "arn", json_object_get(prior, "arn"));
+	if (!err)
+		err = tags_update(call, ms_kit_str(*out, "arn", ""),
+				  json_object_get(prior, "tags"),
+				  json_object_get(desired, "tags"));
+	return err;
+}
+
+static int target_delete(struct ms_call *call, const json_t *prior)
+{
+	struct ms_aws_error error = MS_AWS_ERROR_INIT;
+	json_t *body = json_pack("{s:s?, s:s?, s:s?}", "ServiceNamespace",
+				 namespace_of(prior), "ResourceId",
+				 ms_kit_str(prior, "resource_id", NULL),
+				 "ScalableDimension",
+				 ms_kit_str(prior, "scalable_dimension", NULL));
+	int err = ms_autoscaling_call(NULL, &error, call->aws,
+				      "DeregisterScalableTarget", body);
+
+	if (err && ms_aws_error_is(&error, "ObjectNotFoundException", NULL)) {
+		ms_error_clear();
+		err = 0;
+	}
+	ms_aws_error_release(&error);
+	json_decref(body);
+	return err;
+}
+
+static int target_normalize(json_t *attrs)
+{
+	int err = ms_kit_check_number(attrs, "min_capacity", "min_capacity", 0,
+				      INFINITY, true);
+
+	if (!err)
+		err = ms_kit_check_number(attrs, "max_capacity", "max_capacity",
+					  0, INFINITY, true);
+	ms_kit_strings(json_object_get(attrs, "tags"));
+	return err;
+}
+
+const struct ms_resource_type ms_aws_appautoscaling_target = {
+	.name = "aws_appautoscaling_target",
+	.schema = schema,
+	.id_attr = "resource_id",
+	.read = target_read,
+	.create = target_create,
+	.update = target_update,
+	.delete = target_delete,
+	.normalize = target_normalize,
+};
