@@ -11,10 +11,10 @@
 
 PREFIX ?= /usr/local
 CC ?= cc
-PKGS = yaml-0.1 libcurl openssl jansson libgit2 libxml-2.0
+PKGS = yaml-0.1 libcurl openssl jansson libgit2 libxml-2.0 libzip
 DEBS = build-essential pkg-config libyaml-dev libcurl4-openssl-dev \
        libssl-dev libjansson-dev libgit2-dev libxml2-dev libcmocka-dev \
-       python3-venv git time
+       libzip-dev python3-venv git time
 
 ifeq ($(SANITIZE),1)
 BUILD = build/san
@@ -85,7 +85,7 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libmlstack.a
 
 # Debian packages: installed once, checked on every run.
 deps: $(STAMP_DEPS)
-$(STAMP_DEPS):
+$(STAMP_DEPS): Makefile
 	@if ! dpkg -s $(DEBS) >/dev/null 2>&1; then \
 		echo "installing Debian packages: $(DEBS)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

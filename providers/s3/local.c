@@ -1,7 +1,7 @@
 /*
- * local.c - the local side of a folder synced to S3: the files under it
- * (filters, links followed inside the folder only, loops refused), the
- * ETag S3 will give each one, and the manifest a plan compares.
+ * local.c - the local side of a folder synced to S3 (its files come from
+ * providers/files.h): the ETag S3 will give each one, and the manifest a
+ * plan compares.
  *
  * A file's ETag is what S3 answers for it uploaded as mlstack uploads it:
  * the hex MD5 of its bytes below the part size, else the MD5 of the part
@@ -15,195 +15,14 @@
 #include "util/json.h"
 #include "util/sha256.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
-#include <limits.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define READ_CHUNK (1u << 20)
-
-bool ms_s3_filter(const char *key, const json_t *include, const json_t *exclude)
-{
-	json_t *g;
-	size_t i;
-	bool in = !json_array_size(include);
-
-	json_array_foreach(include, i, g)
-		if (json_is_string(g) && !fnmatch(json_string_value(g), key, 0))
-			in = true;
-	json_array_foreach(exclude, i, g)
-		if (json_is_string(g) && !fnmatch(json_string_value(g), key, 0))
-			in = false;
-	return in;
-}
-
-/* The directories being walked, outermost first, to find loops. */
-struct walk {
-	const char *root; /* as given */
-	char *real_root;  /* resolved */
-	dev_t dev[64];
-	ino_t ino[64];
-	size_t depth;
-	const json_t *include, *exclude;
-	struct ms_s3_file *files;
-	size_t n, alloc;
-};
-
-static bool inside(const char *real_root, const char *path)
-{
-	size_t n = strlen(real_root);
-
-	return !strncmp(path, real_root, n) &&
-	       (path[n] == '/' || path[n] == '\0' || !strcmp(real_root, "/"));
-}
-
-static int walk_dir(struct walk *w, const char *path, const char *rel);
-
-static int walk_entry(struct walk *w, const char *path, const char *rel)
-{
-	struct stat st;
-	char *real;
-	int err = 0;
-
-	if (lstat(path, &st))
-		return ms_error("source '%s': %s", path, strerror(errno));
-	if (S_ISLNK(st.st_mode)) {
-		real = realpath(path, NULL);
-		if (!real)
-			return ms_error("source '%s': a link to nowhere "
-					"(%s)",
-					path, strerror(errno));
-		if (!inside(w->real_root, real)) {
-			err = ms_error("source '%s': a link to '%s', outside "
-				       "the folder '%s'",
-				       path, real, w->root);
-			free(real);
-			return err;
-		}
-		free(real);
-		if (stat(path, &st))
-			return ms_error("source '%s': %s", path,
-					strerror(errno));
-	}
-	if (S_ISDIR(st.st_mode))
-		return walk_dir(w, path, rel);
-	if (!S_ISREG(st.st_mode)) {
-		ms_log(MS_LOG_INFO, "s3", "source '%s': not a file, skipped",
-		       path);
-		return 0;
-	}
-	if (!ms_s3_filter(rel, w->include, w->exclude))
-		return 0;
-	if (w->n == w->alloc) {
-		w->alloc = w->alloc ? w->alloc * 2 : 256;
-		w->files = ms_realloc(w->files, w->alloc * sizeof(*w->files));
-	}
-	memset(&w->files[w->n], 0, sizeof(w->files[w->n]));
-	w->files[w->n].key = ms_strdup(rel);
-	w->files[w->n].path = ms_strdup(path);
-	w->files[w->n].size = (uint64_t)st.st_size;
-	w->files[w->n].mtime_ns =
-		(int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-	w->n++;
-	return 0;
-}
-
-static int walk_dir(struct walk *w, const char *path, const char *rel)
-{
-	struct stat st;
-	struct dirent *de;
-	DIR *d;
-	size_t i;
-	int err = 0;
-
-	if (stat(path, &st))
-		return ms_error("source '%s': %s", path, strerror(errno));
-	for (i = 0; i < w->depth; i++)
-		if (w->dev[i] == st.st_dev && w->ino[i] == st.st_ino)
-			return ms_error("source '%s': a link loop (it leads "
-					"back to a folder above it)",
-					path);
-	if (w->depth == MS_ARRAY_SIZE(w->dev))
-		return ms_error("source '%s': folders nested too deep", path);
-	d = opendir(path);
-	if (!d)
-		return ms_error("source '%s': %s", path, strerror(errno));
-	w->dev[w->depth] = st.st_dev;
-	w->ino[w->depth] = st.st_ino;
-	w->depth++;
-	while (!err && (errno = 0, de = readdir(d))) {
-		char *sub, *subrel;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		sub = ms_asprintf("%s/%s", path, de->d_name);
-		subrel = *rel ? ms_asprintf("%s/%s", rel, de->d_name) :
-				ms_strdup(de->d_name);
-		err = walk_entry(w, sub, subrel);
-		free(sub);
-		free(subrel);
-	}
-	if (!err && errno)
-		err = ms_error("source '%s': %s", path, strerror(errno));
-	w->depth--;
-	closedir(d);
-	return err;
-}
-
-static int cmp_file(const void *a, const void *b)
-{
-	return strcmp(((const struct ms_s3_file *)a)->key,
-		      ((const struct ms_s3_file *)b)->key);
-}
-
-int ms_s3_scan(struct ms_s3_file **out, size_t *n, const char *root,
-	       const json_t *include, const json_t *exclude)
-{
-	struct walk w;
-	struct stat st;
-	int err;
-
-	*out = NULL;
-	*n = 0;
-	memset(&w, 0, sizeof(w));
-	if (stat(root, &st))
-		return ms_error("source '%s': %s", root, strerror(errno));
-	if (!S_ISDIR(st.st_mode))
-		return ms_error("source '%s': not a folder", root);
-	w.root = root;
-	w.real_root = realpath(root, NULL);
-	if (!w.real_root)
-		return ms_error("source '%s': %s", root, strerror(errno));
-	w.include = include;
-	w.exclude = exclude;
-	err = walk_dir(&w, root, "");
-	free(w.real_root);
-	if (err) {
-		ms_s3_files_free(w.files, w.n);
-		return err;
-	}
-	if (w.n)
-		qsort(w.files, w.n, sizeof(*w.files), cmp_file);
-	*out = w.files;
-	*n = w.n;
-	return 0;
-}
-
-void ms_s3_files_free(struct ms_s3_file *files, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(files[i].key);
-		free(files[i].path);
-	}
-	free(files);
-}
 
 size_t ms_s3_parts(uint64_t size, uint64_t part_size)
 {
@@ -259,7 +78,7 @@ static void memo_put(const char *path, uint64_t size, int64_t mtime_ns,
 	ms_buf_release(&v);
 }
 
-bool ms_s3_memo_md5(unsigned char md5[16], const struct ms_s3_file *f,
+bool ms_s3_memo_md5(unsigned char md5[16], const struct ms_file *f,
 		    uint64_t part_size, size_t part)
 {
 	char want[96];
@@ -285,7 +104,7 @@ bool ms_s3_memo_md5(unsigned char md5[16], const struct ms_s3_file *f,
 	return found;
 }
 
-int ms_s3_hash_file(char *etag, const struct ms_s3_file *f, uint64_t part_size)
+int ms_s3_hash_file(char *etag, const struct ms_file *f, uint64_t part_size)
 {
 	size_t parts = ms_s3_parts(f->size, part_size), part = 0;
 	unsigned char *md5s = parts ? ms_calloc(parts, 16) : NULL;
@@ -413,7 +232,7 @@ void ms_s3_manifest_totals(json_t *attrs, const json_t *manifest)
 }
 
 struct hash_job {
-	struct ms_s3_file *files;
+	struct ms_file *files;
 	size_t n, next;
 	uint64_t part_size;
 	pthread_mutex_t lock;
@@ -423,7 +242,7 @@ struct hash_job {
 static void *hash_worker(void *payload)
 {
 	struct hash_job *h = payload;
-	struct ms_s3_file *f;
+	struct ms_file *f;
 
 	for (;;) {
 		pthread_mutex_lock(&h->lock);
@@ -443,7 +262,7 @@ static void *hash_worker(void *payload)
 	return NULL;
 }
 
-int ms_s3_hash_files(struct ms_s3_file *files, size_t n, uint64_t part_size,
+int ms_s3_hash_files(struct ms_file *files, size_t n, uint64_t part_size,
 		     int threads)
 {
 	struct hash_job h = { files, n, 0, part_size, PTHREAD_MUTEX_INITIALIZER,

@@ -91,7 +91,7 @@ static char *source_path(const char *dir, const json_t *attrs)
 }
 
 /* The source file as ms_s3_file (its ETag not filled). */
-static int source_file(struct ms_s3_file *f, const char *path)
+static int source_file(struct ms_file *f, const char *path)
 {
 	struct stat st;
 
@@ -116,7 +116,7 @@ static int object_local(const char *dir, json_t *desired, const json_t *stored)
 	char *path = source_path(dir, desired), *uri, *cache;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	char etag[MS_S3_ETAG_LEN];
-	struct ms_s3_file f;
+	struct ms_file f;
 	size_t len;
 	int err = 0;
 
@@ -351,7 +351,7 @@ static int put(struct ms_call *call, const json_t *desired, const char *bucket,
 	const char *content = ms_kit_str(desired, "content", NULL);
 	struct ms_s3_put o;
 	struct ms_s3_upload up;
-	struct ms_s3_file f;
+	struct ms_file f;
 	char *path;
 	int err;
 

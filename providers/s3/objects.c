@@ -130,7 +130,7 @@ static char *source_root(const char *dir, const json_t *attrs)
  * The folder's files, each with its ETag: from stored's cache when its
  * size and modification time (and the part size) are unchanged, else read.
  */
-static int local_files(struct ms_s3_file **out, size_t *n, const char *dir,
+static int local_files(struct ms_file **out, size_t *n, const char *dir,
 		       const json_t *attrs, const json_t *stored)
 {
 	uint64_t part_size = part_size_of(attrs);
@@ -141,10 +141,10 @@ static int local_files(struct ms_s3_file **out, size_t *n, const char *dir,
 	size_t i;
 	int err;
 
-	err = ms_s3_scan(out, n, root, json_object_get(attrs, "include"),
-			 json_object_get(attrs, "exclude"));
+	err = ms_files_scan(out, n, root, json_object_get(attrs, "include"),
+			    json_object_get(attrs, "exclude"));
 	for (i = 0; !err && i < *n; i++) {
-		struct ms_s3_file *f = &(*out)[i];
+		struct ms_file *f = &(*out)[i];
 		const char *have = ms_kit_str(cache, f->key, NULL);
 		size_t len;
 
@@ -161,7 +161,7 @@ static int local_files(struct ms_s3_file **out, size_t *n, const char *dir,
 		err = ms_s3_hash_files(*out, *n, part_size, HASH_THREADS);
 	free(root);
 	if (err) {
-		ms_s3_files_free(*out, *n);
+		ms_files_free(*out, *n);
 		*out = NULL;
 		*n = 0;
 	}
@@ -170,7 +170,7 @@ static int local_files(struct ms_s3_file **out, size_t *n, const char *dir,
 
 static int objects_local(const char *dir, json_t *desired, const json_t *stored)
 {
-	struct ms_s3_file *files = NULL;
+	struct ms_file *files = NULL;
 	json_t *manifest, *cache;
 	const char *bucket = ms_kit_str(desired, "bucket", NULL);
 	char *prefix, *uri, *entry;
@@ -211,7 +211,7 @@ static int objects_local(const char *dir, json_t *desired, const json_t *stored)
 	ms_s3_manifest_totals(desired, manifest);
 	json_object_set_new(desired, "objects", manifest);
 	json_object_set_new(desired, "cache", cache);
-	ms_s3_files_free(files, n);
+	ms_files_free(files, n);
 	return 0;
 }
 
@@ -219,8 +219,8 @@ static int objects_local(const char *dir, json_t *desired, const json_t *stored)
 
 static int cmp_key(const void *a, const void *b)
 {
-	return strcmp(((const struct ms_s3_file *)a)->key,
-		      ((const struct ms_s3_file *)b)->key);
+	return strcmp(((const struct ms_file *)a)->key,
+		      ((const struct ms_file *)b)->key);
 }
 
 /* A listing as a manifest ("<etag> <bytes>" by key). */
@@ -337,7 +337,7 @@ static int sync(struct ms_call *call, const json_t *prior,
 {
 	const json_t *want = json_object_get(desired, "objects");
 	json_t *have = manifest_of(listing), *result, *gone, *keys, *v;
-	struct ms_s3_file *files = NULL;
+	struct ms_file *files = NULL;
 	struct ms_s3_upload *ups = NULL;
 	struct ms_s3_put put;
 	char *bucket = NULL, *prefix = NULL, *root = NULL;
@@ -362,9 +362,9 @@ static int sync(struct ms_call *call, const json_t *prior,
 	err = where(desired, &bucket, &prefix);
 	if (!err) {
 		root = source_root(call->dir, desired);
-		err = ms_s3_scan(&files, &n, root,
-				 json_object_get(desired, "include"),
-				 json_object_get(desired, "exclude"));
+		err = ms_files_scan(&files, &n, root,
+				    json_object_get(desired, "include"),
+				    json_object_get(desired, "exclude"));
 	}
 	result = json_deep_copy(have);
 	*out = result;
@@ -375,7 +375,7 @@ static int sync(struct ms_call *call, const json_t *prior,
 	keys = json_object();
 	json_object_foreach((json_t *)want, key, v) {
 		const char *entry = json_string_value(v);
-		struct ms_s3_file probe = { .key = (char *)key }, *f;
+		struct ms_file probe = { .key = (char *)key }, *f;
 
 		if (!all && json_equal(json_object_get(have, key), v))
 			continue;
@@ -439,7 +439,7 @@ static int sync(struct ms_call *call, const json_t *prior,
 		free((char *)ups[i].key);
 done:
 	free(ups);
-	ms_s3_files_free(files, n);
+	ms_files_free(files, n);
 	json_decref(have);
 	free(root);
 	free(bucket);

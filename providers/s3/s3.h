@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <libxml/tree.h>
 
+#include "providers/files.h"
 #include "providers/provider.h"
 #include "util/buf.h"
 
@@ -84,33 +85,7 @@ double ms_s3_date(const char *text);
 
 /* ---- objects: the local side (local.c) ----------------------------------- */
 
-#define MS_S3_ETAG_LEN 48 /* 32 hex digits, "-", the part count, NUL */
-
-/* One local file of a folder to sync. */
-struct ms_s3_file {
-	char *key;  /* its path below the folder, '/'-separated */
-	char *path; /* its path to open */
-	uint64_t size;
-	int64_t mtime_ns;
-	char etag[MS_S3_ETAG_LEN]; /* filled by the caller */
-};
-
-/*
- * Whether key (a path below the folder) is synced: it matches one of
- * include (all do when include is empty) and none of exclude. Globs are
- * fnmatch(3)'s, '*' matching '/' too, as the AWS CLI's filters do.
- */
-bool ms_s3_filter(const char *key, const json_t *include,
-		  const json_t *exclude);
-/*
- * The regular files under root that pass the filters, sorted by key.
- * Links are followed when they stay inside root; a link out of it, a
- * dangling one, a loop and an unreadable folder are errors naming the
- * path. ms_s3_files_free the array.
- */
-int ms_s3_scan(struct ms_s3_file **out, size_t *n, const char *root,
-	       const json_t *include, const json_t *exclude);
-void ms_s3_files_free(struct ms_s3_file *files, size_t n);
+#define MS_S3_ETAG_LEN MS_FILE_ETAG_LEN
 
 /* The parts of a multipart upload of size bytes (0: one PUT). */
 size_t ms_s3_parts(uint64_t size, uint64_t part_size);
@@ -121,20 +96,20 @@ int ms_s3_multipart_etag(char *out, const unsigned char *part_md5s,
  * The ETag S3 gives f uploaded with part_size (ms_s3_parts). A file that
  * changes while it is read is an error.
  */
-int ms_s3_hash_file(char *etag, const struct ms_s3_file *f, uint64_t part_size);
+int ms_s3_hash_file(char *etag, const struct ms_file *f, uint64_t part_size);
 
 /*
  * ms_s3_hash_file for every file of files whose etag is still empty,
  * threads at a time; the first error (the others stop).
  */
-int ms_s3_hash_files(struct ms_s3_file *files, size_t n, uint64_t part_size,
+int ms_s3_hash_files(struct ms_file *files, size_t n, uint64_t part_size,
 		     int threads);
 /*
  * The MD5 of part (0-based; 0 also for a file below the part size) of f
  * as a hash in this process computed it, when f's size and modification
  * time are those it had then; false otherwise.
  */
-bool ms_s3_memo_md5(unsigned char md5[16], const struct ms_s3_file *f,
+bool ms_s3_memo_md5(unsigned char md5[16], const struct ms_file *f,
 		    uint64_t part_size, size_t part);
 
 /* A manifest entry, "<etag> <bytes>", and back (-1 when malformed). */
@@ -202,7 +177,7 @@ int ms_s3_put_bytes(struct ms_call *call, const char *bucket, const char *key,
  * completed.
  */
 struct ms_s3_upload {
-	const struct ms_s3_file *file;
+	const struct ms_file *file;
 	const char *key;  /* the full S3 key */
 	const char *etag; /* expected */
 	bool done;        /* set when it arrived */

@@ -117,7 +117,7 @@ int ms_s3_list(json_t **out, struct ms_aws *aws, const char *bucket,
 
 			if (key && strlen(key) > plen &&
 			    !strncmp(key, prefix, plen) &&
-			    ms_s3_filter(key + plen, include, exclude))
+			    ms_files_filter(key + plen, include, exclude))
 				json_object_set_new(
 					*out, key + plen,
 					json_pack("{s:s, s:I, s:s, s:f}",
@@ -355,7 +355,7 @@ static void progressed(struct transfer *t, uint64_t bytes, bool file_done)
  * Read len bytes at off of f into buf, checking that the file is still
  * the one the plan saw (size, modification time) before and after.
  */
-static int read_span(const struct ms_s3_file *f, uint64_t off, void *buf,
+static int read_span(const struct ms_file *f, uint64_t off, void *buf,
 		     size_t len)
 {
 	struct stat before, after;
@@ -403,7 +403,7 @@ done:
  * when this run made it (S3 then checks the bytes against it), else
  * computed now.
  */
-static int md5_of(unsigned char *md, char *b64, const struct ms_s3_file *f,
+static int md5_of(unsigned char *md, char *b64, const struct ms_file *f,
 		  uint64_t part_size, size_t part, const void *data, size_t len)
 {
 	unsigned int n = 0;

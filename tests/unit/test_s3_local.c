@@ -33,7 +33,7 @@ static void write_file(const char *path, const void *data, size_t len)
 	fclose(f);
 }
 
-static void scan_one(struct ms_s3_file *f, const char *path)
+static void scan_one(struct ms_file *f, const char *path)
 {
 	struct stat st;
 
@@ -50,7 +50,7 @@ static void test_etags(void **state)
 	char *dir = tmpdir(), *path = ms_asprintf("%s/f", dir);
 	unsigned char *data = ms_malloc(12u << 20);
 	char etag[MS_S3_ETAG_LEN];
-	struct ms_s3_file f;
+	struct ms_file f;
 	size_t i;
 
 	(void)state;
@@ -141,12 +141,12 @@ static void test_filters(void **state)
 	json_t *ds = json_pack("[s, s]", "*/.DS_Store", "tmp/*");
 
 	(void)state;
-	assert_true(ms_s3_filter("a/b.png", none, none));
-	assert_true(ms_s3_filter("a/b.jpg", jpg, none)); /* '*' crosses '/' */
-	assert_false(ms_s3_filter("a/b.png", jpg, none));
-	assert_false(ms_s3_filter("x/.DS_Store", none, ds));
-	assert_false(ms_s3_filter("tmp/a/b.jpg", jpg, ds));
-	assert_true(ms_s3_filter("a/tmp/b.jpg", jpg, ds));
+	assert_true(ms_files_filter("a/b.png", none, none));
+	assert_true(ms_files_filter("a/b.jpg", jpg, none)); /* '*' crosses '/' */
+	assert_false(ms_files_filter("a/b.png", jpg, none));
+	assert_false(ms_files_filter("x/.DS_Store", none, ds));
+	assert_false(ms_files_filter("tmp/a/b.jpg", jpg, ds));
+	assert_true(ms_files_filter("a/tmp/b.jpg", jpg, ds));
 	json_decref(none);
 	json_decref(jpg);
 	json_decref(ds);
@@ -161,7 +161,7 @@ static void test_scan(void **state)
 	char *link = ms_asprintf("%s/link.jpg", dir);
 	char *loop = ms_asprintf("%s/sub/loop", dir);
 	char *out = ms_asprintf("%s/out", dir);
-	struct ms_s3_file *files = NULL;
+	struct ms_file *files = NULL;
 	size_t n = 0;
 
 	(void)state;
@@ -169,23 +169,23 @@ static void test_scan(void **state)
 	write_file(a, "a", 1);
 	write_file(b, "bb", 2);
 	assert_int_equal(symlink("sub/a.jpg", link), 0);
-	assert_int_equal(ms_s3_scan(&files, &n, dir, NULL, NULL), 0);
+	assert_int_equal(ms_files_scan(&files, &n, dir, NULL, NULL), 0);
 	assert_int_equal(n, 3);
 	assert_string_equal(files[0].key, "b.jpg");
 	assert_string_equal(files[1].key, "link.jpg"); /* followed: inside */
 	assert_int_equal(files[1].size, 1);
 	assert_string_equal(files[2].key, "sub/a.jpg");
-	ms_s3_files_free(files, n);
+	ms_files_free(files, n);
 
 	assert_int_equal(symlink("..", loop), 0);
-	assert_int_equal(ms_s3_scan(&files, &n, dir, NULL, NULL), -1);
+	assert_int_equal(ms_files_scan(&files, &n, dir, NULL, NULL), -1);
 	assert_non_null(strstr(ms_error_last(), "a link loop"));
 	unlink(loop);
 	assert_int_equal(symlink("/etc", out), 0);
-	assert_int_equal(ms_s3_scan(&files, &n, dir, NULL, NULL), -1);
+	assert_int_equal(ms_files_scan(&files, &n, dir, NULL, NULL), -1);
 	assert_non_null(strstr(ms_error_last(), "outside the folder"));
 	unlink(out);
-	assert_int_equal(ms_s3_scan(&files, &n, a, NULL, NULL), -1);
+	assert_int_equal(ms_files_scan(&files, &n, a, NULL, NULL), -1);
 	assert_non_null(strstr(ms_error_last(), "not a folder"));
 
 	unlink(link);
