@@ -275,6 +275,9 @@ int ms_engine_local(struct ms_engine *e, const struct ms_resource_type *t,
 {
 	const struct ms_attr *a;
 	bool known = planned != NULL;
+	json_t *seen, *v;
+	const char *key;
+	int err;
 
 	if (!t->local)
 		return 0;
@@ -291,15 +294,28 @@ int ms_engine_local(struct ms_engine *e, const struct ms_resource_type *t,
 								a->name));
 		return 0;
 	}
-	/* what the files are compared with is not known yet */
-	if (ms_has_unknown(desired)) {
-		for (a = t->schema; a->name; a++)
-			if (a->flags & (MS_ATTR_LOCAL | MS_ATTR_INTERNAL))
-				json_object_set_new(desired, a->name,
-						    ms_unknown_new());
-		return 0;
+	/* the files it reads are known (else nothing it computes is) */
+	known = true;
+	for (a = t->schema; a->name; a++)
+		if ((a->flags & MS_ATTR_INPUT) &&
+		    ms_has_unknown(json_object_get(desired, a->name)))
+			known = false;
+	/* the hook sees what is known; what it leaves out stays unknown */
+	seen = json_object();
+	json_object_foreach(desired, key, v)
+		if (!ms_has_unknown(v))
+			json_object_set(seen, key, v);
+	err = known ? t->local(e->stack_dir, seen, stored) : 0;
+	for (a = t->schema; !err && a->name; a++) {
+		if (!(a->flags & (MS_ATTR_LOCAL | MS_ATTR_INTERNAL)))
+			continue;
+		v = json_object_get(seen, a->name);
+		json_object_set_new(desired, a->name,
+				    v && known ? json_incref(v) :
+						 ms_unknown_new());
 	}
-	return t->local(e->stack_dir, desired, stored);
+	json_decref(seen);
+	return err;
 }
 
 int ms_engine_read_id(json_t **out, struct ms_call *call, const char *id)

@@ -685,6 +685,17 @@ static int plan_resource(struct ms_engine *e, const struct ms_resource *res,
 			      action == MS_ACTION_REPLACE);
 	if (pending && action == MS_ACTION_UPDATE)
 		pending_unknown(t, after, NULL);
+	if (action == MS_ACTION_UPDATE && t->renewed) {
+		json_t *renewed = t->renewed(after, changed), *v;
+		size_t k;
+
+		json_array_foreach(renewed, k, v) {
+			json_object_set_new(after, json_string_value(v),
+					    ms_unknown_new());
+			json_array_append(changed, v);
+		}
+		json_decref(renewed);
+	}
 	if (before && action == MS_ACTION_REPLACE && res->prevent_destroy) {
 		err = ms_error("resource \"%s\": lifecycle.prevent_destroy is "
 			       "set, but the plan must replace it (\"%s\" "

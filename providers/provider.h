@@ -206,15 +206,24 @@ struct ms_resource_type {
 	const char *delete_note;
 	/*
 	 * Optional, for types whose value comes from local files (a folder
-	 * synced to S3): fill desired's MS_ATTR_LOCAL attributes from them
-	 * (called only when desired is all known: the engine makes them
-	 * unknown until it is). dir is the
+	 * synced to S3): fill desired's MS_ATTR_LOCAL attributes from them.
+	 * desired holds only the attributes known at plan time (an unknown
+	 * one is absent); a local attribute the hook cannot compute from
+	 * them, it leaves out, and the plan shows it unknown. It is not
+	 * called while an MS_ATTR_INPUT attribute is unknown. dir is the
 	 * stack file's directory, that relative paths are taken from;
 	 * stored (may be NULL) the attributes of the last apply, holding the
 	 * type's MS_ATTR_INTERNAL cache. Runs at plan time, and at apply only
 	 * when the plan could not.
 	 */
 	int (*local)(const char *dir, json_t *desired, const json_t *stored);
+	/*
+	 * Optional: the computed attributes an in-place update gives new
+	 * values (a new published version) when changed (the attributes
+	 * that differ) do; a new array of their names, or NULL. The plan
+	 * shows them as known after apply.
+	 */
+	json_t *(*renewed)(const json_t *after, const json_t *changed);
 	/*
 	 * A create that fails part-way leaves an object the next plan
 	 * completes in place (a folder partly uploaded): it is recorded as it

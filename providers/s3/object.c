@@ -130,10 +130,14 @@ static int object_local(const char *dir, json_t *desired, const json_t *stored)
 				"KMS, S3's ETag is not the content's MD5 and "
 				"a plan could not compare content");
 	}
-	uri = ms_asprintf("s3://%s/%s", ms_kit_str(desired, "bucket", ""),
-			  ms_kit_str(desired, "key", ""));
-	json_object_set_new(desired, "s3_uri", json_string(uri));
-	free(uri);
+	if (ms_kit_str(desired, "bucket", NULL) &&
+	    ms_kit_str(desired, "key", NULL)) {
+		uri = ms_asprintf("s3://%s/%s",
+				  ms_kit_str(desired, "bucket", ""),
+				  ms_kit_str(desired, "key", ""));
+		json_object_set_new(desired, "s3_uri", json_string(uri));
+		free(uri);
+	}
 	if (content) {
 		unsigned int n = 0;
 

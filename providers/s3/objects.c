@@ -178,11 +178,13 @@ static int objects_local(const char *dir, json_t *desired, const json_t *stored)
 	uint64_t part_size = part_size_of(desired);
 	int err;
 
-	prefix = folder_prefix(ms_kit_str(desired, "prefix", ""));
-	uri = uri_of(bucket ? bucket : "", prefix);
-	json_object_set_new(desired, "s3_uri", json_string(uri));
-	free(uri);
-	free(prefix);
+	if (bucket && ms_kit_str(desired, "prefix", NULL)) {
+		prefix = folder_prefix(ms_kit_str(desired, "prefix", ""));
+		uri = uri_of(bucket, prefix);
+		json_object_set_new(desired, "s3_uri", json_string(uri));
+		free(uri);
+		free(prefix);
+	}
 	if (ms_kit_str(desired, "server_side_encryption", NULL) &&
 	    strcmp(ms_kit_str(desired, "server_side_encryption", ""), "AES256"))
 		return ms_error("server_side_encryption: only \"AES256\": with "

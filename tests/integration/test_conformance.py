@@ -437,6 +437,42 @@ TYPES.append(Type(
         "TargetTrackingScalingPolicyConfiguration"]["TargetValue"] ==
     (25 if v == 1 else 50)))
 
+LAMBDA_ROLE = """
+  role:
+    type: aws_iam_role
+    properties:
+      name: conf-fn-role
+      assume_role_policy: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: "sts:AssumeRole"}]}
+"""
+
+
+def function(name, env, tags=""):
+    return (f"{{function_name: {name}, role: '${{role.arn}}', "
+            f"runtime: python3.12, handler: handler.main, source: code, "
+            f"environment: {{MODE: {env}}}{tags}}}")
+
+
+def functions(c):
+    return {f["FunctionName"]: f for f in
+            c["lambda"].list_functions()["Functions"]}
+
+
+TYPES.append(Type(
+    "aws_lambda_function",
+    (function("conf-fn", "a"), function("conf-fn", "b", ", tags: {v: 2}"),
+     function("conf-fn-2", "b", ", tags: {v: 2}")),
+    lambda c: set(functions(c)),
+    ({"conf-fn"}, {"conf-fn"}, {"conf-fn-2"}),
+    lambda c, ids: c["lambda"].update_function_configuration(
+        FunctionName=min(ids), Timeout=30),
+    {"create": ["CreateFunction"],
+     "update": ["UpdateFunctionConfiguration", "TagResource"],
+     "delete": ["DeleteFunction"]},
+    extra=LAMBDA_ROLE,
+    files={"code/handler.py": b"def main(event, context):\n    return 1\n"},
+    check=lambda c, v: list(functions(c).values())[0]["Environment"][
+        "Variables"]["MODE"] == ("a" if v == 1 else "b")))
+
 BY_NAME = {t.name: t for t in TYPES}
 
 
@@ -462,7 +498,8 @@ def fast(cli):
 @pytest.fixture
 def clients(emulator):
     return {s: emulator.client(s) for s in
-            ("s3", "iam", "sagemaker", "application-autoscaling")}
+            ("s3", "iam", "sagemaker", "application-autoscaling",
+             "lambda")}
 
 
 def apply(run, t=None, version=None):
