@@ -284,6 +284,37 @@ static int tags_update(struct ms_call *call, const char *arn,
 	return err;
 }
 
+/*
+ * An update, PublishVersion: Lambda refuses one while an earlier update
+ * is in progress (ResourceConflictException), an earlier attempt of this
+ * very call among them when its answer was lost. Wait for the function,
+ * and try again.
+ */
+static int update_call(struct ms_call *call, const char *operation,
+		       const char *method, const char *fn, const char *suffix,
+		       const json_t *body)
+{
+	struct ms_aws_error error = MS_AWS_ERROR_INIT;
+	json_t *answer = NULL;
+	int err, tries;
+
+	for (tries = 0;; tries++) {
+		err = ms_lambda_call(&answer, &error, call->aws, operation,
+				     method, API, fn, suffix, NULL, body);
+		json_decref(answer);
+		answer = NULL;
+		if (!err || tries == 5 ||
+		    !ms_aws_error_is(&error, "ResourceConflictException", NULL))
+			break;
+		ms_error_clear();
+		err = ms_lambda_wait(call, fn);
+		if (err)
+			break;
+	}
+	ms_aws_error_release(&error);
+	return err ? err : ms_lambda_wait(call, fn);
+}
+
 /* Tags as Lambda takes them: a map, as it is. */
 static json_t *tags_map(const json_t *map)
 {
@@ -292,12 +323,8 @@ static json_t *tags_map(const json_t *map)
 
 static int publish(struct ms_call *call, const char *fn)
 {
-	json_t *answer = NULL;
-	int err = ms_lambda_call(&answer, NULL, call->aws, "PublishVersion",
-				 "POST", API, fn, "/versions", NULL, NULL);
-
-	json_decref(answer);
-	return err ? err : ms_lambda_wait(call, fn);
+	return update_call(call, "PublishVersion", "POST", fn, "/versions",
+			   NULL);
 }
 
 static bool differs(const json_t *have, const json_t *want, const char *attr)
@@ -312,7 +339,7 @@ static bool differs(const json_t *have, const json_t *want, const char *attr)
 static int apply_changes(struct ms_call *call, const char *fn,
 			 const json_t *have, const json_t *want, json_t **out)
 {
-	json_t *body, *answer = NULL, *all = NULL, *changed = NULL;
+	json_t *body, *all = NULL, *changed = NULL;
 	bool code, config = false;
 	size_t i;
 	int err = 0;
@@ -327,14 +354,9 @@ static int apply_changes(struct ms_call *call, const char *fn,
 				 json_object_get(want, "architectures"));
 		err = code_fields(body, call, want);
 		if (!err)
-			err = ms_lambda_call(&answer, NULL, call->aws,
-					     "UpdateFunctionCode", "PUT", API,
-					     fn, "/code", NULL, body);
+			err = update_call(call, "UpdateFunctionCode", "PUT", fn,
+					  "/code", body);
 		json_decref(body);
-		json_decref(answer);
-		answer = NULL;
-		if (!err)
-			err = ms_lambda_wait(call, fn);
 	}
 	for (i = 0; i < MS_ARRAY_SIZE(settings); i++)
 		if (differs(have, want, settings[i]))
@@ -356,15 +378,10 @@ static int apply_changes(struct ms_call *call, const char *fn,
 				json_object_get(want, "environment") ?
 					json_object_get(want, "environment") :
 					json_object());
-			err = ms_lambda_call(&answer, NULL, call->aws,
-					     "UpdateFunctionConfiguration",
-					     "PUT", API, fn, "/configuration",
-					     NULL, body);
+			err = update_call(call, "UpdateFunctionConfiguration",
+					  "PUT", fn, "/configuration", body);
 			json_decref(body);
-			json_decref(answer);
 		}
-		if (!err)
-			err = ms_lambda_wait(call, fn);
 	}
 	if (!err && json_is_true(json_object_get(want, "publish")) &&
 	    (code || config ||

@@ -28,6 +28,7 @@ os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
 
 from awsproxy import AWSProxy  # noqa: E402
 import moto_autoscaling  # noqa: E402
+import moto_lambda  # noqa: E402
 import moto_sagemaker  # noqa: E402
 
 ACCESS_KEY_ID = "AKIDMLSTACKTEST"
@@ -114,6 +115,7 @@ class Emulator:
         # docs/testing.md, "Emulator extensions").
         moto_sagemaker.install()
         moto_autoscaling.install()
+        moto_lambda.install()
         self.tmpdir = tempfile.mkdtemp(prefix="mlstack-emulator-")
         try:
             self.ca_bundle, keyfile = make_certificate(self.tmpdir)
