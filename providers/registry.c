@@ -11,7 +11,10 @@
 
 extern const struct ms_resource_type ms_aws_appautoscaling_policy;
 extern const struct ms_resource_type ms_aws_appautoscaling_target;
+extern const struct ms_resource_type ms_aws_lambda_alias;
 extern const struct ms_resource_type ms_aws_lambda_function;
+extern const struct ms_resource_type
+	ms_aws_lambda_provisioned_concurrency_config;
 extern const struct ms_resource_type ms_aws_s3_bucket;
 extern const struct ms_resource_type ms_aws_s3_object;
 extern const struct ms_resource_type ms_aws_s3_objects;
@@ -29,7 +32,9 @@ static const struct ms_resource_type *const types[] = {
 	&ms_aws_appautoscaling_target,
 	&ms_aws_iam_policy,
 	&ms_aws_iam_role,
+	&ms_aws_lambda_alias,
 	&ms_aws_lambda_function,
+	&ms_aws_lambda_provisioned_concurrency_config,
 	&ms_aws_s3_bucket,
 	&ms_aws_s3_object,
 	&ms_aws_s3_objects,

@@ -197,6 +197,9 @@ static int read_function(json_t **out, struct ms_call *call, const char *fn)
 	if (err)
 		goto done;
 	arn = ms_kit_str(c, "FunctionArn", "");
+	/* no variables: Lambda leaves Environment out */
+	if (!json_object_get(*out, "environment"))
+		json_object_set_new(*out, "environment", json_object());
 	json_object_set_new(*out, "version", json_string(version));
 	s = ms_asprintf("%s:%s", arn, version);
 	json_object_set_new(*out, "qualified_arn", json_string(s));

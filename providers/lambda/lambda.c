@@ -194,3 +194,49 @@ int ms_lambda_wait(struct ms_call *call, const char *function)
 	w.gone = MS_AWS_WAIT_FAILURE;
 	return ms_aws_wait(NULL, call, &w, poll_function, &p);
 }
+
+int ms_lambda_stack_owns(struct ms_call *call, const char *fn, bool *ours)
+{
+	struct ms_aws_error error = MS_AWS_ERROR_INIT;
+	json_t *answer = NULL;
+	int err;
+
+	*ours = false;
+	err = ms_lambda_call(&answer, &error, call->aws, "GetFunction", "GET",
+			     "2015-03-31", fn, "", NULL, NULL);
+	if (!err)
+		*ours = call->stack &&
+			!strcmp(ms_kit_str(json_object_get(answer, "Tags"),
+					   MS_OWNER_STACK_TAG, ""),
+				call->stack);
+	if (err && ms_aws_error_is(&error, "ResourceNotFoundException", NULL)) {
+		ms_error_clear();
+		err = 0;
+	}
+	ms_aws_error_release(&error);
+	json_decref(answer);
+	return err;
+}
+
+int ms_lambda_qualified(const json_t *attrs, const char *key, char **fn,
+			char **qualifier)
+{
+	const char *f = ms_kit_str(attrs, "function_name", NULL);
+	const char *q = ms_kit_str(attrs, key, NULL);
+	const char *id = ms_kit_str(attrs, "qualified_name",
+				    ms_kit_str(attrs, "id", NULL));
+	const char *colon = id ? strrchr(id, ':') : NULL;
+
+	*fn = *qualifier = NULL;
+	if (f && q) {
+		*fn = ms_strdup(f);
+		*qualifier = ms_strdup(q);
+		return 0;
+	}
+	if (!colon || colon == id || !colon[1])
+		return ms_error("'%s' is not <function>:<%s>", id ? id : "",
+				key);
+	*fn = ms_strndup(id, (size_t)(colon - id));
+	*qualifier = ms_strdup(colon + 1);
+	return 0;
+}

@@ -37,4 +37,19 @@ int ms_lambda_zip(struct ms_buf *out, char sha256[45], const char *path);
  */
 int ms_lambda_wait(struct ms_call *call, const char *function);
 
+/*
+ * Whether function fn carries the owner mark of call's stack (any of its
+ * resources): what lives under it (an alias, a provisioned concurrency
+ * config, which have no tags of their own) is then this stack's.
+ */
+int ms_lambda_stack_owns(struct ms_call *call, const char *fn, bool *ours);
+
+/*
+ * "<function>:<qualifier>" of attrs (function_name and key), or parsed
+ * back from an id: *fn and *qualifier are the caller's. -1 with ms_error()
+ * when neither is there.
+ */
+int ms_lambda_qualified(const json_t *attrs, const char *key, char **fn,
+			char **qualifier);
+
 #endif

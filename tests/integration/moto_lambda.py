@@ -24,7 +24,8 @@ from urllib.parse import unquote
 from moto.awslambda import models as lm
 from moto.awslambda import responses as lr
 from moto.awslambda import urls as lu
-from moto.awslambda.exceptions import (InvalidParameterValueException,
+from moto.awslambda.exceptions import (ConflictException,
+                                       InvalidParameterValueException,
                                        UnknownFunctionException)
 from moto.core.exceptions import JsonRESTError
 
@@ -147,6 +148,18 @@ def _update(orig):
     return patched
 
 
+orig_create_alias = R.create_alias
+
+
+def r_create_alias(self):
+    """An alias name in use: ResourceConflictException (moto: a
+    ConflictException), as Lambda answers it."""
+    try:
+        return orig_create_alias(self)
+    except ConflictException as e:
+        raise Conflict(getattr(e, "message", str(e))) from None
+
+
 def r_publish_version(self):
     fn = _function(self.backend, self.path.rsplit("/", 2)[-2])
     if fn is not None:
@@ -224,7 +237,7 @@ def get_provisioned_concurrency_config(self):
         if cfg["status"] == "IN_PROGRESS":
             cfg["polls"] -= 1
             if cfg["polls"] <= 0:
-                rule = control._rule("provisioned", key, "IN_PROGRESS",
+                rule = control._rule("provisioned", key, "Creating",
                                      "fail")
                 cfg["status"] = "FAILED" if rule else "READY"
                 if rule:
@@ -285,6 +298,7 @@ def install():
     R.update_function_code = _update(orig_update_code)
     R.update_function_configuration = _update(orig_update_config)
     R.publish_version = r_publish_version
+    R.create_alias = r_create_alias
     R.put_provisioned_concurrency_config = put_provisioned_concurrency_config
     R.get_provisioned_concurrency_config = get_provisioned_concurrency_config
     R.delete_provisioned_concurrency_config = \

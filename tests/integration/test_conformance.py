@@ -473,6 +473,71 @@ TYPES.append(Type(
     check=lambda c, v: list(functions(c).values())[0]["Environment"][
         "Variables"]["MODE"] == ("a" if v == 1 else "b")))
 
+PUBLISHED = LAMBDA_ROLE + """
+  fn:
+    type: aws_lambda_function
+    properties: {function_name: conf-fn, role: '${role.arn}', runtime: python3.12, handler: handler.main, source: code, publish: true}
+"""
+CODE = {"code/handler.py": b"def main(event, context):\n    return 1\n"}
+
+
+def aliases(c):
+    return {a["Name"]: a for a in c["lambda"].list_aliases(
+        FunctionName="conf-fn")["Aliases"]} if functions(c) else {}
+
+
+TYPES.append(Type(
+    "aws_lambda_alias",
+    ("{name: live, function_name: '${fn.function_name}', "
+     "function_version: '${fn.version}'}",
+     "{name: live, function_name: '${fn.function_name}', "
+     "function_version: '${fn.version}', description: serving}",
+     "{name: live2, function_name: '${fn.function_name}', "
+     "function_version: '${fn.version}', description: serving}"),
+    lambda c: set(aliases(c)),
+    ({"live"}, {"live"}, {"live2"}),
+    lambda c, ids: c["lambda"].update_alias(
+        FunctionName="conf-fn", Name=min(ids), FunctionVersion="$LATEST"),
+    {"create": ["CreateAlias"], "update": ["UpdateAlias"],
+     "delete": ["DeleteAlias"]},
+    extra=PUBLISHED, files=CODE,
+    check=lambda c, v: list(aliases(c).values())[0]["FunctionVersion"] ==
+    "1"))
+
+
+def warm(c):
+    if not functions(c):
+        return {}
+    return {p["FunctionArn"].rsplit(":", 1)[-1]: p for p in
+            c["lambda"].list_provisioned_concurrency_configs(
+                FunctionName="conf-fn")["ProvisionedConcurrencyConfigs"]}
+
+
+TYPES.append(Type(
+    "aws_lambda_provisioned_concurrency_config",
+    ("{function_name: '${fn.function_name}', qualifier: '${fn.version}', "
+     "provisioned_concurrent_executions: 2}",
+     "{function_name: '${fn.function_name}', qualifier: '${fn.version}', "
+     "provisioned_concurrent_executions: 3}",
+     "{function_name: '${fn.function_name}', qualifier: '${live.name}', "
+     "provisioned_concurrent_executions: 3}"),
+    lambda c: set(warm(c)),
+    ({"1"}, {"1"}, {"live"}),
+    lambda c, ids: c["lambda"].put_provisioned_concurrency_config(
+        FunctionName="conf-fn", Qualifier=min(ids),
+        ProvisionedConcurrentExecutions=5),
+    {"create": ["PutProvisionedConcurrencyConfig"],
+     "update": ["PutProvisionedConcurrencyConfig"],
+     "delete": ["DeleteProvisionedConcurrencyConfig"]},
+    extra=PUBLISHED + """
+  live:
+    type: aws_lambda_alias
+    properties: {name: live, function_name: '${fn.function_name}', function_version: '${fn.version}'}
+""",
+    files=CODE,
+    check=lambda c, v: list(warm(c).values())[0][
+        "RequestedProvisionedConcurrentExecutions"] == (2 if v == 1 else 3)))
+
 BY_NAME = {t.name: t for t in TYPES}
 
 

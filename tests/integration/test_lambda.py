@@ -109,3 +109,81 @@ def test_function_applies_publishes_and_updates(run, cli, emulator):
     assert code == 0, out
     run("destroy", "-auto-approve", check=True)
     assert lam.list_functions()["Functions"] == []
+
+
+WARM = """
+  warm:
+    type: aws_lambda_provisioned_concurrency_config
+    properties:
+      function_name: ${invoker.function_name}
+      qualifier: ${invoker.version}
+      provisioned_concurrent_executions: 2
+  live:
+    type: aws_lambda_alias
+    properties:
+      name: live
+      function_name: ${invoker.function_name}
+      function_version: ${invoker.version}
+"""
+
+
+def test_provisioned_concurrency_follows_the_version(run, cli, emulator,
+                                                     proxy):
+    import moto_sagemaker
+    moto_sagemaker.control.polls = 1
+    cli.env["MLSTACK_WAIT_DELAY"] = "0.05"
+    lam = emulator.client("lambda")
+    write_code(cli.workdir)
+    cli.write_stack(stack(WARM))
+    run("apply", "-auto-approve", check=True)
+    pc = lam.get_provisioned_concurrency_config(
+        FunctionName="fn-invoke-endpoint", Qualifier="1")
+    assert pc["Status"] == "READY"
+    assert pc["RequestedProvisionedConcurrentExecutions"] == 2
+    assert lam.get_alias(FunctionName="fn-invoke-endpoint",
+                         Name="live")["FunctionVersion"] == "1"
+    code, out, _ = run("plan", "-detailed-exitcode")
+    assert code == 0, out
+
+    # new code: version 2, warm before version 1's config goes
+    write_code(cli.workdir, HANDLER + "\n# v2\n")
+    _, out, _ = run("plan", check=True)
+    assert "# warm must be replaced" in out
+    assert "+/- resource \"aws_lambda_provisioned_concurrency_config\"" in out
+    proxy.clear_calls()
+    run("apply", "-auto-approve", check=True)
+    pc = lam.get_provisioned_concurrency_config(
+        FunctionName="fn-invoke-endpoint", Qualifier="2")
+    assert pc["Status"] == "READY"
+    try:
+        lam.get_provisioned_concurrency_config(
+            FunctionName="fn-invoke-endpoint", Qualifier="1")
+        assert False, "version 1 still has provisioned concurrency"
+    except lam.exceptions.ProvisionedConcurrencyConfigNotFoundException:
+        pass
+    ops = [(c.operation, c.target) for c in proxy.calls()
+           if "ProvisionedConcurrencyConfig" in c.operation and
+           not c.operation.startswith("Get")]
+    assert [op for op, _ in ops] == ["PutProvisionedConcurrencyConfig",
+                                     "DeleteProvisionedConcurrencyConfig"]
+    assert "Qualifier=2" in ops[0][1] and "Qualifier=1" in ops[1][1]
+    assert lam.get_alias(FunctionName="fn-invoke-endpoint",
+                         Name="live")["FunctionVersion"] == "2"
+    code, out, _ = run("plan", "-detailed-exitcode")
+    assert code == 0, out
+    run("destroy", "-auto-approve", check=True)
+    assert lam.list_functions()["Functions"] == []
+
+
+def test_provisioned_concurrency_failed_says_why(run, cli, emulator):
+    import moto_sagemaker
+    moto_sagemaker.control.polls = 1
+    moto_sagemaker.control.fail("provisioned", "fn-invoke-endpoint:*",
+                                "FUNCTION_ERROR_INIT_FAILURE")
+    cli.env["MLSTACK_WAIT_DELAY"] = "0.05"
+    write_code(cli.workdir)
+    cli.write_stack(stack(WARM))
+    code, _, err = run("apply", "-auto-approve")
+    assert code == 1
+    assert "FAILED: FUNCTION_ERROR_INIT_FAILURE" in err, err
+    moto_sagemaker.control.release()
