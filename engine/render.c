@@ -275,7 +275,16 @@ static void header(FILE *f, const json_t *c, enum ms_action action)
 		fprintf(f, "  %s+%s resource \"%s\" \"%s\" {\n", paint(GREEN),
 			paint(RESET), type, name);
 	} else if (action == MS_ACTION_UPDATE) {
+		char *note =
+			t && t->update_note ?
+				t->update_note(json_object_get(c, "before"),
+					       json_object_get(c, "after")) :
+				NULL;
+
 		fprintf(f, "  # %s will be updated in place\n", name);
+		if (note)
+			fprintf(f, "  # (%s)\n", note);
+		free(note);
 		fprintf(f, "  %s~%s resource \"%s\" \"%s\" {\n", paint(YELLOW),
 			paint(RESET), type, name);
 	} else if (action == MS_ACTION_REPLACE) {

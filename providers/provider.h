@@ -218,6 +218,12 @@ struct ms_resource_type {
 	 */
 	int (*local)(const char *dir, json_t *desired, const json_t *stored);
 	/*
+	 * Optional: what an in-place update from before to after does
+	 * besides the change itself (auto scaling taken off and put back),
+	 * said in the plan; a malloc'd line, or NULL.
+	 */
+	char *(*update_note)(const json_t *before, const json_t *after);
+	/*
 	 * Optional: the computed attributes an in-place update gives new
 	 * values (a new published version) when changed (the attributes
 	 * that differ) do; a new array of their names, or NULL. The plan

@@ -56,6 +56,176 @@ int ms_autoscaling_target(json_t **out, struct ms_aws *aws,
 	return err;
 }
 
+int ms_autoscaling_registered(json_t **out, struct ms_aws *aws,
+			      const char *namespace, const json_t *resource_ids)
+{
+	json_t *body, *answer = NULL, *t;
+	size_t i;
+	int err;
+
+	*out = json_array();
+	if (!json_array_size(resource_ids))
+		return 0;
+	body = json_pack("{s:s, s:O}", "ServiceNamespace", namespace,
+			 "ResourceIds", resource_ids);
+	err = ms_autoscaling_call(&answer, NULL, aws, "DescribeScalableTargets",
+				  body);
+	json_array_foreach(
+		err ? NULL : json_object_get(answer, "ScalableTargets"), i, t)
+		json_array_append(*out, json_object_get(t, "ResourceId"));
+	json_decref(body);
+	json_decref(answer);
+	return err;
+}
+
+/* The fields of a policy that PutScalingPolicy takes back. */
+static json_t *policy_request(const json_t *p)
+{
+	static const char *const keys[] = {
+		"PolicyName",
+		"ServiceNamespace",
+		"ResourceId",
+		"ScalableDimension",
+		"PolicyType",
+		"TargetTrackingScalingPolicyConfiguration",
+		"StepScalingPolicyConfiguration",
+	};
+	json_t *out = json_object(), *v;
+	size_t i;
+
+	for (i = 0; i < MS_ARRAY_SIZE(keys); i++)
+		if ((v = json_object_get(p, keys[i])) && !json_is_null(v))
+			json_object_set(out, keys[i], v);
+	return out;
+}
+
+int ms_autoscaling_detach(json_t **saved, struct ms_aws *aws,
+			  const char *namespace, const json_t *resource_ids)
+{
+	json_t *body, *answer = NULL, *tags = NULL, *t, *p, *entry, *policies;
+	json_t *v;
+	const char *key;
+	void *tmp;
+	size_t i, k;
+	int err;
+
+	*saved = json_array();
+	if (!json_array_size(resource_ids))
+		return 0;
+	body = json_pack("{s:s, s:O}", "ServiceNamespace", namespace,
+			 "ResourceIds", resource_ids);
+	err = ms_autoscaling_call(&answer, NULL, aws, "DescribeScalableTargets",
+				  body);
+	json_decref(body);
+	json_array_foreach(
+		err ? NULL : json_object_get(answer, "ScalableTargets"), i, t) {
+		entry = json_pack(
+			"{s:{s:O, s:O, s:O, s:O?, s:O?, s:O?}}", "target",
+			"ServiceNamespace",
+			json_object_get(t, "ServiceNamespace"), "ResourceId",
+			json_object_get(t, "ResourceId"), "ScalableDimension",
+			json_object_get(t, "ScalableDimension"), "MinCapacity",
+			json_object_get(t, "MinCapacity"), "MaxCapacity",
+			json_object_get(t, "MaxCapacity"), "RoleARN",
+			json_object_get(t, "RoleARN"));
+		json_array_append_new(*saved, entry);
+		json_object_foreach_safe(json_object_get(entry, "target"), tmp,
+					 key, v)
+			if (json_is_null(v))
+				json_object_del(
+					json_object_get(entry, "target"), key);
+		/* its tags (the owner mark among them) */
+		body = json_pack("{s:O}", "ResourceARN",
+				 json_object_get(t, "ScalableTargetARN"));
+		err = ms_autoscaling_call(&tags, NULL, aws,
+					  "ListTagsForResource", body);
+		json_decref(body);
+		if (err)
+			break;
+		if (json_object_size(json_object_get(tags, "Tags")))
+			json_object_set(json_object_get(entry, "target"),
+					"Tags", json_object_get(tags, "Tags"));
+		json_decref(tags);
+		tags = NULL;
+		/* its policies */
+		body = json_pack("{s:O, s:O, s:O}", "ServiceNamespace",
+				 json_object_get(t, "ServiceNamespace"),
+				 "ResourceId", json_object_get(t, "ResourceId"),
+				 "ScalableDimension",
+				 json_object_get(t, "ScalableDimension"));
+		policies = NULL;
+		err = ms_autoscaling_call(&policies, NULL, aws,
+					  "DescribeScalingPolicies", body);
+		json_decref(body);
+		if (err)
+			break;
+		json_object_set_new(entry, "policies", json_array());
+		json_array_foreach(json_object_get(policies, "ScalingPolicies"),
+				   k, p)
+			json_array_append_new(json_object_get(entry,
+							      "policies"),
+					      policy_request(p));
+		json_decref(policies);
+	}
+	/* only once all is saved: off with them */
+	json_array_foreach(err ? NULL : *saved, i, entry) {
+		json_array_foreach(json_object_get(entry, "policies"), k, p) {
+			body = json_pack(
+				"{s:O, s:O, s:O, s:O}", "PolicyName",
+				json_object_get(p, "PolicyName"),
+				"ServiceNamespace",
+				json_object_get(p, "ServiceNamespace"),
+				"ResourceId", json_object_get(p, "ResourceId"),
+				"ScalableDimension",
+				json_object_get(p, "ScalableDimension"));
+			err = ms_autoscaling_call(NULL, NULL, aws,
+						  "DeleteScalingPolicy", body);
+			json_decref(body);
+			if (err)
+				break;
+		}
+		t = json_object_get(entry, "target");
+		body = json_pack("{s:O, s:O, s:O}", "ServiceNamespace",
+				 json_object_get(t, "ServiceNamespace"),
+				 "ResourceId", json_object_get(t, "ResourceId"),
+				 "ScalableDimension",
+				 json_object_get(t, "ScalableDimension"));
+		if (!err)
+			err = ms_autoscaling_call(NULL, NULL, aws,
+						  "DeregisterScalableTarget",
+						  body);
+		json_decref(body);
+		if (err)
+			break;
+	}
+	json_decref(answer);
+	json_decref(tags);
+	return err;
+}
+
+int ms_autoscaling_attach(struct ms_aws *aws, const json_t *saved)
+{
+	json_t *entry, *p;
+	size_t i, k;
+	int err = 0;
+
+	json_array_foreach(saved, i, entry) {
+		err = ms_autoscaling_call(NULL, NULL, aws,
+					  "RegisterScalableTarget",
+					  json_object_get(entry, "target"));
+		json_array_foreach(
+			err ? NULL : json_object_get(entry, "policies"), k, p) {
+			err = ms_autoscaling_call(NULL, NULL, aws,
+						  "PutScalingPolicy", p);
+			if (err)
+				break;
+		}
+		if (err)
+			break;
+	}
+	return err;
+}
+
 json_t *ms_autoscaling_tags(const json_t *map)
 {
 	return json_deep_copy(map);

@@ -31,6 +31,26 @@ int ms_autoscaling_target(json_t **out, struct ms_aws *aws,
 			  const char *namespace, const char *resource_id,
 			  const char *dimension);
 
+/*
+ * The ids among resource_ids (an array) registered as scalable targets in
+ * namespace: a new array (empty when none).
+ */
+int ms_autoscaling_registered(json_t **out, struct ms_aws *aws,
+			      const char *namespace,
+			      const json_t *resource_ids);
+
+/*
+ * Scaling taken off resources for an operation their service refuses
+ * while they scale (SageMaker's UpdateEndpoint changing a variant's
+ * instance type), and put back after it. detach saves each target of
+ * resource_ids (capacities, role, tags) with its policies into *saved,
+ * then deletes the policies and deregisters the target; attach registers
+ * and puts them back as they were. *saved is the caller's.
+ */
+int ms_autoscaling_detach(json_t **saved, struct ms_aws *aws,
+			  const char *namespace, const json_t *resource_ids);
+int ms_autoscaling_attach(struct ms_aws *aws, const json_t *saved);
+
 /* Tags as Application Auto Scaling takes them: a map, as it is. */
 json_t *ms_autoscaling_tags(const json_t *map);
 

@@ -12,7 +12,9 @@
  */
 #include "util/common.h"
 #include "providers/provider.h"
+#include "providers/autoscaling/autoscaling.h"
 #include "providers/sagemaker/sagemaker.h"
+#include "util/json.h"
 
 static const struct ms_attr schema[] = {
 	{ "name", MS_ATTR_STRING, MS_ATTR_REQUIRED | MS_ATTR_FORCE_NEW, NULL,
@@ -28,6 +30,10 @@ static const struct ms_attr schema[] = {
 	  "EndpointStatus when last read (InService)", "|EndpointStatus" },
 	{ "id", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL,
 	  "the endpoint's name" },
+	{ "variants", MS_ATTR_LIST, MS_ATTR_COMPUTED, NULL, NULL,
+	  "the names of the variants it serves" },
+	{ "scaling_variants", MS_ATTR_LIST, MS_ATTR_COMPUTED, NULL, NULL,
+	  "those that scale (registered with Application Auto Scaling)" },
 	{ NULL },
 };
 
@@ -89,6 +95,85 @@ static int settle(struct ms_sagemaker_object *e, const char *next,
 	return err;
 }
 
+/* variant name -> instance type of an endpoint config; NULL: unreadable */
+static json_t *variant_types(struct ms_aws *aws, const char *config)
+{
+	json_t *answer = NULL, *v, *out;
+	size_t i;
+
+	if (ms_sagemaker_describe(&answer, aws, "DescribeEndpointConfig",
+				  "EndpointConfigName", config) ||
+	    !answer) {
+		ms_error_clear();
+		json_decref(answer);
+		return NULL;
+	}
+	out = json_object();
+	json_array_foreach(json_object_get(answer, "ProductionVariants"), i, v)
+		json_object_set_new(
+			out, ms_kit_str(v, "VariantName", ""),
+			json_string(ms_kit_str(v, "InstanceType", "")));
+	json_decref(answer);
+	return out;
+}
+
+/*
+ * The variants of the endpoint that scale (registered with Application
+ * Auto Scaling) and that the update from config have to want would drop
+ * or move to another instance type, which SageMaker refuses while they
+ * scale: *detach, their resource ids. *retain: some variant that scales
+ * stays as it is, so the update keeps the instance counts auto scaling
+ * reached (RetainAllVariantProperties).
+ */
+static int scaling_in_the_way(json_t **detach, bool *retain,
+			      struct ms_call *call, const char *endpoint,
+			      const json_t *variants, const char *have,
+			      const char *want)
+{
+	json_t *old = variant_types(call->aws, have);
+	json_t *new = variant_types(call->aws, want);
+	json_t *ids = json_array(), *registered = NULL, *v;
+	const char *name, *id;
+	char *rid;
+	size_t i;
+	int err;
+
+	*detach = json_array();
+	*retain = false;
+	/* the variants it serves: the old config's, else the endpoint's */
+	if (old)
+		json_object_foreach(old, name, v) {
+			rid = ms_asprintf("endpoint/%s/variant/%s", endpoint,
+					  name);
+			json_array_append_new(ids, json_string(rid));
+			free(rid);
+		}
+	else
+		json_array_foreach(variants, i, v) {
+			rid = ms_asprintf("endpoint/%s/variant/%s", endpoint,
+					  ms_kit_str(v, "VariantName", ""));
+			json_array_append_new(ids, json_string(rid));
+			free(rid);
+		}
+	err = ms_autoscaling_registered(&registered, call->aws, "sagemaker",
+					ids);
+	json_array_foreach(err ? NULL : registered, i, v) {
+		id = json_string_value(v);
+		name = strrchr(id, '/') + 1;
+		if (old && new &&json_object_get(new, name) &&
+		    json_equal(json_object_get(new, name),
+			       json_object_get(old, name)))
+			*retain = true;
+		else
+			json_array_append(*detach, v);
+	}
+	json_decref(old);
+	json_decref(new);
+	json_decref(ids);
+	json_decref(registered);
+	return err;
+}
+
 /*
  * A new endpoint_config_name is rolled out with UpdateEndpoint and waited
  * for until InService; the endpoint serves the old config meanwhile. If
@@ -105,7 +190,8 @@ static int endpoint_update(struct ms_call *call, const json_t *prior,
 	const char *arn = ms_kit_str(prior, "arn", NULL), *now, *reason;
 	struct ms_aws_error error = MS_AWS_ERROR_INIT;
 	struct ms_sagemaker_object e;
-	json_t *body = NULL;
+	json_t *body = NULL, *detach = NULL, *saved = NULL;
+	bool retain = false;
 	int err = 0;
 
 	*out = NULL;
@@ -123,10 +209,31 @@ static int endpoint_update(struct ms_call *call, const json_t *prior,
 		if (!strcmp(now, want) &&
 		    !strcmp(ms_sagemaker_object_status(&e), "InService"))
 			goto rolled_out;
+		err = scaling_in_the_way(&detach, &retain, call, e.name,
+					 json_object_get(e.poll.last,
+							 "ProductionVariants"),
+					 have, want);
+		if (!err && json_array_size(detach)) {
+			ms_call_progress(
+				call,
+				"taking auto scaling off %zu variant(s) "
+				"for the update: SageMaker refuses to "
+				"change the instance type of a "
+				"variant that scales",
+				json_array_size(detach));
+			err = ms_autoscaling_detach(&saved, call->aws,
+						    "sagemaker", detach);
+		}
+		if (err)
+			goto done;
 		ms_call_progress(call, "updating to endpoint config '%s'",
 				 want);
 		body = json_pack("{s:s, s:s}", "EndpointName", e.name,
 				 "EndpointConfigName", want);
+		/* the instance counts auto scaling reached stay */
+		if (retain)
+			json_object_set_new(body, "RetainAllVariantProperties",
+					    json_true());
 		err = ms_sagemaker_call(NULL, &error, call->aws,
 					"UpdateEndpoint", body);
 		if (err && ms_aws_error_is(&error, "ValidationException",
@@ -160,13 +267,60 @@ static int endpoint_update(struct ms_call *call, const json_t *prior,
 				       json_object_get(prior, "tags"),
 				       json_object_get(desired, "tags"));
 done:
+	/* auto scaling back on, whatever became of the update */
+	if (json_array_size(saved)) {
+		int again = ms_autoscaling_attach(call->aws, saved);
+
+		if (again && !err)
+			err = ms_error("%s: auto scaling could not be put back "
+				       "after the update: %s",
+				       e.what, ms_error_last());
+		else if (!again)
+			ms_call_progress(call,
+					 "auto scaling put back on %zu "
+					 "variant(s)",
+					 json_array_size(saved));
+	}
 	if (!err || e.poll.last)
 		*out = ms_sagemaker_object_attrs(
 			&e, prior,
 			json_object_get(err ? prior : desired, "tags"), arn);
 	ms_aws_error_release(&error);
 	json_decref(body);
+	json_decref(detach);
+	json_decref(saved);
 	ms_sagemaker_object_release(&e);
+	return err;
+}
+
+/* Take auto scaling off every variant of the endpoint, for good. */
+static int unscale(struct ms_call *call, struct ms_sagemaker_object *e)
+{
+	json_t *ids = json_array(), *registered = NULL, *saved = NULL, *v;
+	char *rid;
+	size_t i;
+	int err;
+
+	json_array_foreach(json_object_get(e->poll.last, "ProductionVariants"),
+			   i, v) {
+		rid = ms_asprintf("endpoint/%s/variant/%s", e->name,
+				  ms_kit_str(v, "VariantName", ""));
+		json_array_append_new(ids, json_string(rid));
+		free(rid);
+	}
+	err = ms_autoscaling_registered(&registered, call->aws, "sagemaker",
+					ids);
+	if (!err && json_array_size(registered)) {
+		ms_call_progress(call,
+				 "deregistering %zu variant(s) from auto "
+				 "scaling first",
+				 json_array_size(registered));
+		err = ms_autoscaling_detach(&saved, call->aws, "sagemaker",
+					    registered);
+	}
+	json_decref(ids);
+	json_decref(registered);
+	json_decref(saved);
 	return err;
 }
 
@@ -184,6 +338,10 @@ static int endpoint_delete(struct ms_call *call, const json_t *prior)
 		goto done;
 	/* a Failed endpoint may still say so right after the delete */
 	was_failed = !strcmp(ms_sagemaker_object_status(&e), "Failed");
+	/* SageMaker keeps an endpoint whose variants still scale */
+	err = unscale(call, &e);
+	if (err)
+		goto done;
 	if (strcmp(ms_sagemaker_object_status(&e), "Deleting")) {
 		body = json_pack("{s:s}", "EndpointName", e.name);
 		err = ms_sagemaker_call(NULL, &error, call->aws,
@@ -213,6 +371,78 @@ done:
 	return err;
 }
 
+/* The variants' names, from a DescribeEndpoint answer. */
+static void endpoint_answer(json_t *attrs, const json_t *answer)
+{
+	json_t *names = json_array(), *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(answer, "ProductionVariants"), i, v)
+		json_array_append_new(
+			names, json_string(ms_kit_str(v, "VariantName", "")));
+	json_object_set_new(attrs, "variants", names);
+}
+
+/* The endpoint, and which of its variants scale. */
+static int endpoint_read(struct ms_call *call, const json_t *prior,
+			 json_t **out)
+{
+	json_t *ids = json_array(), *registered = NULL, *v, *names;
+	const char *name;
+	char *rid;
+	size_t i;
+	int err = ms_sagemaker_read(call, prior, out);
+
+	name = *out ? ms_kit_str(*out, "name", NULL) : NULL;
+	json_array_foreach(name ? json_object_get(*out, "variants") : NULL, i,
+			   v) {
+		rid = ms_asprintf("endpoint/%s/variant/%s", name,
+				  json_string_value(v));
+		json_array_append_new(ids, json_string(rid));
+		free(rid);
+	}
+	if (!err && name)
+		err = ms_autoscaling_registered(&registered, call->aws,
+						"sagemaker", ids);
+	if (!err && name) {
+		names = json_array();
+		json_array_foreach(registered, i, v)
+			json_array_append_new(
+				names,
+				json_string(strrchr(json_string_value(v), '/') +
+					    1));
+		json_object_set_new(*out, "scaling_variants", names);
+	}
+	json_decref(ids);
+	json_decref(registered);
+	return err;
+}
+
+/*
+ * The plan says what an update does besides UpdateEndpoint when the
+ * endpoint's variants scale.
+ */
+static char *endpoint_update_note(const json_t *before, const json_t *after)
+{
+	json_t *scaling = json_object_get(before, "scaling_variants");
+	char *list, *note;
+
+	if (!json_array_size(scaling) ||
+	    json_equal(json_object_get(before, "endpoint_config_name"),
+		       json_object_get(after, "endpoint_config_name")))
+		return NULL;
+	list = ms_json_compact(scaling);
+	note = ms_asprintf(
+		"variants %s scale: a variant whose instance type changes has "
+		"its auto scaling (policies and target) taken off before the "
+		"update and put back after it, as SageMaker requires; "
+		"otherwise the update keeps the instance counts auto scaling "
+		"reached",
+		list);
+	free(list);
+	return note;
+}
+
 static const char *const compared[] = { "endpoint_config_name", NULL };
 
 static const struct ms_sagemaker_kind kind = {
@@ -221,6 +451,7 @@ static const struct ms_sagemaker_kind kind = {
 	.status = "EndpointStatus",
 	.wait = wait_in_service,
 	.compared = compared,
+	.answer = endpoint_answer,
 };
 
 const struct ms_resource_type ms_aws_sagemaker_endpoint = {
@@ -231,8 +462,9 @@ const struct ms_resource_type ms_aws_sagemaker_endpoint = {
 	.name_max = 63,
 	.name_chars = "a-zA-Z0-9-",
 	.kind = &kind,
-	.read = ms_sagemaker_read,
+	.read = endpoint_read,
 	.create = ms_sagemaker_create,
 	.update = endpoint_update,
 	.delete = endpoint_delete,
+	.update_note = endpoint_update_note,
 };

@@ -51,8 +51,24 @@ orig_deregister = aas_models.ApplicationAutoscalingBackend.\
     deregister_scalable_target
 
 
+def _endpoint_status(account, region, resource_id):
+    from moto.sagemaker.models import sagemaker_backends
+    parts = resource_id.split("/")
+    ep = sagemaker_backends[account][region].endpoints.get(parts[1]) \
+        if len(parts) == 4 else None
+    return ep.endpoint_status if ep else None
+
+
 def register_scalable_target(self):
     backend = self.applicationautoscaling_backend
+    rid = self._get_param("ResourceId") or ""
+    if self._get_param("ServiceNamespace") == "sagemaker" and \
+            rid.startswith("endpoint/") and \
+            _endpoint_status(self.current_account, self.region,
+                             rid) != "InService":
+        raise aas_models.AWSValidationException(
+            "The status should be in 'InService' to register it as a "
+            "scalable target")
     known = {t.arn for t in _targets(backend)}
     answer = orig_register(self)
     arn = json.loads(answer)["ScalableTargetARN"]

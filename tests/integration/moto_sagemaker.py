@@ -143,6 +143,19 @@ class Control:
                            if not ((kind is None or r.kind == kind)
                                    and (name is None or r.pattern == name))]
 
+    def scale(self, endpoint, variant, count):
+        """Set a variant's desired and current instance count, as auto
+        scaling does when it scales out."""
+        from moto.sagemaker.models import sagemaker_backends
+        with LOCK:
+            for regions in sagemaker_backends.values():
+                for backend in regions.values():
+                    ep = backend.endpoints.get(endpoint)
+                    for v in (ep.production_variants if ep else []):
+                        if v["VariantName"] == variant:
+                            v["DesiredInstanceCount"] = count
+                            v["CurrentInstanceCount"] = count
+
     # -- records -------------------------------------------------------------
 
     def history(self, kind, name):
@@ -308,6 +321,40 @@ def create_endpoint(self, endpoint_name, endpoint_config_name, tags):
         return ep
 
 
+def _scaling_variants(backend, endpoint_name):
+    """The variants of an endpoint registered with Application Auto
+    Scaling (moto_autoscaling keeps its targets in moto's backend)."""
+    from moto.applicationautoscaling.models import \
+        applicationautoscaling_backends
+    aas = applicationautoscaling_backends[backend.account_id][
+        backend.region_name]
+    prefix = f"endpoint/{endpoint_name}/variant/"
+    return sorted(rid[len(prefix):] for targets in aas.targets.values()
+                  for rid in targets if rid.startswith(prefix))
+
+
+def _refuse_scaling_variants(backend, ep, config):
+    """UpdateEndpoint may not remove a variant that scales, nor change its
+    instance type (SageMaker: "Update endpoints that use auto scaling")."""
+    old_types = {}
+    try:
+        old_cfg = backend.describe_endpoint_config(ep.endpoint_config_name)
+        old_types = {v["VariantName"]: v.get("InstanceType")
+                     for v in old_cfg["ProductionVariants"]}
+    except Exception:
+        pass
+    new_types = {v["VariantName"]: v.get("InstanceType")
+                 for v in config["ProductionVariants"]}
+    bad = [v for v in _scaling_variants(backend, ep.endpoint_name)
+           if v not in new_types or new_types[v] != old_types.get(v)]
+    if bad:
+        raise ValidationError(
+            message=f"The variant(s) \"{bad}\" must be deregistered as "
+                    f"scalable targets with AWS Application Auto Scaling "
+                    f"before they can be removed or have their instance "
+                    f"type updated.")
+
+
 def update_endpoint(self, endpoint_name, endpoint_config_name,
                     retain_all_variant_properties=False):
     """UpdateEndpoint: from InService only; Updating until the new config
@@ -327,6 +374,7 @@ def update_endpoint(self, endpoint_name, endpoint_config_name,
                         f"{status}: it must be InService.")
         config = self.describe_endpoint_config(endpoint_config_name)
         old_variants = ep.production_variants
+        _refuse_scaling_variants(self, ep, config)
 
         def done(e):
             e.endpoint_config_name = endpoint_config_name
@@ -367,6 +415,13 @@ def delete_endpoint(self, endpoint_name):
         if ep.endpoint_status in ENDPOINT_IN_PROGRESS:
             raise ValidationError(
                 message=f'Cannot update in-progress endpoint "{ep.arn}".')
+        scaling = _scaling_variants(self, endpoint_name)
+        if scaling:
+            raise ValidationError(
+                message=f"The endpoint's variant(s) \"{scaling}\" are "
+                        f"registered as scalable targets with AWS "
+                        f"Application Auto Scaling: deregister them before "
+                        f"deleting the endpoint.")
 
         def gone(e):
             if self.endpoints.get(endpoint_name) is e:

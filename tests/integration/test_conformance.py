@@ -364,6 +364,22 @@ SCALING = ("service_namespace: sagemaker, scalable_dimension: "
            "'sagemaker:variant:DesiredInstanceCount'")
 
 
+ENDPOINTS = MODEL + """
+  one:
+    type: aws_sagemaker_endpoint_configuration
+    properties:
+      production_variants:
+        - {variant_name: AllTraffic, model_name: "${model.name}",
+           instance_type: ml.m5.large}
+  ep:
+    type: aws_sagemaker_endpoint
+    properties: {name: conf-ep, endpoint_config_name: '${one.name}'}
+  ep2:
+    type: aws_sagemaker_endpoint
+    properties: {name: conf-ep2, endpoint_config_name: '${one.name}'}
+"""
+
+
 def scalable(c):
     return {t["ResourceId"]: t for t in c["application-autoscaling"].
             describe_scalable_targets(ServiceNamespace="sagemaker")[
@@ -372,11 +388,11 @@ def scalable(c):
 
 TYPES.append(Type(
     "aws_appautoscaling_target",
-    (f"{{{SCALING}, resource_id: endpoint/conf-ep/variant/AllTraffic, "
+    (f"{{{SCALING}, resource_id: 'endpoint/${{ep.name}}/variant/AllTraffic', "
      f"min_capacity: 1, max_capacity: 4}}",
-     f"{{{SCALING}, resource_id: endpoint/conf-ep/variant/AllTraffic, "
+     f"{{{SCALING}, resource_id: 'endpoint/${{ep.name}}/variant/AllTraffic', "
      f"min_capacity: 1, max_capacity: 6, tags: {{v: 2}}}}",
-     f"{{{SCALING}, resource_id: endpoint/conf-ep2/variant/AllTraffic, "
+     f"{{{SCALING}, resource_id: 'endpoint/${{ep2.name}}/variant/AllTraffic', "
      f"min_capacity: 1, max_capacity: 6}}"),
     lambda c: set(scalable(c)),
     ({"endpoint/conf-ep/variant/AllTraffic"},) * 2 +
@@ -388,13 +404,14 @@ TYPES.append(Type(
     {"create": ["RegisterScalableTarget"],
      "update": ["RegisterScalableTarget"],
      "delete": ["DeregisterScalableTarget"]},
+    extra=ENDPOINTS,
     check=lambda c, v: list(scalable(c).values())[0]["MaxCapacity"] ==
     (4 if v == 1 else 6)))
 
-TARGET = f"""
+TARGET = ENDPOINTS + f"""
   target:
     type: aws_appautoscaling_target
-    properties: {{{SCALING}, resource_id: endpoint/conf-ep/variant/AllTraffic,
+    properties: {{{SCALING}, resource_id: 'endpoint/${{ep.name}}/variant/AllTraffic',
                  min_capacity: 1, max_capacity: 4}}
 """
 
