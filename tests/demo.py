@@ -75,6 +75,26 @@ def aws_inventory(emu):
          f"({j['HyperParameterTuningJobStatus']})"
          for j in sm.list_hyper_parameter_tuning_jobs()[
              "HyperParameterTuningJobSummaries"]])
+    lam = emu.client("lambda")
+    aas = emu.client("application-autoscaling")
+    for f in lam.list_functions()["Functions"]:
+        name = f["FunctionName"]
+        warm = lam.list_provisioned_concurrency_configs(FunctionName=name)[
+            "ProvisionedConcurrencyConfigs"]
+        sagemaker.append(
+            f"function {name} (version "
+            f"{lam.list_versions_by_function(FunctionName=name)['Versions'][-1]['Version']}"
+            f", provisioned concurrency "
+            f"{[(w['FunctionArn'].rsplit(':', 1)[-1], w['Status']) for w in warm]})")
+    for t in aas.describe_scalable_targets(
+            ServiceNamespace="sagemaker")["ScalableTargets"]:
+        sagemaker.append(f"scalable target {t['ResourceId']} "
+                         f"({t['MinCapacity']}..{t['MaxCapacity']})")
+    for p in aas.describe_scaling_policies(
+            ServiceNamespace="sagemaker")["ScalingPolicies"]:
+        sagemaker.append(f"scaling policy {p['PolicyName']}")
+    roles += [f"policy {p['PolicyName']}" for p in
+              iam.list_policies(Scope="Local")["Policies"]]
     return buckets, roles + sagemaker
 
 
