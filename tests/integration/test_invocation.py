@@ -115,3 +115,86 @@ def test_scaling_endpoint_updates_and_deletes(run, cli, emulator, proxy):
     assert ops.index("DeregisterScalableTarget") < ops.index("DeleteEndpoint")
     assert scaling_state(aas) == ([], [])
     assert sm.list_endpoints()["Endpoints"] == []
+
+
+PATH_STACK = stack() + """
+  invoke_policy:
+    type: aws_iam_policy
+    properties:
+      name: inv-invoke
+      policy:
+        Version: "2012-10-17"
+        Statement:
+          - {Effect: Allow, Action: "sagemaker:InvokeEndpoint", Resource: "${endpoint.arn}"}
+  invoker_role:
+    type: aws_iam_role
+    properties:
+      name: inv-invoker
+      assume_role_policy: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: "sts:AssumeRole"}]}
+      managed_policy_arns: ["${invoke_policy.arn}"]
+  invoker:
+    type: aws_lambda_function
+    properties:
+      function_name: inv-invoke-endpoint
+      role: ${invoker_role.arn}
+      runtime: python3.12
+      handler: handler.lambda_handler
+      source: lambda
+      environment: {ENDPOINT_NAME: "${endpoint.name}"}
+      publish: true
+  warm:
+    type: aws_lambda_provisioned_concurrency_config
+    properties:
+      function_name: ${invoker.function_name}
+      qualifier: ${invoker.version}
+      provisioned_concurrent_executions: 2
+"""
+
+
+def test_the_whole_invocation_path(run, cli, emulator, tmp_path):
+    import os
+    import shutil
+
+    moto_sagemaker.control.polls = 1
+    cli.env["MLSTACK_WAIT_DELAY"] = "0.05"
+    (cli.workdir / "lambda").mkdir()
+    (cli.workdir / "lambda/handler.py").write_text(
+        "def lambda_handler(event, context):\n    return event\n")
+    run("apply", "-auto-approve", stack=PATH_STACK, check=True)
+
+    lam = emulator.client("lambda")
+    aas = emulator.client("application-autoscaling")
+    iam = emulator.client("iam")
+    cfg = lam.get_function(FunctionName="inv-invoke-endpoint")["Configuration"]
+    state = (cli.resources_dir(STACK) / "invoker.json").read_text()
+    assert cfg["CodeSha256"] in state
+    assert cfg["Environment"]["Variables"] == {"ENDPOINT_NAME": "inv-endpoint"}
+    versions = [v["Version"] for v in lam.list_versions_by_function(
+        FunctionName="inv-invoke-endpoint")["Versions"]]
+    assert "1" in versions
+    warm = lam.get_provisioned_concurrency_config(
+        FunctionName="inv-invoke-endpoint", Qualifier="1")
+    assert (warm["Status"], warm["RequestedProvisionedConcurrentExecutions"]) \
+        == ("READY", 2)
+    targets, policies = scaling_state(aas)
+    assert [(t["MinCapacity"], t["MaxCapacity"]) for t in targets] == [(1, 4)]
+    tt = policies[0]["TargetTrackingScalingPolicyConfiguration"]
+    assert (tt["TargetValue"], tt["ScaleInCooldown"],
+            tt["ScaleOutCooldown"]) == (25, 30, 5)
+    # least privilege: the role may invoke that endpoint, nothing more
+    arn = [p["PolicyArn"] for p in iam.list_attached_role_policies(
+        RoleName="inv-invoker")["AttachedPolicies"]]
+    assert len(arn) == 1 and "inv-invoke" in arn[0]
+
+    code, out, _ = run("plan", "-detailed-exitcode")
+    assert code == 0, out
+
+    # another machine: a fresh checkout of the same sources (other file
+    # times) and the shared state plans no change either
+    other = tmp_path / "other-machine"
+    shutil.copytree(cli.workdir, other, symlinks=True)
+    for dirpath, _, names in os.walk(other / "lambda"):
+        for n in names:
+            os.utime(os.path.join(dirpath, n), (1_500_000_000,) * 2)
+    code, out, _ = run("plan", "-detailed-exitcode", cwd=other)
+    assert code == 0, out
