@@ -102,13 +102,15 @@ int ms_engine_schema(json_t **out, const char *type)
 
 /* ---- Markdown ---------------------------------------------------------- */
 
-static void default_text(struct ms_buf *b, const json_t *a, const json_t *type)
+/* top: a key of the resource itself (only those take the auto name) */
+static void default_text(struct ms_buf *b, const json_t *a, const json_t *type,
+			 bool top)
 {
 	const json_t *d = json_object_get(a, "default");
 	char *text;
 
-	if (json_equal(json_object_get(type, "auto_name"),
-		       json_object_get(a, "name"))) {
+	if (top && json_equal(json_object_get(type, "auto_name"),
+			      json_object_get(a, "name"))) {
 		ms_buf_adds(b, "`<stack>-<resource>-<hash>`");
 	} else if (d) {
 		text = json_dumps(d, JSON_ENCODE_ANY | JSON_COMPACT);
@@ -138,7 +140,7 @@ static void table(FILE *f, const json_t *attrs, const json_t *type, bool top)
 		if (json_is_true(json_object_get(a, "computed")))
 			continue;
 		ms_buf_reset(&d);
-		default_text(&d, a, type);
+		default_text(&d, a, type, top);
 		fprintf(f, "| `%s` | %s%s | %s | %s |",
 			json_string_value(json_object_get(a, "name")),
 			json_string_value(json_object_get(a, "type")),
