@@ -18,6 +18,7 @@ extern const struct ms_resource_type
 extern const struct ms_resource_type ms_aws_s3_bucket;
 extern const struct ms_resource_type ms_aws_s3_object;
 extern const struct ms_resource_type ms_aws_s3_objects;
+extern const struct ms_resource_type ms_aws_iam_instance_profile;
 extern const struct ms_resource_type ms_aws_iam_policy;
 extern const struct ms_resource_type ms_aws_iam_role;
 extern const struct ms_resource_type ms_aws_sagemaker_model;
@@ -30,6 +31,7 @@ extern const struct ms_resource_type ms_aws_sagemaker_hyper_parameter_tuning_job
 static const struct ms_resource_type *const types[] = {
 	&ms_aws_appautoscaling_policy,
 	&ms_aws_appautoscaling_target,
+	&ms_aws_iam_instance_profile,
 	&ms_aws_iam_policy,
 	&ms_aws_iam_role,
 	&ms_aws_lambda_alias,

@@ -555,6 +555,41 @@ TYPES.append(Type(
     check=lambda c, v: list(warm(c).values())[0][
         "RequestedProvisionedConcurrentExecutions"] == (2 if v == 1 else 3)))
 
+def profiles(c):
+    return {p["InstanceProfileName"]: p for p in
+            c["iam"].list_instance_profiles()["InstanceProfiles"]}
+
+
+def profile_role(c, name):
+    roles = profiles(c)[name]["Roles"]
+    return roles[0]["RoleName"] if roles else None
+
+
+TYPES.append(Type(
+    "aws_iam_instance_profile",
+    ("{name: conf-host, role: '${a.name}'}",
+     "{name: conf-host, role: '${b.name}', tags: {v: 2}}",
+     "{name: conf-host, path: /ml/, role: '${b.name}', tags: {v: 2}}"),
+    lambda c: set(profiles(c)),
+    ({"conf-host"},) * 3,
+    lambda c, ids: c["iam"].remove_role_from_instance_profile(
+        InstanceProfileName="conf-host",
+        RoleName=profile_role(c, "conf-host")),
+    {"create": ["CreateInstanceProfile", "AddRoleToInstanceProfile"],
+     "update": ["RemoveRoleFromInstanceProfile", "AddRoleToInstanceProfile",
+                "TagInstanceProfile"],
+     "delete": ["RemoveRoleFromInstanceProfile", "DeleteInstanceProfile"]},
+    extra="""
+  a:
+    type: aws_iam_role
+    properties: {name: conf-host-a, assume_role_policy: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: "sts:AssumeRole"}]}}
+  b:
+    type: aws_iam_role
+    properties: {name: conf-host-b, assume_role_policy: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: "sts:AssumeRole"}]}}
+""",
+    check=lambda c, v: profile_role(c, "conf-host") ==
+    ("conf-host-a" if v == 1 else "conf-host-b")))
+
 BY_NAME = {t.name: t for t in TYPES}
 
 
