@@ -14,7 +14,7 @@ CC ?= cc
 PKGS = yaml-0.1 libcurl openssl jansson libgit2 libxml-2.0 libzip
 DEBS = build-essential pkg-config libyaml-dev libcurl4-openssl-dev \
        libssl-dev libjansson-dev libgit2-dev libxml2-dev libcmocka-dev \
-       libzip-dev python3-venv git time
+       libzip-dev openssh-client python3-venv git time
 
 ifeq ($(SANITIZE),1)
 BUILD = build/san

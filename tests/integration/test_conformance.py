@@ -590,6 +590,35 @@ TYPES.append(Type(
     check=lambda c, v: profile_role(c, "conf-host") ==
     ("conf-host-a" if v == 1 else "conf-host-b")))
 
+def ed25519_public(seed):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    key = ed25519.Ed25519PrivateKey.from_private_bytes(bytes([seed]) * 32)
+    return key.public_key().public_bytes(
+        serialization.Encoding.OpenSSH,
+        serialization.PublicFormat.OpenSSH).decode()
+
+
+def key_pairs(c):
+    return {k["KeyName"]: k for k in
+            c["ec2"].describe_key_pairs()["KeyPairs"]}
+
+
+TYPES.append(Type(
+    "aws_key_pair",
+    (f"{{key_name: conf-key, public_key: '{ed25519_public(1)}'}}",
+     f"{{key_name: conf-key, public_key: '{ed25519_public(1)}', "
+     f"tags: {{v: 2}}}}",
+     f"{{key_name: conf-key, public_key: '{ed25519_public(2)}', "
+     f"tags: {{v: 2}}}}"),
+    lambda c: set(key_pairs(c)),
+    ({"conf-key"},) * 3,
+    lambda c, ids: c["ec2"].create_tags(
+        Resources=[key_pairs(c)["conf-key"]["KeyPairId"]],
+        Tags=[{"Key": "v", "Value": "by hand"}]),
+    {"create": ["ImportKeyPair"], "update": ["CreateTags"],
+     "delete": ["DeleteKeyPair"]}))
+
 BY_NAME = {t.name: t for t in TYPES}
 
 
@@ -616,7 +645,7 @@ def fast(cli):
 def clients(emulator):
     return {s: emulator.client(s) for s in
             ("s3", "iam", "sagemaker", "application-autoscaling",
-             "lambda")}
+             "lambda", "ec2")}
 
 
 def apply(run, t=None, version=None):

@@ -1,0 +1,138 @@
+/*
+ * ec2.c - the EC2 service layer.
+ */
+#include "util/common.h"
+#include "providers/ec2/ec2.h"
+#include "util/json.h"
+
+int ms_ec2_call(json_t **out, struct ms_aws_error *error, struct ms_aws *aws,
+		const char *action, const json_t *params)
+{
+	xmlDoc *doc = NULL;
+	int err = ms_aws_query_call(&doc, error, aws, "ec2", MS_EC2_VERSION,
+				    action, params);
+
+	if (out)
+		*out = err ? NULL : ms_xml_json(xmlDocGetRootElement(doc));
+	if (out && !err && !json_is_object(*out)) {
+		json_decref(*out);
+		*out = json_object();
+	}
+	if (doc)
+		xmlFreeDoc(doc);
+	return err;
+}
+
+void ms_ec2_list(json_t *params, const char *name, const json_t *list)
+{
+	json_t *v;
+	size_t i;
+	char *key;
+
+	json_array_foreach(list, i, v) {
+		key = ms_asprintf("%s.%zu", name, i + 1);
+		json_object_set(params, key, v);
+		free(key);
+	}
+}
+
+void ms_ec2_tag_spec(json_t *params, int n, const char *type,
+		     const json_t *tags)
+{
+	json_t *keys = json_array(), *k;
+	const char *key;
+	json_t *v;
+	char *name;
+	size_t i;
+
+	if (!json_object_size(tags)) {
+		json_decref(keys);
+		return;
+	}
+	name = ms_asprintf("TagSpecification.%d.ResourceType", n);
+	json_object_set_new(params, name, json_string(type));
+	free(name);
+	json_object_foreach((json_t *)tags, key, v)
+		json_array_append_new(keys, json_string(key));
+	keys = ms_json_sorted_set(keys);
+	json_array_foreach(keys, i, k) {
+		name = ms_asprintf("TagSpecification.%d.Tag.%zu.Key", n, i + 1);
+		json_object_set(params, name, k);
+		free(name);
+		name = ms_asprintf("TagSpecification.%d.Tag.%zu.Value", n,
+				   i + 1);
+		json_object_set(params, name,
+				json_object_get(tags, json_string_value(k)));
+		free(name);
+	}
+	json_decref(keys);
+}
+
+json_t *ms_ec2_items(const json_t *v)
+{
+	json_t *list;
+
+	if (json_is_array(v))
+		return json_incref((json_t *)v);
+	list = json_array();
+	if (json_is_object(v) && json_object_get(v, "item")) {
+		json_t *items = json_object_get(v, "item");
+
+		if (json_is_array(items))
+			json_array_extend(list, items);
+		else
+			json_array_append(list, items);
+	} else if (json_is_object(v) && json_object_size(v)) {
+		json_array_append(list, (json_t *)v);
+	}
+	return list;
+}
+
+json_t *ms_ec2_tags(const json_t *tag_set)
+{
+	json_t *map = json_object(), *items = ms_ec2_items(tag_set), *t;
+	size_t i;
+
+	json_array_foreach(items, i, t)
+		if (ms_kit_str(t, "key", NULL))
+			json_object_set_new(
+				map, ms_kit_str(t, "key", ""),
+				json_string(ms_kit_str(t, "value", "")));
+	json_decref(items);
+	return map;
+}
+
+int ms_ec2_tags_update(struct ms_aws *aws, const char *id, const json_t *have,
+		       const json_t *want)
+{
+	json_t *p, *v;
+	const char *key;
+	int n = 0, err = 0;
+	char *name;
+
+	p = json_pack("{s:s}", "ResourceId.1", id);
+	json_object_foreach((json_t *)have, key, v)
+		if (!json_object_get(want, key)) {
+			name = ms_asprintf("Tag.%d.Key", ++n);
+			json_object_set_new(p, name, json_string(key));
+			free(name);
+		}
+	if (n)
+		err = ms_ec2_call(NULL, NULL, aws, "DeleteTags", p);
+	json_decref(p);
+	n = 0;
+	p = json_pack("{s:s}", "ResourceId.1", id);
+	json_object_foreach((json_t *)want, key, v)
+		if (!json_equal(json_object_get(have, key), v)) {
+			name = ms_asprintf("Tag.%d.Key", ++n);
+			json_object_set_new(p, name, json_string(key));
+			free(name);
+			name = ms_asprintf("Tag.%d.Value", n);
+			json_object_set(p, name, v);
+			free(name);
+		}
+	if (!err && n)
+		err = ms_ec2_call(NULL, NULL, aws, "CreateTags", p);
+	json_decref(p);
+	return err;
+}

@@ -1,0 +1,91 @@
+"""The EC2 training host's pieces: a key pair whose private half is made
+here and never leaves this machine's file (not AWS, not the state, not a
+plan, not a log)."""
+
+import hashlib
+import json
+import os
+import stat
+import subprocess
+
+from cryptography.hazmat.primitives import serialization
+
+STACK = "host"
+
+
+def fingerprint(public_line):
+    """EC2's fingerprint of an imported Ed25519 key, as moto computes it:
+    the SHA-256 of the DER public key, in colon-separated hex."""
+    key = serialization.load_ssh_public_key(public_line.encode())
+    der = key.public_bytes(serialization.Encoding.DER,
+                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    return ":".join(f"{b:02x}" for b in hashlib.sha256(der).digest())
+
+
+def key_stack(props):
+    return f"""
+stack: {STACK}
+resources:
+  key:
+    type: aws_key_pair
+    properties: {{key_name: dogs-host, {props}}}
+"""
+
+
+def test_generated_key_never_leaves_its_file(run, cli, emulator):
+    ec2 = emulator.client("ec2")
+    cli.write_stack(key_stack("private_key_file: keys/dogs-host"))
+    (cli.workdir / "keys").mkdir()
+    _, plan_out, plan_err = run("plan", "-out", "plan.json", check=True)
+    _, out, err = run("apply", "plan.json", check=True)
+    path = cli.workdir / "keys/dogs-host"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    private = path.read_text()
+    assert private.startswith("-----BEGIN OPENSSH PRIVATE KEY-----")
+    public = subprocess.run(["ssh-keygen", "-y", "-f", str(path)],
+                            capture_output=True, text=True,
+                            check=True).stdout.strip()
+    pair = ec2.describe_key_pairs(KeyNames=["dogs-host"])["KeyPairs"][0]
+    assert pair["KeyFingerprint"] == fingerprint(public)
+    code, out2, _ = run("plan", "-detailed-exitcode")
+    assert code == 0, out2
+
+    # the private key's text is in no state file, git object, plan or log
+    body = [ln for ln in private.splitlines() if not ln.startswith("-----")]
+    seen = [plan_out, plan_err, out, err, out2,
+            (cli.workdir / "plan.json").read_text()]
+    for dirpath, _, names in os.walk(cli.state_dir):
+        for n in names:
+            with open(os.path.join(dirpath, n), "rb") as f:
+                seen.append(f.read().decode("latin-1"))
+    seen.append(subprocess.run(
+        ["git", "-C", str(cli.state_dir), "log", "-p", "--all"],
+        capture_output=True, text=True, check=True).stdout)
+    for text in seen:
+        for line in body:
+            assert line not in text
+
+    # destroy: the pair goes, the private key file is the user's
+    run("destroy", "-auto-approve", check=True)
+    assert ec2.describe_key_pairs()["KeyPairs"] == []
+    assert path.exists()
+
+
+def test_given_public_key_and_a_file_never_overwritten(run, cli, emulator):
+    ec2 = emulator.client("ec2")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C",
+                    "me@laptop", "-f", str(cli.workdir / "mine")],
+                   check=True)
+    cli.write_stack(key_stack("public_key_file: mine.pub"))
+    run("apply", "-auto-approve", check=True)
+    public = (cli.workdir / "mine.pub").read_text()
+    pair = ec2.describe_key_pairs(KeyNames=["dogs-host"])["KeyPairs"][0]
+    assert pair["KeyFingerprint"] == fingerprint(public)
+    code, out, _ = run("plan", "-detailed-exitcode")
+    assert code == 0, out
+    # a private key file that is not ours to write: used, not replaced
+    before = (cli.workdir / "mine").read_text()
+    cli.write_stack(key_stack("private_key_file: mine"))
+    code, out, _ = run("plan", "-detailed-exitcode")
+    assert code == 0, out     # the same public half: nothing to do
+    assert (cli.workdir / "mine").read_text() == before
