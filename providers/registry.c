@@ -17,6 +17,7 @@ extern const struct ms_resource_type ms_aws_lambda_function;
 extern const struct ms_resource_type
 	ms_aws_lambda_provisioned_concurrency_config;
 extern const struct ms_resource_type ms_aws_s3_bucket;
+extern const struct ms_resource_type ms_aws_security_group;
 extern const struct ms_resource_type ms_aws_s3_object;
 extern const struct ms_resource_type ms_aws_s3_objects;
 extern const struct ms_resource_type ms_aws_iam_instance_profile;
@@ -42,6 +43,7 @@ static const struct ms_resource_type *const types[] = {
 	&ms_aws_s3_bucket,
 	&ms_aws_s3_object,
 	&ms_aws_s3_objects,
+	&ms_aws_security_group,
 	&ms_aws_sagemaker_endpoint,
 	&ms_aws_sagemaker_endpoint_configuration,
 	&ms_aws_sagemaker_model,

@@ -619,6 +619,35 @@ TYPES.append(Type(
     {"create": ["ImportKeyPair"], "update": ["CreateTags"],
      "delete": ["DeleteKeyPair"]}))
 
+def groups(c):
+    return {g["GroupName"]: g for g in
+            c["ec2"].describe_security_groups()["SecurityGroups"]
+            if g["GroupName"].startswith("conf-")}
+
+
+def ssh(cidr, desc="SSH"):
+    return (f"{{name: conf-sg, description: {desc}, ingress: [{{protocol: "
+            f"tcp, from_port: 22, to_port: 22, cidr_blocks: ['{cidr}']}}]}}")
+
+
+TYPES.append(Type(
+    "aws_security_group",
+    (ssh("203.0.113.0/24"), ssh("198.51.100.0/24"),
+     ssh("198.51.100.0/24", "SSH only")),
+    lambda c: set(groups(c)),
+    ({"conf-sg"},) * 3,
+    lambda c, ids: c["ec2"].authorize_security_group_ingress(
+        GroupId=groups(c)["conf-sg"]["GroupId"],
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
+                        "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]),
+    {"create": ["CreateSecurityGroup"],
+     "update": ["AuthorizeSecurityGroupIngress",
+                "RevokeSecurityGroupIngress"],
+     "delete": ["DeleteSecurityGroup"]},
+    check=lambda c, v: groups(c)["conf-sg"]["IpPermissions"][0][
+        "IpRanges"][0]["CidrIp"] ==
+    ("203.0.113.0/24" if v == 1 else "198.51.100.0/24")))
+
 BY_NAME = {t.name: t for t in TYPES}
 
 

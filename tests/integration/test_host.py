@@ -89,3 +89,61 @@ def test_given_public_key_and_a_file_never_overwritten(run, cli, emulator):
     code, out, _ = run("plan", "-detailed-exitcode")
     assert code == 0, out     # the same public half: nothing to do
     assert (cli.workdir / "mine").read_text() == before
+
+
+def sg_stack(ingress):
+    return f"""
+stack: {STACK}
+variables:
+  ssh_from: {{default: 203.0.113.0/24}}
+resources:
+  ssh:
+    type: aws_security_group
+    properties:
+      name: dogs-host-ssh
+      description: SSH to the training host
+      ingress: {ingress}
+"""
+
+
+def rules(ec2, gid):
+    g = ec2.describe_security_groups(GroupIds=[gid])["SecurityGroups"][0]
+    out = set()
+    for p in g["IpPermissions"]:
+        for r in p.get("IpRanges", []):
+            out.add((p["IpProtocol"], p.get("FromPort"), p.get("ToPort"),
+                     r["CidrIp"]))
+    return out
+
+
+def test_security_group_rules_change_in_place(run, cli, emulator):
+    ec2 = emulator.client("ec2")
+    run("apply", "-auto-approve",
+        stack=sg_stack("[{protocol: tcp, from_port: 22, to_port: 22, "
+                       "cidr_blocks: ['${var.ssh_from}']}]"), check=True)
+    gid = json.loads((cli.resources_dir(STACK) / "ssh.json")
+                     .read_text())["id"]
+    assert rules(ec2, gid) == {("tcp", 22, 22, "203.0.113.0/24")}
+    code, out, _ = run("plan", "-detailed-exitcode")
+    assert code == 0, out
+    # a second block and a port: in place, the same group
+    run("apply", "-auto-approve",
+        stack=sg_stack("[{protocol: tcp, from_port: 22, to_port: 22, "
+                       "cidr_blocks: ['${var.ssh_from}', 198.51.100.7/32]}, "
+                       "{protocol: tcp, from_port: 8888, to_port: 8888, "
+                       "cidr_blocks: [198.51.100.7/32]}]"), check=True)
+    assert json.loads((cli.resources_dir(STACK) / "ssh.json")
+                      .read_text())["id"] == gid
+    assert rules(ec2, gid) == {("tcp", 22, 22, "203.0.113.0/24"),
+                               ("tcp", 22, 22, "198.51.100.7/32"),
+                               ("tcp", 8888, 8888, "198.51.100.7/32")}
+    code, out, _ = run("plan", "-detailed-exitcode")
+    assert code == 0, out
+    # one taken away: revoked, nothing else touched
+    run("apply", "-auto-approve",
+        stack=sg_stack("[{protocol: tcp, from_port: 22, to_port: 22, "
+                       "cidr_blocks: ['${var.ssh_from}']}]"), check=True)
+    assert rules(ec2, gid) == {("tcp", 22, 22, "203.0.113.0/24")}
+    run("destroy", "-auto-approve", check=True)
+    assert [g for g in ec2.describe_security_groups()["SecurityGroups"]
+            if g["GroupName"] == "dogs-host-ssh"] == []
