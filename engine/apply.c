@@ -103,6 +103,15 @@ static int prepare(size_t node, void *payload)
 			return ms_error("resource \"%s\": %s", j->name,
 					ms_error_last());
 	}
+	if ((j->action == MS_ACTION_CREATE || j->action == MS_ACTION_REPLACE) &&
+	    j->t->token_attr) {
+		char token[40] = "ms-";
+
+		if (ms_random_hex(token + 3, 16))
+			return -1;
+		json_object_set_new(j->desired, j->t->token_attr,
+				    json_string(token));
+	}
 	if (j->action == MS_ACTION_CREATE || j->action == MS_ACTION_REPLACE) {
 		json_t *intent = json_object();
 		json_t *idv = json_object_get(j->desired, j->t->id_attr);

@@ -231,6 +231,14 @@ struct ms_resource_type {
 	 */
 	json_t *(*renewed)(const json_t *after, const json_t *changed);
 	/*
+	 * For objects AWS names itself (an EC2 instance): the attribute
+	 * (also id_attr) that holds an idempotency token the engine makes
+	 * for each create and journals as the object's name, so that a
+	 * create retried after a lost answer, or recovered after a crash,
+	 * finds the object it made instead of making a second one.
+	 */
+	const char *token_attr;
+	/*
 	 * A create that fails part-way leaves an object the next plan
 	 * completes in place (a folder partly uploaded): it is recorded as it
 	 * is, not tainted.

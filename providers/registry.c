@@ -11,6 +11,7 @@
 
 extern const struct ms_resource_type ms_aws_appautoscaling_policy;
 extern const struct ms_resource_type ms_aws_appautoscaling_target;
+extern const struct ms_resource_type ms_aws_instance;
 extern const struct ms_resource_type ms_aws_key_pair;
 extern const struct ms_resource_type ms_aws_lambda_alias;
 extern const struct ms_resource_type ms_aws_lambda_function;
@@ -36,6 +37,7 @@ static const struct ms_resource_type *const types[] = {
 	&ms_aws_iam_instance_profile,
 	&ms_aws_iam_policy,
 	&ms_aws_iam_role,
+	&ms_aws_instance,
 	&ms_aws_key_pair,
 	&ms_aws_lambda_alias,
 	&ms_aws_lambda_function,

@@ -72,6 +72,9 @@ void ms_sleep(double seconds);
 
 #define MS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* bytes random bytes as hex into out (2 * bytes + 1; bytes at most 64). */
+int ms_random_hex(char *out, size_t bytes);
+
 #include "util/banned.h"
 
 #endif

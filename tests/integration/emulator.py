@@ -28,6 +28,7 @@ os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
 
 from awsproxy import AWSProxy  # noqa: E402
 import moto_autoscaling  # noqa: E402
+import moto_ec2  # noqa: E402
 import moto_iam  # noqa: E402
 import moto_lambda  # noqa: E402
 import moto_sagemaker  # noqa: E402
@@ -118,6 +119,7 @@ class Emulator:
         moto_autoscaling.install()
         moto_lambda.install()
         moto_iam.install()
+        moto_ec2.install()
         self.tmpdir = tempfile.mkdtemp(prefix="mlstack-emulator-")
         try:
             self.ca_bundle, keyfile = make_certificate(self.tmpdir)

@@ -648,6 +648,35 @@ TYPES.append(Type(
         "IpRanges"][0]["CidrIp"] ==
     ("203.0.113.0/24" if v == 1 else "198.51.100.0/24")))
 
+def instances(c):
+    return {i["InstanceId"]: i for r in c["ec2"].describe_instances()[
+        "Reservations"] for i in r["Instances"]
+        if i["State"]["Name"] != "terminated"}
+
+
+def amis():
+    """Two of the images moto holds from the start."""
+    return ("ami-000050f7a0e5e0224", "ami-00056ab1a7d829465")
+
+
+TYPES.append(Type(
+    "aws_instance",
+    (f"{{ami: {amis()[0]}, instance_type: t3.micro}}",
+     f"{{ami: {amis()[0]}, instance_type: t3.small, tags: {{v: 2}}}}",
+     f"{{ami: {amis()[1]}, instance_type: t3.small, tags: {{v: 2}}}}"),
+    lambda c: set(instances(c)),
+    (1, 1, 1),
+    lambda c, ids: c["ec2"].stop_instances(InstanceIds=[min(ids)]),
+    {"create": ["RunInstances"],
+     "update": ["StopInstances", "ModifyInstanceAttribute",
+                "StartInstances"],
+     "delete": ["TerminateInstances"]},
+    check=lambda c, v: [(i["ImageId"], i["InstanceType"],
+                         i["State"]["Name"])
+                        for i in instances(c).values()] ==
+    [(amis()[0 if v < 3 else 1], "t3.micro" if v == 1 else "t3.small",
+      "running")]))
+
 BY_NAME = {t.name: t for t in TYPES}
 
 

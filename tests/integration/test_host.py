@@ -147,3 +147,94 @@ def test_security_group_rules_change_in_place(run, cli, emulator):
     run("destroy", "-auto-approve", check=True)
     assert [g for g in ec2.describe_security_groups()["SecurityGroups"]
             if g["GroupName"] == "dogs-host-ssh"] == []
+
+
+def host_stack(ami, instance_type="g5.xlarge", state="running"):
+    return f"""
+stack: {STACK}
+resources:
+  key:
+    type: aws_key_pair
+    properties: {{key_name: dogs-host, private_key_file: dogs-host.pem}}
+  ssh:
+    type: aws_security_group
+    properties:
+      name: dogs-host-ssh
+      ingress: [{{protocol: tcp, from_port: 22, to_port: 22, cidr_blocks: [203.0.113.0/24]}}]
+  host:
+    type: aws_instance
+    properties:
+      ami: {ami}
+      instance_type: {instance_type}
+      key_name: ${{key.key_name}}
+      vpc_security_group_ids: ["${{ssh.id}}"]
+      root_block_device: {{volume_size: 100}}
+      user_data: |
+        #!/bin/bash
+        aws s3 sync s3://dogbreeds-data/dogImages /home/ubuntu/dogImages
+      state: {state}
+      ssh_private_key_file: dogs-host.pem
+"""
+
+
+def live_instances(ec2):
+    return [i for r in ec2.describe_instances()["Reservations"]
+            for i in r["Instances"]
+            if i["State"]["Name"] != "terminated"]
+
+
+def some_ami(ec2):
+    return sorted(i["ImageId"] for i in ec2.describe_images(
+        Owners=["amazon"])["Images"])[0]
+
+
+def test_host_runs_stops_and_changes_type(run, cli, emulator, proxy):
+    cli.env["MLSTACK_WAIT_DELAY"] = "0.05"
+    ec2 = emulator.client("ec2")
+    ami = some_ami(ec2)
+    run("apply", "-auto-approve", stack=host_stack(ami), check=True)
+    [inst] = live_instances(ec2)
+    assert inst["ImageId"] == ami and inst["State"]["Name"] == "running"
+    assert inst["KeyName"] == "dogs-host"
+    assert inst["InstanceType"] == "g5.xlarge"
+    state = json.loads((cli.resources_dir(STACK) / "host.json").read_text())
+    assert state["attributes"]["ssh_command"].startswith(
+        "ssh -i dogs-host.pem ubuntu@")
+    code, out, _ = run("plan", "-detailed-exitcode")
+    assert code == 0, out
+
+    run("apply", "-auto-approve", stack=host_stack(ami, state="stopped"),
+        check=True)
+    assert live_instances(ec2)[0]["State"]["Name"] == "stopped"
+    run("apply", "-auto-approve", stack=host_stack(ami), check=True)
+    assert live_instances(ec2)[0]["State"]["Name"] == "running"
+
+    proxy.clear_calls()
+    run("apply", "-auto-approve", stack=host_stack(ami, "g5.2xlarge"),
+        check=True)
+    [inst] = live_instances(ec2)
+    assert inst["InstanceType"] == "g5.2xlarge"
+    assert inst["State"]["Name"] == "running"
+    ops = [c.operation for c in proxy.calls()
+           if c.operation in ("StopInstances", "ModifyInstanceAttribute",
+                              "StartInstances", "RunInstances",
+                              "TerminateInstances")]
+    assert ops == ["StopInstances", "ModifyInstanceAttribute",
+                   "StartInstances"], ops
+    code, out, _ = run("plan", "-detailed-exitcode")
+    assert code == 0, out
+    run("destroy", "-auto-approve", check=True)
+    assert live_instances(ec2) == []
+    assert ec2.describe_key_pairs()["KeyPairs"] == []
+
+
+def test_lost_run_instances_answer_starts_one_instance(run, cli, emulator,
+                                                       proxy):
+    cli.env["MLSTACK_WAIT_DELAY"] = "0.05"
+    ec2 = emulator.client("ec2")
+    rule = proxy.inject("reset-after", operation="RunInstances", calls=[1])
+    run("apply", "-auto-approve", stack=host_stack(some_ami(ec2)),
+        check=True)
+    assert rule.injected == 1
+    assert len(live_instances(ec2)) == 1
+    assert [c.operation for c in proxy.calls()].count("RunInstances") == 2
