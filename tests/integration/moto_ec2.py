@@ -4,7 +4,11 @@
   - RunInstances with a ClientToken already used answers the reservation
     that token started, and starts nothing (moto started another
     instance): EC2's idempotency, which keeps a retried RunInstances
-    whose answer was lost from starting a second instance.
+    whose answer was lost from starting a second instance;
+  - instances pass through EC2's intermediate states for
+    `control.polls` DescribeInstances answers (moto went straight to the
+    end): pending before running (RunInstances, StartInstances),
+    stopping before stopped, shutting-down before terminated.
 
 install() patches moto in this process; call it before the server starts.
 """
@@ -26,9 +30,76 @@ def run_instances(self):
     return orig_run_instances(self)
 
 
+# code of each state, as EC2 numbers them
+CODES = {"pending": 0, "running": 16, "shutting-down": 32,
+         "terminated": 48, "stopping": 64, "stopped": 80}
+
+
+def _transit(instance, via, then):
+    """instance shows via for the polls, then then."""
+    from moto_sagemaker import LOCK, control
+    with LOCK:
+        instance._mlstack_then = then
+        instance._mlstack_left = control.polls
+        instance._state.name = via
+        instance._state.code = CODES[via]
+
+
+def _advance(backend):
+    from moto_sagemaker import LOCK
+    with LOCK:
+        for reservation in backend.reservations.values():
+            for i in reservation.instances:
+                left = getattr(i, "_mlstack_left", 0)
+                if not left:
+                    continue
+                i._mlstack_left = left - 1
+                if i._mlstack_left == 0:
+                    i._state.name = i._mlstack_then
+                    i._state.code = CODES[i._mlstack_then]
+
+
+def _patched(orig, via, then):
+    def patched(self):
+        answer = orig(self)
+        ids = set(self._get_param("InstanceIds", []))
+        for reservation in self.ec2_backend.reservations.values():
+            for i in reservation.instances:
+                if i.id in ids and i._state.name == then:
+                    _transit(i, via, then)
+        return answer
+    return patched
+
+
+def run_instances_async(self):
+    token = self._get_param("ClientToken")
+    known = {i.id for r in self.ec2_backend.reservations.values()
+             for i in r.instances}
+    answer = run_instances(self)
+    for reservation in self.ec2_backend.reservations.values():
+        for i in reservation.instances:
+            if i.id not in known and (not token or
+                                      i.client_token == token):
+                _transit(i, "pending", "running")
+    return answer
+
+
+orig_describe = R.describe_instances
+
+
+def describe_instances(self):
+    _advance(self.ec2_backend)
+    return orig_describe(self)
+
+
 def install():
     global _installed
     if _installed:
         return
     _installed = True
-    R.run_instances = run_instances
+    R.run_instances = run_instances_async
+    R.describe_instances = describe_instances
+    R.stop_instances = _patched(R.stop_instances, "stopping", "stopped")
+    R.start_instances = _patched(R.start_instances, "pending", "running")
+    R.terminate_instances = _patched(R.terminate_instances,
+                                     "shutting-down", "terminated")
