@@ -11,6 +11,7 @@
 #include "util/json.h"
 #include "util/sha256.h"
 
+#include <errno.h>
 #include <libgen.h>
 
 static json_t *diag(json_t **diags, const struct ms_stack *s, const char *path,
@@ -343,11 +344,51 @@ struct eval_ctx {
 	const json_t *values;
 };
 
+#define FILE_MAX (1 << 20) /* file(): a key, a script, not a dataset */
+
+/* file(PATH): the text of PATH, relative to the stack file. */
+static int read_file(json_t **out, const char *dir, const char *path)
+{
+	struct ms_buf text = MS_BUF_INIT;
+	char chunk[8192], *full;
+	size_t got;
+	FILE *f;
+	int err = 0;
+
+	*out = NULL;
+	full = path[0] == '/' ? ms_strdup(path) :
+				ms_asprintf("%s/%s", dir, path);
+	f = fopen(full, "r");
+	if (!f) {
+		err = ms_error("%s: %s", full, strerror(errno));
+		free(full);
+		return err;
+	}
+	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0 &&
+	       text.len <= FILE_MAX)
+		ms_buf_add(&text, chunk, got);
+	if (ferror(f))
+		err = ms_error("%s: %s", full, strerror(errno));
+	else if (text.len > FILE_MAX)
+		err = ms_error("%s: over %d bytes (file() is for keys and "
+			       "scripts)",
+			       full, FILE_MAX);
+	else if (!(*out = json_stringn(text.ptr ? text.ptr : "", text.len)))
+		err = ms_error("%s: not UTF-8 text", full);
+	fclose(f);
+	free(full);
+	ms_buf_release(&text);
+	return err;
+}
+
 static int resolve(const char *root, const char *first, json_t **out,
 		   void *payload)
 {
 	struct eval_ctx *c = payload;
 	json_t *v;
+
+	if (!strcmp(root, "file()"))
+		return read_file(out, c->e->stack_dir, first);
 
 	if (!strcmp(root, "var")) {
 		v = json_object_get(c->vars, first);

@@ -6,7 +6,8 @@
  * stale. The grammar is deliberately tiny: a path NAME(.NAME | [N] |
  * ["KEY"])*, with NAME of letters, digits, "_" and "-", so that resource
  * names such as "data-bucket" work, or a call of one of the few functions
- * on paths, merge(PATH, PATH...). No operators.
+ * on paths, merge(PATH, PATH...), file("PATH") (or file(PATH): a
+ * reference to a string). No operators.
  */
 #include "util/common.h"
 #include "engine/expr.h"
@@ -101,7 +102,7 @@ static bool is_name_char(char c)
 static json_t *parse_inner(const char *s, size_t len);
 
 /* The functions a reference may call. */
-static const char *const functions[] = { "merge", NULL };
+static const char *const functions[] = { "merge", "file", NULL };
 
 /*
  * "NAME(ARG, ARG...)" at s: {call, args, text} with each argument a path,
@@ -127,7 +128,14 @@ static json_t *parse_call(const char *s, size_t len, const char *name_end)
 			;
 		while (b > a && isspace((unsigned char)b[-1]))
 			b--;
-		arg = a < b ? parse_inner(a, (size_t)(b - a)) : NULL;
+		/* a literal: file("keys/id.pub") */
+		if (b - a >= 2 && *a == '"' && b[-1] == '"' &&
+		    !memchr(a + 1, '"', (size_t)(b - a - 2))) {
+			arg = must(json_object());
+			json_object_set_new(arg, "literal", span(a + 1, b - 1));
+		} else {
+			arg = a < b ? parse_inner(a, (size_t)(b - a)) : NULL;
+		}
 		if (!arg || json_object_get(arg, "call")) {
 			json_decref(arg);
 			goto fail;
@@ -319,10 +327,15 @@ int ms_expr_refs(const json_t *value, json_t **out)
 			return 0;
 		err = parse_template(&parts, json_string_value(value));
 		json_array_foreach(parts, i, part)
-			if (json_object_get(part, "call"))
-				json_array_extend(
-					*out, json_object_get(part, "args"));
-			else if (json_is_object(part))
+			if (json_object_get(part, "call")) {
+				json_t *arg;
+				size_t k;
+
+				json_array_foreach(
+					json_object_get(part, "args"), k, arg)
+					if (!json_object_get(arg, "literal"))
+						json_array_append(*out, arg);
+			} else if (json_is_object(part))
 				json_array_append(*out, part);
 		json_decref(parts);
 	} else if (json_is_object(value)) {
@@ -390,6 +403,46 @@ static int eval_ref(json_t **out, const json_t *ref, ms_expr_resolve_fn resolve,
 		    void *payload);
 
 /*
+ * file(PATH): the text of a file, PATH a literal or a reference to a
+ * string; read by the resolver (root "file()"), which knows where the
+ * stack file is.
+ */
+static int eval_file(json_t **out, const json_t *call,
+		     ms_expr_resolve_fn resolve, void *payload)
+{
+	const char *text = json_string_value(json_object_get(call, "text"));
+	json_t *args = json_object_get(call, "args"), *arg, *v = NULL;
+	int err;
+
+	*out = NULL;
+	if (json_array_size(args) != 1)
+		return ms_error("\"${%s}\": file takes one path", text);
+	arg = json_array_get(args, 0);
+	if (json_object_get(arg, "literal"))
+		v = json_incref(json_object_get(arg, "literal"));
+	else if ((err = eval_ref(&v, arg, resolve, payload)))
+		return err;
+	if (ms_is_unknown(v)) {
+		*out = v;
+		return 0;
+	}
+	if (!json_is_string(v)) {
+		err = ms_error("\"${%s}\": the path is %s, not a string", text,
+			       ms_expr_kind(v));
+		json_decref(v);
+		return err;
+	}
+	ms_error_clear();
+	err = resolve("file()", json_string_value(v), out, payload);
+	json_decref(v);
+	if (err || !*out)
+		return ms_error("\"${%s}\": %s", text,
+				*ms_error_last() ? ms_error_last() :
+						   "cannot be read");
+	return 0;
+}
+
+/*
  * merge(MAP, MAP...): one map of all their keys, a later map's value
  * winning; unknown when any of them is.
  */
@@ -397,13 +450,22 @@ static int eval_call(json_t **out, const json_t *call,
 		     ms_expr_resolve_fn resolve, void *payload)
 {
 	const char *text = json_string_value(json_object_get(call, "text"));
-	json_t *merged = must(json_object()), *arg, *v = NULL;
+	json_t *merged, *arg, *v = NULL;
 	bool unknown = false;
 	size_t i;
 	int err = 0;
 
 	*out = NULL;
+	if (!strcmp(json_string_value(json_object_get(call, "call")), "file"))
+		return eval_file(out, call, resolve, payload);
+	merged = must(json_object());
 	json_array_foreach(json_object_get(call, "args"), i, arg) {
+		if (json_object_get(arg, "literal")) {
+			err = ms_error("\"${%s}\": argument %zu of merge is "
+				       "a string, not a map",
+				       text, i + 1);
+			break;
+		}
 		err = eval_ref(&v, arg, resolve, payload);
 		if (err)
 			break;

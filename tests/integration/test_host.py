@@ -238,3 +238,20 @@ def test_lost_run_instances_answer_starts_one_instance(run, cli, emulator,
     assert rule.injected == 1
     assert len(live_instances(ec2)) == 1
     assert [c.operation for c in proxy.calls()].count("RunInstances") == 2
+
+
+def test_public_key_through_file_function(run, cli, emulator):
+    ec2 = emulator.client("ec2")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                    str(cli.workdir / "id_host")], check=True)
+    cli.write_stack(key_stack("public_key: '${file(\"id_host.pub\")}'"))
+    run("apply", "-auto-approve", check=True)
+    public = (cli.workdir / "id_host.pub").read_text()
+    pair = ec2.describe_key_pairs(KeyNames=["dogs-host"])["KeyPairs"][0]
+    assert pair["KeyFingerprint"] == fingerprint(public)
+    code, out, _ = run("plan", "-detailed-exitcode")
+    assert code == 0, out
+    cli.write_stack(key_stack("public_key: '${file(\"nope.pub\")}'"))
+    code, _, err = run("plan")
+    assert code == 1 and "nope.pub: No such file or directory" in err, err
+    assert len(err.strip().splitlines()) == 1

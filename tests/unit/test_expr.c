@@ -26,7 +26,9 @@ static const char world_json[] =
 	" \"role\": {\"arn\": \"arn:aws:iam::1:role/r\", \"tags\": {\"team\": \"ml\"},"
 	"   \"pending\": " U "},"
 	" \"endpoint\": " U ","
-	" \"job\": {\"best\": {\"lr\": \"0.1\", \"later\": " U "}}"
+	" \"job\": {\"best\": {\"lr\": \"0.1\", \"later\": " U "}},"
+	" \"file()\": {\"keys/id.pub\": \"ssh-ed25519 AAAA\","
+	"   \"dogs.pub\": \"ssh-ed25519 BBBB\"}"
 	"}";
 
 static json_t *world;
@@ -184,6 +186,17 @@ static const struct eval_case eval_cases[] = {
 	  "NAME.ATTRIBUTE[.KEY|[N]...]" },
 	{ "merge of a missing variable", "\"${merge(var.nope)}\"", NULL,
 	  "reference \"${var.nope}\": no variable \"nope\"" },
+	{ "file of a literal path", "\"${file(\\\"keys/id.pub\\\")}\"",
+	  "\"ssh-ed25519 AAAA\"", NULL },
+	{ "file of a path in a variable", "\"${file(var.prefix)}.pub\"", NULL,
+	  "\"${file(var.prefix)}\": file() has no attribute \"dogs\"" },
+	{ "file of an unknown path", "\"${file(endpoint.path)}\"", U, NULL },
+	{ "file of a missing file", "\"${file(\\\"nope\\\")}\"", NULL,
+	  "\"${file(\"nope\")}\": file() has no attribute \"nope\"" },
+	{ "file of two paths", "\"${file(\\\"a\\\", \\\"b\\\")}\"", NULL,
+	  "\"${file(\"a\", \"b\")}\": file takes one path" },
+	{ "merge of a literal", "\"${merge(\\\"a\\\")}\"", NULL,
+	  "\"${merge(\"a\")}\": argument 1 of merge is a string, not a map" },
 	{ "root alone", "\"${foo}\"", NULL,
 	  "invalid reference \"${foo}\": expected NAME.ATTRIBUTE[.KEY|[N]...]" },
 	{ "index right after the root", "\"${foo[0]}\"", NULL,
