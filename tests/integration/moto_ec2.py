@@ -5,6 +5,8 @@
     that token started, and starts nothing (moto started another
     instance): EC2's idempotency, which keeps a retried RunInstances
     whose answer was lost from starting a second instance;
+  - DescribeInstances takes the client-token filter (moto: not
+    implemented);
   - instances pass through EC2's intermediate states for
     `control.polls` DescribeInstances answers (moto went straight to the
     end): pending before running (RunInstances, StartInstances),
@@ -13,6 +15,7 @@
 install() patches moto in this process; call it before the server starts.
 """
 
+from moto.ec2 import utils as ec2_utils
 from moto.ec2.responses import instances as ir
 
 R = ir.InstanceResponse
@@ -97,6 +100,8 @@ def install():
     if _installed:
         return
     _installed = True
+    # DescribeInstances' client-token filter (moto: not implemented)
+    ec2_utils.filter_dict_attribute_mapping["client-token"] = "client_token"
     R.run_instances = run_instances_async
     R.describe_instances = describe_instances
     R.stop_instances = _patched(R.stop_instances, "stopping", "stopped")

@@ -255,3 +255,27 @@ def test_public_key_through_file_function(run, cli, emulator):
     code, _, err = run("plan")
     assert code == 1 and "nope.pub: No such file or directory" in err, err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_killed_while_the_host_starts_then_one_instance(run, cli, emulator,
+                                                        proxy):
+    import signal
+
+    from helpers import wait_for
+
+    cli.env["MLSTACK_WAIT_DELAY"] = "0.05"
+    ec2 = emulator.client("ec2")
+    cli.write_stack(host_stack(some_ami(ec2)))
+    proxy.inject("latency", operation="DescribeInstances", seconds=0.2)
+    proc = cli.popen("apply", "-auto-approve")
+    wait_for(lambda: any(c.operation == "RunInstances"
+                         for c in proxy.calls()),
+             timeout=60, what="RunInstances sent")
+    os.killpg(proc.pid, signal.SIGKILL)
+    cli.wait(proc)
+    proxy.clear_faults()
+    run("force-unlock", check=0)
+    run("apply", "-auto-approve", check=True)
+    assert len(live_instances(ec2)) == 1
+    code, out, _ = run("plan", "-detailed-exitcode")
+    assert code == 0, out
