@@ -526,6 +526,10 @@ int ms_engine_apply(struct ms_engine *e, const json_t *plan)
 	r.e = e;
 	r.plan = (json_t *)plan;
 	r.values = json_object();
+	/* the lookups as the plan found them */
+	if (json_is_object(json_object_get(plan, "lookups")))
+		json_object_update(e->lookups,
+				   json_object_get(plan, "lookups"));
 	if (ms_state_head(e->state, &head))
 		goto done;
 	want = json_string_value(json_object_get(plan, "state_commit"));

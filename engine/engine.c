@@ -29,6 +29,31 @@ static json_t *diag(json_t **diags, const struct ms_stack *s, const char *path,
 	return *diags;
 }
 
+/* The resources a lookup refers to, through other lookups too. */
+static void lookup_deps(const struct ms_engine *e, const char *name,
+			json_t *names, int depth)
+{
+	const struct ms_resource *l = ms_stack_lookup(e->stack, name);
+	json_t *refs = NULL, *v;
+	const char *root;
+	size_t i;
+
+	if (!l || depth > 16)
+		return;
+	ms_expr_refs(l->properties, &refs);
+	json_array_foreach(refs, i, v) {
+		root = json_string_value(json_object_get(v, "root"));
+		if (root && ms_stack_resource(e->stack, root))
+			json_array_append(names, json_object_get(v, "root"));
+		else if (root && !strcmp(root, "data"))
+			lookup_deps(e,
+				    json_string_value(json_array_get(
+					    json_object_get(v, "path"), 0)),
+				    names, depth + 1);
+	}
+	json_decref(refs);
+}
+
 json_t *ms_engine_resource_deps(const struct ms_engine *e,
 				const struct ms_resource *r)
 {
@@ -42,6 +67,11 @@ json_t *ms_engine_resource_deps(const struct ms_engine *e,
 
 		if (root && ms_stack_resource(e->stack, root))
 			json_array_append(names, json_object_get(v, "root"));
+		else if (root && !strcmp(root, "data"))
+			lookup_deps(e,
+				    json_string_value(json_array_get(
+					    json_object_get(v, "path"), 0)),
+				    names, 0);
 	}
 	json_array_foreach(r->depends_on, i, v)
 		json_array_append(names, v);
@@ -185,6 +215,8 @@ int ms_engine_open(struct ms_engine **out, const struct ms_engine_opts *o,
 	e->parallelism = o->parallelism > 0 ? o->parallelism : 10;
 	e->color = o->color;
 	e->adopted = json_object();
+	e->lookups = json_object();
+	e->resolving = json_object();
 	if (ms_stack_load(&e->stack, o->file, o->vars, diags))
 		goto done;
 	copy = ms_strdup(o->file);
@@ -221,6 +253,8 @@ void ms_engine_free(struct ms_engine *e)
 	if (e->aws)
 		ms_provider_session_free(e->aws);
 	free(e->account_id);
+	json_decref(e->lookups);
+	json_decref(e->resolving);
 	free(e->stack_dir);
 	json_decref(e->adopted);
 	free(e);
@@ -382,6 +416,78 @@ static int read_file(json_t **out, const char *dir, const char *path)
 }
 
 static int resolve(const char *root, const char *first, json_t **out,
+		   void *payload);
+
+/*
+ * ${data.NAME...}: what the lookup found, read once per run (at plan
+ * time, or at apply when its properties were not known before), its
+ * properties evaluated like a resource's. Unknown while they are.
+ */
+static int read_lookup(json_t **out, struct eval_ctx *c, const char *name)
+{
+	struct ms_engine *e = c->e;
+	const struct ms_resource *l = ms_stack_lookup(e->stack, name);
+	const struct ms_resource_type *t;
+	const struct ms_attr *a;
+	struct ms_call call;
+	json_t *props = NULL, *v = NULL;
+	char *label;
+	int err;
+
+	*out = NULL;
+	if ((v = json_object_get(e->lookups, name))) {
+		*out = json_incref(v);
+		return 0;
+	}
+	if (!l || !(t = ms_lookup_find(l->type)))
+		return ms_error("no lookup \"%s\"", name);
+	if (json_object_get(e->resolving, name))
+		return ms_error("lookup \"%s\" refers to itself", name);
+	json_object_set_new(e->resolving, name, json_true());
+	err = ms_expr_eval(&props, l->properties, resolve, c);
+	json_object_del(e->resolving, name);
+	if (err)
+		return err;
+	if (ms_has_unknown(props)) {
+		json_decref(props);
+		*out = ms_unknown_new();
+		return 0;
+	}
+	for (a = t->schema; a->name; a++)
+		if (a->default_json && !(a->flags & MS_ATTR_COMPUTED) &&
+		    !json_object_get(props, a->name))
+			json_object_set_new(props, a->name,
+					    json_loads(a->default_json,
+						       JSON_DECODE_ANY, NULL));
+	err = ms_engine_session(e, &e->aws);
+	label = ms_asprintf("data.%s", name);
+	if (!err) {
+		ms_engine_call(&call, e, t, label);
+		err = t->read(&call, props, &v);
+	}
+	if (!err && !v)
+		err = ms_error("found nothing");
+	if (err) {
+		int line, col;
+		char *path = ms_asprintf("data.%s", name);
+
+		ms_stack_mark(e->stack, path, &line, &col);
+		free(path);
+		err = ms_error("%s:%d:%d: lookup \"%s\" (%s): %s",
+			       e->stack->file, line, col, name, t->name,
+			       ms_error_last());
+	} else {
+		json_object_set(e->lookups, name, v);
+		*out = v;
+		v = NULL;
+	}
+	free(label);
+	json_decref(props);
+	json_decref(v);
+	return err;
+}
+
+static int resolve(const char *root, const char *first, json_t **out,
 		   void *payload)
 {
 	struct eval_ctx *c = payload;
@@ -389,6 +495,8 @@ static int resolve(const char *root, const char *first, json_t **out,
 
 	if (!strcmp(root, "file()"))
 		return read_file(out, c->e->stack_dir, first);
+	if (!strcmp(root, "data"))
+		return read_lookup(out, c, first);
 
 	if (!strcmp(root, "var")) {
 		v = json_object_get(c->vars, first);

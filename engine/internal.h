@@ -16,6 +16,8 @@ struct ms_engine {
 	struct ms_state *state;
 	struct ms_aws *aws;     /* opened on first need */
 	char *account_id;       /* fetched on first need */
+	json_t *lookups;        /* data: name -> what it found (once read) */
+	json_t *resolving;      /* lookups being read (a cycle guard) */
 	struct ms_graph *graph; /* the stack's resources and references */
 	int parallelism;
 	bool color;

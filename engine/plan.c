@@ -893,6 +893,8 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 			    json_string(e->stack->digest));
 	json_object_set_new(plan, "destroy", json_boolean(o->destroy));
 	json_object_set(plan, "variables", e->stack->variables);
+	/* what the lookups found: apply uses these, not a new read */
+	json_object_set(plan, "lookups", e->lookups);
 	json_object_set(plan, "tags", e->stack->tags);
 	json_object_set(plan, "outputs", e->stack->outputs);
 	json_object_set(plan, "changes", changes);

@@ -382,6 +382,25 @@ static void moved_lines(FILE *f, const json_t *plan)
 			json_string_value(to));
 }
 
+/* What the lookups found (data:), read at plan time. */
+static void lookup_lines(FILE *f, const json_t *plan)
+{
+	const char *name;
+	json_t *v;
+
+	if (!json_object_size(json_object_get(plan, "lookups")))
+		return;
+	fprintf(f, "Lookups read:\n");
+	json_object_foreach(json_object_get(plan, "lookups"), name, v) {
+		if (json_is_string(json_object_get(v, "id")))
+			fprintf(f, "  <= data.%s (id = %s)\n", name,
+				json_string_value(json_object_get(v, "id")));
+		else
+			fprintf(f, "  <= data.%s\n", name);
+	}
+	fprintf(f, "\n");
+}
+
 void ms_render_plan(FILE *f, const json_t *plan)
 {
 	int add = 0, change = 0, destroy = 0;
@@ -391,6 +410,7 @@ void ms_render_plan(FILE *f, const json_t *plan)
 
 	drift_lines(f, plan);
 	moved_lines(f, plan);
+	lookup_lines(f, plan);
 	json_array_foreach(json_object_get(plan, "changes"), i, c) {
 		enum ms_action action = action_of(c);
 

@@ -23,8 +23,10 @@
 #define VALUE_MARK 2
 
 static const char *const top_keys[] = {
-	"stack", "region", "tags", "variables", "resources", "outputs", NULL,
+	"stack", "region",    "tags",    "variables",
+	"data",  "resources", "outputs", NULL,
 };
+static const char *const lookup_keys[] = { "type", "properties", NULL };
 static const char *const resource_keys[] = {
 	"type", "properties", "depends_on", "lifecycle", "timeouts", NULL,
 };
@@ -58,10 +60,11 @@ struct loader {
 	size_t seq;
 	struct ms_yaml_doc doc;
 	struct ms_stack *stack;
-	const json_t *vars; /* -var overrides, or NULL */
-	json_t *declared;   /* every declared variable name -> true */
-	json_t *types;      /* resource name -> type, for known types */
-	bool suppress;      /* a reference failed for a reported cause */
+	const json_t *vars;   /* -var overrides, or NULL */
+	json_t *declared;     /* every declared variable name -> true */
+	json_t *types;        /* resource name -> type, for known types */
+	json_t *lookup_types; /* lookup name -> type, for known types */
+	bool suppress;        /* a reference failed for a reported cause */
 };
 
 /* Diagnostics */
@@ -297,9 +300,10 @@ static const char **attr_names(const struct ms_resource_type *t)
 	return k;
 }
 
-static const char **type_names(void)
+static const char **type_names(bool lookups)
 {
-	const struct ms_resource_type *const *all = ms_provider_all();
+	const struct ms_resource_type *const *all = lookups ? ms_lookup_all() :
+							      ms_provider_all();
 	const char **k;
 	size_t n = 0;
 
@@ -796,10 +800,12 @@ done:
 	ms_buf_release(&tpre);
 }
 
-static void load_resource(struct loader *L, const char *name,
-			  const json_t *body)
+static void load_entry(struct loader *L, const char *name, const json_t *body,
+		       bool lookup)
 {
-	struct ms_resource *r = &L->stack->resources[L->stack->n_resources++];
+	struct ms_resource *r =
+		lookup ? &L->stack->lookups[L->stack->n_lookups++] :
+			 &L->stack->resources[L->stack->n_resources++];
 	struct ms_buf path = MS_BUF_INIT, p = MS_BUF_INIT, pre = MS_BUF_INIT;
 	struct ms_buf h = MS_BUF_INIT;
 	const struct ms_resource_type *t = NULL;
@@ -812,8 +818,8 @@ static void load_resource(struct loader *L, const char *name,
 	r->depends_on = json_array();
 	r->ignore_changes = json_array();
 	r->timeouts = json_object();
-	ms_buf_addf(&path, "resources.%s", name);
-	ms_buf_addf(&pre, "resource \"%s\": ", name);
+	ms_buf_addf(&path, "%s.%s", lookup ? "data" : "resources", name);
+	ms_buf_addf(&pre, "%s \"%s\": ", lookup ? "lookup" : "resource", name);
 	find_mark(L->doc.marks, path.ptr, KEY_MARK, &r->line, &r->col);
 
 	if (!is_name(name))
@@ -830,6 +836,13 @@ static void load_resource(struct loader *L, const char *name,
 		 !strcmp(name, "stack"))
 		diag_key(L, path.ptr, "%sthe name \"%s\" is reserved", pre.ptr,
 			 name);
+	else if (!lookup && !strcmp(name, "data"))
+		diag_key(
+			L, path.ptr,
+			"%sthe name \"data\" is reserved for lookups "
+			"(${data.NAME.ATTR}): rename the resource (\"dataset\", "
+			"\"data_bucket\")",
+			pre.ptr);
 	if (!json_is_object(body)) {
 		diag_value(L, path.ptr,
 			   "%sexpected a map with \"type\" and \"properties\", "
@@ -837,7 +850,8 @@ static void load_resource(struct loader *L, const char *name,
 			   pre.ptr, ms_expr_kind(body));
 		goto done;
 	}
-	check_keys(L, body, path.ptr, resource_keys, pre.ptr, "key");
+	check_keys(L, body, path.ptr, lookup ? lookup_keys : resource_keys,
+		   pre.ptr, "key");
 
 	type = json_object_get(body, "type");
 	ms_buf_addf(&p, "%s.type", path.ptr);
@@ -849,12 +863,13 @@ static void load_resource(struct loader *L, const char *name,
 			   pre.ptr, ms_expr_kind(type));
 	} else {
 		r->type = ms_strdup(json_string_value(type));
-		t = ms_provider_find(r->type);
+		t = lookup ? ms_lookup_find(r->type) :
+			     ms_provider_find(r->type);
 		if (t) {
-			json_object_set_new(L->types, name,
-					    json_string(t->name));
+			json_object_set_new(lookup ? L->lookup_types : L->types,
+					    name, json_string(t->name));
 		} else {
-			names = type_names();
+			names = type_names(lookup);
 			diag_value(L, p.ptr, "%sunknown type \"%s\"%s", pre.ptr,
 				   r->type, hint(&h, r->type, names));
 			free(names);
@@ -915,6 +930,30 @@ done:
 	ms_buf_release(&p);
 	ms_buf_release(&pre);
 	ms_buf_release(&h);
+}
+
+static void load_resource(struct loader *L, const char *name,
+			  const json_t *body)
+{
+	load_entry(L, name, body, false);
+}
+
+static void load_lookups(struct loader *L, const json_t *node)
+{
+	const char *key;
+	json_t *v;
+
+	if (!node || json_is_null(node))
+		return;
+	if (!json_is_object(node)) {
+		diag_value(L, "data", "data: expected a map of lookups, got %s",
+			   ms_expr_kind(node));
+		return;
+	}
+	L->stack->lookups =
+		ms_calloc(json_object_size(node), sizeof(struct ms_resource));
+	json_object_foreach((json_t *)node, key, v)
+		load_entry(L, key, v, true);
 }
 
 static void load_resources(struct loader *L, const json_t *node)
@@ -1065,6 +1104,29 @@ static void check_ref(struct loader *L, const json_t *ref, const char *path,
 		diag_value(L, path,
 			   "%sreference \"${%s}\": no variable \"%s\"%s", pre,
 			   text, first, hint(&h, first, names));
+	} else if (!strcmp(root, "data")) {
+		const char *attr = json_string_value(json_array_get(rpath, 1));
+
+		if (!ms_stack_lookup(L->stack, first)) {
+			names = ms_calloc(L->stack->n_lookups + 1,
+					  sizeof(*names));
+			for (size_t i = 0; i < L->stack->n_lookups; i++)
+				names[i] = L->stack->lookups[i].name;
+			diag_value(L, path,
+				   "%sreference \"${%s}\": no lookup \"%s\" "
+				   "in data:%s",
+				   pre, text, first, hint(&h, first, names));
+		} else if ((tname = str_of(L->lookup_types, first))) {
+			t = ms_lookup_find(tname);
+			if (!attr || !ms_provider_attr(t, attr)) {
+				names = attr_names(t);
+				diag_value(L, path,
+					   "%sreference \"${%s}\": lookup %s "
+					   "has no attribute \"%s\"%s",
+					   pre, text, t->name, attr ? attr : "",
+					   hint(&h, attr ? attr : "", names));
+			}
+		}
 	} else if (!strcmp(root, "aws") || !strcmp(root, "stack")) {
 		const char *const *attrs = *root == 'a' ? aws_attrs :
 							  stack_attrs;
@@ -1178,6 +1240,14 @@ static void check_links(struct loader *L)
 					   pre.ptr, dep, hint(&h, dep, names));
 		}
 	}
+	for (i = 0; i < L->stack->n_lookups; i++) {
+		r = &L->stack->lookups[i];
+		ms_buf_reset(&pre);
+		ms_buf_addf(&pre, "lookup \"%s\": ", r->name);
+		ms_buf_reset(&path);
+		ms_buf_addf(&path, "data.%s.properties", r->name);
+		check_refs(L, r->properties, &path, pre.ptr);
+	}
 	json_object_foreach(L->stack->outputs, key, v) {
 		ms_buf_reset(&pre);
 		ms_buf_addf(&pre, "output \"%s\": ", key);
@@ -1263,6 +1333,7 @@ static void load_root(struct loader *L)
 	load_variables(L, json_object_get(root, "variables"));
 	load_region(L, json_object_get(root, "region"));
 	load_tags(L, json_object_get(root, "tags"));
+	load_lookups(L, json_object_get(root, "data"));
 	load_resources(L, json_object_get(root, "resources"));
 	load_outputs(L, json_object_get(root, "outputs"));
 	check_links(L);
@@ -1288,6 +1359,7 @@ int ms_stack_load(struct ms_stack **out, const char *path, const json_t *vars,
 	L.vars = json_is_object(vars) ? vars : NULL;
 	L.declared = json_object();
 	L.types = json_object();
+	L.lookup_types = json_object();
 	L.stack = ms_calloc(1, sizeof(*L.stack));
 	L.stack->file = ms_strdup(path);
 	L.stack->tags = json_object();
@@ -1324,6 +1396,7 @@ done:
 	json_decref(L.diags);
 	json_decref(L.declared);
 	json_decref(L.types);
+	json_decref(L.lookup_types);
 	json_decref(yd);
 	json_decref(local);
 	ms_buf_release(&data);
@@ -1347,6 +1420,17 @@ void ms_stack_free(struct ms_stack *stack)
 		json_decref(r->timeouts);
 	}
 	free(stack->resources);
+	for (i = 0; i < stack->n_lookups; i++) {
+		struct ms_resource *r = &stack->lookups[i];
+
+		free(r->name);
+		free(r->type);
+		json_decref(r->properties);
+		json_decref(r->depends_on);
+		json_decref(r->ignore_changes);
+		json_decref(r->timeouts);
+	}
+	free(stack->lookups);
 	free(stack->file);
 	free(stack->name);
 	free(stack->region);
@@ -1378,4 +1462,15 @@ void ms_stack_value_mark(const struct ms_stack *stack, const char *path,
 			 int *line, int *col)
 {
 	find_mark(stack->marks, path, VALUE_MARK, line, col);
+}
+
+struct ms_resource *ms_stack_lookup(const struct ms_stack *stack,
+				    const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < stack->n_lookups; i++)
+		if (!strcmp(stack->lookups[i].name, name))
+			return &stack->lookups[i];
+	return NULL;
 }

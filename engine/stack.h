@@ -37,10 +37,12 @@ struct ms_stack {
 	json_t *tags;      /* tags: (default tags), {} if none */
 	json_t *variables; /* name -> value (default or -var), resolved */
 	struct ms_resource *resources;
-	size_t n_resources; /* in file order */
-	json_t *outputs;    /* name -> raw value */
-	json_t *marks;      /* path -> [line, col, value_line, value_col] */
-	char digest[65];    /* hex SHA-256 of the file's bytes */
+	size_t n_resources;          /* in file order */
+	struct ms_resource *lookups; /* data: (type and properties only) */
+	size_t n_lookups;
+	json_t *outputs; /* name -> raw value */
+	json_t *marks;   /* path -> [line, col, value_line, value_col] */
+	char digest[65]; /* hex SHA-256 of the file's bytes */
 };
 
 /*
@@ -66,6 +68,9 @@ void ms_stack_free(struct ms_stack *stack);
 /* The resource named name, or NULL. */
 struct ms_resource *ms_stack_resource(const struct ms_stack *stack,
 				      const char *name);
+/* The lookup (data: entry) called name, or NULL. */
+struct ms_resource *ms_stack_lookup(const struct ms_stack *stack,
+				    const char *name);
 
 /*
  * The mark of a value by path: "resources.NAME", "resources.NAME.properties.KEY",

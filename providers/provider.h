@@ -254,6 +254,16 @@ int ms_provider_check_name(const struct ms_resource_type *t, const char *name);
 /* Whether c is in a set written as ranges ("a-z0-9-"). */
 bool ms_provider_char_in(const char *set, char c);
 
+/*
+ * Lookups (the stack's data: section): read-only types whose read takes
+ * the lookup's evaluated properties as prior and answers what it found
+ * (*out), or fails with a message saying why (no match, several where
+ * one was meant). Only name, schema and read are used.
+ */
+const struct ms_resource_type *ms_lookup_find(const char *type);
+/* All lookup types, NULL-terminated. */
+const struct ms_resource_type *const *ms_lookup_all(void);
+
 /* The registry (providers/registry.c). NULL when no such type. */
 const struct ms_resource_type *ms_provider_find(const char *type);
 /* All types, NULL-terminated. */

@@ -55,6 +55,32 @@ static const struct ms_resource_type *const types[] = {
 	NULL,
 };
 
+extern const struct ms_resource_type ms_aws_ami_lookup;
+extern const struct ms_resource_type ms_aws_vpc_lookup;
+extern const struct ms_resource_type ms_aws_subnets_lookup;
+
+static const struct ms_resource_type *const lookups[] = {
+	&ms_aws_ami_lookup,
+	&ms_aws_subnets_lookup,
+	&ms_aws_vpc_lookup,
+	NULL,
+};
+
+const struct ms_resource_type *ms_lookup_find(const char *type)
+{
+	size_t i;
+
+	for (i = 0; lookups[i]; i++)
+		if (!strcmp(lookups[i]->name, type))
+			return lookups[i];
+	return NULL;
+}
+
+const struct ms_resource_type *const *ms_lookup_all(void)
+{
+	return lookups;
+}
+
 const struct ms_resource_type *ms_provider_find(const char *type)
 {
 	size_t i;

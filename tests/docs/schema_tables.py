@@ -58,6 +58,9 @@ def problems(binary):
             found.append(f"{page}: the tables differ from `mlstack schema "
                          f"{name}` (run make docs)")
     for page in sorted(DOCS.glob("*.md")):
+        # a lookup's page (data:) says so in its title; it has no tables
+        if page.read_text().split("\n", 1)[0].endswith("(lookup)"):
+            continue
         if page.stem not in names:
             found.append(f"{page}: no resource type {page.stem}")
     return found

@@ -29,7 +29,7 @@ region: us-east-1
 tags: {{project: itest}}
 
 resources:
-  data:
+  store:
     type: aws_s3_bucket
     properties:
       bucket: itest-data
@@ -48,7 +48,7 @@ resources:
           Statement:
             - Effect: Allow
               Action: ["s3:GetObject", "s3:PutObject"]
-              Resource: "${{data.arn}}/*"
+              Resource: "${{store.arn}}/*"
       tags: {{owner: tests}}
 """
 
@@ -69,7 +69,7 @@ def assert_no_changes(run):
 def test_create(run, s3, iam):
     code, out, _ = run("plan", stack=stack())
     assert code == 0
-    for name in ("data", "logs", "role"):
+    for name in ("store", "logs", "role"):
         assert f"  # {name} will be created" in out
     assert "(known after apply)" in out
     assert plan_counts(out) == (3, 0, 0)
@@ -87,7 +87,7 @@ def test_create(run, s3, iam):
                          "RestrictPublicBuckets": True}
     # Stack tags are default tags on every taggable resource.
     assert bucket_tags(s3, "itest-data") == {"project": "itest", "team": "ml",
-                                             **owner("itest", "data")}
+                                             **owner("itest", "store")}
 
     role = iam.get_role(RoleName=ROLE)["Role"]
     assert policy_document(role["AssumeRolePolicyDocument"]) == SAGEMAKER_TRUST
@@ -103,7 +103,7 @@ def test_create(run, s3, iam):
     assert role_tags(iam, ROLE) == {"project": "itest", "owner": "tests",
                                     **owner("itest", "role")}
 
-    assert state_list(run) == {"data", "logs", "role"}
+    assert state_list(run) == {"store", "logs", "role"}
     assert_no_changes(run)
 
 
@@ -112,7 +112,7 @@ def test_update_tag_in_place(run, s3):
     code, out, _ = run("plan", "--detailed-exitcode",
                        stack=stack(team="research"))
     assert code == 2
-    assert "  # data will be updated in place" in out
+    assert "  # store will be updated in place" in out
     assert "research" in out and "ml" in out
     assert "must be replaced" not in out
     assert plan_counts(out) == (0, 1, 0)
@@ -123,7 +123,7 @@ def test_update_tag_in_place(run, s3):
         in out + err
     assert bucket_tags(s3, "itest-data") == {"project": "itest",
                                              "team": "research",
-                                             **owner("itest", "data")}
+                                             **owner("itest", "store")}
     assert_no_changes(run)
 
 
@@ -142,7 +142,7 @@ def test_rename_bucket_replaces_it(run, s3):
     assert "Apply complete! Resources: 1 added, 0 changed, 1 destroyed." \
         in out + err
     assert bucket_names(s3) == {"itest-data", "itest-logs-v2"}
-    assert state_list(run) == {"data", "logs", "role"}
+    assert state_list(run) == {"store", "logs", "role"}
     assert_no_changes(run)
 
 
@@ -159,7 +159,7 @@ def test_remove_resource_from_file(run, s3, iam):
         in out + err
     assert bucket_names(s3) == {"itest-data"}
     assert role_exists(iam, ROLE)
-    assert state_list(run) == {"data", "role"}
+    assert state_list(run) == {"store", "role"}
     assert_no_changes(run)
 
 

@@ -10,7 +10,7 @@ from helpers import (ACCOUNT_ID, SAGEMAKER_TRUST_YAML, bucket_names,
 STACK = """
 stack: clitest
 resources:
-  data:
+  store:
     type: aws_s3_bucket
     properties:
       bucket: cli-data
@@ -25,8 +25,8 @@ resources:
       bucket: cli-artifacts
       tags: {reader: "${role.arn}"}
 outputs:
-  bucket_name: ${data.bucket}
-  bucket_arn: ${data.arn}
+  bucket_name: ${store.bucket}
+  bucket_arn: ${store.arn}
   role_arn: ${role.arn}
 """ % SAGEMAKER_TRUST_YAML
 
@@ -70,7 +70,7 @@ def test_show_state(cli, run):
     applied(cli, run)
     code, out, _ = run("show")
     assert code == 0
-    for needle in ("data", "role", "artifacts", "cli-data", "cli-artifacts",
+    for needle in ("store", "role", "artifacts", "cli-data", "cli-artifacts",
                    ROLE_ARN):
         assert needle in out
 
@@ -80,18 +80,18 @@ def test_show_saved_plan(cli, run):
     run("plan", "--out", "plan.json", check=0)
     code, out, _ = run("show", "plan.json")
     assert code == 0
-    for name in ("data", "role", "artifacts"):
+    for name in ("store", "role", "artifacts"):
         assert f"  # {name} will be created" in out
     assert "Plan: 3 to add, 0 to change, 0 to destroy." in out
 
 
 def test_state_list_and_show(cli, run):
     applied(cli, run)
-    assert state_list(run) == {"data", "role", "artifacts"}
+    assert state_list(run) == {"store", "role", "artifacts"}
     code, out, _ = run("state", "show", "role")
     assert code == 0
     assert ROLE_ARN in out and "cli-role" in out
-    code, out, _ = run("state", "show", "data")
+    code, out, _ = run("state", "show", "store")
     assert code == 0
     assert "arn:aws:s3:::cli-data" in out
     code, _, err = run("state", "show", "nosuch")
@@ -101,8 +101,8 @@ def test_state_list_and_show(cli, run):
 
 def test_state_files_on_disk(cli, run):
     applied(cli, run)
-    assert cli.state_resources("clitest") == {"data", "role", "artifacts"}
-    path = cli.resources_dir("clitest") / "data.json"
+    assert cli.state_resources("clitest") == {"store", "role", "artifacts"}
+    path = cli.resources_dir("clitest") / "store.json"
     text = path.read_text()
     value = json.loads(text)
     assert value["type"] == "aws_s3_bucket"
@@ -134,7 +134,7 @@ def test_graph(cli, run):
     assert any(named(a, "artifacts") and named(b, "role") for a, b in edges), out
     assert not any(named(a, "role") and named(b, "artifacts")
                    for a, b in edges), out
-    assert not any(named(a, "data") or named(b, "data") for a, b in edges), out
+    assert not any(named(a, "store") or named(b, "store") for a, b in edges), out
 
 
 def test_history(cli, run):
@@ -169,12 +169,12 @@ def test_chdir_and_file_options(cli, run, s3, tmp_path):
                        "--auto-approve")
     assert code == 0, err
     # The state directory sits beside the stack file.
-    assert (other / ".mlstack" / "clitest" / "resources" / "data.json").is_file()
+    assert (other / ".mlstack" / "clitest" / "resources" / "store.json").is_file()
     assert not cli.state_dir.exists()
     assert bucket_names(s3) == {"cli-data", "cli-artifacts"}
     code, out, _ = run("-C", str(other), "-f", "infra.yaml", "state", "list")
     assert {ln.strip() for ln in out.splitlines() if ln.strip()} == \
-        {"data", "role", "artifacts"}
+        {"store", "role", "artifacts"}
 
 
 def test_state_dir_option(cli, run):

@@ -282,16 +282,16 @@ def s3_keys(c):
 
 
 DATA_BUCKET = """
-  data:
+  store:
     type: aws_s3_bucket
     properties: {bucket: conf-data, force_destroy: true}
 """
 
 TYPES.append(Type(
     "aws_s3_object",
-    ("{bucket: '${data.bucket}', key: a.txt, content: one}",
-     "{bucket: '${data.bucket}', key: a.txt, content: two, tags: {v: 2}}",
-     "{bucket: '${data.bucket}', key: b.txt, source: files/b.txt}"),
+    ("{bucket: '${store.bucket}', key: a.txt, content: one}",
+     "{bucket: '${store.bucket}', key: a.txt, content: two, tags: {v: 2}}",
+     "{bucket: '${store.bucket}', key: b.txt, source: files/b.txt}"),
     s3_keys,
     ({"a.txt"}, {"a.txt"}, {"b.txt"}),
     lambda c, ids: c["s3"].put_object(Bucket="conf-data", Key="a.txt",
@@ -306,10 +306,10 @@ TYPES.append(Type(
 
 TYPES.append(Type(
     "aws_s3_objects",
-    ("{bucket: '${data.bucket}', prefix: p, source: files}",
-     "{bucket: '${data.bucket}', prefix: p, source: files, "
+    ("{bucket: '${store.bucket}', prefix: p, source: files}",
+     "{bucket: '${store.bucket}', prefix: p, source: files, "
      "exclude: ['b.*']}",
-     "{bucket: '${data.bucket}', prefix: q, source: files, "
+     "{bucket: '${store.bucket}', prefix: q, source: files, "
      "exclude: ['b.*']}"),
     s3_keys,
     ({"p/a.txt", "p/b.txt"}, {"p/a.txt"}, {"q/a.txt"}),

@@ -66,7 +66,7 @@ AWS_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
 STACK = """
 stack: creds
 {region}resources:
-  data:
+  store:
     type: aws_s3_bucket
     properties:
       bucket: creds-data
@@ -77,7 +77,7 @@ stack: creds
 TWO_SERVICES = """
 stack: endpoints
 resources:
-  data:
+  store:
     type: aws_s3_bucket
     properties:
       bucket: endpoints-data

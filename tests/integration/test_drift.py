@@ -9,7 +9,7 @@ ROLE = "drift-sagemaker"
 STACK = f"""
 stack: drift
 resources:
-  data:
+  store:
     type: aws_s3_bucket
     properties:
       bucket: drift-data
@@ -40,7 +40,7 @@ def test_detached_policy_is_reattached(run, iam):
     assert "  # role has changed outside of mlstack" in out
     assert "  # role will be updated in place" in out
     assert "AmazonSageMakerFullAccess" in out
-    assert "  # data has changed outside of mlstack" not in out
+    assert "  # store has changed outside of mlstack" not in out
     assert plan_counts(out) == (0, 1, 0)
 
     out = apply(run)
@@ -59,13 +59,13 @@ def test_changed_tag_is_restored(run, s3):
 
     code, out, _ = run("plan", "--detailed-exitcode")
     assert code == 2
-    assert "  # data has changed outside of mlstack" in out
-    assert "  # data will be updated in place" in out
+    assert "  # store has changed outside of mlstack" in out
+    assert "  # store will be updated in place" in out
     assert plan_counts(out) == (0, 1, 0)
 
     apply(run)
     assert bucket_tags(s3, "drift-data") == {"team": "ml",
-                                             **owner("drift", "data")}
+                                             **owner("drift", "store")}
 
 
 def test_deleted_bucket_is_recreated(run, s3):
@@ -74,7 +74,7 @@ def test_deleted_bucket_is_recreated(run, s3):
 
     code, out, _ = run("plan", "--detailed-exitcode")
     assert code == 2
-    assert "  # data will be created" in out
+    assert "  # store will be created" in out
     assert plan_counts(out) == (1, 0, 0)
 
     out = apply(run)

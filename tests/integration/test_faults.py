@@ -19,7 +19,7 @@ from helpers import (NO_CHANGES, SAGEMAKER_FULL_ACCESS, SAGEMAKER_TRUST,
 # -- the stack ----------------------------------------------------------------
 
 STACK = "faults"
-BUCKETS = {"data": "faults-data", "logs": "faults-logs",
+BUCKETS = {"store": "faults-data", "logs": "faults-logs",
            "models": "faults-models"}
 ROLES = {"trainer": "faults-trainer", "reader": "faults-reader"}
 
@@ -43,7 +43,7 @@ def stack_text():
                   f"      assume_role_policy: {SAGEMAKER_TRUST_YAML}",
                   f"      managed_policy_arns: [{SAGEMAKER_FULL_ACCESS}]",
                   "      inline_policies:"]
-        for bucket in ("data", "models"):
+        for bucket in ("store", "models"):
             lines += [f"        {bucket}-access:",
                       "          Version: '2012-10-17'",
                       "          Statement:",
@@ -72,7 +72,7 @@ def assert_as_declared(run, s3, iam):
             SAGEMAKER_TRUST
         assert attached_policies(iam, role) == {SAGEMAKER_FULL_ACCESS}
         assert sorted(iam.list_role_policies(RoleName=role)[
-            "PolicyNames"]) == ["data-access", "models-access"]
+            "PolicyNames"]) == ["models-access", "store-access"]
         doc = policy_document(iam.get_role_policy(
             RoleName=role, PolicyName="models-access")["PolicyDocument"])
         assert doc["Statement"][0]["Resource"] == \
@@ -313,7 +313,7 @@ def test_access_denied_fails_at_once(cli, run, proxy, s3, iam,
     cli.write_stack("""
         stack: denied
         resources:
-          data:
+          store:
             type: aws_s3_bucket
             properties: {bucket: denied-data}
           trainer:
@@ -340,7 +340,7 @@ def test_access_denied_fails_at_once(cli, run, proxy, s3, iam,
     # the bucket did not need the role
     assert bucket_names(s3) == {"denied-data"}
     assert role_names(iam) == set()
-    assert state_list(run) == {"data"}
+    assert state_list(run) == {"store"}
 
 
 # -- SageMaker: answers lost after AWS acted --------------------------------

@@ -279,3 +279,89 @@ def test_killed_while_the_host_starts_then_one_instance(run, cli, emulator,
     assert len(live_instances(ec2)) == 1
     code, out, _ = run("plan", "-detailed-exitcode")
     assert code == 0, out
+
+
+def register_dlamis(emulator, ec2):
+    """Three Deep Learning images of the account, a day apart."""
+    from moto.ec2.models import ec2_backends
+
+    ids = []
+    for day in ("20261101", "20261115", "20261108"):
+        ids.append(ec2.register_image(
+            Name=f"Deep Learning OSS Nvidia Driver AMI GPU PyTorch 2.5 "
+                 f"(Ubuntu 22.04) {day}",
+            Architecture="x86_64", RootDeviceName="/dev/sda1")["ImageId"])
+    import datetime
+
+    backend = ec2_backends["123456789012"]["us-east-1"]
+    for ami, day in zip(ids, (1, 15, 8)):
+        backend.amis[ami].creation_date = datetime.datetime(
+            2026, 11, day, tzinfo=datetime.timezone.utc)
+    return ids
+
+
+def lookup_stack(extra="most_recent: true"):
+    return f"""
+stack: {STACK}
+data:
+  dlami:
+    type: aws_ami
+    properties:
+      owners: [self]
+      name: "Deep Learning OSS Nvidia Driver AMI GPU PyTorch*"
+      {extra}
+  vpc:
+    type: aws_vpc
+    properties: {{default: true}}
+  subnets:
+    type: aws_subnets
+    properties: {{vpc_id: "${{data.vpc.id}}"}}
+resources:
+  host:
+    type: aws_instance
+    properties:
+      ami: ${{data.dlami.id}}
+      instance_type: g5.xlarge
+      subnet_id: ${{data.subnets.ids[0]}}
+outputs:
+  ami: ${{data.dlami.id}}
+  ami_name: ${{data.dlami.image_name}}
+"""
+
+
+def test_lookups_pick_the_newest_image(run, cli, emulator):
+    cli.env["MLSTACK_WAIT_DELAY"] = "0.05"
+    ec2 = emulator.client("ec2")
+    ids = register_dlamis(emulator, ec2)
+    _, out, _ = run("plan", stack=lookup_stack(), check=True)
+    assert f"<= data.dlami (id = {ids[1]})" in out, out
+    run("apply", "-auto-approve", check=True)
+    assert [i["ImageId"] for i in live_instances(ec2)] == [ids[1]]
+    _, out, _ = run("output", "ami_name", check=True)
+    assert "20261115" in out
+    code, out, _ = run("plan", "-detailed-exitcode")
+    assert code == 0, out
+    # several where one was meant, and none: located errors
+    cli.write_stack(lookup_stack("most_recent: false"))
+    code, _, err = run("plan")
+    assert code == 1 and "3 images match" in err, err
+    assert "mlstack.yaml:3:3: lookup \"dlami\" (aws_ami)" in err
+    cli.write_stack(lookup_stack().replace("PyTorch*", "TensorFlow*"))
+    code, _, err = run("plan")
+    assert code == 1 and "no image matches" in err, err
+    run("destroy", "-auto-approve", check=True)
+
+
+def test_data_is_a_reserved_name(run, cli):
+    cli.write_stack("""
+stack: s
+resources:
+  data:
+    type: aws_s3_bucket
+    properties: {bucket: b}
+""")
+    code, _, err = run("validate")
+    assert code == 1
+    assert ('the name "data" is reserved for lookups' in err and
+            "rename the resource" in err), err
+    assert "mlstack.yaml:3:" in err

@@ -67,7 +67,7 @@ resources:
 """
 
 
-def bucket_stack(key="data", bucket="shared-data"):
+def bucket_stack(key="store", bucket="shared-data"):
     return f"""
 stack: {STACK}
 resources:
@@ -136,7 +136,7 @@ def test_foreign_bucket_with_data_survives(run, cli, s3, proxy):
 
     code, _, err = run("apply", "--auto-approve")
     assert code == 1
-    assert taken("bucket", "data", "shared-data") in err, err
+    assert taken("bucket", "store", "shared-data") in err, err
     assert journal(cli) == {}
     code, _, err = run("destroy", "--auto-approve")
     assert code == 0, err
@@ -151,14 +151,14 @@ def test_foreign_bucket_with_data_survives(run, cli, s3, proxy):
 
 def test_renamed_key_moves_the_object(run, cli, s3, proxy):
     code, _, err = run("apply", "--auto-approve",
-                       stack=bucket_stack("data", "own-data"))
+                       stack=bucket_stack("store", "own-data"))
     assert code == 0, err
     s3.put_object(Bucket="own-data", Key="dogs/1.jpg", Body=b"woof")
 
     code, out, _ = run("plan", "--detailed-exitcode",
                        stack=bucket_stack("dataset", "own-data"))
     assert code == 2
-    assert "  # data has moved to dataset" in out
+    assert "  # store has moved to dataset" in out
     assert plan_counts(out) == (0, 1, 0)   # the owner mark follows
     proxy.clear_calls()
     code, out, err = run("apply", "--auto-approve")
@@ -176,14 +176,14 @@ def test_renamed_key_moves_the_object(run, cli, s3, proxy):
 
 def test_state_mv_and_rm_leave_aws_alone(run, cli, s3, proxy):
     code, _, err = run("apply", "--auto-approve",
-                       stack=bucket_stack("data", "own-data"))
+                       stack=bucket_stack("store", "own-data"))
     assert code == 0, err
     proxy.clear_calls()
 
     cli.write_stack(bucket_stack("training_data", "own-data"))
-    code, out, err = run("state", "mv", "data", "training_data")
+    code, out, err = run("state", "mv", "store", "training_data")
     assert code == 0, err
-    assert "Moved data to training_data." in out
+    assert "Moved store to training_data." in out
     assert proxy.calls() == []
     assert state_list(run) == {"training_data"}
     code, out, _ = run("plan", "--detailed-exitcode")
@@ -194,14 +194,14 @@ def test_state_mv_and_rm_leave_aws_alone(run, cli, s3, proxy):
     assert code == 0, err
     assert bucket_tags(s3, "own-data") == owner(STACK, "training_data")
 
-    code, out, err = run("state", "mv", "training_data", "data")
+    code, out, err = run("state", "mv", "training_data", "store")
     assert code == 0
     code, _, err = run("state", "mv", "nothing", "other")
     assert code == 1
     assert err.strip() == 'Error: resource "nothing" is not in the state'
 
     proxy.clear_calls()
-    code, out, err = run("state", "rm", "data")
+    code, out, err = run("state", "rm", "store")
     assert code == 0, err
     assert proxy.calls() == []
     assert state_list(run) == set()
@@ -209,8 +209,8 @@ def test_state_mv_and_rm_leave_aws_alone(run, cli, s3, proxy):
     assert code == 0, err
     assert bucket_names(s3) == {"own-data"}
     log = [c["message"] for c in json.loads(run("history", "--json")[1])]
-    assert "state mv shared: data -> training_data" in log
-    assert "state rm shared: data" in log
+    assert "state mv shared: store -> training_data" in log
+    assert "state rm shared: store" in log
 
 
 def test_import_takes_a_foreign_bucket_on_request(run, cli, s3):
@@ -218,25 +218,25 @@ def test_import_takes_a_foreign_bucket_on_request(run, cli, s3):
     s3.put_object(Bucket="shared-data", Key="dogs/1.jpg", Body=b"woof")
     cli.write_stack(bucket_stack())
 
-    code, out, err = run("import", "data", "shared-data")
+    code, out, err = run("import", "store", "shared-data")
     assert code == 0, err
-    assert "data: imported shared-data." in out
+    assert "store: imported shared-data." in out
     code, out, _ = run("plan", "--detailed-exitcode")
     assert code == 2
     assert plan_counts(out) == (0, 1, 0)
     code, _, err = run("apply", "--auto-approve")
     assert code == 0, err
-    assert bucket_tags(s3, "shared-data") == owner(STACK, "data")
+    assert bucket_tags(s3, "shared-data") == owner(STACK, "store")
     code, out, _ = run("plan", "--detailed-exitcode")
     assert code == 0, out
 
-    code, _, err = run("import", "data", "shared-data")
+    code, _, err = run("import", "store", "shared-data")
     assert code == 1
-    assert 'resource "data" is in the state already' in err
+    assert 'resource "store" is in the state already' in err
     code, _, err = run("import", "other", "shared-data")
     assert code == 1
     assert 'resource "other" is not in the stack' in err
-    cli.write_stack(bucket_stack("data", "shared-data") +
+    cli.write_stack(bucket_stack("store", "shared-data") +
                     "  logs:\n    type: aws_s3_bucket\n"
                     "    properties: {bucket: no-such-bucket}\n")
     code, _, err = run("import", "logs", "no-such-bucket")
@@ -248,7 +248,7 @@ def serving_stack():
     return f"""
 stack: {STACK}
 resources:
-  data:
+  store:
     type: aws_s3_bucket
     properties: {{bucket: shared-models}}
   role:
@@ -295,7 +295,7 @@ def test_state_rm_then_import_every_type(run, cli, proxy):
     for name in sorted(state_list(run)):
         stored = json.loads(run("state", "show", name, "--json")[1])
         ids[name] = stored["id"]
-    assert set(ids) == {"data", "role", "model", "config", "endpoint",
+    assert set(ids) == {"store", "role", "model", "config", "endpoint",
                         "notebook"}
 
     proxy.clear_calls()
@@ -333,7 +333,7 @@ stack: {STACK}
 variables:
   prefix: {{default: shared}}
 resources:
-  data:
+  store:
     type: aws_s3_bucket
     properties: {{bucket: "${{var.prefix}}-data"}}
   copy:
@@ -344,17 +344,17 @@ resources:
         code, _, err = run(*command)
         assert code == 1
         assert ('mlstack.yaml:10:18: resource "copy": bucket "shared-data" '
-                'is also the bucket of resource "data"; one object cannot '
+                'is also the bucket of resource "store"; one object cannot '
                 'be managed by two resources') in err, err
     # a name made of another resource's value is known at plan time
     cli.write_stack(bucket_stack() + "  copy:\n    type: aws_s3_bucket\n"
-                    "    properties: {bucket: \"${data.bucket}\"}\n")
+                    "    properties: {bucket: \"${store.bucket}\"}\n")
     code, _, err = run("validate")
     assert code == 0, err
     code, _, err = run("apply", "--auto-approve")
     assert code == 1
     assert ('resource "copy": bucket "shared-data" is also the bucket of '
-            'resource "data"; one object cannot be managed by two '
+            'resource "store"; one object cannot be managed by two '
             'resources') in err, err
     assert bucket_names(s3) == set()
 
@@ -365,7 +365,7 @@ def test_create_in_flight_is_resolved_when_no_longer_declared(run, cli, s3,
     # only after the process died. The next run, on a stack that no
     # longer declares the bucket, keeps the intent while the create may
     # still land; once it has, the run after adopts and deletes it.
-    cli.write_stack(bucket_stack("data", "late-data") +
+    cli.write_stack(bucket_stack("store", "late-data") +
                     "  keep:\n    type: aws_s3_bucket\n"
                     "    properties: {bucket: keep-data}\n")
     seen, release = threading.Event(), threading.Event()
@@ -381,7 +381,7 @@ def test_create_in_flight_is_resolved_when_no_longer_declared(run, cli, s3,
     assert seen.wait(30), "CreateBucket never came"
     os.killpg(proc.pid, signal.SIGKILL)
     cli.wait(proc)
-    assert "data" in journal(cli)
+    assert "store" in journal(cli)
 
     cli.write_stack(f"""
 stack: {STACK}
@@ -393,7 +393,7 @@ resources:
     run("force-unlock", check=0)
     code, _, err = run("apply", "--auto-approve")
     assert code == 0, err
-    assert "data" in journal(cli), "the intent was dropped while in flight"
+    assert "store" in journal(cli), "the intent was dropped while in flight"
 
     release.set()
     wait_for(lambda: "late-data" in bucket_names(s3), what="the late create")

@@ -10,7 +10,7 @@ stack: plantest
 variables:
   prefix: {default: plan}
 resources:
-  data:
+  store:
     type: aws_s3_bucket
     properties:
       bucket: ${var.prefix}-data
@@ -23,9 +23,9 @@ resources:
         read:
           Version: "2012-10-17"
           Statement:
-            - {Effect: Allow, Action: "s3:GetObject", Resource: "${data.arn}/*"}
+            - {Effect: Allow, Action: "s3:GetObject", Resource: "${store.arn}/*"}
 outputs:
-  bucket: ${data.bucket}
+  bucket: ${store.bucket}
 """ % SAGEMAKER_TRUST_YAML
 
 
@@ -67,15 +67,15 @@ def test_plan_json(cli, run):
     plan = json.loads(out)
     assert isinstance(plan["format_version"], str)
     changes = {rc["address"]: rc for rc in plan["resource_changes"]}
-    assert set(changes) == {"data", "role"}
-    assert changes["data"]["type"] == "aws_s3_bucket"
+    assert set(changes) == {"store", "role"}
+    assert changes["store"]["type"] == "aws_s3_bucket"
     assert changes["role"]["type"] == "aws_iam_role"
     for name, rc in changes.items():
         assert rc["name"] == name
         assert rc["change"]["actions"] == ["create"]
         assert rc["change"]["before"] is None
-    assert changes["data"]["change"]["after"]["bucket"] == "plan-data"
-    assert changes["data"]["change"]["after_unknown"].get("arn") is True
+    assert changes["store"]["change"]["after"]["bucket"] == "plan-data"
+    assert changes["store"]["change"]["after_unknown"].get("arn") is True
 
 
 def test_plan_json_after_changes(cli, run):
@@ -86,7 +86,7 @@ def test_plan_json_after_changes(cli, run):
     changes = {rc["address"]: rc["change"]["actions"]
                for rc in json.loads(out)["resource_changes"]}
     # Both names force replacement; nothing is left untouched.
-    assert changes == {"data": ["delete", "create"],
+    assert changes == {"store": ["delete", "create"],
                        "role": ["delete", "create"]}
 
 
@@ -97,7 +97,7 @@ def test_show_saved_plan_json(cli, run):
     assert code == 0
     actions = {rc["address"]: rc["change"]["actions"]
                for rc in json.loads(out)["resource_changes"]}
-    assert actions == {"data": ["create"], "role": ["create"]}
+    assert actions == {"store": ["create"], "role": ["create"]}
 
 
 def test_detailed_exitcode(cli, run):
@@ -166,7 +166,7 @@ def test_destroy_plan_saved_and_applied(cli, run, s3, iam):
                        "-detailed-exitcode")
     assert code == 2
     assert plan_counts(out, last=False) == (0, 0, 2)
-    assert "  # data will be destroyed" in out
+    assert "  # store will be destroyed" in out
     assert bucket_names(s3) == {"plan-data"}
     code, out, err = run("apply", "gone.json")
     assert code == 0, err

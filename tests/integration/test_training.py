@@ -26,7 +26,7 @@ variables:
   fixed: {{default: {{epochs: 3}}}}
   tuned: {{default: {{lr: "{lr}"}}}}
 resources:
-  data:
+  store:
     type: aws_s3_bucket
     properties: {{bucket: training-data, force_destroy: true}}
   train:
@@ -39,8 +39,8 @@ resources:
           - {{name: "val:acc", regex: "val_acc=([0-9.]+)"}}
       hyper_parameters: ${{merge(var.fixed, var.tuned)}}
       input_data_config:
-        - {{channel_name: train, s3_uri: "s3://${{data.bucket}}/dogs/"}}
-      output_data_config: {{s3_output_path: "s3://${{data.bucket}}/models"}}
+        - {{channel_name: train, s3_uri: "s3://${{store.bucket}}/dogs/"}}
+      output_data_config: {{s3_output_path: "s3://${{store.bucket}}/models"}}
       resource_config: {{instance_type: ml.m5.xlarge, instance_count: 2}}
       tags: {tags}
   model:

@@ -31,7 +31,7 @@ def estimator(name, count):
       role_arn: {ROLE}
       algorithm_specification: {{training_image: "{IMAGE}train"}}
       hyper_parameters: ${{merge(var.fixed, tuner.best_hyperparameters)}}
-      output_data_config: {{s3_output_path: "s3://${{data.bucket}}/{name}"}}
+      output_data_config: {{s3_output_path: "s3://${{store.bucket}}/{name}"}}
       resource_config: {{instance_type: ml.m5.xlarge, instance_count: {count}}}
   {name}_model:
     type: aws_sagemaker_model
@@ -60,7 +60,7 @@ stack: {STACK}
 variables:
   fixed: {{default: {{epochs: "3"}}}}
 resources:
-  data:
+  store:
     type: aws_s3_bucket
     properties: {{bucket: tune-data, force_destroy: true}}
   tuner:
@@ -82,7 +82,7 @@ resources:
           metric_definitions:
             - {{name: "val:acc", regex: "val_acc=([0-9.]+)"}}
         static_hyper_parameters: {{epochs: "3"}}
-        output_data_config: {{s3_output_path: "s3://${{data.bucket}}/tuning"}}
+        output_data_config: {{s3_output_path: "s3://${{store.bucket}}/tuning"}}
         resource_config: {{instance_type: ml.m5.xlarge}}
 """ + estimator("single", 1) + estimator("multi", 2) + """
 outputs:
@@ -168,7 +168,7 @@ def test_tuner_feeds_estimators_models_endpoints(run, ctl, sm, s3, proxy):
         assert sorted(actions[name]) == ["create", "delete"], (name, actions)
     assert actions["single_endpoint"] == ["update"]
     assert actions["multi_endpoint"] == ["update"]
-    assert actions["data"] == ["no-op"]
+    assert actions["store"] == ["no-op"]
 
     code, _, err = run("destroy", "--auto-approve")
     assert code == 0, err

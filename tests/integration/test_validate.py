@@ -16,7 +16,7 @@ tags: {{project: tests}}
 variables:
   prefix: {{default: vs, description: prefix of every name}}
 resources:
-  data:
+  store:
     type: aws_s3_bucket
     properties:
       bucket: ${{var.prefix}}-data
@@ -28,18 +28,18 @@ resources:
       assume_role_policy: {SAGEMAKER_TRUST_YAML}
       managed_policy_arns: [{SAGEMAKER_FULL_ACCESS}]
       inline_policies:
-        data:
+        store:
           Version: "2012-10-17"
           Statement:
-            - {{Effect: Allow, Action: "s3:*", Resource: "${{data.arn}}/*"}}
-    depends_on: [data]
+            - {{Effect: Allow, Action: "s3:*", Resource: "${{store.arn}}/*"}}
+    depends_on: [store]
 outputs:
-  bucket: ${{data.bucket}}
+  bucket: ${{store.bucket}}
   role_arn: ${{role.arn}}
 """
 
 
-def bucket_stack(props, name="data", extra=""):
+def bucket_stack(props, name="store", extra=""):
     return ("stack: broken\nresources:\n"
             f"  {name}:\n    type: aws_s3_bucket\n    properties:\n"
             + "".join(f"      {p}\n" for p in props) + extra)
@@ -101,7 +101,7 @@ BROKEN = [
      ["nosuch"], 6),
     ("bad-attribute-reference", bucket_stack(["bucket: b-data"]) +
      "  other:\n    type: aws_s3_bucket\n    properties:\n"
-     "      bucket: ${data.no_such_attr}\n", ["no_such_attr"], 10),
+     "      bucket: ${store.no_such_attr}\n", ["no_such_attr"], 10),
     ("undefined-variable", bucket_stack(["bucket: ${var.nope}-data"]),
      ["nope"], 6),
     ("name-charset", bucket_stack(["bucket: Big_Data"]),

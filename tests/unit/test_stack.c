@@ -114,9 +114,9 @@ static void test_full(void **state)
 		    " \"owner\": \"alice\"}");
 
 	assert_int_equal(s->n_resources, 2);
-	assert_string_equal(s->resources[0].name, "data");
+	assert_string_equal(s->resources[0].name, "store");
 	assert_string_equal(s->resources[1].name, "role");
-	data = ms_stack_resource(s, "data");
+	data = ms_stack_resource(s, "store");
 	role = ms_stack_resource(s, "role");
 	assert_ptr_equal(data, &s->resources[0]);
 	assert_ptr_equal(role, &s->resources[1]);
@@ -150,14 +150,14 @@ static void test_full(void **state)
 		    " \"Allow\", \"Principal\": {\"Service\":"
 		    " \"sagemaker.amazonaws.com\"}, \"Action\":"
 		    " \"sts:AssumeRole\"}]}");
-	assert_json(role->depends_on, "[\"data\"]");
+	assert_json(role->depends_on, "[\"store\"]");
 	assert_false(role->prevent_destroy);
 	assert_true(role->create_before_destroy);
 	assert_json(role->ignore_changes, "[\"tags\", \"description\"]");
 	assert_json(role->timeouts, "{\"create\": 5400, \"update\": 600}");
 
 	assert_json(s->outputs,
-		    "{\"bucket\": \"${data.bucket}\", \"role_arn\":"
+		    "{\"bucket\": \"${store.bucket}\", \"role_arn\":"
 		    " \"${role.arn}\", \"where\":"
 		    " \"${aws.region}/${stack.name}\"}");
 
@@ -170,7 +170,7 @@ static void test_full(void **state)
 		    33, 7);
 	assert_mark(s, "resources.role.properties.max_session_duration", true,
 		    33, 29);
-	assert_mark(s, "resources.role.properties.inline_policies.data."
+	assert_mark(s, "resources.role.properties.inline_policies.store."
 		       "Statement[0].Resource",
 		    true, 43, 57);
 	assert_mark(s, "resources.role.properties.nope.deeper[3]", false, 30,
@@ -387,10 +387,10 @@ static void test_many_errors(void **state)
 		"\"resources\"?)",
 		":5:11: resource \"x\": unknown type \"aws_s3_bukket\" (did you "
 		"mean \"aws_s3_bucket\"?)",
-		":6:3: resource \"data\": missing required attribute \"bucket\"",
-		":9:7: resource \"data\": unknown attribute \"versoning\" (did "
+		":6:3: resource \"store\": missing required attribute \"bucket\"",
+		":9:7: resource \"store\": unknown attribute \"versoning\" (did "
 		"you mean \"versioning\"?)",
-		":10:13: resource \"data\": attribute \"tags\": expected a map, "
+		":10:13: resource \"store\": attribute \"tags\": expected a map, "
 		"got a list",
 		":14:13: resource \"role\": reference \"${nope.arn}\": no "
 		"resource \"nope\"",
