@@ -93,9 +93,40 @@ def aws_inventory(emu):
     for p in aas.describe_scaling_policies(
             ServiceNamespace="sagemaker")["ScalingPolicies"]:
         sagemaker.append(f"scaling policy {p['PolicyName']}")
+    ec2 = emu.client("ec2")
+    for r in ec2.describe_instances()["Reservations"]:
+        for i in r["Instances"]:
+            if i["State"]["Name"] != "terminated":
+                sagemaker.append(f"instance {i['InstanceId']} "
+                                 f"{i['InstanceType']} ({i['State']['Name']},"
+                                 f" {i['ImageId']})")
+    sagemaker += [f"key pair {k['KeyName']}" for k in
+                  ec2.describe_key_pairs()["KeyPairs"]]
+    sagemaker += [f"security group {g['GroupName']}" for g in
+                  ec2.describe_security_groups()["SecurityGroups"]
+                  if g["GroupName"] != "default"]
     roles += [f"policy {p['PolicyName']}" for p in
               iam.list_policies(Scope="Local")["Policies"]]
     return buckets, roles + sagemaker
+
+
+def publish_dlamis(emu):
+    """The emulator holds no Deep Learning AMI: publish two, as Amazon
+    would, a week apart (the stack's lookup takes the newest)."""
+    import datetime
+
+    from moto.ec2.models import ec2_backends
+
+    ec2 = emu.client("ec2")
+    backend = ec2_backends["123456789012"]["us-east-1"]
+    for day in (8, 15):
+        image = ec2.register_image(
+            Name=f"Deep Learning OSS Nvidia Driver AMI GPU PyTorch 2.5.1 "
+                 f"(Ubuntu 22.04) 202611{day:02d}",
+            Architecture="x86_64", RootDeviceName="/dev/sda1")["ImageId"]
+        backend.amis[image].owner_alias = "amazon"
+        backend.amis[image].creation_date = datetime.datetime(
+            2026, 11, day, tzinfo=datetime.timezone.utc)
 
 
 def show_inventory(emu, when):
@@ -125,6 +156,7 @@ def demo(binary, stack_file):
         env = emu.client_env(home=home,
                              extra={"MLSTACK_WAIT_DELAY": "0.2"})
         print(f"working directory {project}")
+        publish_dlamis(emu)
 
         step(binary, project, env, ["validate"])
         step(binary, project, env, ["plan"], want_text="Plan: ")

@@ -365,3 +365,34 @@ resources:
     assert ('the name "data" is reserved for lookups' in err and
             "rename the resource" in err), err
     assert "mlstack.yaml:3:" in err
+
+
+def test_lookup_of_a_resource_not_yet_made_is_read_at_apply(run, cli,
+                                                            emulator):
+    cli.env["MLSTACK_WAIT_DELAY"] = "0.05"
+    ec2 = emulator.client("ec2")
+    image = ec2.register_image(Name="dogs-us-east-1-golden",
+                               Architecture="x86_64",
+                               RootDeviceName="/dev/sda1")["ImageId"]
+    cli.write_stack(f"""
+stack: {STACK}
+data:
+  golden:
+    type: aws_ami
+    properties: {{owners: [self], name: "dogs-${{bucket.region}}-golden"}}
+resources:
+  bucket:
+    type: aws_s3_bucket
+    properties: {{bucket: dogs-images, force_destroy: true}}
+  host:
+    type: aws_instance
+    properties: {{ami: "${{data.golden.id}}", instance_type: t3.micro}}
+""")
+    _, out, _ = run("plan", check=True)
+    assert "<= data.golden" not in out       # not known yet
+    assert "(known after apply)" in out
+    run("apply", "-auto-approve", check=True)
+    assert [i["ImageId"] for i in live_instances(ec2)] == [image]
+    code, out, _ = run("plan", "-detailed-exitcode")
+    assert code == 0, out
+    run("destroy", "-auto-approve", check=True)
