@@ -402,9 +402,8 @@ static int sg_create(struct ms_call *call, const json_t *desired, json_t **out)
 {
 	struct ms_aws_error error = MS_AWS_ERROR_INIT;
 	const char *name = ms_kit_str(desired, "name", "");
-	char *vpc = NULL, what[300];
+	char *vpc = NULL, *id, what[300];
 	json_t *p = NULL, *answer = NULL, *have = NULL;
-	const char *id;
 	int err = 0;
 
 	*out = NULL;
@@ -441,16 +440,16 @@ static int sg_create(struct ms_call *call, const json_t *desired, json_t **out)
 				       "cannot be read",
 				       name);
 	}
-	id = ms_kit_str(have, "id", NULL);
+	id = ms_strdup(ms_kit_str(have, "id", ""));
 	if (!err)
 		err = apply_rules(call, id, have, desired);
-	json_decref(have);
-	have = NULL;
 	if (!err)
 		err = read_group(out, call, id, name, vpc);
+	free(id);
 	ms_aws_error_release(&error);
 	json_decref(p);
 	json_decref(answer);
+	json_decref(have);
 	free(vpc);
 	return err;
 }
