@@ -191,3 +191,15 @@ void ms_files_free(struct ms_file *files, size_t n)
 	}
 	free(files);
 }
+
+char *ms_files_path(const char *dir, const json_t *attrs, const char *key,
+		    const char *dflt)
+{
+	const json_t *v = json_object_get(attrs, key);
+	const char *file = json_is_string(v) ? json_string_value(v) : dflt;
+
+	if (!file)
+		return NULL;
+	return file[0] == '/' || !dir ? ms_strdup(file) :
+					ms_asprintf("%s/%s", dir, file);
+}

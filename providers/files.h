@@ -39,4 +39,12 @@ int ms_files_scan(struct ms_file **out, size_t *n, const char *root,
 		  const json_t *include, const json_t *exclude);
 void ms_files_free(struct ms_file *files, size_t n);
 
+/*
+ * The path of attrs' attribute key (a local file or folder the stack
+ * names), relative to dir (the stack file's directory) unless absolute;
+ * dflt when it is not set (NULL: NULL). The caller frees it.
+ */
+char *ms_files_path(const char *dir, const json_t *attrs, const char *key,
+		    const char *dflt);
+
 #endif

@@ -11,6 +11,7 @@
  * in the state is compared like a setting: another key replaces the pair.
  */
 #include "util/common.h"
+#include "providers/files.h"
 #include "providers/provider.h"
 #include "providers/ec2/ec2.h"
 #include "providers/ec2/sshkey.h"
@@ -43,12 +44,6 @@ static const struct ms_attr schema[] = {
 	  "the key pair's name" },
 	{ NULL },
 };
-
-static char *path_in(const char *dir, const char *file)
-{
-	return file[0] == '/' || !dir ? ms_strdup(file) :
-					ms_asprintf("%s/%s", dir, file);
-}
 
 /*
  * "ssh-ed25519 AAAA... comment" as AWS keeps it: the type and the key,
@@ -106,10 +101,10 @@ static int key_local(const char *dir, json_t *desired, const json_t *stored)
 	if (inline_key) {
 		line = key_line(inline_key);
 	} else if (pub_file) {
-		path = path_in(dir, pub_file);
+		path = ms_files_path(dir, desired, "public_key_file", NULL);
 		err = read_text(&line, path);
 	} else {
-		path = path_in(dir, priv_file);
+		path = ms_files_path(dir, desired, "private_key_file", NULL);
 		if (!stat(path, &st)) {
 			char *full = NULL;
 
@@ -214,8 +209,8 @@ static int key_create(struct ms_call *call, const json_t *desired, json_t **out)
 	*out = NULL;
 	if (!material) {
 		/* a new key, made now: the private half stays here */
-		path = path_in(call->dir,
-			       ms_kit_str(desired, "private_key_file", ""));
+		path = ms_files_path(call->dir, desired, "private_key_file",
+				     "");
 		err = ms_sshkey_generate(&made, path, name);
 		if (!err) {
 			ms_call_progress(call,

@@ -11,6 +11,7 @@
  * code or settings publishes a new version, unknown in the plan.
  */
 #include "util/common.h"
+#include "providers/files.h"
 #include "providers/provider.h"
 #include "providers/lambda/lambda.h"
 
@@ -69,21 +70,11 @@ static const char *const settings[] = {
 	"memory_size", "description", "timeout",
 };
 
-static char *source_path(const char *dir, const json_t *attrs)
-{
-	const char *src = ms_kit_str(attrs, "source", NULL);
-
-	if (!src)
-		return NULL;
-	return src[0] == '/' || !dir ? ms_strdup(src) :
-				       ms_asprintf("%s/%s", dir, src);
-}
-
 static int function_local(const char *dir, json_t *desired,
 			  const json_t *stored)
 {
 	struct ms_buf zip = MS_BUF_INIT;
-	char sha[45], *path = source_path(dir, desired);
+	char sha[45], *path = ms_files_path(dir, desired, "source", NULL);
 	int err = 0;
 
 	/* (s3_bucket may not be known yet: create checks that one is given) */
@@ -104,7 +95,8 @@ static int code_fields(json_t *body, struct ms_call *call,
 		       const json_t *desired)
 {
 	struct ms_buf zip = MS_BUF_INIT;
-	char sha[45], *path = source_path(call->dir, desired), *b64;
+	char sha[45], *path = ms_files_path(call->dir, desired, "source", NULL),
+		      *b64;
 	int err = 0;
 
 	if (!path && !ms_kit_str(desired, "s3_bucket", NULL))

@@ -10,6 +10,7 @@
  * carries this stack's owner mark in its tags.
  */
 #include "util/common.h"
+#include "providers/files.h"
 #include "providers/provider.h"
 #include "providers/aws/aws.h"
 #include "providers/aws/sigv4.h"
@@ -79,17 +80,6 @@ static int where(const json_t *attrs, char **bucket, char **key)
 	return 0;
 }
 
-static char *source_path(const char *dir, const json_t *attrs)
-{
-	const char *src = ms_kit_str(attrs, "source", NULL);
-
-	if (!src)
-		return NULL;
-	if (src[0] == '/' || !dir)
-		return ms_strdup(src);
-	return ms_asprintf("%s/%s", dir, src);
-}
-
 /* The source file as ms_s3_file (its ETag not filled). */
 static int source_file(struct ms_file *f, const char *path)
 {
@@ -113,7 +103,7 @@ static int object_local(const char *dir, json_t *desired, const json_t *stored)
 	const char *content = ms_kit_str(desired, "content", NULL);
 	const char *sse = ms_kit_str(desired, "server_side_encryption", NULL);
 	const char *have = ms_kit_str(stored, "cache", NULL);
-	char *path = source_path(dir, desired), *uri, *cache;
+	char *path = ms_files_path(dir, desired, "source", NULL), *uri, *cache;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	char etag[MS_S3_ETAG_LEN];
 	struct ms_file f;
@@ -371,7 +361,7 @@ static int put(struct ms_call *call, const json_t *desired, const char *bucket,
 	if (content)
 		return ms_s3_put_bytes(call, bucket, key, content,
 				       strlen(content), &o);
-	path = source_path(call->dir, desired);
+	path = ms_files_path(call->dir, desired, "source", NULL);
 	err = source_file(&f, path);
 	if (!err) {
 		memset(&up, 0, sizeof(up));

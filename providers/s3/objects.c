@@ -114,16 +114,6 @@ static uint64_t part_size_of(const json_t *attrs)
 		       (uint64_t)strtoull(PART_SIZE_DEFAULT, NULL, 10);
 }
 
-/* The folder of attrs' source, relative to dir; the caller's. */
-static char *source_root(const char *dir, const json_t *attrs)
-{
-	const char *src = ms_kit_str(attrs, "source", ".");
-
-	if (src[0] == '/' || !dir)
-		return ms_strdup(src);
-	return ms_asprintf("%s/%s", dir, src);
-}
-
 /* ---- the local side ------------------------------------------------------- */
 
 /*
@@ -137,7 +127,7 @@ static int local_files(struct ms_file **out, size_t *n, const char *dir,
 	json_t *cache = part_size == part_size_of(stored) ?
 				json_object_get(stored, "cache") :
 				NULL;
-	char *root = source_root(dir, attrs), *want;
+	char *root = ms_files_path(dir, attrs, "source", "."), *want;
 	size_t i;
 	int err;
 
@@ -363,7 +353,7 @@ static int sync(struct ms_call *call, const json_t *prior,
 	}
 	err = where(desired, &bucket, &prefix);
 	if (!err) {
-		root = source_root(call->dir, desired);
+		root = ms_files_path(call->dir, desired, "source", ".");
 		err = ms_files_scan(&files, &n, root,
 				    json_object_get(desired, "include"),
 				    json_object_get(desired, "exclude"));
