@@ -74,12 +74,12 @@ int cmd_read_plan(json_t **out, const char *path)
 	if (!*out)
 		return ms_error("plan file \"%s\": %s (line %d)", path,
 				jerr.text, jerr.line);
-	if (!json_is_object(*out) ||
-	    !json_is_array(json_object_get(*out, "changes")) ||
-	    !json_is_string(json_object_get(*out, "state_commit"))) {
+	if (ms_plan_check(*out)) {
 		json_decref(*out);
 		*out = NULL;
-		return ms_error("plan file \"%s\": not an mlstack plan", path);
+		return ms_error(
+			"plan file \"%s\": not a valid mlstack plan: %s", path,
+			ms_error_last());
 	}
 	return 0;
 }

@@ -67,6 +67,12 @@ struct ms_plan_opts {
  */
 int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 		   json_t **out);
+/*
+ * Check a plan document read from a file against its format
+ * (docs/plan-format.md): every key show and apply use, with its type.
+ * -1 with ms_error() naming the first wrong key ("changes[2].action: ...").
+ */
+int ms_plan_check(const json_t *plan);
 /* Whether a plan has any change to make in AWS. */
 bool ms_plan_has_changes(const json_t *plan);
 /*

@@ -10,6 +10,9 @@
 #include "providers/provider.h"
 #include "state/state.h"
 
+/* The saved plan's format_version (docs/plan-format.md). */
+#define PLAN_FORMAT "1"
+
 struct ms_engine {
 	struct ms_stack *stack;
 	char *stack_dir; /* the stack file's directory */

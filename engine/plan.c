@@ -15,8 +15,6 @@
 
 #include <time.h>
 
-#define PLAN_FORMAT "1"
-
 static const char *const action_names[] = {
 	[MS_ACTION_NOOP] = "noop",     [MS_ACTION_CREATE] = "create",
 	[MS_ACTION_UPDATE] = "update", [MS_ACTION_REPLACE] = "replace",
