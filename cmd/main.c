@@ -9,6 +9,7 @@
 #include "util/common.h"
 #include "cmd/cmd.h"
 #include "engine/render.h"
+#include "util/json.h"
 
 #include <unistd.h>
 
@@ -173,6 +174,7 @@ int main(int argc, char **argv)
 	int rc = 1;
 	long n;
 
+	ms_json_init();
 	memset(&o, 0, sizeof(o));
 	o.vars = json_object();
 	o.flags = json_object();

@@ -17,6 +17,8 @@
 #define MS_STACK_MAX_DEPTH   64
 #define MS_STACK_MAX_ALIASES 1000    /* alias expansions in one file */
 #define MS_STACK_MAX_NODES   1000000 /* values after alias expansion */
+/* bytes of scalar text after alias expansion: 4 times the largest file */
+#define MS_STACK_MAX_VALUE_BYTES (4 * MS_STACK_MAX_BYTES)
 
 struct ms_resource {
 	char *name;

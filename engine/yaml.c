@@ -4,8 +4,9 @@
  * The event API (not libyaml's document API) so that the limits hold while
  * reading: depth is checked at each open, and an alias is expanded only
  * after its size (counted when its anchor closed) has been added to the
- * running node count, so a billion-laughs file stops at the limit instead
- * of at the end of memory. Aliases are deep copies: later stages convert
+ * running counts of values and of bytes, so a billion-laughs file stops
+ * at the limit instead of at the end of memory: by count when it nests
+ * many small values, by bytes when it repeats a few big ones. Aliases are deep copies: later stages convert
  * values in place and must not see one change through another name.
  */
 #include "util/common.h"
@@ -25,7 +26,7 @@ struct frame {
 	json_t *node;    /* object or array being filled */
 	size_t path_len; /* the node's own path is path.ptr[0..path_len) */
 	char *anchor;
-	size_t nodes_at_start;
+	size_t nodes_at_start, bytes_at_start;
 	bool dropped; /* the node is the value of a duplicate key */
 	/* mappings: the key whose value comes next, or NULL */
 	char *key;
@@ -38,7 +39,7 @@ struct frame {
 struct anchor {
 	char *name;
 	json_t *node;
-	size_t size;
+	size_t size, bytes; /* values and text bytes it expands to */
 };
 
 struct ctx {
@@ -49,7 +50,7 @@ struct ctx {
 	struct ms_buf path;
 	struct anchor *anchors;
 	size_t n_anchors, alloc_anchors;
-	size_t nodes, aliases, deep_marks;
+	size_t nodes, bytes, aliases, deep_marks;
 	int docs;
 	bool failed;
 };
@@ -210,7 +211,7 @@ static bool place(struct ctx *c, json_t *v, yaml_mark_t m)
 }
 
 static void add_anchor(struct ctx *c, const char *name, json_t *node,
-		       size_t size)
+		       size_t size, size_t bytes)
 {
 	struct anchor *a;
 
@@ -223,6 +224,7 @@ static void add_anchor(struct ctx *c, const char *name, json_t *node,
 	a->name = ms_strdup(name);
 	a->node = json_incref(node);
 	a->size = size;
+	a->bytes = bytes;
 }
 
 static const struct anchor *find_anchor(struct ctx *c, const char *name)
@@ -236,7 +238,8 @@ static const struct anchor *find_anchor(struct ctx *c, const char *name)
 	return NULL;
 }
 
-static int count_node(struct ctx *c, size_t n, yaml_mark_t m)
+/* n values holding bytes bytes of text, counted against the limits */
+static int count_node(struct ctx *c, size_t n, size_t bytes, yaml_mark_t m)
 {
 	if (n > MS_STACK_MAX_NODES - c->nodes) {
 		problem(c, LINE(m), COL(m),
@@ -244,7 +247,15 @@ static int count_node(struct ctx *c, size_t n, yaml_mark_t m)
 			MS_STACK_MAX_NODES);
 		return -1;
 	}
+	if (bytes > MS_STACK_MAX_VALUE_BYTES - c->bytes) {
+		problem(c, LINE(m), COL(m),
+			"values too large (more than %d MiB after alias "
+			"expansion)",
+			MS_STACK_MAX_VALUE_BYTES / (1024 * 1024));
+		return -1;
+	}
 	c->nodes += n;
+	c->bytes += bytes;
 	return 0;
 }
 
@@ -344,7 +355,7 @@ static int on_scalar(struct ctx *c, const yaml_event_t *e)
 	json_t *v;
 	bool number, kept;
 
-	if (count_node(c, 1, e->start_mark) < 0)
+	if (count_node(c, 1, e->data.scalar.length, e->start_mark) < 0)
 		return -1;
 	if (c->depth && json_is_object(c->frames[c->depth - 1].node) &&
 	    !c->frames[c->depth - 1].key)
@@ -356,7 +367,8 @@ static int on_scalar(struct ctx *c, const yaml_event_t *e)
 		return -1;
 	}
 	if (e->data.scalar.anchor)
-		add_anchor(c, (const char *)e->data.scalar.anchor, v, 1);
+		add_anchor(c, (const char *)e->data.scalar.anchor, v, 1,
+			   e->data.scalar.length);
 	kept = place(c, v, e->start_mark);
 	if (kept && number)
 		keep_raw(c, v, e);
@@ -383,7 +395,7 @@ static int on_alias(struct ctx *c, const yaml_event_t *e)
 			MS_STACK_MAX_ALIASES);
 		return -1;
 	}
-	if (count_node(c, a->size, e->start_mark) < 0)
+	if (count_node(c, a->size, a->bytes, e->start_mark) < 0)
 		return -1;
 	place(c, json_deep_copy(a->node), e->start_mark);
 	return 0;
@@ -408,7 +420,7 @@ static int on_open(struct ctx *c, const yaml_event_t *e)
 		return -1;
 	}
 	tag_ok(c, tag, e->start_mark);
-	if (count_node(c, 1, e->start_mark) < 0)
+	if (count_node(c, 1, 0, e->start_mark) < 0)
 		return -1;
 	node = mapping ? json_object() : json_array();
 	json_incref(node);
@@ -419,6 +431,7 @@ static int on_open(struct ctx *c, const yaml_event_t *e)
 	f->path_len = c->path.len;
 	f->anchor = anchor ? ms_strdup((const char *)anchor) : NULL;
 	f->nodes_at_start = c->nodes - 1;
+	f->bytes_at_start = c->bytes;
 	f->dropped = dropped;
 	return 0;
 }
@@ -428,7 +441,8 @@ static void on_close(struct ctx *c)
 	struct frame *f = &c->frames[--c->depth];
 
 	if (f->anchor)
-		add_anchor(c, f->anchor, f->node, c->nodes - f->nodes_at_start);
+		add_anchor(c, f->anchor, f->node, c->nodes - f->nodes_at_start,
+			   c->bytes - f->bytes_at_start);
 	free(f->anchor);
 	free(f->key);
 	json_decref(f->node);
@@ -442,7 +456,9 @@ static void syntax_error(struct ctx *c, const yaml_parser_t *p,
 	const char *what = p->problem ? p->problem : "cannot be parsed";
 	size_t i;
 
-	if (p->error == YAML_READER_ERROR) {
+	if (p->error == YAML_MEMORY_ERROR) {
+		problem(c, line, col, "out of memory reading the YAML");
+	} else if (p->error == YAML_READER_ERROR) {
 		/* the reader reports an offset, not a mark */
 		line = col = 1;
 		for (i = 0; i < p->problem_offset && i < len; i++) {

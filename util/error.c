@@ -95,13 +95,18 @@ void ms_log_write(const char *component, const char *fmt, ...)
 	pthread_mutex_unlock(&log_lock);
 }
 
+/*
+ * The one way mlstack meets a failed allocation: said as such, exit 1.
+ * Nothing half-written is lost: state files are replaced whole, and the
+ * journal makes the next run safe.
+ */
 void ms_die_oom(void)
 {
-	static const char msg[] = "mlstack: out of memory\n";
+	static const char msg[] = "Error: out of memory\n";
 
 	if (write(2, msg, sizeof(msg) - 1) < 0)
-		abort();
-	abort();
+		_exit(1);
+	_exit(1);
 }
 
 void *ms_malloc(size_t n)

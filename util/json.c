@@ -76,3 +76,8 @@ char *ms_json_compact(const json_t *v)
 		ms_die_oom();
 	return s;
 }
+
+void ms_json_init(void)
+{
+	json_set_alloc_funcs(ms_malloc, free);
+}

@@ -8,6 +8,13 @@
 
 #include "util/buf.h"
 
+/*
+ * Make jansson allocate through ms_malloc, so that a failed allocation
+ * inside it is reported as out of memory rather than read as a missing
+ * value. Call once, before any JSON value is made.
+ */
+void ms_json_init(void);
+
 /* A new array of the strings of list, sorted and without duplicates;
  * steals list. Non-string elements are dropped. */
 json_t *ms_json_sorted_set(json_t *list);

@@ -1,7 +1,10 @@
 """validate: broken stack files are refused with file:line:col messages,
 never with a crash; a valid one passes. validate is offline."""
 
+import os
 import re
+import resource
+import subprocess
 
 import pytest
 
@@ -178,3 +181,58 @@ def test_valid_without_credentials(run, cli):
     code, out, err = run("validate", stack=VALID, env=env)
     assert code == 0, err
     assert "The stack is valid." in out
+
+
+def _big_string_stack(copies):
+    big = "x" * (1024 * 1024 - 400)
+    return "\n".join([
+        "stack: aliases", "variables:", f'  a: {{default: &a "{big}"}}',
+        "  b: {default: [" + ", ".join(["*a"] * copies) + "]}",
+        "resources: {}"]) + "\n"
+
+
+def test_alias_expansion_is_budgeted_in_bytes(run):
+    """Three levels of aliases of a 1 MiB string: a valid 1 MiB file that
+    would expand to 1 GiB stops at the byte budget, at once."""
+    big = "x" * (1024 * 1024 - 400)
+    text = "\n".join([
+        "stack: bomb", "variables:", f'  a: {{default: &a "{big}"}}',
+        "  b: {default: &b [" + ", ".join(["*a"] * 10) + "]}",
+        "  c: {default: &c [" + ", ".join(["*b"] * 10) + "]}",
+        "  d: {default: [" + ", ".join(["*c"] * 10) + "]}",
+        "resources: {}"]) + "\n"
+    code, out, err = run("validate", stack=text)
+    assert code == 1
+    assert err == ("mlstack.yaml:5:20: values too large (more than 16 MiB "
+                   "after alias expansion)\n")
+
+
+def _vm_limited(kib):
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (kib * 1024, kib * 1024))
+    return limit
+
+
+@pytest.mark.skipif("san" in os.environ.get("MLSTACK_BIN", ""),
+                    reason="AddressSanitizer needs an unlimited address space")
+def test_out_of_memory_is_said(cli):
+    """An allocation that fails is reported as out of memory, not read as
+    a missing value."""
+    cli.write_stack(_big_string_stack(1), "small.yaml")
+    cli.write_stack(_big_string_stack(14), "large.yaml")
+
+    def validate(name, kib):
+        return subprocess.run(
+            [cli.binary, "-f", name, "validate"], cwd=cli.workdir,
+            env=cli.env, capture_output=True, text=True,
+            preexec_fn=_vm_limited(kib))
+
+    # the smallest address space the small file validates in ...
+    kib = 16 * 1024
+    while validate("small.yaml", kib).returncode != 0:
+        kib += 4 * 1024
+        assert kib < 1024 * 1024
+    # ... is too small for the large one (16 MiB of values, copied)
+    proc = validate("large.yaml", kib + 4 * 1024)
+    assert proc.returncode == 1
+    assert proc.stderr == "Error: out of memory\n"

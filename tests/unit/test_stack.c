@@ -14,6 +14,7 @@
 #include "engine/expr.h"
 #include "providers/provider.h"
 
+#include <unistd.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
@@ -379,6 +380,46 @@ static void test_broken_case(void **state)
 	free(path);
 }
 
+/*
+ * A few aliases of one big string: few values, many bytes. The expansion
+ * is budgeted in bytes, so the file stops at the alias that would pass
+ * the budget, long before memory runs out.
+ */
+static void test_alias_byte_bomb(void **state)
+{
+	char path[] = "/tmp/ms-test-bomb-XXXXXX";
+	struct ms_stack *s = NULL;
+	json_t *diags = NULL;
+	const char *d;
+	int fd, level, i;
+	FILE *f;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	fprintf(f, "stack: bomb\nvariables:\n  l0: {default: &l0 \"");
+	for (i = 0; i < 512 * 1024; i++)
+		fputc('x', f);
+	fprintf(f, "\"}\n");
+	for (level = 1; level <= 4; level++) {
+		fprintf(f, "  l%d: {default: &l%d [", level, level);
+		for (i = 0; i < 8; i++)
+			fprintf(f, "%s*l%d", i ? ", " : "", level - 1);
+		fprintf(f, "]}\n");
+	}
+	fprintf(f, "resources: {}\n");
+	fclose(f);
+	assert_int_equal(ms_stack_load(&s, path, NULL, &diags), -1);
+	d = json_string_value(json_array_get(diags, 0));
+	assert_non_null(strstr(d, "values too large (more than 16 MiB after "
+				  "alias expansion)"));
+	/* 0.5 MiB, then 4 MiB, then 4 MiB a copy: the third copy passes */
+	assert_non_null(strstr(d, ":5:"));
+	json_decref(diags);
+	unlink(path);
+}
+
 /* All of them, in file order, each where it belongs. */
 static void test_many_errors(void **state)
 {
@@ -650,6 +691,7 @@ int main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_many_errors),
+		cmocka_unit_test(test_alias_byte_bomb),
 		cmocka_unit_test(test_diags_appended),
 		cmocka_unit_test(test_did_you_mean),
 		cmocka_unit_test(test_durations),
