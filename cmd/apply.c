@@ -4,6 +4,7 @@
  */
 #include "util/common.h"
 #include "cmd/cmd.h"
+#include "util/interrupt.h"
 
 int cmd_apply(struct cmd_opts *o)
 {
@@ -11,6 +12,7 @@ int cmd_apply(struct cmd_opts *o)
 	json_t *plan = NULL;
 	int rc = 1;
 
+	ms_interrupt_watch();
 	if (o->n_args > 1)
 		return cmd_fail("apply takes at most one plan file");
 	if (o->n_args && cmd_read_plan(&plan, o->args[0]))

@@ -19,6 +19,7 @@ struct cmd_opts {
 	int n_args;
 	bool json;
 	bool color;
+	bool skip_state; /* the command does not read the state */
 	int parallelism;
 };
 

@@ -5,7 +5,9 @@
 #include "util/common.h"
 #include "cmd/cmd.h"
 #include "engine/render.h"
+#include "util/interrupt.h"
 
+#include <poll.h>
 #include <unistd.h>
 
 int cmd_fail(const char *fmt, ...)
@@ -31,8 +33,12 @@ int cmd_open(struct ms_engine **out, const struct cmd_opts *o)
 	eo.vars = o->vars;
 	eo.parallelism = o->parallelism;
 	eo.color = o->color;
+	eo.skip_state = o->skip_state;
 	if (!ms_engine_open(out, &eo, &diags)) {
 		json_decref(diags);
+		if (ms_engine_state_note(*out))
+			fprintf(stderr, "Note: %s.\n",
+				ms_engine_state_note(*out));
 		return 0;
 	}
 	if (json_array_size(diags)) {
@@ -47,6 +53,7 @@ int cmd_open(struct ms_engine **out, const struct cmd_opts *o)
 
 int cmd_confirm(const char *question, const char *operation)
 {
+	struct pollfd in = { 0, POLLIN, 0 };
 	char line[64];
 
 	if (!isatty(0)) {
@@ -59,7 +66,11 @@ int cmd_confirm(const char *question, const char *operation)
 	       "  Enter a value: ",
 	       question);
 	fflush(stdout);
-	if (!fgets(line, sizeof(line), stdin) || strcmp(line, "yes\n")) {
+	/* an interrupt at the prompt cancels, as it would at any other time */
+	while (!ms_interrupted() && poll(&in, 1, 100) == 0)
+		;
+	if (ms_interrupted() || !fgets(line, sizeof(line), stdin) ||
+	    strcmp(line, "yes\n")) {
 		cmd_fail("%s cancelled", operation);
 		return -1;
 	}

@@ -4,12 +4,14 @@
  */
 #include "util/common.h"
 #include "cmd/cmd.h"
+#include "util/interrupt.h"
 
 int cmd_destroy(struct cmd_opts *o)
 {
 	struct ms_engine *e = NULL;
 	int rc;
 
+	ms_interrupt_watch();
 	if (cmd_open(&e, o))
 		return 1;
 	if (ms_engine_lock(e, "destroy"))

@@ -10,6 +10,7 @@ int cmd_force_unlock(struct cmd_opts *o)
 	struct ms_engine *e = NULL;
 	int err;
 
+	o->skip_state = true;
 	if (cmd_open(&e, o))
 		return 1;
 	err = ms_engine_force_unlock(e);

@@ -18,6 +18,7 @@
 #include "engine/expr.h"
 #include "engine/render.h"
 #include "util/json.h"
+#include "util/interrupt.h"
 
 #include <time.h>
 
@@ -48,6 +49,8 @@ struct run {
 	json_t *journal;
 	json_t *plan;
 	int added, changed, destroyed, failed;
+	json_t *not_started; /* names cancelled by an interrupt */
+	json_t *abandoned;   /* names whose wait an interrupt gave up */
 };
 
 /* tense 0: going on, 1: done */
@@ -169,15 +172,18 @@ static int run_job(size_t node, void *payload)
 	}
 	if (j->action == MS_ACTION_UPDATE) {
 		call.timeout = timeout_for(j, "update");
-		return j->t->update(&call, j->before, j->desired, &j->result);
+		j->code =
+			j->t->update(&call, j->before, j->desired, &j->result);
+		return j->code;
 	}
 	if (j->action == MS_ACTION_DELETE) {
 		call.timeout = timeout_for(j, "delete");
-		return j->t->delete (&call, j->before);
+		j->code = j->t->delete (&call, j->before);
+		return j->code;
 	}
 	/* replace, destroying first */
 	call.timeout = timeout_for(j, "delete");
-	if (j->t->delete (&call, j->before))
+	if ((j->code = j->t->delete (&call, j->before)))
 		return -1;
 	j->old_deleted = true;
 	call.timeout = timeout_for(j, "create");
@@ -267,6 +273,13 @@ static void done(size_t node, enum ms_walk_result result, const char *error,
 	json_t *v;
 	int err = 0;
 
+	if (result == MS_WALK_CANCELLED) {
+		if (j->action == MS_ACTION_NOOP)
+			return;
+		json_array_append_new(r->not_started, json_string(j->name));
+		ms_render_event(stderr, j->name, "Not started (interrupted)");
+		return;
+	}
 	if (result == MS_WALK_SKIPPED) {
 		r->failed++;
 		ms_render_failure(stderr, j->name,
@@ -279,7 +292,11 @@ static void done(size_t node, enum ms_walk_result result, const char *error,
 		return;
 	}
 	if (result == MS_WALK_FAILED) {
-		r->failed++;
+		if (j->code == MS_EINTERRUPTED)
+			json_array_append_new(r->abandoned,
+					      json_string(j->name));
+		else
+			r->failed++;
 		/*
 		 * What AWS holds now: an object the provider returned (made,
 		 * but not usable) is kept, tainted when new; an object deleted
@@ -463,17 +480,66 @@ static int finish(struct run *r)
 	json_object_set(meta, "outputs", outputs);
 	if (ms_state_put_meta(r->e->state, meta))
 		goto done;
-	ms_buf_addf(&msg, "%s %s: +%d ~%d -%d%s",
+	ms_buf_addf(&msg, "%s %s: +%d ~%d -%d%s%s",
 		    json_is_true(json_object_get(r->plan, "destroy")) ?
 			    "destroy" :
 			    "apply",
 		    r->e->stack->name, r->added, r->changed, r->destroyed,
-		    r->failed ? " (with failures)" : "");
+		    r->failed ? " (with failures)" : "",
+		    ms_interrupted() ? " (interrupted)" : "");
 	err = ms_state_commit(r->e->state, msg.ptr, NULL);
 done:
 	json_decref(meta);
 	json_decref(outputs);
 	ms_buf_release(&msg);
+	return err;
+}
+
+/* "a, b, c" (the first few of names, and how many more) */
+static void name_list(struct ms_buf *b, const json_t *names)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(names, i, v) {
+		if (i == 5) {
+			ms_buf_addf(b, " and %zu more",
+				    json_array_size(names) - 5);
+			break;
+		}
+		ms_buf_addf(b, "%s%s", i ? ", " : "", json_string_value(v));
+	}
+}
+
+/* The one line an interrupted apply ends with: what it left undone. */
+static int interrupted_error(struct run *r)
+{
+	struct ms_buf b = MS_BUF_INIT;
+	size_t n = json_array_size(r->not_started);
+	size_t k = json_array_size(r->abandoned);
+	int err;
+
+	ms_buf_adds(&b, "interrupted: ");
+	if (n) {
+		ms_buf_addf(&b, "%zu change%s not started (", n,
+			    n == 1 ? "" : "s");
+		name_list(&b, r->not_started);
+		ms_buf_adds(&b, ")");
+	}
+	if (k) {
+		ms_buf_addf(&b, "%s%zu wait%s abandoned (", n ? "; " : "", k,
+			    k == 1 ? "" : "s");
+		name_list(&b, r->abandoned);
+		ms_buf_adds(&b, ": going on in AWS)");
+	}
+	if (!n && !k)
+		ms_buf_adds(&b, "every change had finished");
+	if (r->failed)
+		ms_buf_addf(&b, "; %d failed", r->failed);
+	ms_buf_adds(&b, "; the state holds what was done and is committed: "
+			"run the command again to finish");
+	err = ms_error_code(MS_EINTERRUPTED, "%s", b.ptr);
+	ms_buf_release(&b);
 	return err;
 }
 
@@ -526,20 +592,23 @@ int ms_engine_apply(struct ms_engine *e, const json_t *plan)
 	r.e = e;
 	r.plan = (json_t *)plan;
 	r.values = json_object();
+	r.not_started = json_array();
+	r.abandoned = json_array();
 	/* the lookups as the plan found them */
 	if (json_is_object(json_object_get(plan, "lookups")))
 		json_object_update(e->lookups,
 				   json_object_get(plan, "lookups"));
-	if (ms_state_head(e->state, &head))
+	/* the stack's own version: other stacks' commits leave it alone */
+	if (ms_state_version(e->state, &head))
 		goto done;
-	want = json_string_value(json_object_get(plan, "state_commit"));
+	want = json_string_value(json_object_get(plan, "state_version"));
 	if (!want || strcmp(want, head)) {
 		err = ms_error_code(MS_ESTALE,
 				    "saved plan is stale: it was made against "
-				    "state %.12s, the state is now at %.12s; "
-				    "run 'mlstack plan' again",
+				    "state %.12s of stack \"%s\", which is now "
+				    "at %.12s; run 'mlstack plan' again",
 				    want && *want ? want : "(empty)",
-				    *head ? head : "(empty)");
+				    e->stack->name, *head ? head : "(empty)");
 		goto done;
 	}
 	if (strcmp(json_string_value(json_object_get(plan, "stack")),
@@ -610,7 +679,9 @@ int ms_engine_apply(struct ms_engine *e, const json_t *plan)
 
 	ms_graph_walk(r.g, false, e->parallelism, &ops, &r);
 	err = finish(&r);
-	if (!err && r.failed)
+	if (!err && ms_interrupted())
+		err = interrupted_error(&r);
+	else if (!err && r.failed)
 		err = ms_error("%d resource%s failed", r.failed,
 			       r.failed == 1 ? "" : "s");
 	if (!err)
@@ -626,6 +697,8 @@ done:
 	free(r.jobs);
 	ms_graph_free(r.g);
 	json_decref(r.values);
+	json_decref(r.not_started);
+	json_decref(r.abandoned);
 	json_decref(r.journal);
 	json_decref(r.stored);
 	free(head);

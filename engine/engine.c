@@ -233,6 +233,10 @@ int ms_engine_open(struct ms_engine **out, const struct ms_engine_opts *o,
 	}
 	if (ms_state_open(&e->state, dir, e->stack->name))
 		goto done;
+	e->state_dir = dir;
+	dir = NULL;
+	if (!o->skip_state && ms_engine_prepare_state(e))
+		goto done;
 	*out = e;
 	e = NULL;
 	err = 0;
@@ -256,6 +260,8 @@ void ms_engine_free(struct ms_engine *e)
 	json_decref(e->lookups);
 	json_decref(e->resolving);
 	free(e->stack_dir);
+	free(e->state_dir);
+	free(e->state_note);
 	json_decref(e->adopted);
 	free(e);
 }

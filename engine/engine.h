@@ -20,6 +20,11 @@ struct ms_engine_opts {
 	const json_t *vars;    /* -var NAME=VALUE, an object of strings */
 	int parallelism;       /* 0: 10 */
 	bool color;
+	/*
+	 * The command does not read the state (validate, graph,
+	 * force-unlock): it is opened, not checked.
+	 */
+	bool skip_state;
 };
 
 /*
@@ -31,6 +36,11 @@ struct ms_engine_opts {
 int ms_engine_open(struct ms_engine **out, const struct ms_engine_opts *o,
 		   json_t **diags);
 void ms_engine_free(struct ms_engine *e);
+/*
+ * A line for the user about the state, or NULL: another run holds its
+ * lock, so this one reads the state as of its last commit.
+ */
+const char *ms_engine_state_note(const struct ms_engine *e);
 
 /* The stack's name and resource count. */
 const char *ms_engine_stack_name(const struct ms_engine *e);

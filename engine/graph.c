@@ -8,6 +8,7 @@
  */
 #include "util/common.h"
 #include "engine/graph.h"
+#include "util/interrupt.h"
 
 #include <pthread.h>
 
@@ -335,6 +336,17 @@ int ms_graph_walk(struct ms_graph *g, bool reverse, int parallelism,
 	while (finished < n) {
 		bool any_started = true;
 
+		/* interrupted: nothing more starts */
+		for (i = 0; ms_interrupted() && i < n; i++) {
+			if (status[i] != ST_WAITING)
+				continue;
+			status[i] = ST_DONE;
+			result[i] = MS_WALK_CANCELLED;
+			finished++;
+			failed = -1;
+			if (ops->done)
+				ops->done(i, MS_WALK_CANCELLED, NULL, payload);
+		}
 		/* start everything ready, settle nodes that need no run */
 		while (any_started) {
 			any_started = false;
@@ -368,8 +380,13 @@ int ms_graph_walk(struct ms_graph *g, bool reverse, int parallelism,
 		if (!w.n_events) {
 			struct timespec ts;
 
+			/* a short wait: an interrupt is seen within it */
 			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += 1;
+			ts.tv_nsec += 200000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
 			pthread_cond_timedwait(&w.cond, &w.lock, &ts);
 		}
 		while (w.n_events) {
@@ -412,13 +429,17 @@ int ms_graph_walk(struct ms_graph *g, bool reverse, int parallelism,
 						    status[u] != ST_WAITING)
 							continue;
 						status[u] = ST_DONE;
-						result[u] = MS_WALK_SKIPPED;
+						/* after an interrupt, nothing new
+						 * would have started anyway */
+						result[u] =
+							ms_interrupted() ?
+								MS_WALK_CANCELLED :
+								MS_WALK_SKIPPED;
 						finished++;
 						if (ops->done)
-							ops->done(
-								u,
-								MS_WALK_SKIPPED,
-								NULL, payload);
+							ops->done(u, result[u],
+								  NULL,
+								  payload);
 						stack[sp++] = u;
 					}
 				}

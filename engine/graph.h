@@ -43,7 +43,8 @@ int ms_graph_order(const struct ms_graph *g, size_t **out);
 enum ms_walk_result {
 	MS_WALK_OK,
 	MS_WALK_FAILED,
-	MS_WALK_SKIPPED, /* something it depends on failed */
+	MS_WALK_SKIPPED,   /* something it depends on failed */
+	MS_WALK_CANCELLED, /* not started: the run was interrupted */
 };
 
 struct ms_walk_ops {
@@ -67,7 +68,9 @@ struct ms_walk_ops {
 
 /*
  * Walk every node. reverse walks the reverse graph (destroy). A failed
- * node skips what depends on it, never independent branches. Returns 0
+ * node skips what depends on it, never independent branches. Once the
+ * process is interrupted (util/interrupt.h), nodes not yet started are
+ * cancelled and the walk ends when the running ones finish. Returns 0
  * when every node succeeded, -1 otherwise.
  */
 int ms_graph_walk(struct ms_graph *g, bool reverse, int parallelism,

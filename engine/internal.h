@@ -16,11 +16,13 @@
 struct ms_engine {
 	struct ms_stack *stack;
 	char *stack_dir; /* the stack file's directory */
+	char *state_dir; /* the state repository's directory */
 	struct ms_state *state;
-	struct ms_aws *aws;     /* opened on first need */
-	char *account_id;       /* fetched on first need */
-	json_t *lookups;        /* data: name -> what it found (once read) */
-	json_t *resolving;      /* lookups being read (a cycle guard) */
+	char *state_note;   /* another run holds the lock: what it means here */
+	struct ms_aws *aws; /* opened on first need */
+	char *account_id;   /* fetched on first need */
+	json_t *lookups;    /* data: name -> what it found (once read) */
+	json_t *resolving;  /* lookups being read (a cycle guard) */
 	struct ms_graph *graph; /* the stack's resources and references */
 	int parallelism;
 	bool color;
@@ -32,6 +34,13 @@ struct ms_engine {
 	 */
 	json_t *adopted;
 };
+
+/*
+ * Check every state file, commit what an earlier run left uncommitted;
+ * when another run holds the lock, read the state's last commit instead
+ * and leave a note (state_check.c).
+ */
+int ms_engine_prepare_state(struct ms_engine *e);
 
 /* The AWS session, opened on first use. */
 int ms_engine_session(struct ms_engine *e, struct ms_aws **out);

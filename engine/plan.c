@@ -88,7 +88,11 @@ static void refresh_done(size_t node, enum ms_walk_result result,
 	struct refresh *r = payload;
 
 	if (result != MS_WALK_OK && !r->error)
-		r->error = ms_strdup(error ? error : "refresh failed");
+		r->error =
+			ms_strdup(error ? error :
+				  result == MS_WALK_CANCELLED ?
+					  "interrupted: nothing was changed" :
+					  "refresh failed");
 }
 
 /*
@@ -777,7 +781,7 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 	json_t *stored = NULL, *live = NULL, *values = json_object();
 	json_t *changes = json_array(), *drift = json_array(), *plan = NULL;
 	json_t *gone = json_array(), *moved = json_object();
-	char *head = NULL;
+	char *head = NULL, *version = NULL;
 	size_t *order = NULL, i, n = e->stack->n_resources;
 	const char *name;
 	json_t *v;
@@ -786,7 +790,8 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 
 	*out = NULL;
 	if (ms_state_resources(e->state, &stored) ||
-	    ms_state_head(e->state, &head))
+	    ms_state_head(e->state, &head) ||
+	    ms_state_version(e->state, &version))
 		goto done;
 	if (recover_journal(e, stored))
 		goto done;
@@ -887,6 +892,7 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 	json_object_set_new(plan, "format_version", json_string(PLAN_FORMAT));
 	json_object_set_new(plan, "stack", json_string(e->stack->name));
 	json_object_set_new(plan, "state_commit", json_string(head));
+	json_object_set_new(plan, "state_version", json_string(version));
 	json_object_set_new(plan, "stack_digest",
 			    json_string(e->stack->digest));
 	json_object_set_new(plan, "destroy", json_boolean(o->destroy));
@@ -908,6 +914,7 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 done:
 	free(order);
 	free(head);
+	free(version);
 	json_decref(stored);
 	json_decref(live);
 	json_decref(values);

@@ -32,6 +32,7 @@ static const struct key top_keys[] = {
 	{ "format_version", W_STRING, true },
 	{ "stack", W_STRING, true },
 	{ "state_commit", W_STRING, true },
+	{ "state_version", W_STRING, true },
 	{ "stack_digest", W_STRING, true },
 	{ "destroy", W_BOOL, true },
 	{ "region", W_STRING },

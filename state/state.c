@@ -5,13 +5,22 @@
  * file under a temporary name, fsyncs it, renames it into place and fsyncs
  * the directory, so a crash in mid-apply leaves each file old or new and
  * loses nothing AWS did. Commits only record that tree for review and
- * history; state is never read back from git objects.
+ * history. State is read back from git objects in one case only: a reader
+ * while another process holds the lock, halfway through its writes, reads
+ * the last commit instead (a snapshot), so that it sees one consistent
+ * state.
+ *
+ * Stacks share one repository. Commits are serialised by an flock on
+ * .git/mlstack-commit.lock (the index and HEAD are shared), and each
+ * stack's version is the id of its own tree, so that a commit of one
+ * stack does not change another's.
  *
  * Names become file names, so a stack or resource name is [A-Za-z0-9_-]+
  * and nothing else: no dot, no slash, no way out of the directory.
  */
 #include "util/common.h"
 #include "state/state.h"
+#include "util/interrupt.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -37,6 +46,7 @@ struct ms_state {
 	char *res_dir;   /* <dir>/<stack>/resources */
 	char *lock_path; /* <dir>/<stack>.lock */
 	git_repository *repo;
+	git_tree *snapshot; /* reads come from here when set */
 
 	/* While this handle holds the lock: what it wrote, and where. */
 	bool locked;
@@ -238,22 +248,64 @@ static int write_json(const char *dir, const char *path, const json_t *value)
 	return rc;
 }
 
-/* Load a JSON object; MS_ENOTFOUND (no message) when path does not exist. */
-static int read_json(json_t **out, const char *path)
+/*
+ * The blob at path (under the repository's directory) in the snapshot:
+ * MS_ENOTFOUND (no message) when it has none.
+ */
+static int snapshot_blob(git_blob **out, struct ms_state *st, const char *path)
+{
+	git_tree_entry *entry = NULL;
+	const char *rel = path + strlen(st->dir) + 1;
+	int err;
+
+	*out = NULL;
+	err = git_tree_entry_bypath(&entry, st->snapshot, rel);
+	if (err == GIT_ENOTFOUND) {
+		git_error_clear();
+		return MS_ENOTFOUND;
+	}
+	if (err < 0)
+		return git_fail("reading '%s' in the last commit", rel);
+	err = git_tree_entry_type(entry) == GIT_OBJECT_BLOB ?
+		      git_blob_lookup(out, st->repo, git_tree_entry_id(entry)) :
+		      MS_ENOTFOUND;
+	git_tree_entry_free(entry);
+	if (err < 0 && err != MS_ENOTFOUND)
+		return git_fail("reading '%s' in the last commit", rel);
+	return err < 0 ? MS_ENOTFOUND : 0;
+}
+
+/*
+ * Load a JSON object; MS_ENOTFOUND (no message) when path does not exist
+ * (in the working tree, or in the snapshot when st has one).
+ */
+static int read_json(json_t **out, struct ms_state *st, const char *path)
 {
 	json_error_t jerr;
 	json_t *v = NULL;
+	git_blob *blob = NULL;
 	FILE *f;
+	int err;
 
 	*out = NULL;
-	f = fopen(path, "re");
-	if (!f) {
-		if (errno == ENOENT)
-			return MS_ENOTFOUND;
-		return ms_error("state: open '%s': %s", path, strerror(errno));
+	if (st->snapshot) {
+		if ((err = snapshot_blob(&blob, st, path)))
+			return err;
+		v = json_loadb(git_blob_rawcontent(blob),
+			       (size_t)git_blob_rawsize(blob),
+			       JSON_REJECT_DUPLICATES, &jerr);
+		git_blob_free(blob);
+	} else {
+		f = fopen(path, "re");
+		if (!f) {
+			if (errno == ENOENT)
+				return MS_ENOTFOUND;
+			return ms_error("state: open '%s': %s", path,
+					strerror(errno));
+		}
+		v = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
+		fclose(f);
 	}
-	v = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
-	fclose(f);
 	if (!v)
 		return ms_error("state: %s:%d:%d: corrupt JSON: %s", path,
 				jerr.line, jerr.column, jerr.text);
@@ -266,9 +318,9 @@ static int read_json(json_t **out, const char *path)
 }
 
 /* An object file that reads as {} when it does not exist yet. */
-static int read_object(json_t **out, const char *path)
+static int read_object(json_t **out, struct ms_state *st, const char *path)
 {
-	int rc = read_json(out, path);
+	int rc = read_json(out, st, path);
 
 	if (rc == MS_ENOTFOUND) {
 		*out = json_object();
@@ -439,6 +491,7 @@ void ms_state_free(struct ms_state *st)
 		else
 			ms_error_clear();
 	}
+	git_tree_free(st->snapshot);
 	git_repository_free(st->repo);
 	free(st->lock_body);
 	free(st->dir);
@@ -456,51 +509,91 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* A file name in resources/, kept in names when it is <name>.json. */
+static void add_name(json_t *names, const struct ms_state *st, const char *file)
+{
+	size_t len = strlen(file);
+	char *name;
+
+	/* skips ., .., *.tmp and anything else not <name>.json */
+	if (len <= 5 || strcmp(file + len - 5, ".json"))
+		return;
+	name = ms_strndup(file, len - 5);
+	if (valid_name(name))
+		json_array_append_new(names, json_string(name));
+	else
+		ms_log(MS_LOG_DEBUG, "state", "skipping '%s/%s'", st->res_dir,
+		       file);
+	free(name);
+}
+
+/* The names of the resource files, from the directory or the snapshot. */
+static int list_names(json_t *names, struct ms_state *st)
+{
+	git_tree_entry *entry = NULL;
+	git_tree *tree = NULL;
+	struct dirent *e;
+	size_t i;
+	DIR *d;
+	int err;
+
+	if (st->snapshot) {
+		err = git_tree_entry_bypath(&entry, st->snapshot,
+					    st->res_dir + strlen(st->dir) + 1);
+		if (err == GIT_ENOTFOUND) {
+			git_error_clear();
+			return 0;
+		}
+		if (err < 0 || git_tree_lookup(&tree, st->repo,
+					       git_tree_entry_id(entry)) < 0) {
+			git_tree_entry_free(entry);
+			return git_fail("reading '%s' in the last commit",
+					st->res_dir);
+		}
+		for (i = 0; i < git_tree_entrycount(tree); i++)
+			add_name(names, st,
+				 git_tree_entry_name(
+					 git_tree_entry_byindex(tree, i)));
+		git_tree_free(tree);
+		git_tree_entry_free(entry);
+		return 0;
+	}
+	d = opendir(st->res_dir);
+	if (!d && errno == ENOENT)
+		return 0;
+	if (!d)
+		return ms_error("state: open '%s': %s", st->res_dir,
+				strerror(errno));
+	while ((errno = 0, e = readdir(d)))
+		add_name(names, st, e->d_name);
+	err = errno;
+	closedir(d);
+	if (err)
+		return ms_error("state: read '%s': %s", st->res_dir,
+				strerror(err));
+	return 0;
+}
+
 int ms_state_resources(struct ms_state *st, json_t **out)
 {
-	json_t *all = json_object(), *v = NULL;
+	json_t *all = json_object(), *v = NULL, *list = json_array(), *x;
 	char **names = NULL, *path = NULL;
-	size_t n = 0, alloc = 0, i;
-	struct dirent *e;
-	DIR *d = NULL;
+	size_t n = 0, i;
 	int rc = -1;
 
 	*out = NULL;
-	d = opendir(st->res_dir);
-	if (!d && errno != ENOENT) {
-		ms_error("state: open '%s': %s", st->res_dir, strerror(errno));
+	if (list_names(list, st))
 		goto done;
-	}
-	while (d && (errno = 0, e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-		char *name;
-
-		/* skips ., .., *.tmp and anything else not <name>.json */
-		if (len <= 5 || strcmp(e->d_name + len - 5, ".json"))
-			continue;
-		name = ms_strndup(e->d_name, len - 5);
-		if (!valid_name(name)) {
-			ms_log(MS_LOG_DEBUG, "state", "skipping '%s/%s'",
-			       st->res_dir, e->d_name);
-			free(name);
-			continue;
-		}
-		if (n == alloc) {
-			alloc = alloc ? alloc * 2 : 16;
-			names = ms_realloc(names, alloc * sizeof(*names));
-		}
-		names[n++] = name;
-	}
-	if (d && errno) {
-		ms_error("state: read '%s': %s", st->res_dir, strerror(errno));
-		goto done;
-	}
+	n = json_array_size(list);
+	names = ms_calloc(n, sizeof(*names));
+	json_array_foreach(list, i, x)
+		names[i] = ms_strdup(json_string_value(x));
 	if (n)
 		qsort(names, n, sizeof(*names), cmp_str);
 	for (i = 0; i < n; i++) {
 		free(path);
 		path = ms_asprintf("%s/%s.json", st->res_dir, names[i]);
-		rc = read_json(&v, path);
+		rc = read_json(&v, st, path);
 		if (rc == MS_ENOTFOUND)
 			continue; /* removed while we listed */
 		if (rc < 0)
@@ -513,14 +606,23 @@ int ms_state_resources(struct ms_state *st, json_t **out)
 	rc = 0;
 
 done:
-	if (d)
-		closedir(d);
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
 	free(path);
 	json_decref(all);
+	json_decref(list);
 	return rc;
+}
+
+/* Writes go to the working tree, which a snapshot reader must not touch. */
+static int writable(const struct ms_state *st)
+{
+	if (st->snapshot)
+		return ms_error("state '%s': read from the last commit while "
+				"another process holds the lock; not written",
+				st->stack);
+	return 0;
 }
 
 int ms_state_put_resource(struct ms_state *st, const char *name,
@@ -529,7 +631,7 @@ int ms_state_put_resource(struct ms_state *st, const char *name,
 	char *path;
 	int rc;
 
-	if (check_resource_name(name) < 0)
+	if (check_resource_name(name) < 0 || writable(st))
 		return -1;
 	path = ms_asprintf("%s/%s.json", st->res_dir, name);
 	rc = write_json(st->res_dir, path, value);
@@ -542,7 +644,7 @@ int ms_state_remove_resource(struct ms_state *st, const char *name)
 	char *path;
 	int rc = 0;
 
-	if (check_resource_name(name) < 0)
+	if (check_resource_name(name) < 0 || writable(st))
 		return -1;
 	path = ms_asprintf("%s/%s.json", st->res_dir, name);
 	if (unlink(path) < 0) {
@@ -564,7 +666,7 @@ int ms_state_remove_resource(struct ms_state *st, const char *name)
 int ms_state_meta(struct ms_state *st, json_t **out)
 {
 	char *path = ms_asprintf("%s/stack.json", st->stack_dir);
-	int rc = read_object(out, path);
+	int rc = read_object(out, st, path);
 
 	free(path);
 	return rc;
@@ -573,7 +675,7 @@ int ms_state_meta(struct ms_state *st, json_t **out)
 int ms_state_put_meta(struct ms_state *st, const json_t *meta)
 {
 	char *path = ms_asprintf("%s/stack.json", st->stack_dir);
-	int rc = write_json(st->stack_dir, path, meta);
+	int rc = writable(st) ? -1 : write_json(st->stack_dir, path, meta);
 
 	free(path);
 	return rc;
@@ -582,7 +684,7 @@ int ms_state_put_meta(struct ms_state *st, const json_t *meta)
 int ms_state_journal(struct ms_state *st, json_t **out)
 {
 	char *path = ms_asprintf("%s/journal.json", st->stack_dir);
-	int rc = read_object(out, path);
+	int rc = read_object(out, st, path);
 
 	free(path);
 	return rc;
@@ -591,7 +693,7 @@ int ms_state_journal(struct ms_state *st, json_t **out)
 int ms_state_put_journal(struct ms_state *st, const json_t *journal)
 {
 	char *path = ms_asprintf("%s/journal.json", st->stack_dir);
-	int rc = write_json(st->stack_dir, path, journal);
+	int rc = writable(st) ? -1 : write_json(st->stack_dir, path, journal);
 
 	free(path);
 	return rc;
@@ -806,6 +908,7 @@ int ms_state_lock(struct ms_state *st, const char *operation)
 		goto done;
 
 	st->locked = true;
+	ms_interrupt_lock(st->lock_path);
 	st->lock_pid = getpid();
 	st->lock_dev = sb.st_dev;
 	st->lock_ino = sb.st_ino;
@@ -835,6 +938,7 @@ int ms_state_unlock(struct ms_state *st)
 	if (!st || !st->locked || st->lock_pid != getpid())
 		return 0;
 	st->locked = false;
+	ms_interrupt_lock(NULL);
 	rc = read_lock(&body, &sb, st->lock_path);
 	if (rc == MS_ENOTFOUND) {
 		/* force-unlocked behind our back: nothing left to remove */
@@ -930,6 +1034,26 @@ static int make_signature(git_signature **out, git_repository *repo)
 	return 0;
 }
 
+/*
+ * Hold .git/mlstack-commit.lock while a commit reads and writes the shared
+ * index and HEAD: returns the descriptor (closing it releases the lock).
+ */
+static int commit_lock(struct ms_state *st)
+{
+	char *path = ms_asprintf("%s/mlstack-commit.lock",
+				 git_repository_path(st->repo));
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		ms_error("state: open '%s': %s", path, strerror(errno));
+	} else {
+		while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
+			;
+	}
+	free(path);
+	return fd;
+}
+
 int ms_state_commit(struct ms_state *st, const char *message, char **out_id)
 {
 	struct ms_buf msg = MS_BUF_INIT;
@@ -942,12 +1066,14 @@ int ms_state_commit(struct ms_state *st, const char *message, char **out_id)
 	git_oid tree_id, commit_id;
 	char *spec = NULL, *paths[2];
 	git_strarray pathspec = { paths, 2 };
-	int rc = -1, err;
+	int rc = -1, err, lock_fd;
 
 	if (out_id)
 		*out_id = NULL;
 	if (!message || !*message)
 		return ms_error("state: commit message is empty");
+	if (writable(st) || (lock_fd = commit_lock(st)) < 0)
+		return -1;
 
 	/* the stack's directory, and the .gitignore a clone needs */
 	spec = ms_asprintf("%s/*", st->stack);
@@ -1021,6 +1147,106 @@ done:
 	git_tree_free(tree);
 	git_index_free(index);
 	free(spec);
+	close(lock_fd);
+	return rc;
+}
+
+/* The stack's tree in the head commit (*out NULL when it has none). */
+static int stack_tree(git_tree **out, struct ms_state *st)
+{
+	git_commit *head = NULL;
+	git_tree *root = NULL;
+	git_tree_entry *entry = NULL;
+	int rc = -1, err;
+
+	*out = NULL;
+	if (head_commit(&head, st->repo) < 0)
+		return -1;
+	if (!head)
+		return 0;
+	if (git_commit_tree(&root, head) < 0) {
+		git_fail("reading the head commit");
+		goto done;
+	}
+	err = git_tree_entry_bypath(&entry, root, st->stack);
+	if (err == GIT_ENOTFOUND) {
+		git_error_clear();
+		rc = 0;
+		goto done;
+	}
+	if (err < 0 ||
+	    git_tree_lookup(out, st->repo, git_tree_entry_id(entry)) < 0) {
+		git_fail("reading '%s' in the head commit", st->stack);
+		goto done;
+	}
+	rc = 0;
+done:
+	git_tree_entry_free(entry);
+	git_tree_free(root);
+	git_commit_free(head);
+	return rc;
+}
+
+int ms_state_version(struct ms_state *st, char **out)
+{
+	git_tree *tree = NULL;
+
+	*out = NULL;
+	if (stack_tree(&tree, st))
+		return -1;
+	*out = tree ? oid_hex(git_tree_id(tree)) : ms_strdup("");
+	git_tree_free(tree);
+	return 0;
+}
+
+int ms_state_uncommitted(struct ms_state *st, bool *out)
+{
+	git_status_options opts = GIT_STATUS_OPTIONS_INIT;
+	git_status_list *list = NULL;
+	char *spec = ms_asprintf("%s/*", st->stack);
+	size_t i;
+
+	*out = false;
+	opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+	opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED |
+		     GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
+	opts.pathspec.strings = &spec;
+	opts.pathspec.count = 1;
+	if (git_status_list_new(&list, st->repo, &opts) < 0) {
+		free(spec);
+		return git_fail("reading the status of '%s'", st->stack);
+	}
+	for (i = 0; i < git_status_list_entrycount(list); i++)
+		if (git_status_byindex(list, i)->status != GIT_STATUS_CURRENT)
+			*out = true;
+	git_status_list_free(list);
+	free(spec);
+	return 0;
+}
+
+int ms_state_use_snapshot(struct ms_state *st)
+{
+	git_commit *head = NULL;
+	int rc = 0;
+
+	if (st->snapshot)
+		return 0;
+	if (head_commit(&head, st->repo) < 0)
+		return -1;
+	if (head && git_commit_tree(&st->snapshot, head) < 0)
+		rc = git_fail("reading the head commit");
+	git_commit_free(head);
+	if (!rc && !head) {
+		/* nothing committed yet: an empty snapshot */
+		git_treebuilder *b = NULL;
+		git_oid id;
+
+		if (git_treebuilder_new(&b, st->repo, NULL) < 0 ||
+		    git_treebuilder_write(&id, b) < 0 ||
+		    git_tree_lookup(&st->snapshot, st->repo, &id) < 0)
+			rc = git_fail("making an empty snapshot");
+		git_treebuilder_free(b);
+	}
 	return rc;
 }
 

@@ -18,6 +18,7 @@
 #define MS_STATE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 struct ms_state;
 
@@ -82,6 +83,23 @@ int ms_state_put_journal(struct ms_state *st, const json_t *journal);
  * (the current head when skipped; "" when nothing was ever committed).
  */
 int ms_state_commit(struct ms_state *st, const char *message, char **out_id);
+/*
+ * The stack's version: the hex id of its directory's tree in the head
+ * commit ("" before its first commit). Commits of other stacks in the same
+ * repository leave it alone; any commit of this stack's files changes it.
+ */
+int ms_state_version(struct ms_state *st, char **out);
+/*
+ * Whether the stack's files in the working tree differ from the head
+ * commit: a run stopped between its writes and its commit.
+ */
+int ms_state_uncommitted(struct ms_state *st, bool *out);
+/*
+ * From now on read the head commit instead of the working tree, for a
+ * reader while another process holds the lock (its writes in progress);
+ * every write and commit through st is refused.
+ */
+int ms_state_use_snapshot(struct ms_state *st);
 /* The hex id of the head commit, or "" before the first commit. */
 int ms_state_head(struct ms_state *st, char **out);
 /*

@@ -21,12 +21,13 @@
 enum {
 	MS_OK = 0,
 	MS_ERROR = -1,
-	MS_ENOTFOUND = -2,  /* the object does not exist (AWS: gone) */
-	MS_ETHROTTLED = -3, /* AWS throttled and retries ran out */
-	MS_ESTALE = -4,     /* a saved plan was made against another state */
-	MS_ELOCKED = -5,    /* the state is locked by someone else */
-	MS_EEXISTS = -6,    /* the object already exists */
-	MS_ETIMEOUT = -7,   /* a wait ran past its timeout */
+	MS_ENOTFOUND = -2,    /* the object does not exist (AWS: gone) */
+	MS_ETHROTTLED = -3,   /* AWS throttled and retries ran out */
+	MS_ESTALE = -4,       /* a saved plan was made against another state */
+	MS_ELOCKED = -5,      /* the state is locked by someone else */
+	MS_EEXISTS = -6,      /* the object already exists */
+	MS_ETIMEOUT = -7,     /* a wait ran past its timeout */
+	MS_EINTERRUPTED = -8, /* a wait given up after an interrupt */
 };
 
 /*

@@ -13,6 +13,7 @@
 #include "util/common.h"
 #include "providers/provider.h"
 #include "providers/aws/aws.h"
+#include "util/interrupt.h"
 
 /* Longest delay MLSTACK_WAIT_DELAY may ask for. */
 #define MAX_DELAY 3600.0
@@ -179,7 +180,17 @@ int ms_aws_wait(char **status, struct ms_call *call,
 						    w->what, span.ptr);
 			goto done;
 		}
-		ms_sleep(delay < deadline - now ? delay : deadline - now);
+		if (ms_interruptible_sleep(
+			    delay < deadline - now ? delay : deadline - now)) {
+			err = ms_error_code(
+				MS_EINTERRUPTED,
+				"%s: stopped waiting (interrupted)%s%s; "
+				"it goes on in AWS, and the next "
+				"plan reads where it got to",
+				w->what, last ? " while " : "",
+				last ? last : "");
+			goto done;
+		}
 	}
 done:
 	if (status) {

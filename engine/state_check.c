@@ -1,0 +1,246 @@
+/*
+ * state_check.c - the state, made ready before a command reads it: every
+ * file checked up front, what an earlier run left uncommitted committed,
+ * and another run's lock respected by reading its last commit.
+ *
+ * Checking everything first is what keeps a corrupt file from being
+ * found halfway: a plan that skipped a broken stack.json said "No
+ * changes", and apply found it only after it had changed AWS.
+ */
+#include "util/common.h"
+#include "engine/internal.h"
+
+/* What a state file's object must hold: key, JSON type, required. */
+struct field {
+	const char *key;
+	int type; /* a json_type, or -1 for an array of strings */
+	bool required;
+};
+
+#define STRINGS (-1)
+
+static const struct field resource_fields[] = {
+	{ "type", JSON_STRING, true },
+	{ "attributes", JSON_OBJECT, true },
+	{ "dependencies", STRINGS },
+	{ "deposed", JSON_ARRAY },
+	{ NULL },
+};
+
+static const struct field meta_fields[] = {
+	{ "stack", JSON_STRING },
+	{ "serial", JSON_INTEGER },
+	{ "stack_digest", JSON_STRING },
+	{ "outputs", JSON_OBJECT },
+	{ NULL },
+};
+
+static const struct field intent_fields[] = {
+	{ "type", JSON_STRING, true },
+	{ "dependencies", STRINGS },
+	{ "action", JSON_STRING },
+	{ "at", JSON_INTEGER },
+	{ NULL },
+};
+
+static bool strings(const json_t *v)
+{
+	json_t *x;
+	size_t i;
+
+	if (!json_is_array(v))
+		return false;
+	json_array_foreach(v, i, x)
+		if (!json_is_string(x))
+			return false;
+	return true;
+}
+
+static const char *type_word(int type)
+{
+	switch (type) {
+	case JSON_STRING:
+		return "a string";
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_INTEGER:
+		return "an integer";
+	default:
+		return "an array of strings";
+	}
+}
+
+/* file: the path for the message; what: "" or "NAME." inside a file */
+static int check_fields(const json_t *v, const struct field *fields,
+			const char *file, const char *what)
+{
+	const struct field *f;
+
+	if (!json_is_object(v) && *what)
+		return ms_error("state: %s: corrupt: %sis not an object", file,
+				what);
+	if (!json_is_object(v))
+		return ms_error("state: %s: corrupt: not a JSON object", file);
+	for (f = fields; f->key; f++) {
+		json_t *x = json_object_get(v, f->key);
+
+		if (!x && !f->required)
+			continue;
+		if (!x)
+			return ms_error("state: %s: corrupt: %s\"%s\" is "
+					"missing",
+					file, what, f->key);
+		if (f->type == STRINGS ? !strings(x) :
+					 (int)json_typeof(x) != f->type)
+			return ms_error("state: %s: corrupt: %s\"%s\" is not "
+					"%s",
+					file, what, f->key, type_word(f->type));
+	}
+	return 0;
+}
+
+static int check_resource(struct ms_engine *e, const char *name,
+			  const json_t *v)
+{
+	char *file = ms_asprintf("%s/%s/resources/%s.json", e->state_dir,
+				 e->stack->name, name);
+	const char *type;
+	json_t *d;
+	size_t i;
+	int err = -1;
+
+	if (check_fields(v, resource_fields, file, ""))
+		goto done;
+	type = json_string_value(json_object_get(v, "type"));
+	if (!ms_provider_find(type)) {
+		ms_error("state: %s: corrupt: unknown resource type \"%s\"",
+			 file, type);
+		goto done;
+	}
+	json_array_foreach(json_object_get(v, "deposed"), i, d)
+		if (!json_is_object(d)) {
+			ms_error("state: %s: corrupt: deposed[%zu] is not an "
+				 "object",
+				 file, i);
+			goto done;
+		}
+	err = 0;
+done:
+	free(file);
+	return err;
+}
+
+/* Read and check every file of the stack's state. */
+static int check_files(struct ms_engine *e)
+{
+	json_t *meta = NULL, *journal = NULL, *all = NULL, *v;
+	const char *name;
+	char *file = NULL;
+	int err = -1;
+
+	if (ms_state_meta(e->state, &meta) ||
+	    ms_state_journal(e->state, &journal) ||
+	    ms_state_resources(e->state, &all))
+		goto done;
+	file = ms_asprintf("%s/%s/stack.json", e->state_dir, e->stack->name);
+	if (check_fields(meta, meta_fields, file, ""))
+		goto done;
+	free(file);
+	file = ms_asprintf("%s/%s/journal.json", e->state_dir, e->stack->name);
+	json_object_foreach(journal, name, v) {
+		char *what = ms_asprintf("intent \"%s\": ", name);
+		int bad = check_fields(v, intent_fields, file, what);
+
+		free(what);
+		if (bad)
+			goto done;
+	}
+	json_object_foreach(all, name, v)
+		if (check_resource(e, name, v))
+			goto done;
+	err = 0;
+done:
+	if (err)
+		ms_error("%s; restore it from the state's history (git -C %s "
+			 "log -p %s) and run again",
+			 ms_error_last(), e->state_dir, e->stack->name);
+	free(file);
+	json_decref(meta);
+	json_decref(journal);
+	json_decref(all);
+	return err;
+}
+
+/*
+ * Commit what a run that stopped before its commit left in the working
+ * tree (killed, out of disk, a second interrupt), under the lock.
+ */
+static int commit_leftovers(struct ms_engine *e)
+{
+	char *msg;
+	bool pending;
+	int err;
+
+	if (ms_state_uncommitted(e->state, &pending))
+		return -1;
+	if (!pending)
+		return 0;
+	err = ms_state_lock(e->state, "recover");
+	if (err == MS_ELOCKED)
+		return 1; /* a run started meanwhile: it will */
+	if (err)
+		return -1;
+	msg = ms_asprintf("recover %s: what a run that stopped before its "
+			  "commit wrote",
+			  e->stack->name);
+	err = ms_state_commit(e->state, msg, NULL);
+	free(msg);
+	if (ms_state_unlock(e->state) && !err)
+		err = -1;
+	return err;
+}
+
+int ms_engine_prepare_state(struct ms_engine *e)
+{
+	json_t *info = NULL;
+	const char *holder, *op, *since;
+	int err;
+
+	err = ms_state_lock_info(e->state, &info);
+	if (err && err != MS_ENOTFOUND)
+		return -1;
+	if (err == MS_ENOTFOUND) {
+		ms_error_clear();
+		if (check_files(e))
+			return -1;
+		err = commit_leftovers(e);
+		if (err <= 0)
+			return err;
+		if (ms_state_lock_info(e->state, &info))
+			return -1;
+	}
+	/* another run holds the lock: read the state as it last committed */
+	holder = json_string_value(json_object_get(info, "holder"));
+	op = json_string_value(json_object_get(info, "operation"));
+	since = json_string_value(json_object_get(info, "time"));
+	free(e->state_note);
+	e->state_note = ms_asprintf(
+		"the state of stack \"%s\" is locked by %s (%s since %s); "
+		"reading it as of its last commit",
+		e->stack->name, holder ? holder : "an unknown holder",
+		op ? op : "an unknown operation",
+		since ? since :
+			"an unknown "
+			"time");
+	json_decref(info);
+	if (ms_state_use_snapshot(e->state))
+		return -1;
+	return check_files(e);
+}
+
+const char *ms_engine_state_note(const struct ms_engine *e)
+{
+	return e->state_note;
+}
