@@ -29,10 +29,8 @@ int cmd_plan(struct cmd_opts *o)
 		ms_render_plan(stdout, plan);
 	}
 	if (out) {
-		if (json_dump_file(plan, out,
-				   JSON_INDENT(2) | JSON_SORT_KEYS)) {
-			cmd_fail("cannot write plan \"%s\": %s", out,
-				 strerror(errno));
+		if (ms_plan_save(plan, out)) {
+			cmd_fail("%s", ms_error_last());
 			goto done;
 		}
 		if (!o->json)

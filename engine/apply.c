@@ -17,6 +17,7 @@
 #include "engine/internal.h"
 #include "engine/expr.h"
 #include "engine/render.h"
+#include "engine/sensitive.h"
 #include "util/json.h"
 #include "util/interrupt.h"
 
@@ -203,6 +204,9 @@ static json_t *stored_value(struct run *r, const struct job *j, bool tainted)
 	json_object_set(v, "attributes", j->result);
 	json_object_set(v, "dependencies",
 			json_object_get(j->change, "dependencies"));
+	if (json_array_size(json_object_get(j->change, "sensitive")))
+		json_object_set(v, "sensitive",
+				json_object_get(j->change, "sensitive"));
 	if (tainted)
 		json_object_set_new(v, "tainted", json_true());
 	/* objects still to delete: the ones before, and the one replaced */
@@ -443,9 +447,52 @@ static void link(struct run *r)
 	}
 }
 
+/*
+ * Whether an output's value comes from a secret: a sensitive variable, or
+ * a resource attribute whose value is sensitive (by the schema, by name
+ * or by origin).
+ */
+static bool sensitive_output(struct run *r, const json_t *raw)
+{
+	json_t *refs = NULL, *ref, *mask, *stored, *m;
+	bool found = false;
+	size_t i;
+
+	if (ms_expr_refs(raw, &refs) < 0) {
+		ms_error_clear();
+		return false;
+	}
+	json_array_foreach(refs, i, ref) {
+		const char *root =
+			json_string_value(json_object_get(ref, "root"));
+		const char *first = json_string_value(
+			json_array_get(json_object_get(ref, "path"), 0));
+
+		if (!root || !first)
+			continue;
+		if (!strcmp(root, "var")) {
+			found |= json_object_get(r->e->stack->sensitive,
+						 first) != NULL;
+			continue;
+		}
+		stored = json_object_get(r->stored, root);
+		if (!stored)
+			continue;
+		mask = ms_sensitive_mask(
+			json_string_value(json_object_get(stored, "type")),
+			json_object_get(stored, "attributes"),
+			json_object_get(stored, "sensitive"));
+		m = json_object_get(mask, first);
+		found |= m && !json_is_false(m);
+		json_decref(mask);
+	}
+	json_decref(refs);
+	return found;
+}
+
 static int finish(struct run *r)
 {
-	json_t *meta = NULL, *outputs = NULL, *raw;
+	json_t *meta = NULL, *outputs = NULL, *raw, *secret = json_array();
 	struct ms_buf msg = MS_BUF_INIT;
 	const char *key;
 	json_t *v;
@@ -468,8 +515,14 @@ static int finish(struct run *r)
 				continue; /* its resource failed */
 			}
 			json_object_set_new(outputs, key, val);
+			if (sensitive_output(r, v))
+				json_array_append_new(secret, json_string(key));
 		}
 	}
+	if (json_array_size(secret))
+		json_object_set(meta, "sensitive_outputs", secret);
+	else
+		json_object_del(meta, "sensitive_outputs");
 	json_object_set_new(meta, "stack", json_string(r->e->stack->name));
 	json_object_set_new(meta, "serial",
 			    json_integer(json_integer_value(json_object_get(
@@ -491,6 +544,7 @@ static int finish(struct run *r)
 done:
 	json_decref(meta);
 	json_decref(outputs);
+	json_decref(secret);
 	ms_buf_release(&msg);
 	return err;
 }
@@ -584,7 +638,7 @@ int ms_engine_apply(struct ms_engine *e, const json_t *plan)
 	struct run r;
 	char *head = NULL;
 	const char *name, *want;
-	json_t *c, *v;
+	json_t *c, *v, *own = NULL;
 	size_t i;
 	int err = -1;
 
@@ -620,6 +674,21 @@ int ms_engine_apply(struct ms_engine *e, const json_t *plan)
 	}
 	if (ms_engine_session(e, &e->aws) || !e->aws)
 		goto done;
+	/* a plan from a file: its secrets read again first */
+	if (json_object_get(plan, "sensitive_digest") ||
+	    json_array_size(json_object_get(plan, "sensitive_variables"))) {
+		json_t *stored = NULL;
+
+		bool failed;
+
+		r.plan = own = json_deep_copy(plan);
+		failed = ms_state_resources(e->state, &stored) ||
+			 ms_plan_restore_secrets(e, own, stored);
+		json_decref(stored);
+		if (failed)
+			goto done;
+		plan = own;
+	}
 	if (ms_state_journal(e->state, &r.journal) || save_adopted(&r))
 		goto done;
 
@@ -701,6 +770,7 @@ done:
 	json_decref(r.abandoned);
 	json_decref(r.journal);
 	json_decref(r.stored);
+	json_decref(own);
 	free(head);
 	return err;
 }

@@ -7,6 +7,7 @@
  */
 #include "util/common.h"
 #include "engine/internal.h"
+#include "engine/sensitive.h"
 #include "engine/expr.h"
 #include "util/json.h"
 #include "util/sha256.h"
@@ -780,6 +781,28 @@ int ms_engine_state_list(struct ms_engine *e, json_t **out)
 	return 0;
 }
 
+/* A stored value as shown to the user: its secrets hidden. */
+static json_t *hidden_stored(const json_t *stored)
+{
+	const char *type = json_string_value(json_object_get(stored, "type"));
+	json_t *marks = json_object_get(stored, "sensitive");
+	json_t *out = json_copy((json_t *)stored), *list, *d;
+	size_t i;
+
+	json_object_set_new(
+		out, "attributes",
+		ms_sensitive_hidden(type, json_object_get(stored, "attributes"),
+				    marks));
+	if (json_is_array(json_object_get(stored, "deposed"))) {
+		list = json_array();
+		json_array_foreach(json_object_get(stored, "deposed"), i, d)
+			json_array_append_new(list, ms_sensitive_hidden(type, d,
+									marks));
+		json_object_set_new(out, "deposed", list);
+	}
+	return out;
+}
+
 int ms_engine_state_get(struct ms_engine *e, const char *name, json_t **out)
 {
 	json_t *all = NULL, *v;
@@ -793,12 +816,12 @@ int ms_engine_state_get(struct ms_engine *e, const char *name, json_t **out)
 				     "resource \"%s\" is not in the state",
 				     name);
 	}
-	*out = json_incref(v);
+	*out = hidden_stored(v);
 	json_decref(all);
 	return 0;
 }
 
-int ms_engine_outputs(struct ms_engine *e, json_t **out)
+int ms_engine_outputs(struct ms_engine *e, json_t **out, json_t **sensitive)
 {
 	json_t *meta = NULL, *o;
 
@@ -806,6 +829,8 @@ int ms_engine_outputs(struct ms_engine *e, json_t **out)
 		return -1;
 	o = json_object_get(meta, "outputs");
 	*out = o ? json_incref(o) : json_object();
+	o = json_object_get(meta, "sensitive_outputs");
+	*sensitive = o ? json_incref(o) : json_array();
 	json_decref(meta);
 	return 0;
 }

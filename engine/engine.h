@@ -83,6 +83,11 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
  * -1 with ms_error() naming the first wrong key ("changes[2].action: ...").
  */
 int ms_plan_check(const json_t *plan);
+/*
+ * Write a plan document to path (mode 0600), without the values of
+ * sensitive variables and attributes (docs/secrets.md).
+ */
+int ms_plan_save(const json_t *plan, const char *path);
 /* Whether a plan has any change to make in AWS. */
 bool ms_plan_has_changes(const json_t *plan);
 /*
@@ -123,8 +128,11 @@ int ms_engine_import(struct ms_engine *e, const char *name, const char *id,
  */
 int ms_engine_schema(json_t **out, const char *type);
 
-/* Outputs of the last apply: an object name -> value. */
-int ms_engine_outputs(struct ms_engine *e, json_t **out);
+/*
+ * Outputs of the last apply: an object name -> value, and the array of
+ * the names whose values come from secrets (docs/secrets.md).
+ */
+int ms_engine_outputs(struct ms_engine *e, json_t **out, json_t **sensitive);
 /* History: array of {commit, author, time, message}. */
 int ms_engine_history(struct ms_engine *e, json_t **out);
 /* The stack's dependency graph as DOT. */

@@ -42,6 +42,15 @@ struct ms_engine {
  */
 int ms_engine_prepare_state(struct ms_engine *e);
 
+/*
+ * A plan read from a file holds no secrets (plan_file.c): put back the
+ * sensitive variables (from this run's -var and defaults), the secrets of
+ * each change's configuration (from the stack file) and of its before
+ * (from stored, the state), and check them against the plan's digest.
+ */
+int ms_plan_restore_secrets(struct ms_engine *e, json_t *plan,
+			    const json_t *stored);
+
 /* The AWS session, opened on first use. */
 int ms_engine_session(struct ms_engine *e, struct ms_aws **out);
 

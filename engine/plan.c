@@ -525,6 +525,9 @@ static json_t *drift_entry(const char *name, const json_t *stored,
 	json_object_set(d, "before", before);
 	json_object_set(d, "after", live ? (json_t *)live : json_null());
 	json_object_set_new(d, "changed", changed);
+	if (json_object_get(stored, "sensitive"))
+		json_object_set(d, "sensitive",
+				json_object_get(stored, "sensitive"));
 	return d;
 }
 
@@ -532,6 +535,42 @@ static json_t *timeouts_of(const struct ms_resource *res)
 {
 	return res && res->timeouts ? json_incref(res->timeouts) :
 				      json_object();
+}
+
+/*
+ * The names of res's properties whose values come from a sensitive
+ * variable: shown as (sensitive), like the schema's sensitive attributes.
+ */
+static json_t *sensitive_origin(const struct ms_engine *e,
+				const struct ms_resource *res)
+{
+	json_t *names = json_array(), *v, *refs, *ref;
+	const char *key;
+	size_t i;
+
+	if (!json_object_size(e->stack->sensitive))
+		return names;
+	json_object_foreach(res->properties, key, v) {
+		refs = NULL;
+		if (ms_expr_refs(v, &refs) < 0) {
+			ms_error_clear();
+			continue;
+		}
+		json_array_foreach(refs, i, ref) {
+			const char *root =
+				json_string_value(json_object_get(ref, "root"));
+			const char *first = json_string_value(json_array_get(
+				json_object_get(ref, "path"), 0));
+
+			if (root && first && !strcmp(root, "var") &&
+			    json_object_get(e->stack->sensitive, first)) {
+				json_array_append_new(names, json_string(key));
+				break;
+			}
+		}
+		json_decref(refs);
+	}
+	return names;
 }
 
 static json_t *change_new(const char *name, const char *type,
@@ -617,6 +656,7 @@ static int plan_resource(struct ms_engine *e, const struct ms_resource *res,
 	const struct ms_resource_type *t = ms_provider_find(res->type);
 	json_t *props = NULL, *after = NULL, *before = NULL;
 	json_t *changed = json_array(), *forces = json_array(), *c = NULL;
+	json_t *marks = NULL;
 	const char *old_type =
 		json_string_value(json_object_get(stored, "type"));
 	bool pending;
@@ -708,6 +748,9 @@ static int plan_resource(struct ms_engine *e, const struct ms_resource *res,
 	}
 
 	c = change_new(res->name, res->type, action);
+	marks = sensitive_origin(e, res);
+	if (json_array_size(marks))
+		json_object_set(c, "sensitive", marks);
 	json_object_set(c, "before", before ? before : json_null());
 	json_object_set(c, "after", after);
 	json_object_set(c, "changed", changed);
@@ -729,6 +772,7 @@ static int plan_resource(struct ms_engine *e, const struct ms_resource *res,
 	err = 0;
 done:
 	json_decref(c);
+	json_decref(marks);
 	json_decref(props);
 	json_decref(after);
 	json_decref(changed);
@@ -745,6 +789,9 @@ static json_t *delete_change(const char *name, const json_t *stored,
 		MS_ACTION_DELETE);
 	json_t *deps = json_object_get(stored, "dependencies");
 
+	if (json_object_get(stored, "sensitive"))
+		json_object_set(c, "sensitive",
+				json_object_get(stored, "sensitive"));
 	json_object_set(c, "before", before ? before : json_null());
 	json_object_set_new(c, "after", json_null());
 	json_object_set_new(c, "dependencies",
@@ -784,7 +831,7 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 	char *head = NULL, *version = NULL;
 	size_t *order = NULL, i, n = e->stack->n_resources;
 	const char *name;
-	json_t *v;
+	json_t *v, *names;
 	struct ms_aws *aws;
 	int err = -1;
 
@@ -897,6 +944,10 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 			    json_string(e->stack->digest));
 	json_object_set_new(plan, "destroy", json_boolean(o->destroy));
 	json_object_set(plan, "variables", e->stack->variables);
+	names = json_array();
+	json_object_foreach(e->stack->sensitive, name, v)
+		json_array_append_new(names, json_string(name));
+	json_object_set_new(plan, "sensitive_variables", names);
 	/* what the lookups found: apply uses these, not a new read */
 	json_object_set(plan, "lookups", e->lookups);
 	json_object_set(plan, "tags", e->stack->tags);

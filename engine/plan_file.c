@@ -10,6 +10,13 @@
  */
 #include "util/common.h"
 #include "engine/internal.h"
+#include "engine/sensitive.h"
+#include "util/json.h"
+#include "util/sha256.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 enum want {
 	W_STRING,
@@ -45,6 +52,9 @@ static const struct key top_keys[] = {
 	{ "adopted", W_OBJECT },
 	{ "gone", W_STRINGS },
 	{ "moved", W_OBJECT },
+	{ "sensitive_variables", W_STRINGS },
+	{ "sensitive_salt", W_STRING },
+	{ "sensitive_digest", W_STRING },
 	{ NULL },
 };
 
@@ -64,6 +74,7 @@ static const struct key change_keys[] = {
 	{ "tainted", W_BOOL },
 	{ "pending", W_BOOL },
 	{ "deposed_of", W_STRING },
+	{ "sensitive", W_STRINGS },
 	{ NULL },
 };
 
@@ -74,6 +85,7 @@ static const struct key drift_keys[] = {
 	{ "before", W_OBJECT_OR_NULL, true },
 	{ "after", W_OBJECT_OR_NULL, true },
 	{ "changed", W_STRINGS },
+	{ "sensitive", W_STRINGS },
 	{ NULL },
 };
 
@@ -245,4 +257,330 @@ int ms_plan_check(const json_t *plan)
 done:
 	json_decref(names);
 	return err;
+}
+
+/* ---- secrets: kept out of the file, read again by apply ---------------- */
+
+/* Whether v holds a hidden part anywhere. */
+static bool has_marker(const json_t *v)
+{
+	const char *key;
+	json_t *x;
+	size_t i;
+
+	if (ms_is_sensitive_marker(v))
+		return true;
+	if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, key, x)
+			if (has_marker(x))
+				return true;
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+			if (has_marker(x))
+				return true;
+	}
+	return false;
+}
+
+/*
+ * What the file leaves out, in one value: the sensitive variables and the
+ * configurations of the changes that hold secrets (hidden holds the
+ * changes as written). Its salted digest lets apply check that what it
+ * reads again is what was planned.
+ */
+static json_t *secrets_of(const json_t *plan, const json_t *hidden_changes)
+{
+	json_t *out = json_object(), *vars = json_object(),
+	       *cfg = json_object();
+	json_t *v, *c;
+	size_t i;
+
+	json_array_foreach(json_object_get(plan, "sensitive_variables"), i, v) {
+		json_t *val =
+			json_object_get(json_object_get(plan, "variables"),
+					json_string_value(v));
+
+		if (val)
+			json_object_set(vars, json_string_value(v), val);
+	}
+	json_array_foreach(hidden_changes, i, c)
+		if (has_marker(json_object_get(c, "config")))
+			json_object_set(
+				cfg,
+				json_string_value(json_object_get(c, "name")),
+				json_object_get(
+					json_array_get(json_object_get(
+							       plan, "changes"),
+						       i),
+					"config"));
+	json_object_set_new(out, "variables", vars);
+	json_object_set_new(out, "config", cfg);
+	return out;
+}
+
+static int secrets_digest(char out[65], const json_t *secrets, const char *salt)
+{
+	char *text = ms_json_compact(secrets);
+	char *salted = ms_asprintf("%s\n%s", salt, text);
+	int err = ms_sha256_hex(out, salted, strlen(salted));
+
+	free(text);
+	free(salted);
+	return err;
+}
+
+/* The plan as written to a file: every secret replaced by the marker. */
+static int plan_for_file(json_t **out, const json_t *plan)
+{
+	const char *type, *key;
+	json_t *copy = json_deep_copy(plan), *c, *marks, *v, *secrets = NULL;
+	char salt[33], digest[65];
+	size_t i;
+	int err = -1;
+
+	*out = NULL;
+	json_array_foreach(json_object_get(plan, "sensitive_variables"), i, v)
+		json_object_del(json_object_get(copy, "variables"),
+				json_string_value(v));
+	json_array_foreach(json_object_get(copy, "changes"), i, c) {
+		const char *which[] = { "before", "after", "config" };
+		size_t k;
+
+		type = json_string_value(json_object_get(c, "type"));
+		marks = json_object_get(c, "sensitive");
+		for (k = 0; k < 3; k++)
+			if (json_is_object(json_object_get(c, which[k])))
+				json_object_set_new(
+					c, which[k],
+					ms_sensitive_hidden(
+						type,
+						json_object_get(c, which[k]),
+						marks));
+	}
+	json_array_foreach(json_object_get(copy, "drift"), i, c) {
+		type = json_string_value(json_object_get(c, "type"));
+		marks = json_object_get(c, "sensitive");
+		json_object_set_new(
+			c, "before",
+			ms_sensitive_hidden(type, json_object_get(c, "before"),
+					    marks));
+		json_object_set_new(
+			c, "after",
+			ms_sensitive_hidden(type, json_object_get(c, "after"),
+					    marks));
+	}
+	json_object_foreach(json_object_get(copy, "adopted"), key, v)
+		if (json_is_object(json_object_get(v, "attributes")))
+			json_object_set_new(
+				v, "attributes",
+				ms_sensitive_hidden(
+					json_string_value(
+						json_object_get(v, "type")),
+					json_object_get(v, "attributes"),
+					json_object_get(v, "sensitive")));
+	secrets = secrets_of(plan, json_object_get(copy, "changes"));
+	if (json_object_size(json_object_get(secrets, "variables")) ||
+	    json_object_size(json_object_get(secrets, "config"))) {
+		if (ms_random_hex(salt, 16) ||
+		    secrets_digest(digest, secrets, salt))
+			goto done;
+		json_object_set_new(copy, "sensitive_salt", json_string(salt));
+		json_object_set_new(copy, "sensitive_digest",
+				    json_string(digest));
+	}
+	*out = copy;
+	copy = NULL;
+	err = 0;
+done:
+	json_decref(copy);
+	json_decref(secrets);
+	return err;
+}
+
+/* hidden with each marker replaced by what source holds at its place */
+static int restore(json_t **out, const json_t *hidden, const json_t *source,
+		   const char *what)
+{
+	const char *key;
+	json_t *x, *r;
+	size_t i;
+
+	*out = NULL;
+	if (ms_is_sensitive_marker(hidden)) {
+		if (!source)
+			return ms_error("%s: a secret the saved plan left out "
+					"is not there to read again",
+					what);
+		*out = json_deep_copy(source);
+		return 0;
+	}
+	if (json_is_object(hidden)) {
+		*out = json_object();
+		json_object_foreach((json_t *)hidden, key, x) {
+			if (restore(&r, x, json_object_get(source, key), what))
+				return -1;
+			json_object_set_new(*out, key, r);
+		}
+		return 0;
+	}
+	if (json_is_array(hidden)) {
+		*out = json_array();
+		json_array_foreach(hidden, i, x) {
+			if (restore(&r, x, json_array_get(source, i), what))
+				return -1;
+			json_array_append_new(*out, r);
+		}
+		return 0;
+	}
+	*out = json_deep_copy(hidden);
+	return 0;
+}
+
+/* The stored object a change's before was read from (a deposed one too). */
+static const json_t *stored_before(const json_t *stored, const json_t *c)
+{
+	const char *of = json_string_value(json_object_get(c, "deposed_of"));
+	const char *id = json_string_value(
+		json_object_get(json_object_get(c, "before"), "id"));
+	json_t *s, *d;
+	size_t i;
+
+	s = json_object_get(stored,
+			    of ? of :
+				 json_string_value(json_object_get(c, "name")));
+	if (!of)
+		return json_object_get(s, "attributes");
+	json_array_foreach(json_object_get(s, "deposed"), i, d) {
+		const char *did = json_string_value(json_object_get(d, "id"));
+
+		if (id && did && !strcmp(id, did))
+			return d;
+	}
+	return NULL;
+}
+
+int ms_plan_restore_secrets(struct ms_engine *e, json_t *plan,
+			    const json_t *stored)
+{
+	const char *name, *salt, *want;
+	json_t *v, *c, *r, *secrets = NULL, *vars;
+	char digest[65];
+	size_t i;
+	int err = -1;
+
+	vars = json_object_get(plan, "variables");
+	json_array_foreach(json_object_get(plan, "sensitive_variables"), i, v) {
+		name = json_string_value(v);
+		if (json_object_get(vars, name))
+			continue; /* a plan made here, not read from a file */
+		if (!json_object_get(e->stack->variables, name))
+			return ms_error("variable \"%s\" is sensitive, so the "
+					"saved plan does not keep its value: "
+					"give it again (-var %s=VALUE)",
+					name, name);
+		json_object_set(vars, name,
+				json_object_get(e->stack->variables, name));
+	}
+	json_object_foreach(json_object_get(plan, "adopted"), name, v)
+		if (has_marker(v))
+			return ms_error("the saved plan records \"%s\", found "
+					"after an interrupted run, without its "
+					"secrets: run 'mlstack apply' without "
+					"a plan file",
+					name);
+	json_array_foreach(json_object_get(plan, "changes"), i, c) {
+		const struct ms_resource *res;
+		const char *cname =
+			json_string_value(json_object_get(c, "name"));
+
+		if (has_marker(json_object_get(c, "before"))) {
+			if (restore(&r, json_object_get(c, "before"),
+				    stored_before(stored, c), cname))
+				return -1;
+			json_object_set_new(c, "before", r);
+		}
+		if (!has_marker(json_object_get(c, "config")))
+			continue;
+		res = ms_stack_resource(e->stack, cname);
+		if (restore(&r, json_object_get(c, "config"),
+			    res ? res->properties : NULL, cname))
+			return -1;
+		json_object_set_new(c, "config", r);
+	}
+	salt = json_string_value(json_object_get(plan, "sensitive_salt"));
+	want = json_string_value(json_object_get(plan, "sensitive_digest"));
+	if (!salt || !want)
+		return 0;
+	secrets = secrets_of(plan, json_object_get(plan, "changes"));
+	/* every change's config counts, as written: recompute from them */
+	json_object_set_new(secrets, "config", json_object());
+	json_array_foreach(json_object_get(plan, "changes"), i, c) {
+		json_t *hidden = ms_sensitive_hidden(
+			json_string_value(json_object_get(c, "type")),
+			json_object_get(c, "config"),
+			json_object_get(c, "sensitive"));
+
+		if (json_is_object(json_object_get(c, "config")) &&
+		    has_marker(hidden))
+			json_object_set(
+				json_object_get(secrets, "config"),
+				json_string_value(json_object_get(c, "name")),
+				json_object_get(c, "config"));
+		json_decref(hidden);
+	}
+	if (secrets_digest(digest, secrets, salt))
+		goto done;
+	if (strcmp(digest, want)) {
+		ms_error("the sensitive values read again (sensitive "
+			 "variables, secrets in the stack file) differ from "
+			 "those the saved plan was made with: run 'mlstack "
+			 "plan' again");
+		goto done;
+	}
+	err = 0;
+done:
+	json_decref(secrets);
+	return err;
+}
+
+int ms_plan_save(const json_t *plan, const char *path)
+{
+	json_t *copy = NULL;
+	int fd, err = 0;
+	FILE *f;
+
+	if (plan_for_file(&copy, plan))
+		return -1;
+	plan = copy;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		json_decref(copy);
+		return ms_error("cannot write plan \"%s\": %s", path,
+				strerror(errno));
+	}
+	/* an existing file keeps its mode through O_TRUNC: set it */
+	if (fchmod(fd, 0600) < 0) {
+		close(fd);
+		json_decref(copy);
+		return ms_error("cannot write plan \"%s\": %s", path,
+				strerror(errno));
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		json_decref(copy);
+		return ms_error("cannot write plan \"%s\": %s", path,
+				strerror(errno));
+	}
+	if (json_dumpf(plan, f, JSON_INDENT(2) | JSON_SORT_KEYS) ||
+	    fputc('\n', f) == EOF)
+		err = -1;
+	if (fclose(f) && !err)
+		err = -1;
+	json_decref(copy);
+	if (err)
+		return ms_error("cannot write plan \"%s\": %s", path,
+				strerror(errno));
+	return 0;
 }

@@ -9,6 +9,7 @@
 #include "engine/engine.h"
 #include "engine/render.h"
 #include "engine/expr.h"
+#include "engine/sensitive.h"
 #include "providers/provider.h"
 #include "util/json.h"
 
@@ -144,6 +145,20 @@ static void manifest_lines(FILE *f, const json_t *before, const json_t *after)
 	}
 }
 
+/* Compact JSON text, each hidden part printed as (sensitive). */
+static void sensitive_text(struct ms_buf *b, const char *s)
+{
+	static const char marker[] = "{\"" MS_SENSITIVE_KEY "\":true}";
+	const char *p;
+
+	while ((p = strstr(s, marker))) {
+		ms_buf_add(b, s, (size_t)(p - s));
+		ms_buf_adds(b, "(sensitive)");
+		s = p + sizeof(marker) - 1;
+	}
+	ms_buf_adds(b, s);
+}
+
 static void value_text(struct ms_buf *b, const char *type, const char *attr,
 		       const json_t *v)
 {
@@ -153,7 +168,7 @@ static void value_text(struct ms_buf *b, const char *type, const char *attr,
 		ms_buf_adds(b, "null");
 		return;
 	}
-	if (sensitive(type, attr)) {
+	if (sensitive(type, attr) || ms_is_sensitive_marker(v)) {
 		ms_buf_adds(b, "(sensitive)");
 		return;
 	}
@@ -166,7 +181,7 @@ static void value_text(struct ms_buf *b, const char *type, const char *attr,
 		return;
 	}
 	s = ms_json_compact(v);
-	ms_buf_adds(b, s);
+	sensitive_text(b, s);
 	free(s);
 }
 
@@ -330,7 +345,7 @@ static void drift_lines(FILE *f, const json_t *plan)
 			json_string_value(json_object_get(d, "name"));
 		const char *type =
 			json_string_value(json_object_get(d, "type"));
-		json_t *v;
+		json_t *v, *before, *after;
 		size_t k;
 
 		if (json_is_true(json_object_get(d, "deleted"))) {
@@ -344,17 +359,19 @@ static void drift_lines(FILE *f, const json_t *plan)
 		fprintf(f, "  # %s has changed outside of mlstack\n", name);
 		fprintf(f, "  %s~%s resource \"%s\" \"%s\" {\n", paint(YELLOW),
 			paint(RESET), type, name);
+		before = ms_sensitive_hidden(type, json_object_get(d, "before"),
+					     json_object_get(d, "sensitive"));
+		after = ms_sensitive_hidden(type, json_object_get(d, "after"),
+					    json_object_get(d, "sensitive"));
 		json_array_foreach(json_object_get(d, "changed"), k, v) {
 			struct ms_buf line = MS_BUF_INIT;
 			const char *attr = json_string_value(v);
 
 			value_text(&line, type, attr,
-				   json_object_get(json_object_get(d, "before"),
-						   attr));
+				   json_object_get(before, attr));
 			ms_buf_adds(&line, " -> ");
 			value_text(&line, type, attr,
-				   json_object_get(json_object_get(d, "after"),
-						   attr));
+				   json_object_get(after, attr));
 			fprintf(f, "      %s~%s %s = %s\n", paint(YELLOW),
 				paint(RESET), attr, line.ptr);
 			if (flags_of(type, attr) & MS_ATTR_MANIFEST)
@@ -368,6 +385,8 @@ static void drift_lines(FILE *f, const json_t *plan)
 						attr));
 			ms_buf_release(&line);
 		}
+		json_decref(before);
+		json_decref(after);
 		fprintf(f, "    }\n\n");
 	}
 }
@@ -401,11 +420,29 @@ static void lookup_lines(FILE *f, const json_t *plan)
 	fprintf(f, "\n");
 }
 
+/* A change whose before and after have their sensitive parts hidden. */
+static json_t *hidden_change(const json_t *c)
+{
+	const char *type = json_string_value(json_object_get(c, "type"));
+	json_t *out = json_copy((json_t *)c);
+	const char *which[] = { "before", "after" };
+	size_t i;
+
+	for (i = 0; i < 2; i++)
+		if (json_is_object(json_object_get(c, which[i])))
+			json_object_set_new(
+				out, which[i],
+				ms_sensitive_hidden(
+					type, json_object_get(c, which[i]),
+					json_object_get(c, "sensitive")));
+	return out;
+}
+
 void ms_render_plan(FILE *f, const json_t *plan)
 {
 	int add = 0, change = 0, destroy = 0;
 	bool any = false;
-	json_t *c;
+	json_t *c, *shown_c;
 	size_t i;
 
 	drift_lines(f, plan);
@@ -420,8 +457,10 @@ void ms_render_plan(FILE *f, const json_t *plan)
 			fprintf(f, "mlstack will perform the following "
 				   "actions:\n\n");
 		any = true;
-		header(f, c, action);
-		attr_lines(f, c, action);
+		shown_c = hidden_change(c);
+		header(f, shown_c, action);
+		attr_lines(f, shown_c, action);
+		json_decref(shown_c);
 		fprintf(f, "    }\n\n");
 		if (action == MS_ACTION_CREATE)
 			add++;
@@ -487,7 +526,10 @@ static json_t *split_unknown(const json_t *v, json_t **unknown)
 	return json_deep_copy(v);
 }
 
-/* v without the type's internal attributes (a hash cache); a new value. */
+/*
+ * v without the type's internal attributes (a hash cache), its sensitive
+ * parts hidden; a new value.
+ */
 static json_t *shown(const json_t *c, const char *which)
 {
 	const char *type = json_string_value(json_object_get(c, "type"));
@@ -497,7 +539,7 @@ static json_t *shown(const json_t *c, const char *which)
 
 	if (!json_is_object(v))
 		return v ? json_incref(v) : json_null();
-	out = json_copy(v);
+	out = ms_sensitive_hidden(type, v, json_object_get(c, "sensitive"));
 	json_object_foreach_safe(out, tmp, key, x)
 		if (flags_of(type, key) & MS_ATTR_INTERNAL)
 			json_object_del(out, key);
@@ -507,7 +549,7 @@ static json_t *shown(const json_t *c, const char *which)
 json_t *ms_render_plan_json(const json_t *plan)
 {
 	json_t *out = json_object(), *rc = json_array(), *drift = json_array();
-	json_t *c;
+	json_t *c, *vars;
 	size_t i;
 
 	json_object_set_new(out, "format_version", json_string("1.2"));
@@ -552,6 +594,18 @@ json_t *ms_render_plan_json(const json_t *plan)
 					    unknown :
 					    (json_decref(unknown),
 					     json_object()));
+		json_object_set_new(
+			ch, "before_sensitive",
+			ms_sensitive_mask(
+				json_string_value(json_object_get(c, "type")),
+				json_object_get(c, "before"),
+				json_object_get(c, "sensitive")));
+		json_object_set_new(
+			ch, "after_sensitive",
+			ms_sensitive_mask(
+				json_string_value(json_object_get(c, "type")),
+				json_object_get(c, "after"),
+				json_object_get(c, "sensitive")));
 		if (json_array_size(json_object_get(c, "forces")))
 			json_object_set(ch, "replace_paths",
 					json_object_get(c, "forces"));
@@ -578,7 +632,12 @@ json_t *ms_render_plan_json(const json_t *plan)
 	}
 	json_object_set_new(out, "resource_changes", rc);
 	json_object_set_new(out, "resource_drift", drift);
-	json_object_set(out, "variables", json_object_get(plan, "variables"));
+	vars = json_deep_copy(json_object_get(plan, "variables"));
+	json_array_foreach(json_object_get(plan, "sensitive_variables"), i, c)
+		if (json_object_get(vars, json_string_value(c)))
+			json_object_set_new(vars, json_string_value(c),
+					    ms_sensitive_marker());
+	json_object_set_new(out, "variables", vars ? vars : json_object());
 	json_object_set(out, "state_commit",
 			json_object_get(plan, "state_commit"));
 	return out;
@@ -628,7 +687,9 @@ const char *ms_render_duration(double seconds)
 void ms_render_resource(FILE *f, const char *name, const json_t *stored)
 {
 	const char *type = json_string_value(json_object_get(stored, "type"));
-	json_t *attrs = json_object_get(stored, "attributes");
+	json_t *attrs =
+		ms_sensitive_hidden(type, json_object_get(stored, "attributes"),
+				    json_object_get(stored, "sensitive"));
 	json_t *keys = json_array(), *v;
 	const char *key;
 	size_t i, w;
@@ -659,4 +720,5 @@ void ms_render_resource(FILE *f, const char *name, const json_t *stored)
 				json_string_value(json_object_get(v, "id")) :
 				"(no id)");
 	json_decref(keys);
+	json_decref(attrs);
 }

@@ -43,10 +43,7 @@ static const char *const timeout_keys[] = {
 	NULL,
 };
 static const char *const variable_keys[] = {
-	"default",
-	"description",
-	"type",
-	NULL,
+	"default", "description", "type", "sensitive", NULL,
 };
 static const char *const variable_types[] = {
 	"string", "number", "bool", "list", "map", "any", NULL,
@@ -497,7 +494,7 @@ static void load_variable(struct loader *L, const char *name, const json_t *def)
 {
 	struct ms_buf path = MS_BUF_INIT, p = MS_BUF_INIT, g = MS_BUF_INIT;
 	struct ms_buf pre = MS_BUF_INIT;
-	const json_t *dflt, *type_v, *desc, *given;
+	const json_t *dflt, *type_v, *desc, *given, *secret;
 	json_t *refs = NULL, *value = NULL;
 	const char *type = NULL;
 
@@ -517,6 +514,16 @@ static void load_variable(struct loader *L, const char *name, const json_t *def)
 		goto done;
 	}
 	check_keys(L, def, path.ptr, variable_keys, pre.ptr, "key");
+	secret = json_object_get(def, "sensitive");
+	if (secret && !json_is_boolean(secret)) {
+		ms_buf_reset(&p);
+		ms_buf_addf(&p, "%s.sensitive", path.ptr);
+		diag_value(L, p.ptr,
+			   "%ssensitive: expected true or false, got %s",
+			   pre.ptr, ms_expr_kind(secret));
+	} else if (json_is_true(secret)) {
+		json_object_set_new(L->stack->sensitive, name, json_true());
+	}
 	desc = json_object_get(def, "description");
 	if (desc && !json_is_string(desc) && !json_is_null(desc)) {
 		ms_buf_reset(&p);
@@ -580,7 +587,9 @@ static void load_variable(struct loader *L, const char *name, const json_t *def)
 		value = from_cli(given, type ? type : "string");
 		if (!value) {
 			ms_buf_reset(&g);
-			if (json_is_string(given))
+			if (json_object_get(L->stack->sensitive, name))
+				ms_buf_adds(&g, "(sensitive)");
+			else if (json_is_string(given))
 				ms_buf_addf(&g, "\"%s\"",
 					    json_string_value(given));
 			else
@@ -1364,6 +1373,7 @@ int ms_stack_load(struct ms_stack **out, const char *path, const json_t *vars,
 	L.stack->file = ms_strdup(path);
 	L.stack->tags = json_object();
 	L.stack->variables = json_object();
+	L.stack->sensitive = json_object();
 	L.stack->outputs = json_object();
 
 	if (read_file(&L, path, &data) < 0)
@@ -1436,6 +1446,7 @@ void ms_stack_free(struct ms_stack *stack)
 	free(stack->region);
 	json_decref(stack->tags);
 	json_decref(stack->variables);
+	json_decref(stack->sensitive);
 	json_decref(stack->outputs);
 	json_decref(stack->marks);
 	free(stack);

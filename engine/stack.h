@@ -38,6 +38,7 @@ struct ms_stack {
 	char *region;      /* region: or NULL */
 	json_t *tags;      /* tags: (default tags), {} if none */
 	json_t *variables; /* name -> value (default or -var), resolved */
+	json_t *sensitive; /* names of the variables marked sensitive -> true */
 	struct ms_resource *resources;
 	size_t n_resources;          /* in file order */
 	struct ms_resource *lookups; /* data: (type and properties only) */

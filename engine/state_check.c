@@ -20,19 +20,15 @@ struct field {
 #define STRINGS (-1)
 
 static const struct field resource_fields[] = {
-	{ "type", JSON_STRING, true },
-	{ "attributes", JSON_OBJECT, true },
-	{ "dependencies", STRINGS },
-	{ "deposed", JSON_ARRAY },
-	{ NULL },
+	{ "type", JSON_STRING, true }, { "attributes", JSON_OBJECT, true },
+	{ "dependencies", STRINGS },   { "deposed", JSON_ARRAY },
+	{ "sensitive", STRINGS },      { NULL },
 };
 
 static const struct field meta_fields[] = {
-	{ "stack", JSON_STRING },
-	{ "serial", JSON_INTEGER },
-	{ "stack_digest", JSON_STRING },
-	{ "outputs", JSON_OBJECT },
-	{ NULL },
+	{ "stack", JSON_STRING },         { "serial", JSON_INTEGER },
+	{ "stack_digest", JSON_STRING },  { "outputs", JSON_OBJECT },
+	{ "sensitive_outputs", STRINGS }, { NULL },
 };
 
 static const struct field intent_fields[] = {

@@ -187,7 +187,8 @@ static int write_file(const char *dir, const char *path, const char *data,
 	char *tmp = ms_asprintf("%s.%ld.%lu.tmp", path, (long)getpid(), seq);
 	int fd = -1, rc = -1;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	/* state files may hold secrets (docs/secrets.md): the owner's only */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		ms_error("state: create '%s': %s", tmp, strerror(errno));
 		goto done;
@@ -407,6 +408,10 @@ static int open_repo(git_repository **out, const char *dir)
 		err = git_repository_init_ext(out, dir, &opts);
 		if (err < 0)
 			err = git_fail("creating repository '%s'", dir);
+		/* its history holds what the files held: the owner's only */
+		else if (chmod(dir, 0700) < 0)
+			err = ms_error("state: chmod '%s': %s", dir,
+				       strerror(errno));
 	} else if (err < 0) {
 		err = git_fail("opening repository '%s'", dir);
 	}

@@ -17,8 +17,9 @@ static const struct ms_attr container_schema[] = {
 	  "the inference image (an ECR image URI)", "Image" },
 	{ "model_data_url", MS_ATTR_STRING, 0, NULL, NULL,
 	  "S3 URL of the model artifact (model.tar.gz)", "ModelDataUrl" },
-	{ "environment", MS_ATTR_MAP, 0, NULL, NULL,
-	  "environment variables of the container", "Environment" },
+	{ "environment", MS_ATTR_MAP, MS_ATTR_SENSITIVE, NULL, NULL,
+	  "environment variables of the container (sensitive: never printed)",
+	  "Environment" },
 	{ NULL },
 };
 
