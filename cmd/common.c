@@ -5,6 +5,7 @@
 #include "util/common.h"
 #include "cmd/cmd.h"
 #include "engine/render.h"
+#include "util/json.h"
 
 #include <unistd.h>
 
@@ -68,12 +69,8 @@ int cmd_confirm(const char *question, const char *operation)
 
 int cmd_read_plan(json_t **out, const char *path)
 {
-	json_error_t jerr;
-
-	*out = json_load_file(path, 0, &jerr);
-	if (!*out)
-		return ms_error("plan file \"%s\": %s (line %d)", path,
-				jerr.text, jerr.line);
+	if (ms_json_load_file(out, path, 0))
+		return ms_error("plan file %s", ms_error_last());
 	if (!json_is_object(*out) ||
 	    !json_is_array(json_object_get(*out, "changes")) ||
 	    !json_is_string(json_object_get(*out, "state_commit"))) {

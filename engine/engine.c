@@ -8,6 +8,7 @@
 #include "util/common.h"
 #include "engine/internal.h"
 #include "engine/expr.h"
+#include "util/file.h"
 #include "util/json.h"
 #include "util/sha256.h"
 
@@ -392,9 +393,7 @@ static int read_file(json_t **out, const char *dir, const char *path)
 	*out = NULL;
 	full = path[0] == '/' ? ms_strdup(path) :
 				ms_asprintf("%s/%s", dir, path);
-	f = fopen(full, "r");
-	if (!f) {
-		err = ms_error("%s: %s", full, strerror(errno));
+	if ((err = ms_file_open(&f, full))) {
 		free(full);
 		return err;
 	}
@@ -402,13 +401,13 @@ static int read_file(json_t **out, const char *dir, const char *path)
 	       text.len <= FILE_MAX)
 		ms_buf_add(&text, chunk, got);
 	if (ferror(f))
-		err = ms_error("%s: %s", full, strerror(errno));
+		err = ms_file_error(full, errno);
 	else if (text.len > FILE_MAX)
-		err = ms_error("%s: over %d bytes (file() is for keys and "
+		err = ms_error("\"%s\": over %d bytes (file() is for keys and "
 			       "scripts)",
 			       full, FILE_MAX);
 	else if (!(*out = json_stringn(text.ptr ? text.ptr : "", text.len)))
-		err = ms_error("%s: not UTF-8 text", full);
+		err = ms_error("\"%s\": not UTF-8 text", full);
 	fclose(f);
 	free(full);
 	ms_buf_release(&text);

@@ -12,6 +12,7 @@
  */
 #include "util/common.h"
 #include "state/state.h"
+#include "util/json.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -244,6 +245,7 @@ static int read_json(json_t **out, const char *path)
 	json_error_t jerr;
 	json_t *v = NULL;
 	FILE *f;
+	int line, col;
 
 	*out = NULL;
 	f = fopen(path, "re");
@@ -254,9 +256,11 @@ static int read_json(json_t **out, const char *path)
 	}
 	v = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
 	fclose(f);
-	if (!v)
-		return ms_error("state: %s:%d:%d: corrupt JSON: %s", path,
-				jerr.line, jerr.column, jerr.text);
+	if (!v) {
+		ms_json_error_mark(&jerr, &line, &col);
+		return ms_error("state: %s:%d:%d: corrupt JSON: %s", path, line,
+				col, jerr.text);
+	}
 	if (!json_is_object(v)) {
 		json_decref(v);
 		return ms_error("state: %s: corrupt: not a JSON object", path);

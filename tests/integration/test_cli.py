@@ -189,3 +189,62 @@ def test_state_dir_option(cli, run):
     assert code == 0
     code, out, _ = run("state", "list")   # the default state is empty
     assert out.strip() == ""
+
+
+# Files the user names: what is wrong with a path, in plain words, never a
+# parser's guess at an empty document or a library's "(line -1)".
+
+def test_directory_as_stack_file(cli, run):
+    (cli.workdir / "infra").mkdir()
+    code, out, err = run("-f", "infra", "validate")
+    assert code == 1
+    assert err == '"infra": is a directory\n', err
+    assert out == ""
+
+
+def test_directory_as_plan_file(cli, run):
+    cli.write_stack(STACK)
+    (cli.workdir / "plans").mkdir()
+    for command in ("show", "apply"):
+        code, _, err = run(command, "plans")
+        assert code == 1
+        assert err == 'Error: plan file "plans": is a directory\n', err
+
+
+def test_unreadable_plan_files(cli, run):
+    cli.write_stack(STACK)
+    (cli.workdir / "empty.json").write_text("")
+    (cli.workdir / "broken.json").write_text('{\n  "changes" []\n}\n')
+    cases = {
+        "empty.json": 'plan file "empty.json": the file is empty',
+        "missing.json": 'plan file "missing.json": no such file or '
+                        'directory',
+        # 1-based: the "[" jansson stopped at is the 13th character
+        "broken.json": 'plan file "broken.json": not JSON at line 2, '
+                       "column 13: ':' expected near '['",
+    }
+    for path, message in cases.items():
+        code, _, err = run("show", path)
+        assert code == 1
+        assert err == f"Error: {message}\n"
+        assert "line -1" not in err
+
+
+def test_yaml_syntax_error_position(cli, run):
+    # Lines and columns count from 1, as editors do (libyaml's from 0).
+    text = cli.write_stack("""
+        stack: clitest
+        resources:
+          store:
+            type: aws_s3_bucket
+            properties: {bucket: cli-data, tags: {a: b: c}}
+        """)
+    lines = text.splitlines()
+    line = next(i for i, ln in enumerate(lines, 1) if "{a: b: c}" in ln)
+    brace = lines[line - 1].index("{a:") + 1
+    colon = lines[line - 1].index("b: c") + 2     # the second ":"
+    code, _, err = run("validate")
+    assert code == 1
+    assert err == (f"mlstack.yaml:{line}:{colon}: invalid YAML: did not find "
+                   f"expected ',' or '}}' (while parsing a flow mapping "
+                   f"started at {line}:{brace})\n"), err

@@ -253,7 +253,7 @@ def test_public_key_through_file_function(run, cli, emulator):
     assert code == 0, out
     cli.write_stack(key_stack("public_key: '${file(\"nope.pub\")}'"))
     code, _, err = run("plan")
-    assert code == 1 and "nope.pub: No such file or directory" in err, err
+    assert code == 1 and 'nope.pub": no such file or directory' in err, err
     assert len(err.strip().splitlines()) == 1
 
 
