@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "engine/engine.h"
 
@@ -21,6 +22,42 @@ struct cmd_opts {
 	bool color;
 	int parallelism;
 };
+
+#define MS_VERSION "0.1.0"
+
+/* An option: -name, or -name VALUE (-name=VALUE) when it takes a value. */
+struct cmd_option {
+	const char *name;  /* without dashes: "out" */
+	bool value;        /* takes a value */
+	const char *shown; /* as usage shows it: "-out FILE"; NULL: not shown */
+	const char *help;  /* one line */
+};
+
+/* A command, in the table of main.c. */
+struct cmd_command {
+	const char *name;
+	int (*fn)(struct cmd_opts *o);
+	const char *args;    /* what follows the options: "[PLANFILE]" */
+	const char *purpose; /* one line */
+	/* the options it takes beyond the global ones; ends with { NULL } */
+	const struct cmd_option *options;
+};
+
+/* Every command, the table ending with { NULL }. */
+extern const struct cmd_command cmd_commands[];
+/* The options every command takes, the list ending with { NULL }. */
+extern const struct cmd_option cmd_global_options[];
+/* The options mlstack takes without a command (-version). */
+extern const struct cmd_option cmd_top_options[];
+/* The command called name, or NULL. */
+const struct cmd_command *cmd_find(const char *name);
+/*
+ * Print "unknown command" for name, with a "did you mean" when a command
+ * is near. Returns 1 (the exit code).
+ */
+int cmd_unknown(const char *name);
+/* mlstack's usage (c NULL) or one command's, with its options. */
+void cmd_usage(FILE *f, const struct cmd_command *c);
 
 /* The value of option name, or NULL when not given. */
 const char *cmd_opt(const struct cmd_opts *o, const char *name);
@@ -54,5 +91,7 @@ int cmd_history(struct cmd_opts *o);
 int cmd_force_unlock(struct cmd_opts *o);
 int cmd_import(struct cmd_opts *o);
 int cmd_schema(struct cmd_opts *o);
+int cmd_help(struct cmd_opts *o);
+int cmd_version(struct cmd_opts *o);
 
 #endif

@@ -1,5 +1,8 @@
-"""The read-only commands (output, show, state, graph, history) and the
-global options (-C, -f, --state-dir)."""
+"""The read-only commands (output, show, state, graph, history), the
+global options (-C, -f, --state-dir), help and version, what the command
+line refuses (an unknown command or option, with a "did you mean"; an
+option the command does not take), and how a file that cannot be read is
+reported."""
 
 import json
 import re
@@ -248,3 +251,121 @@ def test_yaml_syntax_error_position(cli, run):
     assert err == (f"mlstack.yaml:{line}:{colon}: invalid YAML: did not find "
                    f"expected ',' or '}}' (while parsing a flow mapping "
                    f"started at {line}:{brace})\n"), err
+
+
+# help, version, and what the command line refuses
+
+COMMANDS = ["validate", "plan", "apply", "destroy", "output", "show", "state",
+            "import", "schema", "graph", "history", "force-unlock", "help",
+            "version"]
+
+GLOBAL_OPTIONS = ["-f FILE", "-C DIR", "-state-dir DIR", "-var NAME=VALUE",
+                  "-no-color", "-v", "-vv", "-h, -help"]
+
+
+def listed_options(usage, title):
+    """The options under title ("Options:") in a usage text."""
+    lines = usage.splitlines()
+    if f"{title}:" not in lines:
+        return []
+    start = lines.index(f"{title}:") + 1
+    found = []
+    for ln in lines[start:]:
+        if not ln.startswith("  -"):
+            break
+        found.append(re.split(r"\s{2,}", ln.strip())[0])
+    return found
+
+
+def test_help(run):
+    # No stack file is needed to ask for help.
+    code, usage, err = run("help")
+    assert code == 0 and err == ""
+    assert usage.startswith("Usage: mlstack [options] COMMAND [options]")
+    listed = [ln.split()[0] for ln in
+              usage.split("Commands:\n", 1)[1].split("\n\n", 1)[0]
+              .splitlines()]
+    assert listed == COMMANDS
+    for spelling in ("-help", "--help", "-h"):
+        code, out, err = run(spelling)
+        assert (code, out, err) == (0, usage, "")
+
+
+def test_help_for_each_command(run):
+    for command in COMMANDS:
+        code, usage, err = run("help", command)
+        assert code == 0 and err == "", err
+        first, blank, purpose = usage.splitlines()[:3]
+        assert first.startswith(f"Usage: mlstack {command} [options]")
+        assert blank == "" and purpose.startswith("  ") and purpose.endswith(".")
+        assert listed_options(usage, "Global options") == GLOBAL_OPTIONS
+        for spelling in ("-h", "-help", "--help"):
+            code, out, err = run(command, spelling)
+            assert (code, out, err) == (0, usage, ""), command
+    usage = {c: run(c, "-h")[1] for c in ("plan", "apply", "output",
+                                          "validate")}
+    assert listed_options(usage["plan"], "Options") == [
+        "-out FILE", "-detailed-exitcode", "-destroy", "-refresh=false",
+        "-parallelism N", "-json"]
+    assert listed_options(usage["apply"], "Options") == [
+        "-auto-approve", "-refresh=false", "-parallelism N"]
+    assert usage["apply"].startswith("Usage: mlstack apply [options] "
+                                     "[PLANFILE]\n")
+    assert listed_options(usage["output"], "Options") == ["-json"]
+    assert "Options:" not in usage["validate"]
+
+
+def test_version(run):
+    code, out, err = run("version")
+    assert code == 0 and err == ""
+    assert re.fullmatch(r"mlstack \d+\.\d+\.\d+\n", out), out
+    assert run("-version")[:2] == (0, out)
+    assert run("--version")[:2] == (0, out)
+
+
+def test_did_you_mean(cli, run, proxy):
+    cli.write_stack(STACK)
+    cases = [
+        (["aply"], 'unknown command "aply" (did you mean "apply"?)'),
+        (["destory", "-auto-approve"],
+         'unknown command "destory" (did you mean "destroy"?)'),
+        (["help", "forceunlock"],
+         'unknown command "forceunlock" (did you mean "force-unlock"?)'),
+        (["frobnicate"], 'unknown command "frobnicate" (see mlstack -help)'),
+        (["plan", "-detialed-exitcode"], 'unknown option '
+         '"-detialed-exitcode" (did you mean "-detailed-exitcode"?)'),
+        (["apply", "--auto-aprove"],
+         'unknown option "-auto-aprove" (did you mean "-auto-approve"?)'),
+        (["output", "-jsn"], 'unknown option "-jsn" (did you mean "-json"?)'),
+        (["-stat-dir", "x", "validate"],
+         'unknown option "-stat-dir" (did you mean "-state-dir"?)'),
+        (["validate", "-nothing-like-it"],
+         'unknown option "-nothing-like-it" (see mlstack validate -h)'),
+    ]
+    for args, message in cases:
+        code, out, err = run(*args)
+        assert code == 1
+        assert (out, err) == ("", f"Error: {message}\n"), args
+    assert not proxy.calls()
+
+
+def test_option_the_command_does_not_take(cli, run, proxy):
+    cli.write_stack(STACK)
+    cases = [
+        ("output", "-auto-approve"),
+        ("validate", "-json"),
+        ("show", "-out", "plan.json"),
+        ("destroy", "-detailed-exitcode"),
+        ("plan", "--auto-approve"),
+    ]
+    for command, option, *value in cases:
+        code, out, err = run(command, option, *value)
+        assert code == 1
+        assert out == ""
+        assert err == (f'Error: command "{command}" does not take option '
+                       f'"-{option.lstrip("-")}" (see mlstack {command} '
+                       f'-h)\n')
+    # refused before anything ran: no plan, no AWS call, no state
+    assert not (cli.workdir / "plan.json").exists()
+    assert not proxy.calls()
+    assert not cli.state_dir.exists()
