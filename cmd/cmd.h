@@ -67,8 +67,12 @@ bool cmd_flag(const struct cmd_opts *o, const char *name);
 int cmd_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Open the engine; stack problems are printed, one line each. */
 int cmd_open(struct ms_engine **out, const struct cmd_opts *o);
-/* Ask for "yes" on a terminal; -1 without one. */
-int cmd_confirm(const char *question, const char *operation);
+/*
+ * Ask question and wait for "yes" on a terminal; -1 when not answered so.
+ * Without a terminal it fails at once, telling to run operation with flag
+ * ("-auto-approve"), the option that skips the question.
+ */
+int cmd_confirm(const char *question, const char *operation, const char *flag);
 /*
  * Plan (everything's deletion when destroy), show it, ask unless
  * -auto-approve, apply. The caller holds the lock. Returns the exit code.

@@ -46,14 +46,14 @@ int cmd_open(struct ms_engine **out, const struct cmd_opts *o)
 	return -1;
 }
 
-int cmd_confirm(const char *question, const char *operation)
+int cmd_confirm(const char *question, const char *operation, const char *flag)
 {
 	char line[64];
 
 	if (!isatty(0)) {
 		cmd_fail("%s needs confirmation, and stdin is not a terminal: "
-			 "run it with -auto-approve",
-			 operation);
+			 "run it with %s",
+			 operation, flag);
 		return -1;
 	}
 	printf("\n%s\n  Only 'yes' will be accepted to approve.\n\n"
@@ -110,7 +110,7 @@ int cmd_plan_apply(struct ms_engine *e, const struct cmd_opts *o, bool destroy)
 	    cmd_confirm(destroy ? "Do you really want to destroy all "
 				  "resources?" :
 				  "Do you want to perform these actions?",
-			destroy ? "destroy" : "apply"))
+			destroy ? "destroy" : "apply", "-auto-approve"))
 		goto done;
 	printf("\n");
 	fflush(stdout);

@@ -85,6 +85,11 @@ static const struct cmd_option json_options[] = {
 	{ NULL },
 };
 
+static const struct cmd_option force_unlock_options[] = {
+	{ "force", false, "-force", "do not ask for \"yes\"" },
+	{ NULL },
+};
+
 const struct cmd_command cmd_commands[] = {
 	{ "validate", cmd_validate, "",
 	  "check the stack file offline: syntax, types, references, cycles",
@@ -111,7 +116,8 @@ const struct cmd_command cmd_commands[] = {
 	{ "history", cmd_history, "",
 	  "the state's history: who applied what, when", json_options },
 	{ "force-unlock", cmd_force_unlock, "",
-	  "remove the lock a process that died left behind", no_options },
+	  "remove the lock a process that died left behind",
+	  force_unlock_options },
 	{ "help", cmd_help, "[COMMAND]", "how to use mlstack, or one command",
 	  no_options },
 	{ "version", cmd_version, "", "the version of mlstack", no_options },

@@ -293,6 +293,11 @@ int ms_engine_force_unlock(struct ms_engine *e)
 	return ms_state_force_unlock(e->state);
 }
 
+int ms_engine_lock_info(struct ms_engine *e, json_t **out)
+{
+	return ms_state_lock_info(e->state, out);
+}
+
 void ms_engine_call(struct ms_call *call, struct ms_engine *e,
 		    const struct ms_resource_type *t, const char *name)
 {

@@ -1,11 +1,14 @@
 """The read-only commands (output, show, state, graph, history), the
 global options (-C, -f, --state-dir), help and version, what the command
 line refuses (an unknown command or option, with a "did you mean"; an
-option the command does not take), and how a file that cannot be read is
-reported."""
+option the command does not take), force-unlock's question, and how a
+file that cannot be read is reported."""
 
 import json
+import os
+import pty
 import re
+import subprocess
 
 from helpers import (ACCOUNT_ID, SAGEMAKER_TRUST_YAML, bucket_names,
                      state_list)
@@ -303,7 +306,7 @@ def test_help_for_each_command(run):
             code, out, err = run(command, spelling)
             assert (code, out, err) == (0, usage, ""), command
     usage = {c: run(c, "-h")[1] for c in ("plan", "apply", "output",
-                                          "validate")}
+                                          "force-unlock", "validate")}
     assert listed_options(usage["plan"], "Options") == [
         "-out FILE", "-detailed-exitcode", "-destroy", "-refresh=false",
         "-parallelism N", "-json"]
@@ -312,6 +315,7 @@ def test_help_for_each_command(run):
     assert usage["apply"].startswith("Usage: mlstack apply [options] "
                                      "[PLANFILE]\n")
     assert listed_options(usage["output"], "Options") == ["-json"]
+    assert listed_options(usage["force-unlock"], "Options") == ["-force"]
     assert "Options:" not in usage["validate"]
 
 
@@ -356,6 +360,8 @@ def test_option_the_command_does_not_take(cli, run, proxy):
         ("validate", "-json"),
         ("show", "-out", "plan.json"),
         ("destroy", "-detailed-exitcode"),
+        ("apply", "-force"),
+        ("force-unlock", "-auto-approve"),
         ("plan", "--auto-approve"),
     ]
     for command, option, *value in cases:
@@ -369,3 +375,72 @@ def test_option_the_command_does_not_take(cli, run, proxy):
     assert not (cli.workdir / "plan.json").exists()
     assert not proxy.calls()
     assert not cli.state_dir.exists()
+
+
+# force-unlock asks, as Terraform's does, unless -force
+
+def write_lock(cli, pid=999999):
+    lock = cli.lock_path("clitest")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text(json.dumps({
+        "holder": "alice@build-7", "operation": "apply", "pid": pid,
+        "host": "build-7.example.com", "time": "2024-05-01T10:00:00Z",
+    }) + "\n")
+    return lock
+
+
+def run_on_terminal(cli, *args, typed):
+    """mlstack ARGS with stdin on a terminal where typed is typed."""
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [cli.binary, *args], cwd=cli.workdir, env=cli.env, stdin=slave,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        os.close(slave)
+        slave = None
+        os.write(master, typed.encode())
+        out, err = proc.communicate(timeout=60)
+    finally:
+        os.close(master)
+        if slave is not None:
+            os.close(slave)
+    cli.outputs.append((args, out, err))
+    print(f"$ mlstack {' '.join(args)} (terminal) -> {proc.returncode}\n"
+          f"{out}{err}")
+    return proc.returncode, out, err
+
+
+def test_force_unlock_asks_unless_force(cli, run):
+    applied(cli, run)
+    lock = write_lock(cli)
+
+    # no terminal to ask on: refused, naming the option that skips it
+    code, out, err = run("force-unlock")
+    assert code == 1 and out == ""
+    assert err == ("Error: force-unlock needs confirmation, and stdin is not "
+                   "a terminal: run it with -force\n")
+    assert lock.exists()
+
+    # on a terminal it names the holder and takes only "yes"
+    code, out, err = run_on_terminal(cli, "force-unlock", typed="no\n")
+    assert code == 1
+    assert "Do you really want to force-unlock?" in out
+    assert ("the lock held by alice@build-7 (pid 999999, apply since "
+            "2024-05-01T10:00:00Z)") in out
+    assert err == "Error: force-unlock cancelled\n"
+    assert lock.exists()
+    code, out, err = run_on_terminal(cli, "force-unlock", typed="yes\n")
+    assert code == 0, err
+    assert out.rstrip().endswith("The state has been unlocked.")
+    assert not lock.exists()
+
+    # -force: no question
+    write_lock(cli)
+    code, out, err = run("force-unlock", "-force")
+    assert (code, out, err) == (0, "The state has been unlocked.\n", "")
+    assert not lock.exists()
+    # nothing to unlock: nothing to ask
+    code, out, _ = run("force-unlock")
+    assert (code, out) == (0, "The state was not locked.\n")
+    code, _, err = run("apply", "-auto-approve")
+    assert code == 0, err

@@ -274,7 +274,7 @@ def test_killed_while_the_host_starts_then_one_instance(run, cli, emulator,
     os.killpg(proc.pid, signal.SIGKILL)
     cli.wait(proc)
     proxy.clear_faults()
-    run("force-unlock", check=0)
+    run("force-unlock", "-force", check=0)
     run("apply", "-auto-approve", check=True)
     assert len(live_instances(ec2)) == 1
     code, out, _ = run("plan", "-detailed-exitcode")
