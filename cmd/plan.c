@@ -4,6 +4,7 @@
 #include "util/common.h"
 #include "cmd/cmd.h"
 #include "engine/render.h"
+#include "util/file.h"
 
 int cmd_plan(struct cmd_opts *o)
 {
@@ -31,8 +32,8 @@ int cmd_plan(struct cmd_opts *o)
 	if (out) {
 		if (json_dump_file(plan, out,
 				   JSON_INDENT(2) | JSON_SORT_KEYS)) {
-			cmd_fail("cannot write plan \"%s\": %s", out,
-				 strerror(errno));
+			ms_file_error(out, errno);
+			cmd_fail("cannot write the plan: %s", ms_error_last());
 			goto done;
 		}
 		if (!o->json)

@@ -215,6 +215,9 @@ def test_directory_as_plan_file(cli, run):
         code, _, err = run(command, "plans")
         assert code == 1
         assert err == 'Error: plan file "plans": is a directory\n', err
+    code, _, err = run("plan", "-out", "plans")
+    assert code == 1
+    assert err == 'Error: cannot write the plan: "plans": is a directory\n'
 
 
 def test_unreadable_plan_files(cli, run):
