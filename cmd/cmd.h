@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "engine/engine.h"
 
@@ -23,6 +24,42 @@ struct cmd_opts {
 	int parallelism;
 };
 
+#define MS_VERSION "0.1.0"
+
+/* An option: -name, or -name VALUE (-name=VALUE) when it takes a value. */
+struct cmd_option {
+	const char *name;  /* without dashes: "out" */
+	bool value;        /* takes a value */
+	const char *shown; /* as usage shows it: "-out FILE"; NULL: not shown */
+	const char *help;  /* one line */
+};
+
+/* A command, in the table of main.c. */
+struct cmd_command {
+	const char *name;
+	int (*fn)(struct cmd_opts *o);
+	const char *args;    /* what follows the options: "[PLANFILE]" */
+	const char *purpose; /* one line */
+	/* the options it takes beyond the global ones; ends with { NULL } */
+	const struct cmd_option *options;
+};
+
+/* Every command, the table ending with { NULL }. */
+extern const struct cmd_command cmd_commands[];
+/* The options every command takes, the list ending with { NULL }. */
+extern const struct cmd_option cmd_global_options[];
+/* The options mlstack takes without a command (-version). */
+extern const struct cmd_option cmd_top_options[];
+/* The command called name, or NULL. */
+const struct cmd_command *cmd_find(const char *name);
+/*
+ * Print "unknown command" for name, with a "did you mean" when a command
+ * is near. Returns 1 (the exit code).
+ */
+int cmd_unknown(const char *name);
+/* mlstack's usage (c NULL) or one command's, with its options. */
+void cmd_usage(FILE *f, const struct cmd_command *c);
+
 /* The value of option name, or NULL when not given. */
 const char *cmd_opt(const struct cmd_opts *o, const char *name);
 bool cmd_flag(const struct cmd_opts *o, const char *name);
@@ -31,8 +68,12 @@ bool cmd_flag(const struct cmd_opts *o, const char *name);
 int cmd_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Open the engine; stack problems are printed, one line each. */
 int cmd_open(struct ms_engine **out, const struct cmd_opts *o);
-/* Ask for "yes" on a terminal; -1 without one. */
-int cmd_confirm(const char *question, const char *operation);
+/*
+ * Ask question and wait for "yes" on a terminal; -1 when not answered so.
+ * Without a terminal it fails at once, telling to run operation with flag
+ * ("-auto-approve"), the option that skips the question.
+ */
+int cmd_confirm(const char *question, const char *operation, const char *flag);
 /*
  * Plan (everything's deletion when destroy), show it, ask unless
  * -auto-approve, apply. The caller holds the lock. Returns the exit code.
@@ -55,5 +96,7 @@ int cmd_history(struct cmd_opts *o);
 int cmd_force_unlock(struct cmd_opts *o);
 int cmd_import(struct cmd_opts *o);
 int cmd_schema(struct cmd_opts *o);
+int cmd_help(struct cmd_opts *o);
+int cmd_version(struct cmd_opts *o);
 
 #endif

@@ -6,6 +6,7 @@
 #include "cmd/cmd.h"
 #include "engine/render.h"
 #include "util/interrupt.h"
+#include "util/json.h"
 
 #include <poll.h>
 #include <unistd.h>
@@ -51,15 +52,15 @@ int cmd_open(struct ms_engine **out, const struct cmd_opts *o)
 	return -1;
 }
 
-int cmd_confirm(const char *question, const char *operation)
+int cmd_confirm(const char *question, const char *operation, const char *flag)
 {
 	struct pollfd in = { 0, POLLIN, 0 };
 	char line[64];
 
 	if (!isatty(0)) {
 		cmd_fail("%s needs confirmation, and stdin is not a terminal: "
-			 "run it with -auto-approve",
-			 operation);
+			 "run it with %s",
+			 operation, flag);
 		return -1;
 	}
 	printf("\n%s\n  Only 'yes' will be accepted to approve.\n\n"
@@ -79,12 +80,8 @@ int cmd_confirm(const char *question, const char *operation)
 
 int cmd_read_plan(json_t **out, const char *path)
 {
-	json_error_t jerr;
-
-	*out = json_load_file(path, 0, &jerr);
-	if (!*out)
-		return ms_error("plan file \"%s\": %s (line %d)", path,
-				jerr.text, jerr.line);
+	if (ms_json_load_file(out, path, 0))
+		return ms_error("plan file %s", ms_error_last());
 	if (ms_plan_check(*out)) {
 		json_decref(*out);
 		*out = NULL;
@@ -124,7 +121,7 @@ int cmd_plan_apply(struct ms_engine *e, const struct cmd_opts *o, bool destroy)
 	    cmd_confirm(destroy ? "Do you really want to destroy all "
 				  "resources?" :
 				  "Do you want to perform these actions?",
-			destroy ? "destroy" : "apply"))
+			destroy ? "destroy" : "apply", "-auto-approve"))
 		goto done;
 	printf("\n");
 	fflush(stdout);

@@ -4,6 +4,7 @@
 #include "util/common.h"
 #include "cmd/cmd.h"
 #include "engine/render.h"
+#include "util/file.h"
 
 int cmd_plan(struct cmd_opts *o)
 {

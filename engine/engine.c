@@ -9,6 +9,7 @@
 #include "engine/internal.h"
 #include "engine/sensitive.h"
 #include "engine/expr.h"
+#include "util/file.h"
 #include "util/json.h"
 #include "util/sha256.h"
 
@@ -299,6 +300,11 @@ int ms_engine_force_unlock(struct ms_engine *e)
 	return ms_state_force_unlock(e->state);
 }
 
+int ms_engine_lock_info(struct ms_engine *e, json_t **out)
+{
+	return ms_state_lock_info(e->state, out);
+}
+
 void ms_engine_call(struct ms_call *call, struct ms_engine *e,
 		    const struct ms_resource_type *t, const char *name)
 {
@@ -399,9 +405,7 @@ static int read_file(json_t **out, const char *dir, const char *path)
 	*out = NULL;
 	full = path[0] == '/' ? ms_strdup(path) :
 				ms_asprintf("%s/%s", dir, path);
-	f = fopen(full, "r");
-	if (!f) {
-		err = ms_error("%s: %s", full, strerror(errno));
+	if ((err = ms_file_open(&f, full))) {
 		free(full);
 		return err;
 	}
@@ -409,13 +413,13 @@ static int read_file(json_t **out, const char *dir, const char *path)
 	       text.len <= FILE_MAX)
 		ms_buf_add(&text, chunk, got);
 	if (ferror(f))
-		err = ms_error("%s: %s", full, strerror(errno));
+		err = ms_file_error(full, errno);
 	else if (text.len > FILE_MAX)
-		err = ms_error("%s: over %d bytes (file() is for keys and "
+		err = ms_error("\"%s\": over %d bytes (file() is for keys and "
 			       "scripts)",
 			       full, FILE_MAX);
 	else if (!(*out = json_stringn(text.ptr ? text.ptr : "", text.len)))
-		err = ms_error("%s: not UTF-8 text", full);
+		err = ms_error("\"%s\": not UTF-8 text", full);
 	fclose(f);
 	free(full);
 	ms_buf_release(&text);

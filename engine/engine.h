@@ -48,7 +48,14 @@ size_t ms_engine_resource_count(const struct ms_engine *e);
 
 /* Take / drop the state lock for operation ("apply", "destroy" ...). */
 int ms_engine_lock(struct ms_engine *e, const char *operation);
+/* Remove the lock whoever holds it; MS_ENOTFOUND if there was none. */
 int ms_engine_force_unlock(struct ms_engine *e);
+/*
+ * Who holds the lock, as its file says ({holder, pid, host, operation,
+ * time}; {} when the file is empty or corrupt); *out is the caller's.
+ * MS_ENOTFOUND when the state is not locked.
+ */
+int ms_engine_lock_info(struct ms_engine *e, json_t **out);
 
 /*
  * What a plan does to a resource. The plan document spells it as a word

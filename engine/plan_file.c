@@ -13,6 +13,7 @@
 #include "engine/sensitive.h"
 #include "util/json.h"
 #include "util/sha256.h"
+#include "util/file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -556,21 +557,21 @@ int ms_plan_save(const json_t *plan, const char *path)
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		json_decref(copy);
-		return ms_error("cannot write plan \"%s\": %s", path,
-				strerror(errno));
+		ms_file_error(path, errno);
+		return ms_error("cannot write the plan: %s", ms_error_last());
 	}
 	/* an existing file keeps its mode through O_TRUNC: set it */
 	if (fchmod(fd, 0600) < 0) {
 		close(fd);
 		json_decref(copy);
-		return ms_error("cannot write plan \"%s\": %s", path,
+		return ms_error("cannot write the plan: \"%s\": %s", path,
 				strerror(errno));
 	}
 	f = fdopen(fd, "w");
 	if (!f) {
 		close(fd);
 		json_decref(copy);
-		return ms_error("cannot write plan \"%s\": %s", path,
+		return ms_error("cannot write the plan: \"%s\": %s", path,
 				strerror(errno));
 	}
 	if (json_dumpf(plan, f, JSON_INDENT(2) | JSON_SORT_KEYS) ||
@@ -580,7 +581,7 @@ int ms_plan_save(const json_t *plan, const char *path)
 		err = -1;
 	json_decref(copy);
 	if (err)
-		return ms_error("cannot write plan \"%s\": %s", path,
+		return ms_error("cannot write the plan: \"%s\": %s", path,
 				strerror(errno));
 	return 0;
 }

@@ -11,6 +11,7 @@
  */
 #include "util/common.h"
 #include "util/sha256.h"
+#include "util/file.h"
 #include "engine/stack.h"
 #include "engine/expr.h"
 #include "engine/yaml.h"
@@ -119,6 +120,8 @@ static void vdiag(struct loader *L, const char *path, int which,
 	int line, col;
 
 	find_mark(L->doc.marks, path, which, &line, &col);
+	if (line < 1) /* line 0 is for the file itself (flush_diags) */
+		line = col = 1;
 	ms_buf_vaddf(&b, fmt, ap);
 	add_diag(L, line, col, b.ptr);
 	ms_buf_release(&b);
@@ -165,7 +168,10 @@ static int cmp_diag(const void *a, const void *b)
 	return 0;
 }
 
-/* Sort by position and append "file:line:col: message" lines to out. */
+/*
+ * Sort by position and append "file:line:col: message" lines to out; a
+ * problem with the file itself (line 0) names the file in its message.
+ */
 static void flush_diags(struct loader *L, json_t *out)
 {
 	size_t i, n = json_array_size(L->diags);
@@ -185,8 +191,7 @@ static void flush_diags(struct loader *L, json_t *out)
 								L->file, line,
 								col, msg));
 		else
-			json_array_append_new(out, json_sprintf("%s: %s",
-								L->file, msg));
+			json_array_append_new(out, json_string(msg));
 	}
 	free(v);
 }
@@ -1275,15 +1280,12 @@ static void check_links(struct loader *L)
 static int read_file(struct loader *L, const char *path, struct ms_buf *out)
 {
 	char chunk[65536];
-	FILE *f = fopen(path, "rb");
+	FILE *f = NULL;
 	size_t n;
 	int err = 0;
 
-	if (!f) {
-		char *msg = ms_asprintf("cannot open: %s", strerror(errno));
-
-		add_diag(L, 0, 0, msg);
-		free(msg);
+	if (ms_file_open(&f, path)) {
+		add_diag(L, 0, 0, ms_error_last());
 		return -1;
 	}
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
@@ -1300,7 +1302,8 @@ static int read_file(struct loader *L, const char *path, struct ms_buf *out)
 		ms_buf_add(out, chunk, n);
 	}
 	if (ferror(f)) {
-		add_diag(L, 0, 0, "cannot read the file");
+		ms_file_error(path, errno);
+		add_diag(L, 0, 0, ms_error_last());
 		err = -1;
 	}
 done:
@@ -1379,7 +1382,7 @@ int ms_stack_load(struct ms_stack **out, const char *path, const json_t *vars,
 	if (read_file(&L, path, &data) < 0)
 		goto done;
 	if (ms_sha256_hex(L.stack->digest, data.ptr, data.len) < 0) {
-		add_diag(&L, 0, 0, ms_error_last());
+		add_diag(&L, 1, 1, ms_error_last());
 		goto done;
 	}
 	ms_yaml_parse(&L.doc, data.ptr, data.len, yd);

@@ -58,7 +58,7 @@ struct ms_stack {
  * Every problem is appended to *diags (an array of one-line strings
  * "file:line:col: message", created if NULL; diags itself may be NULL)
  * before returning, sorted by position; a file that cannot be read gives
- * "file: message". Returns 0 when there were none, -1 otherwise (*out is
+ * one line that names it ("\"file\": is a directory"). Returns 0 when there were none, -1 otherwise (*out is
  * then NULL, and ms_error() holds the first line). Dependency cycles are
  * found by the graph, not here. stack->variables, region and tags come
  * back resolved; properties and outputs keep their references, with

@@ -21,6 +21,7 @@
 #include "util/common.h"
 #include "state/state.h"
 #include "util/interrupt.h"
+#include "util/json.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -286,7 +287,7 @@ static int read_json(json_t **out, struct ms_state *st, const char *path)
 	json_t *v = NULL;
 	git_blob *blob = NULL;
 	FILE *f;
-	int err;
+	int err, line, col;
 
 	*out = NULL;
 	if (st->snapshot) {
@@ -307,9 +308,11 @@ static int read_json(json_t **out, struct ms_state *st, const char *path)
 		v = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
 		fclose(f);
 	}
-	if (!v)
-		return ms_error("state: %s:%d:%d: corrupt JSON: %s", path,
-				jerr.line, jerr.column, jerr.text);
+	if (!v) {
+		ms_json_error_mark(&jerr, &line, &col);
+		return ms_error("state: %s:%d:%d: corrupt JSON: %s", path, line,
+				col, jerr.text);
+	}
 	if (!json_is_object(v)) {
 		json_decref(v);
 		return ms_error("state: %s: corrupt: not a JSON object", path);

@@ -3,6 +3,9 @@
  */
 #include "util/common.h"
 #include "util/json.h"
+#include "util/file.h"
+
+#include <ctype.h>
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -80,4 +83,46 @@ char *ms_json_compact(const json_t *v)
 void ms_json_init(void)
 {
 	json_set_alloc_funcs(ms_malloc, free);
+}
+
+void ms_json_error_mark(const json_error_t *e, int *line, int *col)
+{
+	*line = e->line > 0 ? e->line : 1;
+	*col = e->column > 0 ? e->column : 1;
+}
+
+int ms_json_load_file(json_t **out, const char *path, size_t flags)
+{
+	struct ms_buf text = MS_BUF_INIT;
+	json_error_t jerr;
+	char chunk[65536];
+	size_t got, i;
+	FILE *f = NULL;
+	int err, line, col;
+
+	*out = NULL;
+	if ((err = ms_file_open(&f, path)))
+		return err;
+	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		ms_buf_add(&text, chunk, got);
+	if (ferror(f)) {
+		err = ms_file_error(path, errno);
+		goto done;
+	}
+	for (i = 0; i < text.len && isspace((unsigned char)text.ptr[i]); i++)
+		;
+	if (i == text.len) {
+		err = ms_error("\"%s\": the file is empty", path);
+		goto done;
+	}
+	*out = json_loadb(text.ptr, text.len, flags, &jerr);
+	if (!*out) {
+		ms_json_error_mark(&jerr, &line, &col);
+		err = ms_error("\"%s\": not JSON at line %d, column %d: %s",
+			       path, line, col, jerr.text);
+	}
+done:
+	fclose(f);
+	ms_buf_release(&text);
+	return err;
 }

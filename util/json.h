@@ -30,4 +30,20 @@ int ms_json_scalar_text(struct ms_buf *out, const json_t *v);
 /* Compact JSON text with sorted keys; the caller frees it. */
 char *ms_json_compact(const json_t *v);
 
+/*
+ * Where jansson's error points, as a 1-based line and column: jansson
+ * counts the column of the last character it read, 0 at the start of a
+ * line, and gives -1 when it read nothing.
+ */
+void ms_json_error_mark(const json_error_t *e, int *line, int *col);
+
+/*
+ * Read path, a file the user named, as one JSON document (flags are
+ * json_loadb's). *out is the caller's. The errors name the file and say
+ * what is wrong in plain words: "\"PATH\": is a directory", "\"PATH\":
+ * the file is empty", "\"PATH\": not JSON at line L, column C: what".
+ * Returns MS_ENOTFOUND when it does not exist, -1 on any other failure.
+ */
+int ms_json_load_file(json_t **out, const char *path, size_t flags);
+
 #endif

@@ -11,6 +11,7 @@
  * in the state is compared like a setting: another key replaces the pair.
  */
 #include "util/common.h"
+#include "util/file.h"
 #include "providers/files.h"
 #include "providers/provider.h"
 #include "providers/ec2/ec2.h"
@@ -67,14 +68,19 @@ static int read_text(char **out, const char *path)
 	struct ms_buf b = MS_BUF_INIT;
 	char chunk[4096];
 	size_t got;
-	FILE *f = fopen(path, "r");
+	FILE *f = NULL;
 
 	*out = NULL;
-	if (!f)
-		return ms_error("public_key_file '%s': %s", path,
-				strerror(errno));
+	if (ms_file_open(&f, path))
+		return ms_error("public_key_file %s", ms_error_last());
 	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		ms_buf_add(&b, chunk, got);
+	if (ferror(f)) {
+		ms_file_error(path, errno);
+		fclose(f);
+		ms_buf_release(&b);
+		return ms_error("public_key_file %s", ms_error_last());
+	}
 	fclose(f);
 	*out = key_line(b.ptr ? b.ptr : "");
 	ms_buf_release(&b);

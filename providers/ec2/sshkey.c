@@ -15,6 +15,7 @@
  */
 #include "util/common.h"
 #include "providers/ec2/sshkey.h"
+#include "util/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -130,6 +131,7 @@ int ms_sshkey_generate(char **public_key, const char *path, const char *comment)
 	unsigned char seed[32], pub[32];
 	size_t seed_len = 32, pub_len = 32;
 	struct ms_buf file = MS_BUF_INIT;
+	struct stat st;
 	ssize_t wrote;
 	int fd, err = 0;
 
@@ -143,6 +145,12 @@ int ms_sshkey_generate(char **public_key, const char *path, const char *comment)
 	EVP_PKEY_free(key);
 	/* never over a file that is there: it may be someone's key */
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST && !stat(path, &st) &&
+	    S_ISDIR(st.st_mode)) {
+		ms_file_error(path, EISDIR);
+		err = ms_error("private key file %s", ms_error_last());
+		goto done;
+	}
 	if (fd < 0) {
 		err = ms_error("private key file '%s': %s%s", path,
 			       strerror(errno),
@@ -183,15 +191,22 @@ int ms_sshkey_public_of(char **public_key, const char *path,
 	unsigned char *raw = NULL, *p, *end;
 	char chunk[4096];
 	const char *s;
+	struct stat st;
 	ssize_t got;
 	uint32_t n, i;
 	int fd, len, err = 0;
 
 	*public_key = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return ms_error("private key file '%s': %s", path,
-				strerror(errno));
+	if (fd >= 0 && !fstat(fd, &st) && S_ISDIR(st.st_mode)) {
+		close(fd);
+		errno = EISDIR;
+		fd = -1;
+	}
+	if (fd < 0) {
+		ms_file_error(path, errno);
+		return ms_error("private key file %s", ms_error_last());
+	}
 	while ((got = read(fd, chunk, sizeof(chunk))) > 0)
 		ms_buf_add(&text, chunk, (size_t)got);
 	close(fd);

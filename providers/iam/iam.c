@@ -7,6 +7,7 @@
  * as YAML or as a JSON string, so text equality would show false diffs.
  */
 #include "util/common.h"
+#include "util/json.h"
 #include "providers/aws/aws.h"
 #include "providers/iam/iam.h"
 #include "providers/kit.h"
@@ -154,6 +155,7 @@ int ms_iam_policy_canonical(json_t **out, const json_t *doc, const char *what)
 	json_t *parsed = NULL;
 	json_error_t jerr;
 	const char *text;
+	int line, col;
 
 	*out = NULL;
 	if (!json_is_string(doc)) {
@@ -163,9 +165,11 @@ int ms_iam_policy_canonical(json_t **out, const json_t *doc, const char *what)
 	text = json_string_value(doc);
 	parsed = json_loadb(text, json_string_length(doc),
 			    JSON_REJECT_DUPLICATES, &jerr);
-	if (!parsed)
+	if (!parsed) {
+		ms_json_error_mark(&jerr, &line, &col);
 		return ms_error("%s: not valid JSON: %s (line %d, column %d)",
-				what, jerr.text, jerr.line, jerr.column);
+				what, jerr.text, line, col);
+	}
 	if (!json_is_object(parsed)) {
 		json_decref(parsed);
 		return ms_error("%s: a policy document must be a JSON object",

@@ -1,8 +1,14 @@
-"""The read-only commands (output, show, state, graph, history) and the
-global options (-C, -f, --state-dir)."""
+"""The read-only commands (output, show, state, graph, history), the
+global options (-C, -f, --state-dir), help and version, what the command
+line refuses (an unknown command or option, with a "did you mean"; an
+option the command does not take), force-unlock's question, and how a
+file that cannot be read is reported."""
 
 import json
+import os
+import pty
 import re
+import subprocess
 
 from helpers import (ACCOUNT_ID, SAGEMAKER_TRUST_YAML, bucket_names,
                      state_list)
@@ -189,3 +195,255 @@ def test_state_dir_option(cli, run):
     assert code == 0
     code, out, _ = run("state", "list")   # the default state is empty
     assert out.strip() == ""
+
+
+# Files the user names: what is wrong with a path, in plain words, never a
+# parser's guess at an empty document or a library's "(line -1)".
+
+def test_directory_as_stack_file(cli, run):
+    (cli.workdir / "infra").mkdir()
+    code, out, err = run("-f", "infra", "validate")
+    assert code == 1
+    assert err == '"infra": is a directory\n', err
+    assert out == ""
+
+
+def test_directory_as_plan_file(cli, run):
+    cli.write_stack(STACK)
+    (cli.workdir / "plans").mkdir()
+    for command in ("show", "apply"):
+        code, _, err = run(command, "plans")
+        assert code == 1
+        assert err == 'Error: plan file "plans": is a directory\n', err
+    code, _, err = run("plan", "-out", "plans")
+    assert code == 1
+    assert err == 'Error: cannot write the plan: "plans": is a directory\n'
+
+
+def test_unreadable_plan_files(cli, run):
+    cli.write_stack(STACK)
+    (cli.workdir / "empty.json").write_text("")
+    (cli.workdir / "broken.json").write_text('{\n  "changes" []\n}\n')
+    cases = {
+        "empty.json": 'plan file "empty.json": the file is empty',
+        "missing.json": 'plan file "missing.json": no such file or '
+                        'directory',
+        # 1-based: the "[" jansson stopped at is the 13th character
+        "broken.json": 'plan file "broken.json": not JSON at line 2, '
+                       "column 13: ':' expected near '['",
+    }
+    for path, message in cases.items():
+        code, _, err = run("show", path)
+        assert code == 1
+        assert err == f"Error: {message}\n"
+        assert "line -1" not in err
+
+
+def test_yaml_syntax_error_position(cli, run):
+    # Lines and columns count from 1, as editors do (libyaml's from 0).
+    text = cli.write_stack("""
+        stack: clitest
+        resources:
+          store:
+            type: aws_s3_bucket
+            properties: {bucket: cli-data, tags: {a: b: c}}
+        """)
+    lines = text.splitlines()
+    line = next(i for i, ln in enumerate(lines, 1) if "{a: b: c}" in ln)
+    brace = lines[line - 1].index("{a:") + 1
+    colon = lines[line - 1].index("b: c") + 2     # the second ":"
+    code, _, err = run("validate")
+    assert code == 1
+    assert err == (f"mlstack.yaml:{line}:{colon}: invalid YAML: did not find "
+                   f"expected ',' or '}}' (while parsing a flow mapping "
+                   f"started at {line}:{brace})\n"), err
+
+
+# help, version, and what the command line refuses
+
+COMMANDS = ["validate", "plan", "apply", "destroy", "output", "show", "state",
+            "import", "schema", "graph", "history", "force-unlock", "help",
+            "version"]
+
+GLOBAL_OPTIONS = ["-f FILE", "-C DIR", "-state-dir DIR", "-var NAME=VALUE",
+                  "-no-color", "-v", "-vv", "-h, -help"]
+
+
+def listed_options(usage, title):
+    """The options under title ("Options:") in a usage text."""
+    lines = usage.splitlines()
+    if f"{title}:" not in lines:
+        return []
+    start = lines.index(f"{title}:") + 1
+    found = []
+    for ln in lines[start:]:
+        if not ln.startswith("  -"):
+            break
+        found.append(re.split(r"\s{2,}", ln.strip())[0])
+    return found
+
+
+def test_help(run):
+    # No stack file is needed to ask for help.
+    code, usage, err = run("help")
+    assert code == 0 and err == ""
+    assert usage.startswith("Usage: mlstack [options] COMMAND [options]")
+    listed = [ln.split()[0] for ln in
+              usage.split("Commands:\n", 1)[1].split("\n\n", 1)[0]
+              .splitlines()]
+    assert listed == COMMANDS
+    for spelling in ("-help", "--help", "-h"):
+        code, out, err = run(spelling)
+        assert (code, out, err) == (0, usage, "")
+
+
+def test_help_for_each_command(run):
+    for command in COMMANDS:
+        code, usage, err = run("help", command)
+        assert code == 0 and err == "", err
+        first, blank, purpose = usage.splitlines()[:3]
+        assert first.startswith(f"Usage: mlstack {command} [options]")
+        assert blank == "" and purpose.startswith("  ") and purpose.endswith(".")
+        assert listed_options(usage, "Global options") == GLOBAL_OPTIONS
+        for spelling in ("-h", "-help", "--help"):
+            code, out, err = run(command, spelling)
+            assert (code, out, err) == (0, usage, ""), command
+    usage = {c: run(c, "-h")[1] for c in ("plan", "apply", "output",
+                                          "force-unlock", "validate")}
+    assert listed_options(usage["plan"], "Options") == [
+        "-out FILE", "-detailed-exitcode", "-destroy", "-refresh=false",
+        "-parallelism N", "-json"]
+    assert listed_options(usage["apply"], "Options") == [
+        "-auto-approve", "-refresh=false", "-parallelism N"]
+    assert usage["apply"].startswith("Usage: mlstack apply [options] "
+                                     "[PLANFILE]\n")
+    assert listed_options(usage["output"], "Options") == ["-json"]
+    assert listed_options(usage["force-unlock"], "Options") == ["-force"]
+    assert "Options:" not in usage["validate"]
+
+
+def test_version(run):
+    code, out, err = run("version")
+    assert code == 0 and err == ""
+    assert re.fullmatch(r"mlstack \d+\.\d+\.\d+\n", out), out
+    assert run("-version")[:2] == (0, out)
+    assert run("--version")[:2] == (0, out)
+
+
+def test_did_you_mean(cli, run, proxy):
+    cli.write_stack(STACK)
+    cases = [
+        (["aply"], 'unknown command "aply" (did you mean "apply"?)'),
+        (["destory", "-auto-approve"],
+         'unknown command "destory" (did you mean "destroy"?)'),
+        (["help", "forceunlock"],
+         'unknown command "forceunlock" (did you mean "force-unlock"?)'),
+        (["frobnicate"], 'unknown command "frobnicate" (see mlstack -help)'),
+        (["plan", "-detialed-exitcode"], 'unknown option '
+         '"-detialed-exitcode" (did you mean "-detailed-exitcode"?)'),
+        (["apply", "--auto-aprove"],
+         'unknown option "-auto-aprove" (did you mean "-auto-approve"?)'),
+        (["output", "-jsn"], 'unknown option "-jsn" (did you mean "-json"?)'),
+        (["-stat-dir", "x", "validate"],
+         'unknown option "-stat-dir" (did you mean "-state-dir"?)'),
+        (["validate", "-nothing-like-it"],
+         'unknown option "-nothing-like-it" (see mlstack validate -h)'),
+    ]
+    for args, message in cases:
+        code, out, err = run(*args)
+        assert code == 1
+        assert (out, err) == ("", f"Error: {message}\n"), args
+    assert not proxy.calls()
+
+
+def test_option_the_command_does_not_take(cli, run, proxy):
+    cli.write_stack(STACK)
+    cases = [
+        ("output", "-auto-approve"),
+        ("validate", "-json"),
+        ("show", "-out", "plan.json"),
+        ("destroy", "-detailed-exitcode"),
+        ("apply", "-force"),
+        ("force-unlock", "-auto-approve"),
+        ("plan", "--auto-approve"),
+    ]
+    for command, option, *value in cases:
+        code, out, err = run(command, option, *value)
+        assert code == 1
+        assert out == ""
+        assert err == (f'Error: command "{command}" does not take option '
+                       f'"-{option.lstrip("-")}" (see mlstack {command} '
+                       f'-h)\n')
+    # refused before anything ran: no plan, no AWS call, no state
+    assert not (cli.workdir / "plan.json").exists()
+    assert not proxy.calls()
+    assert not cli.state_dir.exists()
+
+
+# force-unlock asks, as Terraform's does, unless -force
+
+def write_lock(cli, pid=999999):
+    lock = cli.lock_path("clitest")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text(json.dumps({
+        "holder": "alice@build-7", "operation": "apply", "pid": pid,
+        "host": "build-7.example.com", "time": "2024-05-01T10:00:00Z",
+    }) + "\n")
+    return lock
+
+
+def run_on_terminal(cli, *args, typed):
+    """mlstack ARGS with stdin on a terminal where typed is typed."""
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [cli.binary, *args], cwd=cli.workdir, env=cli.env, stdin=slave,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        os.close(slave)
+        slave = None
+        os.write(master, typed.encode())
+        out, err = proc.communicate(timeout=60)
+    finally:
+        os.close(master)
+        if slave is not None:
+            os.close(slave)
+    cli.outputs.append((args, out, err))
+    print(f"$ mlstack {' '.join(args)} (terminal) -> {proc.returncode}\n"
+          f"{out}{err}")
+    return proc.returncode, out, err
+
+
+def test_force_unlock_asks_unless_force(cli, run):
+    applied(cli, run)
+    lock = write_lock(cli)
+
+    # no terminal to ask on: refused, naming the option that skips it
+    code, out, err = run("force-unlock")
+    assert code == 1 and out == ""
+    assert err == ("Error: force-unlock needs confirmation, and stdin is not "
+                   "a terminal: run it with -force\n")
+    assert lock.exists()
+
+    # on a terminal it names the holder and takes only "yes"
+    code, out, err = run_on_terminal(cli, "force-unlock", typed="no\n")
+    assert code == 1
+    assert "Do you really want to force-unlock?" in out
+    assert ("the lock held by alice@build-7 (pid 999999, apply since "
+            "2024-05-01T10:00:00Z)") in out
+    assert err == "Error: force-unlock cancelled\n"
+    assert lock.exists()
+    code, out, err = run_on_terminal(cli, "force-unlock", typed="yes\n")
+    assert code == 0, err
+    assert out.rstrip().endswith("The state has been unlocked.")
+    assert not lock.exists()
+
+    # -force: no question
+    write_lock(cli)
+    code, out, err = run("force-unlock", "-force")
+    assert (code, out, err) == (0, "The state has been unlocked.\n", "")
+    assert not lock.exists()
+    # nothing to unlock: nothing to ask
+    code, out, _ = run("force-unlock")
+    assert (code, out) == (0, "The state was not locked.\n")
+    code, _, err = run("apply", "-auto-approve")
+    assert code == 0, err

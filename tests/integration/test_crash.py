@@ -62,7 +62,7 @@ def run_again(run, *args):
     force-unlock when the command complains about it."""
     code, out, err = run(*args)
     if code != 0 and "locked" in (out + err).lower():
-        run("force-unlock", check=0)
+        run("force-unlock", "-force", check=0)
         code, out, err = run(*args)
     assert code == 0, err
     return out + err

@@ -1,8 +1,10 @@
 """The docs tell what the code does: the attribute tables of every page in
 docs/resources/ are what `mlstack schema TYPE` prints, every resource type
-has a page, and `mlstack schema` itself answers as documented."""
+has a page, `mlstack schema` itself answers as documented, and docs/cli.md
+names every command and every option each takes."""
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -49,3 +51,59 @@ def test_schema_command(run):
     code, _, err = run("schema", "aws_nothing")
     assert code == 1
     assert err.strip() == 'Error: no resource type "aws_nothing"'
+
+
+def cli_sections():
+    """docs/cli.md's sections: "## Global options" and each "### command"
+    by the command's name, to their text."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text()
+    sections = {}
+    for part in re.split(r"^(?=##+ )", text, flags=re.M):
+        title = part.splitlines()[0] if part.startswith("#") else ""
+        if title.startswith("### "):
+            sections.setdefault(title.split()[1], "")
+            sections[title.split()[1]] += part
+        elif title == "## Global options":
+            sections["global"] = part
+    return sections
+
+
+def usage_options(usage, title):
+    lines = usage.splitlines()
+    if f"{title}:" not in lines:
+        return []
+    found = []
+    for ln in lines[lines.index(f"{title}:") + 1:]:
+        if not ln.startswith("  -"):
+            break
+        shown = re.split(r"\s{2,}", ln.strip())[0]
+        found += [s.split()[0] for s in shown.split(", ")]
+    return found
+
+
+def test_cli_page_lists_every_command_and_option(run):
+    """Each command `mlstack help` lists has a section in docs/cli.md that
+    names every option `mlstack COMMAND -h` lists."""
+    sections = cli_sections()
+    _, usage, _ = run("help")
+    commands = [ln.split()[0] for ln in
+                usage.split("Commands:\n", 1)[1].split("\n\n", 1)[0]
+                .splitlines()]
+    def named(option, text):
+        return re.search(r"`[^`\n]*(?<![\w-])" + re.escape(option) +
+                         r"(?![\w-])", text)
+
+    missing = []
+    for option in usage_options(usage, "Global options (every command "
+                                "takes them)"):
+        if not named(option, sections["global"]):
+            missing.append(f"global {option}")
+    for command in commands:
+        if command not in sections:
+            missing.append(f"no section for {command}")
+            continue
+        _, usage, _ = run(command, "-h")
+        for option in usage_options(usage, "Options"):
+            if not named(option, sections[command]):
+                missing.append(f"{command} {option}")
+    assert missing == []

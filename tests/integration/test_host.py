@@ -253,7 +253,7 @@ def test_public_key_through_file_function(run, cli, emulator):
     assert code == 0, out
     cli.write_stack(key_stack("public_key: '${file(\"nope.pub\")}'"))
     code, _, err = run("plan")
-    assert code == 1 and "nope.pub: No such file or directory" in err, err
+    assert code == 1 and 'nope.pub": no such file or directory' in err, err
     assert len(err.strip().splitlines()) == 1
 
 
@@ -274,7 +274,7 @@ def test_killed_while_the_host_starts_then_one_instance(run, cli, emulator,
     os.killpg(proc.pid, signal.SIGKILL)
     cli.wait(proc)
     proxy.clear_faults()
-    run("force-unlock", check=0)
+    run("force-unlock", "-force", check=0)
     run("apply", "-auto-approve", check=True)
     assert len(live_instances(ec2)) == 1
     code, out, _ = run("plan", "-detailed-exitcode")

@@ -93,7 +93,7 @@ def test_force_unlock_clears_stale_lock(cli, run, s3):
     assert bucket_names(s3) == {"lock-bucket-1", "lock-bucket-2"}
     assert lock.exists()
 
-    run("force-unlock", check=0)
+    run("force-unlock", "-force", check=0)
     assert not lock.exists()
 
     code, _, err = run("apply", "--auto-approve")

@@ -187,7 +187,7 @@ def test_kill_mid_upload_then_apply_finishes(run, cli, s3, proxy):
     arrived = s3_md5s(s3)
     assert 0 < len(arrived) < 202
     proxy.clear_faults()
-    run("force-unlock", check=0)
+    run("force-unlock", "-force", check=0)
     proxy.clear_calls()
     _, out, _ = run("apply", "-auto-approve", check=True)
     assert s3_md5s(s3) == local_md5s(root)

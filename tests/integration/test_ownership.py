@@ -390,7 +390,7 @@ resources:
     type: aws_s3_bucket
     properties: {{bucket: keep-data}}
 """)
-    run("force-unlock", check=0)
+    run("force-unlock", "-force", check=0)
     code, _, err = run("apply", "--auto-approve")
     assert code == 0, err
     assert "store" in journal(cli), "the intent was dropped while in flight"

@@ -151,7 +151,7 @@ def test_kill_during_wait_adopts_then_destroy_stops(run, cli, ctl, sm,
     time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGKILL)
     cli.wait(proc)
-    run("force-unlock", check=0)
+    run("force-unlock", "-force", check=0)
 
     # the next apply adopts the running job instead of starting another
     proxy.clear_calls()
@@ -169,7 +169,7 @@ def test_kill_during_wait_adopts_then_destroy_stops(run, cli, ctl, sm,
              what="a job running")
     os.killpg(proc.pid, signal.SIGKILL)
     cli.wait(proc)
-    run("force-unlock", check=0)
+    run("force-unlock", "-force", check=0)
     code, out, err = run("destroy", "--auto-approve")
     assert code == 0, err
     assert "Stopped" in jobs(sm).values()

@@ -352,8 +352,6 @@ static const struct broken_case broken_cases[] = {
 	  ":2:1: unknown top-level key \"resorces\" (did you mean "
 	  "\"resources\"?)",
 	  14 },
-	{ "no such file", "no_such_file.yaml",
-	  ": cannot open: No such file or directory", 1 },
 };
 
 static void test_broken_case(void **state)
@@ -467,6 +465,37 @@ static void test_many_errors(void **state)
 	}
 	json_decref(diags);
 	free(path);
+}
+
+/* A file that cannot be read: one line naming it, in plain words. */
+static void test_unreadable_file(void **state)
+{
+	static const struct {
+		const char *file, *reason;
+	} cases[] = {
+		{ "no_such_file.yaml", "no such file or directory" },
+		{ ".", "is a directory" }, /* fopen opens one; reading fails */
+	};
+	struct ms_stack *s = NULL;
+	json_t *diags;
+	char *path, *want;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < MS_ARRAY_SIZE(cases); i++) {
+		path = fixture(cases[i].file);
+		want = ms_asprintf("\"%s\": %s", path, cases[i].reason);
+		diags = NULL;
+		assert_int_equal(ms_stack_load(&s, path, NULL, &diags), -1);
+		assert_null(s);
+		assert_int_equal(json_array_size(diags), 1);
+		assert_string_equal(json_string_value(json_array_get(diags, 0)),
+				    want);
+		assert_string_equal(ms_error_last(), want);
+		json_decref(diags);
+		free(want);
+		free(path);
+	}
 }
 
 /* Diagnostics land in an existing array, after what it held. */
@@ -692,6 +721,7 @@ int main(void)
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_many_errors),
 		cmocka_unit_test(test_alias_byte_bomb),
+		cmocka_unit_test(test_unreadable_file),
 		cmocka_unit_test(test_diags_appended),
 		cmocka_unit_test(test_did_you_mean),
 		cmocka_unit_test(test_durations),

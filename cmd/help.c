@@ -1,0 +1,56 @@
+/*
+ * help.c - `mlstack help [COMMAND]`, and the usage texts that -h and
+ * -help print, all drawn from the command table of main.c.
+ */
+#include "util/common.h"
+#include "cmd/cmd.h"
+
+#include <ctype.h>
+
+static void options(FILE *f, const char *title, const struct cmd_option *opt)
+{
+	if (title)
+		fprintf(f, "\n%s:\n", title);
+	for (; opt->name; opt++)
+		if (opt->shown)
+			fprintf(f, "  %-20s %s\n", opt->shown, opt->help);
+}
+
+void cmd_usage(FILE *f, const struct cmd_command *c)
+{
+	const struct cmd_command *x;
+
+	if (!c) {
+		fprintf(f, "Usage: mlstack [options] COMMAND [options] "
+			   "[arguments]\n\nCommands:\n");
+		for (x = cmd_commands; x->name; x++)
+			fprintf(f, "  %-13s %s\n", x->name, x->purpose);
+		options(f, "Global options (every command takes them)",
+			cmd_global_options);
+		options(f, NULL, cmd_top_options);
+		fprintf(f,
+			"\n\"mlstack help COMMAND\" or \"mlstack COMMAND -h\" "
+			"shows what a command takes.\nOptions take one or "
+			"two dashes (-out, --out), and a value after \"=\"\n"
+			"or as the next argument.\n");
+		return;
+	}
+	fprintf(f, "Usage: mlstack %s [options]%s%s\n\n  %c%s.\n", c->name,
+		*c->args ? " " : "", c->args,
+		toupper((unsigned char)*c->purpose), c->purpose + 1);
+	if (c->options->name)
+		options(f, "Options", c->options);
+	options(f, "Global options", cmd_global_options);
+}
+
+int cmd_help(struct cmd_opts *o)
+{
+	const struct cmd_command *c = NULL;
+
+	if (o->n_args > 1)
+		return cmd_fail("usage: mlstack help [COMMAND]");
+	if (o->n_args && !(c = cmd_find(o->args[0])))
+		return cmd_unknown(o->args[0]);
+	cmd_usage(stdout, c);
+	return 0;
+}
