@@ -5,8 +5,9 @@
  * SageMaker changes a notebook's settings only while it is Stopped, so an
  * update of a running notebook is a sequence: stop, wait Stopped, update,
  * wait until it leaves Updating, start, wait InService, each step
- * reported as progress. A notebook that was stopped stays stopped. Delete
- * stops it first for the same reason. Waits follow the SDK waiters
+ * reported as progress. A notebook it stopped is started again even when
+ * the update fails; one that was stopped stays stopped. Delete stops it
+ * first for the same reason. Waits follow the SDK waiters
  * NotebookInstanceInService / Stopped / Deleted (every 30 s, 60 times);
  * the stack's timeout bounds the whole action, not each wait.
  */
@@ -142,10 +143,58 @@ static int settle(struct ms_sagemaker_object *n, const char *next,
 	return !err && !n->poll.last ? MS_ENOTFOUND : err;
 }
 
+/* What StartNotebookInstance takes a notebook from. */
+static const char *const startable[] = { "Stopped", "Failed", NULL };
+
+/*
+ * err, a failed step of an update that stopped a running notebook:
+ * SageMaker leaves it Stopped (a refused update) or Failed, and the
+ * state would show no change left to make. It is started here, best
+ * effort, and the error says whether that worked. Not after a timeout or
+ * an interrupt (it is still in transition, and the run must end) nor
+ * when it is gone. Returns err, its message extended.
+ */
+static int start_again(struct ms_sagemaker_object *n, int err)
+{
+	char *first, *second = NULL;
+	int again;
+
+	if (err == MS_ETIMEOUT || err == MS_EINTERRUPTED || err == MS_ENOTFOUND)
+		return err;
+	first = ms_strdup(ms_error_last());
+	ms_error_clear();
+	again = ms_sagemaker_object_describe(n);
+	if (!again &&
+	    (!n->poll.last ||
+	     !ms_sagemaker_in(ms_sagemaker_object_status(n), startable))) {
+		/* still running (the stop was refused), or gone */
+		ms_error("%s", first);
+		goto done;
+	}
+	if (!again) {
+		ms_call_progress(n->call, "starting again after the failure");
+		again = transition(n, "StartNotebookInstance", NULL,
+				   start_under_way);
+	}
+	if (!again)
+		again = wait_for(n, in_service, failed, MS_AWS_WAIT_FAILURE);
+	if (!again) {
+		ms_error("%s; started it again", first);
+	} else {
+		second = ms_strdup(ms_error_last());
+		ms_error("%s; starting it again failed too (%s)", first,
+			 second);
+	}
+done:
+	free(first);
+	free(second);
+	return err;
+}
+
 /*
  * Stop (when running), UpdateNotebookInstance, wait until it leaves
- * Updating, start again (when it was running). what names the changed
- * attributes for the progress lines.
+ * Updating, start again (when it was running, even if a step failed).
+ * what names the changed attributes for the progress lines.
  */
 static int change_settings(struct ms_sagemaker_object *n, const json_t *body,
 			   const char *what)
@@ -167,14 +216,16 @@ static int change_settings(struct ms_sagemaker_object *n, const json_t *body,
 		if (!err)
 			err = wait_for(n, stopped, failed, MS_AWS_WAIT_FAILURE);
 		if (err)
-			return err;
+			return start_again(n, err);
 	}
 	ms_call_progress(n->call, "updating %s", what);
 	err = transition(n, "UpdateNotebookInstance", body, update_under_way);
 	if (!err)
 		err = wait_for(n, stopped, failed, MS_AWS_WAIT_FAILURE);
-	if (err || !running)
-		return err;
+	if (err)
+		return running ? start_again(n, err) : err;
+	if (!running)
+		return 0;
 	ms_call_progress(n->call, "starting again");
 	err = transition(n, "StartNotebookInstance", NULL, start_under_way);
 	if (!err)
