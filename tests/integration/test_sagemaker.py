@@ -591,6 +591,44 @@ def notebook_status(sm):
         NotebookInstanceName=NOTEBOOK_ONLY)["NotebookInstanceStatus"]
 
 
+def stop_by_hand(sm):
+    """StopNotebookInstance from outside mlstack, waited for (each
+    Describe moves the emulator on)."""
+    sm.stop_notebook_instance(NotebookInstanceName=NOTEBOOK_ONLY)
+    for _ in range(POLLS + 2):
+        if notebook_status(sm) == "Stopped":
+            return
+    assert notebook_status(sm) == "Stopped"
+
+
+def test_running_notebook_plans_no_changes(run, cli, sm, ctl, proxy):
+    # The plan wants a notebook InService: it says so when it creates one,
+    # and a notebook that is InService plans no change at all.
+    code, out, _ = run("plan", stack=notebook_stack())
+    assert code == 0
+    assert re.search(r'\+ status += "InService"', out), out
+    apply(run)
+    assert notebook_status(sm) == "InService"
+    assert state_file(cli, "notebook")["attributes"]["status"] == "InService"
+    assert_no_changes(run)
+    code, out, _ = run("plan", "-json")
+    assert code == 0
+    (change,) = [c for c in json.loads(out)["resource_changes"]
+                 if c["name"] == "notebook"]
+    assert change["change"]["actions"] == ["no-op"], change
+
+    # a tag changes in place, without stopping it, and the plan is clean
+    proxy.clear_calls()
+    cli.write_stack(notebook_stack().replace(
+        "      role_arn: ${role.arn}", "      role_arn: ${role.arn}\n"
+        "      tags: {team: ml}"))
+    apply(run)
+    assert ops(proxy, "StopNotebookInstance", "UpdateNotebookInstance",
+               "StartNotebookInstance") == []
+    assert ctl.history("notebook", NOTEBOOK_ONLY) == ["Pending", "InService"]
+    assert_no_changes(run)
+
+
 @pytest.mark.parametrize("how", ["refused", "failed"])
 def test_failed_notebook_update_starts_it_again(run, cli, sm, ctl, proxy,
                                                 how):
@@ -647,4 +685,82 @@ def test_failed_notebook_update_starts_it_again(run, cli, sm, ctl, proxy,
     nb = sm.describe_notebook_instance(NotebookInstanceName=NOTEBOOK_ONLY)
     assert (nb["NotebookInstanceStatus"], nb["InstanceType"]) == (
         "InService", "ml.t3.large")
+    assert_no_changes(run)
+
+
+def test_notebook_left_stopped_is_started_by_the_next_apply(run, cli, sm, ctl,
+                                                            proxy):
+    # The update is refused and the restart fails too: the notebook is
+    # left Stopped. Reverting the stack does not hide that: the plan
+    # starts it.
+    apply(run, stack=notebook_stack())
+    proxy.inject(Error(400, "ResourceLimitExceeded", LIMIT),
+                 operation="UpdateNotebookInstance")
+    start = proxy.inject(Error(400, "ResourceLimitExceeded",
+                               "no ml.t3.medium capacity"),
+                         operation="StartNotebookInstance")
+    cli.write_stack(notebook_stack(notebook_type="ml.t3.large"))
+    code, _, err = run("apply", "--auto-approve")
+    assert code == 1, err
+    assert start.injected == 1
+    assert LIMIT in err and "starting it again failed too" in err, err
+    assert "no ml.t3.medium capacity" in err and "next plan starts it" in err
+    assert notebook_status(sm) == "Stopped"
+    assert state_file(cli, "notebook")["attributes"]["status"] == "Stopped"
+    proxy.clear_faults()
+    proxy.clear_calls()
+
+    cli.write_stack(notebook_stack())
+    code, out, _ = run("plan", "--detailed-exitcode")
+    assert code == 2, out
+    assert "  # notebook will be updated in place" in out
+    assert re.search(r'~ status += "Stopped" -> "InService"', out), out
+    assert "instance_type" not in out
+    assert plan_counts(out) == (0, 1, 0)
+
+    _, err = apply(run)
+    assert "starting (it is Stopped)" in err
+    assert ops(proxy, "StopNotebookInstance", "UpdateNotebookInstance",
+               "StartNotebookInstance") == ["StartNotebookInstance"]
+    assert ctl.history("notebook", NOTEBOOK_ONLY)[-3:] == [
+        "Stopped", "Pending", "InService"]
+    nb = sm.describe_notebook_instance(NotebookInstanceName=NOTEBOOK_ONLY)
+    assert (nb["NotebookInstanceStatus"], nb["InstanceType"]) == (
+        "InService", "ml.t3.medium")
+    assert state_file(cli, "notebook")["attributes"]["status"] == "InService"
+    assert_no_changes(run)
+
+
+def test_notebook_stopped_by_hand_is_started_unless_ignored(run, cli, sm,
+                                                            ctl, proxy):
+    apply(run, stack=notebook_stack())
+    stop_by_hand(sm)
+
+    code, out, _ = run("plan", "--detailed-exitcode")
+    assert code == 2, out
+    assert "notebook has changed outside of mlstack" in out
+    assert re.search(r'~ status += "Stopped" -> "InService"', out), out
+    apply(run)
+    assert notebook_status(sm) == "InService"
+    assert_no_changes(run)
+
+    # lifecycle.ignore_changes: [status] keeps a notebook stopped by hand
+    # stopped, through an update of its settings too
+    ignored = "\n    lifecycle: {ignore_changes: [status]}"
+    cli.write_stack(notebook_stack(lifecycle=ignored))
+    stop_by_hand(sm)
+    assert_no_changes(run)
+    proxy.clear_calls()
+    cli.write_stack(notebook_stack(notebook_type="ml.t3.large",
+                                   lifecycle=ignored))
+    code, out, _ = run("plan", "--detailed-exitcode")
+    assert code == 2, out
+    actions = out.split("mlstack will perform the following actions")[1]
+    assert "instance_type" in actions and "status" not in actions, out
+    apply(run)
+    assert ops(proxy, "StopNotebookInstance", "UpdateNotebookInstance",
+               "StartNotebookInstance") == ["UpdateNotebookInstance"]
+    nb = sm.describe_notebook_instance(NotebookInstanceName=NOTEBOOK_ONLY)
+    assert (nb["NotebookInstanceStatus"], nb["InstanceType"]) == (
+        "Stopped", "ml.t3.large")
     assert_no_changes(run)
