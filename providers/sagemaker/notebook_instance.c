@@ -5,8 +5,13 @@
  * SageMaker changes a notebook's settings only while it is Stopped, so an
  * update of a running notebook is a sequence: stop, wait Stopped, update,
  * wait until it leaves Updating, start, wait InService, each step
- * reported as progress. A notebook that was stopped stays stopped. Delete
- * stops it first for the same reason. Waits follow the SDK waiters
+ * reported as progress. A notebook it stopped is started again even when
+ * the update fails. mlstack keeps a notebook running: the plan wants its
+ * status InService (the local hook), so one found Stopped or Failed (by
+ * hand, or by an update whose restart failed or whose run died) is
+ * planned as a change that starts it; lifecycle.ignore_changes: [status]
+ * keeps the status found, and an update then leaves a stopped notebook
+ * stopped. Delete stops it first. Waits follow the SDK waiters
  * NotebookInstanceInService / Stopped / Deleted (every 30 s, 60 times);
  * the stack's timeout bounds the whole action, not each wait.
  */
@@ -38,8 +43,9 @@ static const struct ms_attr schema[] = {
 	  "|NotebookInstanceArn" },
 	{ "url", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL,
 	  "the Jupyter URL (without https://)", "|Url" },
-	{ "status", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL,
-	  "NotebookInstanceStatus when last read (InService)",
+	{ "status", MS_ATTR_STRING, MS_ATTR_COMPUTED | MS_ATTR_LOCAL, NULL,
+	  NULL,
+	  "NotebookInstanceStatus; a plan starts a notebook not InService",
 	  "|NotebookInstanceStatus" },
 	{ "id", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL,
 	  "the notebook instance's name" },
@@ -142,40 +148,99 @@ static int settle(struct ms_sagemaker_object *n, const char *next,
 	return !err && !n->poll.last ? MS_ENOTFOUND : err;
 }
 
+/* What StartNotebookInstance takes a notebook from. */
+static const char *const startable[] = { "Stopped", "Failed", NULL };
+
 /*
- * Stop (when running), UpdateNotebookInstance, wait until it leaves
- * Updating, start again (when it was running). what names the changed
- * attributes for the progress lines.
+ * err, a failed step of an update that stopped a running notebook:
+ * SageMaker leaves it Stopped (a refused update) or Failed, and nothing
+ * would start it again but the next plan. It is started here, best
+ * effort, and the error says whether that worked. Not after a timeout or
+ * an interrupt (it is still in transition, and the run must end) nor
+ * when it is gone. Returns err, its message extended.
  */
-static int change_settings(struct ms_sagemaker_object *n, const json_t *body,
-			   const char *what)
+static int start_again(struct ms_sagemaker_object *n, int err)
+{
+	char *first, *second = NULL;
+	int again;
+
+	if (err == MS_ETIMEOUT || err == MS_EINTERRUPTED || err == MS_ENOTFOUND)
+		return err;
+	first = ms_strdup(ms_error_last());
+	ms_error_clear();
+	again = ms_sagemaker_object_describe(n);
+	if (!again &&
+	    (!n->poll.last ||
+	     !ms_sagemaker_in(ms_sagemaker_object_status(n), startable))) {
+		/* still running (the stop was refused), or gone */
+		ms_error("%s", first);
+		goto done;
+	}
+	if (!again) {
+		ms_call_progress(n->call, "starting again after the failure");
+		again = transition(n, "StartNotebookInstance", NULL,
+				   start_under_way);
+	}
+	if (!again)
+		again = wait_for(n, in_service, failed, MS_AWS_WAIT_FAILURE);
+	if (!again) {
+		ms_error("%s; started it again", first);
+	} else {
+		second = ms_strdup(ms_error_last());
+		ms_error("%s; starting it again failed too (%s): the next "
+			 "plan starts it",
+			 first, second);
+	}
+done:
+	free(first);
+	free(second);
+	return err;
+}
+
+/*
+ * Bring the notebook to body's settings, when what names the changed
+ * attributes (NULL: none), and then to InService when it was running or
+ * start is set: stop it if running, UpdateNotebookInstance, wait until
+ * it leaves Updating, start it.
+ */
+static int change(struct ms_sagemaker_object *n, const json_t *body,
+		  const char *what, bool start)
 {
 	bool running;
 	int err;
 
-	err = settle(n, "changing it", MS_AWS_WAIT_FAILURE);
+	err = settle(n, what ? "changing it" : "starting it",
+		     MS_AWS_WAIT_FAILURE);
 	if (err == MS_ENOTFOUND)
 		err = ms_error_code(MS_ENOTFOUND, "%s no longer exists",
 				    n->what);
 	if (err)
 		return err;
 	running = !strcmp(ms_sagemaker_object_status(n), "InService");
-	if (running) {
+	if (what && running) {
 		ms_call_progress(n->call, "stopping to change %s", what);
 		err = transition(n, "StopNotebookInstance", NULL,
 				 stop_under_way);
 		if (!err)
 			err = wait_for(n, stopped, failed, MS_AWS_WAIT_FAILURE);
-		if (err)
-			return err;
 	}
-	ms_call_progress(n->call, "updating %s", what);
-	err = transition(n, "UpdateNotebookInstance", body, update_under_way);
-	if (!err)
-		err = wait_for(n, stopped, failed, MS_AWS_WAIT_FAILURE);
-	if (err || !running)
-		return err;
-	ms_call_progress(n->call, "starting again");
+	if (what && !err) {
+		ms_call_progress(n->call, "updating %s", what);
+		err = transition(n, "UpdateNotebookInstance", body,
+				 update_under_way);
+		if (!err)
+			err = wait_for(n, stopped, failed, MS_AWS_WAIT_FAILURE);
+	}
+	if (err)
+		return running ? start_again(n, err) : err;
+	if ((!running && !start) ||
+	    !strcmp(ms_sagemaker_object_status(n), "InService"))
+		return 0;
+	if (running)
+		ms_call_progress(n->call, "starting again");
+	else
+		ms_call_progress(n->call, "starting (it is %s)",
+				 ms_sagemaker_object_status(n));
 	err = transition(n, "StartNotebookInstance", NULL, start_under_way);
 	if (!err)
 		err = wait_for(n, in_service, failed, MS_AWS_WAIT_FAILURE);
@@ -214,6 +279,7 @@ static int notebook_update(struct ms_call *call, const json_t *prior,
 	json_t *body = NULL, *changed = NULL, *item;
 	struct ms_buf what = MS_BUF_INIT;
 	struct ms_sagemaker_object n;
+	bool start;
 	size_t i;
 	int err;
 
@@ -228,8 +294,12 @@ static int notebook_update(struct ms_call *call, const json_t *prior,
 	json_array_foreach(changed, i, item)
 		ms_buf_addf(&what, "%s%s", i ? ", " : "",
 			    json_string_value(item));
-	if (json_array_size(changed)) {
-		err = change_settings(&n, body, what.ptr);
+	/* the plan wants it running (the local hook) and found it not */
+	start = !strcmp(ms_kit_str(desired, "status", ""), "InService");
+	if (json_array_size(changed) ||
+	    (start && strcmp(ms_kit_str(prior, "status", ""), "InService"))) {
+		err = change(&n, body,
+			     json_array_size(changed) ? what.ptr : NULL, start);
 		if (err)
 			goto done;
 		if (!arn || !*arn)
@@ -303,6 +373,17 @@ done:
 	return err;
 }
 
+/*
+ * The status a plan wants: InService, whatever the state last recorded,
+ * so that a notebook left stopped is started (see the top of the file).
+ */
+static int notebook_local(const char *dir, json_t *desired,
+			  const json_t *stored)
+{
+	json_object_set_new(desired, "status", json_string("InService"));
+	return 0;
+}
+
 static const char *const compared[] = { "instance_type", "role_arn",
 					"direct_internet_access", NULL };
 static const char *const adoptable[] = { "Pending", "InService", NULL };
@@ -329,4 +410,5 @@ const struct ms_resource_type ms_aws_sagemaker_notebook_instance = {
 	.update = notebook_update,
 	.delete = notebook_delete,
 	.normalize = notebook_normalize,
+	.local = notebook_local,
 };

@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import moto_sagemaker
+from awsproxy import Error
 from helpers import (ACCOUNT_ID, NO_CHANGES, SAGEMAKER_FULL_ACCESS,
                      SAGEMAKER_TRUST_YAML, last_line, owner, plan_counts,
                      role_exists, role_names, state_list)
@@ -555,4 +556,211 @@ def test_update_past_its_timeout_is_finished_later(run, cli, sm, ctl, proxy):
     assert ops(proxy, "UpdateEndpoint") == ["UpdateEndpoint"]
     assert ctl.history("endpoint", ENDPOINT) == [
         "Creating", "InService", "Updating", "InService"]
+    assert_no_changes(run)
+
+
+# -- a notebook stopped for an update, and the update fails -------------------
+
+NOTEBOOK_ONLY = "serving-nb"
+LIMIT = ("The account-level service limit 'ml.t3.large for notebook instance "
+         "usage' is 0 Instances, with current utilization of 0 Instances and "
+         "a request delta of 1 Instances.")
+
+
+def notebook_stack(notebook_type="ml.t3.medium", lifecycle=""):
+    return f"""
+stack: {STACK_NAME}
+resources:
+  role:
+    type: aws_iam_role
+    properties:
+      name: {ROLE}
+      assume_role_policy: {SAGEMAKER_TRUST_YAML}
+      managed_policy_arns: [{SAGEMAKER_FULL_ACCESS}]
+  notebook:
+    type: aws_sagemaker_notebook_instance
+    properties:
+      name: {NOTEBOOK_ONLY}
+      instance_type: {notebook_type}
+      role_arn: ${{role.arn}}{lifecycle}
+"""
+
+
+def notebook_status(sm):
+    return sm.describe_notebook_instance(
+        NotebookInstanceName=NOTEBOOK_ONLY)["NotebookInstanceStatus"]
+
+
+def stop_by_hand(sm):
+    """StopNotebookInstance from outside mlstack, waited for (each
+    Describe moves the emulator on)."""
+    sm.stop_notebook_instance(NotebookInstanceName=NOTEBOOK_ONLY)
+    for _ in range(POLLS + 2):
+        if notebook_status(sm) == "Stopped":
+            return
+    assert notebook_status(sm) == "Stopped"
+
+
+def test_running_notebook_plans_no_changes(run, cli, sm, ctl, proxy):
+    # The plan wants a notebook InService: it says so when it creates one,
+    # and a notebook that is InService plans no change at all.
+    code, out, _ = run("plan", stack=notebook_stack())
+    assert code == 0
+    assert re.search(r'\+ status += "InService"', out), out
+    apply(run)
+    assert notebook_status(sm) == "InService"
+    assert state_file(cli, "notebook")["attributes"]["status"] == "InService"
+    assert_no_changes(run)
+    code, out, _ = run("plan", "-json")
+    assert code == 0
+    (change,) = [c for c in json.loads(out)["resource_changes"]
+                 if c["name"] == "notebook"]
+    assert change["change"]["actions"] == ["no-op"], change
+
+    # a tag changes in place, without stopping it, and the plan is clean
+    proxy.clear_calls()
+    cli.write_stack(notebook_stack().replace(
+        "      role_arn: ${role.arn}", "      role_arn: ${role.arn}\n"
+        "      tags: {team: ml}"))
+    apply(run)
+    assert ops(proxy, "StopNotebookInstance", "UpdateNotebookInstance",
+               "StartNotebookInstance") == []
+    assert ctl.history("notebook", NOTEBOOK_ONLY) == ["Pending", "InService"]
+    assert_no_changes(run)
+
+
+@pytest.mark.parametrize("how", ["refused", "failed"])
+def test_failed_notebook_update_starts_it_again(run, cli, sm, ctl, proxy,
+                                                how):
+    # SageMaker refuses the update (the notebook stays Stopped), or the
+    # update ends Failed: either way the notebook mlstack stopped is
+    # started again, and the apply fails with the update's error.
+    apply(run, stack=notebook_stack())
+    proxy.clear_calls()
+    if how == "refused":
+        rule = proxy.inject(Error(400, "ResourceLimitExceeded", LIMIT),
+                            operation="UpdateNotebookInstance")
+        want = ["Stopping", "Stopped", "Pending", "InService"]
+    else:
+        ctl.fail("notebook", NOTEBOOK_ONLY, "ml.t3.large: out of capacity",
+                 during="Updating")
+        want = ["Stopping", "Stopped", "Updating", "Failed", "Pending",
+                "InService"]
+
+    cli.write_stack(notebook_stack(notebook_type="ml.t3.large"))
+    code, _, err = run("apply", "--auto-approve")
+    assert code == 1, err
+    if how == "refused":
+        assert rule.injected == 1
+        assert "ResourceLimitExceeded" in err and LIMIT in err, err
+    else:
+        assert "Failed: ml.t3.large: out of capacity" in err, err
+    assert [ln for ln in err.splitlines() if ln.startswith("Error: notebook: ")
+            and ln.endswith("; started it again")], err
+    assert "Apply complete!" not in err
+
+    nb = sm.describe_notebook_instance(NotebookInstanceName=NOTEBOOK_ONLY)
+    assert (nb["NotebookInstanceStatus"], nb["InstanceType"]) == (
+        "InService", "ml.t3.medium")
+    assert ctl.history("notebook", NOTEBOOK_ONLY) == [
+        "Pending", "InService", *want]
+    assert ops(proxy, "StopNotebookInstance", "UpdateNotebookInstance",
+               "StartNotebookInstance") == [
+        "StopNotebookInstance", "UpdateNotebookInstance",
+        "StartNotebookInstance"]
+    stored = state_file(cli, "notebook")["attributes"]
+    assert (stored["status"], stored["instance_type"]) == ("InService",
+                                                           "ml.t3.medium")
+
+    # the change is still to make, and nothing else
+    code, out, _ = run("plan", "--detailed-exitcode")
+    assert code == 2
+    assert re.search(r'~ instance_type += "ml.t3.medium" -> "ml.t3.large"',
+                     out), out
+    assert "status" not in out
+    assert plan_counts(out) == (0, 1, 0)
+    ctl.release()
+    proxy.clear_faults()
+    apply(run)
+    nb = sm.describe_notebook_instance(NotebookInstanceName=NOTEBOOK_ONLY)
+    assert (nb["NotebookInstanceStatus"], nb["InstanceType"]) == (
+        "InService", "ml.t3.large")
+    assert_no_changes(run)
+
+
+def test_notebook_left_stopped_is_started_by_the_next_apply(run, cli, sm, ctl,
+                                                            proxy):
+    # The update is refused and the restart fails too: the notebook is
+    # left Stopped. Reverting the stack does not hide that: the plan
+    # starts it.
+    apply(run, stack=notebook_stack())
+    proxy.inject(Error(400, "ResourceLimitExceeded", LIMIT),
+                 operation="UpdateNotebookInstance")
+    start = proxy.inject(Error(400, "ResourceLimitExceeded",
+                               "no ml.t3.medium capacity"),
+                         operation="StartNotebookInstance")
+    cli.write_stack(notebook_stack(notebook_type="ml.t3.large"))
+    code, _, err = run("apply", "--auto-approve")
+    assert code == 1, err
+    assert start.injected == 1
+    assert LIMIT in err and "starting it again failed too" in err, err
+    assert "no ml.t3.medium capacity" in err and "next plan starts it" in err
+    assert notebook_status(sm) == "Stopped"
+    assert state_file(cli, "notebook")["attributes"]["status"] == "Stopped"
+    proxy.clear_faults()
+    proxy.clear_calls()
+
+    cli.write_stack(notebook_stack())
+    code, out, _ = run("plan", "--detailed-exitcode")
+    assert code == 2, out
+    assert "  # notebook will be updated in place" in out
+    assert re.search(r'~ status += "Stopped" -> "InService"', out), out
+    assert "instance_type" not in out
+    assert plan_counts(out) == (0, 1, 0)
+
+    _, err = apply(run)
+    assert "starting (it is Stopped)" in err
+    assert ops(proxy, "StopNotebookInstance", "UpdateNotebookInstance",
+               "StartNotebookInstance") == ["StartNotebookInstance"]
+    assert ctl.history("notebook", NOTEBOOK_ONLY)[-3:] == [
+        "Stopped", "Pending", "InService"]
+    nb = sm.describe_notebook_instance(NotebookInstanceName=NOTEBOOK_ONLY)
+    assert (nb["NotebookInstanceStatus"], nb["InstanceType"]) == (
+        "InService", "ml.t3.medium")
+    assert state_file(cli, "notebook")["attributes"]["status"] == "InService"
+    assert_no_changes(run)
+
+
+def test_notebook_stopped_by_hand_is_started_unless_ignored(run, cli, sm,
+                                                            ctl, proxy):
+    apply(run, stack=notebook_stack())
+    stop_by_hand(sm)
+
+    code, out, _ = run("plan", "--detailed-exitcode")
+    assert code == 2, out
+    assert "notebook has changed outside of mlstack" in out
+    assert re.search(r'~ status += "Stopped" -> "InService"', out), out
+    apply(run)
+    assert notebook_status(sm) == "InService"
+    assert_no_changes(run)
+
+    # lifecycle.ignore_changes: [status] keeps a notebook stopped by hand
+    # stopped, through an update of its settings too
+    ignored = "\n    lifecycle: {ignore_changes: [status]}"
+    cli.write_stack(notebook_stack(lifecycle=ignored))
+    stop_by_hand(sm)
+    assert_no_changes(run)
+    proxy.clear_calls()
+    cli.write_stack(notebook_stack(notebook_type="ml.t3.large",
+                                   lifecycle=ignored))
+    code, out, _ = run("plan", "--detailed-exitcode")
+    assert code == 2, out
+    actions = out.split("mlstack will perform the following actions")[1]
+    assert "instance_type" in actions and "status" not in actions, out
+    apply(run)
+    assert ops(proxy, "StopNotebookInstance", "UpdateNotebookInstance",
+               "StartNotebookInstance") == ["UpdateNotebookInstance"]
+    nb = sm.describe_notebook_instance(NotebookInstanceName=NOTEBOOK_ONLY)
+    assert (nb["NotebookInstanceStatus"], nb["InstanceType"]) == (
+        "Stopped", "ml.t3.large")
     assert_no_changes(run)
