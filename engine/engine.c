@@ -165,20 +165,10 @@ static int check_unique_ids(struct ms_engine *e, json_t **diags)
 		const struct ms_resource *r = &e->stack->resources[i];
 		json_t *first;
 
+		/* the loader checked the name against the type's rule */
 		v = offline_id(e, r, &attr);
 		if (!v)
 			continue;
-		if (ms_provider_check_name(ms_provider_find(r->type),
-					   json_string_value(v))) {
-			path = ms_asprintf("resources.%s.properties.%s",
-					   r->name, attr);
-			msg = ms_asprintf("resource \"%s\": %s", r->name,
-					  ms_error_last());
-			diag(diags, e->stack, path, msg);
-			free(msg);
-			free(path);
-			err = -1;
-		}
 		key = ms_asprintf("%s\n%s", r->type, json_string_value(v));
 		first = json_object_get(seen, key);
 		if (first) {

@@ -50,9 +50,12 @@ struct ms_stack {
 /*
  * Load, parse and validate path: YAML syntax, limits, the top-level keys,
  * resource types and attributes against the provider schemas (with "did
- * you mean"), value types, required attributes, references (variables,
- * resources, attributes), depends_on targets, and variable values. vars is
- * an object of -var overrides (strings), or NULL.
+ * you mean"), value types and rules, required attributes, references
+ * (variables and paths into their values, resources, attributes),
+ * depends_on targets, variable values, and the names objects will have
+ * (ms_provider_check_name). Types, rules and names are checked on the
+ * values as they are once variables and the stack's name are put in.
+ * vars is an object of -var overrides (strings), or NULL.
  *
  * Every problem is appended to *diags (an array of one-line strings
  * "file:line:col: message", created if NULL; diags itself may be NULL)

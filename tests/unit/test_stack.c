@@ -352,6 +352,26 @@ static const struct broken_case broken_cases[] = {
 	  ":2:1: unknown top-level key \"resorces\" (did you mean "
 	  "\"resources\"?)",
 	  14 },
+	{ "index past a variable's list", "var_index.yaml",
+	  ":8:15: resource \"b\": reference \"${var.zones[3]}\": index [3] "
+	  "out of range (the list has 3 elements)",
+	  1 },
+	{ "key of a string variable", "var_key_of_string.yaml",
+	  ":8:15: resource \"b\": reference \"${var.prefix.name}\": cannot "
+	  "read key \"name\" of a string",
+	  1 },
+	{ "a list interpolated into a string", "var_interpolated_list.yaml",
+	  ":8:15: resource \"b\": reference \"${var.zones}\": cannot "
+	  "interpolate a list into a string",
+	  1 },
+	{ "a map inside tags, through a variable", "tags_nested.yaml",
+	  ":9:21: resource \"b\": attribute \"tags.owner\": expected a "
+	  "string, got a map",
+	  1 },
+	{ "bucket name with capitals", "bucket_name.yaml",
+	  ":6:15: resource \"b\": bucket \"My_Bucket\": 'M' is not allowed; "
+	  "aws_s3_bucket names are made of a-z0-9.-",
+	  1 },
 	{ "no such file", "no_such_file.yaml",
 	  ": cannot open: No such file or directory", 1 },
 };
