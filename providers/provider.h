@@ -145,12 +145,18 @@ struct ms_resource_type {
 	 * The names AWS takes for the object (the value of id_attr): from
 	 * name_min to name_max characters (name_max 0: no rule), each one
 	 * of name_chars, a set written as ranges ("a-zA-Z0-9-"; a '-'
-	 * first or last is itself). Checked by validate (where the name is
-	 * known offline) and plan; an auto name is cut to fit and spelt in
-	 * them.
+	 * first or last is itself), the first and the last one of
+	 * name_ends (NULL: no such rule), and name_rule (optional) saying
+	 * what else AWS refuses (a bucket name in the form of an IP
+	 * address): 0, or -1 with ms_error() set, the message starting
+	 * with id_attr and the name as ms_provider_check_name's do.
+	 * Checked by validate (where the name is known offline) and plan;
+	 * an auto name is cut to fit and spelt in them.
 	 */
 	unsigned name_min, name_max;
 	const char *name_chars;
+	const char *name_ends;
+	int (*name_rule)(const char *name);
 	/*
 	 * What the service's generic functions need to know of the type
 	 * (its operations, its status field): a struct of the service

@@ -372,6 +372,14 @@ static const struct broken_case broken_cases[] = {
 	  ":6:15: resource \"b\": bucket \"My_Bucket\": 'M' is not allowed; "
 	  "aws_s3_bucket names are made of a-z0-9.-",
 	  1 },
+	{ "bucket names S3 refuses", "bucket_rules.yaml",
+	  ":8:15: resource \"dots\": bucket \"dogs..data\": two periods in a "
+	  "row are not allowed",
+	  6 },
+	{ "notebook names", "notebook_name.yaml",
+	  ":6:13: resource \"nb\": name \"dog_breeds\": '_' is not allowed; "
+	  "aws_sagemaker_notebook_instance names are made of a-zA-Z0-9-",
+	  2 },
 	{ "no such file", "no_such_file.yaml",
 	  ": cannot open: No such file or directory", 1 },
 };
