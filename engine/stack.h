@@ -118,13 +118,18 @@ struct ms_attr;
  *           you mean"), computed keys set, missing required keys; a null
  *           value for an optional key drops it
  *   JSON    anything
+ * and against the rules of the attribute's flags: an MS_ATTR_ARN string
+ * (or list element) is an ARN, an MS_ATTR_POLICY value a policy document
+ * (its JSON text parses; a map with "Statement", a known "Version"), an
+ * MS_ATTR_POLICIES value a map of them.
  * A string that is exactly one reference, or an unknown, is taken as it
  * is; a string interpolating references passes for a string, number or
- * bool. label names value in messages ("vpc_config"; "" for the top of a
- * resource's properties, checked with an OBJECT attr whose nested is the
- * type's schema). raw, or NULL, maps paths relative to value ("",
- * ".key", "[0]") to the text a number was written as (struct
- * ms_yaml_doc), so that "1.10" stays "1.10" as a string.
+ * bool, and no rule looks into it. label names value in messages
+ * ("vpc_config"; "" for the top of a resource's properties, checked with
+ * an OBJECT attr whose nested is the type's schema). raw, or NULL, maps
+ * paths relative to value ("", ".key", "[0]") to the text a number was
+ * written as (struct ms_yaml_doc), so that "1.10" stays "1.10" as a
+ * string.
  *
  * Each problem is appended to problems as {"path": relative path,
  * "at": "key"|"value", "message": 'attribute "x": expected a number, got

@@ -51,6 +51,19 @@ enum ms_attr_type {
  * value, so a file moved with the same content changes nothing.
  */
 #define MS_ATTR_INPUT 0x200
+/*
+ * An ARN, or a list of ARNs: arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE,
+ * checked wherever the value is known (validate for literals and
+ * variables, plan for the rest).
+ */
+#define MS_ATTR_ARN 0x400
+/*
+ * With MS_ATTR_JSON: an IAM policy document, a map or its JSON text,
+ * holding "Statement" (MS_ATTR_POLICIES: a map of names to such
+ * documents, or its JSON text).
+ */
+#define MS_ATTR_POLICY   0x800
+#define MS_ATTR_POLICIES 0x1000
 
 /*
  * The ownership mark: tags the engine adds to every object it makes of a

@@ -27,7 +27,7 @@ static const struct ms_attr schema[] = {
 	  NULL, NULL, "the model's name (default: `<stack>-<resource>-<hash>`)",
 	  "ModelName" },
 	{ "execution_role_arn", MS_ATTR_STRING,
-	  MS_ATTR_REQUIRED | MS_ATTR_FORCE_NEW, NULL, NULL,
+	  MS_ATTR_REQUIRED | MS_ATTR_FORCE_NEW | MS_ATTR_ARN, NULL, NULL,
 	  "the IAM role SageMaker assumes to run the model",
 	  "ExecutionRoleArn" },
 	{ "primary_container", MS_ATTR_OBJECT,

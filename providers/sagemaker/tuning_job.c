@@ -61,8 +61,8 @@ static const struct ms_attr ranges_schema[] = {
 };
 
 static const struct ms_attr definition_schema[] = {
-	{ "role_arn", MS_ATTR_STRING, MS_ATTR_REQUIRED, NULL, NULL,
-	  "the IAM role the training jobs run as", "RoleArn" },
+	{ "role_arn", MS_ATTR_STRING, MS_ATTR_REQUIRED | MS_ATTR_ARN, NULL,
+	  NULL, "the IAM role the training jobs run as", "RoleArn" },
 	{ "algorithm_specification", MS_ATTR_OBJECT, MS_ATTR_REQUIRED, NULL,
 	  ms_sagemaker_algorithm_schema, "the training image",
 	  "AlgorithmSpecification" },

@@ -351,7 +351,7 @@ static const struct broken_case broken_cases[] = {
 	{ "every problem is reported", "many_errors.yaml",
 	  ":2:1: unknown top-level key \"resorces\" (did you mean "
 	  "\"resources\"?)",
-	  14 },
+	  15 },
 	{ "index past a variable's list", "var_index.yaml",
 	  ":8:15: resource \"b\": reference \"${var.zones[3]}\": index [3] "
 	  "out of range (the list has 3 elements)",
@@ -380,6 +380,21 @@ static const struct broken_case broken_cases[] = {
 	  ":6:13: resource \"nb\": name \"dog_breeds\": '_' is not allowed; "
 	  "aws_sagemaker_notebook_instance names are made of a-zA-Z0-9-",
 	  2 },
+	{ "malformed ARNs", "bad_arn.yaml",
+	  ":8:17: resource \"nb\": attribute \"role_arn\": "
+	  "\"arn:aws:iam:role/nb\" is not an ARN "
+	  "(arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE): expected six "
+	  "parts separated by ':'",
+	  3 },
+	{ "policy text that is not JSON", "policy_json.yaml",
+	  ":7:27: resource \"role\": attribute \"assume_role_policy\": not "
+	  "valid JSON: unexpected token near '}' (line 1, column 41 of the "
+	  "text)",
+	  1 },
+	{ "policy documents without Statement", "policy_statement.yaml",
+	  ":8:9: resource \"role\": attribute \"assume_role_policy\": a policy "
+	  "document needs \"Statement\"",
+	  3 },
 	{ "no such file", "no_such_file.yaml",
 	  ": cannot open: No such file or directory", 1 },
 };
@@ -465,6 +480,8 @@ static void test_many_errors(void **state)
 		"resource \"nope\"",
 		":14:13: resource \"role\": reference \"${var.x}\": no variable "
 		"\"x\"",
+		":15:27: resource \"role\": attribute \"assume_role_policy\": a "
+		"policy document needs \"Statement\"",
 		":16:29: resource \"role\": attribute \"max_session_duration\": "
 		"expected a number, got \"lots\"",
 		":17:13: resource \"role\": unclosed \"${\" in \"${var.x\"",
