@@ -827,6 +827,8 @@ int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
 		err = t->normalize(known);
 		json_object_update(d, known);
 		json_decref(known);
+		if (err && where)
+			*where = ms_stack_message_path(t, ms_error_last());
 	}
 	if (!err)
 		err = auto_name(d, t, stack, name, stored);

@@ -741,6 +741,66 @@ static json_t *offline(struct loader *L, const json_t *v, struct ms_buf *path,
 	return json_deep_copy(v);
 }
 
+/*
+ * The type's own rules (ranges, words, one of two attributes), which its
+ * normalize hook keeps, run on the attributes known now with the
+ * defaults, as the plan runs them. The hook's message names the
+ * attribute first ("volume_size: ..."): it is said there, or else at the
+ * resource; each attribute the hook refuses is said.
+ */
+static void check_type_rules(struct loader *L, const struct ms_resource_type *t,
+			     const json_t *known, const char *base,
+			     const char *rpath, const char *pre)
+{
+	struct ms_buf p = MS_BUF_INIT;
+	json_t *attrs = json_object(), *work, *v;
+	const struct ms_attr *a;
+	const char *key, *msg;
+	int err, tries;
+	char *at;
+
+	json_object_foreach((json_t *)known, key, v)
+		if (!ms_has_unknown(v))
+			json_object_set(attrs, key, v);
+	for (a = t->schema; a->name; a++)
+		if (a->default_json && !(a->flags & MS_ATTR_COMPUTED) &&
+		    !json_object_get(known, a->name))
+			json_object_set_new(attrs, a->name,
+					    json_loads(a->default_json,
+						       JSON_DECODE_ANY, NULL));
+	/* the hook stops at a problem: again without that attribute */
+	for (tries = 0; tries < 64; tries++) {
+		work = json_deep_copy(attrs);
+		err = t->normalize(work);
+		json_decref(work);
+		if (!err)
+			break;
+		msg = ms_error_last();
+		at = ms_stack_message_path(t, msg);
+		if (!at) {
+			diag_key(L, rpath, "%s%s", pre, msg);
+			break;
+		}
+		ms_buf_reset(&p);
+		ms_buf_addf(&p, "%s.%s", base, at);
+		diag_value(L, p.ptr, "%s%s", pre, msg);
+		at[strcspn(at, ".[")] = '\0';
+		json_object_del(attrs, at);
+		free(at);
+	}
+	json_decref(attrs);
+	ms_buf_release(&p);
+}
+
+char *ms_stack_message_path(const struct ms_resource_type *t, const char *msg)
+{
+	char *attr = ms_asprintf("%.*s", (int)strcspn(msg, ".[: "), msg);
+	bool known = ms_provider_attr(t, attr) != NULL;
+
+	free(attr);
+	return known ? ms_asprintf("%.*s", (int)strcspn(msg, ": "), msg) : NULL;
+}
+
 static void load_properties(struct loader *L, struct ms_resource *r,
 			    const struct ms_resource_type *t,
 			    const json_t *props, const char *base,
@@ -765,7 +825,9 @@ static void load_properties(struct loader *L, struct ms_resource *r,
 	ms_buf_adds(&p, base);
 	known = offline(L, props, &p, pre);
 	ms_buf_reset(&p);
-	ms_stack_check_value(&res, &top, known, "", raw, problems);
+	if (!ms_stack_check_value(&res, &top, known, "", raw, problems) &&
+	    t->normalize)
+		check_type_rules(L, t, res, base, rpath.ptr, pre);
 	json_decref(res);
 	if (ms_stack_check_value(&res, &top, props, "", raw, scratch) == 0) {
 		json_decref(r->properties); /* props */

@@ -141,6 +141,15 @@ int ms_stack_check_value(json_t **out, const struct ms_attr *attr,
 			 const json_t *raw, json_t *problems);
 
 /*
+ * The property path a type's hook (normalize) names first in its message
+ * ("volume_size: ...", "production_variants[0].initial_instance_count:
+ * ..."), malloc'd, or NULL when the message names none of t's
+ * attributes: where the stack file has what the message is about.
+ */
+struct ms_resource_type;
+char *ms_stack_message_path(const struct ms_resource_type *t, const char *msg);
+
+/*
  * A timeout as seconds: a non-negative integer, or a duration string of
  * hours, minutes and seconds in that order ("90s", "20m", "1h30m", "600").
  * Returns 0, or -1 with ms_error() set (no position).

@@ -395,6 +395,10 @@ static const struct broken_case broken_cases[] = {
 	  ":8:9: resource \"role\": attribute \"assume_role_policy\": a policy "
 	  "document needs \"Statement\"",
 	  3 },
+	{ "the rules of each type", "type_rules.yaml",
+	  ":11:20: resource \"nb\": volume_size: expected a whole number "
+	  "from 5 to 16384",
+	  4 },
 	{ "no such file", "no_such_file.yaml",
 	  ": cannot open: No such file or directory", 1 },
 };
