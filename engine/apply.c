@@ -80,21 +80,31 @@ static int prepare(size_t node, void *payload)
 {
 	struct run *r = payload;
 	struct job *j = &r->jobs[node];
+	const char *digest =
+		json_string_value(json_object_get(r->plan, "stack_digest"));
 	json_t *props = NULL;
+	char *where = NULL;
 	int err;
 
 	if (j->action == MS_ACTION_NOOP)
 		return 1;
 	if (j->action != MS_ACTION_DELETE) {
-		err = ms_engine_eval(r->e, &props,
-				     json_object_get(j->change, "config"),
-				     json_object_get(r->plan, "variables"),
-				     r->values);
-		if (!err)
-			err = ms_engine_desired(
-				&j->desired, j->t, r->e->stack->name, j->name,
-				props, json_object_get(r->plan, "tags"),
-				json_object_get(r->stored, j->resource));
+		/* errors said where the stack file has the value, as plan's */
+		err = ms_engine_eval_properties(
+			r->e, &props, digest, j->name,
+			json_object_get(j->change, "config"),
+			json_object_get(r->plan, "variables"), r->values);
+		if (!err &&
+		    ms_engine_desired(
+			    &j->desired, j->t, r->e->stack->name, j->name,
+			    props, json_object_get(r->plan, "tags"),
+			    json_object_get(r->stored, j->resource), &where))
+			err = ms_engine_fail_at(r->e, digest, j->name, where);
+		free(where);
+		if (err) {
+			json_decref(props);
+			return err;
+		}
 		if (!err)
 			err = ms_engine_local(
 				r->e, j->t, j->desired,

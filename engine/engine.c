@@ -167,20 +167,10 @@ static int check_unique_ids(struct ms_engine *e, json_t **diags)
 		const struct ms_resource *r = &e->stack->resources[i];
 		json_t *first;
 
+		/* the loader checked the name against the type's rule */
 		v = offline_id(e, r, &attr);
 		if (!v)
 			continue;
-		if (ms_provider_check_name(ms_provider_find(r->type),
-					   json_string_value(v))) {
-			path = ms_asprintf("resources.%s.properties.%s",
-					   r->name, attr);
-			msg = ms_asprintf("resource \"%s\": %s", r->name,
-					  ms_error_last());
-			diag(diags, e->stack, path, msg);
-			free(msg);
-			free(path);
-			err = -1;
-		}
 		key = ms_asprintf("%s\n%s", r->type, json_string_value(v));
 		first = json_object_get(seen, key);
 		if (first) {
@@ -559,6 +549,84 @@ int ms_engine_eval(struct ms_engine *e, json_t **out, const json_t *raw,
 	return ms_expr_eval(out, raw, resolve, &c);
 }
 
+int ms_engine_fail_at(const struct ms_engine *e, const char *digest,
+		      const char *resource, const char *at)
+{
+	int line = 0, col = 0;
+	char *path;
+
+	if (at)
+		path = ms_asprintf("resources.%s.properties%s%s", resource,
+				   *at == '[' ? "" : ".", at);
+	else
+		path = ms_asprintf("resources.%s", resource);
+	if (!digest || !strcmp(digest, e->stack->digest)) {
+		if (at)
+			ms_stack_value_mark(e->stack, path, &line, &col);
+		else
+			ms_stack_mark(e->stack, path, &line, &col);
+	}
+	free(path);
+	if (line > 0)
+		return ms_error("%s:%d:%d: resource \"%s\": %s", e->stack->file,
+				line, col, resource, ms_error_last());
+	return ms_error("resource \"%s\": %s", resource, ms_error_last());
+}
+
+/* Evaluate raw, a value at path; *out NULL and path at the fault on error. */
+static int eval_at(struct eval_ctx *c, json_t **out, const json_t *raw,
+		   struct ms_buf *path)
+{
+	json_t *res, *item, *v = NULL;
+	const char *key;
+	size_t i, base = path->len;
+
+	*out = NULL;
+	if (ms_is_unknown(raw) || !(json_is_object(raw) || json_is_array(raw)))
+		return ms_expr_eval(out, raw, resolve, c);
+	res = json_is_object(raw) ? json_object() : json_array();
+	json_object_foreach((json_t *)(json_is_object(raw) ? raw : NULL), key,
+			    item) {
+		ms_buf_addf(path, "%s%s", base ? "." : "", key);
+		if (eval_at(c, &v, item, path) < 0)
+			goto fail;
+		json_object_set_new(res, key, v);
+		path->len = base;
+		path->ptr[base] = '\0';
+	}
+	json_array_foreach((json_t *)(json_is_array(raw) ? raw : NULL), i,
+			   item) {
+		ms_buf_addf(path, "[%zu]", i);
+		if (eval_at(c, &v, item, path) < 0)
+			goto fail;
+		json_array_append_new(res, v);
+		path->len = base;
+		path->ptr[base] = '\0';
+	}
+	*out = res;
+	return 0;
+fail:
+	json_decref(res);
+	return -1;
+}
+
+int ms_engine_eval_properties(struct ms_engine *e, json_t **out,
+			      const char *digest, const char *resource,
+			      const json_t *props, const json_t *vars,
+			      const json_t *values)
+{
+	struct eval_ctx c = { e, vars, values };
+	struct ms_buf path = MS_BUF_INIT;
+	int err;
+
+	err = eval_at(&c, out, props, &path);
+	if (err)
+		err = ms_engine_fail_at(e, digest, resource,
+					path.len ? path.ptr : NULL);
+	ms_buf_release(&path);
+	return err;
+}
+
 bool ms_engine_cbd(const struct ms_resource_type *t, bool configured)
 {
 	return configured || t->create_before_destroy;
@@ -679,14 +747,18 @@ static void nested_defaults(json_t *d, const struct ms_attr *schema)
 
 int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
 		      const char *stack, const char *name, const json_t *props,
-		      const json_t *stack_tags, const json_t *stored)
+		      const json_t *stack_tags, const json_t *stored,
+		      char **where)
 {
-	json_t *d = json_deep_copy(props), *known, *v, *x;
+	json_t *d = json_deep_copy(props), *known, *v, *x, *pr;
 	const struct ms_attr *a;
 	const char *key;
 	void *tmp;
 	size_t i;
 	int err = 0;
+
+	if (where)
+		*where = NULL;
 
 	/* types again, now that references are resolved */
 	json_object_foreach_safe(d, tmp, key, v) {
@@ -697,10 +769,14 @@ int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
 			continue;
 		problems = json_array();
 		if (ms_stack_check_value(&conv, attr, v, key, NULL, problems)) {
-			err = ms_error("%s",
-				       json_string_value(json_object_get(
-					       json_array_get(problems, 0),
-					       "message")));
+			pr = json_array_get(problems, 0);
+			err = ms_error("%s", json_string_value(json_object_get(
+						     pr, "message")));
+			if (where)
+				*where = ms_asprintf(
+					"%s%s", key,
+					json_string_value(
+						json_object_get(pr, "path")));
 			json_decref(problems);
 			json_decref(d);
 			return err;
@@ -756,12 +832,17 @@ int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
 		err = t->normalize(known);
 		json_object_update(d, known);
 		json_decref(known);
+		if (err && where)
+			*where = ms_stack_message_path(t, ms_error_last());
 	}
 	if (!err)
 		err = auto_name(d, t, stack, name, stored);
 	v = t->id_attr ? json_object_get(d, t->id_attr) : NULL;
-	if (!err && json_is_string(v))
+	if (!err && json_is_string(v)) {
 		err = ms_provider_check_name(t, json_string_value(v));
+		if (err && where)
+			*where = ms_strdup(t->id_attr);
+	}
 	if (err) {
 		json_decref(d);
 		return err;

@@ -62,11 +62,25 @@ int ms_engine_session(struct ms_engine *e, struct ms_aws **out);
  * from its spec when the user left it out ("<stack>-<resource>-<hash>",
  * unknown while the spec is). stored (may be NULL) is the resource's
  * stored value: its object keeps its name while the spec is the same,
- * and a tainted one is followed by a new name. *out is new.
+ * and a tainted one is followed by a new name. *out is new. On an
+ * error, *where (NULL to ignore) is the property path of the value at
+ * fault ("bucket", "tags.team"), malloc'd, or NULL when no value is.
  */
 int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
 		      const char *stack, const char *name, const json_t *props,
-		      const json_t *stack_tags, const json_t *stored);
+		      const json_t *stack_tags, const json_t *stored,
+		      char **where);
+
+/*
+ * ms_error() said again at the place in the stack file of the value at
+ * (a property path as ms_engine_desired gives; NULL: the resource
+ * itself) of resource: 'FILE:LINE:COL: resource "NAME": MESSAGE', or
+ * without the position when the file has none for it or digest (NULL:
+ * the stack file's own) is not the stack file's (a saved plan of an
+ * older file). Returns -1.
+ */
+int ms_engine_fail_at(const struct ms_engine *e, const char *digest,
+		      const char *resource, const char *at);
 
 /*
  * Fill desired's local attributes (a folder's manifest) through t's local
@@ -88,6 +102,15 @@ bool ms_engine_cbd(const struct ms_resource_type *t, bool configured);
  */
 int ms_engine_eval(struct ms_engine *e, json_t **out, const json_t *raw,
 		   const json_t *vars, const json_t *values);
+/*
+ * ms_engine_eval of the properties of resource (props, an object), each
+ * value on its own, so that an error is said by ms_engine_fail_at at the
+ * value that failed; digest as there.
+ */
+int ms_engine_eval_properties(struct ms_engine *e, json_t **out,
+			      const char *digest, const char *resource,
+			      const json_t *props, const json_t *vars,
+			      const json_t *values);
 
 /* The names a resource refers to or depends on, sorted: a new array. */
 json_t *ms_engine_resource_deps(const struct ms_engine *e,

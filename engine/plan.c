@@ -659,25 +659,18 @@ static int plan_resource(struct ms_engine *e, const struct ms_resource *res,
 	json_t *marks = NULL;
 	const char *old_type =
 		json_string_value(json_object_get(stored, "type"));
+	char *where = NULL;
 	bool pending;
 	enum ms_action action;
 	int err = -1;
 
-	if (ms_engine_eval(e, &props, res->properties, e->stack->variables,
-			   values)) {
-		int line, col;
-		char *path = ms_asprintf("resources.%s", res->name);
-
-		ms_stack_mark(e->stack, path, &line, &col);
-		free(path);
-		err = ms_error("%s:%d:%d: resource \"%s\": %s", e->stack->file,
-			       line, col, res->name, ms_error_last());
+	if (ms_engine_eval_properties(e, &props, NULL, res->name,
+				      res->properties, e->stack->variables,
+				      values))
 		goto done;
-	}
 	if (ms_engine_desired(&after, t, e->stack->name, res->name, props,
-			      e->stack->tags, stored)) {
-		err = ms_error("resource \"%s\": %s", res->name,
-			       ms_error_last());
+			      e->stack->tags, stored, &where)) {
+		err = ms_engine_fail_at(e, NULL, res->name, where);
 		goto done;
 	}
 	if (ms_engine_local(e, t, after, json_object_get(stored, "attributes"),
@@ -771,6 +764,7 @@ static int plan_resource(struct ms_engine *e, const struct ms_resource *res,
 	json_object_set(values, res->name, after);
 	err = 0;
 done:
+	free(where);
 	json_decref(c);
 	json_decref(marks);
 	json_decref(props);

@@ -13,19 +13,23 @@ static const char *type_word(const struct ms_attr *a)
 {
 	switch (a->type) {
 	case MS_ATTR_STRING:
-		return "string";
+		return a->flags & MS_ATTR_ARN ? "ARN" : "string";
 	case MS_ATTR_NUMBER:
 		return "number";
 	case MS_ATTR_BOOL:
 		return "bool";
 	case MS_ATTR_LIST:
-		return a->nested ? "list of objects" : "list of strings";
+		return a->nested              ? "list of objects" :
+		       a->flags & MS_ATTR_ARN ? "list of ARNs" :
+						"list of strings";
 	case MS_ATTR_MAP:
 		return "map of strings";
 	case MS_ATTR_OBJECT:
 		return "object";
 	default:
-		return "any JSON";
+		return a->flags & MS_ATTR_POLICY   ? "policy document" :
+		       a->flags & MS_ATTR_POLICIES ? "map of policy documents" :
+						     "any JSON";
 	}
 }
 

@@ -63,6 +63,7 @@ struct loader {
 	json_t *types;        /* resource name -> type, for known types */
 	json_t *lookup_types; /* lookup name -> type, for known types */
 	bool suppress;        /* a reference failed for a reported cause */
+	size_t n_yaml;        /* the first diagnostics, the reader's */
 };
 
 /* Diagnostics */
@@ -176,7 +177,9 @@ static void flush_diags(struct loader *L, json_t *out)
 {
 	size_t i, n = json_array_size(L->diags);
 	json_t **v = ms_calloc(n, sizeof(*v));
+	json_t *seen = json_object();
 	const char *msg;
+	char *key;
 	int line, col;
 
 	for (i = 0; i < n; i++)
@@ -186,6 +189,22 @@ static void flush_diags(struct loader *L, json_t *out)
 		line = int_at(v[i], 0);
 		col = int_at(v[i], 1);
 		msg = json_string_value(json_array_get(v[i], 3));
+		/* a value the reader refused (a tag) has said its problem */
+		if (i && line == int_at(v[i - 1], 0) &&
+		    col == int_at(v[i - 1], 1) &&
+		    (size_t)int_at(v[i - 1], 2) < L->n_yaml &&
+		    (size_t)int_at(v[i], 2) >= L->n_yaml) {
+			v[i] = v[i - 1];
+			continue;
+		}
+		/* two checks may find one problem: it is said once */
+		key = ms_asprintf("%d:%d:%s", line, col, msg);
+		if (json_object_get(seen, key)) {
+			free(key);
+			continue;
+		}
+		json_object_set_new(seen, key, json_true());
+		free(key);
 		if (line > 0)
 			json_array_append_new(out, json_sprintf("%s:%d:%d: %s",
 								L->file, line,
@@ -193,6 +212,7 @@ static void flush_diags(struct loader *L, json_t *out)
 		else
 			json_array_append_new(out, json_string(msg));
 	}
+	json_decref(seen);
 	free(v);
 }
 
@@ -666,6 +686,135 @@ static json_t *raw_under(const json_t *raw, const char *base)
 	return res;
 }
 
+/*
+ * The resolver of what is known before any resource exists: variables
+ * and the stack's name; anything else (a resource, a lookup, aws.*, a
+ * file) is unknown, as a variable without a value is (its own problem is
+ * reported).
+ */
+static int resolve_offline(const char *root, const char *first, json_t **out,
+			   void *payload)
+{
+	struct loader *L = payload;
+	json_t *v;
+
+	if (!strcmp(root, "var") &&
+	    (v = json_object_get(L->stack->variables, first)))
+		*out = json_incref(v);
+	else if (!strcmp(root, "stack") && !strcmp(first, "name") &&
+		 L->stack->name)
+		*out = json_string(L->stack->name);
+	else
+		*out = ms_unknown_new();
+	return 0;
+}
+
+/*
+ * v with its references to variables and the stack's name replaced by
+ * their values, and the rest unknown. A value that cannot be evaluated
+ * (a list interpolated into a string, a path a variable does not have)
+ * is reported at path and taken as unknown.
+ */
+static json_t *offline(struct loader *L, const json_t *v, struct ms_buf *path,
+		       const char *pre)
+{
+	json_t *res, *item, *e = NULL;
+	const char *key;
+	size_t i, base = path->len;
+
+	if (json_is_string(v)) {
+		if (!ms_expr_has_ref(json_string_value(v)))
+			return json_deep_copy(v);
+		if (ms_expr_eval(&e, v, resolve_offline, L) < 0) {
+			diag_value(L, path->ptr, "%s%s", pre, ms_error_last());
+			return ms_unknown_new();
+		}
+		return e;
+	}
+	if (json_is_object(v)) {
+		res = json_object();
+		json_object_foreach((json_t *)v, key, item) {
+			ms_buf_addf(path, ".%s", key);
+			json_object_set_new(res, key,
+					    offline(L, item, path, pre));
+			path->len = base;
+			path->ptr[base] = '\0';
+		}
+		return res;
+	}
+	if (json_is_array(v)) {
+		res = json_array();
+		json_array_foreach(v, i, item) {
+			ms_buf_addf(path, "[%zu]", i);
+			json_array_append_new(res, offline(L, item, path, pre));
+			path->len = base;
+			path->ptr[base] = '\0';
+		}
+		return res;
+	}
+	return json_deep_copy(v);
+}
+
+/*
+ * The type's own rules (ranges, words, one of two attributes), which its
+ * normalize hook keeps, run on the attributes known now with the
+ * defaults, as the plan runs them. The hook's message names the
+ * attribute first ("volume_size: ..."): it is said there, or else at the
+ * resource; each attribute the hook refuses is said.
+ */
+static void check_type_rules(struct loader *L, const struct ms_resource_type *t,
+			     const json_t *known, const char *base,
+			     const char *rpath, const char *pre)
+{
+	struct ms_buf p = MS_BUF_INIT;
+	json_t *attrs = json_object(), *work, *v;
+	const struct ms_attr *a;
+	const char *key, *msg;
+	int err, tries;
+	char *at;
+
+	json_object_foreach((json_t *)known, key, v)
+		if (!ms_has_unknown(v))
+			json_object_set(attrs, key, v);
+	for (a = t->schema; a->name; a++)
+		if (a->default_json && !(a->flags & MS_ATTR_COMPUTED) &&
+		    !json_object_get(known, a->name))
+			json_object_set_new(attrs, a->name,
+					    json_loads(a->default_json,
+						       JSON_DECODE_ANY, NULL));
+	/* the hook stops at a problem: again without that attribute */
+	for (tries = 0; tries < 64; tries++) {
+		work = json_deep_copy(attrs);
+		err = t->normalize(work);
+		json_decref(work);
+		if (!err)
+			break;
+		msg = ms_error_last();
+		at = ms_stack_message_path(t, msg);
+		if (!at) {
+			diag_key(L, rpath, "%s%s", pre, msg);
+			break;
+		}
+		ms_buf_reset(&p);
+		ms_buf_addf(&p, "%s.%s", base, at);
+		diag_value(L, p.ptr, "%s%s", pre, msg);
+		at[strcspn(at, ".[")] = '\0';
+		json_object_del(attrs, at);
+		free(at);
+	}
+	json_decref(attrs);
+	ms_buf_release(&p);
+}
+
+char *ms_stack_message_path(const struct ms_resource_type *t, const char *msg)
+{
+	char *attr = ms_asprintf("%.*s", (int)strcspn(msg, ".[: "), msg);
+	bool known = ms_provider_attr(t, attr) != NULL;
+
+	free(attr);
+	return known ? ms_asprintf("%.*s", (int)strcspn(msg, ": "), msg) : NULL;
+}
+
 static void load_properties(struct loader *L, struct ms_resource *r,
 			    const struct ms_resource_type *t,
 			    const json_t *props, const char *base,
@@ -675,15 +824,34 @@ static void load_properties(struct loader *L, struct ms_resource *r,
 		"properties", MS_ATTR_OBJECT, 0, NULL, NULL, NULL
 	};
 	struct ms_buf p = MS_BUF_INIT, rpath = MS_BUF_INIT;
-	json_t *problems = json_array(), *raw, *res = NULL, *pr;
+	json_t *problems = json_array(), *scratch = json_array(), *raw;
+	json_t *res = NULL, *pr, *known;
+	const char *v;
 	size_t i;
 
 	top.nested = t->schema;
 	raw = raw_under(L->doc.raw, base);
 	ms_buf_addf(&rpath, "resources.%s", r->name);
-	if (ms_stack_check_value(&res, &top, props, "", raw, problems) == 0) {
-		json_decref(r->properties);
+	/*
+	 * The model keeps the references; the rules see what is known now,
+	 * which finds every problem the values as written have, and more.
+	 */
+	ms_buf_adds(&p, base);
+	known = offline(L, props, &p, pre);
+	ms_buf_reset(&p);
+	if (!ms_stack_check_value(&res, &top, known, "", raw, problems) &&
+	    t->normalize)
+		check_type_rules(L, t, res, base, rpath.ptr, pre);
+	json_decref(res);
+	if (ms_stack_check_value(&res, &top, props, "", raw, scratch) == 0) {
+		json_decref(r->properties); /* props */
 		r->properties = res;
+	}
+	v = t->id_attr ? json_string_value(json_object_get(known, t->id_attr)) :
+			 NULL;
+	if (v && !ms_expr_has_ref(v) && ms_provider_check_name(t, v) < 0) {
+		ms_buf_addf(&p, "%s.%s", base, t->id_attr);
+		diag_value(L, p.ptr, "%s%s", pre, ms_error_last());
 	}
 	json_array_foreach(problems, i, pr) {
 		const char *rel = str_of(pr, "path");
@@ -700,6 +868,8 @@ static void load_properties(struct loader *L, struct ms_resource *r,
 			diag_value(L, p.ptr, "%s%s", pre, msg);
 	}
 	json_decref(problems);
+	json_decref(scratch);
+	json_decref(known);
 	json_decref(raw);
 	ms_buf_release(&p);
 	ms_buf_release(&rpath);
@@ -1098,6 +1268,25 @@ static void load_outputs(struct loader *L, const json_t *node)
 
 /* References and depends_on, once every name is known */
 
+/*
+ * A variable's value is known now: a path into it (var.list[3],
+ * var.map.key) is followed now, and a step it cannot take reported.
+ */
+static void check_var_path(struct loader *L, const char *text, const char *path,
+			   const char *pre)
+{
+	json_t *ref, *v = NULL;
+
+	if (!strpbrk(text + strlen("var."), ".["))
+		return;
+	ref = json_sprintf("${%s}", text);
+	L->suppress = false;
+	if (ms_expr_eval(&v, ref, resolve_static, L) < 0 && !L->suppress)
+		diag_value(L, path, "%s%s", pre, ms_error_last());
+	json_decref(v);
+	json_decref(ref);
+}
+
 static void check_ref(struct loader *L, const json_t *ref, const char *path,
 		      const char *pre)
 {
@@ -1112,8 +1301,10 @@ static void check_ref(struct loader *L, const json_t *ref, const char *path,
 	const char *tname;
 
 	if (!strcmp(root, "var")) {
-		if (json_object_get(L->declared, first))
+		if (json_object_get(L->declared, first)) {
+			check_var_path(L, text, path, pre);
 			goto done;
+		}
 		names = keys_of(L->declared);
 		diag_value(L, path,
 			   "%sreference \"${%s}\": no variable \"%s\"%s", pre,
@@ -1390,6 +1581,7 @@ int ms_stack_load(struct ms_stack **out, const char *path, const json_t *vars,
 		add_diag(&L, (int)json_integer_value(json_array_get(d, 0)),
 			 (int)json_integer_value(json_array_get(d, 1)),
 			 json_string_value(json_array_get(d, 2)));
+	L.n_yaml = L.seq;
 	/* a broken or truncated tree would only add noise */
 	if (!L.doc.complete)
 		goto done;

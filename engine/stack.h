@@ -51,9 +51,12 @@ struct ms_stack {
 /*
  * Load, parse and validate path: YAML syntax, limits, the top-level keys,
  * resource types and attributes against the provider schemas (with "did
- * you mean"), value types, required attributes, references (variables,
- * resources, attributes), depends_on targets, and variable values. vars is
- * an object of -var overrides (strings), or NULL.
+ * you mean"), value types and rules, required attributes, references
+ * (variables and paths into their values, resources, attributes),
+ * depends_on targets, variable values, and the names objects will have
+ * (ms_provider_check_name). Types, rules and names are checked on the
+ * values as they are once variables and the stack's name are put in.
+ * vars is an object of -var overrides (strings), or NULL.
  *
  * Every problem is appended to *diags (an array of one-line strings
  * "file:line:col: message", created if NULL; diags itself may be NULL)
@@ -116,13 +119,18 @@ struct ms_attr;
  *           you mean"), computed keys set, missing required keys; a null
  *           value for an optional key drops it
  *   JSON    anything
+ * and against the rules of the attribute's flags: an MS_ATTR_ARN string
+ * (or list element) is an ARN, an MS_ATTR_POLICY value a policy document
+ * (its JSON text parses; a map with "Statement", a known "Version"), an
+ * MS_ATTR_POLICIES value a map of them.
  * A string that is exactly one reference, or an unknown, is taken as it
  * is; a string interpolating references passes for a string, number or
- * bool. label names value in messages ("vpc_config"; "" for the top of a
- * resource's properties, checked with an OBJECT attr whose nested is the
- * type's schema). raw, or NULL, maps paths relative to value ("",
- * ".key", "[0]") to the text a number was written as (struct
- * ms_yaml_doc), so that "1.10" stays "1.10" as a string.
+ * bool, and no rule looks into it. label names value in messages
+ * ("vpc_config"; "" for the top of a resource's properties, checked with
+ * an OBJECT attr whose nested is the type's schema). raw, or NULL, maps
+ * paths relative to value ("", ".key", "[0]") to the text a number was
+ * written as (struct ms_yaml_doc), so that "1.10" stays "1.10" as a
+ * string.
  *
  * Each problem is appended to problems as {"path": relative path,
  * "at": "key"|"value", "message": 'attribute "x": expected a number, got
@@ -132,6 +140,15 @@ struct ms_attr;
 int ms_stack_check_value(json_t **out, const struct ms_attr *attr,
 			 const json_t *value, const char *label,
 			 const json_t *raw, json_t *problems);
+
+/*
+ * The property path a type's hook (normalize) names first in its message
+ * ("volume_size: ...", "production_variants[0].initial_instance_count:
+ * ..."), malloc'd, or NULL when the message names none of t's
+ * attributes: where the stack file has what the message is about.
+ */
+struct ms_resource_type;
+char *ms_stack_message_path(const struct ms_resource_type *t, const char *msg);
 
 /*
  * A timeout as seconds: a non-negative integer, or a duration string of

@@ -128,6 +128,191 @@ static void join(struct ms_buf *out, const char *label, const char *key)
 static json_t *check(struct checker *k, const struct ms_attr *a,
 		     const json_t *v, const char *label, struct ms_buf *rel);
 
+/* Rules of values that AWS states (what a string must look like) */
+
+static bool is_known_text(const char *s)
+{
+	return s && !ms_expr_has_ref(s);
+}
+
+/* Why s is not an ARN, or NULL when it is one. */
+static const char *arn_problem(const char *s)
+{
+	static const char *const partitions[] = {
+		"aws",       "aws-cn",    "aws-us-gov", "aws-iso", "aws-iso-b",
+		"aws-iso-e", "aws-iso-f", "aws-eusc",   NULL,
+	};
+	const char *field[6], *p = s;
+	size_t len[5], i, n;
+
+	if (strncmp(s, "arn:", 4))
+		return "an ARN begins with \"arn:\"";
+	for (i = 0; i < 5; i++) {
+		field[i] = p;
+		p = strchr(p, ':');
+		if (!p)
+			return "expected six parts separated by ':'";
+		len[i] = (size_t)(p - field[i]);
+		p++;
+	}
+	field[5] = p;
+	for (i = 0; partitions[i]; i++)
+		if (len[1] == strlen(partitions[i]) &&
+		    !strncmp(field[1], partitions[i], len[1]))
+			break;
+	if (!partitions[i])
+		return "the partition is aws, aws-cn, aws-us-gov or one of "
+		       "the isolated ones (aws-iso, aws-iso-b ...)";
+	if (!len[2])
+		return "the service is missing";
+	for (n = 0; n < len[2] + len[3]; n++) {
+		char c = n < len[2] ? field[2][n] : field[3][n - len[2]];
+
+		if (!islower((unsigned char)c) && !isdigit((unsigned char)c) &&
+		    c != '-')
+			return "the service and the region are lowercase "
+			       "letters, digits and '-'";
+	}
+	if (len[4] && !(len[4] == 3 && !strncmp(field[4], "aws", 3)) &&
+	    (len[4] != 12 || strspn(field[4], "0123456789") < 12))
+		return "the account is 12 digits (or \"aws\", or empty)";
+	if (!*field[5])
+		return "the resource is missing";
+	return NULL;
+}
+
+static void check_arn(struct checker *k, const char *rel, const char *label,
+		      const json_t *v)
+{
+	struct ms_buf b = MS_BUF_INIT;
+	const char *s = json_string_value(v), *why;
+
+	if (!is_known_text(s) || !(why = arn_problem(s)))
+		return;
+	got(&b, v);
+	report(k, rel, "value",
+	       "attribute \"%s\": %s is not an ARN "
+	       "(arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE): %s",
+	       label, b.ptr, why);
+	ms_buf_release(&b);
+}
+
+/*
+ * A JSON text given for a document: *out the parsed value, or NULL when
+ * the text holds references (its shape is not known yet) or is not JSON
+ * (reported, with jansson's position in the text).
+ */
+static json_t *parse_doc(struct checker *k, const char *rel, const char *label,
+			 const char *s)
+{
+	json_error_t jerr;
+	json_t *doc;
+
+	if (!is_known_text(s))
+		return NULL;
+	doc = json_loads(s, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+	if (!doc)
+		report(k, rel, "value",
+		       "attribute \"%s\": not valid JSON: %s (line %d, column "
+		       "%d of the text)",
+		       label, jerr.text, jerr.line, jerr.column);
+	return doc;
+}
+
+/*
+ * An IAM policy document: a map (or its JSON text) with "Statement", a
+ * list of statements or one, and a "Version" IAM knows if any. Parts
+ * still references are taken as they are.
+ */
+static void check_policy(struct checker *k, const json_t *v, const char *label,
+			 struct ms_buf *rel)
+{
+	struct ms_buf b = MS_BUF_INIT, at = MS_BUF_INIT;
+	const char *s = json_string_value(v), *version;
+	json_t *doc = NULL, *st;
+	bool text = s != NULL;
+
+	if (ms_is_unknown(v) ||
+	    (s && !(doc = parse_doc(k, rel->ptr, label, s))))
+		goto done;
+	if (!doc)
+		doc = json_incref((json_t *)v);
+	if (!json_is_object(doc)) {
+		report(k, rel->ptr, "value",
+		       "attribute \"%s\": a policy document is a map with "
+		       "\"Statement\", got %s",
+		       label, ms_expr_kind(doc));
+		goto done;
+	}
+	st = json_object_get(doc, "Statement");
+	ms_buf_addf(&at, "%s%s", rel->ptr, text ? "" : ".Statement");
+	if (!st) {
+		report(k, rel->ptr, "value",
+		       "attribute \"%s\": a policy document needs "
+		       "\"Statement\"",
+		       label);
+	} else if (!json_is_array(st) && !json_is_object(st) &&
+		   !(json_is_string(st) &&
+		     ms_expr_is_ref(json_string_value(st)))) {
+		report(k, at.ptr, "value",
+		       "attribute \"%s\": \"Statement\" is a list of "
+		       "statements or one statement, got %s",
+		       label, ms_expr_kind(st));
+	}
+	version = json_string_value(json_object_get(doc, "Version"));
+	ms_buf_reset(&at);
+	ms_buf_addf(&at, "%s%s", rel->ptr, text ? "" : ".Version");
+	if (json_object_get(doc, "Version") &&
+	    (!version ||
+	     (is_known_text(version) && strcmp(version, "2012-10-17") &&
+	      strcmp(version, "2008-10-17")))) {
+		ms_buf_reset(&b);
+		got(&b, json_object_get(doc, "Version"));
+		report(k, at.ptr, "value",
+		       "attribute \"%s\": \"Version\" is \"2012-10-17\" (or "
+		       "the old \"2008-10-17\"), got %s",
+		       label, b.ptr);
+	}
+done:
+	json_decref(doc);
+	ms_buf_release(&b);
+	ms_buf_release(&at);
+}
+
+/* A map of names to policy documents, or its JSON text. */
+static void check_policies(struct checker *k, const json_t *v,
+			   const char *label, struct ms_buf *rel)
+{
+	struct ms_buf name = MS_BUF_INIT;
+	const char *s = json_string_value(v), *key;
+	json_t *map = NULL, *item;
+	size_t base = rel->len;
+
+	if (ms_is_unknown(v) ||
+	    (s && !(map = parse_doc(k, rel->ptr, label, s))))
+		goto done;
+	if (!map)
+		map = json_incref((json_t *)v);
+	if (!json_is_object(map)) {
+		report(k, rel->ptr, "value",
+		       "attribute \"%s\": expected a map of names to policy "
+		       "documents, got %s",
+		       label, ms_expr_kind(map));
+		goto done;
+	}
+	json_object_foreach(map, key, item) {
+		join(&name, label, key);
+		if (!s)
+			ms_buf_addf(rel, ".%s", key);
+		check_policy(k, item, name.ptr, rel);
+		rel->len = base;
+		rel->ptr[base] = '\0';
+	}
+done:
+	json_decref(map);
+	ms_buf_release(&name);
+}
+
 /* A scalar where a string is wanted (list elements, map values). */
 static json_t *check_text(struct checker *k, const json_t *v, const char *label,
 			  struct ms_buf *rel)
@@ -244,6 +429,8 @@ static json_t *check_list(struct checker *k, const struct ms_attr *a,
 			mismatch(k, rel->ptr, name.ptr, MS_ATTR_OBJECT, item);
 		else
 			c = check_text(k, item, name.ptr, rel);
+		if (c && (a->flags & MS_ATTR_ARN))
+			check_arn(k, rel->ptr, name.ptr, c);
 		if (!c)
 			ok = false;
 		else
@@ -300,10 +487,14 @@ static json_t *check(struct checker *k, const struct ms_attr *a,
 	switch (a->type) {
 	case MS_ATTR_STRING:
 		if (json_is_string(v))
-			return json_deep_copy(v);
-		if (json_is_number(v) || json_is_boolean(v))
-			return to_string(k, v, rel->ptr);
-		break;
+			n = json_deep_copy(v);
+		else if (json_is_number(v) || json_is_boolean(v))
+			n = to_string(k, v, rel->ptr);
+		else
+			break;
+		if (a->flags & MS_ATTR_ARN)
+			check_arn(k, rel->ptr, label, n);
+		return n;
 	case MS_ATTR_NUMBER:
 		if (json_is_number(v) || (s && ms_expr_has_ref(s)))
 			return json_deep_copy(v);
@@ -333,6 +524,10 @@ static json_t *check(struct checker *k, const struct ms_attr *a,
 			return json_deep_copy(v);
 		break;
 	case MS_ATTR_JSON:
+		if (a->flags & MS_ATTR_POLICY)
+			check_policy(k, v, label, rel);
+		else if (a->flags & MS_ATTR_POLICIES)
+			check_policies(k, v, label, rel);
 		return json_deep_copy(v);
 	}
 	mismatch(k, rel->ptr, label, a->type, v);

@@ -51,6 +51,19 @@ enum ms_attr_type {
  * value, so a file moved with the same content changes nothing.
  */
 #define MS_ATTR_INPUT 0x200
+/*
+ * An ARN, or a list of ARNs: arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE,
+ * checked wherever the value is known (validate for literals and
+ * variables, plan for the rest).
+ */
+#define MS_ATTR_ARN 0x400
+/*
+ * With MS_ATTR_JSON: an IAM policy document, a map or its JSON text,
+ * holding "Statement" (MS_ATTR_POLICIES: a map of names to such
+ * documents, or its JSON text).
+ */
+#define MS_ATTR_POLICY   0x800
+#define MS_ATTR_POLICIES 0x1000
 
 /*
  * The ownership mark: tags the engine adds to every object it makes of a
@@ -145,12 +158,18 @@ struct ms_resource_type {
 	 * The names AWS takes for the object (the value of id_attr): from
 	 * name_min to name_max characters (name_max 0: no rule), each one
 	 * of name_chars, a set written as ranges ("a-zA-Z0-9-"; a '-'
-	 * first or last is itself). Checked by validate (where the name is
-	 * known offline) and plan; an auto name is cut to fit and spelt in
-	 * them.
+	 * first or last is itself), the first and the last one of
+	 * name_ends (NULL: no such rule), and name_rule (optional) saying
+	 * what else AWS refuses (a bucket name in the form of an IP
+	 * address): 0, or -1 with ms_error() set, the message starting
+	 * with id_attr and the name as ms_provider_check_name's do.
+	 * Checked by validate (where the name is known offline) and plan;
+	 * an auto name is cut to fit and spelt in them.
 	 */
 	unsigned name_min, name_max;
 	const char *name_chars;
+	const char *name_ends;
+	int (*name_rule)(const char *name);
 	/*
 	 * What the service's generic functions need to know of the type
 	 * (its operations, its status field): a struct of the service

@@ -153,7 +153,13 @@ int ms_provider_check_name(const struct ms_resource_type *t, const char *name)
 					"names are made of %s",
 					t->id_attr, name, name[i], t->name,
 					t->name_chars);
-	return 0;
+	if (t->name_ends && n &&
+	    (!ms_provider_char_in(t->name_ends, name[0]) ||
+	     !ms_provider_char_in(t->name_ends, name[n - 1])))
+		return ms_error("%s \"%s\": %s names begin and end with one "
+				"of %s",
+				t->id_attr, name, t->name, t->name_ends);
+	return t->name_rule ? t->name_rule(name) : 0;
 }
 
 bool ms_call_owns(const struct ms_call *call, const json_t *tags)

@@ -307,6 +307,7 @@ const struct ms_resource_type ms_aws_key_pair = {
 	.id_attr = "key_name",
 	.name_min = 1,
 	.name_max = 255,
+	.name_chars = " -~", /* printable ASCII */
 	.read = key_read,
 	.create = key_create,
 	.update = key_update,

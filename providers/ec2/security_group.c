@@ -502,12 +502,25 @@ static int sg_normalize(json_t *attrs)
 	return 0;
 }
 
+/* EC2 keeps "sg-" for group ids: a name cannot look like one. */
+static int sg_name_rule(const char *name)
+{
+	if (!strncmp(name, "sg-", 3))
+		return ms_error("name \"%s\": a security group's name cannot "
+				"begin with \"sg-\"",
+				name);
+	return 0;
+}
+
 const struct ms_resource_type ms_aws_security_group = {
 	.name = "aws_security_group",
 	.schema = schema,
 	.id_attr = "name",
 	.name_min = 1,
 	.name_max = 255,
+	/* a group in a VPC */
+	.name_chars = "a-zA-Z0-9 ._:/()#,@[]+=&;{}!$*-",
+	.name_rule = sg_name_rule,
 	.read = sg_read,
 	.create = sg_create,
 	.update = sg_update,

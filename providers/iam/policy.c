@@ -21,7 +21,7 @@ static const struct ms_attr schema[] = {
 	  "Path" },
 	{ "description", MS_ATTR_STRING, MS_ATTR_FORCE_NEW, "\"\"", NULL,
 	  "a description (IAM cannot change it in place)", "Description" },
-	{ "policy", MS_ATTR_JSON, MS_ATTR_REQUIRED, NULL, NULL,
+	{ "policy", MS_ATTR_JSON, MS_ATTR_REQUIRED | MS_ATTR_POLICY, NULL, NULL,
 	  "the policy document (a YAML/JSON object or a JSON string)" },
 	{ "tags", MS_ATTR_MAP, MS_ATTR_TAGS, "{}", NULL,
 	  "tags (with the stack's default tags and its owner mark)", "Tags" },

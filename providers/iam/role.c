@@ -16,8 +16,8 @@
 static const struct ms_attr schema[] = {
 	{ "name", MS_ATTR_STRING, MS_ATTR_REQUIRED | MS_ATTR_FORCE_NEW, NULL,
 	  NULL, "the role's name", "RoleName" },
-	{ "assume_role_policy", MS_ATTR_JSON, MS_ATTR_REQUIRED, NULL, NULL,
-	  "the trust policy (a YAML/JSON object or a JSON string)",
+	{ "assume_role_policy", MS_ATTR_JSON, MS_ATTR_REQUIRED | MS_ATTR_POLICY,
+	  NULL, NULL, "the trust policy (a YAML/JSON object or a JSON string)",
 	  "AssumeRolePolicyDocument|" },
 	{ "path", MS_ATTR_STRING, MS_ATTR_FORCE_NEW, "\"/\"", NULL, "the path",
 	  "Path" },
@@ -26,9 +26,9 @@ static const struct ms_attr schema[] = {
 	{ "max_session_duration", MS_ATTR_NUMBER, 0, "3600", NULL,
 	  "maximum session length in seconds (3600 to 43200)",
 	  "MaxSessionDuration" },
-	{ "managed_policy_arns", MS_ATTR_LIST, 0, "[]", NULL,
+	{ "managed_policy_arns", MS_ATTR_LIST, MS_ATTR_ARN, "[]", NULL,
 	  "ARNs of managed policies attached to the role" },
-	{ "inline_policies", MS_ATTR_JSON, 0, "{}", NULL,
+	{ "inline_policies", MS_ATTR_JSON, MS_ATTR_POLICIES, "{}", NULL,
 	  "inline policies: name -> policy document" },
 	{ "tags", MS_ATTR_MAP, MS_ATTR_TAGS, "{}", NULL,
 	  "tags (with the stack's default tags and its owner mark)", "Tags" },
@@ -426,6 +426,19 @@ static int role_delete(struct ms_call *call, const json_t *prior)
 	return err;
 }
 
+/* "/" or "/a/b/": printable ASCII without spaces, at most 512. */
+static bool iam_path_ok(const char *p)
+{
+	size_t i, n = strlen(p);
+
+	if (!n || n > 512 || p[0] != '/' || p[n - 1] != '/')
+		return false;
+	for (i = 0; i < n; i++)
+		if (p[i] < 0x21 || p[i] > 0x7e)
+			return false;
+	return true;
+}
+
 /*
  * Canonical form: trust and inline policies as key-sorted objects (JSON
  * strings parsed), managed policy ARNs sorted and unique, tag values
@@ -434,9 +447,25 @@ static int role_delete(struct ms_call *call, const json_t *prior)
 static int role_normalize(json_t *attrs)
 {
 	const char *name = ms_kit_str(attrs, "name", "?"), *key;
+	const char *path = ms_kit_str(attrs, "path", NULL);
+	const char *desc = ms_kit_str(attrs, "description", NULL);
 	json_t *v, *canon = NULL, *doc;
 	char what[300];
 	int err;
+
+	/* IAM's rules: refused here, not half-way through an apply */
+	err = ms_kit_check_number(attrs, "max_session_duration",
+				  "max_session_duration", 3600, 43200, true);
+	if (err)
+		return err;
+	if (desc && strlen(desc) > 1000)
+		return ms_error("description: %zu characters; IAM takes up "
+				"to 1000",
+				strlen(desc));
+	if (path && !iam_path_ok(path))
+		return ms_error("path \"%s\": \"/\" or \"/some/path/\" (up "
+				"to 512 characters, no spaces)",
+				path);
 
 	v = json_object_get(attrs, "assume_role_policy");
 	if (json_is_string(v) || json_is_object(v)) {

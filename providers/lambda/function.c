@@ -24,7 +24,7 @@
 static const struct ms_attr schema[] = {
 	{ "function_name", MS_ATTR_STRING, MS_ATTR_REQUIRED | MS_ATTR_FORCE_NEW,
 	  NULL, NULL, "the function's name", "FunctionName" },
-	{ "role", MS_ATTR_STRING, MS_ATTR_REQUIRED, NULL, NULL,
+	{ "role", MS_ATTR_STRING, MS_ATTR_REQUIRED | MS_ATTR_ARN, NULL, NULL,
 	  "the ARN of the role it runs as", "Role" },
 	{ "runtime", MS_ATTR_STRING, MS_ATTR_REQUIRED, NULL, NULL,
 	  "python3.12, nodejs20.x ...", "Runtime" },

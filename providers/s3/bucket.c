@@ -618,6 +618,64 @@ static int bucket_claim(struct ms_call *call, const json_t *live, double since,
 	return err;
 }
 
+/* Four groups of digits between dots, "192.168.5.4". */
+static bool ip_form(const char *name)
+{
+	size_t groups = 0, digits = 0;
+	const char *p;
+
+	for (p = name;; p++) {
+		if (*p >= '0' && *p <= '9') {
+			digits++;
+			continue;
+		}
+		if ((*p != '.' && *p) || !digits || digits > 3)
+			return false;
+		groups++;
+		digits = 0;
+		if (!*p)
+			return groups == 4;
+	}
+}
+
+/*
+ * What S3's naming rules refuse beyond the length and the characters:
+ * two periods in a row, the form of an IP address, and the prefixes and
+ * suffixes S3 keeps for its own (access point aliases, directory and
+ * table buckets, examples).
+ */
+static int bucket_name_rule(const char *name)
+{
+	static const char *const prefixes[] = { "xn--", "sthree-",
+						"amzn-s3-demo-", NULL };
+	static const char *const suffixes[] = { "-s3alias",   "--ol-s3",
+						".mrap",      "--x-s3",
+						"--table-s3", NULL };
+	size_t i, n = strlen(name), m;
+
+	if (strstr(name, ".."))
+		return ms_error("bucket \"%s\": two periods in a row are not "
+				"allowed",
+				name);
+	if (ip_form(name))
+		return ms_error("bucket \"%s\": a bucket name cannot be in "
+				"the form of an IP address",
+				name);
+	for (i = 0; prefixes[i]; i++)
+		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+			return ms_error("bucket \"%s\": the prefix \"%s\" is "
+					"reserved by S3",
+					name, prefixes[i]);
+	for (i = 0; suffixes[i]; i++) {
+		m = strlen(suffixes[i]);
+		if (n >= m && !strcmp(name + n - m, suffixes[i]))
+			return ms_error("bucket \"%s\": the suffix \"%s\" is "
+					"reserved by S3",
+					name, suffixes[i]);
+	}
+	return 0;
+}
+
 const struct ms_resource_type ms_aws_s3_bucket = {
 	.name = "aws_s3_bucket",
 	.schema = schema,
@@ -625,6 +683,8 @@ const struct ms_resource_type ms_aws_s3_bucket = {
 	.name_min = 3,
 	.name_max = 63,
 	.name_chars = "a-z0-9.-",
+	.name_ends = "a-z0-9",
+	.name_rule = bucket_name_rule,
 	.read = bucket_read,
 	.create = bucket_create,
 	.update = bucket_update,

@@ -461,6 +461,7 @@ const struct ms_resource_type ms_aws_sagemaker_endpoint = {
 	.name_min = 1,
 	.name_max = 63,
 	.name_chars = "a-zA-Z0-9-",
+	.name_ends = "a-zA-Z0-9",
 	.kind = &kind,
 	.read = endpoint_read,
 	.create = ms_sagemaker_create,

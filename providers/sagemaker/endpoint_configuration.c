@@ -109,6 +109,7 @@ const struct ms_resource_type ms_aws_sagemaker_endpoint_configuration = {
 	.name_min = 1,
 	.name_max = 63,
 	.name_chars = "a-zA-Z0-9-",
+	.name_ends = "a-zA-Z0-9",
 	.auto_name = "name",
 	.create_before_destroy = true,
 	.kind = &kind,

@@ -61,8 +61,8 @@ static const struct ms_attr ranges_schema[] = {
 };
 
 static const struct ms_attr definition_schema[] = {
-	{ "role_arn", MS_ATTR_STRING, MS_ATTR_REQUIRED, NULL, NULL,
-	  "the IAM role the training jobs run as", "RoleArn" },
+	{ "role_arn", MS_ATTR_STRING, MS_ATTR_REQUIRED | MS_ATTR_ARN, NULL,
+	  NULL, "the IAM role the training jobs run as", "RoleArn" },
 	{ "algorithm_specification", MS_ATTR_OBJECT, MS_ATTR_REQUIRED, NULL,
 	  ms_sagemaker_algorithm_schema, "the training image",
 	  "AlgorithmSpecification" },
@@ -250,6 +250,7 @@ const struct ms_resource_type ms_aws_sagemaker_hyper_parameter_tuning_job = {
 	.name_min = 1,
 	.name_max = 32,
 	.name_chars = "a-zA-Z0-9-",
+	.name_ends = "a-zA-Z0-9",
 	.auto_name = "name",
 	.kind = &kind,
 	.read = ms_sagemaker_read,

@@ -116,6 +116,56 @@ BROKEN = [
     ("depends-on-unknown", bucket_stack(["bucket: b-data"],
                                         extra="    depends_on: [ghost]\n"),
      ["ghost"], (3, 7)),
+    ("variable-index-out-of-range",
+     "stack: broken\nvariables:\n  zones: {default: [a, b, c]}\n"
+     + bucket_stack(["bucket: data-${var.zones[3]}"]).split("\n", 1)[1],
+     ['reference "${var.zones[3]}": index [3] out of range (the list has '
+      '3 elements)'], 8),
+    ("variable-key-of-a-string",
+     "stack: broken\nvariables:\n  prefix: {default: dogs}\n"
+     + bucket_stack(["bucket: ${var.prefix.name}-data"]).split("\n", 1)[1],
+     ['reference "${var.prefix.name}": cannot read key "name" of a string'],
+     8),
+    ("variable-list-in-a-string",
+     "stack: broken\nvariables:\n  zones: {default: [a, b]}\n"
+     + bucket_stack(["bucket: data-${var.zones}"]).split("\n", 1)[1],
+     ['reference "${var.zones}": cannot interpolate a list into a string'],
+     8),
+    ("tag-holding-a-map",
+     "stack: broken\nvariables:\n  owner: {default: {team: ml}}\n"
+     + bucket_stack(["bucket: b-data",
+                     "tags: {owner: '${var.owner}'}"]).split("\n", 1)[1],
+     ['attribute "tags.owner": expected a string, got a map'], 9),
+    ("bucket-two-periods", bucket_stack(["bucket: dogs..data"]),
+     ['bucket "dogs..data": two periods in a row are not allowed'], 6),
+    ("bucket-ip-address", bucket_stack(["bucket: 192.168.5.4"]),
+     ["in the form of an IP address"], 6),
+    ("bucket-reserved-suffix", bucket_stack(["bucket: dogs-s3alias"]),
+     ['the suffix "-s3alias" is reserved by S3'], 6),
+    ("notebook-name-underscore",
+     "stack: broken\nresources:\n  nb:\n"
+     "    type: aws_sagemaker_notebook_instance\n    properties:\n"
+     "      name: dog_breeds\n      instance_type: ml.t3.medium\n"
+     "      role_arn: arn:aws:iam::123456789012:role/nb\n",
+     ["name \"dog_breeds\": '_' is not allowed"], 6),
+    ("malformed-arn",
+     "stack: broken\nresources:\n  nb:\n"
+     "    type: aws_sagemaker_notebook_instance\n    properties:\n"
+     "      name: dog-breeds\n      instance_type: ml.t3.medium\n"
+     "      role_arn: arn:aws:iam:role/nb\n",
+     ['attribute "role_arn": "arn:aws:iam:role/nb" is not an ARN'], 8),
+    ("policy-not-json",
+     "stack: broken\nresources:\n  role:\n    type: aws_iam_role\n"
+     "    properties:\n      name: dogs\n"
+     "      assume_role_policy: '{\"Statement\": [}'\n",
+     ['attribute "assume_role_policy": not valid JSON:',
+      "(line 1, column 16 of the text)"], 7),
+    ("policy-without-statement",
+     "stack: broken\nresources:\n  role:\n    type: aws_iam_role\n"
+     "    properties:\n      name: dogs\n"
+     "      assume_role_policy: {Version: '2012-10-17'}\n",
+     ['attribute "assume_role_policy": a policy document needs '
+      '"Statement"'], 7),
     ("cycle", cycle(), ["alpha", "bravo", "charlie"], None),
     ("alias-bomb", bomb(), [], None),
     ("empty-file", "", [], None),
@@ -164,6 +214,83 @@ def test_every_problem_is_reported(run):
     assert code == 1
     located = [LOCATION.match(ln) for ln in err.splitlines()]
     assert [int(m.group(1)) for m in located if m] == [7, 12], err
+
+
+OFFLINE = """\
+stack: offline
+variables:
+  zones: {default: [a, b, c]}
+  prefix: {default: Dogs}
+  owner: {default: {team: ml}}
+resources:
+  store:
+    type: aws_s3_bucket
+    properties:
+      bucket: ${var.prefix}_data
+      tags: {owner: "${var.owner}", zone: "${var.zones[3]}", x: "${var.prefix.key}"}
+  logs:
+    type: aws_s3_bucket
+    properties:
+      bucket: logs..data
+  nb:
+    type: aws_sagemaker_notebook_instance
+    properties:
+      name: dog_breeds-
+      instance_type: ml.t3.medium
+      role_arn: arn:aws:iam:role/nb
+  role:
+    type: aws_iam_role
+    properties:
+      name: dogs
+      assume_role_policy: '{"Statement": [}'
+      managed_policy_arns: [AmazonSageMakerFullAccess]
+      inline_policies:
+        read: {Version: "2012-10-17"}
+"""
+
+
+def test_offline_rules_all_at_once(run, proxy):
+    """Everything validate can know without AWS is said in one run, each
+    problem at its own line and column."""
+    code, out, err = run("validate", stack=OFFLINE)
+    assert code == 1
+    got = [(int(m.group(1)), int(m.group(2)))
+           for m in map(LOCATION.match, err.splitlines()) if m]
+    assert got == [(10, 15), (11, 21), (11, 43), (11, 65), (15, 15),
+                   (19, 13), (21, 17), (26, 27), (27, 29), (29, 15)], err
+    for needle in ('bucket "Dogs_data": \'D\' is not allowed',
+                   'attribute "tags.owner": expected a string, got a map',
+                   'index [3] out of range (the list has 3 elements)',
+                   'cannot read key "key" of a string',
+                   'bucket "logs..data": two periods in a row',
+                   'name "dog_breeds-"',
+                   '"arn:aws:iam:role/nb" is not an ARN',
+                   'assume_role_policy": not valid JSON',
+                   '"AmazonSageMakerFullAccess" is not an ARN',
+                   'inline_policies.read": a policy document needs '
+                   '"Statement"'):
+        assert needle in err
+    assert "The stack is valid." not in out
+    assert proxy.calls() == []
+
+
+def test_plan_time_error_points_at_the_value(run):
+    """A value known only at plan time (a resource's attribute) that breaks
+    a rule is reported at its place in the stack file."""
+    text = ("stack: late\nresources:\n  store:\n    type: aws_s3_bucket\n"
+            "    properties:\n      bucket: late-store\n"
+            "  role:\n    type: aws_iam_role\n    properties:\n"
+            "      name: late-role\n"
+            "      assume_role_policy: {Statement: []}\n"
+            "      max_session_duration: ${store.bucket}\n"
+            "      managed_policy_arns: ['${store.bucket}']\n")
+    code, _, err = run("validate", stack=text)
+    assert code == 0, err
+    code, _, err = run("plan", stack=text)
+    assert code == 1
+    assert ('mlstack.yaml:12:29: resource "role": attribute '
+            '"max_session_duration": expected a number, got "late-store"'
+            in err), err
 
 
 def test_valid_stack(run, proxy):

@@ -351,7 +351,54 @@ static const struct broken_case broken_cases[] = {
 	{ "every problem is reported", "many_errors.yaml",
 	  ":2:1: unknown top-level key \"resorces\" (did you mean "
 	  "\"resources\"?)",
-	  14 },
+	  15 },
+	{ "index past a variable's list", "var_index.yaml",
+	  ":8:15: resource \"b\": reference \"${var.zones[3]}\": index [3] "
+	  "out of range (the list has 3 elements)",
+	  1 },
+	{ "key of a string variable", "var_key_of_string.yaml",
+	  ":8:15: resource \"b\": reference \"${var.prefix.name}\": cannot "
+	  "read key \"name\" of a string",
+	  1 },
+	{ "a list interpolated into a string", "var_interpolated_list.yaml",
+	  ":8:15: resource \"b\": reference \"${var.zones}\": cannot "
+	  "interpolate a list into a string",
+	  1 },
+	{ "a map inside tags, through a variable", "tags_nested.yaml",
+	  ":9:21: resource \"b\": attribute \"tags.owner\": expected a "
+	  "string, got a map",
+	  1 },
+	{ "bucket name with capitals", "bucket_name.yaml",
+	  ":6:15: resource \"b\": bucket \"My_Bucket\": 'M' is not allowed; "
+	  "aws_s3_bucket names are made of a-z0-9.-",
+	  1 },
+	{ "bucket names S3 refuses", "bucket_rules.yaml",
+	  ":8:15: resource \"dots\": bucket \"dogs..data\": two periods in a "
+	  "row are not allowed",
+	  6 },
+	{ "notebook names", "notebook_name.yaml",
+	  ":6:13: resource \"nb\": name \"dog_breeds\": '_' is not allowed; "
+	  "aws_sagemaker_notebook_instance names are made of a-zA-Z0-9-",
+	  2 },
+	{ "malformed ARNs", "bad_arn.yaml",
+	  ":8:17: resource \"nb\": attribute \"role_arn\": "
+	  "\"arn:aws:iam:role/nb\" is not an ARN "
+	  "(arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE): expected six "
+	  "parts separated by ':'",
+	  3 },
+	{ "policy text that is not JSON", "policy_json.yaml",
+	  ":7:27: resource \"role\": attribute \"assume_role_policy\": not "
+	  "valid JSON: unexpected token near '}' (line 1, column 41 of the "
+	  "text)",
+	  1 },
+	{ "policy documents without Statement", "policy_statement.yaml",
+	  ":8:9: resource \"role\": attribute \"assume_role_policy\": a policy "
+	  "document needs \"Statement\"",
+	  3 },
+	{ "the rules of each type", "type_rules.yaml",
+	  ":11:20: resource \"nb\": volume_size: expected a whole number "
+	  "from 5 to 16384",
+	  4 },
 };
 
 static void test_broken_case(void **state)
@@ -435,6 +482,8 @@ static void test_many_errors(void **state)
 		"resource \"nope\"",
 		":14:13: resource \"role\": reference \"${var.x}\": no variable "
 		"\"x\"",
+		":15:27: resource \"role\": attribute \"assume_role_policy\": a "
+		"policy document needs \"Statement\"",
 		":16:29: resource \"role\": attribute \"max_session_duration\": "
 		"expected a number, got \"lots\"",
 		":17:13: resource \"role\": unclosed \"${\" in \"${var.x\"",
