@@ -1542,70 +1542,111 @@ static void load_root(struct loader *L)
 	check_links(L);
 }
 
+/* The stack being loaded: an empty model named after file. */
+static void loader_init(struct loader *L, const char *file, const json_t *vars)
+{
+	memset(L, 0, sizeof(*L));
+	L->file = file;
+	L->diags = json_array();
+	L->vars = json_is_object(vars) ? vars : NULL;
+	L->declared = json_object();
+	L->types = json_object();
+	L->lookup_types = json_object();
+	L->stack = ms_calloc(1, sizeof(*L->stack));
+	L->stack->file = ms_strdup(file);
+	L->stack->tags = json_object();
+	L->stack->variables = json_object();
+	L->stack->sensitive = json_object();
+	L->stack->outputs = json_object();
+}
+
+static void parse_and_check(struct loader *L, const char *data, size_t len)
+{
+	json_t *yd = json_array(), *d;
+	size_t i;
+
+	if (ms_sha256_hex(L->stack->digest, data, len) < 0) {
+		add_diag(L, 1, 1, ms_error_last());
+		goto done;
+	}
+	ms_yaml_parse(&L->doc, data, len, yd);
+	json_array_foreach(yd, i, d)
+		add_diag(L, (int)json_integer_value(json_array_get(d, 0)),
+			 (int)json_integer_value(json_array_get(d, 1)),
+			 json_string_value(json_array_get(d, 2)));
+	L->n_yaml = L->seq;
+	/* a broken or truncated tree would only add noise */
+	if (!L->doc.complete)
+		goto done;
+	load_root(L);
+done:
+	json_decref(yd);
+}
+
+/* Hand over the model, or the diagnostics; release the rest. */
+static int loader_finish(struct loader *L, struct ms_stack **out,
+			 json_t **diags)
+{
+	json_t *local = NULL;
+	int err = -1;
+
+	if (!diags)
+		diags = &local;
+	if (!*diags)
+		*diags = json_array();
+	flush_diags(L, *diags);
+	if (!json_array_size(L->diags)) {
+		L->stack->marks = json_incref(L->doc.marks);
+		*out = L->stack;
+		L->stack = NULL;
+		err = 0;
+	} else {
+		ms_error("%s", json_string_value(json_array_get(*diags, 0)));
+	}
+	ms_stack_free(L->stack);
+	ms_yaml_doc_release(&L->doc);
+	json_decref(L->diags);
+	json_decref(L->declared);
+	json_decref(L->types);
+	json_decref(L->lookup_types);
+	json_decref(local);
+	return err;
+}
+
 int ms_stack_load(struct ms_stack **out, const char *path, const json_t *vars,
 		  json_t **diags)
 {
 	struct loader L;
 	struct ms_buf data = MS_BUF_INIT;
-	json_t *local = NULL, *yd = json_array(), *d;
-	size_t i;
-	int err = -1;
+	int err;
 
 	*out = NULL;
-	if (!diags)
-		diags = &local;
-	if (!*diags)
-		*diags = json_array();
-	memset(&L, 0, sizeof(L));
-	L.file = path;
-	L.diags = json_array();
-	L.vars = json_is_object(vars) ? vars : NULL;
-	L.declared = json_object();
-	L.types = json_object();
-	L.lookup_types = json_object();
-	L.stack = ms_calloc(1, sizeof(*L.stack));
-	L.stack->file = ms_strdup(path);
-	L.stack->tags = json_object();
-	L.stack->variables = json_object();
-	L.stack->sensitive = json_object();
-	L.stack->outputs = json_object();
-
-	if (read_file(&L, path, &data) < 0)
-		goto done;
-	if (ms_sha256_hex(L.stack->digest, data.ptr, data.len) < 0) {
-		add_diag(&L, 1, 1, ms_error_last());
-		goto done;
-	}
-	ms_yaml_parse(&L.doc, data.ptr, data.len, yd);
-	json_array_foreach(yd, i, d)
-		add_diag(&L, (int)json_integer_value(json_array_get(d, 0)),
-			 (int)json_integer_value(json_array_get(d, 1)),
-			 json_string_value(json_array_get(d, 2)));
-	L.n_yaml = L.seq;
-	/* a broken or truncated tree would only add noise */
-	if (!L.doc.complete)
-		goto done;
-	load_root(&L);
-done:
-	flush_diags(&L, *diags);
-	if (!json_array_size(L.diags)) {
-		L.stack->marks = json_incref(L.doc.marks);
-		*out = L.stack;
-		L.stack = NULL;
-		err = 0;
-	} else {
-		ms_error("%s", json_string_value(json_array_get(*diags, 0)));
-	}
-	ms_stack_free(L.stack);
-	ms_yaml_doc_release(&L.doc);
-	json_decref(L.diags);
-	json_decref(L.declared);
-	json_decref(L.types);
-	json_decref(L.lookup_types);
-	json_decref(yd);
-	json_decref(local);
+	loader_init(&L, path, vars);
+	if (read_file(&L, path, &data) == 0)
+		parse_and_check(&L, data.ptr, data.len);
+	err = loader_finish(&L, out, diags);
 	ms_buf_release(&data);
 	return err;
+}
+
+int ms_stack_load_buffer(struct ms_stack **out, const char *file,
+			 const char *data, size_t len, const json_t *vars,
+			 json_t **diags)
+{
+	struct loader L;
+
+	*out = NULL;
+	loader_init(&L, file, vars);
+	if (len > MS_STACK_MAX_BYTES) {
+		char *msg = ms_asprintf("file too large (more than %d bytes)",
+					MS_STACK_MAX_BYTES);
+
+		add_diag(&L, 1, 1, msg);
+		free(msg);
+	} else {
+		parse_and_check(&L, data, len);
+	}
+	return loader_finish(&L, out, diags);
 }
 
 void ms_stack_free(struct ms_stack *stack)

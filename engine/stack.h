@@ -69,6 +69,14 @@ struct ms_stack {
  */
 int ms_stack_load(struct ms_stack **out, const char *path, const json_t *vars,
 		  json_t **diags);
+/*
+ * ms_stack_load on the len bytes of data (borrowed; NUL-termination not
+ * needed), as if read from a file called file, which names it in
+ * diagnostics and in stack->file.
+ */
+int ms_stack_load_buffer(struct ms_stack **out, const char *file,
+			 const char *data, size_t len, const json_t *vars,
+			 json_t **diags);
 void ms_stack_free(struct ms_stack *stack);
 
 /* The resource named name, or NULL. */

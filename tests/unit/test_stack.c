@@ -564,6 +564,55 @@ static void test_diags_appended(void **state)
 	free(path);
 }
 
+/*
+ * From memory: the same model and digest as from the file, diagnostics
+ * under the name given, and bytes that need no terminating NUL.
+ */
+static void test_load_buffer(void **state)
+{
+	char *path = fixture("full.yaml"), *bytes, *cut;
+	json_t *vars = parse("{\"owner\": \"alice\"}");
+	json_t *diags = NULL;
+	struct ms_stack *a = NULL, *b = NULL;
+	size_t len;
+
+	(void)state;
+	bytes = slurp(path, &len);
+	assert_int_equal(ms_stack_load(&a, path, vars, NULL), 0);
+	assert_int_equal(ms_stack_load_buffer(&b, "mem.yaml", bytes, len, vars,
+					      &diags),
+			 0);
+	assert_int_equal(json_array_size(diags), 0);
+	assert_string_equal(b->file, "mem.yaml");
+	assert_string_equal(b->digest, a->digest);
+	assert_true(json_equal(b->variables, a->variables));
+	assert_int_equal(b->n_resources, a->n_resources);
+	assert_true(json_equal(b->resources[1].properties,
+			       a->resources[1].properties));
+	ms_stack_free(a);
+	ms_stack_free(b);
+
+	/* "stack: x" and no more: the "y" after it is not read */
+	cut = ms_strdup("stack: x\nresources: {}\ny");
+	assert_int_equal(ms_stack_load_buffer(&b, "cut.yaml", cut,
+					      strlen(cut) - 1, NULL, NULL),
+			 0);
+	assert_string_equal(b->name, "x");
+	ms_stack_free(b);
+	free(cut);
+
+	assert_int_equal(ms_stack_load_buffer(&b, "e.yaml", "", 0, NULL, &diags),
+			 -1);
+	assert_null(b);
+	assert_string_equal(json_string_value(json_array_get(diags, 0)),
+			    "e.yaml:1:1: empty stack file (expected \"stack:\" "
+			    "and \"resources:\")");
+	json_decref(diags);
+	json_decref(vars);
+	free(bytes);
+	free(path);
+}
+
 /* ms_did_you_mean */
 
 struct dym_case {
@@ -772,6 +821,7 @@ int main(void)
 		cmocka_unit_test(test_alias_byte_bomb),
 		cmocka_unit_test(test_unreadable_file),
 		cmocka_unit_test(test_diags_appended),
+		cmocka_unit_test(test_load_buffer),
 		cmocka_unit_test(test_did_you_mean),
 		cmocka_unit_test(test_durations),
 	};
