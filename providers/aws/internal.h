@@ -130,6 +130,14 @@ double ms_aws_backoff(int attempt, double base, double r);
 int ms_aws_query_encode(struct ms_buf *out, const char *action,
 			const char *version, const json_t *params);
 
+/*
+ * The answer of a 2xx response of the JSON protocols: *out is its JSON
+ * object (the caller's), {} for an empty or blank body. Anything else is
+ * an error naming operation and the HTTP status.
+ */
+int ms_aws_json_parse(json_t **out, const struct ms_aws_response *res,
+		      const char *operation);
+
 /* Parse an XML answer (no network, no external entities, no DTD). */
 xmlDoc *ms_aws_xml_parse(const char *body, size_t len);
 

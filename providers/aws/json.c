@@ -10,13 +10,12 @@
  * unknown operation with an HTML page must never pass for a success.
  */
 #include "util/common.h"
-#include "providers/aws/aws.h"
+#include "providers/aws/internal.h"
 
 #define CONTENT_TYPE "Content-Type: application/x-amz-json-1.1"
 
-/* The answer of a 2xx response: a JSON object, "{}" when empty. */
-static int parse_answer(json_t **out, const struct ms_aws_response *res,
-			const char *operation)
+int ms_aws_json_parse(json_t **out, const struct ms_aws_response *res,
+		      const char *operation)
 {
 	json_error_t jerr;
 	json_t *v;
@@ -82,7 +81,7 @@ static int exchange(json_t **out, struct ms_aws_error *error,
 		ms_aws_error_from(error, &res);
 		goto done;
 	}
-	err = parse_answer(&answer, &res, req->operation);
+	err = ms_aws_json_parse(&answer, &res, req->operation);
 	if (!err && out) {
 		*out = answer;
 		answer = NULL;

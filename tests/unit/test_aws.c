@@ -707,6 +707,48 @@ static void response_headers(void **state)
 	ms_aws_response_release(&res);
 }
 
+/* A 2xx answer of the JSON protocols: an object, or nothing at all. */
+static void json_answers(void **state)
+{
+	static const struct {
+		const char *body;
+		const char *want; /* the object as compact JSON, or NULL */
+	} t[] = {
+		{ "{\"EndpointName\": \"e\"}", "{\"EndpointName\": \"e\"}" },
+		{ "", "{}" },
+		{ " \r\n\t", "{}" },
+		{ "[]", NULL },
+		{ "\"x\"", NULL },
+		{ "<html><title>404</title></html>", NULL },
+		{ "{\"a\": ", NULL },
+	};
+	size_t i;
+
+	for (i = 0; i < MS_ARRAY_SIZE(t); i++) {
+		struct ms_aws_response res;
+		json_t *got = (json_t *)&res, *want;
+
+		print_message("json answer: '%s'\n", t[i].body);
+		ms_aws_response_init(&res);
+		res.status = 200;
+		ms_buf_adds(&res.body, t[i].body);
+		if (!t[i].want) {
+			assert_int_equal(ms_aws_json_parse(&got, &res, "Op"),
+					 -1);
+			assert_null(got);
+			assert_non_null(strstr(ms_error_last(), "Op: "));
+		} else {
+			want = json_loads(t[i].want, 0, NULL);
+			assert_int_equal(ms_aws_json_parse(&got, &res, "Op"),
+					 0);
+			assert_true(json_equal(got, want));
+			json_decref(want);
+			json_decref(got);
+		}
+		ms_aws_response_release(&res);
+	}
+}
+
 /* ---- retries ---- */
 
 static void retry_classes(void **state)
@@ -936,6 +978,7 @@ int main(void)
 		cmocka_unit_test(query_lists_and_tags),
 		cmocka_unit_test(error_parsing),
 		cmocka_unit_test(response_headers),
+		cmocka_unit_test(json_answers),
 		cmocka_unit_test(retry_classes),
 		cmocka_unit_test(backoff_bounds),
 		cmocka_unit_test_setup_teardown(client_settings, setup,
