@@ -124,7 +124,8 @@ json_t *ms_kit_number(const json_t *v)
 
 	if (json_is_real(v)) {
 		d = json_real_value(v);
-		if (d == (double)(json_int_t)d && d > -1e15 && d < 1e15)
+		/* in range first: converting 1e308 to an integer is undefined */
+		if (d > -1e15 && d < 1e15 && d == (double)(json_int_t)d)
 			return json_integer((json_int_t)d);
 	}
 	return json_incref((json_t *)v);
