@@ -6,6 +6,8 @@
 #   make test SANITIZE=1   the same suite under AddressSanitizer + UBSan
 #   make demo       plan/apply/destroy the example stack against moto
 #   make bench      benchmarks (docs/benchmarks.md)
+#   make fuzz       libFuzzer targets (clang, ASan + UBSan), FUZZ_SECONDS each;
+#                   -j2 runs two at once (docs/fuzzing.md)
 #   make lint       check the C sources against .clang-format (make format fixes)
 #   make docs       regenerate the attribute tables of docs/resources/
 
@@ -53,7 +55,7 @@ STAMP_DEPS = build/.deps-ok
 STAMP_VENV = $(VENV)/.ok
 
 .PHONY: all deps venv test unit integration demo bench clean install \
-        format lint docs
+        format lint docs fuzz
 
 all: mlstack
 
@@ -143,8 +145,66 @@ bench: $(STAMP_DEPS)
 install: mlstack
 	install -D -m 755 mlstack $(DESTDIR)$(PREFIX)/bin/mlstack
 
+# Fuzzing (docs/fuzzing.md): the library again, built by clang with
+# libFuzzer's coverage and ASan + UBSan into build/fuzz, and one binary
+# per tests/fuzz/fuzz_NAME.c. Each runs FUZZ_SECONDS on a scratch copy of
+# its seed corpus (tests/fuzz/corpus/NAME/, never written); any finding
+# (crash, sanitizer report, leak, timeout, out-of-memory) fails the run
+# and leaves its input in build/fuzz/findings/NAME/.
+FUZZ_SECONDS ?= 60
+FUZZ_MAX_LEN ?= 8192
+FUZZ_MAX_LEN_stack = 16384 # stacks/demo.yaml is a seed
+FUZZ_CC = clang
+FUZZ_DEBS = clang libclang-rt-14-dev
+FUZZ_BUILD = build/fuzz
+FUZZ_SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                -fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=c11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+              -Wno-missing-field-initializers -O1 -g $(FUZZ_SANFLAGS) \
+              -I. -pthread $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES = $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
+FUZZ_BIN = $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
+# cmd/common.c for the saved-plan reader; tests/fuzz/fuzz.c for all
+FUZZ_OBJ = $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/cmd/common.o \
+           $(FUZZ_BUILD)/tests/fuzz/fuzz.o
+STAMP_FUZZ = build/.fuzz-deps-ok
+
+$(STAMP_FUZZ): | $(STAMP_DEPS)
+	@if ! dpkg -s $(FUZZ_DEBS) >/dev/null 2>&1; then \
+		echo "installing Debian packages: $(FUZZ_DEBS)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+			--no-install-recommends $(FUZZ_DEBS) >/dev/null; \
+	fi
+	@mkdir -p build && touch $@
+
+$(FUZZ_BUILD)/%.o: %.c | $(STAMP_FUZZ)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_BUILD)/libmlstack.a: $(FUZZ_OBJ)
+	rm -f $@
+	ar rcs $@ $(FUZZ_OBJ)
+
+$(FUZZ_BIN): $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o \
+                                  $(FUZZ_BUILD)/libmlstack.a
+	$(FUZZ_CC) $(FUZZ_SANFLAGS) -fsanitize=fuzzer -o $@ $< \
+		$(FUZZ_BUILD)/libmlstack.a $(LIBS)
+
+-include $(FUZZ_OBJ:.o=.d) $(FUZZ_SRC:%.c=$(FUZZ_BUILD)/%.d)
+
+.PHONY: $(FUZZ_NAMES:%=fuzz-%)
+fuzz: $(FUZZ_NAMES:%=fuzz-%)
+
+$(FUZZ_NAMES:%=fuzz-%): fuzz-%: $(FUZZ_BUILD)/fuzz_%
+	@tests/fuzz/run $* $(FUZZ_SECONDS) \
+		$(or $(FUZZ_MAX_LEN_$*),$(FUZZ_MAX_LEN))
+
 # The house style (.clang-format): make format applies it, make lint checks.
-FORMATTED = $(LIB_SRC) $(CMD_SRC) $(wildcard */*.h */*/*.h)
+FORMATTED = $(LIB_SRC) $(CMD_SRC) $(wildcard tests/fuzz/*.c) \
+            $(wildcard */*.h */*/*.h)
 STAMP_LINT = build/.lint-deps-ok
 
 $(STAMP_LINT):
