@@ -56,10 +56,21 @@ int ms_autoscaling_target(json_t **out, struct ms_aws *aws,
 	return err;
 }
 
+static bool holds(const json_t *list, const json_t *v)
+{
+	json_t *x;
+	size_t i;
+
+	json_array_foreach(list, i, x)
+		if (json_equal(x, v))
+			return true;
+	return false;
+}
+
 int ms_autoscaling_registered(json_t **out, struct ms_aws *aws,
 			      const char *namespace, const json_t *resource_ids)
 {
-	json_t *body, *answer = NULL, *t;
+	json_t *body, *answer = NULL, *t, *id;
 	size_t i;
 	int err;
 
@@ -70,9 +81,13 @@ int ms_autoscaling_registered(json_t **out, struct ms_aws *aws,
 			 "ResourceIds", resource_ids);
 	err = ms_autoscaling_call(&answer, NULL, aws, "DescribeScalableTargets",
 				  body);
+	/* only ids asked for: callers read the variant name out of them */
 	json_array_foreach(
-		err ? NULL : json_object_get(answer, "ScalableTargets"), i, t)
-		json_array_append(*out, json_object_get(t, "ResourceId"));
+		err ? NULL : json_object_get(answer, "ScalableTargets"), i, t) {
+		id = json_object_get(t, "ResourceId");
+		if (holds(resource_ids, id) && !holds(*out, id))
+			json_array_append(*out, id);
+	}
 	json_decref(body);
 	json_decref(answer);
 	return err;
