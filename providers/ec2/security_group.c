@@ -489,11 +489,37 @@ static int sg_delete(struct ms_call *call, const json_t *prior)
 	return err;
 }
 
+/*
+ * Ports are whole numbers from -1 (ICMP's "any") to 65535; one out of
+ * range must be refused before explode() makes it an integer, which for
+ * 1e300 is undefined.
+ */
+static int check_ports(json_t *rules, const char *which)
+{
+	static const char *const keys[] = { "from_port", "to_port" };
+	char where[64];
+	json_t *r;
+	size_t i, k;
+
+	json_array_foreach(rules, i, r)
+		for (k = 0; k < 2; k++) {
+			snprintf(where, sizeof(where), "%s[%zu].%s", which, i,
+				 keys[k]);
+			if (ms_kit_check_number(r, keys[k], where, -1, 65535,
+						true))
+				return -1;
+		}
+	return 0;
+}
+
 /* Rules one source each, sorted, protocols by name. */
 static int sg_normalize(json_t *attrs)
 {
 	json_t *v;
 
+	if (check_ports(json_object_get(attrs, "ingress"), "ingress") ||
+	    check_ports(json_object_get(attrs, "egress"), "egress"))
+		return -1;
 	if (json_is_array(v = json_object_get(attrs, "ingress")))
 		json_object_set_new(attrs, "ingress", explode(v));
 	if (json_is_array(v = json_object_get(attrs, "egress")))

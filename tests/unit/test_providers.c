@@ -329,6 +329,37 @@ static void test_bucket_normalize(void **state)
 	json_decref(attrs);
 }
 
+/* Ports out of range are refused before they become integers. */
+static void test_security_group_ports(void **state)
+{
+	const struct ms_resource_type *t =
+		ms_provider_find("aws_security_group");
+	json_t *attrs = parse("{\"name\": \"g\", \"ingress\": [{\"protocol\": "
+			      "\"6\", \"from_port\": 22.0, \"to_port\": 22,"
+			      " \"cidr_blocks\": [\"10.0.0.0/8\"]}]}");
+
+	(void)state;
+	assert_non_null(t);
+	assert_int_equal(t->normalize(attrs), 0);
+	assert_json(json_object_get(attrs, "ingress"),
+		    "[{\"protocol\": \"tcp\", \"from_port\": 22, "
+		    "\"to_port\": 22, \"cidr_blocks\": [\"10.0.0.0/8\"]}]");
+	json_decref(attrs);
+
+	/* 1e300 was converted to an integer, which is undefined */
+	attrs = parse("{\"name\": \"g\", \"egress\": [{\"protocol\": "
+		      "\"tcp\", \"from_port\": 0, \"to_port\": 1e300}]}");
+	assert_int_equal(t->normalize(attrs), -1);
+	assert_string_equal(ms_error_last(),
+			    "egress[0].to_port: expected a whole number from "
+			    "-1 to 65535");
+	json_decref(attrs);
+	attrs = parse("{\"name\": \"g\", \"ingress\": [{\"from_port\": "
+		      "0.5, \"to_port\": 1}]}");
+	assert_int_equal(t->normalize(attrs), -1);
+	json_decref(attrs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -342,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_xml_json),
 		cmocka_unit_test(test_role_normalize),
 		cmocka_unit_test(test_bucket_normalize),
+		cmocka_unit_test(test_security_group_ports),
 	};
 
 	return cmocka_run_group_tests_name("providers", tests, NULL, NULL);
