@@ -22,6 +22,7 @@
 
 #define PART_SIZE_DEFAULT "8388608"
 #define PART_SIZE_MIN     (5u << 20) /* S3's smallest part but the last */
+#define PART_SIZE_MAX     ((uint64_t)5 << 30) /* S3's largest part */
 #define CLAIM_SKEW        60.0
 #define HASH_THREADS      4 /* files hashed at once at plan time */
 
@@ -105,13 +106,18 @@ static int where(const json_t *attrs, char **bucket, char **prefix)
 	return 0;
 }
 
+/*
+ * The part size; PART_SIZE_MAX + 1 for any larger one, which
+ * objects_local refuses (converting 1e300 to an integer is undefined).
+ */
 static uint64_t part_size_of(const json_t *attrs)
 {
 	json_t *v = json_object_get(attrs, "part_size");
+	double d = json_number_value(v);
 
-	return json_is_number(v) && json_number_value(v) >= 1 ?
-		       (uint64_t)json_number_value(v) :
-		       (uint64_t)strtoull(PART_SIZE_DEFAULT, NULL, 10);
+	if (!json_is_number(v) || d < 1)
+		return (uint64_t)strtoull(PART_SIZE_DEFAULT, NULL, 10);
+	return d > (double)PART_SIZE_MAX ? PART_SIZE_MAX + 1 : (uint64_t)d;
 }
 
 /* ---- the local side ------------------------------------------------------- */
@@ -184,6 +190,10 @@ static int objects_local(const char *dir, json_t *desired, const json_t *stored)
 		return ms_error("part_size: %llu is below S3's smallest part "
 				"(%u bytes)",
 				(unsigned long long)part_size, PART_SIZE_MIN);
+	if (part_size > PART_SIZE_MAX)
+		return ms_error("part_size: more than S3's largest part "
+				"(%llu bytes)",
+				(unsigned long long)PART_SIZE_MAX);
 	err = local_files(&files, &n, dir, desired, stored);
 	if (err)
 		return err;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "providers/provider.h"
 #include "providers/s3/s3.h"
 
 static char *tmpdir(void)
@@ -202,6 +203,40 @@ static void test_scan(void **state)
 	free(out);
 }
 
+/* A part size S3 cannot take is refused before anything is read. */
+static void test_part_size_bounds(void **state)
+{
+	static const struct {
+		const char *part_size, *error;
+	} cases[] = {
+		{ "1024", "part_size: 1024 is below S3's smallest part "
+			  "(5242880 bytes)" },
+		/* 1e300 was converted to an integer, which is undefined */
+		{ "1e300", "part_size: more than S3's largest part "
+			   "(5368709120 bytes)" },
+		{ "5368709121", "part_size: more than S3's largest part "
+				"(5368709120 bytes)" },
+	};
+	const struct ms_resource_type *t = ms_provider_find("aws_s3_objects");
+	json_t *desired;
+	char *text;
+	size_t i;
+
+	(void)state;
+	assert_non_null(t);
+	assert_non_null(t->local);
+	for (i = 0; i < MS_ARRAY_SIZE(cases); i++) {
+		text = ms_asprintf("{\"bucket\": \"b\", \"part_size\": %s}",
+				   cases[i].part_size);
+		desired = json_loads(text, 0, NULL);
+		assert_non_null(desired);
+		assert_int_equal(t->local("/nonexistent", desired, NULL), -1);
+		assert_string_equal(ms_error_last(), cases[i].error);
+		json_decref(desired);
+		free(text);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_entries_and_totals),
 		cmocka_unit_test(test_filters),
 		cmocka_unit_test(test_scan),
+		cmocka_unit_test(test_part_size_bounds),
 	};
 
 	return cmocka_run_group_tests_name("s3_local", tests, NULL, NULL);
