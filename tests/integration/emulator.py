@@ -207,7 +207,9 @@ class Emulator:
 
     def client(self, service, via_proxy=False):
         """A boto3 client for service, straight to moto (or through the
-        proxy, over HTTPS with the test CA)."""
+        proxy, over HTTPS with the test CA). Clients straight to moto are
+        made once per emulator and reused: making one loads the service's
+        model, about half a second each."""
         from botocore.config import Config
 
         config = Config(s3={"addressing_style": "path"},
@@ -216,5 +218,9 @@ class Emulator:
             return self.boto3_session().client(
                 service, endpoint_url=self.endpoint_url,
                 verify=self.ca_bundle, config=config)
-        return self.boto3_session().client(
-            service, endpoint_url=self.moto_url, config=config)
+        cache = self.__dict__.setdefault("_clients", {})
+        key = (service, self.moto_url)
+        if key not in cache:
+            cache[key] = self.boto3_session().client(
+                service, endpoint_url=self.moto_url, config=config)
+        return cache[key]
