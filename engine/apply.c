@@ -465,7 +465,7 @@ static void link(struct run *r)
 static bool sensitive_output(struct run *r, const json_t *raw)
 {
 	json_t *refs = NULL, *ref, *mask, *stored, *m;
-	bool found = false;
+	bool found = ms_sensitive_var_in(raw, r->e->stack->sensitive);
 	size_t i;
 
 	if (ms_expr_refs(raw, &refs) < 0) {
@@ -478,13 +478,8 @@ static bool sensitive_output(struct run *r, const json_t *raw)
 		const char *first = json_string_value(
 			json_array_get(json_object_get(ref, "path"), 0));
 
-		if (!root || !first)
+		if (!root || !first || !strcmp(root, "var"))
 			continue;
-		if (!strcmp(root, "var")) {
-			found |= json_object_get(r->e->stack->sensitive,
-						 first) != NULL;
-			continue;
-		}
 		stored = json_object_get(r->stored, root);
 		if (!stored)
 			continue;

@@ -10,6 +10,7 @@
  */
 #include "util/common.h"
 #include "engine/internal.h"
+#include "engine/sensitive.h"
 #include "engine/expr.h"
 #include "util/json.h"
 
@@ -544,32 +545,12 @@ static json_t *timeouts_of(const struct ms_resource *res)
 static json_t *sensitive_origin(const struct ms_engine *e,
 				const struct ms_resource *res)
 {
-	json_t *names = json_array(), *v, *refs, *ref;
+	json_t *names = json_array(), *v;
 	const char *key;
-	size_t i;
 
-	if (!json_object_size(e->stack->sensitive))
-		return names;
-	json_object_foreach(res->properties, key, v) {
-		refs = NULL;
-		if (ms_expr_refs(v, &refs) < 0) {
-			ms_error_clear();
-			continue;
-		}
-		json_array_foreach(refs, i, ref) {
-			const char *root =
-				json_string_value(json_object_get(ref, "root"));
-			const char *first = json_string_value(json_array_get(
-				json_object_get(ref, "path"), 0));
-
-			if (root && first && !strcmp(root, "var") &&
-			    json_object_get(e->stack->sensitive, first)) {
-				json_array_append_new(names, json_string(key));
-				break;
-			}
-		}
-		json_decref(refs);
-	}
+	json_object_foreach(res->properties, key, v)
+		if (ms_sensitive_var_in(v, e->stack->sensitive))
+			json_array_append_new(names, json_string(key));
 	return names;
 }
 

@@ -14,6 +14,7 @@
 #include "util/common.h"
 #include "engine/internal.h"
 #include "engine/sensitive.h"
+#include "engine/expr.h"
 
 #include <ctype.h>
 
@@ -35,6 +36,32 @@ bool ms_sensitive_name(const char *key)
 		if (strstr(lower, secret_words[i]))
 			return true;
 	return false;
+}
+
+bool ms_sensitive_var_in(const json_t *value, const json_t *sensitive)
+{
+	json_t *refs = NULL, *ref;
+	bool found = false;
+	size_t i;
+
+	if (!json_object_size(sensitive))
+		return false;
+	if (ms_expr_refs(value, &refs) < 0) {
+		ms_error_clear();
+		return false;
+	}
+	json_array_foreach(refs, i, ref) {
+		const char *root =
+			json_string_value(json_object_get(ref, "root"));
+		const char *first = json_string_value(
+			json_array_get(json_object_get(ref, "path"), 0));
+
+		if (root && first && !strcmp(root, "var") &&
+		    json_object_get(sensitive, first))
+			found = true;
+	}
+	json_decref(refs);
+	return found;
 }
 
 json_t *ms_sensitive_marker(void)

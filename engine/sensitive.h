@@ -13,6 +13,11 @@
 
 /* Whether a map key reads like a secret (DB_PASSWORD, api_token ...). */
 bool ms_sensitive_name(const char *key);
+/*
+ * Whether value (raw stack text) refers to a variable named in sensitive
+ * (an object of names), anywhere in it.
+ */
+bool ms_sensitive_var_in(const json_t *value, const json_t *sensitive);
 /* A new marker value, and whether v is one. */
 json_t *ms_sensitive_marker(void);
 bool ms_is_sensitive_marker(const json_t *v);
