@@ -11,7 +11,14 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "engine/engine.h"
+
 void ms_render_color(bool on);
+
+/* For the renderers: attribute attr's MS_ATTR_* flags (0 when unknown). */
+unsigned ms_render_flags(const char *type, const char *attr);
+/* A change's action; a word the plan does not know reads as no-op. */
+enum ms_action ms_render_action(const json_t *c);
 
 /* A plan as text, ending with the summary line (or "No changes."). */
 void ms_render_plan(FILE *f, const json_t *plan);
