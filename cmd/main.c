@@ -86,6 +86,14 @@ static const struct cmd_option json_options[] = {
 	{ NULL },
 };
 
+static const struct cmd_option diff_options[] = {
+	{ "detailed-exitcode", false, "-detailed-exitcode",
+	  "exit 2 when there are changes, 0 when none" },
+	{ "json", false, "-json",
+	  "Terraform's JSON plan representation, instead of text" },
+	{ NULL },
+};
+
 static const struct cmd_option force_unlock_options[] = {
 	{ "force", false, "-force", "do not ask for \"yes\"" },
 	{ NULL },
@@ -116,6 +124,9 @@ const struct cmd_command cmd_commands[] = {
 	  no_options },
 	{ "history", cmd_history, "",
 	  "the state's history: who applied what, when", json_options },
+	{ "diff", cmd_diff, "[REV[..REV] | REV...REV | REV REV]",
+	  "how the stack changes between git revisions, offline",
+	  diff_options },
 	{ "force-unlock", cmd_force_unlock, "",
 	  "remove the lock a process that died left behind",
 	  force_unlock_options },

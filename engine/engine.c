@@ -196,6 +196,31 @@ static int check_unique_ids(struct ms_engine *e, json_t **diags)
 	return err;
 }
 
+/* The stack file, from the disk or through o->read. */
+static int load_stack(struct ms_engine *e, const struct ms_engine_opts *o,
+		      json_t **diags)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int err;
+
+	if (!o->read)
+		return ms_stack_load(&e->stack, o->file, o->vars, diags);
+	if (o->read(o->read_ctx, o->file, &data, &len)) {
+		if (diags) {
+			if (!*diags)
+				*diags = json_array();
+			json_array_append_new(*diags,
+					      json_string(ms_error_last()));
+		}
+		return -1;
+	}
+	err = ms_stack_load_buffer(&e->stack, o->file, data, len, o->vars,
+				   diags);
+	free(data);
+	return err;
+}
+
 int ms_engine_open(struct ms_engine **out, const struct ms_engine_opts *o,
 		   json_t **diags)
 {
@@ -209,7 +234,9 @@ int ms_engine_open(struct ms_engine **out, const struct ms_engine_opts *o,
 	e->adopted = json_object();
 	e->lookups = json_object();
 	e->resolving = json_object();
-	if (ms_stack_load(&e->stack, o->file, o->vars, diags))
+	e->read = o->read;
+	e->read_ctx = o->read_ctx;
+	if (load_stack(e, o, diags))
 		goto done;
 	copy = ms_strdup(o->file);
 	e->stack_dir = ms_strdup(dirname(copy));
@@ -270,6 +297,9 @@ size_t ms_engine_resource_count(const struct ms_engine *e)
 
 int ms_engine_session(struct ms_engine *e, struct ms_aws **out)
 {
+	*out = NULL;
+	if (e->read)
+		return ms_error("offline: no AWS call is made here");
 	if (!e->aws && ms_provider_session_new(&e->aws, e->stack->region))
 		return -1;
 	*out = e->aws;
@@ -307,6 +337,36 @@ void ms_engine_call(struct ms_call *call, struct ms_engine *e,
 	call->dir = e->stack_dir;
 }
 
+/*
+ * Offline, files are not read: a folder's local attributes are as the
+ * state records them while what they are read from (its inputs) is the
+ * same, and unknown otherwise.
+ */
+static int offline_local(const struct ms_resource_type *t, json_t *desired,
+			 const json_t *stored)
+{
+	const struct ms_attr *a;
+	bool same = stored != NULL;
+
+	for (a = t->schema; same && a->name; a++) {
+		json_t *want = json_object_get(desired, a->name);
+		json_t *had = json_object_get(stored, a->name);
+
+		if ((a->flags & MS_ATTR_INPUT) && (want || had) &&
+		    !(want && had && json_equal(want, had)))
+			same = false;
+	}
+	for (a = t->schema; a->name; a++) {
+		json_t *v = json_object_get(stored, a->name);
+
+		if (a->flags & (MS_ATTR_LOCAL | MS_ATTR_INTERNAL))
+			json_object_set_new(desired, a->name,
+					    same && v ? json_incref(v) :
+							ms_unknown_new());
+	}
+	return 0;
+}
+
 int ms_engine_local(struct ms_engine *e, const struct ms_resource_type *t,
 		    json_t *desired, const json_t *stored,
 		    const json_t *planned)
@@ -319,6 +379,8 @@ int ms_engine_local(struct ms_engine *e, const struct ms_resource_type *t,
 
 	if (!t->local)
 		return 0;
+	if (e->read)
+		return offline_local(t, desired, stored);
 	for (a = t->schema; known && a->name; a++)
 		if ((a->flags & (MS_ATTR_LOCAL | MS_ATTR_INTERNAL)) &&
 		    (!json_object_get(planned, a->name) ||
@@ -384,7 +446,7 @@ struct eval_ctx {
 #define FILE_MAX (1 << 20) /* file(): a key, a script, not a dataset */
 
 /* file(PATH): the text of PATH, relative to the stack file. */
-static int read_file(json_t **out, const char *dir, const char *path)
+static int read_file(json_t **out, struct ms_engine *e, const char *path)
 {
 	struct ms_buf text = MS_BUF_INIT;
 	char chunk[8192], *full;
@@ -394,7 +456,23 @@ static int read_file(json_t **out, const char *dir, const char *path)
 
 	*out = NULL;
 	full = path[0] == '/' ? ms_strdup(path) :
-				ms_asprintf("%s/%s", dir, path);
+				ms_asprintf("%s/%s", e->stack_dir, path);
+	if (e->read) {
+		char *data = NULL;
+		size_t len = 0;
+
+		if (!(err = e->read(e->read_ctx, full, &data, &len))) {
+			if (len > FILE_MAX)
+				err = ms_error("\"%s\": over %d bytes (file() "
+					       "is for keys and scripts)",
+					       full, FILE_MAX);
+			else if (!(*out = json_stringn(data, len)))
+				err = ms_error("\"%s\": not UTF-8 text", full);
+		}
+		free(data);
+		free(full);
+		return err;
+	}
 	if ((err = ms_file_open(&f, full))) {
 		free(full);
 		return err;
@@ -449,7 +527,8 @@ static int read_lookup(json_t **out, struct eval_ctx *c, const char *name)
 	json_object_del(e->resolving, name);
 	if (err)
 		return err;
-	if (ms_has_unknown(props)) {
+	if (ms_has_unknown(props) || e->read) {
+		/* offline: what a lookup finds is known at plan */
 		json_decref(props);
 		*out = ms_unknown_new();
 		return 0;
@@ -495,7 +574,7 @@ static int resolve(const char *root, const char *first, json_t **out,
 	json_t *v;
 
 	if (!strcmp(root, "file()"))
-		return read_file(out, c->e->stack_dir, first);
+		return read_file(out, c->e, first);
 	if (!strcmp(root, "data"))
 		return read_lookup(out, c, first);
 
@@ -512,8 +591,15 @@ static int resolve(const char *root, const char *first, json_t **out,
 		*out = json_string(c->e->stack->name);
 		return 0;
 	}
+	if (!strcmp(root, "aws") && c->e->read) {
+		/* offline: the stack's region, and no account to ask */
+		*out = !strcmp(first, "region") && c->e->stack->region ?
+			       json_string(c->e->stack->region) :
+			       ms_unknown_new();
+		return 0;
+	}
 	if (!strcmp(root, "aws")) {
-		struct ms_aws *aws;
+		struct ms_aws *aws = NULL;
 
 		if (ms_engine_session(c->e, &aws))
 			return -1;

@@ -25,6 +25,15 @@ struct ms_engine_opts {
 	 * force-unlock): it is opened, not checked.
 	 */
 	bool skip_state;
+	/*
+	 * Offline (diff): read gives the bytes of the stack file and of the
+	 * files it reads (*data the caller's, NUL-terminated), e.g. as they
+	 * were at a git revision; and no AWS call is made: lookups are
+	 * unknown, a folder's files are as the state records them, the
+	 * journal is left alone.
+	 */
+	int (*read)(void *ctx, const char *path, char **data, size_t *len);
+	void *read_ctx;
 };
 
 /*
@@ -41,6 +50,17 @@ void ms_engine_free(struct ms_engine *e);
  * lock, so this one reads the state as of its last commit.
  */
 const char *ms_engine_state_note(const struct ms_engine *e);
+
+/*
+ * How the stack changed between two versions of its file, offline: from
+ * and to are engines opened with read (either may be NULL: the file did
+ * not exist there). Each is planned without a refresh, against the
+ * state; then to's desired values are compared with from's, attribute by
+ * attribute. *out is a plan document (docs/plan-format.md) marked
+ * "offline", with from_label and to_label; it is for reading, not apply.
+ */
+int ms_engine_diff(json_t **out, struct ms_engine *from, struct ms_engine *to,
+		   const char *from_label, const char *to_label);
 
 /* The stack's name and resource count. */
 const char *ms_engine_stack_name(const struct ms_engine *e);

@@ -33,6 +33,9 @@ struct ms_engine {
 	 * next apply writes them.
 	 */
 	json_t *adopted;
+	/* offline (ms_engine_opts.read): files through read, no AWS */
+	int (*read)(void *ctx, const char *path, char **data, size_t *len);
+	void *read_ctx;
 };
 
 /*

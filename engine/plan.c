@@ -815,7 +815,7 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 	    ms_state_head(e->state, &head) ||
 	    ms_state_version(e->state, &version))
 		goto done;
-	if (recover_journal(e, stored))
+	if (!e->read && recover_journal(e, stored))
 		goto done;
 	if (!o->destroy)
 		detect_moves(e, stored, moved);

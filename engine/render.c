@@ -440,11 +440,19 @@ static json_t *hidden_change(const json_t *c)
 
 void ms_render_plan(FILE *f, const json_t *plan)
 {
+	json_t *offline = json_object_get(plan, "offline");
 	int add = 0, change = 0, destroy = 0;
 	bool any = false;
 	json_t *c, *shown_c;
 	size_t i;
 
+	if (offline)
+		fprintf(f,
+			"Offline: the stack file at %s against %s. No AWS "
+			"call was made; computed values are as the state "
+			"records them.\n\n",
+			json_string_value(json_object_get(offline, "from")),
+			json_string_value(json_object_get(offline, "to")));
 	drift_lines(f, plan);
 	moved_lines(f, plan);
 	lookup_lines(f, plan);
@@ -454,8 +462,12 @@ void ms_render_plan(FILE *f, const json_t *plan)
 		if (action == MS_ACTION_NOOP)
 			continue;
 		if (!any)
-			fprintf(f, "mlstack will perform the following "
-				   "actions:\n\n");
+			fprintf(f, offline ? "Applied after the older "
+					     "revision, the newer would "
+					     "perform the following "
+					     "actions:\n\n" :
+					     "mlstack will perform the "
+					     "following actions:\n\n");
 		any = true;
 		shown_c = hidden_change(c);
 		header(f, shown_c, action);
@@ -473,13 +485,15 @@ void ms_render_plan(FILE *f, const json_t *plan)
 			destroy++;
 		}
 	}
-	if (!any)
+	if (!any && offline)
+		fprintf(f, "No changes between the two revisions.\n");
+	else if (!any)
 		fprintf(f, "No changes. Your infrastructure matches the "
 			   "configuration.\n");
 	else
-		fprintf(f,
-			"%sPlan:%s %d to add, %d to change, %d to destroy.\n",
-			paint(BOLD), paint(RESET), add, change, destroy);
+		fprintf(f, "%s%s:%s %d to add, %d to change, %d to destroy.\n",
+			paint(BOLD), offline ? "Diff" : "Plan", paint(RESET),
+			add, change, destroy);
 }
 
 void ms_render_event(FILE *f, const char *name, const char *text)
