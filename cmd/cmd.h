@@ -81,6 +81,8 @@ int cmd_confirm(const char *question, const char *operation, const char *flag);
 int cmd_plan_apply(struct ms_engine *e, const struct cmd_opts *o, bool destroy);
 /* Read a saved plan file. */
 int cmd_read_plan(json_t **out, const char *path);
+/* A plan on stdout as -json, -markdown or (by default) text ask. */
+void cmd_print_plan(const struct cmd_opts *o, const json_t *plan);
 /* Print a JSON value to stdout, indented. */
 void cmd_print_json(const json_t *v);
 

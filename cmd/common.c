@@ -99,6 +99,24 @@ void cmd_print_json(const json_t *v)
 	fputc('\n', stdout);
 }
 
+void cmd_print_plan(const struct cmd_opts *o, const json_t *plan)
+{
+	json_t *tf;
+
+	if (o->json) {
+		tf = ms_render_plan_json(plan);
+		if (json_object_get(plan, "offline"))
+			json_object_set(tf, "offline",
+					json_object_get(plan, "offline"));
+		cmd_print_json(tf);
+		json_decref(tf);
+	} else if (cmd_flag(o, "markdown")) {
+		ms_render_plan_markdown(stdout, plan);
+	} else {
+		ms_render_plan(stdout, plan);
+	}
+}
+
 int cmd_plan_apply(struct ms_engine *e, const struct cmd_opts *o, bool destroy)
 {
 	struct ms_plan_opts po = { destroy, true };

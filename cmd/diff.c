@@ -106,7 +106,7 @@ int cmd_diff(struct cmd_opts *o)
 	struct ms_git_rev *rf = NULL, *rt = NULL;
 	struct ms_engine *from = NULL, *to = NULL;
 	char *a = NULL, *b = NULL, *base_label = NULL, *from_label = NULL;
-	json_t *plan = NULL, *tf;
+	json_t *plan = NULL;
 	int rc = 1;
 
 	if (revisions(o, &a, &b, &base_label))
@@ -130,15 +130,7 @@ int cmd_diff(struct cmd_opts *o)
 		cmd_fail("%s", ms_error_last());
 		goto done;
 	}
-	if (o->json) {
-		tf = ms_render_plan_json(plan);
-		json_object_set(tf, "offline",
-				json_object_get(plan, "offline"));
-		cmd_print_json(tf);
-		json_decref(tf);
-	} else {
-		ms_render_plan(stdout, plan);
-	}
+	cmd_print_plan(o, plan);
 	rc = cmd_flag(o, "detailed-exitcode") && ms_plan_has_changes(plan) ? 2 :
 									     0;
 done:

@@ -55,6 +55,11 @@ static const struct cmd_option no_options[] = { { NULL } };
 		"refresh", true, "-refresh=false",                   \
 			"plan against the state without reading AWS" \
 	}
+#define MARKDOWN                                                              \
+	{                                                                     \
+		"markdown", false, "-markdown",                               \
+			"a pull-request comment in Markdown, instead of text" \
+	}
 #define AUTO_APPROVE                                    \
 	{                                               \
 		"auto-approve", false, "-auto-approve", \
@@ -71,6 +76,7 @@ static const struct cmd_option plan_options[] = {
 	PARALLELISM,
 	{ "json", false, "-json",
 	  "Terraform's JSON plan representation, instead of text" },
+	MARKDOWN,
 	{ NULL },
 };
 
@@ -91,6 +97,13 @@ static const struct cmd_option diff_options[] = {
 	  "exit 2 when there are changes, 0 when none" },
 	{ "json", false, "-json",
 	  "Terraform's JSON plan representation, instead of text" },
+	MARKDOWN,
+	{ NULL },
+};
+
+static const struct cmd_option show_options[] = {
+	{ "json", false, "-json", "JSON instead of text" },
+	MARKDOWN,
 	{ NULL },
 };
 
@@ -113,7 +126,7 @@ const struct cmd_command cmd_commands[] = {
 	{ "output", cmd_output, "[NAME]",
 	  "the stack's outputs, or the raw value of one", json_options },
 	{ "show", cmd_show, "[PLANFILE]",
-	  "render a saved plan, or every resource in the state", json_options },
+	  "render a saved plan, or every resource in the state", show_options },
 	{ "state", cmd_state, "list | show NAME | rm NAME... | mv FROM TO",
 	  "inspect the state, and edit it without touching AWS", json_options },
 	{ "import", cmd_import, "NAME ID",
@@ -367,6 +380,11 @@ int main(int argc, char **argv)
 	o.file = cmd_opt(&o, "f") ? cmd_opt(&o, "f") : "mlstack.yaml";
 	o.state_dir = cmd_opt(&o, "state-dir");
 	o.json = cmd_flag(&o, "json");
+	if (o.json && cmd_flag(&o, "markdown")) {
+		rc = cmd_fail("-json and -markdown are two renderings: choose "
+			      "one");
+		goto done;
+	}
 	o.color = !cmd_flag(&o, "no-color") && !getenv("NO_COLOR") && isatty(1);
 	ms_render_color(o.color);
 	o.parallelism = 10;

@@ -10,7 +10,7 @@ int cmd_plan(struct cmd_opts *o)
 {
 	struct ms_plan_opts po = { false, true };
 	struct ms_engine *e = NULL;
-	json_t *plan = NULL, *tf;
+	json_t *plan = NULL;
 	const char *out = cmd_opt(o, "out");
 	int rc = 1;
 
@@ -22,19 +22,13 @@ int cmd_plan(struct cmd_opts *o)
 		cmd_fail("%s", ms_error_last());
 		goto done;
 	}
-	if (o->json) {
-		tf = ms_render_plan_json(plan);
-		cmd_print_json(tf);
-		json_decref(tf);
-	} else {
-		ms_render_plan(stdout, plan);
-	}
+	cmd_print_plan(o, plan);
 	if (out) {
 		if (ms_plan_save(plan, out)) {
 			cmd_fail("%s", ms_error_last());
 			goto done;
 		}
-		if (!o->json)
+		if (!o->json && !cmd_flag(o, "markdown"))
 			printf("\nSaved the plan to: %s\nTo perform exactly "
 			       "these actions, run: mlstack apply %s\n",
 			       out, out);

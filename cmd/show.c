@@ -7,17 +7,12 @@
 
 static int show_plan(struct cmd_opts *o)
 {
-	json_t *plan = NULL, *tf;
+	json_t *plan = NULL;
 
 	if (cmd_read_plan(&plan, o->args[0]))
 		return cmd_fail("%s", ms_error_last());
-	if (o->json) {
-		tf = ms_render_plan_json(plan);
-		cmd_print_json(tf);
-		json_decref(tf);
-	} else {
-		ms_render_plan(stdout, plan);
-	}
+	cmd_print_plan(o, plan);
+
 	json_decref(plan);
 	return 0;
 }

@@ -15,9 +15,12 @@
 
 static bool color;
 
-void ms_render_color(bool on)
+bool ms_render_color(bool on)
 {
+	bool was = color;
+
 	color = on;
+	return was;
 }
 
 static const char *paint(const char *code)
@@ -331,6 +334,50 @@ static void header(FILE *f, const json_t *c, enum ms_action action)
 	}
 }
 
+void ms_render_drift(FILE *f, const json_t *d)
+{
+	const char *name = json_string_value(json_object_get(d, "name"));
+	const char *type = json_string_value(json_object_get(d, "type"));
+	json_t *v, *before, *after;
+	size_t k;
+
+	if (json_is_true(json_object_get(d, "deleted"))) {
+		fprintf(f, "  # %s has been deleted outside of mlstack\n",
+			name);
+		fprintf(f, "  %s-%s resource \"%s\" \"%s\"\n", paint(RED),
+			paint(RESET), type, name);
+		return;
+	}
+	fprintf(f, "  # %s has changed outside of mlstack\n", name);
+	fprintf(f, "  %s~%s resource \"%s\" \"%s\" {\n", paint(YELLOW),
+		paint(RESET), type, name);
+	before = ms_sensitive_hidden(type, json_object_get(d, "before"),
+				     json_object_get(d, "sensitive"));
+	after = ms_sensitive_hidden(type, json_object_get(d, "after"),
+				    json_object_get(d, "sensitive"));
+	json_array_foreach(json_object_get(d, "changed"), k, v) {
+		struct ms_buf line = MS_BUF_INIT;
+		const char *attr = json_string_value(v);
+
+		value_text(&line, type, attr, json_object_get(before, attr));
+		ms_buf_adds(&line, " -> ");
+		value_text(&line, type, attr, json_object_get(after, attr));
+		fprintf(f, "      %s~%s %s = %s\n", paint(YELLOW), paint(RESET),
+			attr, line.ptr);
+		if (ms_render_flags(type, attr) & MS_ATTR_MANIFEST)
+			manifest_lines(
+				f,
+				json_object_get(json_object_get(d, "before"),
+						attr),
+				json_object_get(json_object_get(d, "after"),
+						attr));
+		ms_buf_release(&line);
+	}
+	json_decref(before);
+	json_decref(after);
+	fprintf(f, "    }\n");
+}
+
 static void drift_lines(FILE *f, const json_t *plan)
 {
 	json_t *d;
@@ -341,53 +388,8 @@ static void drift_lines(FILE *f, const json_t *plan)
 	fprintf(f, "%sObjects have changed outside of mlstack%s\n\n",
 		paint(BOLD), paint(RESET));
 	json_array_foreach(json_object_get(plan, "drift"), i, d) {
-		const char *name =
-			json_string_value(json_object_get(d, "name"));
-		const char *type =
-			json_string_value(json_object_get(d, "type"));
-		json_t *v, *before, *after;
-		size_t k;
-
-		if (json_is_true(json_object_get(d, "deleted"))) {
-			fprintf(f,
-				"  # %s has been deleted outside of mlstack\n",
-				name);
-			fprintf(f, "  %s-%s resource \"%s\" \"%s\"\n\n",
-				paint(RED), paint(RESET), type, name);
-			continue;
-		}
-		fprintf(f, "  # %s has changed outside of mlstack\n", name);
-		fprintf(f, "  %s~%s resource \"%s\" \"%s\" {\n", paint(YELLOW),
-			paint(RESET), type, name);
-		before = ms_sensitive_hidden(type, json_object_get(d, "before"),
-					     json_object_get(d, "sensitive"));
-		after = ms_sensitive_hidden(type, json_object_get(d, "after"),
-					    json_object_get(d, "sensitive"));
-		json_array_foreach(json_object_get(d, "changed"), k, v) {
-			struct ms_buf line = MS_BUF_INIT;
-			const char *attr = json_string_value(v);
-
-			value_text(&line, type, attr,
-				   json_object_get(before, attr));
-			ms_buf_adds(&line, " -> ");
-			value_text(&line, type, attr,
-				   json_object_get(after, attr));
-			fprintf(f, "      %s~%s %s = %s\n", paint(YELLOW),
-				paint(RESET), attr, line.ptr);
-			if (ms_render_flags(type, attr) & MS_ATTR_MANIFEST)
-				manifest_lines(
-					f,
-					json_object_get(
-						json_object_get(d, "before"),
-						attr),
-					json_object_get(
-						json_object_get(d, "after"),
-						attr));
-			ms_buf_release(&line);
-		}
-		json_decref(before);
-		json_decref(after);
-		fprintf(f, "    }\n\n");
+		ms_render_drift(f, d);
+		fprintf(f, "\n");
 	}
 }
 
@@ -438,12 +440,23 @@ static json_t *hidden_change(const json_t *c)
 	return out;
 }
 
+void ms_render_change(FILE *f, const json_t *c)
+{
+	enum ms_action action = ms_render_action(c);
+	json_t *shown_c = hidden_change(c);
+
+	header(f, shown_c, action);
+	attr_lines(f, shown_c, action);
+	json_decref(shown_c);
+	fprintf(f, "    }\n");
+}
+
 void ms_render_plan(FILE *f, const json_t *plan)
 {
 	json_t *offline = json_object_get(plan, "offline");
 	int add = 0, change = 0, destroy = 0;
 	bool any = false;
-	json_t *c, *shown_c;
+	json_t *c;
 	size_t i;
 
 	if (offline)
@@ -469,11 +482,8 @@ void ms_render_plan(FILE *f, const json_t *plan)
 					     "mlstack will perform the "
 					     "following actions:\n\n");
 		any = true;
-		shown_c = hidden_change(c);
-		header(f, shown_c, action);
-		attr_lines(f, shown_c, action);
-		json_decref(shown_c);
-		fprintf(f, "    }\n\n");
+		ms_render_change(f, c);
+		fprintf(f, "\n");
 		if (action == MS_ACTION_CREATE)
 			add++;
 		else if (action == MS_ACTION_UPDATE)

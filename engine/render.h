@@ -13,7 +13,8 @@
 
 #include "engine/engine.h"
 
-void ms_render_color(bool on);
+/* Colours on or off; returns whether they were on. */
+bool ms_render_color(bool on);
 
 /* For the renderers: attribute attr's MS_ATTR_* flags (0 when unknown). */
 unsigned ms_render_flags(const char *type, const char *attr);
@@ -22,6 +23,19 @@ enum ms_action ms_render_action(const json_t *c);
 
 /* A plan as text, ending with the summary line (or "No changes."). */
 void ms_render_plan(FILE *f, const json_t *plan);
+/*
+ * One change of a plan (an element of its "changes"): the block the text
+ * plan shows for it, from its "# NAME will ..." header to its closing
+ * brace; and one drift entry likewise.
+ */
+void ms_render_change(FILE *f, const json_t *c);
+void ms_render_drift(FILE *f, const json_t *d);
+/*
+ * A plan as a pull-request comment (GitHub Markdown): a summary table,
+ * warnings of what will be deleted, each resource's diff in a collapsible
+ * block; within the size of a comment.
+ */
+void ms_render_plan_markdown(FILE *f, const json_t *plan);
 /*
  * Terraform's JSON plan representation (format_version, resource_changes
  * with address/type/name/change.actions/before/after/after_unknown); new.

@@ -224,6 +224,12 @@ struct ms_resource_type {
 	 */
 	const char *delete_note;
 	/*
+	 * Optional, for types that hold data: what deleting an object loses
+	 * ("its objects"), said where a plan for review warns of a
+	 * replacement or a destroy.
+	 */
+	const char *data_note;
+	/*
 	 * Optional, for types whose value comes from local files (a folder
 	 * synced to S3): fill desired's MS_ATTR_LOCAL attributes from them.
 	 * desired holds only the attributes known at plan time (an unknown

@@ -439,6 +439,7 @@ static int instance_normalize(json_t *attrs)
 
 const struct ms_resource_type ms_aws_instance = {
 	.name = "aws_instance",
+	.data_note = "its root volume and what is on it are deleted",
 	.schema = schema,
 	.id_attr = "client_token",
 	.token_attr = "client_token",

@@ -678,6 +678,8 @@ static int bucket_name_rule(const char *name)
 
 const struct ms_resource_type ms_aws_s3_bucket = {
 	.name = "aws_s3_bucket",
+	.data_note =
+		"its objects are deleted with it when force_destroy is set (else the delete fails while it holds any)",
 	.schema = schema,
 	.id_attr = "bucket",
 	.name_min = 3,

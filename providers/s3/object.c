@@ -502,6 +502,7 @@ static int object_normalize(json_t *attrs)
 
 const struct ms_resource_type ms_aws_s3_object = {
 	.name = "aws_s3_object",
+	.data_note = "the object's data is deleted",
 	.schema = schema,
 	.id_attr = "s3_uri",
 	.read = object_read,

@@ -601,6 +601,7 @@ static int objects_normalize(json_t *attrs)
 
 const struct ms_resource_type ms_aws_s3_objects = {
 	.name = "aws_s3_objects",
+	.data_note = "the uploaded objects are deleted from the bucket",
 	.schema = schema,
 	.id_attr = "s3_uri",
 	.read = objects_read,

@@ -399,6 +399,8 @@ static const struct ms_sagemaker_kind kind = {
 
 const struct ms_resource_type ms_aws_sagemaker_notebook_instance = {
 	.name = "aws_sagemaker_notebook_instance",
+	.data_note =
+		"its ML storage volume (the notebooks and files on it) is deleted",
 	.schema = schema,
 	.id_attr = "name",
 	.name_min = 1,

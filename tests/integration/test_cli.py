@@ -262,7 +262,8 @@ def test_yaml_syntax_error_position(cli, run):
 # help, version, and what the command line refuses
 
 COMMANDS = ["validate", "plan", "apply", "destroy", "output", "show", "state",
-            "import", "schema", "graph", "history", "force-unlock", "help",
+            "import", "schema", "graph", "history", "diff", "force-unlock",
+            "help",
             "version"]
 
 GLOBAL_OPTIONS = ["-f FILE", "-C DIR", "-state-dir DIR", "-var NAME=VALUE",
@@ -312,7 +313,7 @@ def test_help_for_each_command(run):
                                           "force-unlock", "validate")}
     assert listed_options(usage["plan"], "Options") == [
         "-out FILE", "-detailed-exitcode", "-destroy", "-refresh=false",
-        "-parallelism N", "-json"]
+        "-parallelism N", "-json", "-markdown"]
     assert listed_options(usage["apply"], "Options") == [
         "-auto-approve", "-refresh=false", "-parallelism N"]
     assert usage["apply"].startswith("Usage: mlstack apply [options] "

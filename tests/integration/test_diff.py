@@ -132,6 +132,13 @@ def test_diff_json_is_marked_offline(cli, run, proxy):
                 if r["address"] == "role")
     assert "arn:aws:s3:::review-data" not in json.dumps(role["change"])
 
+    _, out, _ = offline(proxy, run, "diff", "HEAD~1..HEAD", "-markdown",
+                        check=True)
+    assert out.startswith("### mlstack diff: `review`\n\n> Offline: the "
+                          "stack file at HEAD~1 (")
+    assert "**Diff:** 0 to add, 3 to change, 0 to replace, 0 to destroy." \
+        in out
+
 
 def test_diff_adds_removes_and_replaces(cli, run, proxy):
     repo(cli)

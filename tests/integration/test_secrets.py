@@ -106,6 +106,11 @@ def test_secrets_stay_hidden(cli, run, emulator):
     no_secret(out, err)
     code, out, err = run("show", "-json", "plan.json")
     no_secret(out, err)
+    code, out, err = run("show", "-markdown", "plan.json")
+    no_secret(out, err)
+    assert "(sensitive)" in out
+    code, out, err = run("plan", "-markdown", "-var", f"api_key={API_KEY}")
+    no_secret(out, err)
 
     # apply reads them again, and checks them against the plan
     code, _, err = run("apply", "plan.json", "-var", "api_key=another")
