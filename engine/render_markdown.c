@@ -128,7 +128,7 @@ static char *warning(const json_t *c, enum ms_action a)
 	return NULL;
 }
 
-/* Cut what does not fit in limit at a line; closes an open block. */
+/* Add part when it fits within limit. */
 static bool fits(struct ms_buf *out, const char *part, size_t limit)
 {
 	if (out->len + strlen(part) <= limit) {
@@ -138,14 +138,13 @@ static bool fits(struct ms_buf *out, const char *part, size_t limit)
 	return false;
 }
 
-/* The first lines of a block that fit, closed again; false for none. */
-static bool cut(struct ms_buf *out, const char *summary, const char *text,
+/* The first lines of a block that fit, closed again; none may. */
+static void cut(struct ms_buf *out, const char *summary, const char *text,
 		size_t limit)
 {
 	struct ms_buf body = MS_BUF_INIT, part = MS_BUF_INIT;
 	const char *line, *end;
 	size_t room, kept = 0;
-	bool any = false;
 
 	diff_lines(&body, text);
 	ms_buf_addf(&part, "<details><summary>%s (cut short)</summary>\n\n",
@@ -166,11 +165,9 @@ static bool cut(struct ms_buf *out, const char *summary, const char *text,
 		fence(&part, body.ptr);
 		ms_buf_adds(&part, "\n\n</details>\n\n");
 		ms_buf_adds(out, part.ptr);
-		any = true;
 	}
 	ms_buf_release(&body);
 	ms_buf_release(&part);
-	return any;
 }
 
 struct row {
@@ -316,9 +313,10 @@ void ms_render_plan_markdown(FILE *f, const json_t *plan)
 			json_string_value(json_object_get(c, "type")),
 			verbs[k]);
 		details(&one, summary, text ? text : "");
-		ok = fits(&out, one.ptr, limit) ||
-		     (shown == 0 &&
-		      cut(&out, summary, text ? text : "", limit));
+		ok = fits(&out, one.ptr, limit);
+		/* the first resource alone is too long: its first lines */
+		if (!ok && !shown)
+			cut(&out, summary, text ? text : "", limit);
 		ms_buf_release(&one);
 		free(summary);
 		free(text);
@@ -327,12 +325,14 @@ void ms_render_plan_markdown(FILE *f, const json_t *plan)
 		shown++;
 	}
 	if (shown < total)
-		ms_buf_addf(&out,
-			    "> [!NOTE]\n> %zu of %zu resources are not shown: "
-			    "the plan is longer than a comment may be. The "
-			    "whole plan is in the job's log (`mlstack show "
-			    "PLANFILE`).\n",
-			    total - shown, total);
+		ms_buf_addf(
+			&out,
+			"> [!NOTE]\n> %zu of %zu resources are not shown in "
+			"full: "
+			"the plan is longer than a comment may be. The "
+			"whole plan is in the job's log (`mlstack show "
+			"PLANFILE`).\n",
+			total - shown, total);
 done:
 	ms_render_color(color);
 	fputs(out.ptr, f);

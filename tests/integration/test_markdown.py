@@ -156,7 +156,7 @@ def test_markdown_fits_a_comment(cli, run):
     assert rows["Total"] == ["600", "0", "0", "0"]
     shown = out.count("<details>")
     assert 0 < shown < 600
-    assert f"{600 - shown} of 600 resources are not shown" in out
+    assert f"{600 - shown} of 600 resources are not shown in full" in out
     # nothing is cut mid-line: every line of a block is one of the plan's
     def bare(line):
         return line.strip().lstrip("+-~!").strip()
