@@ -76,6 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	ms_render_plan(fuzz_devnull(), plan);
+	ms_render_plan_markdown(fuzz_devnull(), plan);
 	tf = ms_render_plan_json(plan);
 	text = json_dumps(tf, JSON_SORT_KEYS);
 	free(text);

@@ -77,6 +77,7 @@ static void plan(const uint8_t *data, size_t size)
 		free(dot);
 	if (!ms_engine_plan(e, &po, &p)) {
 		ms_render_plan(fuzz_devnull(), p);
+		ms_render_plan_markdown(fuzz_devnull(), p);
 		tf = ms_render_plan_json(p);
 		ms_plan_needs_apply(p);
 	}
