@@ -16,7 +16,7 @@ CC ?= cc
 PKGS = yaml-0.1 libcurl openssl jansson libgit2 libxml-2.0 libzip
 DEBS = build-essential pkg-config libyaml-dev libcurl4-openssl-dev \
        libssl-dev libjansson-dev libgit2-dev libxml2-dev libcmocka-dev \
-       libzip-dev openssh-client python3-venv git time
+       libzip-dev openssh-client python3-venv git time curl jq shellcheck
 
 ifeq ($(SANITIZE),1)
 BUILD = build/san
@@ -106,13 +106,22 @@ $(STAMP_VENV): tests/requirements.txt | $(STAMP_DEPS)
 		-r tests/requirements.txt
 	touch $@
 
+# actionlint checks the GitHub Actions workflow in docs/github/ (with
+# shellcheck on its scripts); built with Go into the test venv.
+ACTIONLINT = $(VENV)/bin/actionlint
+ACTIONLINT_VERSION = v1.7.12
+GO = $(shell command -v go || echo /usr/local/go/bin/go)
+$(ACTIONLINT): | $(STAMP_VENV)
+	GOBIN=$(CURDIR)/$(VENV)/bin GOFLAGS=-mod=mod $(GO) install \
+		github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
 # One worker per core, each with its own emulator (tests/integration/conftest.py).
 WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 
-integration: mlstack $(TOOL_BIN) $(STAMP_VENV)
+integration: mlstack $(TOOL_BIN) $(STAMP_VENV) $(ACTIONLINT)
 	MLSTACK_BIN=$(CURDIR)/$(BUILD)/mlstack MLSTACK_TOOLS=$(CURDIR)/$(BUILD)/tools \
 		$(PY) -m pytest -q -n $(WORKERS) tests/integration $(PYTEST_ARGS)
 

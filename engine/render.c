@@ -1,13 +1,17 @@
 /*
- * render.c - text and JSON views of plans and state.
+ * render.c - text views of plans and state.
  *
- * Values print as compact JSON, which reads well for strings, lists and
- * the small maps (tags) these resources hold. Sensitive attributes print
- * as "(sensitive)" and unknown ones as "(known after apply)", everywhere.
+ * A plan prints as Terraform's does: a block per resource, each changed
+ * attribute diffed by render_diff.c (nested values as indented blocks,
+ * only what changed marked), the unchanged ones folded. Stored resources
+ * (show, state show) print each value as compact JSON on one line.
+ * Sensitive values print as "(sensitive)" and unknown ones as
+ * "(known after apply)", everywhere.
  */
 #include "util/common.h"
 #include "engine/engine.h"
 #include "engine/render.h"
+#include "engine/render_diff.h"
 #include "engine/expr.h"
 #include "engine/sensitive.h"
 #include "providers/provider.h"
@@ -28,11 +32,13 @@ static const char *paint(const char *code)
 	return color ? code : "";
 }
 
-#define GREEN  "\033[32m"
-#define YELLOW "\033[33m"
-#define RED    "\033[31m"
-#define BOLD   "\033[1m"
-#define RESET  "\033[0m"
+#define GREEN "\033[32m"
+#define RED   "\033[31m"
+#define BOLD  "\033[1m"
+#define RESET "\033[0m"
+
+/* The column of the sign of a resource's attribute lines. */
+#define ATTR_INDENT 6
 
 unsigned ms_render_flags(const char *type, const char *attr)
 {
@@ -42,160 +48,13 @@ unsigned ms_render_flags(const char *type, const char *attr)
 	return a ? a->flags : 0;
 }
 
-static bool sensitive(const char *type, const char *attr)
-{
-	return ms_render_flags(type, attr) & MS_ATTR_SENSITIVE;
-}
-
-/* 512 B, 3.1 KiB, 1.08 GiB */
-static void bytes_text(struct ms_buf *b, double n)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	size_t u = 0;
-
-	while (n >= 1024 && u + 1 < MS_ARRAY_SIZE(units)) {
-		n /= 1024;
-		u++;
-	}
-	if (!u)
-		ms_buf_addf(b, "%.0f B", n);
-	else
-		ms_buf_addf(b, "%.*f %s", n < 10 ? 2 : 1, n, units[u]);
-}
-
-/* The bytes of a manifest entry ("<etag> <bytes>"). */
-static double entry_bytes(const json_t *v)
-{
-	const char *s = json_string_value(v), *sp = s ? strrchr(s, ' ') : NULL;
-
-	return sp ? strtod(sp + 1, NULL) : 0;
-}
-
-/* "8351 objects (1.08 GiB)" */
-static void manifest_text(struct ms_buf *b, const json_t *m)
-{
-	const char *key;
-	json_t *v;
-	double bytes = 0;
-
-	json_object_foreach((json_t *)m, key, v)
-		bytes += entry_bytes(v);
-	ms_buf_addf(b, "%zu object%s (", json_object_size(m),
-		    json_object_size(m) == 1 ? "" : "s");
-	bytes_text(b, bytes);
-	ms_buf_addch(b, ')');
-}
-
-#define MANIFEST_SHOWN 5 /* keys listed of each kind of change */
-
-/*
- * What a manifest change moves: the objects added, changed and removed,
- * with their sizes (after's, before's for removals) and the first keys of
- * each, in key order.
- */
-static void manifest_lines(FILE *f, const json_t *before, const json_t *after)
-{
-	static const char *const words[] = { "objects", "changed", "removed" };
-	static const char signs[] = { '+', '~', '-' };
-	const char *const colors[] = { GREEN, YELLOW, RED };
-	json_t *keys[3] = { json_array(), json_array(), json_array() }, *v;
-	double bytes[3] = { 0, 0, 0 };
-	const char *key;
-	size_t i, k;
-
-	if (!json_is_object(before))
-		before = NULL;
-	if (!json_is_object(after) || ms_has_unknown(after))
-		after = NULL;
-	json_object_foreach((json_t *)after, key, v) {
-		json_t *was = json_object_get(before, key);
-
-		if (was && json_equal(was, v))
-			continue;
-		k = was ? 1 : 0;
-		json_array_append_new(keys[k], json_string(key));
-		bytes[k] += entry_bytes(v);
-	}
-	/* an unknown after removes nothing that is known yet */
-	json_object_foreach((json_t *)(after ? before : NULL), key, v) {
-		if (json_object_get(after, key))
-			continue;
-		json_array_append_new(keys[2], json_string(key));
-		bytes[2] += entry_bytes(v);
-	}
-	for (k = 0; k < 3; k++) {
-		struct ms_buf line = MS_BUF_INIT;
-		size_t n = json_array_size(keys[k]);
-
-		if (!n) {
-			json_decref(keys[k]);
-			continue;
-		}
-		keys[k] = ms_json_sorted_set(keys[k]);
-		bytes_text(&line, bytes[k]);
-		fprintf(f, "          %s%c%s %zu %s (%s)\n", paint(colors[k]),
-			signs[k], paint(RESET), n,
-			k == 0 && n == 1 ? "object" : words[k], line.ptr);
-		for (i = 0; i < n && i < MANIFEST_SHOWN; i++)
-			fprintf(f, "              %s%c%s %s\n",
-				paint(colors[k]), signs[k], paint(RESET),
-				json_string_value(json_array_get(keys[k], i)));
-		if (n > MANIFEST_SHOWN)
-			fprintf(f, "              # (%zu more)\n",
-				n - MANIFEST_SHOWN);
-		ms_buf_release(&line);
-		json_decref(keys[k]);
-	}
-}
-
-/* Compact JSON text, each hidden part printed as (sensitive). */
-static void sensitive_text(struct ms_buf *b, const char *s)
-{
-	static const char marker[] = "{\"" MS_SENSITIVE_KEY "\":true}";
-	const char *p;
-
-	while ((p = strstr(s, marker))) {
-		ms_buf_add(b, s, (size_t)(p - s));
-		ms_buf_adds(b, "(sensitive)");
-		s = p + sizeof(marker) - 1;
-	}
-	ms_buf_adds(b, s);
-}
-
-static void value_text(struct ms_buf *b, const char *type, const char *attr,
-		       const json_t *v)
-{
-	char *s;
-
-	if (!v) {
-		ms_buf_adds(b, "null");
-		return;
-	}
-	if (sensitive(type, attr) || ms_is_sensitive_marker(v)) {
-		ms_buf_adds(b, "(sensitive)");
-		return;
-	}
-	if (ms_has_unknown(v)) {
-		ms_buf_adds(b, "(known after apply)");
-		return;
-	}
-	if ((ms_render_flags(type, attr) & MS_ATTR_MANIFEST) &&
-	    json_is_object(v)) {
-		manifest_text(b, v);
-		return;
-	}
-	s = ms_json_compact(v);
-	sensitive_text(b, s);
-	free(s);
-}
-
 static bool in_list(const json_t *list, const char *s)
 {
 	json_t *v;
 	size_t i;
 
 	json_array_foreach(list, i, v)
-		if (!strcmp(json_string_value(v), s))
+		if (json_is_string(v) && !strcmp(json_string_value(v), s))
 			return true;
 	return false;
 }
@@ -223,163 +82,183 @@ enum ms_action ms_render_action(const json_t *c)
 	return a < 0 ? MS_ACTION_NOOP : (enum ms_action)a;
 }
 
-static void attr_lines(FILE *f, const json_t *c, enum ms_action action)
+/*
+ * The attribute lines of a resource going from before to after: every
+ * attribute of a create or a delete, else those named in changed (and,
+ * for a replacement, those that become unknown), then how many others
+ * are folded.
+ */
+static void attr_lines(struct ms_buf *out, const char *type,
+		       const json_t *before, const json_t *after,
+		       const json_t *changed, const json_t *forces,
+		       const json_t *marked, enum ms_action action,
+		       unsigned flags)
 {
-	const char *type = json_string_value(json_object_get(c, "type"));
-	json_t *before = json_object_get(c, "before");
-	json_t *after = json_object_get(c, "after");
-	json_t *changed = json_object_get(c, "changed");
-	json_t *forces = json_object_get(c, "forces");
+	json_t *bmask = ms_sensitive_mask(type, before, marked);
+	json_t *amask = ms_sensitive_mask(type, after, marked);
 	json_t *keys = json_array(), *v;
 	const char *key;
-	size_t i, w;
+	size_t i, w = 0, unchanged = 0;
 
-	if (action == MS_ACTION_DELETE)
-		json_object_foreach(before, key, v)
-			json_array_append_new(keys, json_string(key));
-	else
-		json_object_foreach(after, key, v)
-			json_array_append_new(keys, json_string(key));
+	if (!json_is_object(before) || action == MS_ACTION_CREATE)
+		before = NULL;
+	if (!json_is_object(after) || action == MS_ACTION_DELETE)
+		after = NULL;
+	json_object_foreach((json_t *)before, key, v)
+		json_array_append_new(keys, json_string(key));
+	json_object_foreach((json_t *)after, key, v)
+		json_array_append_new(keys, json_string(key));
 	keys = ms_json_sorted_set(keys);
-	w = key_width(json_is_object(after) ? after : NULL,
-		      json_is_object(before) ? before : NULL);
+	json_array_foreach(keys, i, v)
+		if (!(ms_render_flags(type, json_string_value(v)) &
+		      MS_ATTR_INTERNAL) &&
+		    strlen(json_string_value(v)) > w)
+			w = strlen(json_string_value(v));
 
 	json_array_foreach(keys, i, v) {
-		struct ms_buf line = MS_BUF_INIT;
 		const char *k = json_string_value(v);
-		json_t *x = json_object_get(before, k);
-		json_t *y = json_object_get(after, k);
+		struct ms_diff_attr a = { type, k };
 
-		if (ms_render_flags(type, k) & MS_ATTR_INTERNAL) {
+		a.before = json_object_get(before, k);
+		a.after = json_object_get(after, k);
+		if (json_is_null(a.before))
+			a.before = NULL;
+		if (json_is_null(a.after))
+			a.after = NULL;
+		if ((ms_render_flags(type, k) & MS_ATTR_INTERNAL) ||
+		    (!a.before && !a.after))
 			continue;
-		} else if (action == MS_ACTION_DELETE) {
-			value_text(&line, type, k, x);
-			fprintf(f, "      %s-%s %-*s = %s\n", paint(RED),
-				paint(RESET), (int)w, k, line.ptr);
-		} else if (action == MS_ACTION_CREATE) {
-			value_text(&line, type, k, y);
-			fprintf(f, "      %s+%s %-*s = %s\n", paint(GREEN),
-				paint(RESET), (int)w, k, line.ptr);
-			if (ms_render_flags(type, k) & MS_ATTR_MANIFEST)
-				manifest_lines(f, NULL, y);
-		} else if (in_list(changed, k) ||
-			   (x && y && ms_has_unknown(y) && !ms_has_unknown(x) &&
-			    action == MS_ACTION_REPLACE)) {
-			if (x) {
-				value_text(&line, type, k, x);
-				ms_buf_adds(&line, " -> ");
-			}
-			value_text(&line, type, k, y);
-			if (in_list(forces, k))
-				ms_buf_adds(&line, " # forces replacement");
-			fprintf(f, "      %s~%s %-*s = %s\n", paint(YELLOW),
-				paint(RESET), (int)w, k, line.ptr);
-			if (ms_render_flags(type, k) & MS_ATTR_MANIFEST)
-				manifest_lines(f, x, y);
+		a.changed = in_list(changed, k);
+		if (action != MS_ACTION_CREATE && action != MS_ACTION_DELETE &&
+		    !a.changed &&
+		    !(action == MS_ACTION_REPLACE && a.before && a.after &&
+		      ms_has_unknown(a.after) && !ms_has_unknown(a.before))) {
+			unchanged++;
+			continue;
 		}
-		ms_buf_release(&line);
+		a.before_mask = json_object_get(bmask, k);
+		a.after_mask = json_object_get(amask, k);
+		a.forces = in_list(forces, k);
+		ms_diff_attr_lines(out, &a, action, ATTR_INDENT, (int)w, flags);
 	}
+	ms_diff_hidden_line(out, unchanged, false, ATTR_INDENT, flags);
 	json_decref(keys);
+	json_decref(bmask);
+	json_decref(amask);
 }
 
-static void header(FILE *f, const json_t *c, enum ms_action action)
+static void header(struct ms_buf *out, const json_t *c, enum ms_action action,
+		   unsigned flags)
 {
 	const char *name = json_string_value(json_object_get(c, "name"));
 	const char *type = json_string_value(json_object_get(c, "type"));
 	const struct ms_resource_type *t = type ? ms_provider_find(type) : NULL;
 
 	if (action == MS_ACTION_CREATE) {
-		fprintf(f, "  # %s will be created\n", name);
-		fprintf(f, "  %s+%s resource \"%s\" \"%s\" {\n", paint(GREEN),
-			paint(RESET), type, name);
+		ms_diff_line(out, 0, " ", flags, "# %s will be created", name);
+		ms_diff_line(out, 2, "+", flags, "resource \"%s\" \"%s\" {",
+			     type, name);
 	} else if (action == MS_ACTION_UPDATE) {
-		char *note =
-			t && t->update_note ?
-				t->update_note(json_object_get(c, "before"),
-					       json_object_get(c, "after")) :
-				NULL;
+		json_t *marked = json_object_get(c, "sensitive");
+		/* the note sees no secret it could repeat */
+		json_t *before = ms_sensitive_hidden(
+			type, json_object_get(c, "before"), marked);
+		json_t *after = ms_sensitive_hidden(
+			type, json_object_get(c, "after"), marked);
+		char *note = t && t->update_note ?
+				     t->update_note(before, after) :
+				     NULL;
 
-		fprintf(f, "  # %s will be updated in place\n", name);
+		ms_diff_line(out, 0, " ", flags,
+			     "# %s will be updated in place", name);
 		if (note)
-			fprintf(f, "  # (%s)\n", note);
+			ms_diff_line(out, 0, " ", flags, "# (%s)", note);
 		free(note);
-		fprintf(f, "  %s~%s resource \"%s\" \"%s\" {\n", paint(YELLOW),
-			paint(RESET), type, name);
+		json_decref(before);
+		json_decref(after);
+		ms_diff_line(out, 2, "~", flags, "resource \"%s\" \"%s\" {",
+			     type, name);
 	} else if (action == MS_ACTION_REPLACE) {
 		bool cbd = json_is_true(
 			json_object_get(c, "create_before_destroy"));
 
 		if (json_is_true(json_object_get(c, "tainted")))
-			fprintf(f, "  # %s is tainted, so must be replaced\n",
-				name);
+			ms_diff_line(out, 0, " ", flags,
+				     "# %s is tainted, so must be replaced",
+				     name);
 		else
-			fprintf(f, "  # %s must be replaced\n", name);
+			ms_diff_line(out, 0, " ", flags,
+				     "# %s must be replaced", name);
 		if (cbd)
-			fprintf(f, "  # (the new object is created first; the "
-				   "old one is destroyed once everything "
-				   "that refers to it has moved)\n");
-		fprintf(f, "%s%s%s resource \"%s\" \"%s\" {\n", paint(RED),
-			cbd ? "+/-" : "-/+", paint(RESET), type, name);
+			ms_diff_line(out, 0, " ", flags,
+				     "# (the new object is created first; the "
+				     "old one is destroyed once everything "
+				     "that refers to it has moved)");
+		ms_diff_line(out, 0, cbd ? "+/-" : "-/+", flags,
+			     "resource \"%s\" \"%s\" {", type, name);
 	} else if (json_object_get(c, "deposed_of")) {
-		fprintf(f, "  # %s (deposed object) will be destroyed\n",
+		ms_diff_line(
+			out, 0, " ", flags,
+			"# %s (deposed object) will be destroyed",
 			json_string_value(json_object_get(c, "deposed_of")));
-		fprintf(f, "  %s-%s resource \"%s\" \"%s\" {\n", paint(RED),
-			paint(RESET), type, name);
+		ms_diff_line(out, 2, "-", flags, "resource \"%s\" \"%s\" {",
+			     type, name);
 	} else {
-		fprintf(f, "  # %s will be destroyed\n", name);
+		ms_diff_line(out, 0, " ", flags, "# %s will be destroyed",
+			     name);
 		if (t && t->delete_note)
-			fprintf(f, "  # (%s)\n", t->delete_note);
-		fprintf(f, "  %s-%s resource \"%s\" \"%s\" {\n", paint(RED),
-			paint(RESET), type, name);
+			ms_diff_line(out, 0, " ", flags, "# (%s)",
+				     t->delete_note);
+		ms_diff_line(out, 2, "-", flags, "resource \"%s\" \"%s\" {",
+			     type, name);
 	}
 }
 
-void ms_render_drift(FILE *f, const json_t *d)
+void ms_render_change(struct ms_buf *out, const json_t *c, unsigned flags)
+{
+	enum ms_action action = ms_render_action(c);
+
+	if (action == MS_ACTION_NOOP)
+		return;
+	header(out, c, action, flags);
+	attr_lines(out, json_string_value(json_object_get(c, "type")),
+		   json_object_get(c, "before"), json_object_get(c, "after"),
+		   json_object_get(c, "changed"), json_object_get(c, "forces"),
+		   json_object_get(c, "sensitive"), action, flags);
+	ms_diff_line(out, 2, " ", flags, "}");
+}
+
+void ms_render_drift(struct ms_buf *out, const json_t *d, unsigned flags)
 {
 	const char *name = json_string_value(json_object_get(d, "name"));
 	const char *type = json_string_value(json_object_get(d, "type"));
-	json_t *v, *before, *after;
-	size_t k;
 
 	if (json_is_true(json_object_get(d, "deleted"))) {
-		fprintf(f, "  # %s has been deleted outside of mlstack\n",
-			name);
-		fprintf(f, "  %s-%s resource \"%s\" \"%s\"\n", paint(RED),
-			paint(RESET), type, name);
+		ms_diff_line(out, 0, " ", flags,
+			     "# %s has been deleted outside of mlstack", name);
+		ms_diff_line(out, 2, "-", flags, "resource \"%s\" \"%s\"", type,
+			     name);
 		return;
 	}
-	fprintf(f, "  # %s has changed outside of mlstack\n", name);
-	fprintf(f, "  %s~%s resource \"%s\" \"%s\" {\n", paint(YELLOW),
-		paint(RESET), type, name);
-	before = ms_sensitive_hidden(type, json_object_get(d, "before"),
-				     json_object_get(d, "sensitive"));
-	after = ms_sensitive_hidden(type, json_object_get(d, "after"),
-				    json_object_get(d, "sensitive"));
-	json_array_foreach(json_object_get(d, "changed"), k, v) {
-		struct ms_buf line = MS_BUF_INIT;
-		const char *attr = json_string_value(v);
+	ms_diff_line(out, 0, " ", flags, "# %s has changed outside of mlstack",
+		     name);
+	ms_diff_line(out, 2, "~", flags, "resource \"%s\" \"%s\" {", type,
+		     name);
+	attr_lines(out, type, json_object_get(d, "before"),
+		   json_object_get(d, "after"), json_object_get(d, "changed"),
+		   NULL, json_object_get(d, "sensitive"), MS_ACTION_UPDATE,
+		   flags);
+	ms_diff_line(out, 2, " ", flags, "}");
+}
 
-		value_text(&line, type, attr, json_object_get(before, attr));
-		ms_buf_adds(&line, " -> ");
-		value_text(&line, type, attr, json_object_get(after, attr));
-		fprintf(f, "      %s~%s %s = %s\n", paint(YELLOW), paint(RESET),
-			attr, line.ptr);
-		if (ms_render_flags(type, attr) & MS_ATTR_MANIFEST)
-			manifest_lines(
-				f,
-				json_object_get(json_object_get(d, "before"),
-						attr),
-				json_object_get(json_object_get(d, "after"),
-						attr));
-		ms_buf_release(&line);
-	}
-	json_decref(before);
-	json_decref(after);
-	fprintf(f, "    }\n");
+static unsigned diff_flags(void)
+{
+	return color ? MS_DIFF_COLOR : 0;
 }
 
 static void drift_lines(FILE *f, const json_t *plan)
 {
+	struct ms_buf out = MS_BUF_INIT;
 	json_t *d;
 	size_t i;
 
@@ -388,9 +267,11 @@ static void drift_lines(FILE *f, const json_t *plan)
 	fprintf(f, "%sObjects have changed outside of mlstack%s\n\n",
 		paint(BOLD), paint(RESET));
 	json_array_foreach(json_object_get(plan, "drift"), i, d) {
-		ms_render_drift(f, d);
-		fprintf(f, "\n");
+		ms_buf_reset(&out);
+		ms_render_drift(&out, d, diff_flags());
+		fprintf(f, "%s\n", out.ptr);
 	}
+	ms_buf_release(&out);
 }
 
 static void moved_lines(FILE *f, const json_t *plan)
@@ -422,37 +303,9 @@ static void lookup_lines(FILE *f, const json_t *plan)
 	fprintf(f, "\n");
 }
 
-/* A change whose before and after have their sensitive parts hidden. */
-static json_t *hidden_change(const json_t *c)
-{
-	const char *type = json_string_value(json_object_get(c, "type"));
-	json_t *out = json_copy((json_t *)c);
-	const char *which[] = { "before", "after" };
-	size_t i;
-
-	for (i = 0; i < 2; i++)
-		if (json_is_object(json_object_get(c, which[i])))
-			json_object_set_new(
-				out, which[i],
-				ms_sensitive_hidden(
-					type, json_object_get(c, which[i]),
-					json_object_get(c, "sensitive")));
-	return out;
-}
-
-void ms_render_change(FILE *f, const json_t *c)
-{
-	enum ms_action action = ms_render_action(c);
-	json_t *shown_c = hidden_change(c);
-
-	header(f, shown_c, action);
-	attr_lines(f, shown_c, action);
-	json_decref(shown_c);
-	fprintf(f, "    }\n");
-}
-
 void ms_render_plan(FILE *f, const json_t *plan)
 {
+	struct ms_buf out = MS_BUF_INIT;
 	json_t *offline = json_object_get(plan, "offline");
 	int add = 0, change = 0, destroy = 0;
 	bool any = false;
@@ -482,8 +335,9 @@ void ms_render_plan(FILE *f, const json_t *plan)
 					     "mlstack will perform the "
 					     "following actions:\n\n");
 		any = true;
-		ms_render_change(f, c);
-		fprintf(f, "\n");
+		ms_buf_reset(&out);
+		ms_render_change(&out, c, diff_flags());
+		fprintf(f, "%s\n", out.ptr);
 		if (action == MS_ACTION_CREATE)
 			add++;
 		else if (action == MS_ACTION_UPDATE)
@@ -495,6 +349,7 @@ void ms_render_plan(FILE *f, const json_t *plan)
 			destroy++;
 		}
 	}
+	ms_buf_release(&out);
 	if (!any && offline)
 		fprintf(f, "No changes between the two revisions.\n");
 	else if (!any)
@@ -572,7 +427,7 @@ void ms_render_resource(FILE *f, const char *name, const json_t *stored)
 
 		if (ms_render_flags(type, k) & MS_ATTR_INTERNAL)
 			continue;
-		value_text(&line, type, k, json_object_get(attrs, k));
+		ms_diff_value_text(&line, type, k, json_object_get(attrs, k));
 		fprintf(f, "    %-*s = %s\n", (int)w, k, line.ptr);
 		ms_buf_release(&line);
 	}

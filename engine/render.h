@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "engine/engine.h"
+#include "util/buf.h"
 
 /* Colours on or off; returns whether they were on. */
 bool ms_render_color(bool on);
@@ -24,12 +25,20 @@ enum ms_action ms_render_action(const json_t *c);
 /* A plan as text, ending with the summary line (or "No changes."). */
 void ms_render_plan(FILE *f, const json_t *plan);
 /*
- * One change of a plan (an element of its "changes"): the block the text
- * plan shows for it, from its "# NAME will ..." header to its closing
- * brace; and one drift entry likewise.
+ * One change of a plan (an element of its "changes") as its block of
+ * text, appended to out: the comment lines ("# NAME will be updated in
+ * place"), the resource line, the attributes that change (diffed by
+ * render_diff.h, the others folded) and the closing brace; no blank line
+ * after it. A no-op appends nothing. flags: MS_DIFF_COLOR,
+ * MS_DIFF_SIGN_FIRST (render_diff.h).
  */
-void ms_render_change(FILE *f, const json_t *c);
-void ms_render_drift(FILE *f, const json_t *d);
+void ms_render_change(struct ms_buf *out, const json_t *change, unsigned flags);
+/*
+ * One drift entry of a plan (an element of its "drift"): "# NAME has
+ * changed outside of mlstack" and the attributes that did, as
+ * ms_render_change prints them, or "has been deleted".
+ */
+void ms_render_drift(struct ms_buf *out, const json_t *drift, unsigned flags);
 /*
  * A plan as a pull-request comment (GitHub Markdown): a summary table,
  * warnings of what will be deleted, each resource's diff in a collapsible

@@ -4,13 +4,14 @@
  * in a collapsible block, within the size a comment may have.
  *
  * Each resource's block is the text plan's, without colour, with the
- * sign of each line moved to its first column (`~` becoming `!`) so that
- * a ```diff fence colours it. A plan too long for one comment keeps its
+ * sign of each line in its first column (`~` becoming `!`) so that a
+ * ```diff fence colours it. A plan too long for one comment keeps its
  * summary and warnings and as many whole resources as fit; the first that
  * does not is cut at a line, and a note says what was left out.
  */
 #include "util/common.h"
 #include "engine/render.h"
+#include "engine/render_diff.h"
 #include "engine/sensitive.h"
 #include "providers/provider.h"
 #include "util/buf.h"
@@ -41,26 +42,21 @@ static int kind_of(enum ms_action a)
 }
 
 /*
- * The text lines of a block, each sign moved to the first column: "  ~ a
- * = 1" becomes "!   a = 1"; "-/+ resource" keeps its place.
+ * A block rendered with each sign in the first column (MS_DIFF_SIGN_FIRST):
+ * "~" becomes "!", which a diff fence marks as changed.
  */
 static void diff_lines(struct ms_buf *out, const char *text)
 {
 	const char *line = text, *end;
 
 	while (line && *line) {
-		size_t n, lead = 0;
+		size_t n;
 
 		end = strchr(line, '\n');
 		n = end ? (size_t)(end - line) : strlen(line);
-		while (lead < n && line[lead] == ' ')
-			lead++;
-		if (lead < n && strchr("+-~", line[lead]) &&
-		    (lead + 1 == n || line[lead + 1] == ' ' ||
-		     line[lead + 1] == '/')) {
-			ms_buf_addch(out, line[lead] == '~' ? '!' : line[lead]);
-			ms_buf_add(out, line, lead);
-			ms_buf_add(out, line + lead + 1, n - lead - 1);
+		if (line[0] == '~') {
+			ms_buf_addch(out, '!');
+			ms_buf_add(out, line + 1, n - 1);
 		} else {
 			ms_buf_add(out, line, n);
 		}
@@ -213,18 +209,14 @@ static void summary_table(struct ms_buf *out, const json_t *changes)
 	free(rows);
 }
 
-/* text of one rendering into a string: the caller frees it */
-static char *rendered(void (*fn)(FILE *, const json_t *), const json_t *v)
+/* A change or drift entry's block, signs first: the caller frees it. */
+static char *rendered(void (*fn)(struct ms_buf *, const json_t *, unsigned),
+		      const json_t *v)
 {
-	char *ptr = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&ptr, &len);
+	struct ms_buf b = MS_BUF_INIT;
 
-	if (!f)
-		ms_die_oom();
-	fn(f, v);
-	fclose(f);
-	return ptr;
+	fn(&b, v, MS_DIFF_SIGN_FIRST);
+	return ms_buf_detach(&b, NULL);
 }
 
 void ms_render_plan_markdown(FILE *f, const json_t *plan)
@@ -235,7 +227,6 @@ void ms_render_plan_markdown(FILE *f, const json_t *plan)
 	struct ms_buf out = MS_BUF_INIT, warn = MS_BUF_INIT;
 	size_t i, shown = 0, total = 0, limit = COMMENT_MAX - COMMENT_SLACK;
 	int counts[N_KINDS] = { 0 }, k;
-	bool color = ms_render_color(false); /* no escapes in a comment */
 
 	json_array_foreach(changes, i, c)
 		if ((k = kind_of(ms_render_action(c))) >= 0) {
@@ -334,7 +325,6 @@ void ms_render_plan_markdown(FILE *f, const json_t *plan)
 			"PLANFILE`).\n",
 			total - shown, total);
 done:
-	ms_render_color(color);
 	fputs(out.ptr, f);
 	ms_buf_release(&out);
 	ms_buf_release(&warn);

@@ -89,6 +89,13 @@ enum ms_attr_type {
  *
  * Nested attributes (objects, lists of objects) name fields of their
  * parent's field. NULL: the type maps the attribute itself.
+ *
+ * identity, for a list of objects: the nested attribute that names an
+ * element (a production variant's "variant_name", a channel's
+ * "channel_name"), unique in the list. A plan's diff matches the
+ * elements of before and after by it, so a change to one element shows
+ * as that element changed, wherever it moved; without it elements are
+ * matched by value.
  */
 struct ms_attr {
 	const char *name;
@@ -98,6 +105,7 @@ struct ms_attr {
 	const struct ms_attr *nested; /* element schema for lists of objects */
 	const char *doc;              /* one line, for docs and messages */
 	const char *wire;             /* the AWS field, or NULL (above) */
+	const char *identity;         /* lists of objects: names an element */
 };
 
 /*

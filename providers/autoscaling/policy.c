@@ -41,7 +41,7 @@ static const struct ms_attr customized_schema[] = {
 	  "Average, Sum, Maximum ...", "Statistic" },
 	{ "unit", MS_ATTR_STRING, 0, NULL, NULL, "its unit", "Unit" },
 	{ "dimensions", MS_ATTR_LIST, 0, NULL, dimension_schema,
-	  "its dimensions", "Dimensions" },
+	  "its dimensions", "Dimensions", "name" },
 	{ NULL },
 };
 

@@ -38,7 +38,7 @@ static const struct ms_attr schema[] = {
 	{ "production_variants", MS_ATTR_LIST,
 	  MS_ATTR_REQUIRED | MS_ATTR_FORCE_NEW, NULL, variant_schema,
 	  "the models to serve, one variant each (1 to 10)",
-	  "ProductionVariants" },
+	  "ProductionVariants", "variant_name" },
 	{ "tags", MS_ATTR_MAP, MS_ATTR_TAGS, "{}", NULL,
 	  "tags (with the stack's default tags and its owner mark)", "Tags" },
 	{ "arn", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL, "the ARN",

@@ -21,7 +21,7 @@ const struct ms_attr ms_sagemaker_algorithm_schema[] = {
 	{ "training_input_mode", MS_ATTR_STRING, 0, "\"File\"", NULL,
 	  "File, Pipe or FastFile", "TrainingInputMode" },
 	{ "metric_definitions", MS_ATTR_LIST, 0, NULL, metric_schema,
-	  "metrics read from the logs", "MetricDefinitions" },
+	  "metrics read from the logs", "MetricDefinitions", "name" },
 	{ NULL },
 };
 

@@ -52,11 +52,11 @@ static const struct ms_attr categorical_schema[] = {
 
 static const struct ms_attr ranges_schema[] = {
 	{ "integer", MS_ATTR_LIST, 0, NULL, range_schema, "integer ranges",
-	  "IntegerParameterRanges" },
+	  "IntegerParameterRanges", "name" },
 	{ "continuous", MS_ATTR_LIST, 0, NULL, range_schema,
-	  "continuous ranges", "ContinuousParameterRanges" },
+	  "continuous ranges", "ContinuousParameterRanges", "name" },
 	{ "categorical", MS_ATTR_LIST, 0, NULL, categorical_schema,
-	  "categorical ranges", "CategoricalParameterRanges" },
+	  "categorical ranges", "CategoricalParameterRanges", "name" },
 	{ NULL },
 };
 
@@ -69,8 +69,8 @@ static const struct ms_attr definition_schema[] = {
 	{ "static_hyper_parameters", MS_ATTR_MAP, 0, NULL, NULL,
 	  "hyperparameters every training job gets", "StaticHyperParameters" },
 	{ "input_data_config", MS_ATTR_LIST, 0, NULL,
-	  ms_sagemaker_channel_schema, "the input channels",
-	  "InputDataConfig" },
+	  ms_sagemaker_channel_schema, "the input channels", "InputDataConfig",
+	  "channel_name" },
 	{ "output_data_config", MS_ATTR_OBJECT, MS_ATTR_REQUIRED, NULL,
 	  ms_sagemaker_output_schema, "where the model artifacts go",
 	  "OutputDataConfig" },

@@ -1,9 +1,11 @@
-"""plan: saved plans, stale plans, JSON plans, exit codes, approval."""
+"""plan: saved plans, stale plans, JSON plans, exit codes, approval, and
+how a change reads."""
 
 import json
+import re
 
 from helpers import (NO_CHANGES, SAGEMAKER_TRUST_YAML, bucket_names,
-                     last_line, plan_counts, role_names)
+                     last_line, plan_counts, policy_document, role_names)
 
 STACK = """
 stack: plantest
@@ -171,3 +173,148 @@ def test_destroy_plan_saved_and_applied(cli, run, s3, iam):
     code, out, err = run("apply", "gone.json")
     assert code == 0, err
     assert bucket_names(s3) == set() and role_names(iam) == set()
+
+
+# -- how a change reads ---------------------------------------------------------
+
+DIFF_ROLE = "diff-role"
+
+
+def diff_stack(actions=("s3:GetObject", "s3:PutObject", "s3:DeleteObject",
+                        "s3:ListBucket"),
+               tags="{team: ml}", notebook_type="ml.t3.medium"):
+    return f"""
+stack: diffs
+resources:
+  role:
+    type: aws_iam_role
+    properties:
+      name: {DIFF_ROLE}
+      assume_role_policy: {SAGEMAKER_TRUST_YAML}
+      inline_policies:
+        data:
+          Version: "2012-10-17"
+          Statement:
+            - Sid: Data
+              Effect: Allow
+              Action: [{", ".join(actions)}]
+              Resource: ["arn:aws:s3:::diff-data", "arn:aws:s3:::diff-data/*"]
+      tags: {tags}
+  notebook:
+    type: aws_sagemaker_notebook_instance
+    properties:
+      name: diff-notebook
+      instance_type: {notebook_type}
+      role_arn: ${{role.arn}}
+"""
+
+
+def marked(out):
+    """The lines of a plan that mark a change (+, - or ~ first), with
+    their runs of spaces (indentation, alignment) as one."""
+    return [" ".join(ln.split()) for ln in out.splitlines()
+            if ln.strip()[:1] in ("+", "-", "~")]
+
+
+def test_plan_shows_only_what_changed(cli, run):
+    cli.env["MLSTACK_WAIT_DELAY"] = "0.05"
+    code, _, err = run("apply", "--auto-approve", stack=diff_stack())
+    assert code == 0, err
+
+    cli.write_stack(diff_stack(
+        actions=("s3:GetObject", "s3:PutObject", "s3:ListBucket"),
+        tags="{team: ml, stage: prod}", notebook_type="ml.t3.large"))
+    code, out, _ = run("plan", "--detailed-exitcode")
+    assert code == 2
+    assert plan_counts(out) == (0, 2, 0)
+    # one policy action removed is one line, in the policy's structure
+    role = """
+  # role will be updated in place
+  ~ resource "aws_iam_role" "role" {
+      ~ inline_policies      = {
+          ~ "data" = jsonencode(
+              ~ {
+                  ~ Statement = [
+                      ~ {
+                          ~ Action   = [
+                                # (1 unchanged element hidden)
+                                "s3:PutObject",
+                              - "s3:DeleteObject",
+                                "s3:ListBucket",
+                            ]
+                            # (3 unchanged attributes hidden)
+                        },
+                    ]
+                    # (1 unchanged attribute hidden)
+                }
+            )
+        }
+      ~ tags                 = {
+          + "stage"            = "prod"
+            # (3 unchanged elements hidden)
+        }
+        # (N unchanged attributes hidden)
+    }
+"""
+    assert re.search(re.escape(role).replace("N", r"\d+"), out), out
+    # and nothing else is marked: no line per value that did not change
+    assert marked(out) == [
+        '~ resource "aws_iam_role" "role" {',
+        '~ inline_policies = {',
+        '~ "data" = jsonencode(',
+        '~ {',
+        '~ Statement = [',
+        '~ {',
+        '~ Action = [',
+        '- "s3:DeleteObject",',
+        '~ tags = {',
+        '+ "stage" = "prod"',
+        '~ resource "aws_sagemaker_notebook_instance" "notebook" {',
+        '~ instance_type = "ml.t3.medium" -> "ml.t3.large"',
+    ], out
+
+
+def test_drift_shows_only_what_changed(cli, run, iam):
+    cli.env["MLSTACK_WAIT_DELAY"] = "0.05"
+    code, _, err = run("apply", "--auto-approve", stack=diff_stack())
+    assert code == 0, err
+
+    # someone adds an action to the inline policy and retags the role
+    doc = policy_document(iam.get_role_policy(
+        RoleName=DIFF_ROLE, PolicyName="data")["PolicyDocument"])
+    doc["Statement"][0]["Action"].append("s3:DeleteBucket")
+    iam.put_role_policy(RoleName=DIFF_ROLE, PolicyName="data",
+                        PolicyDocument=json.dumps(doc))
+    iam.tag_role(RoleName=DIFF_ROLE, Tags=[{"Key": "team",
+                                            "Value": "someone-else"}])
+
+    code, out, _ = run("plan", "--detailed-exitcode")
+    assert code == 2
+    assert plan_counts(out) == (0, 1, 0)
+    drift, _, planned = out.partition("mlstack will perform")
+    assert "Objects have changed outside of mlstack" in drift
+    assert marked(drift) == [
+        '~ resource "aws_iam_role" "role" {',
+        '~ inline_policies = {',
+        '~ "data" = jsonencode(',
+        '~ {',
+        '~ Statement = [',
+        '~ {',
+        '~ Action = [',
+        '+ "s3:DeleteBucket",',
+        '~ tags = {',
+        '~ "team" = "ml" -> "someone-else"',
+    ], drift
+    # the plan takes both back
+    assert marked(planned) == [
+        '~ resource "aws_iam_role" "role" {',
+        '~ inline_policies = {',
+        '~ "data" = jsonencode(',
+        '~ {',
+        '~ Statement = [',
+        '~ {',
+        '~ Action = [',
+        '- "s3:DeleteBucket",',
+        '~ tags = {',
+        '~ "team" = "someone-else" -> "ml"',
+    ], planned

@@ -6,6 +6,7 @@ owner's only."""
 
 import json
 import os
+import re
 import stat
 
 import pytest
@@ -75,9 +76,14 @@ def test_secrets_stay_hidden(cli, run, emulator):
     no_secret(out, err)
     assert "(sensitive)" in out
     # a variable's secret hides the attribute holding it; the schema's
-    # sensitive environment hides only itself
-    assert "primary_container  = (sensitive)" in out
-    assert '{"environment":(sensitive),"image":' in out
+    # sensitive environment hides only itself, and a tag named like a
+    # secret only its value
+    assert "+ primary_container  = (sensitive)" in out
+    assert re.search(r'\+ primary_container  = \{\n +\+ environment = '
+                     r'\(sensitive\)\n +\+ image       = "'
+                     + re.escape(IMAGE) + '"\n', out), out
+    assert re.search(r'\+ "db_password" += \(sensitive\)\n', out), out
+    assert re.search(r'\+ "team" += "ml"\n', out), out
 
     code, out, err = run("plan", "-json", "-var", f"api_key={API_KEY}")
     no_secret(out, err)
@@ -150,6 +156,29 @@ def test_secrets_stay_hidden(cli, run, emulator):
     code, out, err = run("plan", "-var", f"api_key={API_KEY}")
     no_secret(out, err)
     assert last_line(out).startswith("No changes.")
+
+    # a secret that changes shows as changed, never as its values
+    other = "hunter3-other-secret"
+    cli.write_stack(STACK.replace(f"db_password: {INLINE}",
+                                  f"db_password: {other}")
+                    .replace(f"SETTING: {INLINE}", f"SETTING: {other}"))
+    code, out, err = run("plan", "-var", f"api_key={API_KEY}")
+    assert code == 0, err
+    no_secret(out, err)
+    assert other not in out + err
+    # a saved plan holds no secret to compare: it shows the same
+    code, _, err = run("plan", "-out", "changed.json", "-var",
+                       f"api_key={API_KEY}")
+    assert code == 0, err
+    code, shown, err = run("show", "changed.json")
+    assert code == 0, err
+    no_secret(shown, err)
+    for text in (out, shown):
+        assert re.search(r'~ tags += \{\n +~ "db_password" += \(sensitive\)'
+                         r'\n +# \(3 unchanged elements hidden\)\n', text), text
+        assert re.search(r'~ primary_container  = \{ # forces replacement\n'
+                         r' +~ environment = \(sensitive\)\n'
+                         r' +# \(1 unchanged attribute hidden\)\n', text), text
 
 
 def test_wrong_sensitive_var_is_not_echoed(cli, run):
