@@ -10,6 +10,10 @@ set -eu
 
 stack=$1
 : "${MLSTACK:=mlstack}"
-remote=${MLSTACK_STATE_REMOTE:+-state-remote=$MLSTACK_STATE_REMOTE}
+set --
+if [ -n "${MLSTACK_STATE_REMOTE:-}" ]; then
+	set -- -state-remote "$MLSTACK_STATE_REMOTE"
+fi
 
-"$MLSTACK" -f "$stack" apply -auto-approve $remote
+# a lock held by another apply is waited for, not fought
+"$MLSTACK" -f "$stack" apply -auto-approve -lock-timeout 10m "$@"

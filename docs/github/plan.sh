@@ -20,16 +20,22 @@ stack=$1
 : "${MLSTACK:=mlstack}"
 : "${MLSTACK_OUT:=.}"
 : "${BASE_REF:=main}"
-remote=${MLSTACK_STATE_REMOTE:+-state-remote=$MLSTACK_STATE_REMOTE}
+# the state's remote, for the commands that take it
+set --
+if [ -n "${MLSTACK_STATE_REMOTE:-}" ]; then
+	set -- -state-remote "$MLSTACK_STATE_REMOTE"
+fi
 
 status=0
 if [ "${MLSTACK_OFFLINE:-0}" = 1 ]; then
-	# the remote state, for the values AWS computed; none is fine
-	[ -n "$remote" ] && "$MLSTACK" -f "$stack" state pull $remote >&2 || true
+	# the shared state, for the values AWS computed (none is fine)
+	if [ $# -gt 0 ]; then
+		"$MLSTACK" -f "$stack" state pull "$@" >&2 || true
+	fi
 	"$MLSTACK" -f "$stack" diff -markdown -detailed-exitcode \
 		"origin/$BASE_REF...HEAD" >"$MLSTACK_OUT/plan.md" || status=$?
 else
-	"$MLSTACK" -f "$stack" plan -markdown -detailed-exitcode $remote \
+	"$MLSTACK" -f "$stack" plan -markdown -detailed-exitcode "$@" \
 		-out "$MLSTACK_OUT/plan.bin" >"$MLSTACK_OUT/plan.md" ||
 		status=$?
 fi
@@ -41,5 +47,7 @@ case $status in
 	exit "$status"
 	;;
 esac
-[ -n "${GITHUB_OUTPUT:-}" ] && echo "changes=$changes" >>"$GITHUB_OUTPUT"
+if [ -n "${GITHUB_OUTPUT:-}" ]; then
+	echo "changes=$changes" >>"$GITHUB_OUTPUT"
+fi
 echo "plan.sh: $stack: changes=$changes" >&2
