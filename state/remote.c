@@ -1281,13 +1281,21 @@ static int locked_error(struct ms_state *st, const char *refusal)
 {
 	const char *holder, *op, *since;
 	json_t *info = NULL, *pid;
-	int rc;
+	int rc, tries;
 
-	rc = ms_state_remote_lock_info(st, &info);
+	/* the winner may not have finished writing it when we look */
+	for (tries = 0;; tries++) {
+		rc = ms_state_remote_lock_info(st, &info);
+		if (rc != MS_ENOTFOUND || tries == 5)
+			break;
+		ms_sleep(0.05);
+	}
 	if (rc == MS_ENOTFOUND)
-		return ms_error(
-			"state '%s': the remote %s refused the lock: %s",
-			st->stack, st->remote_shown, refusal);
+		return ms_error_code(MS_ELOCKED,
+				     "state '%s': the remote %s refused the "
+				     "lock (%s), and no one holds it now: try "
+				     "again",
+				     st->stack, st->remote_shown, refusal);
 	if (rc < 0)
 		return ms_error_code(MS_ELOCKED, "%s", ms_error_last());
 	holder = json_string_value(json_object_get(info, "holder"));

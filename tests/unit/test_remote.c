@@ -6,15 +6,25 @@
  * The known_hosts lines were made with OpenSSH (ssh-keygen -t ed25519,
  * ssh-keygen -H for the hashed ones), so the hashing is checked against
  * OpenSSH's, not against this code's idea of it.
+ *
+ * And the lock ref itself, where two holders could meet: processes that
+ * all try to take it at the same moment, each from its own clone, of
+ * which exactly one may win. They are released together, so each sees
+ * no lock when it looks and only the swap on the remote can refuse it.
  */
 #include "util/common.h"
 #include "state/known_hosts.h"
 #include "state/state.h"
 
+#include <ftw.h>
 #include <setjmp.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <git2.h>
 #include <openssl/evp.h>
 
 /* two ed25519 public keys, as known_hosts holds them (base64) */
@@ -224,6 +234,91 @@ static void test_known_hosts(void **unused)
 	free(key);
 }
 
+static int rm_entry(const char *path, const struct stat *sb, int flag,
+		    struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/*
+ * In a child: wait for the start (EOF on go), take the lock through a
+ * clone of its own, hold it a moment. Exit 0: won; 1: refused as locked;
+ * 2: anything else.
+ */
+static void contender(const char *tmp, int n, const char *remote, int go)
+{
+	struct ms_state *st = NULL;
+	char *dir = ms_asprintf("%s/clone%d", tmp, n), c;
+	int rc;
+
+	if (ms_state_open(&st, dir, "demo") || ms_state_set_remote(st, remote))
+		_exit(2);
+	while (read(go, &c, 1) > 0)
+		;
+	rc = ms_state_remote_lock(st, "apply");
+	if (!rc) {
+		usleep(300 * 1000);
+		/* released by free: a loser must not have taken it meanwhile */
+		rc = ms_state_remote_unlock(st) ? 2 : 0;
+		ms_state_free(st);
+		_exit(rc);
+	}
+	if (rc != MS_ELOCKED)
+		fprintf(stderr, "child %d: %s\n", n, ms_error_last());
+	ms_state_free(st);
+	_exit(rc == MS_ELOCKED ? 1 : 2);
+}
+
+#define CONTENDERS 4
+#define ROUNDS     6
+
+static void test_one_lock_holder(void **unused)
+{
+	char tmp[] = "/tmp/mlstack-remote-XXXXXX";
+	char *bare, *url[2];
+	git_repository *repo = NULL;
+	pid_t pids[CONTENDERS];
+	int round, i, status, won, go[2];
+
+	(void)unused;
+	assert_non_null(mkdtemp(tmp));
+	bare = ms_asprintf("%s/remote.git", tmp);
+	assert_int_equal(git_repository_init(&repo, bare, 1), 0);
+	git_repository_free(repo);
+	url[0] = bare;
+	url[1] = ms_asprintf("file://%s", bare);
+	for (round = 0; round < ROUNDS; round++) {
+		assert_int_equal(pipe(go), 0);
+		for (i = 0; i < CONTENDERS; i++) {
+			pids[i] = fork();
+			assert_true(pids[i] >= 0);
+			if (!pids[i]) {
+				close(go[1]);
+				contender(tmp, round * CONTENDERS + i,
+					  url[round % 2], go[0]);
+			}
+		}
+		close(go[0]);
+		usleep(100 * 1000); /* all opened and waiting */
+		close(go[1]);
+		won = 0;
+		for (i = 0; i < CONTENDERS; i++) {
+			assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+			assert_true(WIFEXITED(status));
+			assert_int_not_equal(WEXITSTATUS(status), 2);
+			won += WEXITSTATUS(status) == 0;
+		}
+		if (won != 1)
+			fail_msg("round %d: %d holders at once", round, won);
+	}
+	free(url[1]);
+	free(bare);
+	nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,7 +326,12 @@ int main(void)
 		cmocka_unit_test(test_check_url),
 		cmocka_unit_test(test_local_or_not),
 		cmocka_unit_test(test_known_hosts),
+		cmocka_unit_test(test_one_lock_holder),
 	};
+	int rc;
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	git_libgit2_init();
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	git_libgit2_shutdown();
+	return rc;
 }
