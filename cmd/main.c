@@ -60,17 +60,15 @@ static const struct cmd_option no_options[] = { { NULL } };
 		"auto-approve", false, "-auto-approve", \
 			"do not ask for \"yes\""        \
 	}
-#define STATE_REMOTE                                                     \
-	{                                                                \
-		"state-remote", true, "-state-remote URL",               \
-			"share the state through this git remote (over " \
-			"the stack file's state.remote; \"\": none)"     \
+#define STATE_REMOTE                                               \
+	{                                                          \
+		"state-remote", true, "-state-remote URL",         \
+			"the git remote of the state (\"\": none)" \
 	}
-#define LOCK_TIMEOUT                                                        \
-	{                                                                   \
-		"lock-timeout", true, "-lock-timeout DURATION",             \
-			"wait this long for a lock held (\"30s\", \"5m\"; " \
-			"default 0s: fail at once)"                         \
+#define LOCK_TIMEOUT                                                  \
+	{                                                             \
+		"lock-timeout", true, "-lock-timeout DURATION",       \
+			"wait this long for a lock held (default 0s)" \
 	}
 
 static const struct cmd_option plan_options[] = {
