@@ -427,6 +427,8 @@ static int branch_ref(char **out, struct ms_state *st)
 
 static int conn_init(struct conn *c, struct ms_state *st)
 {
+	git_remote_create_options opts = GIT_REMOTE_CREATE_OPTIONS_INIT;
+
 	memset(c, 0, sizeof(*c));
 	c->st = st;
 	if (no_remote(st) || branch_ref(&c->branch_ref, st))
@@ -438,8 +440,15 @@ static int conn_init(struct conn *c, struct ms_state *st)
 	c->cbs.certificate_check = certificate_check;
 	c->cbs.push_update_reference = push_status;
 	c->cbs.payload = c;
-	if (git_remote_create_anonymous(&c->remote, st->repo, st->remote_url) <
-	    0)
+	/*
+	 * The URL as given: no url.<base>.insteadOf rewriting, whose
+	 * config lookup also leaks in libgit2 1.5 (a pcre2 match per
+	 * config entry).
+	 */
+	opts.repository = st->repo;
+	opts.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF |
+		     GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if (git_remote_create_with_opts(&c->remote, st->remote_url, &opts) < 0)
 		return remote_fail(c, "reading the URL");
 	return 0;
 }
