@@ -370,6 +370,39 @@ int ms_engine_lock(struct ms_engine *e, const char *operation)
 	return 0;
 }
 
+/*
+ * Push under the lock. Someone may have pushed meanwhile: commits of
+ * other stacks (their own locks) are put under ours by a pull, and the
+ * push tried again; a change of this stack is refused by the pull, and
+ * the push's own message says what happened.
+ */
+static int push_locked(struct ms_engine *e)
+{
+	struct ms_state_sync s;
+	char *lost = NULL;
+	int err, tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		err = ms_state_push(e->state, NULL);
+		if (err != MS_ESTALE)
+			break;
+		free(lost);
+		lost = ms_strdup(ms_error_last());
+		if (ms_state_pull(e->state, &s) || s.kind != MS_SYNC_REPLAYED) {
+			ms_log(MS_LOG_INFO, "state", "not pulled again: %s",
+			       ms_error_last());
+			break;
+		}
+		ms_log(MS_LOG_INFO, "state",
+		       "put %zu commit(s) on top of %zu pushed meanwhile",
+		       s.ahead, s.pulled);
+	}
+	if (err == MS_ESTALE)
+		ms_error_code(MS_ESTALE, "%s", lost);
+	free(lost);
+	return err;
+}
+
 int ms_engine_unlock(struct ms_engine *e)
 {
 	struct ms_buf why = MS_BUF_INIT;
@@ -379,7 +412,7 @@ int ms_engine_unlock(struct ms_engine *e)
 		return 0;
 	e->locked = false;
 	if (e->remote) {
-		if ((err = ms_state_push(e->state, NULL)))
+		if ((err = push_locked(e)))
 			ms_buf_adds(&why, ms_error_last());
 		if (ms_state_remote_unlock(e->state)) {
 			ms_buf_addf(&why, "%s%s", why.len ? "; " : "",

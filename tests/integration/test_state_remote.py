@@ -180,6 +180,15 @@ def test_apply_in_one_clone_is_seen_by_the_other(cli, s3, bare):
     code, out, _ = a.run("history", "-json", check=0)
     assert len(json.loads(out)) == 3
 
+    # destroy from b: a's state is empty after it pulls
+    b.run("destroy", "-auto-approve", check=True)
+    assert bucket_names(s3) == set()
+    assert git(bare, "log", "-1", "--format=%s", "main").startswith(
+        f"destroy {STACK}:")
+    code, out, _ = a.run("state", "list", check=0)
+    assert out == ""
+    assert_linear(bare)
+
 
 @pytest.mark.parametrize("wait", [False, True], ids=["fail", "wait"])
 def test_two_applies_at_once_one_writer(cli, proxy, s3, url, wait):
@@ -297,30 +306,38 @@ def test_force_unlock_removes_a_stale_remote_lock(cli, s3, bare):
     assert lock_ref(bare) == ""
 
 
-def test_push_that_loses_a_race_keeps_the_commit(cli, proxy, s3, bare):
-    a = Project(cli, "a")
-    a.write(stack_text(1, remote=str(bare)))
-    a.run("apply", "-auto-approve", check=True)
-    pushed = git(bare, "rev-parse", "main").strip()
-
-    # someone pushes to the branch while a's apply runs (plain git
-    # ignores the lock): a's push must not overwrite it
-    a.write(stack_text(3, remote=str(bare)))
+def push_during_apply(cli, proxy, a, bare, path, text):
+    """Run a's apply (with latency) and, while it holds the lock, push a
+    commit that adds path to the remote's branch with plain git (which
+    knows nothing of the lock). Returns the apply's (code, out, err) and
+    the commit pushed."""
     proxy.latency = 0.3
     proc = a.popen("apply", "-auto-approve")
     wait_for(lambda: lock_ref(bare) or proc.poll() is not None, timeout=60,
              what="the lock ref")
     other = cli.workdir / "other"
     git(cli.workdir, "clone", "-q", bare, other)
-    (other / "NOTES.md").write_text("who runs what\n")
-    git(other, "add", "NOTES.md")
-    git(other, "commit", "-q", "-m", "notes")
+    (other / path).parent.mkdir(parents=True, exist_ok=True)
+    (other / path).write_text(text)
+    git(other, "add", path)
+    git(other, "commit", "-q", "-m", f"add {path}")
     git(other, "push", "-q", "origin", "main")
     theirs = git(bare, "rev-parse", "main").strip()
     assert proc.poll() is None, "the apply ended before the race"
     proxy.latency = 0
-    code, out, err = cli.wait(proc)
+    return cli.wait(proc), theirs
 
+
+def test_push_that_loses_a_race_keeps_the_commit(cli, proxy, s3, bare):
+    a = Project(cli, "a")
+    a.write(stack_text(1, remote=str(bare)))
+    a.run("apply", "-auto-approve", check=True)
+
+    # someone changes the stack's own directory on the remote while a's
+    # apply runs: a's push must neither overwrite it nor mix with it
+    a.write(stack_text(3, remote=str(bare)))
+    (code, out, err), theirs = push_during_apply(
+        cli, proxy, a, bare, f"{STACK}/NOTES.md", "hands off\n")
     assert code == 1
     assert "Apply complete!" in out
     assert f"push to {bare} refused" in err
@@ -328,24 +345,46 @@ def test_push_that_loses_a_race_keeps_the_commit(cli, proxy, s3, bare):
     # the remote kept what the other pushed; a kept its own commit
     assert git(bare, "rev-parse", "main").strip() == theirs
     assert a.subjects()[0] == f"apply {STACK}: +2 ~0 -0"
-    assert git(a.state, "merge-base", "--is-ancestor", pushed, "HEAD",
-               check=False) == ""
+    assert git(a.state, "status", "--porcelain") == ""
     assert lock_ref(bare) == ""
     assert bucket_names(s3) == buckets(3)
 
-    # the other commit changed no stack: pull puts a's on top, push sends it
-    code, out, err = a.run("state", "pull")
-    assert code == 0, err
-    assert "put the local 1 on top" in out
+    # pulling says both changed the stack, and changes nothing
+    before = a.head()
+    code, _, err = a.run("state", "pull")
+    assert code == 1 and f"both changed '{STACK}'" in err
+    assert a.head() == before
+    # put on top by hand (the two changes do not overlap), then pushed
+    git(a.state, "rebase", "-q", "refs/mlstack/remote/main")
     code, out, err = a.run("state", "push")
     assert code == 0, err
     assert "Pushed 1 commit(s)" in out
     assert git(bare, "log", "--format=%s", "main").splitlines() == [
-        f"apply {STACK}: +2 ~0 -0", "notes", f"apply {STACK}: +1 ~0 -0"]
+        f"apply {STACK}: +2 ~0 -0", f"add {STACK}/NOTES.md",
+        f"apply {STACK}: +1 ~0 -0"]
     assert_linear(bare)
-    assert (a.state / "NOTES.md").exists()
     code, out, _ = a.run("plan", "-detailed-exitcode")
     assert code == 0 and last_line(out) == NO_CHANGES
+
+
+def test_a_push_meanwhile_elsewhere_goes_under_the_commit(cli, proxy, s3,
+                                                          bare):
+    a = Project(cli, "a")
+    a.write(stack_text(1, remote=str(bare)))
+    a.run("apply", "-auto-approve", check=True)
+    # a file outside every stack's directory: a's commit goes on top
+    a.write(stack_text(2, remote=str(bare)))
+    (code, out, err), _ = push_during_apply(cli, proxy, a, bare,
+                                            "NOTES.md", "who runs what\n")
+    assert code == 0, err
+    assert git(bare, "log", "--format=%s", "main").splitlines() == [
+        f"apply {STACK}: +1 ~0 -0", "add NOTES.md",
+        f"apply {STACK}: +1 ~0 -0"]
+    assert_linear(bare)
+    assert git(bare, "rev-parse", "main").strip() == a.head()
+    assert (a.state / "NOTES.md").read_text() == "who runs what\n"
+    assert git(a.state, "status", "--porcelain") == ""
+    assert bucket_names(s3) == buckets(2)
 
 
 def test_diverged_history_is_refused(cli, s3, bare):
@@ -385,20 +424,27 @@ def test_diverged_history_is_refused(cli, s3, bare):
     assert "up to date" in out
 
 
-def test_other_stacks_commits_are_put_on_top(cli, s3, bare):
-    # two stacks in one state directory, applied from two clones at once
+def test_two_stacks_applied_at_once(cli, proxy, s3, bare):
+    # two stacks share the state repository, applied from two clones at
+    # once: each has its own lock, and the second push goes on top
     a, b = Project(cli, "a"), Project(cli, "b")
-    a.write(stack_text(1, remote=str(bare), name="alpha"))
-    b.write(stack_text(1, remote=str(bare), name="beta"))
-    a.run("apply", "-auto-approve", check=True)
-    # b's first apply finds the remote moved on: alpha's commit
-    b.run("apply", "-auto-approve", check=True)
-    assert git(bare, "log", "--format=%s", "main").splitlines() == [
-        "apply beta: +1 ~0 -0", "apply alpha: +1 ~0 -0"]
+    a.write(stack_text(3, remote=str(bare), name="alpha"))
+    b.write(stack_text(3, remote=str(bare), name="beta"))
+    proxy.latency = 0.2
+    procs = [p.popen("apply", "-auto-approve") for p in (a, b)]
+    results = [cli.wait(p) for p in procs]
+    proxy.latency = 0
+    for code, _, err in results:
+        assert code == 0, err
+    assert sorted(git(bare, "log", "--format=%s", "main").splitlines()) == [
+        "apply alpha: +3 ~0 -0", "apply beta: +3 ~0 -0"]
     assert_linear(bare)
-    code, out, _ = a.run("state", "pull", check=0)
-    assert "Pulled 1 commit(s)" in out
-    assert (a.state / "beta" / "resources" / "bucket1.json").exists()
+    assert bucket_names(s3) == buckets(3, "alpha") | buckets(3, "beta")
+    for p in (a, b):
+        p.run("state", "pull", check=0)
+        assert p.head() == git(bare, "rev-parse", "main").strip()
+        assert (p.state / "alpha" / "resources" / "bucket3.json").exists()
+        assert (p.state / "beta" / "resources" / "bucket3.json").exists()
 
 
 def test_credentials_in_the_url_are_never_shown(cli, s3, bare):
