@@ -253,6 +253,22 @@ const char *ms_engine_remote_note(const struct ms_engine *e)
 	return e->remote_note;
 }
 
+/* Someone else holds the remote lock: what reading now means. */
+static char *locked_note(struct ms_engine *e, const json_t *info)
+{
+	const char *holder = json_string_value(json_object_get(info, "holder"));
+	const char *op = json_string_value(json_object_get(info, "operation"));
+	const char *since = json_string_value(json_object_get(info, "time"));
+
+	return ms_asprintf("the state of stack \"%s\" is locked on the remote "
+			   "%s by %s (%s since %s); reading it as of its last "
+			   "push",
+			   e->stack->name, ms_state_remote(e->state),
+			   holder ? holder : "an unknown holder",
+			   op ? op : "an unknown operation",
+			   since ? since : "an unknown time");
+}
+
 /* Pull; *changed tells whether the files changed. */
 static int pull(struct ms_engine *e, bool *changed)
 {
@@ -264,7 +280,9 @@ static int pull(struct ms_engine *e, bool *changed)
 	*changed = s.kind == MS_SYNC_PULLED || s.kind == MS_SYNC_REPLAYED;
 	free(e->remote_note);
 	e->remote_note = NULL;
-	if (s.kind == MS_SYNC_AHEAD)
+	if (s.locked_by && !e->locked)
+		e->remote_note = locked_note(e, s.locked_by);
+	else if (s.kind == MS_SYNC_AHEAD)
 		e->remote_note = ms_asprintf(
 			"the local state has %zu commit(s) that the remote %s "
 			"does not have yet; the next apply pushes them, or run "

@@ -41,6 +41,8 @@ struct ms_state {
 	/* The remote lock that ms_state_remote_lock_info last read. */
 	bool remote_lock_read;
 	git_oid remote_lock_seen;
+	/* What the remote lock said at the last pull (someone else's). */
+	json_t *remote_lock_pulled;
 };
 
 /* "state: <what>: <libgit2's message>", returning -1. */

@@ -42,6 +42,8 @@ struct conn {
 	char *rejected; /* the first ref update the remote refused, and why */
 };
 
+static json_t *lock_body(git_commit *c);
+
 /* ---- URLs -------------------------------------------------------------- */
 
 /* The span of "userinfo@" in scheme://userinfo@host/..., 0 when none. */
@@ -1089,9 +1091,9 @@ static void note_tracking(struct conn *c)
 
 int ms_state_pull(struct ms_state *st, struct ms_state_sync *out)
 {
-	struct ms_state_sync sync = { MS_SYNC_EMPTY, 0, 0, "" };
+	struct ms_state_sync sync = { MS_SYNC_EMPTY, 0, 0, "", NULL };
 	struct conn c;
-	git_commit *local = NULL, *remote = NULL, *now = NULL;
+	git_commit *local = NULL, *remote = NULL, *now = NULL, *lock = NULL;
 	int rc = -1, fd = -1;
 
 	if (st->snapshot)
@@ -1103,6 +1105,18 @@ int ms_state_pull(struct ms_state *st, struct ms_state_sync *out)
 		goto done;
 	git_remote_disconnect(c.remote);
 	note_tracking(&c);
+	json_decref(st->remote_lock_pulled);
+	st->remote_lock_pulled = NULL;
+	if (c.has_lock &&
+	    !(st->remote_locked && git_oid_equal(&c.lock, &st->remote_lock))) {
+		if (git_commit_lookup(&lock, st->repo, &c.lock) < 0) {
+			git_error_clear();
+			st->remote_lock_pulled = json_object();
+		} else {
+			st->remote_lock_pulled = lock_body(lock);
+		}
+		sync.locked_by = st->remote_lock_pulled;
+	}
 	if ((fd = ms_state_commit_lock(st)) < 0 ||
 	    ms_state_head_commit(&local, st->repo) < 0)
 		goto done;
@@ -1151,6 +1165,7 @@ int ms_state_pull(struct ms_state *st, struct ms_state_sync *out)
 done:
 	if (fd >= 0)
 		close(fd);
+	git_commit_free(lock);
 	git_commit_free(now);
 	git_commit_free(local);
 	git_commit_free(remote);
@@ -1164,7 +1179,7 @@ done:
 
 int ms_state_push(struct ms_state *st, struct ms_state_sync *out)
 {
-	struct ms_state_sync sync = { MS_SYNC_EMPTY, 0, 0, "" };
+	struct ms_state_sync sync = { MS_SYNC_EMPTY, 0, 0, "", NULL };
 	struct conn c;
 	git_commit *local = NULL;
 	const git_oid *expect;

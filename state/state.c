@@ -494,6 +494,7 @@ void ms_state_free(struct ms_state *st)
 	free(st->stack_dir);
 	free(st->res_dir);
 	free(st->lock_path);
+	json_decref(st->remote_lock_pulled);
 	free(st->remote_url);
 	free(st->remote_shown);
 	free(st);

@@ -150,6 +150,12 @@ struct ms_state_sync {
 	size_t pulled; /* commits taken from the remote */
 	size_t ahead;  /* local commits it lacks (pull) or was sent (push) */
 	char head[41]; /* the local head afterwards ("" before any commit) */
+	/*
+	 * pull: what the remote's lock says when someone else holds it
+	 * ({} when it is not mlstack's), else NULL; borrowed from st until
+	 * its next pull.
+	 */
+	const json_t *locked_by;
 };
 
 /*

@@ -231,15 +231,17 @@ def test_lock_ref_held_during_apply(cli, proxy, s3, url):
     a.write(stack_text(3))
     bare = cli.workdir / "remote.git"
     proxy.latency = 0.3
-    proc = a.popen("apply", "-auto-approve", "-state-remote", url)
+    proc = a.popen("apply", "-auto-approve", "-parallelism", "1",
+                   "-state-remote", url)
     wait_for(lambda: lock_ref(bare) or proc.poll() is not None, timeout=60,
              what="the lock ref")
     ref = lock_ref(bare)
     message = git(bare, "log", "-1", "--format=%B", LOCK_REF)
-    # a second writer is refused, naming the holder
+    # a second writer is refused, naming the holder; a reader says it
     b = Project(cli, "b")
     b.write(stack_text(3))
     code, _, err = b.run("apply", "-auto-approve", "-state-remote", url)
+    code_plan, _, err_plan = b.run("plan", "-state-remote", url)
     still = proc.poll() is None
     proxy.latency = 0
     code_a, _, err_a = cli.wait(proc)
@@ -254,6 +256,10 @@ def test_lock_ref_held_during_apply(cli, proxy, s3, url):
     assert code == 1
     assert f"locked on the remote {url} by {info['holder']}" in err
     assert f"pid {proc.pid}, apply since {info['time']}" in err
+    assert code_plan == 0, err_plan
+    assert (f'Note: the state of stack "{STACK}" is locked on the remote '
+            f"{url} by {info['holder']} (apply since {info['time']}); "
+            "reading it as of its last push.") in err_plan
     # released at the end; AWS holds one set of buckets
     assert lock_ref(bare) == ""
     assert bucket_names(s3) == buckets(3)
