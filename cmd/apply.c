@@ -17,6 +17,7 @@ int cmd_apply(struct cmd_opts *o)
 		return cmd_fail("apply takes at most one plan file");
 	if (o->n_args && cmd_read_plan(&plan, o->args[0]))
 		return cmd_fail("%s", ms_error_last());
+	o->will_lock = true;
 	if (cmd_open(&e, o))
 		goto done;
 	if (ms_engine_lock(e, "apply")) {
@@ -29,6 +30,7 @@ int cmd_apply(struct cmd_opts *o)
 		cmd_fail("%s", ms_error_last());
 	else
 		rc = 0;
+	rc = cmd_unlock(e, rc);
 done:
 	json_decref(plan);
 	ms_engine_free(e);

@@ -21,7 +21,10 @@ struct cmd_opts {
 	bool json;
 	bool color;
 	bool skip_state; /* the command does not read the state */
+	bool will_lock;  /* the command takes the lock (which pulls) */
 	int parallelism;
+	const char *state_remote; /* -state-remote, or NULL */
+	double lock_timeout;      /* -lock-timeout, seconds */
 };
 
 #define MS_VERSION "0.1.0"
@@ -68,6 +71,11 @@ bool cmd_flag(const struct cmd_opts *o, const char *name);
 int cmd_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Open the engine; stack problems are printed, one line each. */
 int cmd_open(struct ms_engine **out, const struct cmd_opts *o);
+/*
+ * Release the lock (with a remote: push, then unlock); an error is
+ * printed. Returns rc, or 1 when releasing failed.
+ */
+int cmd_unlock(struct ms_engine *e, int rc);
 /*
  * Ask question and wait for "yes" on a terminal; -1 when not answered so.
  * Without a terminal it fails at once, telling to run operation with flag

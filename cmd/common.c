@@ -35,11 +35,17 @@ int cmd_open(struct ms_engine **out, const struct cmd_opts *o)
 	eo.parallelism = o->parallelism;
 	eo.color = o->color;
 	eo.skip_state = o->skip_state;
+	eo.state_remote = o->state_remote;
+	eo.will_lock = o->will_lock;
+	eo.lock_timeout = o->lock_timeout;
 	if (!ms_engine_open(out, &eo, &diags)) {
 		json_decref(diags);
 		if (ms_engine_state_note(*out))
 			fprintf(stderr, "Note: %s.\n",
 				ms_engine_state_note(*out));
+		if (ms_engine_remote_note(*out))
+			fprintf(stderr, "Note: %s.\n",
+				ms_engine_remote_note(*out));
 		return 0;
 	}
 	if (json_array_size(diags)) {
@@ -50,6 +56,13 @@ int cmd_open(struct ms_engine **out, const struct cmd_opts *o)
 	}
 	json_decref(diags);
 	return -1;
+}
+
+int cmd_unlock(struct ms_engine *e, int rc)
+{
+	if (e && ms_engine_unlock(e))
+		return cmd_fail("%s", ms_error_last());
+	return rc;
 }
 
 int cmd_confirm(const char *question, const char *operation, const char *flag)

@@ -12,12 +12,13 @@ int cmd_destroy(struct cmd_opts *o)
 	int rc;
 
 	ms_interrupt_watch();
+	o->will_lock = true;
 	if (cmd_open(&e, o))
 		return 1;
 	if (ms_engine_lock(e, "destroy"))
 		rc = cmd_fail("%s", ms_error_last());
 	else
-		rc = cmd_plan_apply(e, o, true);
+		rc = cmd_unlock(e, cmd_plan_apply(e, o, true));
 	ms_engine_free(e);
 	return rc;
 }

@@ -7,27 +7,39 @@
 
 #include <ctype.h>
 
-static void options(FILE *f, const char *title, const struct cmd_option *opt)
+/* The width of the options' column: the longest shown, 20 at least. */
+static int column(int width, const struct cmd_option *opt)
+{
+	for (; opt->name; opt++)
+		if (opt->shown && (int)strlen(opt->shown) + 1 > width)
+			width = (int)strlen(opt->shown) + 1;
+	return width;
+}
+
+static void options(FILE *f, const char *title, const struct cmd_option *opt,
+		    int width)
 {
 	if (title)
 		fprintf(f, "\n%s:\n", title);
 	for (; opt->name; opt++)
 		if (opt->shown)
-			fprintf(f, "  %-20s %s\n", opt->shown, opt->help);
+			fprintf(f, "  %-*s %s\n", width, opt->shown, opt->help);
 }
 
 void cmd_usage(FILE *f, const struct cmd_command *c)
 {
 	const struct cmd_command *x;
+	int width;
 
 	if (!c) {
 		fprintf(f, "Usage: mlstack [options] COMMAND [options] "
 			   "[arguments]\n\nCommands:\n");
 		for (x = cmd_commands; x->name; x++)
 			fprintf(f, "  %-13s %s\n", x->name, x->purpose);
+		width = column(column(20, cmd_global_options), cmd_top_options);
 		options(f, "Global options (every command takes them)",
-			cmd_global_options);
-		options(f, NULL, cmd_top_options);
+			cmd_global_options, width);
+		options(f, NULL, cmd_top_options, width);
 		fprintf(f,
 			"\n\"mlstack help COMMAND\" or \"mlstack COMMAND -h\" "
 			"shows what a command takes.\nOptions take one or "
@@ -38,9 +50,10 @@ void cmd_usage(FILE *f, const struct cmd_command *c)
 	fprintf(f, "Usage: mlstack %s [options]%s%s\n\n  %c%s.\n", c->name,
 		*c->args ? " " : "", c->args,
 		toupper((unsigned char)*c->purpose), c->purpose + 1);
+	width = column(column(20, cmd_global_options), c->options);
 	if (c->options->name)
-		options(f, "Options", c->options);
-	options(f, "Global options", cmd_global_options);
+		options(f, "Options", c->options, width);
+	options(f, "Global options", cmd_global_options, width);
 }
 
 int cmd_help(struct cmd_opts *o)

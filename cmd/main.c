@@ -65,6 +65,16 @@ static const struct cmd_option no_options[] = { { NULL } };
 		"auto-approve", false, "-auto-approve", \
 			"do not ask for \"yes\""        \
 	}
+#define STATE_REMOTE                                               \
+	{                                                          \
+		"state-remote", true, "-state-remote URL",         \
+			"the git remote of the state (\"\": none)" \
+	}
+#define LOCK_TIMEOUT                                                  \
+	{                                                             \
+		"lock-timeout", true, "-lock-timeout DURATION",       \
+			"wait this long for a lock held (default 0s)" \
+	}
 
 static const struct cmd_option plan_options[] = {
 	{ "out", true, "-out FILE",
@@ -77,18 +87,42 @@ static const struct cmd_option plan_options[] = {
 	{ "json", false, "-json",
 	  "Terraform's JSON plan representation, instead of text" },
 	MARKDOWN,
+	STATE_REMOTE,
 	{ NULL },
 };
 
 static const struct cmd_option apply_options[] = {
-	AUTO_APPROVE,
-	REFRESH,
-	PARALLELISM,
+	AUTO_APPROVE, REFRESH,      PARALLELISM,
+	STATE_REMOTE, LOCK_TIMEOUT, { NULL },
+};
+
+#define JSON                                                   \
+	{                                                      \
+		"json", false, "-json", "JSON instead of text" \
+	}
+
+static const struct cmd_option json_options[] = {
+	JSON,
 	{ NULL },
 };
 
-static const struct cmd_option json_options[] = {
-	{ "json", false, "-json", "JSON instead of text" },
+/* the commands that read the state, and only read it */
+static const struct cmd_option read_options[] = {
+	JSON,
+	STATE_REMOTE,
+	{ NULL },
+};
+
+static const struct cmd_option state_options[] = {
+	JSON,
+	STATE_REMOTE,
+	LOCK_TIMEOUT,
+	{ NULL },
+};
+
+static const struct cmd_option import_options[] = {
+	STATE_REMOTE,
+	LOCK_TIMEOUT,
 	{ NULL },
 };
 
@@ -102,13 +136,15 @@ static const struct cmd_option diff_options[] = {
 };
 
 static const struct cmd_option show_options[] = {
-	{ "json", false, "-json", "JSON instead of text" },
+	JSON,
 	MARKDOWN,
+	STATE_REMOTE,
 	{ NULL },
 };
 
 static const struct cmd_option force_unlock_options[] = {
 	{ "force", false, "-force", "do not ask for \"yes\"" },
+	STATE_REMOTE,
 	{ NULL },
 };
 
@@ -124,19 +160,21 @@ const struct cmd_command cmd_commands[] = {
 	  "delete everything the state holds, in reverse dependency order",
 	  apply_options },
 	{ "output", cmd_output, "[NAME]",
-	  "the stack's outputs, or the raw value of one", json_options },
+	  "the stack's outputs, or the raw value of one", read_options },
 	{ "show", cmd_show, "[PLANFILE]",
 	  "render a saved plan, or every resource in the state", show_options },
-	{ "state", cmd_state, "list | show NAME | rm NAME... | mv FROM TO",
-	  "inspect the state, and edit it without touching AWS", json_options },
+	{ "state", cmd_state,
+	  "list | show NAME | rm NAME... | mv FROM TO | pull | push",
+	  "inspect the state, edit it without touching AWS, share it",
+	  state_options },
 	{ "import", cmd_import, "NAME ID",
-	  "adopt an existing AWS object as resource NAME", no_options },
+	  "adopt an existing AWS object as resource NAME", import_options },
 	{ "schema", cmd_schema, "[TYPE]",
 	  "the resource types, and what one takes and gives", json_options },
 	{ "graph", cmd_graph, "", "the dependency graph as Graphviz DOT",
 	  no_options },
 	{ "history", cmd_history, "",
-	  "the state's history: who applied what, when", json_options },
+	  "the state's history: who applied what, when", read_options },
 	{ "diff", cmd_diff, "[REV[..REV] | REV...REV | REV REV]",
 	  "how the stack changes between git revisions, offline",
 	  diff_options },
@@ -379,6 +417,19 @@ int main(int argc, char **argv)
 	}
 	o.file = cmd_opt(&o, "f") ? cmd_opt(&o, "f") : "mlstack.yaml";
 	o.state_dir = cmd_opt(&o, "state-dir");
+	o.state_remote = cmd_opt(&o, "state-remote");
+	if ((v = cmd_opt(&o, "lock-timeout"))) {
+		json_t *d = json_string(v);
+
+		if (ms_stack_parse_duration(&n, d)) {
+			rc = cmd_fail("-lock-timeout \"%s\": %s", v,
+				      ms_error_last());
+			json_decref(d);
+			goto done;
+		}
+		json_decref(d);
+		o.lock_timeout = (double)n;
+	}
 	o.json = cmd_flag(&o, "json");
 	if (o.json && cmd_flag(&o, "markdown")) {
 		rc = cmd_fail("-json and -markdown are two renderings: choose "

@@ -10,6 +10,7 @@
 #include "engine/sensitive.h"
 #include "engine/expr.h"
 #include "util/file.h"
+#include "util/interrupt.h"
 #include "util/json.h"
 #include "util/sha256.h"
 
@@ -221,6 +222,41 @@ static int load_stack(struct ms_engine *e, const struct ms_engine_opts *o,
 	return err;
 }
 
+/*
+ * The remote: -state-remote (a path from the current directory), else
+ * the stack file's (a path from the stack file's directory); "" is none.
+ */
+static int set_remote(struct ms_engine *e, const struct ms_engine_opts *o)
+{
+	const char *url = o->state_remote ? o->state_remote :
+					    e->stack->state_remote;
+	char *full, *joined = NULL;
+	int err;
+
+	if (!url || !*url)
+		return 0;
+	if (o->state_remote && ms_state_check_remote_url(url, false))
+		return ms_error("-state-remote: %s", ms_error_last());
+	if (!o->state_remote && ms_state_remote_is_local(url) &&
+	    url[0] != '/' && strncmp(url, "file://", 7)) {
+		joined = ms_asprintf("%s/%s", e->stack_dir, url);
+		/* as the user knows it, in messages: no "./../" */
+		full = realpath(joined, NULL);
+		if (!full) {
+			full = joined;
+			joined = NULL;
+		}
+		free(joined);
+	} else {
+		full = ms_strdup(url);
+	}
+	err = ms_state_set_remote(e->state, full);
+	free(full);
+	if (!err)
+		e->remote = true;
+	return err;
+}
+
 int ms_engine_open(struct ms_engine **out, const struct ms_engine_opts *o,
 		   json_t **diags)
 {
@@ -254,7 +290,12 @@ int ms_engine_open(struct ms_engine **out, const struct ms_engine_opts *o,
 		goto done;
 	e->state_dir = dir;
 	dir = NULL;
+	e->lock_timeout = o->lock_timeout;
+	if (set_remote(e, o))
+		goto done;
 	if (!o->skip_state && ms_engine_prepare_state(e))
+		goto done;
+	if (!o->skip_state && !o->will_lock && ms_engine_sync(e))
 		goto done;
 	*out = e;
 	e = NULL;
@@ -281,6 +322,7 @@ void ms_engine_free(struct ms_engine *e)
 	free(e->stack_dir);
 	free(e->state_dir);
 	free(e->state_note);
+	free(e->remote_note);
 	json_decref(e->adopted);
 	free(e);
 }
@@ -306,23 +348,189 @@ int ms_engine_session(struct ms_engine *e, struct ms_aws **out)
 	return 0;
 }
 
+/*
+ * Whether to try a held lock again: while the lock timeout lasts, after
+ * a pause of a second or so (jittered, so that waiters spread out).
+ */
+static bool wait_again(double deadline)
+{
+	double left = deadline - ms_now(), pause;
+	unsigned char r = 0;
+	char hex[3];
+
+	if (left <= 0 || ms_interrupted())
+		return false;
+	if (!ms_random_hex(hex, 1))
+		r = (unsigned char)strtoul(hex, NULL, 16);
+	pause = 0.5 + r / 255.0;
+	if (ms_interruptible_sleep(pause < left ? pause : left))
+		return false;
+	ms_error_clear();
+	return true;
+}
+
 int ms_engine_lock(struct ms_engine *e, const char *operation)
 {
-	int err = ms_state_lock(e->state, operation);
+	double deadline = ms_now() + e->lock_timeout;
+	char *why;
+	int err;
 
+	while ((err = ms_state_lock(e->state, operation)) == MS_ELOCKED &&
+	       wait_again(deadline))
+		;
+	if (err)
+		return err;
+	if (e->remote) {
+		while ((err = ms_state_remote_lock(e->state, operation)) ==
+			       MS_ELOCKED &&
+		       wait_again(deadline))
+			;
+	}
 	if (!err)
-		e->locked = true;
+		err = ms_engine_after_lock(e);
+	if (err) {
+		why = ms_strdup(ms_error_last());
+		ms_state_remote_unlock(e->state);
+		ms_state_unlock(e->state);
+		ms_error_code(err, "%s", why);
+		free(why);
+		return err;
+	}
+	e->locked = true;
+	return 0;
+}
+
+/*
+ * Push under the lock. Someone may have pushed meanwhile: commits of
+ * other stacks (their own locks) are put under ours by a pull, and the
+ * push tried again; a change of this stack is refused by the pull, and
+ * the push's own message says what happened.
+ */
+static int push_locked(struct ms_engine *e)
+{
+	struct ms_state_sync s;
+	char *lost = NULL;
+	int err, tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		err = ms_state_push(e->state, NULL);
+		if (err != MS_ESTALE)
+			break;
+		free(lost);
+		lost = ms_strdup(ms_error_last());
+		if (ms_state_pull(e->state, &s) || s.kind != MS_SYNC_REPLAYED) {
+			ms_log(MS_LOG_INFO, "state", "not pulled again: %s",
+			       ms_error_last());
+			break;
+		}
+		ms_log(MS_LOG_INFO, "state",
+		       "put %zu commit(s) on top of %zu pushed meanwhile",
+		       s.ahead, s.pulled);
+	}
+	if (err == MS_ESTALE)
+		ms_error_code(MS_ESTALE, "%s", lost);
+	free(lost);
 	return err;
+}
+
+int ms_engine_unlock(struct ms_engine *e)
+{
+	struct ms_buf why = MS_BUF_INIT;
+	int err = 0, rc;
+
+	if (!e->locked)
+		return 0;
+	e->locked = false;
+	if (e->remote) {
+		if ((err = push_locked(e)))
+			ms_buf_adds(&why, ms_error_last());
+		if (ms_state_remote_unlock(e->state)) {
+			ms_buf_addf(&why, "%s%s", why.len ? "; " : "",
+				    ms_error_last());
+			err = err ? err : -1;
+		}
+	}
+	if (ms_state_unlock(e->state)) {
+		ms_buf_addf(&why, "%s%s", why.len ? "; " : "", ms_error_last());
+		err = err ? err : -1;
+	}
+	rc = err ? ms_error_code(err, "%s", why.ptr) : 0;
+	ms_buf_release(&why);
+	return rc;
+}
+
+const char *ms_engine_remote(const struct ms_engine *e)
+{
+	return ms_state_remote(e->state);
+}
+
+int ms_engine_pull(struct ms_engine *e, struct ms_state_sync *out)
+{
+	int err;
+
+	if (!e->remote)
+		return ms_state_pull(e->state, out); /* says there is none */
+	if ((err = ms_state_lock(e->state, "state pull")))
+		return err;
+	err = ms_state_pull(e->state, out);
+	if (ms_state_unlock(e->state) && !err)
+		err = -1;
+	return err;
+}
+
+int ms_engine_push(struct ms_engine *e, struct ms_state_sync *out)
+{
+	return ms_state_push(e->state, out);
 }
 
 int ms_engine_force_unlock(struct ms_engine *e)
 {
-	return ms_state_force_unlock(e->state);
+	int err = ms_state_force_unlock(e->state), remote;
+
+	if (err && err != MS_ENOTFOUND)
+		return err;
+	if (!e->remote)
+		return err;
+	remote = ms_state_remote_force_unlock(e->state);
+	if (remote && remote != MS_ENOTFOUND)
+		return remote;
+	return err == MS_ENOTFOUND && remote == MS_ENOTFOUND ? MS_ENOTFOUND : 0;
 }
 
 int ms_engine_lock_info(struct ms_engine *e, json_t **out)
 {
-	return ms_state_lock_info(e->state, out);
+	json_t *list = json_array(), *info = NULL;
+	int err;
+
+	*out = NULL;
+	err = ms_state_lock_info(e->state, &info);
+	if (!err) {
+		json_object_set_new(info, "where", json_string("local"));
+		json_array_append_new(list, info);
+	} else if (err != MS_ENOTFOUND) {
+		json_decref(list);
+		return err;
+	}
+	if (e->remote) {
+		info = NULL;
+		err = ms_state_remote_lock_info(e->state, &info);
+		if (!err) {
+			json_object_set_new(
+				info, "where",
+				json_string(ms_state_remote(e->state)));
+			json_array_append_new(list, info);
+		} else if (err != MS_ENOTFOUND) {
+			json_decref(list);
+			return err;
+		}
+	}
+	if (!json_array_size(list)) {
+		json_decref(list);
+		return ms_error_code(MS_ENOTFOUND, "state '%s' is not locked",
+				     e->stack->name);
+	}
+	*out = list;
+	return 0;
 }
 
 void ms_engine_call(struct ms_call *call, struct ms_engine *e,

@@ -12,6 +12,8 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "state/state.h"
+
 struct ms_engine;
 
 struct ms_engine_opts {
@@ -34,6 +36,20 @@ struct ms_engine_opts {
 	 */
 	int (*read)(void *ctx, const char *path, char **data, size_t *len);
 	void *read_ctx;
+	/*
+	 * The git remote the state is shared through: NULL for the stack
+	 * file's (state: {remote: URL}), "" for none. A relative path is
+	 * taken from the current directory (from the stack file's in the
+	 * stack file).
+	 */
+	const char *state_remote;
+	/*
+	 * The command takes the lock, which pulls from the remote; without
+	 * it, opening pulls (fast-forward) when there is a remote.
+	 */
+	bool will_lock;
+	/* How long ms_engine_lock waits for a lock held (seconds). */
+	double lock_timeout;
 };
 
 /*
@@ -66,14 +82,45 @@ int ms_engine_diff(json_t **out, struct ms_engine *from, struct ms_engine *to,
 const char *ms_engine_stack_name(const struct ms_engine *e);
 size_t ms_engine_resource_count(const struct ms_engine *e);
 
-/* Take / drop the state lock for operation ("apply", "destroy" ...). */
+/*
+ * A line for the user about the state's remote, or NULL: local commits
+ * not pushed yet, or local commits put on top of the remote's.
+ */
+const char *ms_engine_remote_note(const struct ms_engine *e);
+
+/*
+ * Take the state lock for operation ("apply", "destroy" ...), waiting up
+ * to the lock timeout while another holds it (MS_ELOCKED naming the
+ * holder after that). With a remote: the local lock, then the remote's,
+ * then a pull (fast-forward) of what others pushed.
+ */
 int ms_engine_lock(struct ms_engine *e, const char *operation);
-/* Remove the lock whoever holds it; MS_ENOTFOUND if there was none. */
+/*
+ * Release the lock: with a remote, push the commits first (refused with
+ * MS_ESTALE when someone pushed meanwhile: the commits stay local, and
+ * the message says what to run), then unlock the remote and the local
+ * lock, whatever the push did. 0 when nothing is held.
+ */
+int ms_engine_unlock(struct ms_engine *e);
+/* Whether the state is shared through a remote; its URL as shown. */
+const char *ms_engine_remote(const struct ms_engine *e);
+/*
+ * state pull / state push: bring the local state and the remote's in
+ * step (ms_state_pull, ms_state_push); *out says what happened. Pull
+ * takes the local lock for its moment; push needs ms_engine_lock.
+ */
+int ms_engine_pull(struct ms_engine *e, struct ms_state_sync *out);
+int ms_engine_push(struct ms_engine *e, struct ms_state_sync *out);
+/*
+ * Remove the locks ms_engine_lock_info found, whoever holds them;
+ * MS_ENOTFOUND if there was none.
+ */
 int ms_engine_force_unlock(struct ms_engine *e);
 /*
- * Who holds the lock, as its file says ({holder, pid, host, operation,
- * time}; {} when the file is empty or corrupt); *out is the caller's.
- * MS_ENOTFOUND when the state is not locked.
+ * Who holds the locks: an array of {where: "local" or the remote's URL,
+ * holder, pid, host, operation, time} (only where when the lock is
+ * empty, corrupt or not mlstack's), the local lock file's first; *out is
+ * the caller's. MS_ENOTFOUND when the state is not locked.
  */
 int ms_engine_lock_info(struct ms_engine *e, json_t **out);
 

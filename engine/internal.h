@@ -18,11 +18,14 @@ struct ms_engine {
 	char *stack_dir; /* the stack file's directory */
 	char *state_dir; /* the state repository's directory */
 	struct ms_state *state;
-	char *state_note;   /* another run holds the lock: what it means here */
-	struct ms_aws *aws; /* opened on first need */
-	char *account_id;   /* fetched on first need */
-	json_t *lookups;    /* data: name -> what it found (once read) */
-	json_t *resolving;  /* lookups being read (a cycle guard) */
+	char *state_note;  /* another run holds the lock: what it means here */
+	char *remote_note; /* local commits not pushed, or replayed */
+	bool remote;       /* the state is shared through a git remote */
+	double lock_timeout;
+	struct ms_aws *aws;     /* opened on first need */
+	char *account_id;       /* fetched on first need */
+	json_t *lookups;        /* data: name -> what it found (once read) */
+	json_t *resolving;      /* lookups being read (a cycle guard) */
 	struct ms_graph *graph; /* the stack's resources and references */
 	int parallelism;
 	bool color;
@@ -44,6 +47,15 @@ struct ms_engine {
  * and leave a note (state_check.c).
  */
 int ms_engine_prepare_state(struct ms_engine *e);
+/*
+ * Once the lock is this run's: read the working tree again if another
+ * run held the lock when the state was opened (committing what it left
+ * uncommitted), and with a remote, pull what others pushed, checking
+ * the files again (state_check.c).
+ */
+int ms_engine_after_lock(struct ms_engine *e);
+/* With a remote and no lock: pull (fast-forward) and check again. */
+int ms_engine_sync(struct ms_engine *e);
 
 /*
  * A plan read from a file holds no secrets (plan_file.c): put back the

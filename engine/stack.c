@@ -24,9 +24,10 @@
 #define VALUE_MARK 2
 
 static const char *const top_keys[] = {
-	"stack", "region",    "tags",    "variables",
-	"data",  "resources", "outputs", NULL,
+	"stack",     "region",  "tags",  "variables", "data",
+	"resources", "outputs", "state", NULL,
 };
+static const char *const state_keys[] = { "remote", NULL };
 static const char *const lookup_keys[] = { "type", "properties", NULL };
 static const char *const resource_keys[] = {
 	"type", "properties", "depends_on", "lifecycle", "timeouts", NULL,
@@ -1195,6 +1196,46 @@ done:
 	json_decref(v);
 }
 
+/* state: {remote: URL}, the git remote the state is shared through */
+static void load_state(struct loader *L, const json_t *node)
+{
+	const json_t *raw;
+	json_t *v = NULL;
+	const char *s;
+
+	if (!node || json_is_null(node))
+		return;
+	if (!json_is_object(node)) {
+		diag_value(L, "state",
+			   "state: expected a map (such as {remote: URL}), "
+			   "got %s",
+			   ms_expr_kind(node));
+		return;
+	}
+	check_keys(L, node, "state", state_keys, "state: ", "key");
+	raw = json_object_get(node, "remote");
+	if (!raw || json_is_null(raw))
+		return;
+	L->suppress = false;
+	if (ms_expr_eval(&v, raw, resolve_static, L) < 0) {
+		if (!L->suppress)
+			diag_value(L, "state.remote", "state.remote: %s",
+				   ms_error_last());
+		return;
+	}
+	s = json_string_value(v);
+	if (!s)
+		diag_value(L, "state.remote",
+			   "state.remote: expected a URL or a path, got %s",
+			   ms_expr_kind(v));
+	else if (ms_state_check_remote_url(s, true))
+		diag_value(L, "state.remote", "state.remote: %s",
+			   ms_error_last());
+	else
+		L->stack->state_remote = ms_strdup(s);
+	json_decref(v);
+}
+
 static void load_tags(struct loader *L, const json_t *node)
 {
 	struct ms_buf p = MS_BUF_INIT, b = MS_BUF_INIT;
@@ -1536,6 +1577,7 @@ static void load_root(struct loader *L)
 	load_variables(L, json_object_get(root, "variables"));
 	load_region(L, json_object_get(root, "region"));
 	load_tags(L, json_object_get(root, "tags"));
+	load_state(L, json_object_get(root, "state"));
 	load_lookups(L, json_object_get(root, "data"));
 	load_resources(L, json_object_get(root, "resources"));
 	load_outputs(L, json_object_get(root, "outputs"));
@@ -1680,6 +1722,7 @@ void ms_stack_free(struct ms_stack *stack)
 	free(stack->file);
 	free(stack->name);
 	free(stack->region);
+	free(stack->state_remote);
 	json_decref(stack->tags);
 	json_decref(stack->variables);
 	json_decref(stack->sensitive);

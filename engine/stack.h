@@ -33,11 +33,12 @@ struct ms_resource {
 };
 
 struct ms_stack {
-	char *file;        /* as given, for messages */
-	char *name;        /* stack: */
-	char *region;      /* region: or NULL */
-	json_t *tags;      /* tags: (default tags), {} if none */
-	json_t *variables; /* name -> value (default or -var), resolved */
+	char *file;         /* as given, for messages */
+	char *name;         /* stack: */
+	char *region;       /* region: or NULL */
+	char *state_remote; /* state: {remote: URL}, or NULL */
+	json_t *tags;       /* tags: (default tags), {} if none */
+	json_t *variables;  /* name -> value (default or -var), resolved */
 	json_t *sensitive; /* names of the variables marked sensitive -> true */
 	struct ms_resource *resources;
 	size_t n_resources;          /* in file order */

@@ -169,13 +169,24 @@ done:
 	return err;
 }
 
+/* The commit of what a run that stopped before its commit wrote. */
+static int commit_recovered(struct ms_engine *e)
+{
+	char *msg = ms_asprintf("recover %s: what a run that stopped before "
+				"its commit wrote",
+				e->stack->name);
+	int err = ms_state_commit(e->state, msg, NULL);
+
+	free(msg);
+	return err;
+}
+
 /*
  * Commit what a run that stopped before its commit left in the working
  * tree (killed, out of disk, a second interrupt), under the lock.
  */
 static int commit_leftovers(struct ms_engine *e)
 {
-	char *msg;
 	bool pending;
 	int err;
 
@@ -188,11 +199,7 @@ static int commit_leftovers(struct ms_engine *e)
 		return 1; /* a run started meanwhile: it will */
 	if (err)
 		return -1;
-	msg = ms_asprintf("recover %s: what a run that stopped before its "
-			  "commit wrote",
-			  e->stack->name);
-	err = ms_state_commit(e->state, msg, NULL);
-	free(msg);
+	err = commit_recovered(e);
 	if (ms_state_unlock(e->state) && !err)
 		err = -1;
 	return err;
@@ -239,4 +246,87 @@ int ms_engine_prepare_state(struct ms_engine *e)
 const char *ms_engine_state_note(const struct ms_engine *e)
 {
 	return e->state_note;
+}
+
+const char *ms_engine_remote_note(const struct ms_engine *e)
+{
+	return e->remote_note;
+}
+
+/* Someone else holds the remote lock: what reading now means. */
+static char *locked_note(struct ms_engine *e, const json_t *info)
+{
+	const char *holder = json_string_value(json_object_get(info, "holder"));
+	const char *op = json_string_value(json_object_get(info, "operation"));
+	const char *since = json_string_value(json_object_get(info, "time"));
+
+	return ms_asprintf("the state of stack \"%s\" is locked on the remote "
+			   "%s by %s (%s since %s); reading it as of its last "
+			   "push",
+			   e->stack->name, ms_state_remote(e->state),
+			   holder ? holder : "an unknown holder",
+			   op ? op : "an unknown operation",
+			   since ? since : "an unknown time");
+}
+
+/* Pull; *changed tells whether the files changed. */
+static int pull(struct ms_engine *e, bool *changed)
+{
+	struct ms_state_sync s;
+
+	*changed = false;
+	if (ms_state_pull(e->state, &s))
+		return -1;
+	*changed = s.kind == MS_SYNC_PULLED || s.kind == MS_SYNC_REPLAYED;
+	free(e->remote_note);
+	e->remote_note = NULL;
+	if (s.locked_by && !e->locked)
+		e->remote_note = locked_note(e, s.locked_by);
+	else if (s.kind == MS_SYNC_AHEAD)
+		e->remote_note = ms_asprintf(
+			"the local state has %zu commit(s) that the remote %s "
+			"does not have yet; the next apply pushes them, or run "
+			"'mlstack state push'",
+			s.ahead, ms_state_remote(e->state));
+	else if (s.kind == MS_SYNC_REPLAYED)
+		e->remote_note = ms_asprintf(
+			"the remote %s had %zu new commit(s) of other stacks; "
+			"the local %zu are now on top of them, to be pushed by "
+			"the next apply, or run 'mlstack state push'",
+			ms_state_remote(e->state), s.pulled, s.ahead);
+	if (*changed)
+		ms_log(MS_LOG_INFO, "state", "pulled %zu commit(s) from %s",
+		       s.pulled, ms_state_remote(e->state));
+	return 0;
+}
+
+int ms_engine_sync(struct ms_engine *e)
+{
+	bool changed;
+
+	/* a run here holds the lock, and pulled: read its last commit */
+	if (!e->remote || e->state_note)
+		return 0;
+	if (pull(e, &changed))
+		return -1;
+	return changed ? check_files(e) : 0;
+}
+
+int ms_engine_after_lock(struct ms_engine *e)
+{
+	bool changed = false, pulled = false, pending;
+
+	if (e->state_note) {
+		/* the run that held the lock when we opened is gone */
+		ms_state_drop_snapshot(e->state);
+		free(e->state_note);
+		e->state_note = NULL;
+		if (ms_state_uncommitted(e->state, &pending) ||
+		    (pending && commit_recovered(e)))
+			return -1;
+		changed = true;
+	}
+	if (e->remote && pull(e, &pulled))
+		return -1;
+	return changed || pulled ? check_files(e) : 0;
 }

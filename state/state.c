@@ -20,6 +20,7 @@
  */
 #include "util/common.h"
 #include "state/state.h"
+#include "state/internal.h"
 #include "util/interrupt.h"
 #include "util/json.h"
 
@@ -40,23 +41,6 @@
 #define LOCK_MAX_SIZE 65536
 #define JSON_FLAGS    (JSON_SORT_KEYS | JSON_INDENT(2))
 
-struct ms_state {
-	char *dir;       /* the repository's working directory, as given */
-	char *stack;     /* the stack's name, also its directory */
-	char *stack_dir; /* <dir>/<stack> */
-	char *res_dir;   /* <dir>/<stack>/resources */
-	char *lock_path; /* <dir>/<stack>.lock */
-	git_repository *repo;
-	git_tree *snapshot; /* reads come from here when set */
-
-	/* While this handle holds the lock: what it wrote, and where. */
-	bool locked;
-	pid_t lock_pid;
-	char *lock_body;
-	dev_t lock_dev;
-	ino_t lock_ino;
-};
-
 static pthread_once_t git_once = PTHREAD_ONCE_INIT;
 static int git_init_rc;
 static unsigned long tmp_seq;
@@ -67,8 +51,7 @@ static void git_init_once(void)
 }
 
 /* "state: <what>: <libgit2's message>", returning -1. */
-static int git_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int git_fail(const char *fmt, ...)
+int ms_state_git_fail(const char *fmt, ...)
 {
 	const git_error *e = git_error_last();
 	struct ms_buf what = MS_BUF_INIT;
@@ -112,7 +95,7 @@ static int check_resource_name(const char *name)
 }
 
 /* RFC 3339 UTC, second precision: 2026-11-25T19:00:00Z */
-static void format_time(char out[32], time_t t)
+void ms_state_format_time(char out[32], time_t t)
 {
 	struct tm tm;
 
@@ -120,7 +103,7 @@ static void format_time(char out[32], time_t t)
 		snprintf(out, 32, "1970-01-01T00:00:00Z");
 }
 
-static void login_name(char *out, size_t n)
+void ms_state_login_name(char *out, size_t n)
 {
 	struct passwd pw, *res = NULL;
 	char buf[16384];
@@ -140,7 +123,7 @@ static void login_name(char *out, size_t n)
 		snprintf(out, n, "uid%ld", (long)geteuid());
 }
 
-static void host_name(char *out, size_t n)
+void ms_state_host_name(char *out, size_t n)
 {
 	if (gethostname(out, n) < 0 || !*out)
 		snprintf(out, n, "localhost");
@@ -221,7 +204,7 @@ done:
 }
 
 /* The bytes of a state file: sorted keys, two-space indent, newline. */
-static char *dump_json(const json_t *value)
+char *ms_state_dump_json(const json_t *value)
 {
 	char *s = json_dumps(value, JSON_FLAGS);
 	char *out;
@@ -241,7 +224,7 @@ static int write_json(const char *dir, const char *path, const json_t *value)
 	if (!json_is_object(value))
 		return ms_error("state: '%s': value is not a JSON object",
 				path);
-	s = dump_json(value);
+	s = ms_state_dump_json(value);
 	if (!s)
 		return ms_error("state: '%s': cannot encode value as JSON",
 				path);
@@ -267,13 +250,15 @@ static int snapshot_blob(git_blob **out, struct ms_state *st, const char *path)
 		return MS_ENOTFOUND;
 	}
 	if (err < 0)
-		return git_fail("reading '%s' in the last commit", rel);
+		return ms_state_git_fail("reading '%s' in the last commit",
+					 rel);
 	err = git_tree_entry_type(entry) == GIT_OBJECT_BLOB ?
 		      git_blob_lookup(out, st->repo, git_tree_entry_id(entry)) :
 		      MS_ENOTFOUND;
 	git_tree_entry_free(entry);
 	if (err < 0 && err != MS_ENOTFOUND)
-		return git_fail("reading '%s' in the last commit", rel);
+		return ms_state_git_fail("reading '%s' in the last commit",
+					 rel);
 	return err < 0 ? MS_ENOTFOUND : 0;
 }
 
@@ -410,13 +395,14 @@ static int open_repo(git_repository **out, const char *dir)
 		opts.initial_head = "main";
 		err = git_repository_init_ext(out, dir, &opts);
 		if (err < 0)
-			err = git_fail("creating repository '%s'", dir);
+			err = ms_state_git_fail("creating repository '%s'",
+						dir);
 		/* its history holds what the files held: the owner's only */
 		else if (chmod(dir, 0700) < 0)
 			err = ms_error("state: chmod '%s': %s", dir,
 				       strerror(errno));
 	} else if (err < 0) {
-		err = git_fail("opening repository '%s'", dir);
+		err = ms_state_git_fail("opening repository '%s'", dir);
 	}
 	if (fd >= 0)
 		close(fd); /* releases the flock */
@@ -447,7 +433,7 @@ int ms_state_open(struct ms_state **out, const char *dir, const char *stack)
 				stack ? stack : "");
 	pthread_once(&git_once, git_init_once);
 	if (git_init_rc < 0)
-		return git_fail("initialising libgit2");
+		return ms_state_git_fail("initialising libgit2");
 
 	st = ms_calloc(1, sizeof(*st));
 	len = strlen(dir);
@@ -490,9 +476,10 @@ void ms_state_free(struct ms_state *st)
 
 	if (!st)
 		return;
-	if (st->locked) {
+	if (st->locked || st->remote_locked) {
 		/* keep the error the caller is about to report */
 		snprintf(saved, sizeof(saved), "%s", ms_error_last());
+		ms_state_remote_release(st);
 		ms_state_unlock(st);
 		if (saved[0])
 			ms_error("%s", saved);
@@ -507,6 +494,9 @@ void ms_state_free(struct ms_state *st)
 	free(st->stack_dir);
 	free(st->res_dir);
 	free(st->lock_path);
+	json_decref(st->remote_lock_pulled);
+	free(st->remote_url);
+	free(st->remote_shown);
 	free(st);
 }
 
@@ -555,8 +545,8 @@ static int list_names(json_t *names, struct ms_state *st)
 		if (err < 0 || git_tree_lookup(&tree, st->repo,
 					       git_tree_entry_id(entry)) < 0) {
 			git_tree_entry_free(entry);
-			return git_fail("reading '%s' in the last commit",
-					st->res_dir);
+			return ms_state_git_fail(
+				"reading '%s' in the last commit", st->res_dir);
 		}
 		for (i = 0; i < git_tree_entrycount(tree); i++)
 			add_name(names, st,
@@ -827,7 +817,7 @@ static int locked_error(struct ms_state *st)
  * A fresh id for each lock taken: the body a holder compares before it
  * removes the lock must differ even for the same pid within one second.
  */
-static void lock_id(char out[33])
+void ms_state_lock_id(char out[33])
 {
 	static unsigned long seq;
 	unsigned char r[16];
@@ -847,11 +837,30 @@ static void lock_id(char out[33])
 		snprintf(out + 2 * i, 3, "%02x", r[i]);
 }
 
-int ms_state_lock(struct ms_state *st, const char *operation)
+json_t *ms_state_lock_new(const char *operation)
 {
 	char user[256], host[256], when[32], id[33];
+	json_t *info;
+	char *holder;
+
+	if (!operation || !*operation)
+		operation = "unknown";
+	ms_state_login_name(user, sizeof(user));
+	ms_state_host_name(host, sizeof(host));
+	ms_state_format_time(when, time(NULL));
+	ms_state_lock_id(id);
+	holder = ms_asprintf("%s@%s", user, host);
+	info = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "id", id, "holder",
+			 holder, "pid", (json_int_t)getpid(), "host", host,
+			 "operation", operation, "time", when);
+	free(holder);
+	return info;
+}
+
+int ms_state_lock(struct ms_state *st, const char *operation)
+{
 	json_t *info = NULL;
-	char *holder = NULL, *body = NULL;
+	char *body = NULL;
 	struct stat sb;
 	int fd = -1, rc = -1, tries;
 	bool created = false;
@@ -859,17 +868,8 @@ int ms_state_lock(struct ms_state *st, const char *operation)
 	if (st->locked && st->lock_pid == getpid())
 		return ms_error("state '%s': already locked by this process",
 				st->stack);
-	if (!operation || !*operation)
-		operation = "unknown";
-	login_name(user, sizeof(user));
-	host_name(host, sizeof(host));
-	format_time(when, time(NULL));
-	lock_id(id);
-	holder = ms_asprintf("%s@%s", user, host);
-	info = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "id", id, "holder",
-			 holder, "pid", (json_int_t)getpid(), "host", host,
-			 "operation", operation, "time", when);
-	body = info ? dump_json(info) : NULL;
+	info = ms_state_lock_new(operation);
+	body = info ? ms_state_dump_json(info) : NULL;
 	if (!body) {
 		ms_error("state '%s': cannot encode the lock", st->stack);
 		goto done;
@@ -931,7 +931,6 @@ done:
 	if (rc < 0 && created)
 		unlink(st->lock_path);
 	json_decref(info);
-	free(holder);
 	free(body);
 	return rc;
 }
@@ -997,7 +996,7 @@ int ms_state_force_unlock(struct ms_state *st)
 /* ---- commits and history ---------------------------------------------- */
 
 /* *out = the head commit, or NULL before the first commit. */
-static int head_commit(git_commit **out, git_repository *repo)
+int ms_state_head_commit(git_commit **out, git_repository *repo)
 {
 	git_oid id;
 	int err;
@@ -1009,13 +1008,13 @@ static int head_commit(git_commit **out, git_repository *repo)
 		return 0;
 	}
 	if (err < 0)
-		return git_fail("reading HEAD");
+		return ms_state_git_fail("reading HEAD");
 	if (git_commit_lookup(out, repo, &id) < 0)
-		return git_fail("reading the head commit");
+		return ms_state_git_fail("reading the head commit");
 	return 0;
 }
 
-static char *oid_hex(const git_oid *id)
+char *ms_state_oid_hex(const git_oid *id)
 {
 	char hex[GIT_OID_HEXSZ + 1];
 
@@ -1024,7 +1023,7 @@ static char *oid_hex(const git_oid *id)
 }
 
 /* From git config (user.name, user.email), else "login <login@host>". */
-static int make_signature(git_signature **out, git_repository *repo)
+int ms_state_signature(git_signature **out, git_repository *repo)
 {
 	char user[256], host[256], *email;
 	int rc;
@@ -1032,13 +1031,13 @@ static int make_signature(git_signature **out, git_repository *repo)
 	if (git_signature_default(out, repo) == 0)
 		return 0;
 	git_error_clear();
-	login_name(user, sizeof(user));
-	host_name(host, sizeof(host));
+	ms_state_login_name(user, sizeof(user));
+	ms_state_host_name(host, sizeof(host));
 	email = ms_asprintf("%s@%s", user, host);
 	rc = git_signature_now(out, user, email);
 	free(email);
 	if (rc < 0)
-		return git_fail("making a signature for '%s'", user);
+		return ms_state_git_fail("making a signature for '%s'", user);
 	return 0;
 }
 
@@ -1046,7 +1045,7 @@ static int make_signature(git_signature **out, git_repository *repo)
  * Hold .git/mlstack-commit.lock while a commit reads and writes the shared
  * index and HEAD: returns the descriptor (closing it releases the lock).
  */
-static int commit_lock(struct ms_state *st)
+int ms_state_commit_lock(struct ms_state *st)
 {
 	char *path = ms_asprintf("%s/mlstack-commit.lock",
 				 git_repository_path(st->repo));
@@ -1080,7 +1079,7 @@ int ms_state_commit(struct ms_state *st, const char *message, char **out_id)
 		*out_id = NULL;
 	if (!message || !*message)
 		return ms_error("state: commit message is empty");
-	if (writable(st) || (lock_fd = commit_lock(st)) < 0)
+	if (writable(st) || (lock_fd = ms_state_commit_lock(st)) < 0)
 		return -1;
 
 	/* the stack's directory, and the .gitignore a clone needs */
@@ -1088,32 +1087,32 @@ int ms_state_commit(struct ms_state *st, const char *message, char **out_id)
 	paths[0] = ".gitignore";
 	paths[1] = spec;
 	if (git_repository_index(&index, st->repo) < 0) {
-		git_fail("opening the index");
+		ms_state_git_fail("opening the index");
 		goto done;
 	}
 	if (git_index_read(index, 1) < 0 ||
 	    git_index_add_all(index, &pathspec, GIT_INDEX_ADD_DEFAULT, NULL,
 			      NULL) < 0 ||
 	    git_index_update_all(index, &pathspec, NULL, NULL) < 0) {
-		git_fail("staging '%s'", st->stack);
+		ms_state_git_fail("staging '%s'", st->stack);
 		goto done;
 	}
 	if (git_index_write(index) < 0 ||
 	    git_index_write_tree(&tree_id, index) < 0) {
-		git_fail("writing the index");
+		ms_state_git_fail("writing the index");
 		goto done;
 	}
-	if (head_commit(&parent, st->repo) < 0)
+	if (ms_state_head_commit(&parent, st->repo) < 0)
 		goto done;
 
 	if (parent && git_oid_equal(git_commit_tree_id(parent), &tree_id)) {
 		if (out_id)
-			*out_id = oid_hex(git_commit_id(parent));
+			*out_id = ms_state_oid_hex(git_commit_id(parent));
 		rc = 0;
 		goto done;
 	}
 	if (git_tree_lookup(&tree, st->repo, &tree_id) < 0) {
-		git_fail("reading the new tree");
+		ms_state_git_fail("reading the new tree");
 		goto done;
 	}
 	if (!parent) {
@@ -1127,12 +1126,12 @@ int ms_state_commit(struct ms_state *st, const char *message, char **out_id)
 			goto done;
 		}
 		if (err < 0) {
-			git_fail("reading the new tree");
+			ms_state_git_fail("reading the new tree");
 			goto done;
 		}
 	}
 
-	if (make_signature(&sig, st->repo) < 0)
+	if (ms_state_signature(&sig, st->repo) < 0)
 		goto done;
 	ms_buf_adds(&msg, message);
 	if (msg.ptr[msg.len - 1] != '\n')
@@ -1140,11 +1139,11 @@ int ms_state_commit(struct ms_state *st, const char *message, char **out_id)
 	parents[0] = parent;
 	if (git_commit_create(&commit_id, st->repo, "HEAD", sig, sig, NULL,
 			      msg.ptr, tree, parent ? 1 : 0, parents) < 0) {
-		git_fail("committing '%s'", st->stack);
+		ms_state_git_fail("committing '%s'", st->stack);
 		goto done;
 	}
 	if (out_id)
-		*out_id = oid_hex(&commit_id);
+		*out_id = ms_state_oid_hex(&commit_id);
 	rc = 0;
 
 done:
@@ -1168,12 +1167,12 @@ static int stack_tree(git_tree **out, struct ms_state *st)
 	int rc = -1, err;
 
 	*out = NULL;
-	if (head_commit(&head, st->repo) < 0)
+	if (ms_state_head_commit(&head, st->repo) < 0)
 		return -1;
 	if (!head)
 		return 0;
 	if (git_commit_tree(&root, head) < 0) {
-		git_fail("reading the head commit");
+		ms_state_git_fail("reading the head commit");
 		goto done;
 	}
 	err = git_tree_entry_bypath(&entry, root, st->stack);
@@ -1184,7 +1183,7 @@ static int stack_tree(git_tree **out, struct ms_state *st)
 	}
 	if (err < 0 ||
 	    git_tree_lookup(out, st->repo, git_tree_entry_id(entry)) < 0) {
-		git_fail("reading '%s' in the head commit", st->stack);
+		ms_state_git_fail("reading '%s' in the head commit", st->stack);
 		goto done;
 	}
 	rc = 0;
@@ -1202,7 +1201,7 @@ int ms_state_version(struct ms_state *st, char **out)
 	*out = NULL;
 	if (stack_tree(&tree, st))
 		return -1;
-	*out = tree ? oid_hex(git_tree_id(tree)) : ms_strdup("");
+	*out = tree ? ms_state_oid_hex(git_tree_id(tree)) : ms_strdup("");
 	git_tree_free(tree);
 	return 0;
 }
@@ -1222,7 +1221,8 @@ int ms_state_uncommitted(struct ms_state *st, bool *out)
 	opts.pathspec.count = 1;
 	if (git_status_list_new(&list, st->repo, &opts) < 0) {
 		free(spec);
-		return git_fail("reading the status of '%s'", st->stack);
+		return ms_state_git_fail("reading the status of '%s'",
+					 st->stack);
 	}
 	for (i = 0; i < git_status_list_entrycount(list); i++)
 		if (git_status_byindex(list, i)->status != GIT_STATUS_CURRENT)
@@ -1239,10 +1239,10 @@ int ms_state_use_snapshot(struct ms_state *st)
 
 	if (st->snapshot)
 		return 0;
-	if (head_commit(&head, st->repo) < 0)
+	if (ms_state_head_commit(&head, st->repo) < 0)
 		return -1;
 	if (head && git_commit_tree(&st->snapshot, head) < 0)
-		rc = git_fail("reading the head commit");
+		rc = ms_state_git_fail("reading the head commit");
 	git_commit_free(head);
 	if (!rc && !head) {
 		/* nothing committed yet: an empty snapshot */
@@ -1252,10 +1252,16 @@ int ms_state_use_snapshot(struct ms_state *st)
 		if (git_treebuilder_new(&b, st->repo, NULL) < 0 ||
 		    git_treebuilder_write(&id, b) < 0 ||
 		    git_tree_lookup(&st->snapshot, st->repo, &id) < 0)
-			rc = git_fail("making an empty snapshot");
+			rc = ms_state_git_fail("making an empty snapshot");
 		git_treebuilder_free(b);
 	}
 	return rc;
+}
+
+void ms_state_drop_snapshot(struct ms_state *st)
+{
+	git_tree_free(st->snapshot);
+	st->snapshot = NULL;
 }
 
 int ms_state_head(struct ms_state *st, char **out)
@@ -1263,9 +1269,9 @@ int ms_state_head(struct ms_state *st, char **out)
 	git_commit *head = NULL;
 
 	*out = NULL;
-	if (head_commit(&head, st->repo) < 0)
+	if (ms_state_head_commit(&head, st->repo) < 0)
 		return -1;
-	*out = head ? oid_hex(git_commit_id(head)) : ms_strdup("");
+	*out = head ? ms_state_oid_hex(git_commit_id(head)) : ms_strdup("");
 	git_commit_free(head);
 	return 0;
 }
@@ -1279,16 +1285,16 @@ static int entry_id(git_oid *out, bool *found, git_commit *c, const char *path)
 
 	*found = false;
 	if (git_commit_tree(&tree, c) < 0) {
-		git_fail("reading commit %s",
-			 git_oid_tostr_s(git_commit_id(c)));
+		ms_state_git_fail("reading commit %s",
+				  git_oid_tostr_s(git_commit_id(c)));
 		goto done;
 	}
 	err = git_tree_entry_bypath(&e, tree, path);
 	if (err == GIT_ENOTFOUND) {
 		git_error_clear();
 	} else if (err < 0) {
-		git_fail("reading commit %s",
-			 git_oid_tostr_s(git_commit_id(c)));
+		ms_state_git_fail("reading commit %s",
+				  git_oid_tostr_s(git_commit_id(c)));
 		goto done;
 	} else {
 		git_oid_cpy(out, git_tree_entry_id(e));
@@ -1314,8 +1320,8 @@ static int touches_stack(git_commit *c, const char *stack)
 		goto done;
 	if (git_commit_parentcount(c)) {
 		if (git_commit_parent(&parent, c, 0) < 0) {
-			git_fail("reading the parent of %s",
-				 git_oid_tostr_s(git_commit_id(c)));
+			ms_state_git_fail("reading the parent of %s",
+					  git_oid_tostr_s(git_commit_id(c)));
 			goto done;
 		}
 		if (entry_id(&theirs, &have_theirs, parent, stack) < 0)
@@ -1343,7 +1349,7 @@ int ms_state_history(struct ms_state *st, json_t **out)
 	int rc = -1, err, touched;
 
 	*out = NULL;
-	if (head_commit(&c, st->repo) < 0)
+	if (ms_state_head_commit(&c, st->repo) < 0)
 		goto done;
 	if (!c) {
 		/* nothing committed yet */
@@ -1356,19 +1362,20 @@ int ms_state_history(struct ms_state *st, json_t **out)
 	    git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME) <
 		    0 ||
 	    git_revwalk_push_head(walk) < 0) {
-		git_fail("walking the history");
+		ms_state_git_fail("walking the history");
 		goto done;
 	}
 	while (!(err = git_revwalk_next(&id, walk))) {
 		if (git_commit_lookup(&c, st->repo, &id) < 0) {
-			git_fail("reading commit %s", git_oid_tostr_s(&id));
+			ms_state_git_fail("reading commit %s",
+					  git_oid_tostr_s(&id));
 			goto done;
 		}
 		if ((touched = touches_stack(c, st->stack)) < 0)
 			goto done;
 		if (touched) {
 			a = git_commit_author(c);
-			format_time(when, (time_t)a->when.time);
+			ms_state_format_time(when, (time_t)a->when.time);
 			free(author);
 			author = ms_asprintf("%s <%s>", a->name, a->email);
 			summary = git_commit_summary(c);
@@ -1383,7 +1390,7 @@ int ms_state_history(struct ms_state *st, json_t **out)
 		c = NULL;
 	}
 	if (err != GIT_ITEROVER) {
-		git_fail("walking the history");
+		ms_state_git_fail("walking the history");
 		goto done;
 	}
 	*out = list;

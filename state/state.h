@@ -100,6 +100,8 @@ int ms_state_uncommitted(struct ms_state *st, bool *out);
  * every write and commit through st is refused.
  */
 int ms_state_use_snapshot(struct ms_state *st);
+/* Read the working tree again (the lock is now this handle's). */
+void ms_state_drop_snapshot(struct ms_state *st);
 /* The hex id of the head commit, or "" before the first commit. */
 int ms_state_head(struct ms_state *st, char **out);
 /*
@@ -107,5 +109,95 @@ int ms_state_head(struct ms_state *st, char **out);
  * {"commit","author","time" (RFC 3339 UTC),"message"}.
  */
 int ms_state_history(struct ms_state *st, json_t **out);
+
+/* ---- sharing through a git remote (remote.c) -------------------------- */
+
+/*
+ * The git remote the state is shared through (docs/state.md): a path or
+ * file:// URL of a bare repository, or an ssh://, user@host:path, https://
+ * or git:// URL. The state's branch (HEAD's, "main") is kept in step with
+ * the remote's branch of the same name, fast-forward only; the lock is the
+ * ref refs/mlstack/locks/<stack> there. Set once, before any call below;
+ * url is copied and never shown: messages name it without user:password@.
+ */
+int ms_state_set_remote(struct ms_state *st, const char *url);
+/*
+ * Whether url can name a remote: a path, a file:// URL of an absolute
+ * path, an ssh://, git+ssh://, https://, http:// or git:// URL, or
+ * user@host:path. -1 with a message that does not quote url otherwise;
+ * in_file refuses a password in it too (a stack file is shared: use
+ * MLSTACK_GIT_PASSWORD).
+ */
+int ms_state_check_remote_url(const char *url, bool in_file);
+/* Whether url names a directory on this machine (a path or file://). */
+bool ms_state_remote_is_local(const char *url);
+/* The remote as messages show it (no credentials), or NULL when none. */
+const char *ms_state_remote(const struct ms_state *st);
+/* url without the user:password@ of scheme://user:password@host/...: new. */
+char *ms_state_redact_url(const char *url);
+
+enum ms_state_sync_kind {
+	MS_SYNC_EMPTY,    /* the remote has no state yet */
+	MS_SYNC_CURRENT,  /* local and remote at the same commit */
+	MS_SYNC_PULLED,   /* the local branch fast-forwarded to the remote's */
+	MS_SYNC_REPLAYED, /* local commits of other stacks put on top */
+	MS_SYNC_AHEAD,    /* local commits the remote does not have yet */
+	MS_SYNC_PUSHED,   /* the remote fast-forwarded to the local branch */
+};
+
+struct ms_state_sync {
+	enum ms_state_sync_kind kind;
+	size_t pulled; /* commits taken from the remote */
+	size_t ahead;  /* local commits it lacks (pull) or was sent (push) */
+	char head[41]; /* the local head afterwards ("" before any commit) */
+	/*
+	 * pull: what the remote's lock says when someone else holds it
+	 * ({} when it is not mlstack's), else NULL; borrowed from st until
+	 * its next pull.
+	 */
+	const json_t *locked_by;
+};
+
+/*
+ * Fetch the remote's branch and bring the local one in step: a
+ * fast-forward (working tree and all), nothing when the local branch is
+ * ahead, and when both moved, the local commits put back on top of the
+ * remote's if the two sides changed different stacks (each stack's files
+ * are its own); otherwise it refuses, naming both sides and what to do,
+ * and changes nothing. The stack's own uncommitted files are the caller's
+ * to commit first. *out (may be NULL) says what happened.
+ */
+int ms_state_pull(struct ms_state *st, struct ms_state_sync *out);
+/*
+ * Fast-forward the remote's branch to the local one. The remote must
+ * still be where the last pull through st left it (else where this call
+ * finds it, when st never pulled): if someone pushed meanwhile, the push
+ * is refused with MS_ESTALE and a message that says the local commits are
+ * kept and what to run; nothing is lost.
+ */
+int ms_state_push(struct ms_state *st, struct ms_state_sync *out);
+/*
+ * Take the remote lock for operation: create refs/mlstack/locks/<stack>
+ * on the remote, pointing at a commit whose message holds the lock's JSON
+ * ({id, holder, pid, host, operation, time}). The remote refuses to
+ * create a ref that exists, so only one holder can win: MS_ELOCKED with a
+ * message naming the holder otherwise.
+ *
+ * Unlock removes it only while it is still this handle's (not after a
+ * force-unlock and someone else's lock); 0 when st holds none.
+ */
+int ms_state_remote_lock(struct ms_state *st, const char *operation);
+int ms_state_remote_unlock(struct ms_state *st);
+/*
+ * What the remote lock says, as ms_state_lock_info; MS_ENOTFOUND when the
+ * remote holds none.
+ */
+int ms_state_remote_lock_info(struct ms_state *st, json_t **out);
+/*
+ * Remove the remote lock that ms_state_remote_lock_info last read (it is
+ * read first when it was not): refused when it changed hands since.
+ * MS_ENOTFOUND when there is none.
+ */
+int ms_state_remote_force_unlock(struct ms_state *st);
 
 #endif

@@ -313,13 +313,16 @@ def test_help_for_each_command(run):
                                           "force-unlock", "validate")}
     assert listed_options(usage["plan"], "Options") == [
         "-out FILE", "-detailed-exitcode", "-destroy", "-refresh=false",
-        "-parallelism N", "-json", "-markdown"]
+        "-parallelism N", "-json", "-markdown", "-state-remote URL"]
     assert listed_options(usage["apply"], "Options") == [
-        "-auto-approve", "-refresh=false", "-parallelism N"]
+        "-auto-approve", "-refresh=false", "-parallelism N",
+        "-state-remote URL", "-lock-timeout DURATION"]
     assert usage["apply"].startswith("Usage: mlstack apply [options] "
                                      "[PLANFILE]\n")
-    assert listed_options(usage["output"], "Options") == ["-json"]
-    assert listed_options(usage["force-unlock"], "Options") == ["-force"]
+    assert listed_options(usage["output"], "Options") == [
+        "-json", "-state-remote URL"]
+    assert listed_options(usage["force-unlock"], "Options") == [
+        "-force", "-state-remote URL"]
     assert "Options:" not in usage["validate"]
 
 

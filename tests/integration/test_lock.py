@@ -143,3 +143,35 @@ def test_lock_file_names_this_process(cli, run, proxy):
     assert data is not None, "no lock file while apply ran"
     assert data.get("pid") == proc.pid
     assert data.get("host") == socket.gethostname()
+
+
+def test_lock_timeout_waits_for_the_holder(cli, run, s3):
+    cli.write_stack(stack_text(2))
+    lock = cli.lock_path(STACK)
+    lock.parent.mkdir(exist_ok=True)
+    lock.write_text(json.dumps({
+        "holder": "alice@build-7", "operation": "apply", "pid": dead_pid(),
+        "host": "build-7.example.com", "time": "2024-05-01T10:00:00Z",
+    }) + "\n")
+    # held all along: it waits, then fails naming the holder
+    start = time.monotonic()
+    code, _, err = run("apply", "-auto-approve", "-lock-timeout", "2s")
+    assert code == 1
+    assert time.monotonic() - start >= 2
+    assert "locked by alice@build-7" in err
+    assert bucket_names(s3) == set()
+
+    # released while it waits: it goes on
+    proc = cli.popen("apply", "-auto-approve", "-lock-timeout", "1m")
+    time.sleep(1.5)
+    assert proc.poll() is None, "apply did not wait for the lock"
+    lock.unlink()
+    code, out, err = cli.wait(proc)
+    assert code == 0, err
+    assert "Apply complete!" in out
+    assert bucket_names(s3) == {"lock-bucket-1", "lock-bucket-2"}
+    assert not lock.exists()
+
+    code, _, err = run("apply", "-auto-approve", "-lock-timeout", "soon")
+    assert code == 1
+    assert err.startswith('Error: -lock-timeout "soon": ')
