@@ -339,7 +339,7 @@ size_t ms_engine_resource_count(const struct ms_engine *e)
 
 int ms_engine_session(struct ms_engine *e, struct ms_aws **out)
 {
-	*out = NULL;
+	/* out may be &e->aws itself */
 	if (e->read)
 		return ms_error("offline: no AWS call is made here");
 	if (!e->aws && ms_provider_session_new(&e->aws, e->stack->region))

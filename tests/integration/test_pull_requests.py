@@ -171,6 +171,7 @@ def test_pull_request_is_planned_commented_and_applied(cli, s3, tmp_path,
     assert proc.returncode == 0, proc.stderr
     assert bucket_names(s3) == {"prs-data"}
     assert len(git(state, "log", "--oneline", "main").splitlines()) == 1
+    assert json.loads(git(state, "show", "main:prs/journal.json")) == {}
 
     # a pull request
     git(dev, "checkout", "-q", "-b", "feature")
