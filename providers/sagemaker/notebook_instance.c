@@ -417,6 +417,15 @@ static const struct ms_sagemaker_kind kind = {
 	.adoptable = adoptable,
 };
 
+/* Terraform: the two switches as SageMaker's words */
+static const struct ms_tf_attr tf_attrs[] = {
+	{ "direct_internet_access", NULL, MS_TF_ENABLED },
+	{ "root_access", NULL, MS_TF_ENABLED },
+	{ NULL },
+};
+
+static const struct ms_tf_type tf = { .attrs = tf_attrs };
+
 const struct ms_resource_type ms_aws_sagemaker_notebook_instance = {
 	.name = "aws_sagemaker_notebook_instance",
 	.schema = schema,
@@ -432,4 +441,5 @@ const struct ms_resource_type ms_aws_sagemaker_notebook_instance = {
 	.delete = notebook_delete,
 	.normalize = notebook_normalize,
 	.local = notebook_local,
+	.terraform = &tf,
 };
