@@ -987,6 +987,8 @@ static int resolve(const char *root, const char *first, json_t **out,
 	json_t *v, *n;
 	size_t i;
 
+	if (!first)
+		return ms_error("no attribute");
 	if (!strcmp(root, "var")) {
 		json_array_foreach(json_object_get(plan, "sensitive_variables"),
 				   i, n)
