@@ -286,14 +286,19 @@ static json_t *sha1_text(const json_t *v)
 	return json_string(hex);
 }
 
+static int by_string(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
 static json_t *convert_value(struct conv *cv, const struct ms_attr *a,
 			     const struct ms_tf_attr *e, const json_t *x)
 {
 	const struct ms_attr *nested = a ? a->nested : NULL;
 	const struct ms_tf_attr *map = e ? e->nested : NULL;
 	json_t *out, *block, *doc, *name;
-	const char *key;
-	void *iter;
+	const char *key, **keys;
+	size_t i, n;
 
 	switch (e ? e->conv : MS_TF_SAME) {
 	case MS_TF_ENABLED:
@@ -320,10 +325,14 @@ static json_t *convert_value(struct conv *cv, const struct ms_attr *a,
 			break;
 		out = json_array();
 		/* sorted by name, as Terraform keeps a set of blocks */
-		iter = json_object_iter((json_t *)x);
-		for (; iter; iter = json_object_iter_next((json_t *)x, iter)) {
-			key = json_object_iter_key(iter);
-			doc = json_object_iter_value(iter);
+		keys = ms_calloc(json_object_size(x) + 1, sizeof(*keys));
+		n = 0;
+		json_object_foreach((json_t *)x, key, doc)
+			keys[n++] = key;
+		qsort(keys, n, sizeof(*keys), by_string);
+		for (i = 0; i < n; i++) {
+			key = keys[i];
+			doc = json_object_get(x, key);
 			block = json_object();
 			name = json_string(key);
 			json_object_set_new(block, "name",
@@ -333,6 +342,7 @@ static json_t *convert_value(struct conv *cv, const struct ms_attr *a,
 					    leaf(cv, json_text(doc), doc));
 			json_array_append_new(out, block);
 		}
+		free(keys);
 		return out;
 	case MS_TF_SAME:
 		if (nested && plain(x) &&
