@@ -119,6 +119,7 @@ static json_t *references(struct doc *d, const json_t *raw)
 
 	if (ms_expr_refs(raw, &refs) < 0) {
 		ms_error_clear();
+		json_decref(refs); /* what it had found before the error */
 		return out;
 	}
 	json_array_foreach(refs, i, ref) {
