@@ -115,14 +115,26 @@ $(ACTIONLINT): | $(STAMP_VENV)
 	GOBIN=$(CURDIR)/$(VENV)/bin GOFLAGS=-mod=mod $(GO) install \
 		github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 
+# Checkov, which reads Terraform plans (tests/integration/test_checkov.py),
+# in a venv of its own: it pins a boto3 older than the one moto and the
+# test venv use. Its version is pinned too, so that its verdicts hold.
+CHECKOV_VENV = .venv-checkov
+STAMP_CHECKOV = $(CHECKOV_VENV)/.ok
+$(STAMP_CHECKOV): tests/checkov-requirements.txt | $(STAMP_DEPS)
+	python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install -q --disable-pip-version-check \
+		-r tests/checkov-requirements.txt
+	touch $@
+
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
 # One worker per core, each with its own emulator (tests/integration/conftest.py).
 WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 
-integration: mlstack $(TOOL_BIN) $(STAMP_VENV) $(ACTIONLINT)
+integration: mlstack $(TOOL_BIN) $(STAMP_VENV) $(ACTIONLINT) $(STAMP_CHECKOV)
 	MLSTACK_BIN=$(CURDIR)/$(BUILD)/mlstack MLSTACK_TOOLS=$(CURDIR)/$(BUILD)/tools \
+	MLSTACK_CHECKOV=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov \
 		$(PY) -m pytest -q -n $(WORKERS) tests/integration $(PYTEST_ARGS)
 
 test: $(STAMP_DEPS)

@@ -797,13 +797,25 @@ static void deposed_changes(const char *name, const json_t *stored,
 	}
 }
 
+/* When the plan was made: RFC 3339 in UTC, into buf (32 bytes). */
+static const char *plan_time(char *buf)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (!gmtime_r(&now, &tm) ||
+	    !strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		return "";
+	return buf;
+}
+
 int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 		   json_t **out)
 {
 	json_t *stored = NULL, *live = NULL, *values = json_object();
 	json_t *changes = json_array(), *drift = json_array(), *plan = NULL;
 	json_t *gone = json_array(), *moved = json_object();
-	char *head = NULL, *version = NULL;
+	char *head = NULL, *version = NULL, stamp[32];
 	size_t *order = NULL, i, n = e->stack->n_resources;
 	const char *name;
 	json_t *v, *names;
@@ -925,6 +937,12 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 	json_object_set_new(plan, "sensitive_variables", names);
 	/* what the lookups found: apply uses these, not a new read */
 	json_object_set(plan, "lookups", e->lookups);
+	names = json_object();
+	for (i = 0; i < e->stack->n_lookups; i++)
+		json_object_set_new(names, e->stack->lookups[i].name,
+				    json_string(e->stack->lookups[i].type));
+	json_object_set_new(plan, "lookup_types", names);
+	json_object_set_new(plan, "timestamp", json_string(plan_time(stamp)));
 	json_object_set(plan, "tags", e->stack->tags);
 	json_object_set(plan, "outputs", e->stack->outputs);
 	json_object_set(plan, "changes", changes);

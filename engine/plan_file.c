@@ -46,6 +46,8 @@ static const struct key top_keys[] = {
 	{ "region", W_STRING },
 	{ "variables", W_OBJECT, true },
 	{ "lookups", W_OBJECT },
+	{ "lookup_types", W_OBJECT },
+	{ "timestamp", W_STRING },
 	{ "tags", W_OBJECT },
 	{ "outputs", W_OBJECT },
 	{ "changes", W_ARRAY, true },

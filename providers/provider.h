@@ -141,6 +141,57 @@ bool ms_call_owns(const struct ms_call *call, const json_t *tags);
  */
 int ms_call_taken(const struct ms_call *call, const char *what, const char *id);
 
+/*
+ * How a type reads in Terraform's JSON plan (plan -json, show -json:
+ * engine/render_json.c), which names types and attributes as the
+ * Terraform AWS provider does. A type's table lists the attributes whose
+ * name or value differs there; any other attribute keeps both, an object
+ * with a nested schema becoming a block (a list of one object), as
+ * Terraform writes blocks. Tags (MS_ATTR_TAGS) become Terraform's tags
+ * (the resource's own) and tags_all (with the stack's default tags and
+ * the owner mark) without a table entry.
+ */
+enum ms_tf_conv {
+	MS_TF_SAME, /* the value; objects as blocks, nested maps their keys */
+	MS_TF_ENABLED, /* a bool as "Enabled" or "Disabled" */
+	MS_TF_JSON,    /* a document as its compact JSON text (policies) */
+	MS_TF_WRAP,    /* the block [{arg: value}]; {} or null: no block */
+	MS_TF_NAMED,   /* a map as blocks [{"name": key, arg: JSON text}] */
+	MS_TF_SHA1,    /* a string as the hex SHA-1 of its text (user_data) */
+	MS_TF_OMIT,    /* left out: mlstack's own, or shown in a part */
+	MS_TF_VALUE,   /* Terraform's only: name is its name, arg its JSON */
+};
+
+struct ms_tf_attr {
+	const char *name; /* mlstack's attribute (or nested key) */
+	const char *tf;   /* Terraform's name; NULL: the same */
+	enum ms_tf_conv conv;
+	const char *arg;                 /* MS_TF_WRAP, NAMED, VALUE: above */
+	const struct ms_tf_attr *nested; /* a block's own table, or NULL */
+};
+
+/*
+ * A resource Terraform keeps apart from the one mlstack holds it on (a
+ * bucket's versioning is aws_s3_bucket_versioning), at the address
+ * TYPE.NAME of the same name. values: its attributes, in Terraform's
+ * names, from the mlstack resource's attributes (an object); NULL when
+ * they hold no such setting (no part). link names its attribute that
+ * refers to the resource's id, so that tools see the two connected.
+ */
+struct ms_tf_part {
+	const char *type;
+	const char *link;
+	json_t *(*values)(const json_t *attrs);
+};
+
+struct ms_tf_type {
+	const char *type;     /* Terraform's type; NULL: the type's name */
+	const char *provider; /* its provider: NULL "aws", or "mlstack" */
+	int schema_version;   /* of the provider's schema for the type */
+	const struct ms_tf_attr *attrs; /* ends with an entry with no name */
+	const struct ms_tf_part *parts; /* ends with an entry with no type */
+};
+
 struct ms_resource_type {
 	const char *name;             /* "aws_s3_bucket" */
 	const struct ms_attr *schema; /* terminated by an entry with no name */
@@ -277,6 +328,11 @@ struct ms_resource_type {
 	 * is, not tainted.
 	 */
 	bool resumable;
+	/*
+	 * Optional: how the type reads in Terraform's JSON plan (above);
+	 * NULL: its own name and attributes, objects as blocks.
+	 */
+	const struct ms_tf_type *terraform;
 };
 
 /*

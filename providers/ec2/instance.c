@@ -437,6 +437,15 @@ static int instance_normalize(json_t *attrs)
 	return 0;
 }
 
+/* Terraform: its state is instance_state, user_data kept as a hash */
+static const struct ms_tf_attr tf_attrs[] = {
+	{ "state", "instance_state" },
+	{ "user_data", NULL, MS_TF_SHA1 },
+	{ NULL },
+};
+
+static const struct ms_tf_type tf = { .schema_version = 1, .attrs = tf_attrs };
+
 const struct ms_resource_type ms_aws_instance = {
 	.name = "aws_instance",
 	.data_note = "its root volume and what is on it are deleted",
@@ -448,4 +457,5 @@ const struct ms_resource_type ms_aws_instance = {
 	.update = instance_update,
 	.delete = instance_delete,
 	.normalize = instance_normalize,
+	.terraform = &tf,
 };

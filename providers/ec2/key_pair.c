@@ -301,6 +301,8 @@ static int key_normalize(json_t *attrs)
 	return 0;
 }
 
+static const struct ms_tf_type tf = { .schema_version = 1 };
+
 const struct ms_resource_type ms_aws_key_pair = {
 	.name = "aws_key_pair",
 	.schema = schema,
@@ -314,4 +316,5 @@ const struct ms_resource_type ms_aws_key_pair = {
 	.delete = key_delete,
 	.normalize = key_normalize,
 	.local = key_local,
+	.terraform = &tf,
 };

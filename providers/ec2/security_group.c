@@ -538,6 +538,26 @@ static int sg_name_rule(const char *name)
 	return 0;
 }
 
+/* Terraform writes every key of a rule, empty or not */
+static const struct ms_tf_attr tf_rule[] = {
+	{ "cidr_blocks", NULL, MS_TF_VALUE, "[]" },
+	{ "description", NULL, MS_TF_VALUE, "\"\"" },
+	{ "ipv6_cidr_blocks", NULL, MS_TF_VALUE, "[]" },
+	{ "prefix_list_ids", NULL, MS_TF_VALUE, "[]" },
+	{ "security_groups", NULL, MS_TF_VALUE, "[]" },
+	{ "self", NULL, MS_TF_VALUE, "false" },
+	{ NULL },
+};
+
+static const struct ms_tf_attr tf_attrs[] = {
+	{ "ingress", NULL, MS_TF_SAME, NULL, tf_rule },
+	{ "egress", NULL, MS_TF_SAME, NULL, tf_rule },
+	{ "revoke_rules_on_delete", NULL, MS_TF_VALUE, "false" },
+	{ NULL },
+};
+
+static const struct ms_tf_type tf = { .schema_version = 1, .attrs = tf_attrs };
+
 const struct ms_resource_type ms_aws_security_group = {
 	.name = "aws_security_group",
 	.schema = schema,
@@ -552,4 +572,5 @@ const struct ms_resource_type ms_aws_security_group = {
 	.update = sg_update,
 	.delete = sg_delete,
 	.normalize = sg_normalize,
+	.terraform = &tf,
 };

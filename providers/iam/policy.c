@@ -362,6 +362,14 @@ static int policy_normalize(json_t *attrs)
 	return 0;
 }
 
+/* Terraform: the document as JSON text */
+static const struct ms_tf_attr tf_attrs[] = {
+	{ "policy", NULL, MS_TF_JSON },
+	{ NULL },
+};
+
+static const struct ms_tf_type tf = { .attrs = tf_attrs };
+
 const struct ms_resource_type ms_aws_iam_policy = {
 	.name = "aws_iam_policy",
 	.schema = schema,
@@ -374,4 +382,5 @@ const struct ms_resource_type ms_aws_iam_policy = {
 	.update = policy_update,
 	.delete = policy_delete,
 	.normalize = policy_normalize,
+	.terraform = &tf,
 };

@@ -501,6 +501,15 @@ static int role_normalize(json_t *attrs)
 	return 0;
 }
 
+/* Terraform: policies as JSON text, inline ones as inline_policy blocks */
+static const struct ms_tf_attr tf_attrs[] = {
+	{ "assume_role_policy", NULL, MS_TF_JSON },
+	{ "inline_policies", "inline_policy", MS_TF_NAMED, "policy" },
+	{ NULL },
+};
+
+static const struct ms_tf_type tf = { .attrs = tf_attrs };
+
 const struct ms_resource_type ms_aws_iam_role = {
 	.name = "aws_iam_role",
 	.schema = schema,
@@ -513,4 +522,5 @@ const struct ms_resource_type ms_aws_iam_role = {
 	.update = role_update,
 	.delete = role_delete,
 	.normalize = role_normalize,
+	.terraform = &tf,
 };

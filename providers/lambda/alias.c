@@ -226,6 +226,15 @@ static int alias_normalize(json_t *attrs)
 	return 0;
 }
 
+/* Terraform: the weights in a routing_config block */
+static const struct ms_tf_attr tf_attrs[] = {
+	{ "routing_weights", "routing_config", MS_TF_WRAP,
+	  "additional_version_weights" },
+	{ NULL },
+};
+
+static const struct ms_tf_type tf = { .attrs = tf_attrs };
+
 const struct ms_resource_type ms_aws_lambda_alias = {
 	.name = "aws_lambda_alias",
 	.schema = schema,
@@ -236,4 +245,5 @@ const struct ms_resource_type ms_aws_lambda_alias = {
 	.delete = alias_delete,
 	.normalize = alias_normalize,
 	.claim = alias_claim,
+	.terraform = &tf,
 };

@@ -528,6 +528,21 @@ static json_t *function_renewed(const json_t *after, const json_t *changed)
 	return NULL;
 }
 
+/*
+ * Terraform: the variables in an environment block; and what mlstack
+ * never sets, as Terraform writes it unset (no reserved concurrency, the
+ * environment encrypted with Lambda's own key, code from a zip).
+ */
+static const struct ms_tf_attr tf_attrs[] = {
+	{ "environment", NULL, MS_TF_WRAP, "variables" },
+	{ "reserved_concurrent_executions", NULL, MS_TF_VALUE, "-1" },
+	{ "kms_key_arn", NULL, MS_TF_VALUE, "null" },
+	{ "package_type", NULL, MS_TF_VALUE, "\"Zip\"" },
+	{ NULL },
+};
+
+static const struct ms_tf_type tf = { .attrs = tf_attrs };
+
 const struct ms_resource_type ms_aws_lambda_function = {
 	.name = "aws_lambda_function",
 	.schema = schema,
@@ -542,4 +557,5 @@ const struct ms_resource_type ms_aws_lambda_function = {
 	.normalize = function_normalize,
 	.local = function_local,
 	.renewed = function_renewed,
+	.terraform = &tf,
 };

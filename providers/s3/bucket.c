@@ -676,6 +676,50 @@ static int bucket_name_rule(const char *name)
 	return 0;
 }
 
+/*
+ * Terraform's aws_s3_bucket holds neither setting: its public access block
+ * and its versioning are resources of their own, which tools (Checkov's
+ * CKV2_AWS_6, CKV_AWS_21) look for beside the bucket.
+ */
+static json_t *tf_public_access_block(const json_t *attrs)
+{
+	if (!json_is_true(json_object_get(attrs, "block_public_access")))
+		return NULL;
+	return json_pack("{sOsbsbsbsb}", "bucket",
+			 json_object_get(attrs, "bucket"), "block_public_acls",
+			 1, "block_public_policy", 1, "ignore_public_acls", 1,
+			 "restrict_public_buckets", 1);
+}
+
+static json_t *tf_versioning(const json_t *attrs)
+{
+	if (!json_is_true(json_object_get(attrs, "versioning")))
+		return NULL;
+	return json_pack("{sOsnsns[{snss}]}", "bucket",
+			 json_object_get(attrs, "bucket"),
+			 "expected_bucket_owner", "mfa",
+			 "versioning_configuration", "mfa_delete", "status",
+			 "Enabled");
+}
+
+static const struct ms_tf_attr tf_attrs[] = {
+	{ "versioning", NULL, MS_TF_OMIT },
+	{ "block_public_access", NULL, MS_TF_OMIT },
+	{ NULL },
+};
+
+static const struct ms_tf_part tf_parts[] = {
+	{ "aws_s3_bucket_public_access_block", "bucket",
+	  tf_public_access_block },
+	{ "aws_s3_bucket_versioning", "bucket", tf_versioning },
+	{ NULL },
+};
+
+static const struct ms_tf_type tf = {
+	.attrs = tf_attrs,
+	.parts = tf_parts,
+};
+
 const struct ms_resource_type ms_aws_s3_bucket = {
 	.name = "aws_s3_bucket",
 	.data_note =
@@ -693,4 +737,5 @@ const struct ms_resource_type ms_aws_s3_bucket = {
 	.delete = bucket_delete,
 	.normalize = bucket_normalize,
 	.claim = bucket_claim,
+	.terraform = &tf,
 };

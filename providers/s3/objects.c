@@ -599,6 +599,12 @@ static int objects_normalize(json_t *attrs)
 	return 0;
 }
 
+/* Terraform has no resource for a folder synced to S3: one of mlstack's */
+static const struct ms_tf_type tf = {
+	.type = "mlstack_s3_objects",
+	.provider = "mlstack",
+};
+
 const struct ms_resource_type ms_aws_s3_objects = {
 	.name = "aws_s3_objects",
 	.data_note = "the uploaded objects are deleted from the bucket",
@@ -612,4 +618,5 @@ const struct ms_resource_type ms_aws_s3_objects = {
 	.claim = objects_claim,
 	.local = objects_local,
 	.resumable = true,
+	.terraform = &tf,
 };

@@ -39,6 +39,10 @@ static const struct ms_attr schema[] = {
 	  MS_ATTR_REQUIRED | MS_ATTR_FORCE_NEW, NULL, variant_schema,
 	  "the models to serve, one variant each (1 to 10)",
 	  "ProductionVariants", "variant_name" },
+	{ "kms_key_arn", MS_ATTR_STRING, MS_ATTR_FORCE_NEW, NULL, NULL,
+	  "the KMS key that encrypts the endpoint's storage volumes "
+	  "(default: SageMaker's own)",
+	  "KmsKeyId" },
 	{ "tags", MS_ATTR_MAP, MS_ATTR_TAGS, "{}", NULL,
 	  "tags (with the stack's default tags and its owner mark)", "Tags" },
 	{ "arn", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL, "the ARN",
@@ -61,6 +65,8 @@ static int config_normalize(json_t *attrs)
 	int err = 0;
 
 	ms_kit_strings(json_object_get(attrs, "tags"));
+	if (json_is_null(json_object_get(attrs, "kms_key_arn")))
+		json_object_del(attrs, "kms_key_arn");
 	if (!json_is_array(list))
 		return 0;
 	if (!json_array_size(list) || json_array_size(list) > MAX_VARIANTS)

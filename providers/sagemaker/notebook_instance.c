@@ -37,6 +37,17 @@ static const struct ms_attr schema[] = {
 	  "DirectInternetAccess:Enabled/Disabled" },
 	{ "root_access", MS_ATTR_BOOL, 0, "true", NULL,
 	  "let notebook users become root", "RootAccess:Enabled/Disabled" },
+	{ "kms_key_id", MS_ATTR_STRING, MS_ATTR_FORCE_NEW, NULL, NULL,
+	  "the KMS key that encrypts its storage volume (default: "
+	  "SageMaker's own)",
+	  "KmsKeyId" },
+	{ "subnet_id", MS_ATTR_STRING, MS_ATTR_FORCE_NEW, NULL, NULL,
+	  "a VPC subnet to put it in (needed without direct internet "
+	  "access)",
+	  "SubnetId" },
+	{ "security_groups", MS_ATTR_LIST, MS_ATTR_FORCE_NEW, NULL, NULL,
+	  "its security groups (ids), with subnet_id",
+	  "SecurityGroupIds|SecurityGroups" },
 	{ "tags", MS_ATTR_MAP, MS_ATTR_TAGS, "{}", NULL,
 	  "tags (with the stack's default tags and its owner mark)", "Tags" },
 	{ "arn", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL, "the ARN",
@@ -121,8 +132,17 @@ static const char *const delete_under_way[] = { "Deleting", NULL };
 
 static int notebook_normalize(json_t *attrs)
 {
-	if (json_is_null(json_object_get(attrs, "lifecycle_config_name")))
-		json_object_del(attrs, "lifecycle_config_name");
+	static const char *const optional[] = { "lifecycle_config_name",
+						"kms_key_id", "subnet_id",
+						"security_groups", NULL };
+	const char *const *o;
+
+	for (o = optional; *o; o++)
+		if (json_is_null(json_object_get(attrs, *o)) ||
+		    (json_is_array(json_object_get(attrs, *o)) &&
+		     !json_array_size(json_object_get(attrs, *o))))
+			json_object_del(attrs, *o);
+	ms_kit_sorted_set(json_object_get(attrs, "security_groups"));
 	ms_kit_strings(json_object_get(attrs, "tags"));
 	return ms_kit_check_number(attrs, "volume_size", "volume_size", 5,
 				   16384, true);
@@ -397,6 +417,15 @@ static const struct ms_sagemaker_kind kind = {
 	.adoptable = adoptable,
 };
 
+/* Terraform: the two switches as SageMaker's words */
+static const struct ms_tf_attr tf_attrs[] = {
+	{ "direct_internet_access", NULL, MS_TF_ENABLED },
+	{ "root_access", NULL, MS_TF_ENABLED },
+	{ NULL },
+};
+
+static const struct ms_tf_type tf = { .attrs = tf_attrs };
+
 const struct ms_resource_type ms_aws_sagemaker_notebook_instance = {
 	.name = "aws_sagemaker_notebook_instance",
 	.data_note =
@@ -414,4 +443,5 @@ const struct ms_resource_type ms_aws_sagemaker_notebook_instance = {
 	.delete = notebook_delete,
 	.normalize = notebook_normalize,
 	.local = notebook_local,
+	.terraform = &tf,
 };

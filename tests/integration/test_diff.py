@@ -126,13 +126,13 @@ def test_diff_json_is_marked_offline(cli, run, proxy):
                         check=True)
     doc = json.loads(out)
     assert doc["offline"]["to"].startswith("HEAD (")
-    changes = {r["address"]: r["change"]["actions"]
+    changes = {r["name"]: r["change"]["actions"]
                for r in doc["resource_changes"]}
     assert changes["notebook"] == ["update"]
     assert changes["role"] == ["update"]
     # nothing applied yet: the bucket's ARN is unknown, not invented
     role = next(r for r in doc["resource_changes"]
-                if r["address"] == "role")
+                if r["name"] == "role")
     assert "arn:aws:s3:::review-data" not in json.dumps(role["change"])
 
     _, out, _ = offline(proxy, run, "diff", "HEAD~1..HEAD", "-markdown",

@@ -56,7 +56,7 @@ def write_code(root, text=HANDLER, mtime=None):
 def planned(run, name="invoker"):
     _, out, _ = run("plan", "-json", check=True)
     return next(c for c in json.loads(out)["resource_changes"]
-                if c["address"] == name)["change"]
+                if c["address"] == f"aws_lambda_function.{name}")["change"]
 
 
 def test_zip_is_the_same_on_every_machine(run, cli, tmp_path):

@@ -4,8 +4,9 @@ how a change reads."""
 import json
 import re
 
-from helpers import (NO_CHANGES, SAGEMAKER_TRUST_YAML, bucket_names,
-                     last_line, plan_counts, policy_document, role_names)
+from helpers import (NO_CHANGES, SAGEMAKER_TRUST, SAGEMAKER_TRUST_YAML,
+                     bucket_names, last_line, plan_counts, policy_document,
+                     role_names)
 
 STACK = """
 stack: plantest
@@ -67,39 +68,88 @@ def test_plan_json(cli, run):
     code, out, err = run("plan", "--json")
     assert code == 0, err
     plan = json.loads(out)
-    assert isinstance(plan["format_version"], str)
+    assert plan["format_version"] == "1.2"
     changes = {rc["address"]: rc for rc in plan["resource_changes"]}
-    assert set(changes) == {"store", "role"}
-    assert changes["store"]["type"] == "aws_s3_bucket"
-    assert changes["role"]["type"] == "aws_iam_role"
-    for name, rc in changes.items():
-        assert rc["name"] == name
+    # Terraform's addresses: TYPE.NAME; the bucket's public access block
+    # is a resource of its own there
+    assert set(changes) == {"aws_s3_bucket.store", "aws_iam_role.role",
+                            "aws_s3_bucket_public_access_block.store"}
+    assert changes["aws_s3_bucket.store"]["type"] == "aws_s3_bucket"
+    assert changes["aws_iam_role.role"]["type"] == "aws_iam_role"
+    for address, rc in changes.items():
+        assert address == f"{rc['type']}.{rc['name']}"
+        assert rc["mode"] == "managed"
         assert rc["change"]["actions"] == ["create"]
         assert rc["change"]["before"] is None
-    assert changes["store"]["change"]["after"]["bucket"] == "plan-data"
-    assert changes["store"]["change"]["after_unknown"].get("arn") is True
+    store = changes["aws_s3_bucket.store"]["change"]
+    assert store["after"]["bucket"] == "plan-data"
+    assert store["after_unknown"].get("arn") is True
+    assert "arn" not in store["after"]
+    role = changes["aws_iam_role.role"]["change"]["after"]
+    assert json.loads(role["assume_role_policy"]) == SAGEMAKER_TRUST
+    assert [p["name"] for p in role["inline_policy"]] == ["read"]
+    assert plan["variables"] == {"prefix": {"value": "plan"}}
+    assert plan["applyable"] is True and plan["errored"] is False
+    planned = {r["address"] for r in
+               plan["planned_values"]["root_module"]["resources"]}
+    assert planned == set(changes)
+    config = {r["address"]: r["expressions"] for r in
+              plan["configuration"]["root_module"]["resources"]}
+    assert config["aws_iam_role.role"]["name"] == {
+        "references": ["var.prefix"]}
+    assert plan["output_changes"]["bucket"] == {
+        "actions": ["create"], "before": None, "after": "plan-data",
+        "after_unknown": False, "before_sensitive": False,
+        "after_sensitive": False}
 
 
 def test_plan_json_after_changes(cli, run):
     cli.write_stack(STACK)
     run("apply", "--auto-approve", check=0)
+    code, out, _ = run("plan", "--json")
+    assert code == 0
+    plan = json.loads(out)
+    assert {rc["address"]: rc["change"]["actions"]
+            for rc in plan["resource_changes"]} == {
+        "aws_s3_bucket.store": ["no-op"], "aws_iam_role.role": ["no-op"],
+        "aws_s3_bucket_public_access_block.store": ["no-op"]}
+    assert plan["applyable"] is False
+    prior = {r["address"]: r["values"] for r in
+             plan["prior_state"]["values"]["root_module"]["resources"]}
+    assert prior["aws_s3_bucket.store"]["arn"] == "arn:aws:s3:::plan-data"
+    assert plan["output_changes"]["bucket"]["actions"] == ["no-op"]
+
     code, out, _ = run("plan", "--json", "-var", "prefix=other")
     assert code == 0
-    changes = {rc["address"]: rc["change"]["actions"]
-               for rc in json.loads(out)["resource_changes"]}
+    changes = {rc["address"]: rc for rc in
+               json.loads(out)["resource_changes"]}
     # Both names force replacement; nothing is left untouched.
-    assert changes == {"store": ["delete", "create"],
-                       "role": ["delete", "create"]}
+    assert {a: rc["change"]["actions"] for a, rc in changes.items()} == {
+        "aws_s3_bucket.store": ["delete", "create"],
+        "aws_iam_role.role": ["delete", "create"],
+        "aws_s3_bucket_public_access_block.store": ["delete", "create"]}
+    store = changes["aws_s3_bucket.store"]
+    assert store["action_reason"] == "replace_because_cannot_update"
+    assert store["change"]["replace_paths"] == [["bucket"]]
 
 
 def test_show_saved_plan_json(cli, run):
     cli.write_stack(STACK)
+    code, planned, _ = run("plan", "--json")
     run("plan", "--out", "plan.json", check=0)
     code, out, _ = run("show", "--json", "plan.json")
     assert code == 0
+    shown = json.loads(out)
     actions = {rc["address"]: rc["change"]["actions"]
-               for rc in json.loads(out)["resource_changes"]}
-    assert actions == {"store": ["create"], "role": ["create"]}
+               for rc in shown["resource_changes"]}
+    assert actions == {"aws_s3_bucket.store": ["create"],
+                       "aws_iam_role.role": ["create"],
+                       "aws_s3_bucket_public_access_block.store": ["create"]}
+    # the same document as plan -json but for when each plan was made
+    planned = json.loads(planned)
+    for doc in (planned, shown):
+        del doc["timestamp"], doc["state_commit"]
+    assert shown == planned
 
 
 def test_detailed_exitcode(cli, run):

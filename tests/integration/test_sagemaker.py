@@ -764,3 +764,56 @@ def test_notebook_stopped_by_hand_is_started_unless_ignored(run, cli, sm,
     assert (nb["NotebookInstanceStatus"], nb["InstanceType"]) == (
         "Stopped", "ml.t3.large")
     assert_no_changes(run)
+
+
+KEY = ("arn:aws:kms:us-east-1:123456789012:key/"
+       "1234abcd-12ab-34cd-56ef-1234567890ab")
+
+
+def test_notebook_and_endpoint_config_in_a_vpc_with_a_kms_key(run, cli, sm,
+                                                               emulator):
+    # The settings a locked-down notebook and an encrypted endpoint need
+    # reach SageMaker, read back without drift, and a new key replaces.
+    ec2 = emulator.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc,
+                               CidrBlock="10.1.1.0/24")["Subnet"]["SubnetId"]
+    groups = sorted(ec2.create_security_group(
+        GroupName=f"nb-{i}", Description="notebook", VpcId=vpc)["GroupId"]
+        for i in range(2))
+
+    def text(key=KEY):
+        return notebook_stack(lifecycle=f"""
+      direct_internet_access: false
+      root_access: false
+      kms_key_id: {key}
+      subnet_id: {subnet}
+      security_groups: [{groups[1]}, {groups[0]}]
+  model:
+    type: aws_sagemaker_model
+    properties:
+      execution_role_arn: ${{role.arn}}
+      primary_container: {{image: {IMAGE}}}
+  config:
+    type: aws_sagemaker_endpoint_configuration
+    properties:
+      kms_key_arn: {key}
+      production_variants:
+        - {{variant_name: AllTraffic, model_name: "${{model.name}}",
+           instance_type: ml.m5.large}}""")
+
+    apply(run, stack=text())
+    nb = sm.describe_notebook_instance(NotebookInstanceName=NOTEBOOK_ONLY)
+    assert (nb["KmsKeyId"], nb["SubnetId"], sorted(nb["SecurityGroups"]),
+            nb["DirectInternetAccess"], nb["RootAccess"]) == \
+        (KEY, subnet, groups, "Disabled", "Disabled")
+    (config,) = endpoint_configs(sm)
+    assert sm.describe_endpoint_config(
+        EndpointConfigName=config)["KmsKeyId"] == KEY
+    assert_no_changes(run)
+
+    other = KEY.replace("1234abcd", "5678abcd")
+    code, out, _ = run("plan", stack=text(other))
+    assert code == 0, out
+    assert plan_counts(out) == (2, 0, 2)  # the notebook and the config
+    assert "kms_key_id" in out and "kms_key_arn" in out

@@ -91,14 +91,32 @@ def test_secrets_stay_hidden(cli, run, emulator):
     model = next(r for r in doc["resource_changes"] if r["name"] == "model")
     assert model["change"]["after_sensitive"]["primary_container"] is True
     model2 = next(r for r in doc["resource_changes"] if r["name"] == "model2")
+    # Terraform's block: a list of one object
     assert model2["change"]["after_sensitive"]["primary_container"] == \
-        {"environment": True}
-    assert model2["change"]["after"]["primary_container"]["image"] == IMAGE
-    store = next(r for r in doc["resource_changes"] if r["name"] == "store")
+        [{"environment": True}]
+    assert model2["change"]["after"]["primary_container"][0]["image"] == \
+        IMAGE
+    store = next(r for r in doc["resource_changes"]
+                 if r["address"] == "aws_s3_bucket.store")
     assert store["change"]["after_sensitive"]["tags"] == {"db_password": True}
     assert store["change"]["after"]["tags"]["team"] == "ml"
+    assert store["change"]["after_sensitive"]["tags_all"] == \
+        {"db_password": True}
     copy = next(r for r in doc["resource_changes"] if r["name"] == "copy")
     assert copy["change"]["after_sensitive"]["tags"] is True
+    # the same masks in the planned values, and on variables and outputs
+    planned = {r["name"]: r for r in
+               doc["planned_values"]["root_module"]["resources"]
+               if r["type"] == "aws_sagemaker_model"}
+    assert planned["model2"]["sensitive_values"]["primary_container"] == \
+        [{"environment": True}]
+    assert planned["model"]["sensitive_values"]["primary_container"] is True
+    assert doc["variables"]["api_key"] == {
+        "value": {"__mlstack_sensitive__": True}}
+    assert doc["configuration"]["root_module"]["variables"]["api_key"] == \
+        {"sensitive": True}
+    assert doc["output_changes"]["key"]["after_sensitive"] is True
+    assert doc["output_changes"]["bucket"]["after_sensitive"] is False
 
     # a saved plan keeps no secret, and is the owner's only
     code, out, err = run("plan", "-out", "plan.json", "-var",
