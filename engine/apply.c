@@ -469,8 +469,9 @@ static bool sensitive_output(struct run *r, const json_t *raw)
 	size_t i;
 
 	if (ms_expr_refs(raw, &refs) < 0) {
+		json_decref(refs);
 		ms_error_clear();
-		return false;
+		return found;
 	}
 	json_array_foreach(refs, i, ref) {
 		const char *root =

@@ -47,6 +47,8 @@ bool ms_sensitive_var_in(const json_t *value, const json_t *sensitive)
 	if (!json_object_size(sensitive))
 		return false;
 	if (ms_expr_refs(value, &refs) < 0) {
+		/* the refs found before the error are the caller's to free */
+		json_decref(refs);
 		ms_error_clear();
 		return false;
 	}
