@@ -480,21 +480,23 @@ static json_t *omit_unknowns(const json_t *v)
 }
 
 /*
- * Terraform's after_unknown: true for an unknown, known leaves left out
- * of objects and false in lists.
+ * true where is(v) (an unknown, a hidden value), known leaves left out of
+ * objects and false in lists: Terraform's after_unknown and *_sensitive.
+ * A value that is the other marker is a leaf.
  */
-static json_t *unknown_as_bool(const json_t *v)
+static json_t *marks_as_bool(const json_t *v, bool (*is)(const json_t *),
+			     bool (*other)(const json_t *))
 {
 	json_t *out, *x, *y;
 	const char *key;
 	size_t i;
 
-	if (ms_is_unknown(v))
+	if (is(v))
 		return json_true();
-	if (json_is_object(v) && !ms_is_sensitive_marker(v)) {
+	if (json_is_object(v) && !other(v)) {
 		out = json_object();
 		json_object_foreach((json_t *)v, key, x) {
-			y = unknown_as_bool(x);
+			y = marks_as_bool(x, is, other);
 			if (json_is_false(y))
 				json_decref(y);
 			else
@@ -505,10 +507,20 @@ static json_t *unknown_as_bool(const json_t *v)
 	if (json_is_array(v)) {
 		out = json_array();
 		json_array_foreach(v, i, x)
-			json_array_append_new(out, unknown_as_bool(x));
+			json_array_append_new(out, marks_as_bool(x, is, other));
 		return out;
 	}
 	return json_false();
+}
+
+static json_t *unknown_as_bool(const json_t *v)
+{
+	return marks_as_bool(v, ms_is_unknown, ms_is_sensitive_marker);
+}
+
+static json_t *sensitive_as_bool(const json_t *v)
+{
+	return marks_as_bool(v, ms_is_sensitive_marker, ms_is_unknown);
 }
 
 /* A change's after_unknown: {} when all of after is known. */
@@ -517,35 +529,6 @@ static json_t *after_unknown(const json_t *v)
 	if (!ms_has_unknown(v))
 		return json_object();
 	return unknown_as_bool(v);
-}
-
-/* Terraform's *_sensitive: true where a value is hidden. */
-static json_t *sensitive_as_bool(const json_t *v)
-{
-	json_t *out, *x, *y;
-	const char *key;
-	size_t i;
-
-	if (ms_is_sensitive_marker(v))
-		return json_true();
-	if (json_is_object(v) && !ms_is_unknown(v)) {
-		out = json_object();
-		json_object_foreach((json_t *)v, key, x) {
-			y = sensitive_as_bool(x);
-			if (json_is_false(y))
-				json_decref(y);
-			else
-				json_object_set_new(out, key, y);
-		}
-		return out;
-	}
-	if (json_is_array(v)) {
-		out = json_array();
-		json_array_foreach(v, i, x)
-			json_array_append_new(out, sensitive_as_bool(x));
-		return out;
-	}
-	return json_false();
 }
 
 /* ---- resources ---- */

@@ -22,6 +22,27 @@ SAGEMAKER_TRUST = {
                    "Action": "sts:AssumeRole"}],
 }
 
+
+
+def data_role_yaml(name):
+    """Resource "role" of a stack's resources: block (YAML): a role
+    SageMaker assumes, with an inline policy on the objects of resource
+    data_bucket (GetObject, PutObject, DeleteObject)."""
+    return f"""\
+  role:
+    type: aws_iam_role
+    properties:
+      name: {name}
+      assume_role_policy: {SAGEMAKER_TRUST_YAML}
+      inline_policies:
+        data:
+          Version: "2012-10-17"
+          Statement:
+            - Effect: Allow
+              Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+              Resource: "${{data_bucket.arn}}/*"
+"""
+
 PLAN_RE = re.compile(
     r"^Plan: (\d+) to add, (\d+) to change, (\d+) to destroy\.$")
 NO_CHANGES = "No changes. Your infrastructure matches the configuration."

@@ -6,7 +6,7 @@ import json
 import re
 import subprocess
 
-from helpers import SAGEMAKER_TRUST_YAML
+from helpers import data_role_yaml
 
 # An environment in which any AWS call would fail: no credentials, and an
 # endpoint nothing listens on.
@@ -21,18 +21,7 @@ resources:
     properties:
       bucket: review-data
       tags: {{team: ml}}
-  role:
-    type: aws_iam_role
-    properties:
-      name: review-role
-      assume_role_policy: {SAGEMAKER_TRUST_YAML}
-      inline_policies:
-        data:
-          Version: "2012-10-17"
-          Statement:
-            - Effect: Allow
-              Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-              Resource: "${{data_bucket.arn}}/*"
+""" + data_role_yaml("review-role") + f"""
   notebook:
     type: aws_sagemaker_notebook_instance
     properties:

@@ -6,7 +6,7 @@ import re
 
 from markdown_it import MarkdownIt
 
-from helpers import SAGEMAKER_TRUST_YAML
+from helpers import data_role_yaml
 
 COMMENT_MAX = 65536
 
@@ -21,19 +21,7 @@ resources:
   scratch:
     type: aws_s3_bucket
     properties: {{bucket: md-scratch}}
-  role:
-    type: aws_iam_role
-    properties:
-      name: md-role
-      assume_role_policy: {SAGEMAKER_TRUST_YAML}
-      inline_policies:
-        data:
-          Version: "2012-10-17"
-          Statement:
-            - Effect: Allow
-              Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-              Resource: "${{data_bucket.arn}}/*"
-"""
+""" + data_role_yaml("md-role")
 
 CHANGED = (STACK.replace("bucket: md-data", "bucket: md-data2")
            .replace(', "s3:DeleteObject"', "")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import SAGEMAKER_TRUST_YAML, bucket_names, bucket_tags
+from helpers import data_role_yaml, bucket_names, bucket_tags
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "docs" / "github"
@@ -29,19 +29,7 @@ resources:
     properties:
       bucket: prs-data
       tags: {{team: ml}}
-  role:
-    type: aws_iam_role
-    properties:
-      name: prs-role
-      assume_role_policy: {SAGEMAKER_TRUST_YAML}
-      inline_policies:
-        data:
-          Version: "2012-10-17"
-          Statement:
-            - Effect: Allow
-              Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-              Resource: "${{data_bucket.arn}}/*"
-"""
+""" + data_role_yaml("prs-role")
 
 FEATURE = (STACK.replace(', "s3:DeleteObject"', "")
            .replace("{team: ml}", "{team: ml, stage: prod}")
