@@ -138,3 +138,56 @@ def test_deleted_role_is_confirmed_gone_and_recreated(run, iam, proxy):
     # absence from a list is confirmed by a read of its own
     gets = [c for c in proxy.calls(service="iam", operation="GetRole")]
     assert len(gets) == 1
+
+
+def test_mixed_types_listed_and_read_one_by_one(run, iam, s3, proxy):
+    text = roles_stack(3) + """  store:
+    type: aws_s3_bucket
+    properties:
+      bucket: refresh-mixed-data
+      tags: {team: ml}
+"""
+    apply(run, stack=text)
+    iam.update_role(RoleName="refresh-role-2", Description="changed")
+    s3.put_bucket_tagging(Bucket="refresh-mixed-data", Tagging={"TagSet": [
+        {"Key": "team", "Value": "x"}]})
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 2
+    assert "  # role2 has changed outside of mlstack" in out
+    assert "  # store has changed outside of mlstack" in out
+    assert plan_counts(out) == (0, 2, 0)
+    assert set(ops(proxy, "iam")) == {"ListRoles",
+                                      "GetAccountAuthorizationDetails"}
+    assert "GetBucketTagging" in ops(proxy, "s3")
+
+
+def test_role_deleted_between_list_and_read_is_gone(run, iam, proxy):
+    # role0 is in ListRoles' answer, then deleted before the second list:
+    # the lists disagree, so it is read alone, and GetRole's NoSuchEntity
+    # makes it gone.
+    apply(run, stack=roles_stack(2))
+
+    def delete_after_list(request, response):
+        if request.operation == "ListRoles" and \
+                "refresh-role-0" in role_names_of(iam):
+            iam.detach_role_policy(RoleName="refresh-role-0",
+                                   PolicyArn=SAGEMAKER_FULL_ACCESS)
+            iam.delete_role_policy(RoleName="refresh-role-0",
+                                   PolicyName="read")
+            iam.delete_role(RoleName="refresh-role-0")
+        return None
+    proxy.add_response_hook(delete_after_list)
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 2
+    assert "  # role0 will be created" in out
+    assert "  # role1" not in out
+    assert plan_counts(out) == (1, 0, 0)
+    assert ops(proxy, "iam").count("GetRole") == 1
+
+
+def role_names_of(iam):
+    return {r["RoleName"] for r in iam.list_roles()["Roles"]}
