@@ -66,6 +66,15 @@ int ms_engine_sync(struct ms_engine *e);
 int ms_plan_restore_secrets(struct ms_engine *e, json_t *plan,
 			    const json_t *stored);
 
+/*
+ * Read every stored resource (name -> stored value) in parallel (refresh.c);
+ * *out: name -> live attributes, or null when gone. Deposed objects found
+ * gone are dropped from their stored values (and recorded with the
+ * adopted ones, so apply writes them): a revert never revives an object
+ * that no longer exists.
+ */
+int ms_engine_refresh(struct ms_engine *e, json_t *stored, json_t **out);
+
 /* The AWS session, opened on first use. */
 int ms_engine_session(struct ms_engine *e, struct ms_aws **out);
 

@@ -567,3 +567,15 @@ void ms_kit_sorted_set(json_t *list)
 	free(strs);
 	free(rest);
 }
+
+int ms_kit_page_size(int dflt)
+{
+	const char *v = getenv("MLSTACK_LIST_PAGE_SIZE");
+	char *end;
+	long n;
+
+	if (!v || !*v)
+		return dflt;
+	n = strtol(v, &end, 10);
+	return *end || n < 1 || n > dflt ? dflt : (int)n;
+}

@@ -106,4 +106,11 @@ const char *ms_kit_str(const json_t *obj, const char *key, const char *dflt);
 /* The object's name: its "id", else its id_attr (call->type), or NULL. */
 const char *ms_kit_name(const struct ms_call *call, const json_t *attrs);
 
+/*
+ * The page size a bulk read asks a list call for: dflt (the largest the
+ * call takes), or MLSTACK_LIST_PAGE_SIZE when it is a smaller positive
+ * number, so that tests can page through a few objects.
+ */
+int ms_kit_page_size(int dflt);
+
 #endif

@@ -253,6 +253,18 @@ struct ms_resource_type {
 	 * All return 0 or a negative code with ms_error() set.
 	 */
 	int (*read)(struct ms_call *call, const json_t *prior, json_t **out);
+	/*
+	 * Optional: read many objects of the type at once (a list call that
+	 * answers for a page of them), before and instead of read. priors
+	 * maps each stored resource's name to its stored attributes; *out
+	 * (new) maps a name to exactly what read would answer for it, or to
+	 * null when the bulk read proves the object gone, and leaves out
+	 * every name it cannot settle (those are read one by one). A name
+	 * must be left out rather than guessed: a list may lag behind a
+	 * create (docs/refresh.md). call->name is NULL.
+	 */
+	int (*read_many)(struct ms_call *call, const json_t *priors,
+			 json_t **out);
 	int (*create)(struct ms_call *call, const json_t *desired,
 		      json_t **out);
 	int (*update)(struct ms_call *call, const json_t *prior,

@@ -8,6 +8,14 @@
  * read right after a write can show the old value and a false diff. The
  * next refresh reads the truth. Policy documents are held in canonical
  * form (iam.h).
+ *
+ * Refresh reads roles in bulk: ListRoles (name, path, description,
+ * session length, trust policy) and GetAccountAuthorizationDetails for
+ * roles (trust policy, inline and attached policies, tags), a page of up
+ * to 1,000 roles a call each. Neither alone holds all a role records: a
+ * role settles only when both list it; one missing from either is read
+ * by GetRole (a list may lag behind a create or a delete, and absence is
+ * never trusted from it).
  */
 #include "util/common.h"
 #include "providers/provider.h"
@@ -172,6 +180,129 @@ static int role_read(struct ms_call *call, const json_t *prior, json_t **out)
 	if (!ms_kit_name(call, prior))
 		return ms_error("aws_iam_role: no name in the prior state");
 	return read_role(out, call, ms_kit_name(call, prior));
+}
+
+/* Each list element of an answer, whether one or many or none. */
+static json_t *members(const json_t *v)
+{
+	if (json_is_array(v))
+		return json_incref((json_t *)v);
+	if (json_is_object(v) && json_object_size(v))
+		return json_pack("[O]", v);
+	return json_array();
+}
+
+/* Every page of a list under key, MaxItems each, into *out (name -> item). */
+static int list_all(json_t *out, struct ms_call *call, const char *action,
+		    json_t *params, const char *key)
+{
+	json_t *items = NULL, *item;
+	size_t i;
+	int err;
+
+	json_object_set_new(params, "MaxItems",
+			    json_integer(ms_kit_page_size(1000)));
+	err = ms_iam_list(&items, NULL, call->aws, action, params, key);
+	json_decref(params);
+	json_array_foreach(items, i, item)
+		if (json_is_string(json_object_get(item, "RoleName")))
+			json_object_set(out, ms_kit_str(item, "RoleName", ""),
+					item);
+	json_decref(items);
+	return err;
+}
+
+/* The role's attributes from its ListRoles entry and its detail. */
+static int role_from_lists(json_t **out, struct ms_call *call,
+			   const json_t *role, const json_t *detail)
+{
+	const char *name = ms_kit_str(role, "RoleName", "");
+	json_t *tags = NULL, *doc = NULL, *managed = json_array();
+	json_t *inl = json_object(), *list, *item;
+	size_t i;
+	int err;
+
+	*out = NULL;
+	err = decode(&doc, json_object_get(detail, "AssumeRolePolicyDocument"),
+		     name, NULL);
+	list = members(json_object_get(detail, "RolePolicyList"));
+	json_array_foreach(list, i, item) {
+		json_t *canon = NULL;
+
+		if (err)
+			break;
+		err = decode(&canon, json_object_get(item, "PolicyDocument"),
+			     name, ms_kit_str(item, "PolicyName", ""));
+		if (!err)
+			json_object_set_new(
+				inl, ms_kit_str(item, "PolicyName", ""), canon);
+	}
+	json_decref(list);
+	list = members(json_object_get(detail, "AttachedManagedPolicies"));
+	json_array_foreach(list, i, item)
+		json_array_append(managed, json_object_get(item, "PolicyArn"));
+	json_decref(list);
+	ms_kit_sorted_set(managed);
+	tags = ms_kit_tags_map(json_object_get(detail, "Tags"));
+	if (!err)
+		err = ms_kit_attrs(out, call->type, role, tags);
+	if (!err) {
+		json_object_set(*out, "assume_role_policy", doc);
+		json_object_set(*out, "managed_policy_arns", managed);
+		json_object_set(*out, "inline_policies", inl);
+	}
+	json_decref(tags);
+	json_decref(doc);
+	json_decref(managed);
+	json_decref(inl);
+	return err;
+}
+
+/*
+ * A role's detail and its ListRoles entry may come from different moments
+ * (a change between the two lists): the trust policy both hold must agree,
+ * else the role is read on its own.
+ */
+static int role_read_many(struct ms_call *call, const json_t *priors,
+			  json_t **out)
+{
+	json_t *roles = json_object(), *details = json_object(), *prior;
+	const char *name;
+	int err;
+
+	*out = NULL;
+	err = list_all(roles, call, "ListRoles", json_object(), "Roles");
+	if (!err)
+		err = list_all(details, call, "GetAccountAuthorizationDetails",
+			       json_pack("{s:[s]}", "Filter", "Role"),
+			       "RoleDetailList");
+	if (err)
+		goto done;
+	*out = json_object();
+	json_object_foreach((json_t *)priors, name, prior) {
+		const char *role = ms_kit_name(call, prior);
+		json_t *r = json_object_get(roles, role ? role : "");
+		json_t *d = json_object_get(details, role ? role : "");
+		json_t *live = NULL;
+
+		if (!r || !d ||
+		    !json_equal(json_object_get(r, "AssumeRolePolicyDocument"),
+				json_object_get(d, "AssumeRolePolicyDocument")))
+			continue;
+		if (role_from_lists(&live, call, r, d)) {
+			err = -1;
+			break;
+		}
+		json_object_set_new(*out, name, live);
+	}
+done:
+	if (err) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	json_decref(roles);
+	json_decref(details);
+	return err;
 }
 
 /* A policy document as IAM takes it: compact JSON text. */
@@ -518,6 +649,7 @@ const struct ms_resource_type ms_aws_iam_role = {
 	.name_max = 64,
 	.name_chars = "a-zA-Z0-9+=,.@_-",
 	.read = role_read,
+	.read_many = role_read_many,
 	.create = role_create,
 	.update = role_update,
 	.delete = role_delete,

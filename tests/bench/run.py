@@ -56,6 +56,38 @@ def buckets(n, prefix):
     return "\n".join(lines) + "\n"
 
 
+def roles(n, prefix):
+    lines = [f"stack: bench-{prefix}", "resources:"]
+    for i in range(n):
+        lines += [f"  r{i}:", "    type: aws_iam_role", "    properties:",
+                  f"      name: {prefix}-role-{i}",
+                  "      assume_role_policy: {Version: \"2012-10-17\", Statement: []}",
+                  "      inline_policies: {p: {Version: \"2012-10-17\", Statement: [{Effect: Allow, Action: \"s3:GetObject\", Resource: \"*\"}]}}",
+                  "      tags: {team: ml}"]
+    return "\n".join(lines) + "\n"
+
+
+def calls_per_type(binary, work, env, emu, n):
+    """Apply n roles, then count the calls of one plan with no change
+    (docs/refresh.md): per operation, and per resource."""
+    d = os.path.join(work, f"list{n}")
+    os.mkdir(d)
+    with open(os.path.join(d, "mlstack.yaml"), "w") as f:
+        f.write(roles(n, f"l{n}"))
+    emu.reset()
+    run(binary, d, env, ["apply", "-auto-approve", "-parallelism=10"])
+    emu.proxy.clear_calls()
+    t, mem = run(binary, d, env, ["plan", "-parallelism=10"])
+    ops = {}
+    for c in emu.proxy.calls():
+        ops[(c.service, c.operation)] = ops.get((c.service, c.operation), 0) + 1
+    total = sum(ops.values())
+    print(f"\nplan (no change) of {n} aws_iam_role: {total} calls, "
+          f"{total / n:.3f} a resource, {t * 1000:.0f} ms")
+    for (service, op), k in sorted(ops.items()):
+        print(f"  {service:<6} {op:<32} {k:>5}")
+
+
 def run(binary, cwd, env, args):
     """(seconds, peak RSS in MiB) of one run; fails loudly on error."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -240,6 +272,8 @@ def main(argv):
                                  ["destroy", "-auto-approve", p],
                                  setup=applied)
                 row(f"destroy, {n} buckets, parallelism {par}", t, mem)
+        for n in (100, 1000):
+            calls_per_type(binary, work, env, emu, n)
         if awscli:
             dataset(binary, awscli, work, env, emu)
         return 0

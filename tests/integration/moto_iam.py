@@ -4,6 +4,9 @@ meet (docs/testing.md, "Emulator extensions"):
   - RemoveRoleFromInstanceProfile of a role the profile does not hold is
     NoSuchEntity (moto answered 500), as when a retried call finds its
     first attempt done.
+  - GetAccountAuthorizationDetails pages by MaxItems and Marker, with
+    IsTruncated, as AWS does (moto answered everything in one page and
+    ignored both); the roles come in the order ListRoles gives them.
 
 install() patches moto in this process; call it before the server starts.
 """
@@ -23,9 +26,38 @@ def remove_role_from_instance_profile(self, profile_name, role_name):
     profile.roles.remove(role)
 
 
+def get_account_authorization_details(self):
+    """One page: every kind the filter asks for, cut at MaxItems."""
+    from moto.core.responses import ActionResult
+    filter_param = self._get_param("Filter", [])
+    marker = int(self._get_param("Marker", "0") or 0)
+    max_items = int(self._get_param("MaxItems", 100) or 100)
+    details = self.backend.get_account_authorization_details(filter_param)
+    items = []
+    for kind in ("users", "groups", "roles", "managed_policies"):
+        entries = list(details[kind])
+        if kind == "roles":
+            entries.sort(key=lambda role: role.id)
+        items += [(kind, e) for e in entries]
+    page = items[marker:marker + max_items]
+    result = {
+        "UserDetailList": [e for k, e in page if k == "users"],
+        "GroupDetailList": [e for k, e in page if k == "groups"],
+        "RoleDetailList": [e for k, e in page if k == "roles"],
+        "Policies": [e for k, e in page if k == "managed_policies"],
+        "IsTruncated": marker + max_items < len(items),
+    }
+    if result["IsTruncated"]:
+        result["Marker"] = str(marker + max_items)
+    return ActionResult(result)
+
+
 def install():
     global _installed
     if _installed:
         return
     _installed = True
     B.remove_role_from_instance_profile = remove_role_from_instance_profile
+    from moto.iam import responses as iam_responses
+    iam_responses.IamResponse.get_account_authorization_details = \
+        get_account_authorization_details

@@ -1,0 +1,193 @@
+"""Refresh by listing (docs/refresh.md): types with a bulk read are read a
+page of objects at a time, and every change made behind mlstack's back is
+still shown; what a list cannot settle is read one object at a time."""
+
+import json
+
+import pytest
+
+from helpers import (NO_CHANGES, SAGEMAKER_FULL_ACCESS, SAGEMAKER_TRUST,
+                     SAGEMAKER_TRUST_YAML, last_line, plan_counts)
+
+S3_READ = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+INLINE = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+
+
+def roles_stack(n, stack="refresh"):
+    out = [f"stack: {stack}", "resources:"]
+    for i in range(n):
+        out.append(f"""  role{i}:
+    type: aws_iam_role
+    properties:
+      name: refresh-role-{i}
+      description: role {i}
+      assume_role_policy: {SAGEMAKER_TRUST_YAML}
+      managed_policy_arns: [{SAGEMAKER_FULL_ACCESS}]
+      inline_policies:
+        read: {json.dumps(INLINE)}
+      tags: {{team: ml}}""")
+    return "\n".join(out) + "\n"
+
+
+def apply(run, **kw):
+    code, out, err = run("apply", "--auto-approve", **kw)
+    assert code == 0, err
+    return out + err
+
+
+def plan(run, **kw):
+    code, out, err = run("plan", "--detailed-exitcode", **kw)
+    assert code in (0, 2), err
+    return code, out
+
+
+def ops(proxy, service):
+    return [c.operation for c in proxy.calls(service=service)]
+
+
+def test_unchanged_roles_are_read_by_listing(run, proxy):
+    apply(run, stack=roles_stack(5))
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 0 and last_line(out) == NO_CHANGES
+    calls = ops(proxy, "iam")
+    assert sorted(set(calls)) == ["GetAccountAuthorizationDetails",
+                                  "ListRoles"]
+    assert len(calls) == 2
+
+
+def test_roles_page_through_several_pages(run, proxy):
+    apply(run, stack=roles_stack(5))
+    proxy.clear_calls()
+
+    code, out = plan(run, env={"MLSTACK_LIST_PAGE_SIZE": "2"})
+    assert code == 0 and last_line(out) == NO_CHANGES
+    calls = ops(proxy, "iam")
+    # 5 roles, 2 a page: 3 pages of each list, nothing read one by one
+    assert calls.count("ListRoles") == 3
+    assert calls.count("GetAccountAuthorizationDetails") >= 3
+    assert set(calls) == {"ListRoles", "GetAccountAuthorizationDetails"}
+
+
+@pytest.mark.parametrize("change, shown", [
+    ("trust", "assume_role_policy"),
+    ("inline", "inline_policies"),
+    ("inline_new", "inline_policies"),
+    ("attach", "managed_policy_arns"),
+    ("detach", "managed_policy_arns"),
+    ("description", "description"),
+    ("session", "max_session_duration"),
+    ("tag", "tags"),
+    ("untag", "tags"),
+])
+def test_every_role_attribute_drift_is_caught(run, iam, proxy, change, shown):
+    apply(run, stack=roles_stack(3))
+    role = "refresh-role-1"
+    if change == "trust":
+        doc = json.loads(json.dumps(SAGEMAKER_TRUST))
+        doc["Statement"][0]["Principal"]["Service"] = "ec2.amazonaws.com"
+        iam.update_assume_role_policy(RoleName=role,
+                                      PolicyDocument=json.dumps(doc))
+    elif change == "inline":
+        doc = json.loads(json.dumps(INLINE))
+        doc["Statement"][0]["Action"] = "s3:*"
+        iam.put_role_policy(RoleName=role, PolicyName="read",
+                            PolicyDocument=json.dumps(doc))
+    elif change == "inline_new":
+        iam.put_role_policy(RoleName=role, PolicyName="extra",
+                            PolicyDocument=json.dumps(INLINE))
+    elif change == "attach":
+        iam.attach_role_policy(RoleName=role, PolicyArn=S3_READ)
+    elif change == "detach":
+        iam.detach_role_policy(RoleName=role, PolicyArn=SAGEMAKER_FULL_ACCESS)
+    elif change == "description":
+        iam.update_role(RoleName=role, Description="changed")
+    elif change == "session":
+        iam.update_role(RoleName=role, MaxSessionDuration=7200)
+    elif change == "tag":
+        iam.tag_role(RoleName=role, Tags=[{"Key": "team", "Value": "x"}])
+    elif change == "untag":
+        iam.untag_role(RoleName=role, TagKeys=["team"])
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 2
+    assert "  # role1 has changed outside of mlstack" in out
+    assert "  # role1 will be updated in place" in out
+    assert shown in out
+    assert "  # role0 has changed" not in out
+    assert "  # role2 has changed" not in out
+    assert plan_counts(out) == (0, 1, 0)
+    assert "GetRole" not in ops(proxy, "iam")
+
+
+def test_deleted_role_is_confirmed_gone_and_recreated(run, iam, proxy):
+    apply(run, stack=roles_stack(2))
+    role = "refresh-role-0"
+    iam.detach_role_policy(RoleName=role, PolicyArn=SAGEMAKER_FULL_ACCESS)
+    iam.delete_role_policy(RoleName=role, PolicyName="read")
+    iam.delete_role(RoleName=role)
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 2
+    assert "  # role0 will be created" in out
+    assert plan_counts(out) == (1, 0, 0)
+    # absence from a list is confirmed by a read of its own
+    gets = [c for c in proxy.calls(service="iam", operation="GetRole")]
+    assert len(gets) == 1
+
+
+def test_mixed_types_listed_and_read_one_by_one(run, iam, s3, proxy):
+    text = roles_stack(3) + """  store:
+    type: aws_s3_bucket
+    properties:
+      bucket: refresh-mixed-data
+      tags: {team: ml}
+"""
+    apply(run, stack=text)
+    iam.update_role(RoleName="refresh-role-2", Description="changed")
+    s3.put_bucket_tagging(Bucket="refresh-mixed-data", Tagging={"TagSet": [
+        {"Key": "team", "Value": "x"}]})
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 2
+    assert "  # role2 has changed outside of mlstack" in out
+    assert "  # store has changed outside of mlstack" in out
+    assert plan_counts(out) == (0, 2, 0)
+    assert set(ops(proxy, "iam")) == {"ListRoles",
+                                      "GetAccountAuthorizationDetails"}
+    assert "GetBucketTagging" in ops(proxy, "s3")
+
+
+def test_role_deleted_between_list_and_read_is_gone(run, iam, proxy):
+    # role0 is in ListRoles' answer, then deleted before the second list:
+    # the lists disagree, so it is read alone, and GetRole's NoSuchEntity
+    # makes it gone.
+    apply(run, stack=roles_stack(2))
+
+    def delete_after_list(request, response):
+        if request.operation == "ListRoles" and \
+                "refresh-role-0" in role_names_of(iam):
+            iam.detach_role_policy(RoleName="refresh-role-0",
+                                   PolicyArn=SAGEMAKER_FULL_ACCESS)
+            iam.delete_role_policy(RoleName="refresh-role-0",
+                                   PolicyName="read")
+            iam.delete_role(RoleName="refresh-role-0")
+        return None
+    proxy.add_response_hook(delete_after_list)
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 2
+    assert "  # role0 will be created" in out
+    assert "  # role1" not in out
+    assert plan_counts(out) == (1, 0, 0)
+    assert ops(proxy, "iam").count("GetRole") == 1
+
+
+def role_names_of(iam):
+    return {r["RoleName"] for r in iam.list_roles()["Roles"]}
