@@ -115,13 +115,17 @@ static double num(const json_t *o, const char *key)
 	return json_number_value(json_object_get(o, key));
 }
 
-/* rounded to a billionth of a dollar: no noise of binary fractions */
+/*
+ * Rounded to a trillionth of a dollar, which takes off the noise of sums
+ * of binary fractions (0.30000000000000004) and keeps the smallest
+ * amounts (a few MB in S3 by the hour).
+ */
 static json_t *usd(double x)
 {
-	if (!(x > -1e9 && x < 1e9))
-		return json_real(0);
-	return json_real((double)(long long)(x * 1e9 + (x < 0 ? -0.5 : 0.5)) /
-				 1e9 +
+	if (!(x > -1e6 && x < 1e6))
+		return json_real(x == x ? x : 0);
+	return json_real((double)(long long)(x * 1e12 + (x < 0 ? -0.5 : 0.5)) /
+				 1e12 +
 			 0.0);
 }
 

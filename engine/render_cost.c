@@ -32,7 +32,10 @@ static const char *str(const json_t *o, const char *key, const char *dflt)
 	return s ? s : dflt;
 }
 
-/* "$0.115", "-$1,234.56", "+$0.05" with sign. */
+/*
+ * "$0.115", "-$1,234.56", "+$0.05" with sign; under a hundredth of a
+ * cent "<$0.0001", which is not zero (JSON has the figure).
+ */
 static void money(struct ms_buf *out, double x, bool sign)
 {
 	double a = x < 0 ? -x : x;
@@ -45,13 +48,13 @@ static void money(struct ms_buf *out, double x, bool sign)
 		ms_buf_addch(out, '+');
 	else if (x < 0 && a > 0)
 		ms_buf_addch(out, '-');
+	if (a > 0 && a < 0.0001) {
+		ms_buf_adds(out, "<$0.0001");
+		return;
+	}
 	ms_buf_addch(out, '$');
 	if (a == 0) {
 		ms_buf_addch(out, '0');
-		return;
-	}
-	if (a < 0.0001) {
-		ms_buf_adds(out, "0.0001");
 		return;
 	}
 	if (a >= 1) {
@@ -75,16 +78,48 @@ static void money(struct ms_buf *out, double x, bool sign)
 	ms_buf_add(out, digits, n);
 }
 
+/* A unit price as the table has it: "$0.115", "$0.0000041667". */
+static void unit_price(struct ms_buf *out, double usd)
+{
+	char digits[64];
+	size_t n;
+
+	if (usd >= 0.0001 || usd <= 0) {
+		money(out, usd, false);
+		return;
+	}
+	snprintf(digits, sizeof(digits), "%.12f", usd);
+	n = strlen(digits);
+	while (n > 2 && digits[n - 1] == '0')
+		n--;
+	ms_buf_addch(out, '$');
+	ms_buf_add(out, digits, n);
+}
+
+/* A quantity: a count, or GB (shown in MB or KB when small). */
+static void quantity(struct ms_buf *out, double q, bool gb)
+{
+	if (!gb || q >= 0.01 || q == 0)
+		ms_buf_addf(out, "%.6g%s", q, gb ? " GB" : "");
+	else if (q * 1024 >= 1)
+		ms_buf_addf(out, "%.3g MB", q * 1024);
+	else
+		ms_buf_addf(out, "%.3g KB", q * 1024 * 1024);
+}
+
 /*
  * "$0.115", or a range "$0.115..$0.46": its second end signed only when
- * it goes the other way.
+ * it goes the other way (or the first is zero).
  */
 static void amount(struct ms_buf *out, double lo, double hi, bool sign)
 {
+	bool turns = !lo || (lo < 0) != (hi < 0);
+
 	money(out, lo, sign);
 	if (lo != hi) {
 		ms_buf_adds(out, "..");
-		money(out, hi, sign && (lo < 0) != (hi < 0));
+		/* "-$0.115..$0.46": the sign of both ends said once */
+		money(out, turns || hi > 0 ? hi : -hi, sign && turns);
 	}
 }
 
@@ -251,7 +286,7 @@ static void total_line(struct ms_buf *out, const json_t *cost)
 	if (unknown)
 		ms_buf_addf(out, "; %ld %s without a price", unknown,
 			    unknown == 1 ? "resource" : "resources");
-	if (hourly(before)) {
+	if (hourly(before) && hourly(after)) {
 		ms_buf_adds(out, "; the stack then: ");
 		rate(out, after, false);
 	}
@@ -385,6 +420,9 @@ json_t *ms_render_plan_cost_json(const json_t *plan)
 		json_object_set(entry, "name", json_object_get(c, "name"));
 		json_object_set(entry, "type", json_object_get(c, "type"));
 		json_object_set(entry, "action", json_object_get(c, "action"));
+		if (json_object_get(c, "deposed_of"))
+			json_object_set(entry, "deposed_of",
+					json_object_get(c, "deposed_of"));
 		json_array_append_new(list, entry);
 	}
 	json_object_set_new(out, "resources", list);
@@ -395,20 +433,17 @@ json_t *ms_render_plan_cost_json(const json_t *plan)
 static void item_line(struct ms_buf *out, const json_t *item)
 {
 	const char *unit = str(item, "unit", "");
-	double count = num(item, "count");
 	const json_t *max = json_object_get(item, "count_max");
+	bool gb = !strcmp(unit, "GB-month") || !strcmp(unit, "GB-second");
 
 	ms_buf_addf(out, "%s: ", str(item, "what", ""));
-	ms_buf_addf(out, "%.6g", count);
-	if (json_is_number(max))
-		ms_buf_addf(out, "..%.6g", json_number_value(max));
-	if (!strcmp(unit, "GB-month") || !strcmp(unit, "GB-second"))
-		ms_buf_adds(out, " GB");
+	quantity(out, num(item, "count"), gb && !json_is_number(max));
+	if (json_is_number(max)) {
+		ms_buf_adds(out, "..");
+		quantity(out, json_number_value(max), gb);
+	}
 	ms_buf_adds(out, " x ");
-	if (num(item, "usd") < 0.0001 && num(item, "usd") > 0)
-		ms_buf_addf(out, "$%.10g", num(item, "usd"));
-	else
-		money(out, num(item, "usd"), false);
+	unit_price(out, num(item, "usd"));
 	ms_buf_addf(out, "/%s", !strcmp(unit, "hour") ? "h" : unit);
 	if (json_object_get(item, "seconds"))
 		ms_buf_addf(out, " for %s",
@@ -441,9 +476,6 @@ void ms_render_cost(FILE *f, const json_t *doc)
 		ms_buf_reset(&line);
 		ms_buf_adds(&line, at_least(r));
 		summary(&line, r, false);
-		if (json_is_true(json_object_get(r, "job")) &&
-		    !json_is_true(json_object_get(r, "billed")))
-			ms_buf_adds(&line, " (not run to its end yet)");
 		fprintf(f, "  %-*s  %s\n", (int)w, str(r, "name", ""),
 			line.ptr);
 		json_array_foreach(json_object_get(r, "items"), j, item) {
