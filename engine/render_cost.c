@@ -78,19 +78,19 @@ static void money(struct ms_buf *out, double x, bool sign)
 	ms_buf_add(out, digits, n);
 }
 
-/* A unit price as the table has it: "$0.115", "$0.0000041667". */
+/* A unit price as the table has it: "$1.006", "$0.0000041667". */
 static void unit_price(struct ms_buf *out, double usd)
 {
 	char digits[64];
 	size_t n;
 
-	if (usd >= 0.0001 || usd <= 0) {
+	if (!(usd > 0 && usd < 1e9)) {
 		money(out, usd, false);
 		return;
 	}
-	snprintf(digits, sizeof(digits), "%.12f", usd);
+	snprintf(digits, sizeof(digits), "%.10f", usd);
 	n = strlen(digits);
-	while (n > 2 && digits[n - 1] == '0')
+	while (digits[n - 1] == '0' && digits[n - 3] != '.')
 		n--;
 	ms_buf_addch(out, '$');
 	ms_buf_add(out, digits, n);
@@ -318,8 +318,8 @@ void ms_render_plan_cost(FILE *f, const json_t *plan, unsigned flags)
 		ms_buf_reset(&line);
 		ms_buf_adds(&line, at_least(cc));
 		summary(&line, cc, true);
-		ms_buf_addf(&out, "  %3s %-*s  %s%s\n", sign_of(c), (int)w,
-			    str(c, "name", ""), line.ptr,
+		ms_buf_addf(&out, "  %-*s  %s%s\n", (int)w, str(c, "name", ""),
+			    line.ptr,
 			    ms_render_action(c) == MS_ACTION_NOOP ?
 				    " (with what it depends on)" :
 				    "");
