@@ -529,3 +529,27 @@ def test_built_in_table_covers_what_the_issue_lists():
     for p in table["prices"]:
         assert p["source"] in table["sources"]
         assert p["usd"] > 0 and p["effective"]
+
+
+def test_diff_prices_a_change_between_revisions(cli, run):
+    """mlstack diff, offline, prices what the newer revision changes."""
+    def git(*args):
+        subprocess.run(["git", "-C", str(cli.workdir), "-c", "user.name=t",
+                        "-c", "user.email=t@example.com", *args],
+                       check=True, capture_output=True)
+
+    nb = ("stack: reviewed\nregion: us-east-1\nresources:\n  nb:\n"
+          "    type: aws_sagemaker_notebook_instance\n"
+          "    properties: {name: nb, instance_type: %s, role_arn: "
+          "\"arn:aws:iam::123456789012:role/r\", volume_size: 10}\n")
+    git("init", "-q")
+    cli.write_stack(nb % "ml.t3.medium")
+    git("add", "mlstack.yaml")
+    git("commit", "-q", "-m", "one")
+    cli.write_stack(nb % "ml.t3.xlarge")
+    _, out, _ = run("diff", check=True)
+    # ml.t3.xlarge $0.20/h against ml.t3.medium $0.05/h
+    assert cost_line(out, "nb") == \
+        "+$0.15/h (+$109.50/month), $0.0519/h -> $0.2019/h"
+    _, out, _ = run("diff", "-json", check=True)
+    assert json.loads(out)["mlstack_cost"]["hourly"] == pytest.approx(0.15)
