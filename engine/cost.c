@@ -318,6 +318,9 @@ void ms_cost_plan(json_t *plan, const struct ms_prices *prices,
 		json_decref(f);
 		json_decref(d);
 	}
+	/* the stack's own cost either side: its hours (jobs aside) */
+	json_object_del(before, "runs");
+	json_object_del(after, "runs");
 	doc = header(prices, region);
 	json_object_update(doc, total);
 	json_object_set_new(doc, "before", before);
