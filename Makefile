@@ -42,7 +42,10 @@ LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 LIB_SRC = $(sort $(wildcard util/*.c engine/*.c state/*.c providers/*.c \
                  providers/*/*.c))
 CMD_SRC = $(sort $(wildcard cmd/*.c))
-LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+# The price table (docs/cost.md), compiled in: a C string generated from
+# the JSON file, so that an installed binary needs no file beside it.
+PRICES = providers/prices/prices.json
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/prices_json.o
 CMD_OBJ = $(CMD_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -76,6 +79,24 @@ $(BUILD)/libmlstack.a: $(LIB_OBJ)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+# Each line of the JSON a string literal: backslashes, quotes and '?'
+# (no trigraphs) escaped.
+define embed_prices
+	@mkdir -p $(dir $@)
+	{ echo '/* generated from $(PRICES) by the Makefile */'; \
+	  echo 'extern const char ms_prices_json[];'; \
+	  echo 'const char ms_prices_json[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/?/\\?/g' \
+	      -e 's/^/"/' -e 's/$$/\\n"/' $(PRICES); \
+	  echo ';'; } > $@.tmp && mv $@.tmp $@
+endef
+
+$(BUILD)/gen/prices_json.c: $(PRICES)
+	$(embed_prices)
+
+$(BUILD)/gen/prices_json.o: $(BUILD)/gen/prices_json.c
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmlstack.a
 	@mkdir -p $(dir $@)
@@ -188,7 +209,7 @@ FUZZ_NAMES = $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 FUZZ_BIN = $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 # cmd/common.c for the saved-plan reader; tests/fuzz/fuzz.c for all
 FUZZ_OBJ = $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/cmd/common.o \
-           $(FUZZ_BUILD)/tests/fuzz/fuzz.o
+           $(FUZZ_BUILD)/tests/fuzz/fuzz.o $(FUZZ_BUILD)/gen/prices_json.o
 STAMP_FUZZ = build/.fuzz-deps-ok
 
 $(STAMP_FUZZ): | $(STAMP_DEPS)
@@ -204,6 +225,12 @@ $(STAMP_FUZZ): | $(STAMP_DEPS)
 $(FUZZ_BUILD)/%.o: %.c | $(STAMP_FUZZ)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_BUILD)/gen/prices_json.c: $(PRICES)
+	$(embed_prices)
+
+$(FUZZ_BUILD)/gen/prices_json.o: $(FUZZ_BUILD)/gen/prices_json.c | $(STAMP_FUZZ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_BUILD)/libmlstack.a: $(FUZZ_OBJ)
 	rm -f $@

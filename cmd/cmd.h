@@ -103,6 +103,7 @@ int cmd_show(struct cmd_opts *o);
 int cmd_state(struct cmd_opts *o);
 int cmd_graph(struct cmd_opts *o);
 int cmd_history(struct cmd_opts *o);
+int cmd_cost(struct cmd_opts *o);
 int cmd_diff(struct cmd_opts *o);
 int cmd_force_unlock(struct cmd_opts *o);
 int cmd_import(struct cmd_opts *o);

@@ -214,6 +214,11 @@ int ms_engine_diff(json_t **out, struct ms_engine *from, struct ms_engine *to,
 	json_object_set_new(plan, "offline",
 			    json_pack("{s:s, s:s}", "from", from_label, "to",
 				      to_label));
+	/* the sides' costs came with their changes: priced again, as a diff */
+	if (named && ms_engine_cost_plan(named, plan)) {
+		json_decref(plan);
+		goto done;
+	}
 	*out = plan;
 	err = 0;
 done:

@@ -207,6 +207,12 @@ int ms_engine_schema(json_t **out, const char *type);
  * the names whose values come from secrets (docs/secrets.md).
  */
 int ms_engine_outputs(struct ms_engine *e, json_t **out, json_t **sensitive);
+/*
+ * What the resources of the state cost now, offline (no AWS call): *out
+ * is ms_cost_state's document (engine/cost.h) with the stack's name.
+ * -1 with ms_error() when the state or the price table cannot be read.
+ */
+int ms_engine_cost(struct ms_engine *e, json_t **out);
 /* History: array of {commit, author, time, message}. */
 int ms_engine_history(struct ms_engine *e, json_t **out);
 /* The stack's dependency graph as DOT. */

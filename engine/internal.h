@@ -155,6 +155,13 @@ void ms_engine_call(struct ms_call *call, struct ms_engine *e,
  */
 int ms_engine_read_id(json_t **out, struct ms_call *call, const char *id);
 
+/*
+ * Price the plan (engine/cost.c, docs/cost.md): each change's "cost" and
+ * the plan's, in the region the stack runs in. -1 with ms_error() when
+ * the price table (MLSTACK_PRICES) cannot be read.
+ */
+int ms_engine_cost_plan(struct ms_engine *e, json_t *plan);
+
 /* Whether attribute name of type t is computed (an output). */
 bool ms_engine_computed(const struct ms_resource_type *t, const char *name);
 

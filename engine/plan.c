@@ -831,6 +831,10 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 	if (e->stack->region)
 		json_object_set_new(plan, "region",
 				    json_string(e->stack->region));
+	if (ms_engine_cost_plan(e, plan)) {
+		json_decref(plan);
+		goto done;
+	}
 	*out = plan;
 	err = 0;
 done:

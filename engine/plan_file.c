@@ -58,6 +58,7 @@ static const struct key top_keys[] = {
 	{ "sensitive_variables", W_STRINGS },
 	{ "sensitive_salt", W_STRING },
 	{ "sensitive_digest", W_STRING },
+	{ "cost", W_OBJECT },
 	{ NULL },
 };
 
@@ -78,6 +79,7 @@ static const struct key change_keys[] = {
 	{ "pending", W_BOOL },
 	{ "deposed_of", W_STRING },
 	{ "sensitive", W_STRINGS },
+	{ "cost", W_OBJECT },
 	{ NULL },
 };
 

@@ -156,6 +156,7 @@ static void header(struct ms_buf *out, const json_t *c, enum ms_action action,
 
 	if (action == MS_ACTION_CREATE) {
 		ms_diff_line(out, 0, " ", flags, "# %s will be created", name);
+		ms_render_change_cost(out, c, flags);
 		ms_diff_line(out, 2, "+", flags, "resource \"%s\" \"%s\" {",
 			     type, name);
 	} else if (action == MS_ACTION_UPDATE) {
@@ -176,6 +177,7 @@ static void header(struct ms_buf *out, const json_t *c, enum ms_action action,
 		free(note);
 		json_decref(before);
 		json_decref(after);
+		ms_render_change_cost(out, c, flags);
 		ms_diff_line(out, 2, "~", flags, "resource \"%s\" \"%s\" {",
 			     type, name);
 	} else if (action == MS_ACTION_REPLACE) {
@@ -194,6 +196,7 @@ static void header(struct ms_buf *out, const json_t *c, enum ms_action action,
 				     "# (the new object is created first; the "
 				     "old one is destroyed once everything "
 				     "that refers to it has moved)");
+		ms_render_change_cost(out, c, flags);
 		ms_diff_line(out, 0, cbd ? "+/-" : "-/+", flags,
 			     "resource \"%s\" \"%s\" {", type, name);
 	} else if (json_object_get(c, "deposed_of")) {
@@ -201,6 +204,7 @@ static void header(struct ms_buf *out, const json_t *c, enum ms_action action,
 			out, 0, " ", flags,
 			"# %s (deposed object) will be destroyed",
 			json_string_value(json_object_get(c, "deposed_of")));
+		ms_render_change_cost(out, c, flags);
 		ms_diff_line(out, 2, "-", flags, "resource \"%s\" \"%s\" {",
 			     type, name);
 	} else {
@@ -209,6 +213,7 @@ static void header(struct ms_buf *out, const json_t *c, enum ms_action action,
 		if (t && t->delete_note)
 			ms_diff_line(out, 0, " ", flags, "# (%s)",
 				     t->delete_note);
+		ms_render_change_cost(out, c, flags);
 		ms_diff_line(out, 2, "-", flags, "resource \"%s\" \"%s\" {",
 			     type, name);
 	}
@@ -356,6 +361,8 @@ void ms_render_plan(FILE *f, const json_t *plan)
 		fprintf(f, "No changes. Your infrastructure matches the "
 			   "configuration.\n");
 	else
+		ms_render_plan_cost(f, plan, diff_flags());
+	if (any)
 		fprintf(f, "%s%s:%s %d to add, %d to change, %d to destroy.\n",
 			paint(BOLD), offline ? "Diff" : "Plan", paint(RESET),
 			add, change, destroy);

@@ -51,6 +51,24 @@ void ms_render_plan_markdown(FILE *f, const json_t *plan);
  */
 json_t *ms_render_plan_json(const json_t *plan);
 
+/*
+ * Costs (render_cost.c, docs/cost.md). ms_render_change_cost: the
+ * "# cost: ..." line of a change that has a cost, appended to out (flags
+ * as ms_render_change's). ms_render_plan_cost: the cost section of a text
+ * plan, each change that has a cost on a line, and the "Cost: ..." total
+ * line. ms_render_plan_cost_markdown: the same as a total line and a
+ * table. ms_render_plan_cost_json: the plan's "cost" with its changes'
+ * costs under "resources", for the JSON plan's mlstack_cost; new, or NULL
+ * when the plan holds none. ms_render_cost: `mlstack cost`, a document of
+ * ms_engine_cost.
+ */
+void ms_render_change_cost(struct ms_buf *out, const json_t *change,
+			   unsigned flags);
+void ms_render_plan_cost(FILE *f, const json_t *plan, unsigned flags);
+void ms_render_plan_cost_markdown(struct ms_buf *out, const json_t *plan);
+json_t *ms_render_plan_cost_json(const json_t *plan);
+void ms_render_cost(FILE *f, const json_t *doc);
+
 /* "NAME: text" progress lines. */
 void ms_render_event(FILE *f, const char *name, const char *text);
 /* "Error: NAME: message". */

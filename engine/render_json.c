@@ -1218,6 +1218,7 @@ json_t *ms_render_plan_json(const json_t *plan)
 	json_t *out = json_object(), *drift = json_array();
 	json_t *relevant = json_array(), *c, *declared, *prior, *planned;
 	json_t *config, *root, *pout = json_object(), *prout = json_object();
+	json_t *cost;
 	const char *name;
 	bool own = false;
 	char stamp[32];
@@ -1286,6 +1287,22 @@ json_t *ms_render_plan_json(const json_t *plan)
 	json_object_set(out, "stack", json_object_get(plan, "stack"));
 	json_object_set(out, "state_commit",
 			json_object_get(plan, "state_commit"));
+	/* mlstack's own key: what the plan costs (docs/cost.md) */
+	if ((cost = ms_render_plan_cost_json(plan))) {
+		json_array_foreach(json_object_get(cost, "resources"), i, c) {
+			struct addr a;
+			char *address;
+
+			addr_of(&a, c);
+			address = ms_asprintf("%s.%s", a.type, a.name);
+			json_object_set_new(c, "address", json_string(address));
+			if (a.deposed)
+				json_object_set_new(c, "deposed",
+						    json_string(a.deposed));
+			free(address);
+		}
+		json_object_set_new(out, "mlstack_cost", cost);
+	}
 	json_decref(d.types);
 	json_decref(d.lookups);
 	return out;

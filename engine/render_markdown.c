@@ -273,6 +273,8 @@ void ms_render_plan_markdown(FILE *f, const json_t *plan)
 		    "destroy.\n\n",
 		    offline ? "Diff" : "Plan", counts[ADD], counts[CHANGE],
 		    counts[REPLACE], counts[DESTROY]);
+	if (total)
+		ms_render_plan_cost_markdown(&out, plan);
 
 	json_array_foreach(drift, i, c) {
 		char *text = rendered(ms_render_drift, c);

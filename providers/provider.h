@@ -192,6 +192,53 @@ struct ms_tf_type {
 	const struct ms_tf_part *parts; /* ends with an entry with no type */
 };
 
+/*
+ * What an object costs (docs/cost.md): on-demand, in US dollars, in the
+ * region of env, as a type's cost hook prices it from the object's
+ * attributes. hourly is what it costs per hour while it exists, at its
+ * least; hourly_max at its most (auto scaling's maximum; equal to hourly
+ * without a range). A job (training, tuning) costs by the run instead:
+ * run is one run's cost, at most (the instances for the longest the job
+ * may run), or, billed set, what AWS billed for the run it made. items
+ * says what was priced ([{"what", "count", "count_max", "usd", "unit",
+ * "hourly", "hourly_max", "run"}]); unknown why some part has no price
+ * (["no price for ml.x9.large (sagemaker.hosting) in eu-west-1"]), never
+ * counted as zero. Both arrays belong to the struct (ms_cost_release).
+ */
+struct ms_cost {
+	double hourly, hourly_max;
+	double run;
+	bool job;
+	bool billed;
+	json_t *items;
+	json_t *unknown;
+};
+
+struct ms_prices; /* the price table (providers/prices.c) */
+
+/*
+ * What a cost hook is given besides the object's attributes: the price
+ * table and the region, and a view of the other resources of the stack
+ * as they will be (a plan's after, or the state), through the engine.
+ *
+ * find: the attributes of the resource of type whose attribute key is
+ * value (a string), or NULL.
+ * related: the attributes of the resource of type that the priced
+ * object's attribute attr names: the one whose key equals its value, or,
+ * while the value is unknown, the one the stack's reference in that
+ * attribute names (${config.name}). NULL: none in the stack.
+ */
+struct ms_cost_env {
+	const struct ms_prices *prices;
+	const char *region;
+	const json_t *(*find)(const struct ms_cost_env *env, const char *type,
+			      const char *key, const char *value);
+	const json_t *(*related)(const struct ms_cost_env *env,
+				 const char *attr, const char *type,
+				 const char *key);
+	void *payload;
+};
+
 struct ms_resource_type {
 	const char *name;             /* "aws_s3_bucket" */
 	const struct ms_attr *schema; /* terminated by an entry with no name */
@@ -345,7 +392,86 @@ struct ms_resource_type {
 	 * NULL: its own name and attributes, objects as blocks.
 	 */
 	const struct ms_tf_type *terraform;
+	/*
+	 * What an object of the type costs (above), from attrs (a plan's
+	 * after or before, or the state's attributes; values may be
+	 * unknown). out is initialised by the caller (ms_cost_init). A
+	 * type that costs nothing by itself says so with ms_cost_free;
+	 * NULL: mlstack does not price the type, and its cost is unknown.
+	 * Returns 0; a part it cannot price goes in out->unknown.
+	 */
+	int (*cost)(struct ms_cost *out, const json_t *attrs,
+		    const struct ms_cost_env *env);
 };
+
+/*
+ * Prices (providers/prices.c, docs/cost.md). The table is the one built
+ * in (providers/prices/prices.json), or the file MLSTACK_PRICES names.
+ * *out is the caller's; -1 with ms_error() when the file cannot be read
+ * or is not a price table.
+ */
+int ms_prices_load(struct ms_prices **out);
+/* A table from its JSON text; origin names it in messages. */
+int ms_prices_parse(struct ms_prices **out, const char *text,
+		    const char *origin);
+void ms_prices_free(struct ms_prices *p);
+/*
+ * What a plan says of the table: {"date", "made", "origin" (built in, or
+ * the file), "regions", "sources"}; borrowed.
+ */
+const json_t *ms_prices_info(const struct ms_prices *p);
+/*
+ * The price of key ("ml.m5.large") as product ("sagemaker.hosting") in
+ * region: {"usd", "unit", "effective", "source"[, "estimate"]}, borrowed,
+ * or NULL when the table has none.
+ */
+const json_t *ms_prices_get(const struct ms_prices *p, const char *region,
+			    const char *product, const char *key);
+/* Whether the table holds prices of region. */
+bool ms_prices_has_region(const struct ms_prices *p, const char *region);
+
+/* A month of AWS's bills, in hours (its price pages' convention). */
+#define MS_HOURS_PER_MONTH 730.0
+
+/* The cost hooks' helpers (providers/cost.c). */
+void ms_cost_init(struct ms_cost *c);
+void ms_cost_release(struct ms_cost *c);
+/* The hook of a type that costs nothing by itself. */
+int ms_cost_free(struct ms_cost *out, const json_t *attrs,
+		 const struct ms_cost_env *env);
+/* Say why a part is not priced; printf-like. */
+void ms_cost_unknown(struct ms_cost *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/*
+ * attrs' string attribute name (a path "a.b" into objects), or NULL
+ * with a reason in c->unknown ("instance_type is known after apply").
+ */
+const char *ms_cost_string(struct ms_cost *c, const json_t *attrs,
+			   const char *name);
+/*
+ * attrs' number name (a path), or dflt when absent; -1 with a reason in
+ * c->unknown when it is unknown or not a number.
+ */
+double ms_cost_number(struct ms_cost *c, const json_t *attrs, const char *name,
+		      double dflt);
+/*
+ * Price count (to count_max) of key as product, in the unit the product
+ * is sold by, what describing it ("ml.m5.large hosting instance"):
+ * per hour (hourly), per GB-month (the quantity in GB, hourly by
+ * MS_HOURS_PER_MONTH) or per GB-second (the quantity in GB held,
+ * hourly by 3600). Adds to c->hourly and c->hourly_max and to items;
+ * without a price, a reason in c->unknown. Returns whether priced.
+ */
+bool ms_cost_add(struct ms_cost *c, const struct ms_cost_env *env,
+		 const char *product, const char *key, const char *what,
+		 double count, double count_max);
+/*
+ * A job's run: count instances of key as product for seconds, what
+ * describing it; adds to c->run (c->job set). Returns whether priced.
+ */
+bool ms_cost_add_run(struct ms_cost *c, const struct ms_cost_env *env,
+		     const char *product, const char *key, const char *what,
+		     double count, double seconds);
 
 /*
  * Whether name is one AWS takes for an object of t: 0, or -1 with
@@ -380,6 +506,13 @@ const struct ms_attr *ms_provider_attr(const struct ms_resource_type *t,
  */
 int ms_provider_session_new(struct ms_aws **out, const char *region);
 void ms_provider_session_free(struct ms_aws *aws);
+/*
+ * The region a session would resolve, without opening one: region (the
+ * stack's) when set, else AWS_REGION, AWS_DEFAULT_REGION, the profile's.
+ * *out is the caller's, NULL when none is set (0 returned); -1 with
+ * ms_error() for a malformed one.
+ */
+int ms_provider_region(char **out, const char *region);
 /* The region the session resolved; borrowed. */
 const char *ms_provider_session_region(const struct ms_aws *aws);
 /* The caller's account id (STS GetCallerIdentity); *out is the caller's. */

@@ -8,6 +8,7 @@
 #include "util/common.h"
 #include "providers/provider.h"
 #include "providers/aws/aws.h"
+#include "providers/aws/internal.h" /* the region, as a session resolves it */
 
 extern const struct ms_resource_type ms_aws_appautoscaling_policy;
 extern const struct ms_resource_type ms_aws_appautoscaling_target;
@@ -193,6 +194,11 @@ int ms_provider_session_new(struct ms_aws **out, const char *region)
 void ms_provider_session_free(struct ms_aws *aws)
 {
 	ms_aws_free(aws);
+}
+
+int ms_provider_region(char **out, const char *region)
+{
+	return ms_aws_region_resolve(out, region);
 }
 
 const char *ms_provider_session_region(const struct ms_aws *aws)

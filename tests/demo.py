@@ -52,6 +52,24 @@ class DemoFailed(Exception):
     pass
 
 
+def check_cost(plan):
+    """The plan says what the stack costs: a "# cost:" line on the
+    notebook, the endpoints and the jobs, and a total by the hour, the
+    month and the run, none of it unknown (docs/cost.md)."""
+    lines = plan.splitlines()
+    total = [ln for ln in lines if ln.startswith("Cost: ")]
+    if len(total) != 1 or not total[0].startswith("Cost: +$") or \
+            "/month); training and tuning: up to $" not in total[0]:
+        raise DemoFailed(f"the plan's cost line is not there: {total}")
+    if "without a price" in total[0] or "unknown" in plan:
+        raise DemoFailed("the plan leaves a price unknown")
+    for name in ("notebook", "endpoint_single", "endpoint_multi", "tuner",
+                 "train_single", "train_multi", "host", "invoker_warm"):
+        block = lines.index(f"  # {name} will be created")
+        if not lines[block + 1].startswith("  # cost: "):
+            raise DemoFailed(f"{name} has no cost line")
+
+
 def aws_inventory(emu):
     s3 = emu.client("s3")
     iam = emu.client("iam")
@@ -159,10 +177,13 @@ def demo(binary, stack_file):
         publish_dlamis(emu)
 
         step(binary, project, env, ["validate"])
-        step(binary, project, env, ["plan"], want_text="Plan: ")
+        plan = step(binary, project, env, ["plan"], want_text="Plan: ")
+        check_cost(plan)
         step(binary, project, env, ["apply", "--auto-approve"],
              want_text="Apply complete!")
         step(binary, project, env, ["output"])
+        step(binary, project, env, ["cost"],
+             want_text="mlstack destroy would save $")
         buckets, roles = show_inventory(emu, "after apply")
         if not buckets or not roles:
             raise DemoFailed("apply reported success but AWS holds no "

@@ -310,4 +310,6 @@ const struct ms_resource_type ms_aws_appautoscaling_policy = {
 	.delete = policy_delete,
 	.normalize = policy_normalize,
 	.claim = policy_claim,
+	/* free: the endpoint or function it scales is priced with its range */
+	.cost = ms_cost_free,
 };

@@ -217,4 +217,6 @@ const struct ms_resource_type ms_aws_appautoscaling_target = {
 	.update = target_update,
 	.delete = target_delete,
 	.normalize = target_normalize,
+	/* free: the endpoint or function it scales is priced with its range */
+	.cost = ms_cost_free,
 };

@@ -446,6 +446,50 @@ static const struct ms_tf_attr tf_attrs[] = {
 
 static const struct ms_tf_type tf = { .schema_version = 1, .attrs = tf_attrs };
 
+/*
+ * The instance by the hour (Linux, on-demand) unless stopped, and its
+ * root volume by the GB-month, stopped or not. A root volume of the
+ * image's size is not known here: its price is said to be unknown.
+ */
+static int instance_cost(struct ms_cost *out, const json_t *attrs,
+			 const struct ms_cost_env *env)
+{
+	static const char *const unbilled[] = { "stopped", "stopping",
+						"shutting-down", "terminated",
+						NULL };
+	const char *state = ms_kit_str(attrs, "state", "running");
+	const json_t *disk = json_object_get(attrs, "root_block_device");
+	const char *type, *volume;
+	const char *const *u;
+	char what[160];
+	double gb;
+
+	for (u = unbilled; *u && strcmp(*u, state); u++)
+		;
+	if (!*u) {
+		type = ms_cost_string(out, attrs, "instance_type");
+		snprintf(what, sizeof(what), "instance %s (Linux)",
+			 type ? type : "");
+		if (type)
+			ms_cost_add(out, env, "ec2.instance", type, what, 1, 1);
+	}
+	if (!json_object_get(disk, "volume_size")) {
+		ms_cost_unknown(out, "root volume: the image's size (set "
+				     "root_block_device.volume_size to price "
+				     "it)");
+		return 0;
+	}
+	gb = ms_cost_number(out, attrs, "root_block_device.volume_size", 0);
+	volume = json_is_string(json_object_get(disk, "volume_type")) ?
+			 json_string_value(
+				 json_object_get(disk, "volume_type")) :
+			 "gp3";
+	snprintf(what, sizeof(what), "root volume (%s)", volume);
+	if (gb >= 0)
+		ms_cost_add(out, env, "ec2.ebs", volume, what, gb, gb);
+	return 0;
+}
+
 const struct ms_resource_type ms_aws_instance = {
 	.name = "aws_instance",
 	.data_note = "its root volume and what is on it are deleted",
@@ -458,4 +502,5 @@ const struct ms_resource_type ms_aws_instance = {
 	.delete = instance_delete,
 	.normalize = instance_normalize,
 	.terraform = &tf,
+	.cost = instance_cost,
 };

@@ -317,4 +317,5 @@ const struct ms_resource_type ms_aws_key_pair = {
 	.normalize = key_normalize,
 	.local = key_local,
 	.terraform = &tf,
+	.cost = ms_cost_free,
 };

@@ -573,4 +573,5 @@ const struct ms_resource_type ms_aws_security_group = {
 	.delete = sg_delete,
 	.normalize = sg_normalize,
 	.terraform = &tf,
+	.cost = ms_cost_free,
 };

@@ -231,4 +231,5 @@ const struct ms_resource_type ms_aws_iam_instance_profile = {
 	.update = profile_update,
 	.delete = profile_delete,
 	.normalize = profile_normalize,
+	.cost = ms_cost_free,
 };

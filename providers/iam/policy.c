@@ -383,4 +383,5 @@ const struct ms_resource_type ms_aws_iam_policy = {
 	.delete = policy_delete,
 	.normalize = policy_normalize,
 	.terraform = &tf,
+	.cost = ms_cost_free,
 };

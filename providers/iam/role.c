@@ -655,4 +655,5 @@ const struct ms_resource_type ms_aws_iam_role = {
 	.delete = role_delete,
 	.normalize = role_normalize,
 	.terraform = &tf,
+	.cost = ms_cost_free,
 };

@@ -246,4 +246,5 @@ const struct ms_resource_type ms_aws_lambda_alias = {
 	.normalize = alias_normalize,
 	.claim = alias_claim,
 	.terraform = &tf,
+	.cost = ms_cost_free,
 };

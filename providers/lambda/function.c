@@ -558,4 +558,9 @@ const struct ms_resource_type ms_aws_lambda_function = {
 	.local = function_local,
 	.renewed = function_renewed,
 	.terraform = &tf,
+	/*
+	 * free while idle: requests and their duration are not priced
+	 * (docs/cost.md)
+	 */
+	.cost = ms_cost_free,
 };

@@ -286,6 +286,65 @@ static int pc_normalize(json_t *attrs)
 				   INFINITY, true);
 }
 
+/*
+ * The environments kept warm, each the function's memory, by the
+ * GB-second of its architecture; from the minimum to the maximum of an
+ * auto scaling target of the stack that scales them. The function (its
+ * memory size and architecture) is another resource of the stack.
+ */
+static int pc_cost(struct ms_cost *out, const json_t *attrs,
+		   const struct ms_cost_env *env)
+{
+	const char *fn_name = ms_kit_str(attrs, "function_name", NULL);
+	const char *qualifier = ms_kit_str(attrs, "qualifier", NULL);
+	const json_t *fn, *target = NULL;
+	const char *arch;
+	double n, lo, hi, mb;
+	char what[192], *id;
+
+	n = ms_cost_number(out, attrs, "provisioned_concurrent_executions", 0);
+	fn = env->related(env, "function_name", "aws_lambda_function",
+			  "function_name");
+	if (!fn && fn_name)
+		fn = env->find(env, "aws_lambda_function", "arn", fn_name);
+	if (!fn) {
+		ms_cost_unknown(out,
+				"function %s is not in the stack: its memory "
+				"size is not known",
+				fn_name ? fn_name : "(unknown)");
+		return 0;
+	}
+	mb = ms_cost_number(out, fn, "memory_size", 128);
+	arch = json_string_value(
+		json_array_get(json_object_get(fn, "architectures"), 0));
+	if (!arch)
+		arch = "x86_64";
+	lo = hi = n;
+	if (fn_name && qualifier) {
+		id = ms_asprintf("function:%s:%s", fn_name, qualifier);
+		target = env->find(env, "aws_appautoscaling_target",
+				   "resource_id", id);
+		free(id);
+	}
+	if (target) {
+		lo = ms_cost_number(out, target, "min_capacity", n);
+		hi = ms_cost_number(out, target, "max_capacity", n);
+	}
+	if (n < 0 || mb < 0 || lo < 0 || hi < 0)
+		return 0;
+	snprintf(what, sizeof(what),
+		 "provisioned concurrency, %g to %g environments of %g MB (%s)",
+		 lo, hi, mb, arch);
+	if (lo == hi)
+		snprintf(what, sizeof(what),
+			 "provisioned concurrency, %g environments of %g MB "
+			 "(%s)",
+			 lo, mb, arch);
+	ms_cost_add(out, env, "lambda.provisioned-concurrency", arch, what,
+		    lo * mb / 1024, hi * mb / 1024);
+	return 0;
+}
+
 const struct ms_resource_type ms_aws_lambda_provisioned_concurrency_config = {
 	.name = "aws_lambda_provisioned_concurrency_config",
 	.schema = schema,
@@ -297,4 +356,5 @@ const struct ms_resource_type ms_aws_lambda_provisioned_concurrency_config = {
 	.delete = pc_delete,
 	.normalize = pc_normalize,
 	.claim = pc_claim,
+	.cost = pc_cost,
 };

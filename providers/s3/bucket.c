@@ -738,4 +738,9 @@ const struct ms_resource_type ms_aws_s3_bucket = {
 	.normalize = bucket_normalize,
 	.claim = bucket_claim,
 	.terraform = &tf,
+	/*
+	 * free: the objects the stack uploads are priced where they are
+	 * (aws_s3_objects, aws_s3_object)
+	 */
+	.cost = ms_cost_free,
 };

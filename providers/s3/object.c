@@ -500,6 +500,14 @@ static int object_normalize(json_t *attrs)
 	return 0;
 }
 
+/* What the uploaded data takes, by the GB-month; requests are not priced. */
+static int object_cost(struct ms_cost *out, const json_t *attrs,
+		       const struct ms_cost_env *env)
+{
+	ms_s3_storage_cost(out, env, attrs, "size", "S3 storage of the object");
+	return 0;
+}
+
 const struct ms_resource_type ms_aws_s3_object = {
 	.name = "aws_s3_object",
 	.data_note = "the object's data is deleted",
@@ -511,4 +519,5 @@ const struct ms_resource_type ms_aws_s3_object = {
 	.delete = object_delete,
 	.normalize = object_normalize,
 	.local = object_local,
+	.cost = object_cost,
 };

@@ -605,6 +605,15 @@ static const struct ms_tf_type tf = {
 	.provider = "mlstack",
 };
 
+/* What the uploaded data takes, by the GB-month; requests are not priced. */
+static int objects_cost(struct ms_cost *out, const json_t *attrs,
+			const struct ms_cost_env *env)
+{
+	ms_s3_storage_cost(out, env, attrs, "total_bytes",
+			   "S3 storage of the objects");
+	return 0;
+}
+
 const struct ms_resource_type ms_aws_s3_objects = {
 	.name = "aws_s3_objects",
 	.data_note = "the uploaded objects are deleted from the bucket",
@@ -619,4 +628,5 @@ const struct ms_resource_type ms_aws_s3_objects = {
 	.local = objects_local,
 	.resumable = true,
 	.terraform = &tf,
+	.cost = objects_cost,
 };

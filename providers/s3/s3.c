@@ -401,3 +401,20 @@ int ms_s3_creation_time(double *out, struct ms_aws *aws, const char *bucket)
 	ms_aws_response_release(&res);
 	return err;
 }
+
+void ms_s3_storage_cost(struct ms_cost *out, const struct ms_cost_env *env,
+			const json_t *attrs, const char *bytes,
+			const char *what)
+{
+	const json_t *v = json_object_get(attrs, "storage_class");
+	const char *class = json_is_string(v) ? json_string_value(v) :
+						"STANDARD";
+	double n = ms_cost_number(out, attrs, bytes, 0);
+	char line[160];
+
+	if (n < 0)
+		return;
+	snprintf(line, sizeof(line), "%s (%s)", what, class);
+	ms_cost_add(out, env, "s3.storage", class, line,
+		    n / (1024.0 * 1024 * 1024), n / (1024.0 * 1024 * 1024));
+}

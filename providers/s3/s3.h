@@ -205,4 +205,13 @@ int ms_s3_delete_keys(struct ms_call *call, const char *bucket,
 int ms_s3_abort_uploads(struct ms_call *call, const char *bucket,
 			const char *prefix, const json_t *keys);
 
+/*
+ * The cost of stored objects, for the cost hooks of aws_s3_objects and
+ * aws_s3_object: attrs' number bytes (its total size) in attrs'
+ * storage_class, by the GB-month (GB of 2^30 bytes, as S3 bills them).
+ */
+void ms_s3_storage_cost(struct ms_cost *out, const struct ms_cost_env *env,
+			const json_t *attrs, const char *bytes,
+			const char *what);
+
 #endif

@@ -454,6 +454,75 @@ static const struct ms_sagemaker_kind kind = {
 	.answer = endpoint_answer,
 };
 
+/*
+ * Each production variant of the config it serves: its instance type by
+ * the hour, times its initial instance count, or, when an auto scaling
+ * target of the stack scales the variant, from its minimum to its
+ * maximum capacity. The config and the target are other resources of
+ * the stack, found through env.
+ */
+static int endpoint_cost(struct ms_cost *out, const json_t *attrs,
+			 const struct ms_cost_env *env)
+{
+	const char *name = json_string_value(json_object_get(attrs, "name"));
+	const char *config_name = json_string_value(
+		json_object_get(attrs, "endpoint_config_name"));
+	const json_t *config, *variants, *v, *target;
+	char what[192], *id;
+	size_t i;
+
+	config = env->related(env, "endpoint_config_name",
+			      "aws_sagemaker_endpoint_configuration", "name");
+	if (!config) {
+		if (config_name)
+			ms_cost_unknown(out,
+					"endpoint config %s is not in the "
+					"stack",
+					config_name);
+		else
+			ms_cost_unknown(out, "its endpoint config is not in "
+					     "the stack");
+		return 0;
+	}
+	variants = json_object_get(config, "production_variants");
+	if (!json_is_array(variants)) {
+		ms_cost_unknown(out, "the production variants of its config "
+				     "are not known");
+		return 0;
+	}
+	json_array_foreach(variants, i, v) {
+		const char *type = ms_cost_string(out, v, "instance_type");
+		const char *variant =
+			json_string_value(json_object_get(v, "variant_name"));
+		double count =
+			ms_cost_number(out, v, "initial_instance_count", 1);
+		double lo = count, hi = count;
+
+		if (!type || count < 0)
+			continue;
+		if (name && variant) {
+			id = ms_asprintf("endpoint/%s/variant/%s", name,
+					 variant);
+			target = env->find(env, "aws_appautoscaling_target",
+					   "resource_id", id);
+			free(id);
+			if (target) {
+				lo = ms_cost_number(out, target, "min_capacity",
+						    count);
+				hi = ms_cost_number(out, target, "max_capacity",
+						    count);
+				if (lo < 0 || hi < 0)
+					continue;
+			}
+		}
+		snprintf(what, sizeof(what),
+			 "hosting instances %s (variant %s)", type,
+			 variant ? variant : "?");
+		ms_cost_add(out, env, "sagemaker.hosting", type, what, lo, hi);
+	}
+	return 0;
+}
+
 const struct ms_resource_type ms_aws_sagemaker_endpoint = {
 	.name = "aws_sagemaker_endpoint",
 	.schema = schema,
@@ -468,4 +537,5 @@ const struct ms_resource_type ms_aws_sagemaker_endpoint = {
 	.update = endpoint_update,
 	.delete = endpoint_delete,
 	.update_note = endpoint_update_note,
+	.cost = endpoint_cost,
 };

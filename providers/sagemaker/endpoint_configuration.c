@@ -124,4 +124,6 @@ const struct ms_resource_type ms_aws_sagemaker_endpoint_configuration = {
 	.update = ms_sagemaker_update_tags,
 	.delete = ms_sagemaker_delete,
 	.normalize = config_normalize,
+	/* free: the endpoint that serves it is priced */
+	.cost = ms_cost_free,
 };

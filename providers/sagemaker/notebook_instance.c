@@ -426,6 +426,36 @@ static const struct ms_tf_attr tf_attrs[] = {
 
 static const struct ms_tf_type tf = { .attrs = tf_attrs };
 
+/* The statuses in which SageMaker bills the instance: not a stopped one. */
+static const char *const unbilled[] = { "Stopped", "Failed", NULL };
+
+/*
+ * The instance by the hour unless stopped, and its ML storage volume,
+ * which is billed stopped or not.
+ */
+static int notebook_cost(struct ms_cost *out, const json_t *attrs,
+			 const struct ms_cost_env *env)
+{
+	const char *status =
+		json_string_value(json_object_get(attrs, "status"));
+	const char *type;
+	double gb = ms_cost_number(out, attrs, "volume_size", 5);
+	char what[160];
+
+	if (!ms_sagemaker_in(status, unbilled)) {
+		type = ms_cost_string(out, attrs, "instance_type");
+		snprintf(what, sizeof(what), "notebook instance %s",
+			 type ? type : "");
+		if (type)
+			ms_cost_add(out, env, "sagemaker.notebook", type, what,
+				    1, 1);
+	}
+	if (gb >= 0)
+		ms_cost_add(out, env, "sagemaker.storage", "notebook",
+			    "notebook ML storage volume", gb, gb);
+	return 0;
+}
+
 const struct ms_resource_type ms_aws_sagemaker_notebook_instance = {
 	.name = "aws_sagemaker_notebook_instance",
 	.data_note =
@@ -444,4 +474,5 @@ const struct ms_resource_type ms_aws_sagemaker_notebook_instance = {
 	.normalize = notebook_normalize,
 	.local = notebook_local,
 	.terraform = &tf,
+	.cost = notebook_cost,
 };

@@ -505,6 +505,47 @@ bool ms_sagemaker_job_settled(const json_t *live)
 	return strcmp(status, "InProgress") && strcmp(status, "Stopping");
 }
 
+void ms_sagemaker_training_cost(struct ms_cost *out,
+				const struct ms_cost_env *env,
+				const json_t *attrs, const char *def,
+				double jobs, double seconds)
+{
+	char path[160], what[192];
+	const char *type;
+	double count, gb;
+
+	out->job = true;
+	snprintf(path, sizeof(path), "%sresource_config.instance_type", def);
+	type = ms_cost_string(out, attrs, path);
+	snprintf(path, sizeof(path), "%sresource_config.instance_count", def);
+	count = ms_cost_number(out, attrs, path, 1);
+	snprintf(path, sizeof(path), "%sresource_config.volume_size_in_gb",
+		 def);
+	gb = ms_cost_number(out, attrs, path, 30);
+	if (seconds < 0) {
+		snprintf(path, sizeof(path),
+			 "%sstopping_condition.max_runtime_in_seconds", def);
+		seconds = ms_cost_number(out, attrs, path, 86400);
+	}
+	if (count < 0 || seconds < 0 || jobs < 0)
+		return;
+	if (type) {
+		if (jobs == 1)
+			snprintf(what, sizeof(what), "training instances %s",
+				 type);
+		else
+			snprintf(what, sizeof(what),
+				 "training instances %s (%g jobs of %g)", type,
+				 jobs, count);
+		ms_cost_add_run(out, env, "sagemaker.training", type, what,
+				count * jobs, seconds);
+	}
+	if (gb >= 0)
+		ms_cost_add_run(out, env, "sagemaker.storage", "training",
+				"training ML storage volumes",
+				gb * count * jobs, seconds);
+}
+
 int ms_sagemaker_job_update(struct ms_call *call, const json_t *prior,
 			    const json_t *desired, json_t **out)
 {

@@ -189,6 +189,18 @@ int ms_sagemaker_job_update(struct ms_call *call, const json_t *prior,
 			    const json_t *desired, json_t **out);
 int ms_sagemaker_job_delete(struct ms_call *call, const json_t *prior);
 
+/*
+ * The cost of training jobs, for the cost hooks of training and tuning
+ * jobs: jobs runs of the job definition at def in attrs ("" for a
+ * training job's own attributes, "training_job_definition." in a tuning
+ * job's), each on its resource_config's instances and their ML storage
+ * volumes, for seconds (< 0: the definition's max runtime, the bound).
+ */
+void ms_sagemaker_training_cost(struct ms_cost *out,
+				const struct ms_cost_env *env,
+				const json_t *attrs, const char *def,
+				double jobs, double seconds);
+
 /* The blocks of a training job's spec (training_schemas.c). */
 extern const struct ms_attr ms_sagemaker_algorithm_schema[];
 extern const struct ms_attr ms_sagemaker_channel_schema[];

@@ -149,6 +149,27 @@ static const struct ms_sagemaker_kind kind = {
 	.answer = final_metrics,
 };
 
+/*
+ * One run: its instances and their storage for the longest it may run,
+ * or, once it has ended, for the seconds SageMaker billed (per instance:
+ * BillableTimeInSeconds is wall-clock time, billed on each instance).
+ */
+static int job_cost(struct ms_cost *out, const json_t *attrs,
+		    const struct ms_cost_env *env)
+{
+	const json_t *billed =
+		json_object_get(attrs, "billable_time_in_seconds");
+	double seconds = -1;
+
+	if (json_is_number(billed) && ms_sagemaker_job_settled(attrs) &&
+	    json_is_string(json_object_get(attrs, "status"))) {
+		seconds = json_number_value(billed);
+		out->billed = true;
+	}
+	ms_sagemaker_training_cost(out, env, attrs, "", 1, seconds);
+	return 0;
+}
+
 const struct ms_resource_type ms_aws_sagemaker_training_job = {
 	.name = "aws_sagemaker_training_job",
 	.schema = schema,
@@ -167,4 +188,5 @@ const struct ms_resource_type ms_aws_sagemaker_training_job = {
 	.settled = ms_sagemaker_job_settled,
 	.delete_note = "SageMaker cannot delete a training job: a running one "
 		       "is stopped, then forgotten; its artifacts stay in S3",
+	.cost = job_cost,
 };

@@ -243,6 +243,38 @@ static const struct ms_sagemaker_kind kind = {
 	.answer = best_artifacts,
 };
 
+/*
+ * Its training jobs, each bounded as a training job is (its instances for
+ * the longest it may run): as many as it may run, or, once it has ended,
+ * as many as it ran (its counters). SageMaker bills the training jobs
+ * only; the tuning itself is free.
+ */
+static int tuning_cost(struct ms_cost *out, const json_t *attrs,
+		       const struct ms_cost_env *env)
+{
+	const json_t *counters =
+		json_object_get(attrs, "training_job_counters");
+	double jobs = ms_cost_number(
+		out, attrs, "resource_limits.max_number_of_training_jobs", 1);
+	const char *key;
+	json_t *v;
+
+	if (json_is_object(counters) && json_object_size(counters) &&
+	    ms_sagemaker_job_settled(attrs) &&
+	    json_is_string(json_object_get(attrs, "status"))) {
+		jobs = 0;
+		json_object_foreach((json_t *)counters, key, v)
+			jobs += json_is_number(v) ?
+					json_number_value(v) :
+				json_is_string(v) ?
+					strtod(json_string_value(v), NULL) :
+					0;
+	}
+	ms_sagemaker_training_cost(out, env, attrs, "training_job_definition.",
+				   jobs, -1);
+	return 0;
+}
+
 const struct ms_resource_type ms_aws_sagemaker_hyper_parameter_tuning_job = {
 	.name = "aws_sagemaker_hyper_parameter_tuning_job",
 	.schema = schema,
@@ -262,4 +294,5 @@ const struct ms_resource_type ms_aws_sagemaker_hyper_parameter_tuning_job = {
 	.delete_note = "SageMaker keeps a tuning job: a running one is "
 		       "stopped with its training jobs, then forgotten; their "
 		       "artifacts stay in S3",
+	.cost = tuning_cost,
 };

@@ -623,8 +623,10 @@ def _training_done(backend, name):
         job.failure_reason = None
         job.training_end_time = utcnow()
         job.training_time_in_seconds = 60 * len(TRAINING_PHASES)
-        job.billable_time_in_seconds = job.training_time_in_seconds * \
-            job.resource_config.get("InstanceCount", 1)
+        # wall-clock seconds, as AWS gives them: billed on each instance
+        # (DescribeTrainingJob: "Multiply BillableTimeInSeconds by the
+        # number of instances ... to get the total compute time")
+        job.billable_time_in_seconds = job.training_time_in_seconds
         job.final_metric_data_list = [
             {"MetricName": m["Name"], "Value": 0.5,
              "Timestamp": job.training_end_time}

@@ -262,7 +262,8 @@ def test_yaml_syntax_error_position(cli, run):
 # help, version, and what the command line refuses
 
 COMMANDS = ["validate", "plan", "apply", "destroy", "output", "show", "state",
-            "import", "schema", "graph", "history", "diff", "force-unlock",
+            "import", "schema", "graph", "history", "cost", "diff",
+            "force-unlock",
             "help",
             "version"]
 

@@ -1,0 +1,445 @@
+/*
+ * cost.c - what a plan adds to, changes in and takes from the stack's
+ * bill, and what the applied stack costs (docs/cost.md).
+ *
+ * Each resource is priced by its type's cost hook twice: as it is before
+ * the plan, among the other resources as they are before it, and as it
+ * will be after, among the others as they will be. A price may depend on
+ * other resources (an endpoint on its config and its auto scaling
+ * target), so every resource is priced, not only those the plan changes:
+ * an endpoint's range moves when only its target changes. A change's
+ * cost is the difference; the plan's the sum. A job costs by the run, so
+ * what a plan adds for one is the run it starts, apart from the hours.
+ */
+#include "util/common.h"
+#include "engine/cost.h"
+#include "engine/engine.h"
+#include "engine/expr.h"
+#include "engine/internal.h"
+#include "engine/sensitive.h"
+#include "util/json.h"
+
+/* The resources priced among: name -> {"type", "attrs", "config"}. */
+struct world {
+	struct ms_cost_env env;
+	json_t *res;
+	const char *self; /* the resource being priced */
+};
+
+static const json_t *world_find(const struct ms_cost_env *env, const char *type,
+				const char *key, const char *value)
+{
+	const struct world *w = env->payload;
+	const char *name;
+	json_t *r, *v;
+
+	if (!type || !key || !value)
+		return NULL;
+	json_object_foreach(w->res, name, r) {
+		const char *t = json_string_value(json_object_get(r, "type"));
+		json_t *attrs = json_object_get(r, "attrs");
+
+		if (!t || strcmp(t, type))
+			continue;
+		v = json_object_get(attrs, key);
+		if (json_is_string(v) && !strcmp(json_string_value(v), value))
+			return attrs;
+	}
+	return NULL;
+}
+
+static const json_t *world_related(const struct ms_cost_env *env,
+				   const char *attr, const char *type,
+				   const char *key)
+{
+	const struct world *w = env->payload;
+	json_t *self = json_object_get(w->res, w->self);
+	json_t *v = json_object_get(json_object_get(self, "attrs"), attr);
+	json_t *raw = json_object_get(json_object_get(self, "config"), attr);
+	json_t *refs = NULL, *r;
+	const char *root;
+	const json_t *found = NULL;
+
+	if (json_is_string(v))
+		return world_find(env, type, key, json_string_value(v));
+	/* unknown yet: the resource the stack's reference names */
+	if (!json_is_string(raw) || !ms_expr_is_ref(json_string_value(raw)) ||
+	    ms_expr_refs(raw, &refs)) {
+		ms_error_clear();
+		json_decref(refs);
+		return NULL;
+	}
+	root = json_string_value(
+		json_object_get(json_array_get(refs, 0), "root"));
+	r = root ? json_object_get(w->res, root) : NULL;
+	if (r && json_string_value(json_object_get(r, "type")) &&
+	    !strcmp(json_string_value(json_object_get(r, "type")), type))
+		found = json_object_get(r, "attrs");
+	json_decref(refs);
+	return found;
+}
+
+static void world_init(struct world *w, const struct ms_prices *prices,
+		       const char *region)
+{
+	memset(w, 0, sizeof(*w));
+	w->env.prices = prices;
+	w->env.region = region;
+	w->env.find = world_find;
+	w->env.related = world_related;
+	w->env.payload = w;
+	w->res = json_object();
+}
+
+/* Add a resource; attrs with the secrets marked hidden, as rendered. */
+static void world_add(struct world *w, const char *name, const char *type,
+		      const json_t *attrs, const json_t *marked,
+		      const json_t *config)
+{
+	json_t *r;
+
+	if (!name || !type || !json_is_object(attrs))
+		return;
+	r = json_pack("{s:s}", "type", type);
+	json_object_set_new(r, "attrs",
+			    json_array_size(marked) ?
+				    ms_sensitive_hidden(type, attrs, marked) :
+				    json_incref((json_t *)attrs));
+	if (config)
+		json_object_set(r, "config", (json_t *)config);
+	json_object_set_new(w->res, name, r);
+}
+
+static double num(const json_t *o, const char *key)
+{
+	return json_number_value(json_object_get(o, key));
+}
+
+/*
+ * Rounded to a trillionth of a dollar, which takes off the noise of sums
+ * of binary fractions (0.30000000000000004) and keeps the smallest
+ * amounts (a few MB in S3 by the hour).
+ */
+static json_t *usd(double x)
+{
+	if (!(x > -1e6 && x < 1e6))
+		return json_real(x == x ? x : 0);
+	return json_real((double)(long long)(x * 1e12 + (x < 0 ? -0.5 : 0.5)) /
+				 1e12 +
+			 0.0);
+}
+
+/*
+ * What resource name costs in w: {"hourly", "hourly_max", "monthly",
+ * "monthly_max", "items", "unknown"} and for a job {"job", "run",
+ * "billed"}, or NULL when it is not in w.
+ */
+static json_t *price(struct world *w, const char *name)
+{
+	static const char *const amounts[] = { "hourly", "hourly_max", "run" };
+	json_t *r = json_object_get(w->res, name), *out, *item;
+	size_t i, k;
+	const char *type = json_string_value(json_object_get(r, "type"));
+	const struct ms_resource_type *t = type ? ms_provider_find(type) : NULL;
+	struct ms_cost c;
+
+	if (!r)
+		return NULL;
+	ms_cost_init(&c);
+	w->self = name;
+	if (t && t->cost)
+		t->cost(&c, json_object_get(r, "attrs"), &w->env);
+	else
+		ms_cost_unknown(&c, "mlstack does not price %s",
+				type ? type : "this type");
+	out = json_object();
+	json_object_set_new(out, "hourly", usd(c.hourly));
+	json_object_set_new(out, "hourly_max", usd(c.hourly_max));
+	json_object_set_new(out, "monthly", usd(c.hourly * MS_HOURS_PER_MONTH));
+	json_object_set_new(out, "monthly_max",
+			    usd(c.hourly_max * MS_HOURS_PER_MONTH));
+	if (c.job) {
+		json_object_set_new(out, "job", json_true());
+		json_object_set_new(out, "run", usd(c.run));
+		json_object_set_new(out, "billed", json_boolean(c.billed));
+	}
+	json_array_foreach(c.items, i, item)
+		for (k = 0; k < MS_ARRAY_SIZE(amounts); k++)
+			if (json_is_number(json_object_get(item, amounts[k])))
+				json_object_set_new(item, amounts[k],
+						    usd(num(item, amounts[k])));
+	json_object_set(out, "items", c.items);
+	json_object_set(out, "unknown", c.unknown);
+	ms_cost_release(&c);
+	return out;
+}
+
+static void add_unknown(json_t *to, const json_t *from)
+{
+	json_t *v, *x;
+	size_t i, j;
+
+	json_array_foreach(from, i, v) {
+		bool seen = false;
+
+		json_array_foreach(to, j, x)
+			seen |= json_equal(x, v);
+		if (!seen)
+			json_array_append(to, v);
+	}
+}
+
+/* The difference after - before (either may be NULL: nothing). */
+static json_t *delta(const json_t *before, const json_t *after)
+{
+	static const char *const keys[] = { "hourly", "hourly_max", "monthly",
+					    "monthly_max" };
+	json_t *d = json_object(), *unknown = json_array();
+	size_t i;
+
+	for (i = 0; i < MS_ARRAY_SIZE(keys); i++)
+		json_object_set_new(
+			d, keys[i],
+			usd(num(after, keys[i]) - num(before, keys[i])));
+	add_unknown(unknown, json_object_get(before, "unknown"));
+	add_unknown(unknown, json_object_get(after, "unknown"));
+	json_object_set_new(d, "unknown", unknown);
+	return d;
+}
+
+/* Whether cost (may be NULL) is a cost by the hour. */
+static bool hourly(const json_t *cost)
+{
+	return cost && (num(cost, "hourly") || num(cost, "hourly_max"));
+}
+
+static json_t *totals_new(void)
+{
+	return json_pack("{s:f, s:f, s:f, s:f, s:f, s:i}", "hourly", 0.0,
+			 "hourly_max", 0.0, "monthly", 0.0, "monthly_max", 0.0,
+			 "runs", 0.0, "unknown", 0);
+}
+
+/* Add cost's hours (and run, when run) to totals t. */
+static void total_add(json_t *t, const json_t *cost, bool run)
+{
+	static const char *const keys[] = { "hourly", "hourly_max", "monthly",
+					    "monthly_max" };
+	size_t i;
+
+	for (i = 0; i < MS_ARRAY_SIZE(keys); i++)
+		json_object_set_new(t, keys[i],
+				    usd(num(t, keys[i]) + num(cost, keys[i])));
+	if (run)
+		json_object_set_new(t, "runs",
+				    usd(num(t, "runs") + num(cost, "run")));
+	if (json_array_size(json_object_get(cost, "unknown")))
+		json_object_set_new(
+			t, "unknown",
+			json_integer(json_integer_value(
+					     json_object_get(t, "unknown")) +
+				     1));
+}
+
+/* The top-level facts every cost document carries. */
+static json_t *header(const struct ms_prices *prices,
+		      const struct ms_cost_region *region)
+{
+	return json_pack("{s:s, s:s, s:s, s:O, s:f}", "currency", "USD",
+			 "region", region->region, "region_from", region->from,
+			 "prices", ms_prices_info(prices), "hours_per_month",
+			 MS_HOURS_PER_MONTH);
+}
+
+void ms_cost_plan(json_t *plan, const struct ms_prices *prices,
+		  const struct ms_cost_region *region)
+{
+	struct world was, will;
+	json_t *changes = json_object_get(plan, "changes"), *c, *doc;
+	json_t *total = totals_new(), *before = totals_new();
+	json_t *after = totals_new();
+	size_t i;
+
+	world_init(&was, prices, region->region);
+	world_init(&will, prices, region->region);
+	json_array_foreach(changes, i, c) {
+		const char *name =
+			json_string_value(json_object_get(c, "name"));
+		const char *type =
+			json_string_value(json_object_get(c, "type"));
+		int a = ms_action_parse(
+			json_string_value(json_object_get(c, "action")));
+		json_t *marked = json_object_get(c, "sensitive");
+
+		json_object_del(c, "cost");
+		if (a != MS_ACTION_CREATE)
+			world_add(&was, name, type,
+				  json_object_get(c, "before"), marked, NULL);
+		if (a != MS_ACTION_DELETE)
+			world_add(&will, name, type,
+				  json_object_get(c, "after"), marked,
+				  json_object_get(c, "config"));
+	}
+	json_array_foreach(changes, i, c) {
+		const char *name =
+			json_string_value(json_object_get(c, "name"));
+		int a = ms_action_parse(
+			json_string_value(json_object_get(c, "action")));
+		json_t *b = price(&was, name), *f = price(&will, name), *d;
+		bool run = f && json_is_true(json_object_get(f, "job")) &&
+			   (a == MS_ACTION_CREATE || a == MS_ACTION_REPLACE);
+
+		if (b && !json_is_true(json_object_get(b, "job")))
+			total_add(before, b, false);
+		if (f && !json_is_true(json_object_get(f, "job")))
+			total_add(after, f, false);
+		d = delta(b, f);
+		if (run) {
+			json_object_set(d, "run", json_object_get(f, "run"));
+			json_object_set(d, "billed",
+					json_object_get(f, "billed"));
+		}
+		if (b)
+			json_object_set(d, "before", b);
+		if (f)
+			json_object_set(d, "after", f);
+		/*
+		 * A change shows what it costs (or that it cannot say); a
+		 * noop only when its cost moves with another's change.
+		 */
+		if (hourly(d) ||
+		    (a != MS_ACTION_NOOP &&
+		     (run || hourly(b) || hourly(f) ||
+		      json_array_size(json_object_get(d, "unknown"))))) {
+			json_object_set(c, "cost", d);
+			total_add(total, d, run);
+		}
+		json_decref(b);
+		json_decref(f);
+		json_decref(d);
+	}
+	/* the stack's own cost either side: its hours (jobs aside) */
+	json_object_del(before, "runs");
+	json_object_del(after, "runs");
+	doc = header(prices, region);
+	json_object_update(doc, total);
+	json_object_set_new(doc, "before", before);
+	json_object_set_new(doc, "after", after);
+	json_object_set_new(plan, "cost", doc);
+	json_decref(total);
+	json_decref(was.res);
+	json_decref(will.res);
+}
+
+json_t *ms_cost_state(const json_t *stored, const struct ms_prices *prices,
+		      const struct ms_cost_region *region)
+{
+	struct world w;
+	json_t *list = json_array(), *total = totals_new(), *doc, *v, *d;
+	const char *name;
+	char *node;
+	size_t i;
+
+	world_init(&w, prices, region->region);
+	json_object_foreach((json_t *)stored, name, v) {
+		const char *type =
+			json_string_value(json_object_get(v, "type"));
+
+		world_add(&w, name, type, json_object_get(v, "attributes"),
+			  json_object_get(v, "sensitive"), NULL);
+		json_array_foreach(json_object_get(v, "deposed"), i, d) {
+			node = ms_asprintf("%s~deposed-%zu", name, i);
+			world_add(&w, node, type, d,
+				  json_object_get(v, "sensitive"), NULL);
+			free(node);
+		}
+	}
+	json_object_foreach(w.res, name, v) {
+		json_t *cost = price(&w, name);
+
+		json_object_set_new(cost, "name", json_string(name));
+		json_object_set(cost, "type", json_object_get(v, "type"));
+		total_add(total, cost,
+			  json_is_true(json_object_get(cost, "job")));
+		if (json_is_true(json_object_get(cost, "job")) &&
+		    !json_is_true(json_object_get(cost, "billed")))
+			json_object_set_new(total, "runs_bound", json_true());
+		json_array_append_new(list, cost);
+	}
+	doc = header(prices, region);
+	json_object_set_new(doc, "resources", list);
+	json_object_set(doc, "total", total);
+	/* what destroy stops: the hours (a job's run is spent) */
+	json_object_set_new(
+		doc, "destroy_saves",
+		json_pack("{s:O, s:O, s:O, s:O}", "hourly",
+			  json_object_get(total, "hourly"), "hourly_max",
+			  json_object_get(total, "hourly_max"), "monthly",
+			  json_object_get(total, "monthly"), "monthly_max",
+			  json_object_get(total, "monthly_max")));
+	json_decref(total);
+	json_decref(w.res);
+	return doc;
+}
+
+/*
+ * The region priced: the stack's, else the open session's, else as a
+ * session would resolve it; us-east-1 when none is set. *own is freed by
+ * the caller.
+ */
+static void region_of(struct ms_engine *e, struct ms_cost_region *out,
+		      char **own)
+{
+	*own = NULL;
+	if (e->stack->region) {
+		out->region = e->stack->region;
+		out->from = "the stack";
+	} else if (e->aws) {
+		out->region = ms_provider_session_region(e->aws);
+		out->from = "the environment";
+	} else if (!ms_provider_region(own, NULL) && *own) {
+		out->region = *own;
+		out->from = "the environment";
+	} else {
+		ms_error_clear();
+		out->region = "us-east-1";
+		out->from = "assumed";
+	}
+}
+
+int ms_engine_cost_plan(struct ms_engine *e, json_t *plan)
+{
+	struct ms_prices *prices = NULL;
+	struct ms_cost_region region;
+	char *own;
+
+	if (ms_prices_load(&prices))
+		return -1;
+	region_of(e, &region, &own);
+	ms_cost_plan(plan, prices, &region);
+	free(own);
+	ms_prices_free(prices);
+	return 0;
+}
+
+int ms_engine_cost(struct ms_engine *e, json_t **out)
+{
+	struct ms_prices *prices = NULL;
+	struct ms_cost_region region;
+	json_t *stored = NULL;
+	char *own = NULL;
+	int err = -1;
+
+	*out = NULL;
+	if (ms_state_resources(e->state, &stored) || ms_prices_load(&prices))
+		goto done;
+	region_of(e, &region, &own);
+	*out = ms_cost_state(stored, prices, &region);
+	json_object_set_new(*out, "stack", json_string(e->stack->name));
+	err = 0;
+done:
+	free(own);
+	json_decref(stored);
+	ms_prices_free(prices);
+	return err;
+}
