@@ -191,3 +191,79 @@ def test_role_deleted_between_list_and_read_is_gone(run, iam, proxy):
 
 def role_names_of(iam):
     return {r["RoleName"] for r in iam.list_roles()["Roles"]}
+
+
+# -- SageMaker models, endpoint configs, endpoints, training jobs -----------
+
+SM_ROLE = "arn:aws:iam::123456789012:role/refresh-sm"
+SM_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/refresh:1"
+SM_LISTS = {"ListModels", "ListEndpointConfigs", "ListEndpoints",
+            "ListTrainingJobs"}
+
+
+def sm_stack(n, stack="refresh-sm", jobs=True):
+    """n models, endpoint configs and endpoints (and training jobs)."""
+    out = [f"stack: {stack}", "resources:"]
+    for i in range(n):
+        out.append(f"""  model{i}:
+    type: aws_sagemaker_model
+    properties:
+      execution_role_arn: {SM_ROLE}
+      primary_container: {{image: {SM_IMAGE}}}
+      tags: {{team: ml}}
+  config{i}:
+    type: aws_sagemaker_endpoint_configuration
+    properties:
+      production_variants:
+        - {{variant_name: AllTraffic, model_name: "${{model{i}.name}}",
+           instance_type: ml.m5.large}}
+      tags: {{team: ml}}
+  endpoint{i}:
+    type: aws_sagemaker_endpoint
+    properties:
+      name: refresh-endpoint-{i}
+      endpoint_config_name: ${{config{i}.name}}
+      tags: {{team: ml}}""")
+        if jobs:
+            out.append(f"""  job{i}:
+    type: aws_sagemaker_training_job
+    properties:
+      role_arn: {SM_ROLE}
+      algorithm_specification: {{training_image: {SM_IMAGE}}}
+      hyper_parameters: {{run: "{i}"}}
+      output_data_config: {{s3_output_path: "s3://refresh-sm-out/models"}}
+      resource_config: {{instance_type: ml.m5.xlarge, instance_count: 1}}
+      tags: {{team: ml}}""")
+    return "\n".join(out) + "\n"
+
+
+@pytest.fixture
+def sm(emulator, cli, s3):
+    import moto_sagemaker
+    cli.env["MLSTACK_WAIT_DELAY"] = "0.05"
+    moto_sagemaker.control.polls = 1
+    s3.create_bucket(Bucket="refresh-sm-out")
+    return emulator.client("sagemaker")
+
+
+def sm_ops(proxy):
+    return ops(proxy, "sagemaker")
+
+
+def describes(proxy):
+    return [o for o in sm_ops(proxy) if o.startswith("Describe")]
+
+
+def test_unchanged_sagemaker_objects_are_read_by_listing(run, sm, proxy):
+    apply(run, stack=sm_stack(3))
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 0 and last_line(out) == NO_CHANGES, out
+    calls = sm_ops(proxy)
+    assert sorted(calls) == sorted(SM_LISTS), calls
+    # one GetResources of the tagging API a type
+    assert len(proxy.calls(service="tagging")) == 4
+    # which endpoint variants scale: one call for every endpoint
+    assert ops(proxy, "application-autoscaling") == \
+        ["DescribeScalableTargets"]
