@@ -31,6 +31,8 @@ static const struct service services[] = {
 	{ "application-autoscaling", "APPLICATION_AUTO_SCALING",
 	  "application-autoscaling", "json", 0 },
 	{ "ec2", "EC2", "ec2", "ec2", 0 },
+	/* the Resource Groups Tagging API */
+	{ "tagging", "RESOURCE_GROUPS_TAGGING_API", "tagging", "json", 0 },
 };
 
 static const struct service *find_service(const char *name)

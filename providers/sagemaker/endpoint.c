@@ -34,6 +34,10 @@ static const struct ms_attr schema[] = {
 	  "the names of the variants it serves" },
 	{ "scaling_variants", MS_ATTR_LIST, MS_ATTR_COMPUTED, NULL, NULL,
 	  "those that scale (registered with Application Auto Scaling)" },
+	{ MS_SAGEMAKER_LISTED_TIME, MS_ATTR_JSON,
+	  MS_ATTR_COMPUTED | MS_ATTR_INTERNAL, NULL, NULL,
+	  "LastModifiedTime when last read, for refresh by listing",
+	  "|LastModifiedTime" },
 	{ NULL },
 };
 
@@ -418,6 +422,84 @@ static int endpoint_read(struct ms_call *call, const json_t *prior,
 	return err;
 }
 
+/* Whether two lists of strings hold the same strings. */
+static bool same_set(const json_t *a, const json_t *b)
+{
+	json_t *x = json_deep_copy(a), *y = json_deep_copy(b);
+	bool same;
+
+	ms_kit_sorted_set(x);
+	ms_kit_sorted_set(y);
+	same = json_equal(x, y);
+	json_decref(x);
+	json_decref(y);
+	return same;
+}
+
+#define SCALING_IDS_A_CALL 50
+
+/*
+ * For refresh by listing: which variants of each endpoint found scale,
+ * asked of Application Auto Scaling for many endpoints a call. The
+ * variants themselves change only with the config, which moves the
+ * endpoint's LastModifiedTime.
+ */
+static int endpoint_many(struct ms_call *call, json_t *found)
+{
+	json_t *ids = json_array(), *registered = json_array(), *some, *v;
+	json_t *live, *batch = json_array(), *names;
+	const char *name;
+	size_t i, j;
+	int err = 0;
+
+	json_object_foreach(found, name, live)
+		json_array_foreach(json_object_get(live, "variants"), i, v) {
+			char *rid = ms_asprintf("endpoint/%s/variant/%s",
+						ms_kit_str(live, "name", ""),
+						json_string_value(v) ?
+							json_string_value(v) :
+							"");
+
+			json_array_append_new(ids, json_string(rid));
+			free(rid);
+		}
+	for (i = 0; !err && i < json_array_size(ids); i += SCALING_IDS_A_CALL) {
+		json_array_clear(batch);
+		for (j = i;
+		     j < json_array_size(ids) && j < i + SCALING_IDS_A_CALL;
+		     j++)
+			json_array_append(batch, json_array_get(ids, j));
+		some = NULL;
+		err = ms_autoscaling_registered(&some, call->aws, "sagemaker",
+						batch);
+		if (!err)
+			json_array_extend(registered, some);
+		json_decref(some);
+	}
+	json_object_foreach(err ? NULL : found, name, live) {
+		char *prefix = ms_asprintf("endpoint/%s/variant/",
+					   ms_kit_str(live, "name", ""));
+
+		names = json_array();
+		json_array_foreach(registered, i, v)
+			if (!strncmp(json_string_value(v), prefix,
+				     strlen(prefix)))
+				json_array_append_new(
+					names,
+					json_string(json_string_value(v) +
+						    strlen(prefix)));
+		/* the order AWS lists them in is no change */
+		if (!same_set(names, json_object_get(live, "scaling_variants")))
+			json_object_set(live, "scaling_variants", names);
+		json_decref(names);
+		free(prefix);
+	}
+	json_decref(ids);
+	json_decref(registered);
+	json_decref(batch);
+	return err;
+}
+
 /*
  * The plan says what an update does besides UpdateEndpoint when the
  * endpoint's variants scale.
@@ -451,6 +533,10 @@ static const struct ms_sagemaker_kind kind = {
 	.status = "EndpointStatus",
 	.wait = wait_in_service,
 	.compared = compared,
+	.list = "ListEndpoints",
+	.list_key = "Endpoints",
+	.tag_type = "sagemaker:endpoint",
+	.many = endpoint_many,
 	.answer = endpoint_answer,
 };
 
@@ -532,6 +618,7 @@ const struct ms_resource_type ms_aws_sagemaker_endpoint = {
 	.name_chars = "a-zA-Z0-9-",
 	.name_ends = "a-zA-Z0-9",
 	.kind = &kind,
+	.read_many = ms_sagemaker_read_many,
 	.read = endpoint_read,
 	.create = ms_sagemaker_create,
 	.update = endpoint_update,

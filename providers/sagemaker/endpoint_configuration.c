@@ -49,6 +49,10 @@ static const struct ms_attr schema[] = {
 	  "|EndpointConfigArn" },
 	{ "id", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL,
 	  "the config's name" },
+	{ MS_SAGEMAKER_LISTED_TIME, MS_ATTR_JSON,
+	  MS_ATTR_COMPUTED | MS_ATTR_INTERNAL, NULL, NULL,
+	  "CreationTime when last read, for refresh by listing",
+	  "|CreationTime" },
 	{ NULL },
 };
 
@@ -106,6 +110,9 @@ static const struct ms_sagemaker_kind kind = {
 	.noun = "endpoint config",
 	.object = "EndpointConfig",
 	.compared = compared,
+	.list = "ListEndpointConfigs",
+	.list_key = "EndpointConfigs",
+	.tag_type = "sagemaker:endpoint-config",
 };
 
 const struct ms_resource_type ms_aws_sagemaker_endpoint_configuration = {
@@ -119,6 +126,7 @@ const struct ms_resource_type ms_aws_sagemaker_endpoint_configuration = {
 	.auto_name = "name",
 	.create_before_destroy = true,
 	.kind = &kind,
+	.read_many = ms_sagemaker_read_many,
 	.read = ms_sagemaker_read,
 	.create = ms_sagemaker_create,
 	.update = ms_sagemaker_update_tags,

@@ -40,6 +40,10 @@ static const struct ms_attr schema[] = {
 	  "|ModelArn" },
 	{ "id", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL,
 	  "the model's name" },
+	{ MS_SAGEMAKER_LISTED_TIME, MS_ATTR_JSON,
+	  MS_ATTR_COMPUTED | MS_ATTR_INTERNAL, NULL, NULL,
+	  "CreationTime when last read, for refresh by listing",
+	  "|CreationTime" },
 	{ NULL },
 };
 
@@ -73,6 +77,9 @@ static const struct ms_sagemaker_kind kind = {
 	.noun = "model",
 	.object = "Model",
 	.compared = compared,
+	.list = "ListModels",
+	.list_key = "Models",
+	.tag_type = "sagemaker:model",
 };
 
 const struct ms_resource_type ms_aws_sagemaker_model = {
@@ -86,6 +93,7 @@ const struct ms_resource_type ms_aws_sagemaker_model = {
 	.auto_name = "name",
 	.create_before_destroy = true,
 	.kind = &kind,
+	.read_many = ms_sagemaker_read_many,
 	.read = ms_sagemaker_read,
 	.create = ms_sagemaker_create,
 	.update = ms_sagemaker_update_tags,

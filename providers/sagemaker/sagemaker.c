@@ -7,10 +7,23 @@
  * message says so, not as a modeled not-found error, and the wording
  * varies by object (see docs/aws-client.md). The test is kept here, in
  * one place, and used only on calls that name a single object.
+ *
+ * Refresh reads many objects of a type at once (ms_sagemaker_read_many):
+ * its list gives each object's time, which every change but a tag change
+ * moves, and the Resource Groups Tagging API gives the tags. An object
+ * whose time and tags are as the state recorded them keeps its stored
+ * attributes; any other is described (docs/refresh.md).
  */
 #include "util/common.h"
 #include "providers/provider.h"
 #include "providers/sagemaker/sagemaker.h"
+
+#include <math.h>
+
+/* The Resource Groups Tagging API: JSON 1.1, signed as "tagging". */
+#define TAGGING_SERVICE "tagging"
+#define TAGGING_TARGET  "ResourceGroupsTaggingAPI_20170126"
+#define PAGE_MAX        100
 
 const char *const ms_sagemaker_retryable[] = {
 	"ThrottlingException",
@@ -401,6 +414,16 @@ static int adopt(struct ms_sagemaker_object *o, const json_t *desired)
 	return err;
 }
 
+/* The answer's time the type records for its list, or NULL. */
+static json_t *listed_time(const struct ms_sagemaker_object *o)
+{
+	char key[64];
+
+	if (!ms_kit_field(key, o->call->type, MS_SAGEMAKER_LISTED_TIME, true))
+		return NULL;
+	return json_object_get(o->poll.last, key);
+}
+
 int ms_sagemaker_create(struct ms_call *call, const json_t *desired,
 			json_t **out)
 {
@@ -433,9 +456,23 @@ int ms_sagemaker_create(struct ms_call *call, const json_t *desired,
 	}
 	if (err)
 		goto done;
-	/* an immutable object reads back as it was asked for */
+	/*
+	 * An immutable object reads back as it was asked for; only its time
+	 * is described, for refresh by listing (none: it is read one by one).
+	 */
 	if (!o.kind->wait) {
+		json_t *when = NULL;
+
+		if (!ms_sagemaker_object_describe(&o) && o.poll.last)
+			when = json_incref(listed_time(&o));
+		ms_error_clear();
 		ms_sagemaker_object_release(&o);
+		*out = ms_sagemaker_object_attrs(
+			&o, desired, json_object_get(desired, "tags"), arn);
+		if (when)
+			json_object_set(*out, MS_SAGEMAKER_LISTED_TIME, when);
+		json_decref(when);
+		goto done;
 	} else {
 		err = o.kind->wait(&o);
 		if (err == MS_ENOTFOUND)
@@ -467,9 +504,15 @@ int ms_sagemaker_update_tags(struct ms_call *call, const json_t *prior,
 	err = ms_sagemaker_tags_update(call->aws, arn,
 				       json_object_get(prior, "tags"),
 				       json_object_get(desired, "tags"));
-	if (!err)
+	if (!err) {
+		json_t *base = json_deep_copy(prior);
+
+		/* the time stays: tags do not move it */
+		json_object_update(base, (json_t *)desired);
 		*out = ms_sagemaker_object_attrs(
-			&o, desired, json_object_get(desired, "tags"), arn);
+			&o, base, json_object_get(desired, "tags"), arn);
+		json_decref(base);
+	}
 	return err;
 }
 
@@ -603,5 +646,169 @@ int ms_sagemaker_job_delete(struct ms_call *call, const json_t *prior)
 		err = ms_sagemaker_wait(&o, stopped, none, MS_AWS_WAIT_SUCCESS,
 					30.0, 120);
 	ms_sagemaker_object_release(&o);
+	return err;
+}
+
+/*
+ * Every page of a list: the items under key of each answer to op, paged
+ * by token_key (in the request and the answer), into *out (new).
+ */
+static int list_pages(json_t **out, struct ms_aws *aws, const char *service,
+		      const char *target, const char *op, json_t *body,
+		      const char *key, const char *token_key)
+{
+	json_t *items = json_array(), *answer = NULL, *page;
+	const char *token;
+	char *next = NULL;
+	int err = 0;
+
+	*out = NULL;
+	for (;;) {
+		if (next)
+			json_object_set_new(body, token_key, json_string(next));
+		json_decref(answer);
+		answer = NULL;
+		err = ms_aws_json_call(&answer, NULL, aws, service, target, op,
+				       body);
+		if (err)
+			goto done;
+		page = json_object_get(answer, key);
+		if (json_is_array(page))
+			json_array_extend(items, page);
+		token = ms_kit_str(answer, token_key, NULL);
+		if (!token || !*token)
+			break;
+		if (next && !strcmp(token, next)) {
+			err = ms_error("%s: the same %s twice", op, token_key);
+			goto done;
+		}
+		free(next);
+		next = ms_strdup(token);
+	}
+	*out = items;
+	items = NULL;
+done:
+	free(next);
+	json_decref(items);
+	json_decref(answer);
+	return err;
+}
+
+/* Whether two times (epoch seconds, or text) are the same instant. */
+static bool same_time(const json_t *a, const json_t *b)
+{
+	if (json_is_number(a) && json_is_number(b))
+		return fabs(json_number_value(a) - json_number_value(b)) < 1e-6;
+	return a && b && !json_is_null(a) && json_equal(a, b);
+}
+
+/*
+ * Whether the listed entry l shows the object the state recorded as
+ * prior, unchanged but perhaps for its tags.
+ */
+static bool unchanged(const struct ms_sagemaker_object *o, const json_t *l,
+		      const json_t *prior, const char *time_key)
+{
+	const struct ms_resource_type *t = o->call->type;
+	const char *arn = ms_kit_str(prior, "arn", NULL);
+
+	if (!l || !arn || strcmp(ms_kit_str(l, o->arn_key, ""), arn) ||
+	    !same_time(json_object_get(prior, MS_SAGEMAKER_LISTED_TIME),
+		       json_object_get(l, time_key)))
+		return false;
+	if (o->kind->status && strcmp(ms_kit_str(l, o->kind->status, ""),
+				      ms_kit_str(prior, "status", "")))
+		return false;
+	/* a running job changes without telling its list */
+	return !t->settled || t->settled(prior);
+}
+
+int ms_sagemaker_read_many(struct ms_call *call, const json_t *priors,
+			   json_t **out)
+{
+	const struct ms_resource_type *t = call->type;
+	const struct ms_sagemaker_kind *kind = t->kind;
+	struct ms_sagemaker_object o;
+	json_t *items = NULL, *listed = json_object(), *tagged = json_object();
+	json_t *candidates = json_object(), *settled = json_object();
+	json_t *body = NULL, *item, *prior, *empty = json_object();
+	const char *name;
+	char time_key[64];
+	size_t i;
+	int err = 0;
+
+	*out = NULL;
+	ms_sagemaker_object_init(&o, call, NULL);
+	if (!ms_kit_field(time_key, t, MS_SAGEMAKER_LISTED_TIME, true)) {
+		err = ms_error("no %s in the schema", MS_SAGEMAKER_LISTED_TIME);
+		goto done;
+	}
+	body = json_pack("{s:i}", "MaxResults", ms_kit_page_size(PAGE_MAX));
+	err = list_pages(&items, call->aws, MS_SAGEMAKER_SERVICE,
+			 MS_SAGEMAKER_TARGET, kind->list, body, kind->list_key,
+			 "NextToken");
+	if (err)
+		goto done;
+	json_array_foreach(items, i, item)
+		if (json_is_string(json_object_get(item, o.name_key)))
+			json_object_set(listed,
+					ms_kit_str(item, o.name_key, ""), item);
+	json_object_foreach((json_t *)priors, name, prior) {
+		const char *n = ms_kit_name(call, prior);
+
+		if (unchanged(&o, json_object_get(listed, n ? n : ""), prior,
+			      time_key))
+			json_object_set(candidates, name, prior);
+	}
+	if (json_object_size(candidates)) {
+		json_decref(body);
+		json_decref(items);
+		items = NULL;
+		body = json_pack("{s:[s], s:i}", "ResourceTypeFilters",
+				 kind->tag_type, "ResourcesPerPage",
+				 ms_kit_page_size(PAGE_MAX));
+		err = list_pages(&items, call->aws, TAGGING_SERVICE,
+				 TAGGING_TARGET, "GetResources", body,
+				 "ResourceTagMappingList", "PaginationToken");
+		if (err)
+			goto done;
+	}
+	json_array_foreach(items, i, item)
+		if (json_is_string(json_object_get(item, "ResourceARN")))
+			json_object_set_new(
+				tagged, ms_kit_str(item, "ResourceARN", ""),
+				ms_kit_tags_map(json_object_get(item, "Tags")));
+	/*
+	 * Tags that differ from the state's, or that the tagging API does not
+	 * show for an object the state recorded with tags, may be the
+	 * tagging API lagging behind (an apply that just changed them):
+	 * ListTags decides.
+	 */
+	json_object_foreach(candidates, name, prior) {
+		json_t *tags =
+			json_object_get(tagged, ms_kit_str(prior, "arn", ""));
+		json_t *had = json_object_get(prior, "tags"), *live;
+
+		if (!json_equal(tags ? tags : empty, had ? had : empty))
+			continue;
+		live = json_deep_copy(prior);
+		json_object_set(live, "tags", tags ? tags : empty);
+		json_object_set_new(settled, name, live);
+	}
+	if (kind->many && json_object_size(settled))
+		err = kind->many(call, settled);
+	if (!err) {
+		*out = settled;
+		settled = NULL;
+	}
+done:
+	ms_sagemaker_object_release(&o);
+	json_decref(items);
+	json_decref(listed);
+	json_decref(tagged);
+	json_decref(candidates);
+	json_decref(settled);
+	json_decref(body);
+	json_decref(empty);
 	return err;
 }

@@ -115,7 +115,31 @@ struct ms_sagemaker_kind {
 	 * attrs after the mapping.
 	 */
 	void (*answer)(json_t *attrs, const json_t *answer);
+	/*
+	 * Refresh by listing (ms_sagemaker_read_many): List<Objects>, the
+	 * key of its answer's list ("Models"), and the object's type in the
+	 * Resource Groups Tagging API ("sagemaker:model"). The type's
+	 * MS_SAGEMAKER_LISTED_TIME attribute maps the time the list and
+	 * Describe both give, that moves with every change but to tags.
+	 */
+	const char *list;
+	const char *list_key;
+	const char *tag_type;
+	/*
+	 * Optional: settle what neither the list nor the tags tell (an
+	 * endpoint's variants that scale) for every object in settled (name
+	 * -> attributes, changed in place); an object it cannot settle, it
+	 * deletes from settled.
+	 */
+	int (*many)(struct ms_call *call, json_t *settled);
 };
+
+/*
+ * The internal attribute (MS_ATTR_INTERNAL) that records the time of an
+ * object as its list gives it (LastModifiedTime, or CreationTime for
+ * what cannot change), for ms_sagemaker_read_many.
+ */
+#define MS_SAGEMAKER_LISTED_TIME "listed_time"
 
 /* Set o up for the object name of call->type. */
 void ms_sagemaker_object_init(struct ms_sagemaker_object *o,
@@ -175,6 +199,17 @@ int ms_sagemaker_create(struct ms_call *call, const json_t *desired,
 int ms_sagemaker_update_tags(struct ms_call *call, const json_t *prior,
 			     const json_t *desired, json_t **out);
 int ms_sagemaker_delete(struct ms_call *call, const json_t *prior);
+/*
+ * read_many for a type whose kind names its list (docs/refresh.md): one
+ * List<Objects> and one GetResources of the tagging API, every page of
+ * each. An object settles when it is listed under its ARN with the time
+ * (and status) the state recorded, and the tagging API holds for it the
+ * tags the state recorded, or none when the state recorded none; every
+ * other object (not listed, changed, recorded without the time, tags
+ * that differ or are missing) is left to read.
+ */
+int ms_sagemaker_read_many(struct ms_call *call, const json_t *priors,
+			   json_t **out);
 
 /*
  * Jobs (training, tuning), which run once and cannot be deleted:

@@ -67,13 +67,34 @@ def roles(n, prefix):
     return "\n".join(lines) + "\n"
 
 
-def calls_per_type(binary, work, env, emu, n):
-    """Apply n roles, then count the calls of one plan with no change
-    (docs/refresh.md): per operation, and per resource."""
-    d = os.path.join(work, f"list{n}")
+def sagemaker(n, prefix):
+    """n SageMaker models and n endpoint configs serving them."""
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/bench:1"
+    role = "arn:aws:iam::123456789012:role/bench"
+    lines = [f"stack: bench-{prefix}", "resources:"]
+    for i in range(n):
+        lines += [f"  m{i}:", "    type: aws_sagemaker_model",
+                  "    properties:",
+                  f"      execution_role_arn: {role}",
+                  f"      primary_container: {{image: {image}}}",
+                  "      tags: {team: ml}",
+                  f"  c{i}:", "    type: aws_sagemaker_endpoint_configuration",
+                  "    properties:",
+                  "      production_variants:",
+                  f"        - {{variant_name: AllTraffic, model_name: \"${{m{i}.name}}\", instance_type: ml.m5.large}}",
+                  "      tags: {team: ml}"]
+    return "\n".join(lines) + "\n"
+
+
+def calls_per_type(binary, work, env, emu, n, make=roles,
+                   what="aws_iam_role"):
+    """Apply n objects (roles, or what make writes), then count the calls
+    of one plan with no change (docs/refresh.md): per operation, and per
+    resource."""
+    d = os.path.join(work, f"list{n}-{make.__name__}")
     os.mkdir(d)
     with open(os.path.join(d, "mlstack.yaml"), "w") as f:
-        f.write(roles(n, f"l{n}"))
+        f.write(make(n, f"l{n}"))
     emu.reset()
     run(binary, d, env, ["apply", "-auto-approve", "-parallelism=10"])
     emu.proxy.clear_calls()
@@ -82,7 +103,7 @@ def calls_per_type(binary, work, env, emu, n):
     for c in emu.proxy.calls():
         ops[(c.service, c.operation)] = ops.get((c.service, c.operation), 0) + 1
     total = sum(ops.values())
-    print(f"\nplan (no change) of {n} aws_iam_role: {total} calls, "
+    print(f"\nplan (no change) of {n} {what}: {total} calls, "
           f"{total / n:.3f} a resource, {t * 1000:.0f} ms")
     for (service, op), k in sorted(ops.items()):
         print(f"  {service:<6} {op:<32} {k:>5}")
@@ -274,6 +295,8 @@ def main(argv):
                 row(f"destroy, {n} buckets, parallelism {par}", t, mem)
         for n in (100, 1000):
             calls_per_type(binary, work, env, emu, n)
+            calls_per_type(binary, work, env, emu, n, sagemaker,
+                           "aws_sagemaker_model + _endpoint_configuration")
         if awscli:
             dataset(binary, awscli, work, env, emu)
         return 0

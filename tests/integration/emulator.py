@@ -32,6 +32,7 @@ import moto_ec2  # noqa: E402
 import moto_iam  # noqa: E402
 import moto_lambda  # noqa: E402
 import moto_sagemaker  # noqa: E402
+import moto_tagging  # noqa: E402
 
 ACCESS_KEY_ID = "AKIDMLSTACKTEST"
 SECRET_ACCESS_KEY = "mlstackTestSecretKey/DoNotLeak0000000000000"
@@ -120,6 +121,7 @@ class Emulator:
         moto_lambda.install()
         moto_iam.install()
         moto_ec2.install()
+        moto_tagging.install()
         self.tmpdir = tempfile.mkdtemp(prefix="mlstack-emulator-")
         try:
             self.ca_bundle, keyfile = make_certificate(self.tmpdir)

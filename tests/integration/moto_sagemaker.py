@@ -21,6 +21,8 @@ response classes in place (install(), before the server serves), so that:
     Downloading, Training and Uploading (each for the polls), then
     Completed with their artifacts written to S3 (or Failed when told to),
     and StopTrainingJob stops a running one;
+  - ListModels pages by MaxResults and NextToken, as AWS does (moto
+    answered every model in one page);
   - tuning jobs run their training jobs (at most the parallel limit at
     once), with values drawn from the ranges and an objective computed by
     `control.objective`, and report the real best; they can be stopped,
@@ -1060,6 +1062,20 @@ def r_update_notebook_instance(self):
 _installed = False
 
 
+def r_list_models(self):
+    """ListModels, a page of MaxResults (at most 100) after NextToken."""
+    from moto.core.responses import ActionResult
+    start = int(self._get_param("NextToken") or 0)
+    size = int(self._get_param("MaxResults") or 10)
+    models = list(self.sagemaker_backend.list_models())
+    page = models[start:start + size]
+    result = {"Models": [{"ModelName": m.model_name, "ModelArn": m.arn,
+                          "CreationTime": m.creation_time} for m in page]}
+    if start + size < len(models):
+        result["NextToken"] = str(start + size)
+    return ActionResult(result)
+
+
 def install():
     """Patch moto (idempotent). Call before moto serves a request."""
     global _installed
@@ -1086,6 +1102,7 @@ def install():
         B.add_tags = add_tags
         B.delete_tags = delete_tags
         sm_models.FakeSagemakerNotebookInstance.to_dict = notebook_to_dict
+        R.list_models = r_list_models
         R.describe_endpoint = r_describe_endpoint
         R.describe_notebook_instance = r_describe_notebook_instance
         R.update_endpoint = r_update_endpoint

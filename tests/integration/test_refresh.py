@@ -191,3 +191,229 @@ def test_role_deleted_between_list_and_read_is_gone(run, iam, proxy):
 
 def role_names_of(iam):
     return {r["RoleName"] for r in iam.list_roles()["Roles"]}
+
+
+# -- SageMaker models, endpoint configs, endpoints, training jobs -----------
+
+SM_ROLE = "arn:aws:iam::123456789012:role/refresh-sm"
+SM_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/refresh:1"
+SM_LISTS = {"ListModels", "ListEndpointConfigs", "ListEndpoints",
+            "ListTrainingJobs"}
+
+
+def sm_stack(n, stack="refresh-sm", jobs=True):
+    """n models, endpoint configs and endpoints (and training jobs)."""
+    out = [f"stack: {stack}", "resources:"]
+    for i in range(n):
+        out.append(f"""  model{i}:
+    type: aws_sagemaker_model
+    properties:
+      execution_role_arn: {SM_ROLE}
+      primary_container: {{image: {SM_IMAGE}}}
+      tags: {{team: ml}}
+  config{i}:
+    type: aws_sagemaker_endpoint_configuration
+    properties:
+      production_variants:
+        - {{variant_name: AllTraffic, model_name: "${{model{i}.name}}",
+           instance_type: ml.m5.large}}
+      tags: {{team: ml}}
+  endpoint{i}:
+    type: aws_sagemaker_endpoint
+    properties:
+      name: refresh-endpoint-{i}
+      endpoint_config_name: ${{config{i}.name}}
+      tags: {{team: ml}}""")
+        if jobs:
+            out.append(f"""  job{i}:
+    type: aws_sagemaker_training_job
+    properties:
+      role_arn: {SM_ROLE}
+      algorithm_specification: {{training_image: {SM_IMAGE}}}
+      hyper_parameters: {{run: "{i}"}}
+      output_data_config: {{s3_output_path: "s3://refresh-sm-out/models"}}
+      resource_config: {{instance_type: ml.m5.xlarge, instance_count: 1}}
+      tags: {{team: ml}}""")
+    return "\n".join(out) + "\n"
+
+
+@pytest.fixture
+def sm(emulator, cli, s3):
+    import moto_sagemaker
+    cli.env["MLSTACK_WAIT_DELAY"] = "0.05"
+    moto_sagemaker.control.polls = 1
+    s3.create_bucket(Bucket="refresh-sm-out")
+    return emulator.client("sagemaker")
+
+
+def sm_ops(proxy):
+    return ops(proxy, "sagemaker")
+
+
+def describes(proxy):
+    return [o for o in sm_ops(proxy) if o.startswith("Describe")]
+
+
+def test_unchanged_sagemaker_objects_are_read_by_listing(run, sm, proxy):
+    apply(run, stack=sm_stack(3))
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 0 and last_line(out) == NO_CHANGES, out
+    calls = sm_ops(proxy)
+    assert sorted(calls) == sorted(SM_LISTS), calls
+    # one GetResources of the tagging API a type
+    assert len(proxy.calls(service="tagging")) == 4
+    # which endpoint variants scale: one call for every endpoint
+    assert ops(proxy, "application-autoscaling") == \
+        ["DescribeScalableTargets"]
+
+
+def test_sagemaker_lists_page_through_several_pages(run, sm, proxy):
+    apply(run, stack=sm_stack(3))
+    proxy.clear_calls()
+
+    code, out = plan(run, env={"MLSTACK_LIST_PAGE_SIZE": "2"})
+    assert code == 0 and last_line(out) == NO_CHANGES, out
+    calls = sm_ops(proxy)
+    # 3 objects of each type, 2 a page: 2 pages of each list
+    for op in SM_LISTS:
+        assert calls.count(op) == 2, (op, calls)
+    assert set(calls) == SM_LISTS
+    assert len(proxy.calls(service="tagging")) == 8
+
+
+def arn_of(sm, kind, name):
+    if kind == "model":
+        return sm.describe_model(ModelName=name)["ModelArn"]
+    if kind == "config":
+        return sm.describe_endpoint_config(
+            EndpointConfigName=name)["EndpointConfigArn"]
+    if kind == "endpoint":
+        return sm.describe_endpoint(EndpointName=name)["EndpointArn"]
+    return sm.describe_training_job(TrainingJobName=name)["TrainingJobArn"]
+
+
+def stored_name(run, resource):
+    code, out, err = run("state", "show", resource)
+    assert code == 0, err
+    for line in out.splitlines():
+        parts = line.split("=", 1)
+        if len(parts) == 2 and parts[0].strip() == "name":
+            return parts[1].strip().strip('"')
+    raise AssertionError(out)
+
+
+@pytest.mark.parametrize("kind", ["model", "config", "endpoint", "job"])
+@pytest.mark.parametrize("change", ["changed", "added", "removed"])
+def test_every_sagemaker_tag_drift_is_caught(run, sm, proxy, kind, change):
+    apply(run, stack=sm_stack(2))
+    arn = arn_of(sm, kind, stored_name(run, f"{kind}1"))
+    if change == "changed":
+        sm.delete_tags(ResourceArn=arn, TagKeys=["team"])
+        sm.add_tags(ResourceArn=arn, Tags=[{"Key": "team", "Value": "x"}])
+    elif change == "added":
+        sm.add_tags(ResourceArn=arn, Tags=[{"Key": "extra", "Value": "1"}])
+    else:
+        sm.delete_tags(ResourceArn=arn, TagKeys=["team"])
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 2, out
+    assert f"  # {kind}1 has changed outside of mlstack" in out
+    assert f"  # {kind}1 will be updated in place" in out
+    assert "tags" in out
+    assert plan_counts(out) == (0, 1, 0)
+    # only the drifted object is described, to confirm its tags
+    assert len(describes(proxy)) == 1, describes(proxy)
+
+
+def test_endpoint_updated_to_another_config_is_caught(run, sm, proxy):
+    apply(run, stack=sm_stack(2, jobs=False))
+    other = stored_name(run, "config0")
+    sm.update_endpoint(EndpointName="refresh-endpoint-1",
+                       EndpointConfigName=other)
+    wait_in_service(sm, "refresh-endpoint-1")
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 2, out
+    assert "  # endpoint1 has changed outside of mlstack" in out
+    assert "endpoint_config_name" in out
+    assert plan_counts(out) == (0, 1, 0)
+    assert describes(proxy) == ["DescribeEndpoint"]
+
+
+def wait_in_service(sm, name):
+    from helpers import wait_for
+    wait_for(lambda: sm.describe_endpoint(EndpointName=name)[
+        "EndpointStatus"] == "InService", what=f"{name} InService")
+
+
+@pytest.mark.parametrize("kind", ["model", "config", "endpoint"])
+def test_sagemaker_object_deleted_behind_its_back_is_planned_again(
+        run, sm, proxy, kind):
+    apply(run, stack=sm_stack(2, jobs=False))
+    name = stored_name(run, f"{kind}0")
+    if kind == "model":
+        sm.delete_model(ModelName=name)
+    elif kind == "config":
+        sm.delete_endpoint_config(EndpointConfigName=name)
+    else:
+        sm.delete_endpoint(EndpointName=name)
+        from helpers import wait_for
+        wait_for(lambda: endpoint_gone(sm, name), what="endpoint gone")
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 2, out
+    assert f"  # {kind}0 will be created" in out
+    # absence from the list is confirmed by a Describe of its own
+    assert len(describes(proxy)) == 1, describes(proxy)
+
+
+def endpoint_gone(sm, name):
+    """Whether the endpoint is gone (each Describe moves its delete on)."""
+    try:
+        sm.describe_endpoint(EndpointName=name)
+        return False
+    except sm.exceptions.ClientError:
+        return True
+
+
+def test_sagemaker_object_deleted_between_list_and_tags_is_gone(
+        run, sm, proxy):
+    apply(run, stack=sm_stack(2, jobs=False))
+    name = stored_name(run, "model0")
+
+    def delete_after_list(request, response):
+        if request.operation == "ListModels" and name in [
+                m["ModelName"] for m in sm.list_models()["Models"]]:
+            sm.delete_model(ModelName=name)
+        return None
+    proxy.add_response_hook(delete_after_list)
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 2, out
+    assert "  # model0 will be created" in out
+    assert plan_counts(out)[0] == 1
+    assert sm_ops(proxy).count("DescribeModel") == 1
+
+
+def test_sagemaker_objects_recorded_without_time_are_described(
+        run, sm, proxy, workdir):
+    apply(run, stack=sm_stack(2))
+    # state written before the time was recorded
+    for f in (workdir / ".mlstack" / "refresh-sm" / "resources").glob(
+            "*0.json"):
+        doc = json.loads(f.read_text())
+        doc["attributes"].pop("listed_time", None)
+        f.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 0 and last_line(out) == NO_CHANGES, out
+    assert sorted(describes(proxy)) == sorted([
+        "DescribeModel", "DescribeEndpointConfig", "DescribeEndpoint",
+        "DescribeTrainingJob"])

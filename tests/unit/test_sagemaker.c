@@ -296,6 +296,7 @@ static void test_model_attrs(void **state)
 		    " \"execution_role_arn\": \"" ROLE "\","
 		    " \"primary_container\": {\"image\": \"" IMAGE "\","
 		    " \"environment\": {\"A\": \"1\"}},"
+		    " \"listed_time\": 1529870369.986,"
 		    " \"tags\": {\"v\": \"2\"}}");
 	/* every settable attribute comes back as the stack has it */
 	assert_true(json_equal(json_object_get(attrs, "primary_container"),
@@ -482,7 +483,8 @@ static void test_endpoint(void **state)
 	assert_json(attrs,
 		    "{\"name\": \"e\", \"id\": \"e\", \"arn\": "
 		    "\"arn:e\", \"endpoint_config_name\": \"c-1\","
-		    " \"status\": \"Failed\", \"tags\": {\"a\": \"b\"}}");
+		    " \"status\": \"Failed\", \"tags\": {\"a\": \"b\"},"
+		    " \"listed_time\": 2.0}");
 	json_decref(attrs);
 	json_decref(answer);
 	json_decref(body);

@@ -1,0 +1,53 @@
+"""moto_tagging - the Resource Groups Tagging API's GetResources over
+moto's SageMaker, as AWS answers it (docs/testing.md, "Emulator
+extensions"):
+
+  - models, endpoint configs, endpoints and training jobs
+    (ResourceTypeFilters "sagemaker:model", "sagemaker:endpoint-config",
+    "sagemaker:endpoint", "sagemaker:training-job") are answered from the
+    SageMaker backend's own tags, under each object's real ARN (moto gave
+    an endpoint config's ARN as the text of a Python tuple), a key added
+    twice by AddTags counting once (the last value), as ListTags shows;
+  - a resource without tags is left out, as AWS leaves out a resource
+    never tagged.
+
+Every other SageMaker type is answered as moto does. install() patches
+moto in this process; call it before the server starts.
+"""
+
+from moto.core.resource_tagging import TaggedResource
+from moto.sagemaker import models as sm_models
+
+B = sm_models.SageMakerModelBackend
+_installed = False
+_orig_iter = B.iter_tagged_resources
+
+# resource type -> (backend attribute, the object's ARN)
+LISTED = {
+    "sagemaker:model": ("_models", lambda o: o.arn),
+    "sagemaker:endpoint-config": ("endpoint_configs",
+                                  lambda o: o.endpoint_config_arn),
+    "sagemaker:endpoint": ("endpoints", lambda o: o.arn),
+    "sagemaker:training-job": ("training_jobs", lambda o: o.arn),
+}
+
+
+def iter_tagged_resources(self):
+    for resource in _orig_iter(self):
+        if resource.resource_type not in LISTED:
+            yield resource
+    for resource_type, (attr, arn) in LISTED.items():
+        for obj in list(getattr(self, attr).values()):
+            tags = {t["Key"]: t["Value"]
+                    for t in (getattr(obj, "tags", None) or [])}
+            if tags:
+                yield TaggedResource(arn=arn(obj), tags=tags,
+                                     resource_type=resource_type)
+
+
+def install():
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    B.iter_tagged_resources = iter_tagged_resources
