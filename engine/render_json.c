@@ -1303,6 +1303,9 @@ json_t *ms_render_plan_json(const json_t *plan)
 	json_object_set(out, "stack", json_object_get(plan, "stack"));
 	json_object_set(out, "state_commit",
 			json_object_get(plan, "state_commit"));
+	/* mlstack's own: the plan's lint warnings (docs/lint.md) */
+	if (json_object_get(plan, "lint"))
+		json_object_set(out, "lint", json_object_get(plan, "lint"));
 	json_decref(d.types);
 	json_decref(d.lookups);
 	return out;
