@@ -102,6 +102,7 @@ void ms_render_lint(FILE *f, const json_t *findings)
 {
 	struct ms_buf b = MS_BUF_INIT;
 	const json_t *x;
+	bool any = false;
 	size_t i;
 
 	json_array_foreach(findings, i, x) {
@@ -110,10 +111,11 @@ void ms_render_lint(FILE *f, const json_t *findings)
 		ms_buf_reset(&b);
 		ms_render_finding(&b, x);
 		fprintf(f, "%s\n", b.ptr);
+		any = true;
 	}
 	ms_buf_reset(&b);
 	ms_render_lint_summary(&b, findings);
-	fprintf(f, "%s%s\n", json_array_size(findings) ? "\n" : "", b.ptr);
+	fprintf(f, "%s%s\n", any ? "\n" : "", b.ptr);
 	ms_buf_release(&b);
 }
 

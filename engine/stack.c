@@ -1054,7 +1054,9 @@ static void load_lint(struct loader *L, struct ms_resource *r,
 				   "rule does not apply here (a non-empty "
 				   "string), got %s",
 				   pre, key,
-				   s ? "an empty string" : ms_expr_kind(why));
+				   !s  ? ms_expr_kind(why) :
+				   !*s ? "an empty string" :
+					 "a blank string");
 			continue;
 		}
 		json_object_set(r->lint_ignore, key, (json_t *)why);
