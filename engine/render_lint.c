@@ -157,7 +157,7 @@ static json_t *uri_of(const char *path)
 
 static json_t *sarif_rule(const struct ms_lint_rule *r)
 {
-	json_t *props, *tags;
+	json_t *props, *tags, *out;
 	char *help, *md;
 
 	tags = json_pack("[s]", "security");
@@ -178,12 +178,15 @@ static json_t *sarif_rule(const struct ms_lint_rule *r)
 			 r->why, r->fix, r->checkov ? "\n\nCheckov: `" : "",
 			 r->checkov ? r->checkov : "", r->checkov ? "`" : "",
 			 r->id);
-	return json_pack("{s:s, s:s, s:{s:s}, s:{s:s}, s:{s:s, s:s}, "
-			 "s:{s:s}, s:o}",
-			 "id", r->id, "name", r->id, "shortDescription", "text",
-			 r->title, "fullDescription", "text", r->why, "help",
-			 "text", help, "markdown", md, "defaultConfiguration",
-			 "level", level(r->severity), "properties", props);
+	out = json_pack("{s:s, s:s, s:{s:s}, s:{s:s}, s:{s:s, s:s}, "
+			"s:{s:s}, s:o}",
+			"id", r->id, "name", r->id, "shortDescription", "text",
+			r->title, "fullDescription", "text", r->why, "help",
+			"text", help, "markdown", md, "defaultConfiguration",
+			"level", level(r->severity), "properties", props);
+	free(help);
+	free(md);
+	return out;
 }
 
 /* A stable identity of a finding across runs: rule, resource, attribute. */
