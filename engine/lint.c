@@ -13,7 +13,6 @@
 #include "engine/internal.h"
 #include "engine/lint_internal.h"
 #include "engine/expr.h"
-#include "engine/sensitive.h"
 
 static const struct ms_lint_group *const groups[] = {
 	&ms_lint_ec2,
