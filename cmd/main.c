@@ -164,8 +164,8 @@ const struct cmd_command cmd_commands[] = {
 	  "check the stack file offline: syntax, types, references, cycles",
 	  no_options },
 	{ "lint", cmd_lint, "",
-	  "security checks of the stack offline: policies, buckets, "
-	  "notebooks, endpoints ...",
+	  "security checks of the stack, offline: policies, buckets, "
+	  "notebooks, endpoints, hosts",
 	  lint_options },
 	{ "plan", cmd_plan, "", "show what apply would change", plan_options },
 	{ "apply", cmd_apply, "[PLANFILE]",
