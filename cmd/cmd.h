@@ -22,6 +22,7 @@ struct cmd_opts {
 	bool color;
 	bool skip_state; /* the command does not read the state */
 	bool will_lock;  /* the command takes the lock (which pulls) */
+	bool offline;    /* no AWS call and no state at all (lint) */
 	int parallelism;
 	const char *state_remote; /* -state-remote, or NULL */
 	double lock_timeout;      /* -lock-timeout, seconds */
@@ -95,6 +96,7 @@ void cmd_print_plan(const struct cmd_opts *o, const json_t *plan);
 void cmd_print_json(const json_t *v);
 
 int cmd_validate(struct cmd_opts *o);
+int cmd_lint(struct cmd_opts *o);
 int cmd_plan(struct cmd_opts *o);
 int cmd_apply(struct cmd_opts *o);
 int cmd_destroy(struct cmd_opts *o);

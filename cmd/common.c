@@ -38,6 +38,8 @@ int cmd_open(struct ms_engine **out, const struct cmd_opts *o)
 	eo.state_remote = o->state_remote;
 	eo.will_lock = o->will_lock;
 	eo.lock_timeout = o->lock_timeout;
+	eo.offline = o->offline;
+	eo.no_state = o->offline;
 	if (!ms_engine_open(out, &eo, &diags)) {
 		json_decref(diags);
 		if (ms_engine_state_note(*out))
@@ -132,7 +134,7 @@ void cmd_print_plan(const struct cmd_opts *o, const json_t *plan)
 
 int cmd_plan_apply(struct ms_engine *e, const struct cmd_opts *o, bool destroy)
 {
-	struct ms_plan_opts po = { destroy, true };
+	struct ms_plan_opts po = { destroy, true, !destroy };
 	json_t *plan = NULL;
 	int rc = 1;
 

@@ -142,6 +142,17 @@ static const struct cmd_option show_options[] = {
 	{ NULL },
 };
 
+static const struct cmd_option lint_options[] = {
+	{ "json", false, "-json", "the findings as JSON, instead of text" },
+	{ "sarif", false, "-sarif",
+	  "the findings as SARIF 2.1.0, for code scanning" },
+	{ "fail-on", true, "-fail-on SEVERITY",
+	  "exit 3 on a finding this severe or more: low (default), medium, "
+	  "high, critical, or none" },
+	{ "rules", false, "-rules", "list the rules (with -json: as JSON)" },
+	{ NULL },
+};
+
 static const struct cmd_option force_unlock_options[] = {
 	{ "force", false, "-force", "do not ask for \"yes\"" },
 	STATE_REMOTE,
@@ -152,6 +163,10 @@ const struct cmd_command cmd_commands[] = {
 	{ "validate", cmd_validate, "",
 	  "check the stack file offline: syntax, types, references, cycles",
 	  no_options },
+	{ "lint", cmd_lint, "",
+	  "security checks of the stack, offline: policies, buckets, "
+	  "notebooks, endpoints, hosts",
+	  lint_options },
 	{ "plan", cmd_plan, "", "show what apply would change", plan_options },
 	{ "apply", cmd_apply, "[PLANFILE]",
 	  "plan and apply (asks for \"yes\"), or apply a saved plan",

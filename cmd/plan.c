@@ -8,7 +8,7 @@
 
 int cmd_plan(struct cmd_opts *o)
 {
-	struct ms_plan_opts po = { false, true };
+	struct ms_plan_opts po = { false, true, true };
 	struct ms_engine *e = NULL;
 	json_t *plan = NULL;
 	const char *out = cmd_opt(o, "out");
@@ -18,6 +18,7 @@ int cmd_plan(struct cmd_opts *o)
 		return 1;
 	po.refresh = !cmd_opt(o, "refresh") || cmd_flag(o, "refresh");
 	po.destroy = cmd_flag(o, "destroy");
+	po.lint = !po.destroy;
 	if (ms_engine_plan(e, &po, &plan)) {
 		cmd_fail("%s", ms_error_last());
 		goto done;

@@ -272,6 +272,7 @@ int ms_engine_open(struct ms_engine **out, const struct ms_engine_opts *o,
 	e->resolving = json_object();
 	e->read = o->read;
 	e->read_ctx = o->read_ctx;
+	e->offline = o->offline || o->read;
 	if (load_stack(e, o, diags))
 		goto done;
 	copy = ms_strdup(o->file);
@@ -280,6 +281,12 @@ int ms_engine_open(struct ms_engine **out, const struct ms_engine_opts *o,
 	copy = NULL;
 	if (build_graph(e, diags) || check_unique_ids(e, diags))
 		goto done;
+	if (o->no_state) {
+		*out = e;
+		e = NULL;
+		err = 0;
+		goto done;
+	}
 	if (o->state_dir) {
 		dir = ms_strdup(o->state_dir);
 	} else {
@@ -340,7 +347,7 @@ size_t ms_engine_resource_count(const struct ms_engine *e)
 int ms_engine_session(struct ms_engine *e, struct ms_aws **out)
 {
 	/* out may be &e->aws itself */
-	if (e->read)
+	if (e->offline)
 		return ms_error("offline: no AWS call is made here");
 	if (!e->aws && ms_provider_session_new(&e->aws, e->stack->region))
 		return -1;
@@ -587,7 +594,7 @@ int ms_engine_local(struct ms_engine *e, const struct ms_resource_type *t,
 
 	if (!t->local)
 		return 0;
-	if (e->read)
+	if (e->offline)
 		return offline_local(t, desired, stored);
 	for (a = t->schema; known && a->name; a++)
 		if ((a->flags & (MS_ATTR_LOCAL | MS_ATTR_INTERNAL)) &&
@@ -735,7 +742,7 @@ static int read_lookup(json_t **out, struct eval_ctx *c, const char *name)
 	json_object_del(e->resolving, name);
 	if (err)
 		return err;
-	if (ms_has_unknown(props) || e->read) {
+	if (ms_has_unknown(props) || e->offline) {
 		/* offline: what a lookup finds is known at plan */
 		json_decref(props);
 		*out = ms_unknown_new();
@@ -799,7 +806,7 @@ static int resolve(const char *root, const char *first, json_t **out,
 		*out = json_string(c->e->stack->name);
 		return 0;
 	}
-	if (!strcmp(root, "aws") && c->e->read) {
+	if (!strcmp(root, "aws") && c->e->offline) {
 		/* offline: the stack's region, and no account to ask */
 		*out = !strcmp(first, "region") && c->e->stack->region ?
 			       json_string(c->e->stack->region) :

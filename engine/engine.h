@@ -50,6 +50,14 @@ struct ms_engine_opts {
 	bool will_lock;
 	/* How long ms_engine_lock waits for a lock held (seconds). */
 	double lock_timeout;
+	/*
+	 * No AWS call is made (lint): lookups and aws.account_id are
+	 * unknown, aws.region is the stack's, files are read from the disk.
+	 * Implied by read.
+	 */
+	bool offline;
+	/* No state directory is opened, or made (lint). */
+	bool no_state;
 };
 
 /*
@@ -143,6 +151,11 @@ int ms_action_parse(const char *word);
 struct ms_plan_opts {
 	bool destroy; /* plan the deletion of everything in the state */
 	bool refresh; /* read live state first (default true) */
+	/*
+	 * Add the lint findings that are not suppressed, as the plan's
+	 * warnings ("lint": ms_engine_lint's array); not with destroy.
+	 */
+	bool lint;
 };
 
 /*
@@ -194,6 +207,19 @@ int ms_engine_state_mv(struct ms_engine *e, const char *from, const char *to);
 int ms_engine_state_rm(struct ms_engine *e, const char *const *names, size_t n);
 int ms_engine_import(struct ms_engine *e, const char *name, const char *id,
 		     json_t **out);
+
+/*
+ * The lint findings of the stack (docs/lint.md): every rule of
+ * engine/lint.h on every resource, on the stack's values evaluated with
+ * no AWS call (what only AWS knows is unknown, and no rule fires on an
+ * unknown value). *out is an array, sorted by position, of {rule,
+ * severity, title, checkov (when Checkov has the rule), resource, type,
+ * attribute (when the finding is about one), file, line, column,
+ * message, fix, suggestion (a stack value to write instead, when the
+ * stack lets one be computed), suppressed (the reason given in the
+ * resource's lint.ignore, when it is)}.
+ */
+int ms_engine_lint(struct ms_engine *e, json_t **out);
 
 /*
  * The schema of type, or of every type (an array) when type is NULL, as

@@ -39,6 +39,8 @@ struct ms_engine {
 	/* offline (ms_engine_opts.read): files through read, no AWS */
 	int (*read)(void *ctx, const char *path, char **data, size_t *len);
 	void *read_ctx;
+	/* no AWS call: ms_engine_opts.offline, read, or while linting */
+	bool offline;
 };
 
 /*

@@ -675,6 +675,28 @@ static void deposed_changes(const char *name, const json_t *stored,
 	}
 }
 
+/*
+ * The lint findings not suppressed, the plan's warnings: a new array.
+ * Linting cannot fail where planning did not (the same values, with less
+ * known); if it does, the plan goes on without warnings.
+ */
+static json_t *warnings(struct ms_engine *e)
+{
+	json_t *all = NULL, *out = json_array(), *f;
+	size_t i;
+
+	if (ms_engine_lint(e, &all)) {
+		ms_log(MS_LOG_INFO, "engine", "lint: %s", ms_error_last());
+		ms_error_clear();
+		return out;
+	}
+	json_array_foreach(all, i, f)
+		if (!json_object_get(f, "suppressed"))
+			json_array_append(out, f);
+	json_decref(all);
+	return out;
+}
+
 /* When the plan was made: RFC 3339 in UTC, into buf (32 bytes). */
 static const char *plan_time(char *buf)
 {
@@ -705,7 +727,7 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 	    ms_state_head(e->state, &head) ||
 	    ms_state_version(e->state, &version))
 		goto done;
-	if (!e->read && recover_journal(e, stored))
+	if (!e->offline && recover_journal(e, stored))
 		goto done;
 	if (!o->destroy)
 		detect_moves(e, stored, moved);
@@ -831,6 +853,8 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 	if (e->stack->region)
 		json_object_set_new(plan, "region",
 				    json_string(e->stack->region));
+	if (o->lint && !o->destroy)
+		json_object_set_new(plan, "lint", warnings(e));
 	if (ms_engine_cost_plan(e, plan)) {
 		json_decref(plan);
 		goto done;

@@ -28,6 +28,7 @@ enum want {
 	W_STRINGS, /* an array of strings */
 	W_NUMBERS, /* an object of numbers */
 	W_ANY,     /* a value, of any type */
+	W_INTEGER,
 };
 
 struct key {
@@ -59,6 +60,7 @@ static const struct key top_keys[] = {
 	{ "sensitive_salt", W_STRING },
 	{ "sensitive_digest", W_STRING },
 	{ "cost", W_OBJECT },
+	{ "lint", W_ARRAY },
 	{ NULL },
 };
 
@@ -94,6 +96,25 @@ static const struct key drift_keys[] = {
 	{ NULL },
 };
 
+/* a lint finding, as the plan's warnings hold it (ms_engine_lint) */
+static const struct key lint_keys[] = {
+	{ "rule", W_STRING, true },
+	{ "severity", W_STRING, true },
+	{ "resource", W_STRING, true },
+	{ "type", W_STRING, true },
+	{ "file", W_STRING, true },
+	{ "line", W_INTEGER, true },
+	{ "column", W_INTEGER, true },
+	{ "message", W_STRING, true },
+	{ "fix", W_STRING, true },
+	{ "title", W_STRING },
+	{ "checkov", W_STRING },
+	{ "attribute", W_STRING },
+	{ "suggestion", W_ANY },
+	{ "suppressed", W_STRING },
+	{ NULL },
+};
+
 static const char *const want_words[] = {
 	[W_STRING] = "a string",
 	[W_BOOL] = "true or false",
@@ -103,6 +124,7 @@ static const char *const want_words[] = {
 	[W_STRINGS] = "an array of strings",
 	[W_NUMBERS] = "an object of numbers",
 	[W_ANY] = "a value",
+	[W_INTEGER] = "an integer",
 };
 
 static bool all_of(const json_t *v, json_type type)
@@ -144,6 +166,8 @@ static bool is(const json_t *v, enum want want)
 		return json_is_object(v) && all_of(v, JSON_REAL);
 	case W_ANY:
 		return v != NULL;
+	case W_INTEGER:
+		return json_is_integer(v);
 	}
 	return false;
 }
@@ -246,6 +270,11 @@ int ms_plan_check(const json_t *plan)
 	json_array_foreach(json_object_get(plan, "drift"), i, v) {
 		snprintf(where, sizeof(where), "drift[%zu].", i);
 		if (check_keys(v, drift_keys, where))
+			goto done;
+	}
+	json_array_foreach(json_object_get(plan, "lint"), i, v) {
+		snprintf(where, sizeof(where), "lint[%zu].", i);
+		if (check_keys(v, lint_keys, where))
 			goto done;
 	}
 	json_object_foreach(json_object_get(plan, "adopted"), key, v)

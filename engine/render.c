@@ -32,10 +32,11 @@ static const char *paint(const char *code)
 	return color ? code : "";
 }
 
-#define GREEN "\033[32m"
-#define RED   "\033[31m"
-#define BOLD  "\033[1m"
-#define RESET "\033[0m"
+#define GREEN  "\033[32m"
+#define RED    "\033[31m"
+#define YELLOW "\033[33m"
+#define BOLD   "\033[1m"
+#define RESET  "\033[0m"
 
 /* The column of the sign of a resource's attribute lines. */
 #define ATTR_INDENT 6
@@ -308,6 +309,32 @@ static void lookup_lines(FILE *f, const json_t *plan)
 	fprintf(f, "\n");
 }
 
+/*
+ * The plan's lint findings (docs/lint.md), before its actions, as the
+ * Markdown plan has them at the top; they change neither what apply does
+ * nor plan's exit code, and the summary stays the last line.
+ */
+static void warning_lines(FILE *f, struct ms_buf *b, const json_t *lint)
+{
+	const json_t *x;
+	size_t i;
+
+	if (!json_array_size(lint))
+		return;
+	fprintf(f,
+		"%sWarnings:%s %zu lint finding%s (mlstack lint tells "
+		"more; lint: {ignore: {RULE: \"why\"}} on a resource "
+		"suppresses one)\n",
+		paint(YELLOW), paint(RESET), json_array_size(lint),
+		json_array_size(lint) == 1 ? "" : "s");
+	json_array_foreach(lint, i, x) {
+		ms_buf_reset(b);
+		ms_render_finding(b, x);
+		fprintf(f, "  %s\n", b->ptr);
+	}
+	fputc('\n', f);
+}
+
 void ms_render_plan(FILE *f, const json_t *plan)
 {
 	struct ms_buf out = MS_BUF_INIT;
@@ -327,6 +354,7 @@ void ms_render_plan(FILE *f, const json_t *plan)
 	drift_lines(f, plan);
 	moved_lines(f, plan);
 	lookup_lines(f, plan);
+	warning_lines(f, &out, json_object_get(plan, "lint"));
 	json_array_foreach(json_object_get(plan, "changes"), i, c) {
 		enum ms_action action = ms_render_action(c);
 
@@ -354,7 +382,6 @@ void ms_render_plan(FILE *f, const json_t *plan)
 			destroy++;
 		}
 	}
-	ms_buf_release(&out);
 	if (!any && offline)
 		fprintf(f, "No changes between the two revisions.\n");
 	else if (!any)
@@ -366,6 +393,7 @@ void ms_render_plan(FILE *f, const json_t *plan)
 		fprintf(f, "%s%s:%s %d to add, %d to change, %d to destroy.\n",
 			paint(BOLD), offline ? "Diff" : "Plan", paint(RESET),
 			add, change, destroy);
+	ms_buf_release(&out);
 }
 
 void ms_render_event(FILE *f, const char *name, const char *text)

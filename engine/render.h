@@ -68,6 +68,25 @@ void ms_render_plan_cost(FILE *f, const json_t *plan, unsigned flags);
 void ms_render_plan_cost_markdown(struct ms_buf *out, const json_t *plan);
 json_t *ms_render_plan_cost_json(const json_t *plan);
 void ms_render_cost(FILE *f, const json_t *doc);
+/*
+ * A lint finding (an element of ms_engine_lint's array) as one line,
+ * appended to out without a newline: 'FILE:LINE:COL: SEVERITY RULE
+ * KIND "NAME": MESSAGE (CHECKOV) — fix: FIX'.
+ */
+void ms_render_finding(struct ms_buf *out, const json_t *finding);
+/*
+ * "3 findings: 1 high, 2 medium (1 suppressed by lint.ignore)." or "No
+ * findings.", appended to out.
+ */
+void ms_render_lint_summary(struct ms_buf *out, const json_t *findings);
+/* lint's text: each finding not suppressed, one a line, and the summary. */
+void ms_render_lint(FILE *f, const json_t *findings);
+/*
+ * The findings as a SARIF 2.1.0 log (one run, every rule in
+ * tool.driver.rules, suppressed findings with their justification);
+ * version is mlstack's. New.
+ */
+json_t *ms_render_lint_sarif(const json_t *findings, const char *version);
 
 /* "NAME: text" progress lines. */
 void ms_render_event(FILE *f, const char *name, const char *text);

@@ -1303,6 +1303,9 @@ json_t *ms_render_plan_json(const json_t *plan)
 		}
 		json_object_set_new(out, "mlstack_cost", cost);
 	}
+	/* mlstack's own: the plan's lint warnings (docs/lint.md) */
+	if (json_object_get(plan, "lint"))
+		json_object_set(out, "lint", json_object_get(plan, "lint"));
 	json_decref(d.types);
 	json_decref(d.lookups);
 	return out;

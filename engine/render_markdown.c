@@ -124,6 +124,87 @@ static char *warning(const json_t *c, enum ms_action a)
 	return NULL;
 }
 
+/* Text for inline code: no backtick can end it early. */
+static void code(struct ms_buf *out, const char *text)
+{
+	ms_buf_addch(out, '`');
+	for (; *text; text++)
+		ms_buf_addch(out, *text == '`' ? '\'' : *text);
+	ms_buf_addch(out, '`');
+}
+
+/* Findings shown in a comment, and the length of a fix shown in full. */
+#define LINT_SHOWN   10
+#define LINT_FIX_MAX 160
+
+/*
+ * The plan's lint findings (docs/lint.md), in a warning block of their
+ * own at the top, after what the plan deletes: what to review before
+ * approving. The first few, each fix cut short, so that they leave room
+ * for the diff.
+ */
+static void lint_block(struct ms_buf *out, const json_t *lint)
+{
+	const json_t *f;
+	const char *fix;
+	char *cut;
+	size_t i, n;
+
+	if (!json_array_size(lint))
+		return;
+	ms_buf_addf(out,
+		    "> [!WARNING]\n> mlstack lint: %zu finding%s in the "
+		    "stack (`lint: {ignore: {RULE: \"why\"}}` on a resource "
+		    "suppresses one):\n>\n",
+		    json_array_size(lint),
+		    json_array_size(lint) == 1 ? "" : "s");
+	json_array_foreach(lint, i, f) {
+		char *at;
+
+		if (i == LINT_SHOWN) {
+			ms_buf_addf(out,
+				    "> - and %zu more (`mlstack lint` lists "
+				    "them all)\n",
+				    json_array_size(lint) - LINT_SHOWN);
+			break;
+		}
+		at = ms_asprintf(
+			"%s:%d:%d",
+			json_string_value(json_object_get(f, "file")),
+			(int)json_integer_value(json_object_get(f, "line")),
+			(int)json_integer_value(json_object_get(f, "column")));
+
+		ms_buf_adds(out, "> - ");
+		code(out, at);
+		ms_buf_addf(out, " **%s** ",
+			    json_string_value(json_object_get(f, "severity")));
+		code(out, json_string_value(json_object_get(f, "rule")));
+		ms_buf_adds(out, " ");
+		code(out, json_string_value(json_object_get(f, "resource")));
+		ms_buf_addf(out, ": %s",
+			    json_string_value(json_object_get(f, "message")));
+		if (json_object_get(f, "checkov"))
+			ms_buf_addf(out, " (%s)",
+				    json_string_value(
+					    json_object_get(f, "checkov")));
+		ms_buf_adds(out, ". Fix: ");
+		fix = json_string_value(json_object_get(f, "fix"));
+		n = LINT_FIX_MAX;
+		/* cut between characters, not inside one */
+		while (n && strlen(fix) > n &&
+		       ((unsigned char)fix[n] & 0xC0) == 0x80)
+			n--;
+		cut = strlen(fix) > LINT_FIX_MAX ?
+			      ms_asprintf("%.*s...", (int)n, fix) :
+			      ms_strdup(fix);
+		code(out, cut);
+		ms_buf_addch(out, '\n');
+		free(cut);
+		free(at);
+	}
+	ms_buf_addch(out, '\n');
+}
+
 /* Add part when it fits within limit. */
 static bool fits(struct ms_buf *out, const char *part, size_t limit)
 {
@@ -246,6 +327,7 @@ void ms_render_plan_markdown(FILE *f, const json_t *plan)
 		ms_buf_addf(&out, "### mlstack plan: `%s`\n\n",
 			    json_string_value(json_object_get(plan, "stack")));
 	if (!total && !json_array_size(drift)) {
+		lint_block(&out, json_object_get(plan, "lint"));
 		ms_buf_adds(&out, offline ? "No changes between the two "
 					    "revisions.\n" :
 					    "No changes. Your infrastructure "
@@ -266,6 +348,7 @@ void ms_render_plan_markdown(FILE *f, const json_t *plan)
 		ms_buf_adds(&out, warn.ptr);
 		ms_buf_addch(&out, '\n');
 	}
+	lint_block(&out, json_object_get(plan, "lint"));
 	if (total)
 		summary_table(&out, changes);
 	ms_buf_addf(&out,

@@ -14,6 +14,7 @@
 #include "util/file.h"
 #include "engine/stack.h"
 #include "engine/expr.h"
+#include "engine/lint.h"
 #include "engine/yaml.h"
 #include "providers/provider.h"
 #include "state/state.h"
@@ -30,8 +31,10 @@ static const char *const top_keys[] = {
 static const char *const state_keys[] = { "remote", NULL };
 static const char *const lookup_keys[] = { "type", "properties", NULL };
 static const char *const resource_keys[] = {
-	"type", "properties", "depends_on", "lifecycle", "timeouts", NULL,
+	"type",     "properties", "depends_on", "lifecycle",
+	"timeouts", "lint",       NULL,
 };
+static const char *const lint_keys[] = { "ignore", NULL };
 static const char *const lifecycle_keys[] = {
 	"prevent_destroy",
 	"create_before_destroy",
@@ -985,6 +988,86 @@ done:
 	ms_buf_release(&tpre);
 }
 
+/*
+ * lint: {ignore: {RULE: "why"}}: findings of the rules named, on this
+ * resource, are kept as suppressed. Each rule must exist and read the
+ * resource's type (t NULL: not checked), each reason say something.
+ */
+static void load_lint(struct loader *L, struct ms_resource *r,
+		      const struct ms_resource_type *t, const json_t *lint,
+		      const char *path, const char *pre)
+{
+	struct ms_buf p = MS_BUF_INIT, h = MS_BUF_INIT, lpre = MS_BUF_INIT;
+	const struct ms_lint_rule *rule;
+	const char **ids = NULL;
+	const json_t *ignore, *why;
+	const char *key, *s;
+	size_t n;
+
+	if (!json_is_object(lint)) {
+		diag_value(L, path,
+			   "%slint: expected a map (such as {ignore: "
+			   "{MLS-SM-001: \"why\"}}), got %s",
+			   pre, ms_expr_kind(lint));
+		goto done;
+	}
+	ms_buf_addf(&lpre, "%slint: ", pre);
+	check_keys(L, lint, path, lint_keys, lpre.ptr, "key");
+	ignore = json_object_get(lint, "ignore");
+	if (!ignore || json_is_null(ignore))
+		goto done;
+	ms_buf_addf(&p, "%s.ignore", path);
+	if (!json_is_object(ignore)) {
+		diag_value(L, p.ptr,
+			   "%slint.ignore: expected a map of rule ids to the "
+			   "reasons they do not apply, got %s",
+			   pre, ms_expr_kind(ignore));
+		goto done;
+	}
+	for (n = 0; ms_lint_rule_at(n); n++)
+		;
+	ids = ms_calloc(n + 1, sizeof(*ids));
+	for (n = 0; ms_lint_rule_at(n); n++)
+		ids[n] = ms_lint_rule_at(n)->id;
+	json_object_foreach((json_t *)ignore, key, why) {
+		ms_buf_reset(&p);
+		ms_buf_addf(&p, "%s.ignore.%s", path, key);
+		rule = ms_lint_rule_find(key);
+		s = json_string_value(why);
+		if (!rule) {
+			diag_key(L, p.ptr,
+				 "%slint.ignore: unknown rule \"%s\"%s (see "
+				 "mlstack lint -rules)",
+				 pre, key, hint(&h, key, ids));
+			continue;
+		}
+		if (t && !ms_lint_rule_applies(rule, t->name)) {
+			diag_key(L, p.ptr,
+				 "%slint.ignore: rule %s does not check %s "
+				 "(it checks %s)",
+				 pre, key, t->name, rule->types);
+			continue;
+		}
+		if (!s || !*s || strspn(s, " \t\n") == strlen(s)) {
+			diag_value(L, p.ptr,
+				   "%slint.ignore.%s: expected the reason the "
+				   "rule does not apply here (a non-empty "
+				   "string), got %s",
+				   pre, key,
+				   !s  ? ms_expr_kind(why) :
+				   !*s ? "an empty string" :
+					 "a blank string");
+			continue;
+		}
+		json_object_set(r->lint_ignore, key, (json_t *)why);
+	}
+done:
+	free(ids);
+	ms_buf_release(&p);
+	ms_buf_release(&h);
+	ms_buf_release(&lpre);
+}
+
 static void load_entry(struct loader *L, const char *name, const json_t *body,
 		       bool lookup)
 {
@@ -1003,6 +1086,7 @@ static void load_entry(struct loader *L, const char *name, const json_t *body,
 	r->depends_on = json_array();
 	r->ignore_changes = json_array();
 	r->timeouts = json_object();
+	r->lint_ignore = json_object();
 	ms_buf_addf(&path, "%s.%s", lookup ? "data" : "resources", name);
 	ms_buf_addf(&pre, "%s \"%s\": ", lookup ? "lookup" : "resource", name);
 	find_mark(L->doc.marks, path.ptr, KEY_MARK, &r->line, &r->col);
@@ -1109,6 +1193,12 @@ static void load_entry(struct loader *L, const char *name, const json_t *body,
 		ms_buf_reset(&p);
 		ms_buf_addf(&p, "%s.timeouts", path.ptr);
 		load_timeouts(L, r, v, p.ptr, pre.ptr);
+	}
+	if ((v = json_object_get(body, "lint")) && !json_is_null(v) &&
+	    !lookup) {
+		ms_buf_reset(&p);
+		ms_buf_addf(&p, "%s.lint", path.ptr);
+		load_lint(L, r, t, v, p.ptr, pre.ptr);
 	}
 done:
 	ms_buf_release(&path);
@@ -1706,6 +1796,7 @@ void ms_stack_free(struct ms_stack *stack)
 		json_decref(r->depends_on);
 		json_decref(r->ignore_changes);
 		json_decref(r->timeouts);
+		json_decref(r->lint_ignore);
 	}
 	free(stack->resources);
 	for (i = 0; i < stack->n_lookups; i++) {
@@ -1717,6 +1808,7 @@ void ms_stack_free(struct ms_stack *stack)
 		json_decref(r->depends_on);
 		json_decref(r->ignore_changes);
 		json_decref(r->timeouts);
+		json_decref(r->lint_ignore);
 	}
 	free(stack->lookups);
 	free(stack->file);

@@ -29,7 +29,8 @@ struct ms_resource {
 	bool create_before_destroy;
 	json_t *ignore_changes; /* array of attribute names */
 	json_t *timeouts;       /* {"create"|"update"|"delete": seconds} */
-	int line, col;          /* of the resource's key */
+	json_t *lint_ignore; /* lint: {ignore: {RULE: reason}}: rule -> reason */
+	int line, col;       /* of the resource's key */
 };
 
 struct ms_stack {

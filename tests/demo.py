@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""make demo: run a stack through validate, plan, apply, plan, destroy
-against a local AWS emulator (moto behind a TLS proxy on 127.0.0.1).
+"""make demo: run a stack through validate, lint, plan, apply, plan,
+destroy against a local AWS emulator (moto behind a TLS proxy on
+127.0.0.1). lint must find nothing: the stack fixes or suppresses, with
+its reason, every finding.
 
     python tests/demo.py BINARY STACK.yaml
 
@@ -177,6 +179,7 @@ def demo(binary, stack_file):
         publish_dlamis(emu)
 
         step(binary, project, env, ["validate"])
+        step(binary, project, env, ["lint"], want_text="No findings")
         plan = step(binary, project, env, ["plan"], want_text="Plan: ")
         check_cost(plan)
         step(binary, project, env, ["apply", "--auto-approve"],

@@ -21,6 +21,17 @@ static const struct ms_attr disk_schema[] = {
 	  "GiB (default: the image's)" },
 	{ "volume_type", MS_ATTR_STRING, 0, "\"gp3\"", NULL,
 	  "gp3, gp2, io2 ..." },
+	{ "encrypted", MS_ATTR_BOOL, 0, NULL, NULL,
+	  "encrypt it (default: as the image's snapshot, or the account's "
+	  "EBS encryption by default)" },
+	{ NULL },
+};
+
+static const struct ms_attr metadata_schema[] = {
+	{ "http_tokens", MS_ATTR_STRING, MS_ATTR_REQUIRED, NULL, NULL,
+	  "required (IMDSv2 only) or optional (IMDSv1 too)" },
+	{ "http_endpoint", MS_ATTR_STRING, 0, "\"enabled\"", NULL,
+	  "enabled, or disabled (no metadata service at all)" },
 	{ NULL },
 };
 
@@ -42,6 +53,9 @@ static const struct ms_attr schema[] = {
 	  disk_schema, "its root volume (default: the image's)" },
 	{ "user_data", MS_ATTR_STRING, MS_ATTR_FORCE_NEW, NULL, NULL,
 	  "a cloud-init script run at first boot (a change replaces it)" },
+	{ "metadata_options", MS_ATTR_OBJECT, 0, NULL, metadata_schema,
+	  "its instance metadata service (default: the image's, most "
+	  "answer IMDSv1 too)" },
 	{ "state", MS_ATTR_STRING, 0, "\"running\"", NULL,
 	  "running or stopped" },
 	{ "ssh_user", MS_ATTR_STRING, 0, "\"ubuntu\"", NULL,
@@ -163,6 +177,14 @@ static json_t *attrs_of(struct ms_call *call, const json_t *i,
 			    json_string(ms_kit_str(i, "privateDnsName", "")));
 	json_object_set_new(o, "tags",
 			    ms_ec2_tags(json_object_get(i, "tagSet")));
+	v = json_object_get(i, "metadataOptions");
+	if (ms_kit_str(v, "httpTokens", NULL))
+		json_object_set_new(
+			o, "metadata_options",
+			json_pack("{s:s, s:s}", "http_tokens",
+				  ms_kit_str(v, "httpTokens", ""),
+				  "http_endpoint",
+				  ms_kit_str(v, "httpEndpoint", "enabled")));
 	s = ms_asprintf("arn:aws:ec2:%s:%s:instance/%s",
 			ms_provider_session_region(call->aws),
 			ms_kit_str(i, "ownerId", ""),
@@ -275,7 +297,7 @@ static int instance_create(struct ms_call *call, const json_t *desired,
 {
 	const char *token = ms_kit_str(desired, "client_token", NULL);
 	const char *data = ms_kit_str(desired, "user_data", NULL);
-	json_t *p, *answer = NULL, *items, *i = NULL, *disk;
+	json_t *p, *answer = NULL, *items, *i = NULL, *disk, *md;
 	char *dev = NULL, *b64;
 	const char *id;
 	int err;
@@ -313,10 +335,20 @@ static int instance_create(struct ms_call *call, const json_t *desired,
 			json_object_set(p,
 					"BlockDeviceMapping.1.Ebs.VolumeType",
 					json_object_get(disk, "volume_type"));
+		if (json_is_boolean(json_object_get(disk, "encrypted")))
+			json_object_set(p, "BlockDeviceMapping.1.Ebs.Encrypted",
+					json_object_get(disk, "encrypted"));
 		json_object_set_new(
 			p, "BlockDeviceMapping.1.Ebs.DeleteOnTermination",
 			json_true());
 	}
+	md = json_object_get(desired, "metadata_options");
+	if (ms_kit_str(md, "http_tokens", NULL))
+		json_object_set(p, "MetadataOptions.HttpTokens",
+				json_object_get(md, "http_tokens"));
+	if (ms_kit_str(md, "http_endpoint", NULL))
+		json_object_set(p, "MetadataOptions.HttpEndpoint",
+				json_object_get(md, "http_endpoint"));
 	if (data) {
 		b64 = ms_malloc(4 * (strlen(data) / 3 + 1) + 1);
 		EVP_EncodeBlock((unsigned char *)b64,
@@ -368,6 +400,7 @@ static int instance_update(struct ms_call *call, const json_t *prior,
 	const char *want = ms_kit_str(desired, "state", "running");
 	json_t *type = json_object_get(desired, "instance_type");
 	json_t *groups = json_object_get(desired, "vpc_security_group_ids");
+	json_t *md = json_object_get(desired, "metadata_options");
 	json_t *i = NULL, *p;
 	bool retype =
 		type &&
@@ -391,6 +424,17 @@ static int instance_update(struct ms_call *call, const json_t *prior,
 		ms_ec2_list(p, "GroupId", groups);
 		err = ms_ec2_call(NULL, NULL, call->aws,
 				  "ModifyInstanceAttribute", p);
+		json_decref(p);
+	}
+	if (!err && ms_kit_str(md, "http_tokens", NULL) &&
+	    !json_equal(md, json_object_get(prior, "metadata_options"))) {
+		ms_call_progress(call, "%s: metadata options", id);
+		p = json_pack("{s:s, s:O, s:s}", "InstanceId", id, "HttpTokens",
+			      json_object_get(md, "http_tokens"),
+			      "HttpEndpoint",
+			      ms_kit_str(md, "http_endpoint", "enabled"));
+		err = ms_ec2_call(NULL, NULL, call->aws,
+				  "ModifyInstanceMetadataOptions", p);
 		json_decref(p);
 	}
 	if (!err && strcmp(have, want))
@@ -428,10 +472,23 @@ static int instance_delete(struct ms_call *call, const json_t *prior)
 static int instance_normalize(json_t *attrs)
 {
 	const char *s = ms_kit_str(attrs, "state", NULL);
+	const json_t *md = json_object_get(attrs, "metadata_options");
+	const char *tokens = ms_kit_str(md, "http_tokens", NULL);
+	const char *endpoint = ms_kit_str(md, "http_endpoint", NULL);
 
 	if (s && strcmp(s, "running") && strcmp(s, "stopped"))
 		return ms_error("state: \"running\" or \"stopped\", not \"%s\"",
 				s);
+	if (tokens && strcmp(tokens, "required") && strcmp(tokens, "optional"))
+		return ms_error("metadata_options.http_tokens: \"required\" or "
+				"\"optional\", not \"%s\"",
+				tokens);
+	if (endpoint && strcmp(endpoint, "enabled") &&
+	    strcmp(endpoint, "disabled"))
+		return ms_error(
+			"metadata_options.http_endpoint: \"enabled\" or "
+			"\"disabled\", not \"%s\"",
+			endpoint);
 	ms_kit_sorted_set(json_object_get(attrs, "vpc_security_group_ids"));
 	ms_kit_strings(json_object_get(attrs, "tags"));
 	return 0;

@@ -46,6 +46,10 @@ static const struct ms_attr schema[] = {
 	{ "checkpoint_config", MS_ATTR_OBJECT, NEW, NULL,
 	  ms_sagemaker_checkpoint_schema, "where checkpoints are kept",
 	  "CheckpointConfig" },
+	{ "enable_network_isolation", MS_ATTR_BOOL, NEW, NULL, NULL,
+	  "no network access from the container but its S3 channels "
+	  "(default: off)",
+	  "EnableNetworkIsolation" },
 	{ "tags", MS_ATTR_MAP, MS_ATTR_TAGS, "{}", NULL,
 	  "tags (with the stack's default tags and its owner mark)", "Tags" },
 	{ "arn", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL, "the ARN",

@@ -2,7 +2,8 @@
  * fuzz_stack.c - the stack file: YAML (anchors, aliases, limits), the
  * checks against the provider schemas, references and the graph; and,
  * for a stack that loads, a plan of it against an empty state with
- * refresh off, as `mlstack plan -refresh=false` would make and print it.
+ * refresh off, as `mlstack plan -refresh=false` would make and print it
+ * (its lint warnings too), and its lint findings as SARIF.
  *
  * The plan evaluates every expression (var., resource attributes,
  * merge(), file()), fills defaults and normalises desired values through
@@ -40,6 +41,11 @@ static const char *const words[] = {
 	"s3://b/p/",
 	"x",
 	"",
+	"lint",
+	"ignore",
+	"MLS-IAM-002",
+	"arn:aws:iam::aws:policy/AmazonS3FullAccess",
+	"0.0.0.0/0",
 	NULL,
 };
 
@@ -62,9 +68,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static void plan(const uint8_t *data, size_t size)
 {
 	struct ms_engine_opts eo = { 0 };
-	struct ms_plan_opts po = { false, false };
+	struct ms_plan_opts po = { false, false, true };
 	struct ms_engine *e = NULL;
-	json_t *p = NULL, *tf = NULL, *diags = NULL;
+	json_t *p = NULL, *tf = NULL, *diags = NULL, *lint = NULL, *sarif;
 	char *dot = NULL, *dir = NULL;
 
 	fuzz_write(stack_file, data, size);
@@ -81,6 +87,11 @@ static void plan(const uint8_t *data, size_t size)
 		tf = ms_render_plan_json(p);
 		ms_plan_needs_apply(p);
 	}
+	if (!ms_engine_lint(e, &lint)) {
+		ms_render_lint(fuzz_devnull(), lint);
+		sarif = ms_render_lint_sarif(lint, "0");
+		json_decref(sarif);
+	}
 done:
 	ms_engine_free(e);
 	/* each stack name makes its own directory in the state */
@@ -89,6 +100,7 @@ done:
 	free(dir);
 	json_decref(p);
 	json_decref(tf);
+	json_decref(lint);
 	json_decref(diags);
 }
 

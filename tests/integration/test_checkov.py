@@ -10,6 +10,10 @@ run: Checkov takes seconds to start. Its verdict on each named check must
 be the expected one, and the verdicts on every check and resource must be
 Terraform's.
 
+A second stack pairs resources for each Checkov check that a lint rule
+names (docs/lint.md): mlstack lint must find the rule on a resource
+exactly where Checkov fails it.
+
 MLSTACK_CHECKOV names the checkov executable (the Makefile sets it to its
 .venv-checkov); when unset, .venv-checkov/bin/checkov at the repository
 root is used, and the test is skipped if it has not been made.
@@ -271,3 +275,150 @@ def test_checkov_reads_the_plan_as_terraforms(cli, run, tmp_path):
                   if mine.get(k) != terraform.get(k)}
         assert not differ, (name, differ)
     assert len(terraform) > 80
+
+
+# Each Checkov check that a lint rule names, tripped by one resource and
+# passed by another of the same type (docs/lint.md).
+AGREE = f"""
+stack: agree
+region: us-east-1
+resources:
+  open_bucket:
+    type: aws_s3_bucket
+    properties: {{bucket: agree-open, block_public_access: false}}
+  safe_bucket:
+    type: aws_s3_bucket
+    properties: {{bucket: agree-safe, versioning: true}}
+  admin_role:
+    type: aws_iam_role
+    properties:
+      name: agree-admin
+      assume_role_policy: {TRUST % '{AWS: "*"}'}
+      managed_policy_arns: [arn:aws:iam::aws:policy/AdministratorAccess]
+  service_role:
+    type: aws_iam_role
+    properties:
+      name: agree-service
+      assume_role_policy: {TRUST % '{Service: sagemaker.amazonaws.com}'}
+      managed_policy_arns: [arn:aws:iam::aws:policy/ReadOnlyAccess]
+  star_policy:
+    type: aws_iam_policy
+    properties:
+      name: agree-star
+      policy: {{Version: "2012-10-17",
+               Statement: [{{Effect: Allow, Action: "*", Resource: "*"}}]}}
+  bucket_star_policy:
+    type: aws_iam_policy
+    properties:
+      name: agree-bucket-star
+      policy: {{Version: "2012-10-17",
+               Statement: [{{Effect: Allow, Action: "*",
+                            Resource: "arn:aws:s3:::agree-safe"}}]}}
+  scoped_policy:
+    type: aws_iam_policy
+    properties:
+      name: agree-scoped
+      policy: {{Version: "2012-10-17",
+               Statement: [{{Effect: Allow, Action: "s3:GetObject",
+                            Resource: "arn:aws:s3:::agree-safe/*"}}]}}
+  open_notebook:
+    type: aws_sagemaker_notebook_instance
+    properties: {{name: agree-open, instance_type: ml.t3.medium,
+                 role_arn: "arn:aws:iam::123456789012:role/agree"}}
+  locked_notebook:
+    type: aws_sagemaker_notebook_instance
+    properties:
+      name: agree-locked
+      instance_type: ml.t3.medium
+      role_arn: arn:aws:iam::123456789012:role/agree
+      direct_internet_access: false
+      root_access: false
+      kms_key_id: {KEY}
+      subnet_id: subnet-0123456789abcdef0
+      security_groups: [sg-0123456789abcdef0]
+  model:
+    type: aws_sagemaker_model
+    properties:
+      name: agree-model
+      execution_role_arn: arn:aws:iam::123456789012:role/agree
+      primary_container: {{image: "{IMAGE}"}}
+  plain_config:
+    type: aws_sagemaker_endpoint_configuration
+    properties:
+      name: agree-plain
+      production_variants:
+        - {{variant_name: AllTraffic, model_name: "${{model.name}}",
+           instance_type: ml.m5.large}}
+  encrypted_config:
+    type: aws_sagemaker_endpoint_configuration
+    properties:
+      name: agree-encrypted
+      kms_key_arn: {KEY}
+      production_variants:
+        - {{variant_name: AllTraffic, model_name: "${{model.name}}",
+           instance_type: ml.m5.large}}
+  ssh_world:
+    type: aws_security_group
+    properties:
+      name: agree-ssh-world
+      vpc_id: vpc-0123456789abcdef0
+      ingress: [{{protocol: tcp, from_port: 22, to_port: 22,
+                 cidr_blocks: ["0.0.0.0/0"]}}]
+  ssh_one:
+    type: aws_security_group
+    properties:
+      name: agree-ssh-one
+      vpc_id: vpc-0123456789abcdef0
+      ingress: [{{protocol: tcp, from_port: 22, to_port: 22,
+                 cidr_blocks: ["203.0.113.10/32"]}}]
+  open_host:
+    type: aws_instance
+    properties:
+      ami: ami-0123456789abcdef0
+      instance_type: t3.micro
+      subnet_id: subnet-0123456789abcdef0
+      root_block_device: {{volume_size: 20, encrypted: false}}
+  hardened_host:
+    type: aws_instance
+    properties:
+      ami: ami-0123456789abcdef0
+      instance_type: t3.micro
+      subnet_id: subnet-0123456789abcdef0
+      root_block_device: {{volume_size: 20, encrypted: true}}
+      metadata_options: {{http_tokens: required}}
+"""
+
+
+def test_lint_agrees_with_checkov(cli, run):
+    """For every lint rule that names a Checkov check: mlstack lint finds
+    it on a resource exactly where Checkov, reading plan -json, fails
+    that resource; each check both fails and passes a resource here, so
+    a rule that drifts from Checkov's is caught either way."""
+    checkov_bin = checkov_path()
+    cli.write_stack(AGREE)
+    code, out, err = run("lint", "-json", "-fail-on", "none")
+    assert code == 0, err
+    found = {(f["rule"], f["resource"])
+             for f in json.loads(out)["findings"]}
+    _, rules, _ = run("lint", "-rules", "-json", check=True)
+    rules = [r for r in json.loads(rules) if r.get("checkov")]
+    assert len(rules) >= 14
+    code, out, err = run("plan", "-json")
+    assert code == 0, err
+    (cli.workdir / "plan.json").write_text(out)
+    plan = json.loads(out)
+    verdicts = checkov(checkov_bin, cli.workdir, ["plan.json"])["plan.json"]
+
+    for rule in rules:
+        seen = set()
+        for rc in plan["resource_changes"]:
+            if rc["type"] not in rule["types"].split():
+                continue
+            verdict = verdicts.get((rule["checkov"], rc["address"]))
+            if verdict is None:
+                continue
+            seen.add(verdict)
+            mine = (rule["id"], rc["name"]) in found
+            assert mine == (verdict == FAILED), \
+                (rule["id"], rule["checkov"], rc["address"], verdict)
+        assert seen == {PASSED, FAILED}, (rule["id"], rule["checkov"], seen)

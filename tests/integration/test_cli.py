@@ -261,8 +261,8 @@ def test_yaml_syntax_error_position(cli, run):
 
 # help, version, and what the command line refuses
 
-COMMANDS = ["validate", "plan", "apply", "destroy", "output", "show", "state",
-            "import", "schema", "graph", "history", "cost", "diff",
+COMMANDS = ["validate", "lint", "plan", "apply", "destroy", "output", "show",
+            "state", "import", "schema", "graph", "history", "cost", "diff",
             "force-unlock",
             "help",
             "version"]
@@ -325,6 +325,8 @@ def test_help_for_each_command(run):
     assert listed_options(usage["force-unlock"], "Options") == [
         "-force", "-state-remote URL"]
     assert "Options:" not in usage["validate"]
+    assert listed_options(run("lint", "-h")[1], "Options") == [
+        "-json", "-sarif", "-fail-on SEVERITY", "-rules"]
 
 
 def test_version(run):

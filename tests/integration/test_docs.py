@@ -107,3 +107,27 @@ def test_cli_page_lists_every_command_and_option(run):
             if not named(option, sections[command]):
                 missing.append(f"{command} {option}")
     assert missing == []
+
+
+def test_lint_page_describes_every_rule(run):
+    """docs/lint.md has a section for each rule `mlstack lint -rules`
+    lists, with its severity, its Checkov id (or none), why and the fix,
+    and a row in the rules table."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "lint.md").read_text()
+    _, out, _ = run("lint", "-rules", "-json", check=True)
+    rules = json.loads(out)
+    assert len(rules) >= 20
+    sections = {}
+    for part in re.split(r"^(?=### )", text, flags=re.M):
+        if part.startswith("### MLS-"):
+            sections[part.split()[1]] = part
+    assert sorted(sections) == sorted(r["id"] for r in rules)
+    for r in rules:
+        body = sections[r["id"]]
+        checkov = f"`{r['checkov']}`" if r.get("checkov") else "none"
+        assert f"Severity **{r['severity']}**" in body, r["id"]
+        assert f"Checkov: {checkov}." in body, r["id"]
+        assert "Why: " in body and "Fix: " in body, r["id"]
+        row = re.search(rf"^\| \[{r['id']}\]\(#[^)]*\) \| {r['severity']} \|"
+                        rf".*\| {r.get('checkov') or '—'} \|$", text, re.M)
+        assert row, r["id"]

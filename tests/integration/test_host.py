@@ -228,6 +228,70 @@ def test_host_runs_stops_and_changes_type(run, cli, emulator, proxy):
     assert ec2.describe_key_pairs()["KeyPairs"] == []
 
 
+def hardened_stack(ami, tokens="required", encrypted="true"):
+    return f"""
+stack: {STACK}
+resources:
+  host:
+    type: aws_instance
+    properties:
+      ami: {ami}
+      instance_type: t3.micro
+      root_block_device: {{volume_size: 20, encrypted: {encrypted}}}
+      metadata_options: {{http_tokens: {tokens}}}
+"""
+
+
+def root_volume(ec2, inst):
+    [mapping] = inst["BlockDeviceMappings"]
+    vid = mapping["Ebs"]["VolumeId"]
+    return ec2.describe_volumes(VolumeIds=[vid])["Volumes"][0]
+
+
+def test_imdsv2_and_an_encrypted_root_volume(run, cli, emulator, proxy):
+    """metadata_options and root_block_device.encrypted reach EC2, read
+    back the same (no change planned), and http_tokens changes in place
+    (ModifyInstanceMetadataOptions), where encrypted replaces."""
+    cli.env["MLSTACK_WAIT_DELAY"] = "0.05"
+    ec2 = emulator.client("ec2")
+    ami = some_ami(ec2)
+    run("apply", "-auto-approve", stack=hardened_stack(ami), check=True)
+    [inst] = live_instances(ec2)
+    assert inst["MetadataOptions"]["HttpTokens"] == "required"
+    assert inst["MetadataOptions"]["HttpEndpoint"] == "enabled"
+    assert root_volume(ec2, inst)["Encrypted"] is True
+    state = json.loads((cli.resources_dir(STACK) / "host.json").read_text())
+    assert state["attributes"]["metadata_options"] == {
+        "http_tokens": "required", "http_endpoint": "enabled"}
+    code, out, _ = run("plan", "-detailed-exitcode")
+    assert code == 0, out
+
+    proxy.clear_calls()
+    code, out, _ = run("plan", "-detailed-exitcode",
+                       stack=hardened_stack(ami, tokens="optional"))
+    assert code == 2 and "will be updated in place" in out, out
+    run("apply", "-auto-approve",
+        stack=hardened_stack(ami, tokens="optional"), check=True)
+    [again] = live_instances(ec2)
+    assert again["InstanceId"] == inst["InstanceId"]
+    assert again["MetadataOptions"]["HttpTokens"] == "optional"
+    assert "ModifyInstanceMetadataOptions" in [
+        c.operation for c in proxy.calls()]
+
+    code, out, _ = run("plan", "-detailed-exitcode",
+                       stack=hardened_stack(ami, tokens="optional",
+                                            encrypted="false"))
+    assert code == 2 and "must be replaced" in out, out
+    code, _, err = run("validate", stack=hardened_stack(ami, tokens="maybe"))
+    assert code == 1
+    assert ('mlstack.yaml:9:39: resource "host": '
+            'metadata_options.http_tokens: "required" or "optional", '
+            'not "maybe"') in err, err
+    run("destroy", "-auto-approve",
+        stack=hardened_stack(ami, tokens="optional"), check=True)
+    assert live_instances(ec2) == []
+
+
 def test_lost_run_instances_answer_starts_one_instance(run, cli, emulator,
                                                        proxy):
     cli.env["MLSTACK_WAIT_DELAY"] = "0.05"

@@ -19,7 +19,7 @@ ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/trainer"
 IMAGE = f"{ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com/dogs-train:1"
 
 
-def stack(lr="0.01", tags="{}"):
+def stack(lr="0.01", tags="{}", extra=""):
     return f"""
 stack: {STACK}
 variables:
@@ -42,7 +42,7 @@ resources:
         - {{channel_name: train, s3_uri: "s3://${{store.bucket}}/dogs/"}}
       output_data_config: {{s3_output_path: "s3://${{store.bucket}}/models"}}
       resource_config: {{instance_type: ml.m5.xlarge, instance_count: 2}}
-      tags: {tags}
+      tags: {tags}{extra}
   model:
     type: aws_sagemaker_model
     properties:
@@ -124,6 +124,34 @@ def test_run_once_and_feed_a_model(run, ctl, sm, s3, proxy):
     assert state_list(run) == set()
     # SageMaker cannot delete a job: both are still listed, finished
     assert sorted(jobs(sm).values()) == ["Completed", "Completed"]
+
+
+def test_network_isolation_reaches_sagemaker(run, ctl, sm):
+    """enable_network_isolation is sent as EnableNetworkIsolation, reads
+    back the same, and a change is a new run; left out, the job's own
+    value is accepted, as for every setting left out."""
+    isolated = stack(extra="\n      enable_network_isolation: true")
+    open_ = stack(extra="\n      enable_network_isolation: false")
+    code, _, err = run("apply", "--auto-approve", stack=isolated)
+    assert code == 0, err
+    (name, _), = jobs(sm).items()
+    assert sm.describe_training_job(TrainingJobName=name)[
+        "EnableNetworkIsolation"] is True
+    code, out, _ = run("plan", "--detailed-exitcode")
+    assert code == 0 and last_line(out) == NO_CHANGES, out
+    code, out, _ = run("plan", "--detailed-exitcode", stack=open_)
+    assert code == 2 and "# train must be replaced" in out, out
+    assert "enable_network_isolation" in out
+    code, _, err = run("apply", "--auto-approve")
+    assert code == 0, err
+    new = set(jobs(sm)) - {name}
+    assert len(new) == 1
+    assert sm.describe_training_job(TrainingJobName=new.pop())[
+        "EnableNetworkIsolation"] is False
+    code, out, _ = run("plan", "--detailed-exitcode")
+    assert code == 0 and last_line(out) == NO_CHANGES, out
+    code, out, _ = run("plan", "--detailed-exitcode", stack=stack())
+    assert code == 0 and last_line(out) == NO_CHANGES, out
 
 
 def test_failed_job_is_tainted_and_run_again(run, ctl, sm):

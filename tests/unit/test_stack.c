@@ -341,6 +341,10 @@ static const struct broken_case broken_cases[] = {
 	  "minutes\" (expected seconds or a duration such as \"90s\", \"20m\" "
 	  "or \"1h30m\")",
 	  1 },
+	{ "lint.ignore: an unknown rule", "lint_ignore.yaml",
+	  ":8:9: resource \"b\": lint.ignore: unknown rule \"MLS-S3-02\" "
+	  "(did you mean \"MLS-S3-002\"?) (see mlstack lint -rules)",
+	  6 },
 	{ "unknown lifecycle key", "lifecycle.yaml",
 	  ":7:7: resource \"b\": lifecycle: unknown key \"prevent_destory\" "
 	  "(did you mean \"prevent_destroy\"?)",
@@ -422,6 +426,53 @@ static void test_broken_case(void **state)
 	}
 	json_decref(diags);
 	free(want);
+	free(path);
+}
+
+/* lint: {ignore: {RULE: why}}: every problem, each at its place. */
+static void test_lint_key(void **state)
+{
+	static const char *const want[] = {
+		":8:9: resource \"b\": lint.ignore: unknown rule \"MLS-S3-02\" "
+		"(did you mean \"MLS-S3-002\"?) (see mlstack lint -rules)",
+		":9:9: resource \"b\": lint.ignore: rule MLS-SM-001 does not "
+		"check aws_s3_bucket (it checks aws_sagemaker_notebook_instance)",
+		":10:21: resource \"b\": lint.ignore.MLS-S3-001: expected the "
+		"reason the rule does not apply here (a non-empty string), got "
+		"an empty string",
+		":11:21: resource \"b\": lint.ignore.MLS-S3-002: expected the "
+		"reason the rule does not apply here (a non-empty string), got a "
+		"number",
+		":12:7: resource \"b\": lint: unknown key \"ignroe\" (did you "
+		"mean \"ignore\"?)",
+		":16:11: resource \"n\": lint: expected a map (such as {ignore: "
+		"{MLS-SM-001: \"why\"}}), got a list",
+	};
+	char *path = fixture("lint_ignore.yaml"), *line;
+	struct ms_stack *s = NULL;
+	json_t *diags = NULL;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(ms_stack_load(&s, path, NULL, &diags), -1);
+	assert_int_equal(json_array_size(diags), MS_ARRAY_SIZE(want));
+	for (i = 0; i < MS_ARRAY_SIZE(want); i++) {
+		line = ms_asprintf("%s%s", path, want[i]);
+		assert_string_equal(json_string_value(json_array_get(diags, i)),
+				    line);
+		free(line);
+	}
+	json_decref(diags);
+	free(path);
+
+	/* what is right is kept: the rule and its reason */
+	path = fixture("lint_ok.yaml");
+	assert_int_equal(ms_stack_load(&s, path, NULL, NULL), 0);
+	assert_json(ms_stack_resource(s, "role")->lint_ignore,
+		    "{\"MLS-IAM-002\": \"the notebook's users launch their "
+		    "own jobs\"}");
+	assert_json(ms_stack_resource(s, "store")->lint_ignore, "{}");
+	ms_stack_free(s);
 	free(path);
 }
 
@@ -819,6 +870,7 @@ int main(void)
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_many_errors),
 		cmocka_unit_test(test_alias_byte_bomb),
+		cmocka_unit_test(test_lint_key),
 		cmocka_unit_test(test_unreadable_file),
 		cmocka_unit_test(test_diags_appended),
 		cmocka_unit_test(test_load_buffer),

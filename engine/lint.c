@@ -1,0 +1,361 @@
+/*
+ * lint.c - the lint driver: evaluate the stack offline, run every service
+ * group's rules on every resource, place each finding in the stack file.
+ *
+ * Rules see what the stack asks for, not what AWS holds: each resource's
+ * properties are evaluated as a plan would for a new object, with no AWS
+ * call (engine->offline), defaults filled, and everything AWS computes
+ * unknown. A rule that cannot tell (an unknown value) stays silent, so a
+ * finding is always about a value the stack itself sets or leaves to a
+ * default. plan runs the same, so its warnings are lint's findings.
+ */
+#include "util/common.h"
+#include "engine/internal.h"
+#include "engine/lint_internal.h"
+#include "engine/expr.h"
+
+static const struct ms_lint_group *const groups[] = {
+	&ms_lint_ec2,
+	&ms_lint_iam,
+	&ms_lint_s3,
+	&ms_lint_sagemaker,
+};
+
+static const char *const severity_names[] = {
+	[MS_LINT_LOW] = "low",
+	[MS_LINT_MEDIUM] = "medium",
+	[MS_LINT_HIGH] = "high",
+	[MS_LINT_CRITICAL] = "critical",
+};
+
+const char *ms_lint_severity_name(enum ms_lint_severity s)
+{
+	return (size_t)s < MS_ARRAY_SIZE(severity_names) ? severity_names[s] :
+							   "?";
+}
+
+int ms_lint_severity_parse(const char *word)
+{
+	size_t i;
+
+	for (i = 0; word && i < MS_ARRAY_SIZE(severity_names); i++)
+		if (!strcmp(word, severity_names[i]))
+			return (int)i;
+	return -1;
+}
+
+const struct ms_lint_rule *ms_lint_rule_at(size_t i)
+{
+	const struct ms_lint_rule *r;
+	size_t g;
+
+	for (g = 0; g < MS_ARRAY_SIZE(groups); g++)
+		for (r = groups[g]->rules; r->id; r++)
+			if (!i--)
+				return r;
+	return NULL;
+}
+
+const struct ms_lint_rule *ms_lint_rule_find(const char *id)
+{
+	const struct ms_lint_rule *r;
+	size_t i;
+
+	for (i = 0; id && (r = ms_lint_rule_at(i)); i++)
+		if (!strcmp(r->id, id))
+			return r;
+	return NULL;
+}
+
+bool ms_lint_rule_applies(const struct ms_lint_rule *rule, const char *type)
+{
+	const char *p = rule->types;
+	size_t n = strlen(type);
+
+	while ((p = strstr(p, type))) {
+		if ((p == rule->types || p[-1] == ' ') &&
+		    (p[n] == ' ' || !p[n]))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+/* Values */
+
+const json_t *ms_lint_get(const json_t *obj, const char *key)
+{
+	const json_t *v = json_is_object(obj) && !ms_is_unknown(obj) ?
+				  json_object_get(obj, key) :
+				  NULL;
+
+	return v && !ms_is_unknown(v) ? v : NULL;
+}
+
+const char *ms_lint_str(const json_t *obj, const char *key)
+{
+	return json_string_value(ms_lint_get(obj, key));
+}
+
+int ms_lint_bool(const json_t *obj, const char *key)
+{
+	const json_t *v = ms_lint_get(obj, key);
+
+	return json_is_boolean(v) ? json_is_true(v) : -1;
+}
+
+bool ms_lint_number(const json_t *obj, const char *key, double *out)
+{
+	const json_t *v = ms_lint_get(obj, key);
+
+	if (!json_is_number(v))
+		return false;
+	*out = json_number_value(v);
+	return true;
+}
+
+bool ms_lint_refers(const struct ms_lint_res *r, const char *attr,
+		    const char *target)
+{
+	json_t *refs = NULL, *ref;
+	bool found = false;
+	size_t i;
+
+	if (ms_expr_refs(json_object_get(r->r->properties, attr), &refs)) {
+		ms_error_clear();
+		json_decref(refs);
+		return false;
+	}
+	json_array_foreach(refs, i, ref)
+		if (!strcmp(json_string_value(json_object_get(ref, "root")),
+			    target))
+			found = true;
+	json_decref(refs);
+	return found;
+}
+
+bool ms_lint_written(const struct ms_lint_res *r, const char *attr)
+{
+	const json_t *v = r->r->properties;
+	const char *p = attr, *dot;
+	char *key;
+
+	while (v && *p) {
+		dot = strchr(p, '.');
+		key = dot ? ms_strndup(p, (size_t)(dot - p)) : ms_strdup(p);
+		v = json_is_object(v) ? json_object_get(v, key) : NULL;
+		free(key);
+		p = dot ? dot + 1 : p + strlen(p);
+	}
+	return v && !json_is_null(v);
+}
+
+const struct ms_lint_res *ms_lint_find(const struct ms_lint *L,
+				       const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < L->n; i++)
+		if (!strcmp(L->res[i].r->name, name))
+			return &L->res[i];
+	return NULL;
+}
+
+/* Findings */
+
+/*
+ * The key mark of the deepest part of at that the stack file writes, or
+ * of the resource itself when it writes none of it.
+ */
+static void position(const struct ms_stack *s, const struct ms_resource *r,
+		     const char *at, int *line, int *col)
+{
+	struct ms_buf p = MS_BUF_INIT;
+	size_t base;
+	json_t *m = NULL;
+	char *dot, *bracket;
+
+	ms_buf_addf(&p, "resources.%s.properties", r->name);
+	base = p.len;
+	if (at)
+		ms_buf_addf(&p, "%s%s", *at == '[' ? "" : ".", at);
+	while (p.len > base && !(m = json_object_get(s->marks, p.ptr))) {
+		dot = strrchr(p.ptr + base, '.');
+		bracket = strrchr(p.ptr + base, '[');
+		if (!dot || (bracket && bracket > dot))
+			dot = bracket;
+		p.len = dot ? (size_t)(dot - p.ptr) : base;
+		p.ptr[p.len] = '\0';
+	}
+	*line = m ? (int)json_integer_value(json_array_get(m, 0)) : r->line;
+	*col = m ? (int)json_integer_value(json_array_get(m, 1)) : r->col;
+	ms_buf_release(&p);
+}
+
+void ms_lint_report(struct ms_lint *L, const struct ms_lint_res *r,
+		    const char *rule, const char *at, const char *fix,
+		    json_t *suggestion, const char *fmt, ...)
+{
+	const struct ms_lint_rule *def = ms_lint_rule_find(rule);
+	struct ms_buf msg = MS_BUF_INIT;
+	json_t *f, *why;
+	va_list ap;
+	int line, col;
+
+	if (!def) { /* a rule file names a rule it does not list */
+		json_decref(suggestion);
+		return;
+	}
+	va_start(ap, fmt);
+	ms_buf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	position(L->stack, r->r, at, &line, &col);
+	f = json_object();
+	json_object_set_new(f, "rule", json_string(def->id));
+	json_object_set_new(f, "severity",
+			    json_string(ms_lint_severity_name(def->severity)));
+	json_object_set_new(f, "title", json_string(def->title));
+	if (def->checkov)
+		json_object_set_new(f, "checkov", json_string(def->checkov));
+	json_object_set_new(f, "resource", json_string(r->r->name));
+	json_object_set_new(f, "type", json_string(r->r->type));
+	if (at)
+		json_object_set_new(f, "attribute", json_string(at));
+	json_object_set_new(f, "file", json_string(L->stack->file));
+	json_object_set_new(f, "line", json_integer(line));
+	json_object_set_new(f, "column", json_integer(col));
+	json_object_set_new(f, "message", json_stringn(msg.ptr, msg.len));
+	json_object_set_new(f, "fix", json_string(fix ? fix : def->fix));
+	if (suggestion)
+		json_object_set_new(f, "suggestion", suggestion);
+	why = json_object_get(r->r->lint_ignore, def->id);
+	if (json_is_string(why))
+		json_object_set(f, "suppressed", why);
+	json_array_append_new(L->findings, f);
+	ms_buf_release(&msg);
+}
+
+static int cmp_finding(const void *a, const void *b)
+{
+	const json_t *x = *(const json_t *const *)a;
+	const json_t *y = *(const json_t *const *)b;
+	static const char *const order[] = { "line", "column" };
+	static const char *const words[] = { "rule", "resource", "message" };
+	json_int_t d;
+	size_t i;
+	int c;
+
+	for (i = 0; i < MS_ARRAY_SIZE(order); i++) {
+		d = json_integer_value(json_object_get(x, order[i])) -
+		    json_integer_value(json_object_get(y, order[i]));
+		if (d)
+			return d < 0 ? -1 : 1;
+	}
+	for (i = 0; i < MS_ARRAY_SIZE(words); i++) {
+		c = strcmp(json_string_value(json_object_get(x, words[i])),
+			   json_string_value(json_object_get(y, words[i])));
+		if (c)
+			return c;
+	}
+	return 0;
+}
+
+static json_t *sorted(json_t *findings)
+{
+	size_t i, n = json_array_size(findings);
+	json_t **v = ms_calloc(n + 1, sizeof(*v)), *out = json_array();
+
+	for (i = 0; i < n; i++)
+		v[i] = json_array_get(findings, i);
+	qsort(v, n, sizeof(*v), cmp_finding);
+	for (i = 0; i < n; i++)
+		json_array_append(out, v[i]);
+	free(v);
+	json_decref(findings);
+	return out;
+}
+
+/* Evaluation */
+
+/* What AWS computes is unknown, as for an object not made yet. */
+static void fill_computed(const struct ms_resource_type *t, json_t *after)
+{
+	const struct ms_attr *a;
+
+	for (a = t->schema; a->name; a++)
+		if ((a->flags &
+		     (MS_ATTR_COMPUTED | MS_ATTR_OPTIONAL_COMPUTED)) &&
+		    !json_object_get(after, a->name))
+			json_object_set_new(after, a->name, ms_unknown_new());
+}
+
+/* r's desired attributes, offline; *out new. */
+static int desired(struct ms_engine *e, const struct ms_resource *r,
+		   const json_t *values, json_t **out)
+{
+	const struct ms_resource_type *t = ms_provider_find(r->type);
+	json_t *props = NULL, *after = NULL;
+	char *where = NULL;
+	int err;
+
+	*out = NULL;
+	if (!t)
+		return ms_error("resource \"%s\": unknown type \"%s\"", r->name,
+				r->type);
+	err = ms_engine_eval_properties(e, &props, NULL, r->name, r->properties,
+					e->stack->variables, values);
+	if (!err && ms_engine_desired(&after, t, e->stack->name, r->name, props,
+				      e->stack->tags, NULL, &where))
+		err = ms_engine_fail_at(e, NULL, r->name, where);
+	if (!err && ms_engine_local(e, t, after, NULL, NULL))
+		err = ms_error("resource \"%s\": %s", r->name, ms_error_last());
+	if (!err) {
+		fill_computed(t, after);
+		*out = after;
+		after = NULL;
+	}
+	free(where);
+	json_decref(props);
+	json_decref(after);
+	return err;
+}
+
+int ms_engine_lint(struct ms_engine *e, json_t **out)
+{
+	struct ms_lint L = { e->stack, NULL, 0, json_array() };
+	json_t *values = json_object();
+	const struct ms_resource *r;
+	size_t *order = NULL, i, g, n = e->stack->n_resources;
+	bool was = e->offline;
+	int err = -1;
+
+	*out = NULL;
+	e->offline = true;
+	L.res = ms_calloc(n + 1, sizeof(*L.res));
+	for (i = 0; i < n; i++)
+		L.res[i].r = &e->stack->resources[i];
+	L.n = n;
+	if (ms_graph_order(e->graph, &order))
+		goto done;
+	for (i = 0; i < n; i++) {
+		r = &e->stack->resources[order[i]];
+		if (desired(e, r, values, &L.res[order[i]].attrs))
+			goto done;
+		json_object_set(values, r->name, L.res[order[i]].attrs);
+	}
+	for (i = 0; i < n; i++)
+		for (g = 0; g < MS_ARRAY_SIZE(groups); g++)
+			groups[g]->check(&L, &L.res[i]);
+	*out = sorted(L.findings);
+	L.findings = NULL;
+	err = 0;
+done:
+	e->offline = was;
+	for (i = 0; i < n; i++)
+		json_decref(L.res[i].attrs);
+	free(L.res);
+	free(order);
+	json_decref(values);
+	json_decref(L.findings);
+	return err;
+}
