@@ -149,7 +149,7 @@ def test_chaos_converges(cli, run, proxy, s3, iam, seed):
     throttled, failed, reset, reset_after = (r.injected for r in rules)
     print(f"{seen} requests: {throttled} throttled, {failed} 500, "
           f"{reset} reset, {reset_after} reset after moto acted")
-    assert seen > 100
+    assert seen > 80
     assert 0.15 * seen < throttled < 0.45 * seen
     assert failed and reset + reset_after
     assert not [c for c in proxy.calls() if c.status == 502]
@@ -158,8 +158,11 @@ def test_chaos_converges(cli, run, proxy, s3, iam, seed):
 # -- answers lost after AWS acted -----------------------------------------
 
 def about(resource):
-    """Requests about one bucket or role (and not the others)."""
+    """Requests about one bucket or role (and not the others); None: every
+    request of the operation (a list)."""
     def match(req):
+        if resource is None:
+            return True
         if req.service == "s3":
             return req.path.strip("/").split("/")[0] == resource
         return req.params().get("RoleName") == resource
@@ -208,11 +211,12 @@ def test_delete_answer_lost(cli, run, proxy, s3, iam, operation, resource):
     ("truncate", "CreateBucket", "faults-data"),
     ("truncate", "PutRolePolicy", "faults-reader"),
     ("truncate", "GetBucketTagging", "faults-models"),
-    ("truncate", "ListAttachedRolePolicies", "faults-trainer"),
+    # roles are refreshed by listing (docs/refresh.md)
+    ("truncate", "GetAccountAuthorizationDetails", None),
     ("reset", "CreateRole", "faults-reader"),
     ("reset", "CreateBucket", "faults-logs"),
     ("reset", "AttachRolePolicy", "faults-trainer"),
-    ("reset", "GetRole", "faults-reader"),
+    ("reset", "ListRoles", None),
 ])
 def test_broken_answer_is_retried(cli, run, proxy, s3, iam, fault,
                                   operation, resource):
