@@ -12,6 +12,7 @@
 #include "util/common.h"
 #include "util/sha256.h"
 #include "util/file.h"
+#include "util/map.h"
 #include "engine/stack.h"
 #include "engine/expr.h"
 #include "engine/yaml.h"
@@ -999,6 +1000,9 @@ static void load_entry(struct loader *L, const char *name, const json_t *body,
 	size_t i;
 
 	r->name = ms_strdup(name);
+	if (!lookup)
+		ms_map_add(L->stack->index, r->name,
+			   (size_t)(r - L->stack->resources));
 	r->properties = json_object();
 	r->depends_on = json_array();
 	r->ignore_changes = json_array();
@@ -1596,6 +1600,8 @@ static void loader_init(struct loader *L, const char *file, const json_t *vars)
 	L->lookup_types = json_object();
 	L->stack = ms_calloc(1, sizeof(*L->stack));
 	L->stack->file = ms_strdup(file);
+	L->stack->index = ms_calloc(1, sizeof(*L->stack->index));
+	ms_map_init(L->stack->index);
 	L->stack->tags = json_object();
 	L->stack->variables = json_object();
 	L->stack->sensitive = json_object();
@@ -1719,6 +1725,9 @@ void ms_stack_free(struct ms_stack *stack)
 		json_decref(r->timeouts);
 	}
 	free(stack->lookups);
+	if (stack->index)
+		ms_map_release(stack->index);
+	free(stack->index);
 	free(stack->file);
 	free(stack->name);
 	free(stack->region);
@@ -1736,10 +1745,9 @@ struct ms_resource *ms_stack_resource(const struct ms_stack *stack,
 {
 	size_t i;
 
-	for (i = 0; i < stack->n_resources; i++)
-		if (!strcmp(stack->resources[i].name, name))
-			return &stack->resources[i];
-	return NULL;
+	if (!name || !stack->index || !ms_map_get(stack->index, name, &i))
+		return NULL;
+	return &stack->resources[i];
 }
 
 void ms_stack_mark(const struct ms_stack *stack, const char *path, int *line,

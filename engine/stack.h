@@ -20,6 +20,8 @@
 /* bytes of scalar text after alias expansion: 4 times the largest file */
 #define MS_STACK_MAX_VALUE_BYTES (4 * MS_STACK_MAX_BYTES)
 
+struct ms_map;
+
 struct ms_resource {
 	char *name;
 	char *type;
@@ -47,6 +49,9 @@ struct ms_stack {
 	json_t *outputs; /* name -> raw value */
 	json_t *marks;   /* path -> [line, col, value_line, value_col] */
 	char digest[65]; /* hex SHA-256 of the file's bytes */
+
+	/* resource name -> its place in resources (ms_stack_resource) */
+	struct ms_map *index;
 };
 
 /*
@@ -80,7 +85,7 @@ int ms_stack_load_buffer(struct ms_stack **out, const char *file,
 			 json_t **diags);
 void ms_stack_free(struct ms_stack *stack);
 
-/* The resource named name, or NULL. */
+/* The resource named name, or NULL; a hash lookup. */
 struct ms_resource *ms_stack_resource(const struct ms_stack *stack,
 				      const char *name);
 /* The lookup (data: entry) called name, or NULL. */
