@@ -238,6 +238,221 @@ static void test_walk_progress_and_heartbeat(void **state)
 	ms_graph_free(b.g);
 }
 
+/*
+ * The order repeated passes over the nodes give (each pass places, in
+ * index order, every node whose dependencies are placed): what
+ * ms_graph_order must still give, now computed in one topological pass.
+ */
+static size_t *passes_order(struct ms_graph *g)
+{
+	size_t n = ms_graph_count(g), *order = calloc(n + 1, sizeof(*order));
+	bool *placed = calloc(n + 1, sizeof(*placed));
+	size_t k = 0, i, j, nd;
+	bool progress = true;
+
+	while (k < n && progress) {
+		progress = false;
+		for (i = 0; i < n; i++) {
+			const size_t *d = ms_graph_deps(g, i, &nd);
+			bool ready = !placed[i];
+
+			for (j = 0; ready && j < nd; j++)
+				ready = placed[d[j]];
+			if (ready) {
+				placed[i] = true;
+				order[k++] = i;
+				progress = true;
+			}
+		}
+	}
+	free(placed);
+	return order;
+}
+
+static void test_order_as_passes(void **state)
+{
+	unsigned seed = 12345;
+	int round;
+
+	(void)state;
+	for (round = 0; round < 200; round++) {
+		struct ms_graph *g = NULL;
+		size_t n = 1 + (size_t)round % 40, i, e, *want, *got = NULL;
+		char name[32];
+
+		ms_graph_new(&g);
+		for (i = 0; i < n; i++) {
+			snprintf(name, sizeof(name), "n%zu", i);
+			ms_graph_add(g, name);
+		}
+		/* random edges, acyclic: from a higher to a lower rank, where
+		 * ranks are a random permutation of the indexes */
+		size_t *rank = calloc(n, sizeof(*rank));
+		for (i = 0; i < n; i++)
+			rank[i] = i;
+		for (i = n; i > 1; i--) {
+			size_t r = (seed = seed * 1103515245 + 12345) % i, t;
+
+			t = rank[i - 1];
+			rank[i - 1] = rank[r];
+			rank[r] = t;
+		}
+		for (e = 0; e < 3 * n; e++) {
+			size_t a = (seed = seed * 1103515245 + 12345) % n;
+			size_t b = (seed = seed * 1103515245 + 12345) % n;
+
+			if (rank[a] > rank[b])
+				ms_graph_depend(g, a, b);
+		}
+		want = passes_order(g);
+		assert_int_equal(ms_graph_order(g, &got), 0);
+		for (i = 0; i < n; i++)
+			assert_int_equal(got[i], want[i]);
+		free(rank);
+		free(want);
+		free(got);
+		ms_graph_free(g);
+	}
+}
+
+static void test_duplicate_edges(void **state)
+{
+	struct ms_graph *g = NULL;
+	size_t a, b, c, n;
+	const size_t *d;
+	char *dot;
+
+	(void)state;
+	ms_graph_new(&g);
+	a = ms_graph_add(g, "a");
+	b = ms_graph_add(g, "b");
+	c = ms_graph_add(g, "c");
+	assert_int_equal(ms_graph_add(g, "b"), b);
+	assert_int_equal(ms_graph_find(g, "c"), (long)c);
+	assert_int_equal(ms_graph_find(g, "d"), -1);
+	ms_graph_depend(g, a, c);
+	ms_graph_depend(g, a, b);
+	ms_graph_depend(g, a, c);
+	ms_graph_depend(g, a, b);
+	ms_graph_depend(g, a, b);
+	d = ms_graph_deps(g, a, &n);
+	/* each edge once, where it was first added */
+	assert_int_equal(n, 2);
+	assert_int_equal(d[0], c);
+	assert_int_equal(d[1], b);
+	dot = ms_graph_dot(g);
+	assert_string_equal(dot, "digraph mlstack {\n\trankdir = \"RL\";\n"
+				 "\tnode [shape = box];\n\t\"a\";\n\t\"b\";\n"
+				 "\t\"c\";\n\t\"a\" -> \"c\";\n"
+				 "\t\"a\" -> \"b\";\n}\n");
+	free(dot);
+	/* added after a read: dropped again */
+	ms_graph_depend(g, a, c);
+	ms_graph_depend(g, b, c);
+	d = ms_graph_deps(g, a, &n);
+	assert_int_equal(n, 2);
+	d = ms_graph_deps(g, b, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(d[0], c);
+	ms_graph_free(g);
+}
+
+/* A chain far deeper than any stack of recursive calls could follow. */
+static void test_long_chain(void **state)
+{
+	enum { N = 200000 };
+	struct ms_graph *g = NULL;
+	size_t i, *order = NULL, node = 0;
+	char name[32];
+
+	(void)state;
+	ms_graph_new(&g);
+	for (i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "r%zu", i);
+		ms_graph_add(g, name);
+		if (i)
+			ms_graph_depend(g, i - 1, i); /* r0 needs r1 ... */
+	}
+	assert_int_equal(ms_graph_check(g, NULL), 0);
+	assert_int_equal(ms_graph_order(g, &order), 0);
+	for (i = 0; i < N; i++)
+		assert_int_equal(order[i], N - 1 - i);
+	free(order);
+	/* closing it makes a cycle of every node, found without recursion */
+	ms_graph_depend(g, N - 1, 0);
+	assert_int_equal(ms_graph_check(g, &node), -1);
+	assert_true(node < N);
+	assert_int_equal(strncmp(ms_error_last(),
+				 "dependency cycle: \"r0\" -> \"r1\" -> ", 33),
+			 0);
+	assert_int_equal(ms_graph_order(g, &order), -1);
+	assert_null(order);
+	ms_graph_free(g);
+}
+
+/* A node is prepared just before it starts: never more than the
+ * parallelism prepared and not finished. */
+struct ahead_log {
+	pthread_mutex_t lock;
+	int prepared, finished, most;
+	char order[64];
+	int n;
+	struct ms_graph *g;
+};
+
+static int ahead_prepare(size_t node, void *payload)
+{
+	struct ahead_log *a = payload;
+
+	pthread_mutex_lock(&a->lock);
+	a->prepared++;
+	if (a->prepared - a->finished > a->most)
+		a->most = a->prepared - a->finished;
+	a->order[a->n++] = ms_graph_name(a->g, node)[0];
+	pthread_mutex_unlock(&a->lock);
+	return 0;
+}
+
+static int ahead_run(size_t node, void *payload)
+{
+	struct ahead_log *a = payload;
+
+	(void)node;
+	ms_sleep(0.01);
+	pthread_mutex_lock(&a->lock);
+	a->finished++;
+	pthread_mutex_unlock(&a->lock);
+	return 0;
+}
+
+static void test_walk_prepares_when_a_worker_is_free(void **state)
+{
+	/* z depends on a; the rest are independent */
+	static const char *const edges[] = {
+		"z", "a", "a", NULL, "b", NULL, "c", NULL, "d", NULL,
+		"e", NULL, "f", NULL, NULL,
+	};
+	struct ms_walk_ops o = { ahead_prepare, ahead_run, NULL, NULL, 0 };
+	struct ahead_log a = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+	(void)state;
+	a.g = make(edges);
+	assert_int_equal(ms_graph_walk(a.g, false, 2, &o, &a), 0);
+	assert_int_equal(a.prepared, 7);
+	assert_true(a.most <= 2);
+	a.order[a.n] = '\0';
+	/* parallelism 1: index order among the ready, z once a is done */
+	ms_graph_free(a.g);
+	memset(&a, 0, sizeof(a));
+	pthread_mutex_init(&a.lock, NULL);
+	a.g = make(edges);
+	assert_int_equal(ms_graph_walk(a.g, false, 1, &o, &a), 0);
+	a.order[a.n] = '\0';
+	assert_string_equal(a.order, "abcdefz");
+	assert_int_equal(a.most, 1);
+	ms_graph_free(a.g);
+}
+
 static void test_dot(void **state)
 {
 	static const char *const edges[] = { "role \"x\"", "bucket", NULL };
@@ -262,6 +477,10 @@ int main(void)
 		cmocka_unit_test(test_walk_reverse),
 		cmocka_unit_test(test_walk_progress_and_heartbeat),
 		cmocka_unit_test(test_dot),
+		cmocka_unit_test(test_order_as_passes),
+		cmocka_unit_test(test_duplicate_edges),
+		cmocka_unit_test(test_long_chain),
+		cmocka_unit_test(test_walk_prepares_when_a_worker_is_free),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
