@@ -20,6 +20,7 @@
 #include "engine/sensitive.h"
 #include "util/json.h"
 #include "util/interrupt.h"
+#include "util/map.h"
 
 #include <time.h>
 
@@ -150,11 +151,11 @@ static int prepare(size_t node, void *payload)
 static void progress(struct ms_call *call, const char *message, void *payload)
 {
 	struct run *r = payload;
-	size_t i;
+	/* the graph is not changed while it is walked: safe from workers */
+	long node = ms_graph_find(r->g, call->name);
 
-	for (i = 0; i < r->n; i++)
-		if (r->jobs[i].name == call->name)
-			ms_graph_report(r->g, i, message);
+	if (node >= 0)
+		ms_graph_report(r->g, (size_t)node, message);
 }
 
 static double timeout_for(const struct job *j, const char *which)
@@ -402,15 +403,37 @@ static void walk_progress(size_t node, const char *message, double elapsed,
 	ms_render_event(stderr, j->name, line);
 }
 
-static bool depends_on(const struct job *j, const char *name)
-{
-	json_t *d;
-	size_t k;
+/* A list of job indexes. */
+struct jobs_of {
+	size_t *at, n, alloc;
+};
 
-	json_array_foreach(json_object_get(j->change, "dependencies"), k, d)
-		if (!strcmp(json_string_value(d), name))
-			return true;
-	return false;
+static void jobs_add(struct jobs_of *l, size_t k)
+{
+	if (l->n == l->alloc) {
+		l->alloc = l->alloc ? 2 * l->alloc : 4;
+		l->at = ms_realloc(l->at, l->alloc * sizeof(*l->at));
+	}
+	l->at[l->n++] = k;
+}
+
+static int cmp_index(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sorted, without repeats. */
+static void jobs_sort(struct jobs_of *l)
+{
+	size_t i, k = 0;
+
+	qsort(l->at, l->n, sizeof(*l->at), cmp_index);
+	for (i = 0; i < l->n; i++)
+		if (!k || l->at[k - 1] != l->at[i])
+			l->at[k++] = l->at[i];
+	l->n = k;
 }
 
 /*
@@ -418,43 +441,104 @@ static bool depends_on(const struct job *j, const char *name)
  * to; a delete goes before the deletion (or replacement) of what the
  * deleted resource depended on; a deposed object's deletion waits for its
  * replacement and for every job that moves a dependent onto it.
+ *
+ * Jobs are found through maps (a resource's own job; the jobs that refer
+ * to a resource) rather than by comparing every pair of jobs, and each
+ * job's edges are added in the order of the jobs they join, as a pass
+ * over every pair would add them.
  */
 static void link(struct run *r)
 {
-	size_t i, k;
+	struct ms_map own = MS_MAP_INIT, users = MS_MAP_INIT;
+	size_t n_lists = 0, a_lists = r->n + 1, i, k, m, slot;
+	struct jobs_of *lists = ms_calloc(a_lists, sizeof(*lists));
+	struct jobs_of *referring;
+	struct jobs_of cand = { 0 };
+	json_t *d;
 
+	/* the job of each resource itself; the jobs referring to each name */
+	for (k = 0; k < r->n; k++) {
+		if (!r->jobs[k].deposed)
+			ms_map_add(&own, r->jobs[k].resource, k);
+		json_array_foreach(json_object_get(r->jobs[k].change,
+						   "dependencies"),
+				   m, d) {
+			const char *name = json_string_value(d);
+
+			if (!name)
+				continue;
+			if (!ms_map_get(&users, name, &slot)) {
+				if (n_lists == a_lists) {
+					a_lists *= 2;
+					lists = ms_realloc(
+						lists,
+						a_lists * sizeof(*lists));
+				}
+				memset(&lists[n_lists], 0, sizeof(*lists));
+				slot = n_lists++;
+				ms_map_add(&users, name, slot);
+			}
+			jobs_add(&lists[slot], k);
+		}
+	}
 	for (i = 0; i < r->n; i++) {
 		struct job *j = &r->jobs[i];
 
-		for (k = 0; k < r->n; k++) {
-			struct job *o = &r->jobs[k];
+		referring = ms_map_get(&users, j->resource, &slot) ?
+				    &lists[slot] :
+				    NULL;
+		cand.n = 0;
+		if (j->deposed) {
+			/* o replaced the object, or refers to it */
+			if (ms_map_get(&own, j->resource, &k) && k != i)
+				jobs_add(&cand, k);
+			for (m = 0; referring && m < referring->n; m++) {
+				struct job *o = &r->jobs[referring->at[m]];
 
-			if (k == i || o->deposed)
-				continue;
-			if (j->deposed) {
-				/* o replaced the object, or refers to it */
-				if (!strcmp(o->resource, j->resource) ||
-				    (o->action != MS_ACTION_DELETE &&
-				     depends_on(o, j->resource)))
-					ms_graph_depend(r->g, i, k);
-				continue;
+				if (referring->at[m] != i && !o->deposed &&
+				    o->action != MS_ACTION_DELETE)
+					jobs_add(&cand, referring->at[m]);
 			}
-			if (!depends_on(j, o->resource))
-				continue;
-			if (j->action != MS_ACTION_DELETE)
+		} else {
+			json_array_foreach(json_object_get(j->change,
+							   "dependencies"),
+					   m, d) {
+				const char *name = json_string_value(d);
+
+				if (name && ms_map_get(&own, name, &k) &&
+				    k != i)
+					jobs_add(&cand, k);
+			}
+		}
+		jobs_sort(&cand);
+		for (m = 0; m < cand.n; m++) {
+			struct job *o = &r->jobs[cand.at[m]];
+
+			k = cand.at[m];
+			if (j->deposed || j->action != MS_ACTION_DELETE)
 				ms_graph_depend(r->g, i, k);
 			else if (o->action == MS_ACTION_DELETE ||
 				 (o->action == MS_ACTION_REPLACE && !o->cbd))
 				ms_graph_depend(r->g, k, i);
 		}
+		if (!j->deposed)
+			continue;
 		/* old objects go before the old objects they referred to */
-		for (k = 0; j->deposed && k < r->n; k++) {
-			struct job *o = &r->jobs[k];
-
-			if (o->deposed && k != i && depends_on(o, j->resource))
-				ms_graph_depend(r->g, i, k);
-		}
+		cand.n = 0;
+		for (m = 0; referring && m < referring->n; m++)
+			if (referring->at[m] != i &&
+			    r->jobs[referring->at[m]].deposed)
+				jobs_add(&cand, referring->at[m]);
+		jobs_sort(&cand);
+		for (m = 0; m < cand.n; m++)
+			ms_graph_depend(r->g, i, cand.at[m]);
 	}
+	for (k = 0; k < n_lists; k++)
+		free(lists[k].at);
+	free(lists);
+	free(cand.at);
+	ms_map_release(&own);
+	ms_map_release(&users);
 }
 
 /*
