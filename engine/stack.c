@@ -60,12 +60,14 @@ struct loader {
 	size_t seq;
 	struct ms_yaml_doc doc;
 	struct ms_stack *stack;
-	const json_t *vars;   /* -var overrides, or NULL */
-	json_t *declared;     /* every declared variable name -> true */
-	json_t *types;        /* resource name -> type, for known types */
-	json_t *lookup_types; /* lookup name -> type, for known types */
-	bool suppress;        /* a reference failed for a reported cause */
-	size_t n_yaml;        /* the first diagnostics, the reader's */
+	const json_t *vars;    /* -var overrides, or NULL */
+	json_t *declared;      /* every declared variable name -> true */
+	json_t *types;         /* resource name -> type, for known types */
+	json_t *lookup_types;  /* lookup name -> type, for known types */
+	const char **raw_keys; /* doc.raw's keys, sorted (raw_under) */
+	size_t n_raw_keys;
+	bool suppress; /* a reference failed for a reported cause */
+	size_t n_yaml; /* the first diagnostics, the reader's */
 };
 
 /* Diagnostics */
@@ -675,16 +677,48 @@ static void load_variables(struct loader *L, const json_t *node)
 
 /* Resources */
 
-/* The raw-text entries of doc.raw under base, keyed relative to it. */
-static json_t *raw_under(const json_t *raw, const char *base)
+static int cmp_key(const void *a, const void *b)
 {
-	json_t *res = json_object(), *v;
-	size_t n = strlen(base);
-	const char *key;
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
-	json_object_foreach((json_t *)raw, key, v)
-		if (!strncmp(key, base, n) && (key[n] == '.' || key[n] == '['))
-			json_object_set(res, key + n, v);
+/*
+ * The raw-text entries of doc.raw under base, keyed relative to it. The
+ * keys are sorted once, so that each resource finds its own by a binary
+ * search rather than by a pass over every number in the file.
+ */
+static json_t *raw_under(struct loader *L, const char *base)
+{
+	json_t *res = json_object();
+	size_t n = strlen(base), lo = 0, hi, i;
+	const char *key;
+	json_t *v;
+
+	if (!L->raw_keys) {
+		L->raw_keys = ms_calloc(json_object_size(L->doc.raw) + 1,
+					sizeof(*L->raw_keys));
+		json_object_foreach(L->doc.raw, key, v)
+			L->raw_keys[L->n_raw_keys++] = key;
+		qsort(L->raw_keys, L->n_raw_keys, sizeof(*L->raw_keys),
+		      cmp_key);
+	}
+	/* the first key not below base: the keys under it follow */
+	hi = L->n_raw_keys;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(L->raw_keys[mid], base) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = lo; i < L->n_raw_keys && !strncmp(L->raw_keys[i], base, n);
+	     i++) {
+		key = L->raw_keys[i];
+		if (key[n] == '.' || key[n] == '[')
+			json_object_set(res, key + n,
+					json_object_get(L->doc.raw, key));
+	}
 	return res;
 }
 
@@ -832,7 +866,7 @@ static void load_properties(struct loader *L, struct ms_resource *r,
 	size_t i;
 
 	top.nested = t->schema;
-	raw = raw_under(L->doc.raw, base);
+	raw = raw_under(L, base);
 	ms_buf_addf(&rpath, "resources.%s", r->name);
 	/*
 	 * The model keeps the references; the rules see what is known now,
@@ -1657,6 +1691,7 @@ static int loader_finish(struct loader *L, struct ms_stack **out,
 	json_decref(L->declared);
 	json_decref(L->types);
 	json_decref(L->lookup_types);
+	free(L->raw_keys);
 	json_decref(local);
 	return err;
 }
