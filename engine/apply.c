@@ -2,10 +2,17 @@
  * apply.c - run a plan: a parallel ready-set walk over its changes.
  *
  * Provider calls run on worker threads; everything that touches the state
- * directory or the terminal runs on this thread, in prepare() (journal the
- * intent of a create, evaluate the resource's configuration against what
- * has been applied so far) and done() (write the resource's file at once,
- * report). A failed change skips what depends on it and nothing else.
+ * directory or the terminal runs on this thread, in prepare() (evaluate the
+ * resource's configuration against what has been applied so far, note the
+ * intent of a create), launch() (journal the intents of the creates about
+ * to start, in one write), done() (record the result, report) and flush()
+ * (write each finished resource's file). A failed change skips what
+ * depends on it and nothing else.
+ *
+ * The fsync'd writes of a finished resource wait until what it made ready
+ * has started: they are not on the critical path, and nothing is lost
+ * meanwhile, since its create's intent stays journaled until its file is
+ * on disk (a run killed in between finds the object through the journal).
  *
  * A replacement that creates before it destroys is two jobs: the create
  * (the old object is kept in the state as "deposed"), and the deletion of
@@ -49,6 +56,9 @@ struct run {
 	json_t *values; /* name -> attributes as applied so far */
 	json_t *stored; /* name -> stored value, as written so far */
 	json_t *journal;
+	bool journal_dirty; /* intents not written yet (launch) */
+	json_t *launching;  /* names whose intents launch writes */
+	json_t *unwritten;  /* resource -> job name: files flush writes */
 	json_t *plan;
 	int added, changed, destroyed, failed;
 	json_t *not_started; /* names cancelled by an interrupt */
@@ -140,12 +150,29 @@ static int prepare(size_t node, void *payload)
 		json_object_set_new(intent, "at",
 				    json_integer((json_int_t)time(NULL)));
 		json_object_set_new(r->journal, j->name, intent);
-		if (put_journal(r))
-			return -1;
+		json_array_append_new(r->launching, json_string(j->name));
+		r->journal_dirty = true;
 	}
 	j->started = ms_now();
 	ms_render_event(stderr, j->name, verb(j->action, 0));
 	return 0;
+}
+
+/* The intents of the creates about to start, journaled in one write. */
+static int launch(void *payload)
+{
+	struct run *r = payload;
+	json_t *v;
+	size_t i;
+	int err = 0;
+
+	if (r->journal_dirty && (err = put_journal(r)) < 0)
+		/* none of them starts: none may stay journaled */
+		json_array_foreach(r->launching, i, v)
+			json_object_del(r->journal, json_string_value(v));
+	r->journal_dirty = false;
+	json_array_clear(r->launching);
+	return err;
 }
 
 static void progress(struct ms_call *call, const char *message, void *payload)
@@ -238,6 +265,69 @@ static int store(struct run *r, const char *name, json_t *v)
 	return 0;
 }
 
+/*
+ * store() (v) or unstore() (v NULL) of resource name, for job j, put off
+ * until flush(); the state as written so far is r->stored at once.
+ */
+static void store_later(struct run *r, const char *name, json_t *v,
+			const struct job *j)
+{
+	json_t *was = json_object_get(r->unwritten, name);
+	/* the resource's own job ends its create's intent; a deposed
+	 * object's deletion has none */
+	bool drop = !j->deposed ||
+		    json_is_true(json_object_get(was, "drop_intent"));
+
+	if (v)
+		json_object_set(r->stored, name, v);
+	else
+		json_object_del(r->stored, name);
+	json_object_set_new(r->unwritten, name,
+			    json_pack("{s:s, s:b}", "job", j->name,
+				      "drop_intent", drop));
+}
+
+/*
+ * Write the files of the resources finished since the last flush (a
+ * removed one's file goes), then drop their creates' intents from the
+ * journal, which must hold each until the file is on disk.
+ */
+static void flush(void *payload)
+{
+	struct run *r = payload;
+	bool dropped = false;
+	const char *name, *job;
+	json_t *v, *value;
+	int err;
+
+	json_object_foreach(r->unwritten, name, v) {
+		job = json_string_value(json_object_get(v, "job"));
+		value = json_object_get(r->stored, name);
+		if (value) {
+			err = ms_state_put_resource(r->e->state, name, value);
+		} else {
+			err = ms_state_remove_resource(r->e->state, name);
+			if (err == MS_ENOTFOUND)
+				err = 0;
+		}
+		if (err) {
+			r->failed++;
+			ms_render_failure(stderr, job, ms_error_last());
+			continue;
+		}
+		if (json_is_true(json_object_get(v, "drop_intent")) &&
+		    json_object_get(r->journal, name)) {
+			json_object_del(r->journal, name);
+			dropped = true;
+		}
+	}
+	json_object_clear(r->unwritten);
+	if (dropped && put_journal(r)) {
+		r->failed++;
+		ms_render_failure(stderr, "journal", ms_error_last());
+	}
+}
+
 static int unstore(struct run *r, const char *name)
 {
 	int err = ms_state_remove_resource(r->e->state, name);
@@ -250,15 +340,14 @@ static int unstore(struct run *r, const char *name)
 }
 
 /* The deposed object of j's resource is gone: drop it from the state. */
-static int forget_deposed(struct run *r, const struct job *j)
+static void forget_deposed(struct run *r, const struct job *j)
 {
 	json_t *v = json_object_get(r->stored, j->resource), *d, *list, *x;
 	const char *id = json_string_value(json_object_get(j->before, "id"));
 	size_t i;
-	int err;
 
 	if (!v)
-		return 0;
+		return;
 	v = json_deep_copy(v);
 	list = json_array();
 	json_array_foreach(json_object_get(v, "deposed"), i, d) {
@@ -273,9 +362,8 @@ static int forget_deposed(struct run *r, const struct job *j)
 	else
 		json_object_del(v, "deposed");
 	json_decref(list);
-	err = store(r, j->resource, v);
+	store_later(r, j->resource, v, j);
 	json_decref(v);
-	return err;
 }
 
 static void done(size_t node, enum ms_walk_result result, const char *error,
@@ -343,15 +431,16 @@ static void done(size_t node, enum ms_walk_result result, const char *error,
 			ms_render_failure(stderr, j->name, ms_error_last());
 		return;
 	}
+	/* the files are written by flush(), once the ready have started */
 	if (j->deposed) {
-		err = forget_deposed(r, j);
+		forget_deposed(r, j);
 		r->destroyed++;
 	} else if (j->action == MS_ACTION_DELETE) {
-		err = unstore(r, j->resource);
+		store_later(r, j->resource, NULL, j);
 		r->destroyed++;
 	} else {
 		v = stored_value(r, j, false);
-		err = store(r, j->resource, v);
+		store_later(r, j->resource, v, j);
 		json_decref(v);
 		json_object_set(r->values, j->resource, j->result);
 		if (j->action == MS_ACTION_CREATE)
@@ -363,15 +452,6 @@ static void done(size_t node, enum ms_walk_result result, const char *error,
 			if (!j->cbd)
 				r->destroyed++;
 		}
-	}
-	if (!err && !j->deposed && json_object_get(r->journal, j->resource)) {
-		json_object_del(r->journal, j->resource);
-		err = put_journal(r);
-	}
-	if (err) {
-		r->failed++;
-		ms_render_failure(stderr, j->name, ms_error_last());
-		return;
 	}
 	id = json_string_value(
 		json_object_get(j->deposed ? j->before : j->result, "id"));
@@ -724,7 +804,15 @@ static int save_adopted(struct run *r)
 
 int ms_engine_apply(struct ms_engine *e, const json_t *plan)
 {
-	struct ms_walk_ops ops = { prepare, run_job, done, walk_progress, 10 };
+	struct ms_walk_ops ops = {
+		.prepare = prepare,
+		.run = run_job,
+		.launch = launch,
+		.done = done,
+		.flush = flush,
+		.progress = walk_progress,
+		.heartbeat = 10,
+	};
 	struct run r;
 	char *head = NULL;
 	const char *name, *want;
@@ -738,6 +826,8 @@ int ms_engine_apply(struct ms_engine *e, const json_t *plan)
 	r.values = json_object();
 	r.not_started = json_array();
 	r.abandoned = json_array();
+	r.launching = json_array();
+	r.unwritten = json_object();
 	/* the lookups as the plan found them */
 	if (json_is_object(json_object_get(plan, "lookups")))
 		json_object_update(e->lookups,
@@ -858,6 +948,8 @@ done:
 	json_decref(r.values);
 	json_decref(r.not_started);
 	json_decref(r.abandoned);
+	json_decref(r.launching);
+	json_decref(r.unwritten);
 	json_decref(r.journal);
 	json_decref(r.stored);
 	json_decref(own);

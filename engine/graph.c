@@ -6,12 +6,15 @@
  * whatever became ready. Workers never touch the ops' shared data except
  * through run(), which the caller makes thread-safe for its own payload.
  *
- * Everything is linear in nodes and edges: names are found through a hash
- * map, a node's duplicate edges are dropped in one pass before the graph is
- * read, and the walk keeps a queue of ready nodes and a list of running ones
- * rather than scanning every node after each event. A node is prepared only
- * when a worker is free to take it, so what prepare records (apply's
- * journal) holds no more than the parallelism.
+ * Everything is linear in nodes and edges (with a log factor for the
+ * ready heap): names are found through a hash map, a node's duplicate
+ * edges are dropped in one pass before the graph is read, and the walk
+ * keeps a heap of ready nodes and a list of running ones rather than
+ * scanning every node after each event. A node is prepared only when a
+ * worker is free to take it, so what prepare records (apply's journal)
+ * holds no more than the parallelism. Ready nodes on the longest chains
+ * of nodes start first: the critical path is never kept waiting by nodes
+ * that have time to spare.
  */
 #include "util/common.h"
 #include "engine/graph.h"
@@ -420,13 +423,6 @@ static void *worker(void *arg)
 
 enum { ST_WAITING, ST_RUNNING, ST_DONE };
 
-static int cmp_size(const void *a, const void *b)
-{
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* What the calling thread keeps while walking. */
 struct walker {
 	size_t n;
@@ -436,12 +432,12 @@ struct walker {
 	size_t *pending; /* dependencies not done */
 	size_t *first, *users;
 	/*
-	 * Ready nodes in the order they start: each batch that became ready
-	 * together is appended sorted by index, as a scan of all nodes
-	 * after each batch of events would find them.
+	 * node -> the most nodes on a chain from it to the end (height) and
+	 * on a chain through it from start to end (span), itself included.
+	 * The critical path is the longest span: its nodes go first.
 	 */
-	size_t *ready, head_ready, n_ready;
-	size_t batch; /* ready[batch .. n_ready) is not sorted yet */
+	size_t *height, *span;
+	size_t *heap, n_heap;       /* ready nodes, highest first */
 	size_t *running, n_running; /* nodes on a worker */
 	size_t *pos;                /* node -> its place in running */
 	bool *working;              /* node -> on a worker now */
@@ -450,17 +446,98 @@ struct walker {
 	int failed;
 };
 
-static void make_ready(struct walker *k, size_t node)
+/*
+ * Whether ready node a goes before b: the one on the longer chain first
+ * (the least slack), then the one with more still to run after it, then
+ * the one declared first.
+ */
+static bool before(const struct walker *k, size_t a, size_t b)
 {
-	k->ready[k->n_ready++] = node;
+	if (k->span[a] != k->span[b])
+		return k->span[a] > k->span[b];
+	if (k->height[a] != k->height[b])
+		return k->height[a] > k->height[b];
+	return a < b;
 }
 
-static void sort_batch(struct walker *k)
+static void make_ready(struct walker *k, size_t node)
 {
-	if (k->n_ready - k->batch > 1)
-		qsort(k->ready + k->batch, k->n_ready - k->batch,
-		      sizeof(*k->ready), cmp_size);
-	k->batch = k->n_ready;
+	size_t i = k->n_heap++;
+
+	while (i && before(k, node, k->heap[(i - 1) / 2])) {
+		k->heap[i] = k->heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	k->heap[i] = node;
+}
+
+static size_t take_ready(struct walker *k)
+{
+	size_t top = k->heap[0], last = k->heap[--k->n_heap], i = 0;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= k->n_heap)
+			break;
+		if (c + 1 < k->n_heap && before(k, k->heap[c + 1], k->heap[c]))
+			c++;
+		if (!before(k, k->heap[c], last))
+			break;
+		k->heap[i] = k->heap[c];
+		i = c;
+	}
+	if (k->n_heap)
+		k->heap[i] = last;
+	return top;
+}
+
+/*
+ * Heights, from the nodes nothing waits for back, and depths, from the
+ * nodes that wait for nothing on (a topological pass); span is their
+ * sum less the node itself, counted twice.
+ */
+static void compute_heights(struct walker *k)
+{
+	size_t n = k->n, i, j, head = 0, tail = 0, end;
+	size_t *left = ms_calloc(n + 1, sizeof(*left));
+	size_t *order = ms_calloc(n + 1, sizeof(*order));
+	size_t *depth = ms_calloc(n + 1, sizeof(*depth));
+
+	for (i = 0; i < n; i++) {
+		left[i] = k->pending[i];
+		if (!left[i])
+			order[tail++] = i;
+	}
+	while (head < tail) {
+		size_t v = order[head++];
+
+		for (j = k->first[v]; j < k->first[v + 1]; j++)
+			if (!--left[k->users[j]])
+				order[tail++] = k->users[j];
+	}
+	/* a cycle leaves nodes out: they count as ends */
+	for (i = 0; i < n; i++)
+		k->height[i] = depth[i] = 1;
+	for (end = tail, head = 0; head < end; head++) {
+		size_t v = order[head];
+
+		for (j = k->first[v]; j < k->first[v + 1]; j++)
+			if (depth[v] + 1 > depth[k->users[j]])
+				depth[k->users[j]] = depth[v] + 1;
+	}
+	while (tail--) {
+		size_t v = order[tail];
+
+		for (j = k->first[v]; j < k->first[v + 1]; j++)
+			if (k->height[k->users[j]] + 1 > k->height[v])
+				k->height[v] = k->height[k->users[j]] + 1;
+	}
+	for (i = 0; i < n; i++)
+		k->span[i] = depth[i] + k->height[i] - 1;
+	free(left);
+	free(order);
+	free(depth);
 }
 
 /* Settle a finished node, then skip what it blocks. */
@@ -506,12 +583,64 @@ static void settle(struct walker *k, size_t node, int result,
 	}
 }
 
+/*
+ * Start ready nodes while a worker is free: prepare each, then launch
+ * them together. Nodes that need no run, or fail to prepare, are
+ * settled through the event queue like any other.
+ */
+static void start_ready(struct walker *k, struct walk *w, int workers,
+			size_t *batch)
+{
+	const struct ms_walk_ops *ops = w->ops;
+	size_t n_batch = 0, i;
+	char *why = NULL;
+
+	while (k->n_heap && k->n_running + n_batch < (size_t)workers) {
+		size_t v = take_ready(k);
+		int p;
+
+		if (k->status[v] != ST_WAITING)
+			continue;
+		ms_error_clear();
+		p = ops->prepare ? ops->prepare(v, w->payload) : 0;
+		k->status[v] = ST_RUNNING;
+		if (p) {
+			push_event(w, v, 1, p > 0 ? MS_WALK_OK : MS_WALK_FAILED,
+				   p > 0 ? NULL : ms_error_last());
+			continue;
+		}
+		batch[n_batch++] = v;
+	}
+	if (!n_batch)
+		return;
+	ms_error_clear();
+	if (ops->launch && ops->launch(w->payload))
+		why = ms_strdup(ms_error_last());
+	for (i = 0; i < n_batch; i++) {
+		size_t v = batch[i];
+
+		if (why) {
+			push_event(w, v, 1, MS_WALK_FAILED, why);
+			continue;
+		}
+		k->started[v] = k->beat[v] = ms_now();
+		k->working[v] = true;
+		k->pos[v] = k->n_running;
+		k->running[k->n_running++] = v;
+		pthread_mutex_lock(&w->lock);
+		w->jobs[w->n_jobs++] = v;
+		pthread_cond_signal(&w->work);
+		pthread_mutex_unlock(&w->lock);
+	}
+	free(why);
+}
+
 int ms_graph_walk(struct ms_graph *g, bool reverse, int parallelism,
 		  const struct ms_walk_ops *ops, void *payload)
 {
 	struct walk w;
 	struct walker k;
-	size_t n = g->n, i;
+	size_t n = g->n, i, *batch;
 	pthread_t *threads = NULL;
 	int n_threads = 0;
 	bool cancelled = false;
@@ -524,19 +653,22 @@ int ms_graph_walk(struct ms_graph *g, bool reverse, int parallelism,
 	k.started = ms_calloc(n + 1, sizeof(*k.started));
 	k.beat = ms_calloc(n + 1, sizeof(*k.beat));
 	k.pending = ms_calloc(n + 1, sizeof(*k.pending));
-	k.ready = ms_calloc(n + 1, sizeof(*k.ready));
+	k.height = ms_calloc(n + 1, sizeof(*k.height));
+	k.span = ms_calloc(n + 1, sizeof(*k.span));
+	k.heap = ms_calloc(n + 1, sizeof(*k.heap));
 	k.running = ms_calloc(n + 1, sizeof(*k.running));
 	k.pos = ms_calloc(n + 1, sizeof(*k.pos));
 	k.working = ms_calloc(n + 1, sizeof(*k.working));
 	k.stack = ms_calloc(n + 1, sizeof(*k.stack));
+	batch = ms_calloc(n + 1, sizeof(*batch));
 	reverse_edges(g, reverse, &k.first, &k.users);
 	for (i = 0; i < n; i++)
 		for (size_t j = k.first[i]; j < k.first[i + 1]; j++)
 			k.pending[k.users[j]]++;
+	compute_heights(&k);
 	for (i = 0; i < n; i++)
 		if (!k.pending[i])
 			make_ready(&k, i);
-	k.batch = k.n_ready;
 
 	memset(&w, 0, sizeof(w));
 	w.g = g;
@@ -577,36 +709,10 @@ int ms_graph_walk(struct ms_graph *g, bool reverse, int parallelism,
 						  payload);
 			}
 		}
-		/*
-		 * Start ready nodes while a worker is free; settle nodes that
-		 * need no run (their events come back through the queue).
-		 */
-		sort_batch(&k);
-		while (k.head_ready < k.n_ready &&
-		       k.n_running < (size_t)n_threads) {
-			size_t v = k.ready[k.head_ready++];
-			int p;
-
-			if (k.status[v] != ST_WAITING)
-				continue;
-			ms_error_clear();
-			p = ops->prepare ? ops->prepare(v, payload) : 0;
-			k.status[v] = ST_RUNNING;
-			if (p) {
-				push_event(&w, v, 1,
-					   p > 0 ? MS_WALK_OK : MS_WALK_FAILED,
-					   p > 0 ? NULL : ms_error_last());
-				continue;
-			}
-			k.started[v] = k.beat[v] = ms_now();
-			k.working[v] = true;
-			k.pos[v] = k.n_running;
-			k.running[k.n_running++] = v;
-			pthread_mutex_lock(&w.lock);
-			w.jobs[w.n_jobs++] = v;
-			pthread_cond_signal(&w.work);
-			pthread_mutex_unlock(&w.lock);
-		}
+		start_ready(&k, &w, n_threads, batch);
+		/* what done put off, now that the ready have started */
+		if (ops->flush)
+			ops->flush(payload);
 
 		pthread_mutex_lock(&w.lock);
 		if (w.head_events == w.n_events) {
@@ -664,6 +770,8 @@ int ms_graph_walk(struct ms_graph *g, bool reverse, int parallelism,
 			}
 		}
 	}
+	if (ops->flush)
+		ops->flush(payload);
 
 	pthread_mutex_lock(&w.lock);
 	w.stop = true;
@@ -683,11 +791,14 @@ int ms_graph_walk(struct ms_graph *g, bool reverse, int parallelism,
 	free(k.first);
 	free(k.users);
 	free(k.pending);
-	free(k.ready);
+	free(k.height);
+	free(k.span);
+	free(k.heap);
 	free(k.running);
 	free(k.pos);
 	free(k.working);
 	free(k.stack);
+	free(batch);
 	free(threads);
 	free(k.status);
 	free(k.result);

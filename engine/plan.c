@@ -474,7 +474,7 @@ static int check_unique_objects(const json_t *changes)
 static int refresh(struct ms_engine *e, json_t *stored, json_t **out)
 {
 	struct refresh r = { e, json_array(), stored, NULL, NULL, NULL };
-	struct ms_walk_ops ops = { NULL, refresh_run, refresh_done, NULL, 0 };
+	struct ms_walk_ops ops = { .run = refresh_run, .done = refresh_done };
 	struct ms_graph *g = NULL;
 	const char *name;
 	json_t *v;

@@ -122,7 +122,7 @@ static void done(size_t node, enum ms_walk_result result, const char *error,
 		assert_string_equal(error, "a broke");
 }
 
-static const struct ms_walk_ops ops = { NULL, run, done, NULL, 0 };
+static const struct ms_walk_ops ops = { .run = run, .done = done };
 
 static void test_walk_order_and_parallelism(void **state)
 {
@@ -226,7 +226,9 @@ static void beat(size_t node, const char *message, double elapsed,
 static void test_walk_progress_and_heartbeat(void **state)
 {
 	static const char *const edges[] = { "endpoint", NULL, NULL };
-	struct ms_walk_ops slow = { NULL, slow_run, NULL, beat, 0.2 };
+	struct ms_walk_ops slow = { .run = slow_run,
+				    .progress = beat,
+				    .heartbeat = 0.2 };
 	struct beat_log b = { 0, 0, NULL };
 
 	(void)state;
@@ -432,7 +434,7 @@ static void test_walk_prepares_when_a_worker_is_free(void **state)
 		"z", "a", "a", NULL, "b", NULL, "c", NULL, "d", NULL,
 		"e", NULL, "f", NULL, NULL,
 	};
-	struct ms_walk_ops o = { ahead_prepare, ahead_run, NULL, NULL, 0 };
+	struct ms_walk_ops o = { .prepare = ahead_prepare, .run = ahead_run };
 	struct ahead_log a = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 	(void)state;
@@ -440,17 +442,135 @@ static void test_walk_prepares_when_a_worker_is_free(void **state)
 	assert_int_equal(ms_graph_walk(a.g, false, 2, &o, &a), 0);
 	assert_int_equal(a.prepared, 7);
 	assert_true(a.most <= 2);
-	a.order[a.n] = '\0';
-	/* parallelism 1: index order among the ready, z once a is done */
 	ms_graph_free(a.g);
 	memset(&a, 0, sizeof(a));
 	pthread_mutex_init(&a.lock, NULL);
 	a.g = make(edges);
 	assert_int_equal(ms_graph_walk(a.g, false, 1, &o, &a), 0);
 	a.order[a.n] = '\0';
-	assert_string_equal(a.order, "abcdefz");
+	/* a heads the longest chain; then the rest as declared, z first */
+	assert_string_equal(a.order, "azbcdef");
 	assert_int_equal(a.most, 1);
 	ms_graph_free(a.g);
+}
+
+/*
+ * The critical path first: a chain declared after many independent
+ * nodes starts at once, not once they are done, so the walk takes the
+ * chain's length rather than the wide part's and then the chain's.
+ */
+static void test_walk_critical_path_first(void **state)
+{
+	/* w0..w7 independent; c3 needs c2 needs c1 needs c0 */
+	static const char *const edges[] = {
+		"w0", NULL, "w1", NULL, "w2", NULL, "w3", NULL, "w4", NULL,
+		"w5", NULL, "w6", NULL, "w7", NULL, "c3", "c2", "c2", "c1",
+		"c1", "c0", NULL,
+	};
+	struct ms_walk_ops o = { .prepare = ahead_prepare, .run = ahead_run };
+	struct ahead_log a = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	char *c0;
+
+	(void)state;
+	a.g = make(edges);
+	assert_int_equal(ms_graph_walk(a.g, false, 2, &o, &a), 0);
+	a.order[a.n] = '\0';
+	/* c0 is the first started; the chain's c nodes keep a worker busy
+	 * while the w nodes share the other */
+	assert_int_equal(a.order[0], 'c');
+	c0 = strchr(a.order, 'c');
+	assert_non_null(c0);
+	assert_true(strlen(a.order) == 12);
+	ms_graph_free(a.g);
+}
+
+/* launch sees each batch once its nodes are prepared; flush runs after
+ * the ready have started, and once more at the end */
+struct hook_log {
+	pthread_mutex_t lock;
+	int prepared, launched, flushes, done, failed;
+	bool fail_launch;
+};
+
+static int hook_prepare(size_t node, void *payload)
+{
+	struct hook_log *h = payload;
+
+	(void)node;
+	h->prepared++;
+	return 0;
+}
+
+static int hook_run(size_t node, void *payload)
+{
+	struct hook_log *h = payload;
+
+	(void)node;
+	pthread_mutex_lock(&h->lock);
+	/* nothing runs that was not launched */
+	assert_true(h->launched > 0);
+	pthread_mutex_unlock(&h->lock);
+	return 0;
+}
+
+static int hook_launch(void *payload)
+{
+	struct hook_log *h = payload;
+
+	pthread_mutex_lock(&h->lock);
+	h->launched++;
+	pthread_mutex_unlock(&h->lock);
+	return h->fail_launch ? ms_error("journal: disk full") : 0;
+}
+
+static void hook_done(size_t node, enum ms_walk_result result,
+		      const char *error, void *payload)
+{
+	struct hook_log *h = payload;
+
+	(void)node;
+	h->done++;
+	if (result == MS_WALK_FAILED) {
+		h->failed++;
+		assert_string_equal(error, "journal: disk full");
+	}
+}
+
+static void hook_flush(void *payload)
+{
+	struct hook_log *h = payload;
+
+	h->flushes++;
+}
+
+static void test_walk_launch_and_flush(void **state)
+{
+	static const char *const edges[] = { "b", "a", "c", NULL, "d", NULL,
+					     NULL };
+	struct ms_walk_ops o = { .prepare = hook_prepare,
+				 .run = hook_run,
+				 .launch = hook_launch,
+				 .done = hook_done,
+				 .flush = hook_flush };
+	struct hook_log h = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct ms_graph *g = make(edges);
+
+	(void)state;
+	assert_int_equal(ms_graph_walk(g, false, 4, &o, &h), 0);
+	assert_int_equal(h.prepared, 4);
+	/* a, c and d together; then b */
+	assert_int_equal(h.launched, 2);
+	assert_int_equal(h.done, 4);
+	assert_true(h.flushes >= 2);
+	/* a launch that fails fails its batch, and skips what waits */
+	memset(&h, 0, sizeof(h));
+	pthread_mutex_init(&h.lock, NULL);
+	h.fail_launch = true;
+	assert_int_equal(ms_graph_walk(g, false, 4, &o, &h), -1);
+	assert_int_equal(h.launched, 1);
+	assert_int_equal(h.failed, 3);
+	assert_int_equal(h.done, 4); /* b skipped */
+	ms_graph_free(g);
 }
 
 static void test_dot(void **state)
@@ -481,6 +601,8 @@ int main(void)
 		cmocka_unit_test(test_duplicate_edges),
 		cmocka_unit_test(test_long_chain),
 		cmocka_unit_test(test_walk_prepares_when_a_worker_is_free),
+		cmocka_unit_test(test_walk_critical_path_first),
+		cmocka_unit_test(test_walk_launch_and_flush),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
