@@ -881,7 +881,9 @@ static int eval_at(struct eval_ctx *c, json_t **out, const json_t *raw,
 	res = json_is_object(raw) ? json_object() : json_array();
 	json_object_foreach((json_t *)(json_is_object(raw) ? raw : NULL), key,
 			    item) {
-		ms_buf_addf(path, "%s%s", base ? "." : "", key);
+		if (base)
+			ms_buf_addch(path, '.');
+		ms_buf_adds(path, key);
 		if (eval_at(c, &v, item, path) < 0)
 			goto fail;
 		json_object_set_new(res, key, v);
@@ -890,7 +892,9 @@ static int eval_at(struct eval_ctx *c, json_t **out, const json_t *raw,
 	}
 	json_array_foreach((json_t *)(json_is_array(raw) ? raw : NULL), i,
 			   item) {
-		ms_buf_addf(path, "[%zu]", i);
+		ms_buf_addch(path, '[');
+		ms_buf_addu(path, i);
+		ms_buf_addch(path, ']');
 		if (eval_at(c, &v, item, path) < 0)
 			goto fail;
 		json_array_append_new(res, v);

@@ -770,7 +770,8 @@ static json_t *offline(struct loader *L, const json_t *v, struct ms_buf *path,
 	if (json_is_object(v)) {
 		res = json_object();
 		json_object_foreach((json_t *)v, key, item) {
-			ms_buf_addf(path, ".%s", key);
+			ms_buf_addch(path, '.');
+			ms_buf_adds(path, key);
 			json_object_set_new(res, key,
 					    offline(L, item, path, pre));
 			path->len = base;
@@ -781,7 +782,9 @@ static json_t *offline(struct loader *L, const json_t *v, struct ms_buf *path,
 	if (json_is_array(v)) {
 		res = json_array();
 		json_array_foreach(v, i, item) {
-			ms_buf_addf(path, "[%zu]", i);
+			ms_buf_addch(path, '[');
+			ms_buf_addu(path, i);
+			ms_buf_addch(path, ']');
 			json_array_append_new(res, offline(L, item, path, pre));
 			path->len = base;
 			path->ptr[base] = '\0';
@@ -1474,14 +1477,17 @@ static void check_refs(struct loader *L, const json_t *v, struct ms_buf *path,
 		json_decref(refs);
 	} else if (json_is_object(v)) {
 		json_object_foreach((json_t *)v, key, item) {
-			ms_buf_addf(path, ".%s", key);
+			ms_buf_addch(path, '.');
+			ms_buf_adds(path, key);
 			check_refs(L, item, path, pre);
 			path->len = base;
 			path->ptr[base] = '\0';
 		}
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, item) {
-			ms_buf_addf(path, "[%zu]", i);
+			ms_buf_addch(path, '[');
+			ms_buf_addu(path, i);
+			ms_buf_addch(path, ']');
 			check_refs(L, item, path, pre);
 			path->len = base;
 			path->ptr[base] = '\0';

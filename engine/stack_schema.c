@@ -302,8 +302,10 @@ static void check_policies(struct checker *k, const json_t *v,
 	}
 	json_object_foreach(map, key, item) {
 		join(&name, label, key);
-		if (!s)
-			ms_buf_addf(rel, ".%s", key);
+		if (!s) {
+			ms_buf_addch(rel, '.');
+			ms_buf_adds(rel, key);
+		}
 		check_policy(k, item, name.ptr, rel);
 		rel->len = base;
 		rel->ptr[base] = '\0';
@@ -348,7 +350,8 @@ static json_t *check_object(struct checker *k, const struct ms_attr *schema,
 	json_object_foreach((json_t *)v, key, item) {
 		rel->len = base;
 		rel->ptr[base] = '\0';
-		ms_buf_addf(rel, ".%s", key);
+		ms_buf_addch(rel, '.');
+		ms_buf_adds(rel, key);
 		join(&name, label, key);
 		for (a = schema; a->name && strcmp(a->name, key); a++)
 			;
@@ -415,7 +418,9 @@ static json_t *check_list(struct checker *k, const struct ms_attr *a,
 	json_array_foreach(v, i, item) {
 		rel->len = base;
 		rel->ptr[base] = '\0';
-		ms_buf_addf(rel, "[%zu]", i);
+		ms_buf_addch(rel, '[');
+		ms_buf_addu(rel, i);
+		ms_buf_addch(rel, ']');
 		ms_buf_reset(&name);
 		ms_buf_addf(&name, "%s[%zu]", label, i);
 		c = NULL;
@@ -458,7 +463,8 @@ static json_t *check_map(struct checker *k, const json_t *v, const char *label,
 	json_object_foreach((json_t *)v, key, item) {
 		rel->len = base;
 		rel->ptr[base] = '\0';
-		ms_buf_addf(rel, ".%s", key);
+		ms_buf_addch(rel, '.');
+		ms_buf_adds(rel, key);
 		join(&name, label, key);
 		c = check_text(k, item, name.ptr, rel);
 		if (!c)
