@@ -20,9 +20,23 @@
 #include "state/state.h"
 
 #include <ctype.h>
+#include <pthread.h>
 
 #define KEY_MARK   0
 #define VALUE_MARK 2
+
+/* What stack.c keeps beside the model (struct ms_stack's cache). */
+struct ms_stack_cache {
+	struct ms_map index; /* resource name -> its place in resources */
+	/*
+	 * The file's text while stack->marks holds those of the sections
+	 * and their entries only (a shallow parse): the others are read
+	 * from it when one is first wanted, under lock.
+	 */
+	char *text;
+	size_t len;
+	pthread_mutex_t lock;
+};
 
 static const char *const top_keys[] = {
 	"stack",     "region",  "tags",  "variables", "data",
@@ -60,10 +74,12 @@ struct loader {
 	size_t seq;
 	struct ms_yaml_doc doc;
 	struct ms_stack *stack;
-	const json_t *vars;    /* -var overrides, or NULL */
-	json_t *declared;      /* every declared variable name -> true */
-	json_t *types;         /* resource name -> type, for known types */
-	json_t *lookup_types;  /* lookup name -> type, for known types */
+	const json_t *vars;   /* -var overrides, or NULL */
+	json_t *declared;     /* every declared variable name -> true */
+	json_t *types;        /* resource name -> type, for known types */
+	json_t *lookup_types; /* lookup name -> type, for known types */
+	const char *data;     /* the text being loaded (borrowed) */
+	size_t len;
 	const char **raw_keys; /* doc.raw's keys, sorted (raw_under) */
 	size_t n_raw_keys;
 	bool suppress; /* a reference failed for a reported cause */
@@ -112,6 +128,21 @@ static void find_mark(const json_t *marks, const char *path, int which,
 	ms_buf_release(&p);
 }
 
+/*
+ * The marks to find path's in: the shallow parse's when it has path
+ * itself, else all of them (the file is read again, once: a problem is
+ * being said).
+ */
+static const json_t *loader_marks(struct loader *L, const char *path)
+{
+	if (L->doc.shallow && path && !json_object_get(L->doc.marks, path)) {
+		json_decref(L->doc.marks);
+		L->doc.marks = ms_yaml_marks(L->data, L->len);
+		L->doc.shallow = false;
+	}
+	return L->doc.marks;
+}
+
 static void add_diag(struct loader *L, int line, int col, const char *msg)
 {
 	json_array_append_new(L->diags, json_pack("[iiIs]", line, col,
@@ -124,7 +155,7 @@ static void vdiag(struct loader *L, const char *path, int which,
 	struct ms_buf b = MS_BUF_INIT;
 	int line, col;
 
-	find_mark(L->doc.marks, path, which, &line, &col);
+	find_mark(loader_marks(L, path), path, which, &line, &col);
 	if (line < 1) /* line 0 is for the file itself (flush_diags) */
 		line = col = 1;
 	ms_buf_vaddf(&b, fmt, ap);
@@ -1038,7 +1069,7 @@ static void load_entry(struct loader *L, const char *name, const json_t *body,
 
 	r->name = ms_strdup(name);
 	if (!lookup)
-		ms_map_add(L->stack->index, r->name,
+		ms_map_add(&L->stack->cache->index, r->name,
 			   (size_t)(r - L->stack->resources));
 	r->properties = json_object();
 	r->depends_on = json_array();
@@ -1046,7 +1077,8 @@ static void load_entry(struct loader *L, const char *name, const json_t *body,
 	r->timeouts = json_object();
 	ms_buf_addf(&path, "%s.%s", lookup ? "data" : "resources", name);
 	ms_buf_addf(&pre, "%s \"%s\": ", lookup ? "lookup" : "resource", name);
-	find_mark(L->doc.marks, path.ptr, KEY_MARK, &r->line, &r->col);
+	find_mark(loader_marks(L, path.ptr), path.ptr, KEY_MARK, &r->line,
+		  &r->col);
 
 	if (!is_name(name))
 		diag_key(L, path.ptr,
@@ -1640,8 +1672,9 @@ static void loader_init(struct loader *L, const char *file, const json_t *vars)
 	L->lookup_types = json_object();
 	L->stack = ms_calloc(1, sizeof(*L->stack));
 	L->stack->file = ms_strdup(file);
-	L->stack->index = ms_calloc(1, sizeof(*L->stack->index));
-	ms_map_init(L->stack->index);
+	L->stack->cache = ms_calloc(1, sizeof(*L->stack->cache));
+	ms_map_init(&L->stack->cache->index);
+	pthread_mutex_init(&L->stack->cache->lock, NULL);
 	L->stack->tags = json_object();
 	L->stack->variables = json_object();
 	L->stack->sensitive = json_object();
@@ -1657,7 +1690,9 @@ static void parse_and_check(struct loader *L, const char *data, size_t len)
 		add_diag(L, 1, 1, ms_error_last());
 		goto done;
 	}
-	ms_yaml_parse(&L->doc, data, len, yd);
+	L->data = data;
+	L->len = len;
+	ms_yaml_parse_shallow(&L->doc, data, len, yd);
 	json_array_foreach(yd, i, d)
 		add_diag(L, (int)json_integer_value(json_array_get(d, 0)),
 			 (int)json_integer_value(json_array_get(d, 1)),
@@ -1685,6 +1720,12 @@ static int loader_finish(struct loader *L, struct ms_stack **out,
 	flush_diags(L, *diags);
 	if (!json_array_size(L->diags)) {
 		L->stack->marks = json_incref(L->doc.marks);
+		if (L->doc.shallow) {
+			L->stack->cache->text = ms_malloc(L->len + 1);
+			memcpy(L->stack->cache->text, L->data, L->len);
+			L->stack->cache->text[L->len] = '\0';
+			L->stack->cache->len = L->len;
+		}
 		*out = L->stack;
 		L->stack = NULL;
 		err = 0;
@@ -1766,9 +1807,12 @@ void ms_stack_free(struct ms_stack *stack)
 		json_decref(r->timeouts);
 	}
 	free(stack->lookups);
-	if (stack->index)
-		ms_map_release(stack->index);
-	free(stack->index);
+	if (stack->cache) {
+		ms_map_release(&stack->cache->index);
+		pthread_mutex_destroy(&stack->cache->lock);
+		free(stack->cache->text);
+		free(stack->cache);
+	}
 	free(stack->file);
 	free(stack->name);
 	free(stack->region);
@@ -1786,21 +1830,44 @@ struct ms_resource *ms_stack_resource(const struct ms_stack *stack,
 {
 	size_t i;
 
-	if (!name || !stack->index || !ms_map_get(stack->index, name, &i))
+	if (!name || !stack->cache ||
+	    !ms_map_get(&stack->cache->index, name, &i))
 		return NULL;
 	return &stack->resources[i];
+}
+
+/* find_mark in stack's marks, read whole first when path needs them. */
+static void stack_mark(const struct ms_stack *cstack, const char *path,
+		       int which, int *line, int *col)
+{
+	struct ms_stack *stack = (struct ms_stack *)cstack;
+	struct ms_stack_cache *c = stack->cache;
+
+	if (!c) {
+		find_mark(stack->marks, path, which, line, col);
+		return;
+	}
+	pthread_mutex_lock(&c->lock);
+	if (c->text && path && !json_object_get(stack->marks, path)) {
+		json_decref(stack->marks);
+		stack->marks = ms_yaml_marks(c->text, c->len);
+		free(c->text);
+		c->text = NULL;
+	}
+	find_mark(stack->marks, path, which, line, col);
+	pthread_mutex_unlock(&c->lock);
 }
 
 void ms_stack_mark(const struct ms_stack *stack, const char *path, int *line,
 		   int *col)
 {
-	find_mark(stack->marks, path, KEY_MARK, line, col);
+	stack_mark(stack, path, KEY_MARK, line, col);
 }
 
 void ms_stack_value_mark(const struct ms_stack *stack, const char *path,
 			 int *line, int *col)
 {
-	find_mark(stack->marks, path, VALUE_MARK, line, col);
+	stack_mark(stack, path, VALUE_MARK, line, col);
 }
 
 struct ms_resource *ms_stack_lookup(const struct ms_stack *stack,

@@ -20,7 +20,7 @@
 /* bytes of scalar text after alias expansion: 4 times the largest file */
 #define MS_STACK_MAX_VALUE_BYTES (4 * MS_STACK_MAX_BYTES)
 
-struct ms_map;
+struct ms_stack_cache;
 
 struct ms_resource {
 	char *name;
@@ -47,11 +47,18 @@ struct ms_stack {
 	struct ms_resource *lookups; /* data: (type and properties only) */
 	size_t n_lookups;
 	json_t *outputs; /* name -> raw value */
-	json_t *marks;   /* path -> [line, col, value_line, value_col] */
+	/*
+	 * path -> [line, col, value_line, value_col]: those of the sections
+	 * and their entries; ms_stack_mark finds the others when asked
+	 */
+	json_t *marks;
 	char digest[65]; /* hex SHA-256 of the file's bytes */
 
-	/* resource name -> its place in resources (ms_stack_resource) */
-	struct ms_map *index;
+	/*
+	 * stack.c's own: the resources' index by name, and the file's text
+	 * for the marks found on first need
+	 */
+	struct ms_stack_cache *cache;
 };
 
 /*
@@ -95,7 +102,9 @@ struct ms_resource *ms_stack_lookup(const struct ms_stack *stack,
 /*
  * The mark of a value by path: "resources.NAME", "resources.NAME.properties.KEY",
  * "outputs.NAME", "variables.NAME". Falls back to the nearest ancestor with a
- * mark; line and col are 0 when none is known.
+ * mark; line and col are 0 when none is known. The marks below a section's
+ * entries are read from the file's text on the first call that needs one.
+ * Safe from any thread.
  */
 void ms_stack_mark(const struct ms_stack *stack, const char *path, int *line,
 		   int *col);
