@@ -248,7 +248,7 @@ static json_t *stored_value(struct run *r, const struct job *j, bool tainted)
 	if (tainted)
 		json_object_set_new(v, "tainted", json_true());
 	/* objects still to delete: the ones before, and the one replaced */
-	deposed = deposed ? json_deep_copy(deposed) : json_array();
+	deposed = deposed ? ms_json_copy(deposed) : json_array();
 	if (j->cbd && j->before && !json_is_null(j->before))
 		json_array_append(deposed, j->before);
 	if (json_array_size(deposed))
@@ -348,7 +348,7 @@ static void forget_deposed(struct run *r, const struct job *j)
 
 	if (!v)
 		return;
-	v = json_deep_copy(v);
+	v = ms_json_copy(v);
 	list = json_array();
 	json_array_foreach(json_object_get(v, "deposed"), i, d) {
 		x = json_object_get(d, "id");
@@ -861,7 +861,7 @@ int ms_engine_apply(struct ms_engine *e, const json_t *plan)
 
 		bool failed;
 
-		r.plan = own = json_deep_copy(plan);
+		r.plan = own = ms_json_copy(plan);
 		failed = ms_state_resources(e->state, &stored) ||
 			 ms_plan_restore_secrets(e, own, stored);
 		json_decref(stored);

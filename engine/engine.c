@@ -985,7 +985,7 @@ static int auto_name(json_t *d, const struct ms_resource_type *t,
 
 	if (!t->auto_name || json_object_get(d, t->auto_name))
 		return 0;
-	spec = json_deep_copy(d);
+	spec = ms_json_copy(d);
 	json_object_del(spec, "tags");
 	if (ms_has_unknown(spec)) {
 		json_decref(spec);
@@ -1048,7 +1048,7 @@ int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
 		      const json_t *stack_tags, const json_t *stored,
 		      char **where)
 {
-	json_t *d = json_deep_copy(props), *known, *v, *x, *pr;
+	json_t *d = ms_json_copy(props), *known, *v, *x, *pr;
 	const struct ms_attr *a;
 	const char *key;
 	void *tmp;
@@ -1090,9 +1090,8 @@ int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
 					    json_loads(a->default_json,
 						       JSON_DECODE_ANY, NULL));
 		if (a->flags & MS_ATTR_TAGS) {
-			json_t *merged = stack_tags ?
-						 json_deep_copy(stack_tags) :
-						 json_object();
+			json_t *merged = stack_tags ? ms_json_copy(stack_tags) :
+						      json_object();
 			json_t *own = json_object_get(d, a->name);
 
 			if (json_is_object(own))

@@ -504,7 +504,7 @@ static int refresh(struct ms_engine *e, json_t *stored, json_t **out)
 		    json_array_size(r.deposed[i]) ==
 			    json_array_size(json_object_get(had, "deposed")))
 			continue;
-		value = json_deep_copy(had);
+		value = ms_json_copy(had);
 		if (json_array_size(r.deposed[i]))
 			json_object_set(value, "deposed", r.deposed[i]);
 		else
@@ -719,7 +719,7 @@ static json_t *restore_deposed(struct ms_engine *e,
 	json_array_foreach(json_object_get(stored, "deposed"), i, d) {
 		if (!json_equal(json_object_get(d, t->id_attr), want))
 			continue;
-		value = json_deep_copy(stored);
+		value = ms_json_copy(stored);
 		rest = json_array();
 		json_array_foreach(json_object_get(stored, "deposed"), k, d)
 			if (k != i)

@@ -10,6 +10,7 @@
  * refer to nothing but variables.
  */
 #include "util/common.h"
+#include "util/json.h"
 #include "util/sha256.h"
 #include "util/file.h"
 #include "util/map.h"
@@ -526,7 +527,7 @@ static json_t *fit_type(const json_t *v, const char *type)
 	json_t *res;
 
 	if (!strcmp(type, "any") || !strcmp(type, type_of(v) ? type_of(v) : ""))
-		return json_deep_copy(v);
+		return ms_json_copy(v);
 	if (strcmp(type, "string") ||
 	    !(json_is_number(v) || json_is_boolean(v)))
 		return NULL;
@@ -543,7 +544,7 @@ static json_t *from_cli(const json_t *given, const char *type)
 	json_t *v, *res;
 
 	if (!s || !strcmp(type, "string") || !strcmp(type, "any"))
-		return json_deep_copy(given);
+		return ms_json_copy(given);
 	v = json_loads(s, JSON_DECODE_ANY, NULL);
 	res = v ? fit_type(v, type) : NULL;
 	json_decref(v);
@@ -661,7 +662,7 @@ static void load_variable(struct loader *L, const char *name, const json_t *def)
 			goto done;
 		}
 	} else if (!value && dflt) {
-		value = json_deep_copy(dflt);
+		value = ms_json_copy(dflt);
 	}
 	if (!value) {
 		diag_key(L, path.ptr,
@@ -785,13 +786,18 @@ static int resolve_offline(const char *root, const char *first, json_t **out,
 static json_t *offline(struct loader *L, const json_t *v, struct ms_buf *path,
 		       const char *pre)
 {
-	json_t *res, *item, *e = NULL;
+	json_t *res, *item, *e = NULL, *x;
 	const char *key;
 	size_t i, base = path->len;
+	bool same = true;
 
+	/*
+	 * What holds no reference is shared, not copied: the result is only
+	 * read (the type's rules see a copy of their own).
+	 */
 	if (json_is_string(v)) {
 		if (!ms_expr_has_ref(json_string_value(v)))
-			return json_deep_copy(v);
+			return json_incref((json_t *)v);
 		if (ms_expr_eval(&e, v, resolve_offline, L) < 0) {
 			diag_value(L, path->ptr, "%s%s", pre, ms_error_last());
 			return ms_unknown_new();
@@ -803,10 +809,15 @@ static json_t *offline(struct loader *L, const json_t *v, struct ms_buf *path,
 		json_object_foreach((json_t *)v, key, item) {
 			ms_buf_addch(path, '.');
 			ms_buf_adds(path, key);
-			json_object_set_new(res, key,
-					    offline(L, item, path, pre));
+			x = offline(L, item, path, pre);
+			same &= x == item;
+			json_object_set_new(res, key, x);
 			path->len = base;
 			path->ptr[base] = '\0';
+		}
+		if (same) {
+			json_decref(res);
+			return json_incref((json_t *)v);
 		}
 		return res;
 	}
@@ -816,13 +827,19 @@ static json_t *offline(struct loader *L, const json_t *v, struct ms_buf *path,
 			ms_buf_addch(path, '[');
 			ms_buf_addu(path, i);
 			ms_buf_addch(path, ']');
-			json_array_append_new(res, offline(L, item, path, pre));
+			x = offline(L, item, path, pre);
+			same &= x == item;
+			json_array_append_new(res, x);
 			path->len = base;
 			path->ptr[base] = '\0';
 		}
+		if (same) {
+			json_decref(res);
+			return json_incref((json_t *)v);
+		}
 		return res;
 	}
-	return json_deep_copy(v);
+	return json_incref((json_t *)v);
 }
 
 /*
@@ -854,7 +871,7 @@ static void check_type_rules(struct loader *L, const struct ms_resource_type *t,
 						       JSON_DECODE_ANY, NULL));
 	/* the hook stops at a problem: again without that attribute */
 	for (tries = 0; tries < 64; tries++) {
-		work = json_deep_copy(attrs);
+		work = ms_json_copy(attrs);
 		err = t->normalize(work);
 		json_decref(work);
 		if (!err)
@@ -1006,7 +1023,7 @@ static void load_lifecycle(struct loader *L, struct ms_resource *r,
 				   pre, ms_expr_kind(item));
 			continue;
 		}
-		json_array_append_new(r->ignore_changes, json_deep_copy(item));
+		json_array_append_new(r->ignore_changes, ms_json_copy(item));
 		if (t && !ms_provider_attr(t, s) &&
 		    !(strcspn(s, ".[") < strlen(s))) {
 			diag_value(L, p.ptr,
@@ -1141,9 +1158,11 @@ static void load_entry(struct loader *L, const char *name, const json_t *body,
 		diag_value(L, p.ptr, "%sproperties: expected a map, got %s",
 			   pre.ptr, ms_expr_kind(props));
 	} else {
+		/* shared with the parsed file, which nothing changes: the
+		 * checked (converted) value replaces it */
 		if (props && json_is_object(props)) {
 			json_decref(r->properties);
-			r->properties = json_deep_copy(props);
+			r->properties = json_incref((json_t *)props);
 		}
 		if (t)
 			load_properties(L, r, t, r->properties, p.ptr, pre.ptr);
@@ -1161,7 +1180,7 @@ static void load_entry(struct loader *L, const char *name, const json_t *body,
 		json_array_foreach(deps, i, item) {
 			if (json_is_string(item)) {
 				json_array_append_new(r->depends_on,
-						      json_deep_copy(item));
+						      ms_json_copy(item));
 				continue;
 			}
 			ms_buf_reset(&p);
@@ -1337,7 +1356,7 @@ static void load_tags(struct loader *L, const json_t *node)
 		raw = json_object_get(L->doc.raw, p.ptr);
 		if (json_is_string(raw) && json_is_number(item)) {
 			json_object_set_new(L->stack->tags, key,
-					    json_deep_copy(raw));
+					    ms_json_copy(raw));
 		} else if (json_is_null(v) || json_is_array(v) ||
 			   json_is_object(v)) {
 			diag_value(L, p.ptr,
@@ -1375,7 +1394,7 @@ static void load_outputs(struct loader *L, const json_t *node)
 				 "output \"%s\": invalid name (letters, "
 				 "digits, \"_\" and \"-\" only)",
 				 key);
-		json_object_set_new(L->stack->outputs, key, json_deep_copy(v));
+		json_object_set_new(L->stack->outputs, key, ms_json_copy(v));
 	}
 	ms_buf_release(&p);
 }

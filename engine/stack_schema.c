@@ -10,6 +10,7 @@
  * after evaluation.
  */
 #include "util/common.h"
+#include "util/json.h"
 #include "engine/stack.h"
 #include "engine/expr.h"
 #include "providers/provider.h"
@@ -119,10 +120,11 @@ static json_t *to_number(const char *s)
 static void join(struct ms_buf *out, const char *label, const char *key)
 {
 	ms_buf_reset(out);
-	if (*label)
-		ms_buf_addf(out, "%s.%s", label, key);
-	else
-		ms_buf_adds(out, key);
+	if (*label) {
+		ms_buf_adds(out, label);
+		ms_buf_addch(out, '.');
+	}
+	ms_buf_adds(out, key);
 }
 
 static json_t *check(struct checker *k, const struct ms_attr *a,
@@ -320,7 +322,7 @@ static json_t *check_text(struct checker *k, const json_t *v, const char *label,
 			  struct ms_buf *rel)
 {
 	if (json_is_string(v) || ms_is_unknown(v))
-		return json_deep_copy(v);
+		return ms_json_copy(v);
 	if (json_is_number(v) || json_is_boolean(v))
 		return to_string(k, v, rel->ptr);
 	mismatch(k, rel->ptr, label, MS_ATTR_STRING, v);
@@ -427,7 +429,7 @@ static json_t *check_list(struct checker *k, const struct ms_attr *a,
 		if (ms_is_unknown(item) ||
 		    (json_is_string(item) &&
 		     ms_expr_is_ref(json_string_value(item))))
-			c = json_deep_copy(item);
+			c = ms_json_copy(item);
 		else if (a->nested && json_is_object(item))
 			c = check_object(k, a->nested, item, name.ptr, rel);
 		else if (a->nested)
@@ -489,11 +491,11 @@ static json_t *check(struct checker *k, const struct ms_attr *a,
 	json_t *n;
 
 	if (ms_is_unknown(v) || (s && ms_expr_is_ref(s)))
-		return json_deep_copy(v);
+		return ms_json_copy(v);
 	switch (a->type) {
 	case MS_ATTR_STRING:
 		if (json_is_string(v))
-			n = json_deep_copy(v);
+			n = ms_json_copy(v);
 		else if (json_is_number(v) || json_is_boolean(v))
 			n = to_string(k, v, rel->ptr);
 		else
@@ -503,13 +505,13 @@ static json_t *check(struct checker *k, const struct ms_attr *a,
 		return n;
 	case MS_ATTR_NUMBER:
 		if (json_is_number(v) || (s && ms_expr_has_ref(s)))
-			return json_deep_copy(v);
+			return ms_json_copy(v);
 		if (s && (n = to_number(s)))
 			return n;
 		break;
 	case MS_ATTR_BOOL:
 		if (json_is_boolean(v) || (s && ms_expr_has_ref(s)))
-			return json_deep_copy(v);
+			return ms_json_copy(v);
 		if (s && !strcmp(s, "true"))
 			return json_true();
 		if (s && !strcmp(s, "false"))
@@ -527,14 +529,14 @@ static json_t *check(struct checker *k, const struct ms_attr *a,
 		if (json_is_object(v) && a->nested)
 			return check_object(k, a->nested, v, label, rel);
 		if (json_is_object(v))
-			return json_deep_copy(v);
+			return ms_json_copy(v);
 		break;
 	case MS_ATTR_JSON:
 		if (a->flags & MS_ATTR_POLICY)
 			check_policy(k, v, label, rel);
 		else if (a->flags & MS_ATTR_POLICIES)
 			check_policies(k, v, label, rel);
-		return json_deep_copy(v);
+		return ms_json_copy(v);
 	}
 	mismatch(k, rel->ptr, label, a->type, v);
 	return NULL;

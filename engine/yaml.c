@@ -10,6 +10,7 @@
  * values in place and must not see one change through another name.
  */
 #include "util/common.h"
+#include "util/json.h"
 #include "engine/yaml.h"
 #include "engine/stack.h"
 #include "engine/expr.h"
@@ -411,7 +412,7 @@ static int on_alias(struct ctx *c, const yaml_event_t *e)
 	}
 	if (count_node(c, a->size, a->bytes, e->start_mark) < 0)
 		return -1;
-	place(c, json_deep_copy(a->node), e->start_mark);
+	place(c, ms_json_copy(a->node), e->start_mark);
 	return 0;
 }
 
