@@ -324,6 +324,7 @@ void ms_engine_free(struct ms_engine *e)
 	free(e->state_note);
 	free(e->remote_note);
 	json_decref(e->adopted);
+	json_decref(e->checked);
 	free(e);
 }
 

@@ -565,8 +565,13 @@ static void diff_attrs(const struct ms_resource_type *t,
 			json_object_set(after, a->name, have);
 			continue;
 		}
-		if (have && !ms_has_unknown(want) && json_equal(want, have))
+		if (have && !ms_has_unknown(want) && json_equal(want, have)) {
+			/* the same value: one copy of it, read-only from here
+			 * on, is enough (a plan of many stored resources holds
+			 * both sides of each) */
+			json_object_set(after, a->name, have);
 			continue;
+		}
 		json_array_append_new(changed, json_string(a->name));
 		if (a->flags & MS_ATTR_FORCE_NEW)
 			json_array_append_new(forces, json_string(a->name));
@@ -829,6 +834,11 @@ static int plan_resource(struct ms_engine *e, const struct ms_resource *res,
 		goto done;
 	}
 
+	if (action == MS_ACTION_NOOP && json_equal(after, before)) {
+		/* nothing to do: the stored value stands for both sides */
+		json_decref(after);
+		after = json_incref(before);
+	}
 	c = change_new(res->name, res->type, action);
 	marks = sensitive_origin(e, res);
 	if (json_array_size(marks))
@@ -931,8 +941,7 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 	int err = -1;
 
 	*out = NULL;
-	if (ms_state_resources(e->state, &stored) ||
-	    ms_state_head(e->state, &head) ||
+	if (ms_engine_stored(e, &stored) || ms_state_head(e->state, &head) ||
 	    ms_state_version(e->state, &version))
 		goto done;
 	if (!e->read && recover_journal(e, stored))
