@@ -509,6 +509,8 @@ static void jobs_sort(struct jobs_of *l)
 {
 	size_t i, k = 0;
 
+	if (l->n < 2)
+		return; /* l->at may be NULL: no qsort */
 	qsort(l->at, l->n, sizeof(*l->at), cmp_index);
 	for (i = 0; i < l->n; i++)
 		if (!k || l->at[k - 1] != l->at[i])
@@ -820,6 +822,9 @@ int ms_engine_apply(struct ms_engine *e, const json_t *plan)
 	size_t i;
 	int err = -1;
 
+	/* what the state check read is of no use here: apply reads anew */
+	json_decref(e->checked);
+	e->checked = NULL;
 	memset(&r, 0, sizeof(r));
 	r.e = e;
 	r.plan = (json_t *)plan;
