@@ -37,6 +37,13 @@ struct doc {
 	const json_t *plan;
 	json_t *types;   /* resource name -> its Terraform type */
 	json_t *lookups; /* lookup name -> its Terraform type */
+	/*
+	 * change name -> the first change of that name, and the type of the
+	 * last one: found by name, not by a pass over the changes for each
+	 * reference (which made plan -json quadratic)
+	 */
+	json_t *first;
+	json_t *last_type;
 };
 
 /* One conversion: values (planned, prior) or configuration expressions. */
@@ -162,16 +169,10 @@ static json_t *references(struct doc *d, const json_t *raw)
 			continue; /* aws.*, stack.name: nothing of Terraform's */
 		if (first) {
 			const struct ms_resource_type *t = NULL;
-			json_t *c;
-			size_t k;
+			json_t *kind = json_object_get(d->last_type, root);
 
-			json_array_foreach(json_object_get(d->plan, "changes"),
-					   k, c)
-				if (!strcmp(json_string_value(
-						    json_object_get(c, "name")),
-					    root))
-					t = ms_provider_find(json_string_value(
-						json_object_get(c, "type")));
+			if (kind)
+				t = ms_provider_find(json_string_value(kind));
 			text = ms_asprintf("%s.%s.%s", type, root,
 					   tf_attr_name(t, first));
 			add_ref(out, text);
@@ -977,16 +978,12 @@ struct eval {
 /* A change's hidden value of which, by resource name; NULL when none. */
 static json_t *value_of(struct doc *d, const char *name, const char *which)
 {
-	json_t *c;
-	size_t i;
+	json_t *c = json_object_get(d->first, name);
 
-	json_array_foreach(json_object_get(d->plan, "changes"), i, c)
-		if (!strcmp(json_string_value(json_object_get(c, "name")),
-			    name))
-			return json_is_object(json_object_get(c, which)) ?
-				       shown(c, which) :
-				       NULL;
-	return NULL;
+	if (!c)
+		return NULL;
+	return json_is_object(json_object_get(c, which)) ? shown(c, which) :
+							   NULL;
 }
 
 static int resolve(const char *root, const char *first, json_t **out,
@@ -1228,7 +1225,8 @@ static const char *plan_time(const json_t *plan, char *buf, size_t size)
 
 json_t *ms_render_plan_json(const json_t *plan)
 {
-	struct doc d = { plan, json_object(), json_object() };
+	struct doc d = { plan, json_object(), json_object(), json_object(),
+			 json_object() };
 	struct out o = { json_array(), json_array(), json_array(),
 			 json_array() };
 	json_t *out = json_object(), *drift = json_array();
@@ -1244,6 +1242,13 @@ json_t *ms_render_plan_json(const json_t *plan)
 
 		addr_of(&a, c);
 		json_object_set_new(d.types, a.name, json_string(a.type));
+		name = json_string_value(json_object_get(c, "name"));
+		if (name) {
+			if (!json_object_get(d.first, name))
+				json_object_set(d.first, name, c);
+			json_object_set(d.last_type, name,
+					json_object_get(c, "type"));
+		}
 		own |= strcmp(provider_key(a.t), "aws") != 0;
 	}
 	json_object_foreach(json_object_get(plan, "lookup_types"), name, c) {
@@ -1304,5 +1309,7 @@ json_t *ms_render_plan_json(const json_t *plan)
 			json_object_get(plan, "state_commit"));
 	json_decref(d.types);
 	json_decref(d.lookups);
+	json_decref(d.first);
+	json_decref(d.last_type);
 	return out;
 }
