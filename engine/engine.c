@@ -1154,7 +1154,7 @@ int ms_engine_state_list(struct ms_engine *e, json_t **out)
 	json_t *all = NULL, *names, *v;
 	const char *key;
 
-	if (ms_state_resources(e->state, &all))
+	if (ms_engine_stored(e, &all))
 		return -1;
 	names = json_array();
 	json_object_foreach(all, key, v)
@@ -1188,19 +1188,18 @@ static json_t *hidden_stored(const json_t *stored)
 
 int ms_engine_state_get(struct ms_engine *e, const char *name, json_t **out)
 {
-	json_t *all = NULL, *v;
+	json_t *v = NULL;
+	/* its own file only: show reads each resource in turn */
+	int err = ms_state_resource(e->state, name, &v);
 
-	if (ms_state_resources(e->state, &all))
-		return -1;
-	v = json_object_get(all, name);
-	if (!v) {
-		json_decref(all);
+	if (err == MS_ENOTFOUND)
 		return ms_error_code(MS_ENOTFOUND,
 				     "resource \"%s\" is not in the state",
 				     name);
-	}
+	if (err)
+		return -1;
 	*out = hidden_stored(v);
-	json_decref(all);
+	json_decref(v);
 	return 0;
 }
 
