@@ -2,10 +2,17 @@
  * apply.c - run a plan: a parallel ready-set walk over its changes.
  *
  * Provider calls run on worker threads; everything that touches the state
- * directory or the terminal runs on this thread, in prepare() (journal the
- * intent of a create, evaluate the resource's configuration against what
- * has been applied so far) and done() (write the resource's file at once,
- * report). A failed change skips what depends on it and nothing else.
+ * directory or the terminal runs on this thread, in prepare() (evaluate the
+ * resource's configuration against what has been applied so far, note the
+ * intent of a create), launch() (journal the intents of the creates about
+ * to start, in one write), done() (record the result, report) and flush()
+ * (write each finished resource's file). A failed change skips what
+ * depends on it and nothing else.
+ *
+ * The fsync'd writes of a finished resource wait until what it made ready
+ * has started: they are not on the critical path, and nothing is lost
+ * meanwhile, since its create's intent stays journaled until its file is
+ * on disk (a run killed in between finds the object through the journal).
  *
  * A replacement that creates before it destroys is two jobs: the create
  * (the old object is kept in the state as "deposed"), and the deletion of
@@ -20,6 +27,7 @@
 #include "engine/sensitive.h"
 #include "util/json.h"
 #include "util/interrupt.h"
+#include "util/map.h"
 
 #include <time.h>
 
@@ -48,6 +56,9 @@ struct run {
 	json_t *values; /* name -> attributes as applied so far */
 	json_t *stored; /* name -> stored value, as written so far */
 	json_t *journal;
+	bool journal_dirty; /* intents not written yet (launch) */
+	json_t *launching;  /* names whose intents launch writes */
+	json_t *unwritten;  /* resource -> job name: files flush writes */
 	json_t *plan;
 	int added, changed, destroyed, failed;
 	json_t *not_started; /* names cancelled by an interrupt */
@@ -139,22 +150,39 @@ static int prepare(size_t node, void *payload)
 		json_object_set_new(intent, "at",
 				    json_integer((json_int_t)time(NULL)));
 		json_object_set_new(r->journal, j->name, intent);
-		if (put_journal(r))
-			return -1;
+		json_array_append_new(r->launching, json_string(j->name));
+		r->journal_dirty = true;
 	}
 	j->started = ms_now();
 	ms_render_event(stderr, j->name, verb(j->action, 0));
 	return 0;
 }
 
+/* The intents of the creates about to start, journaled in one write. */
+static int launch(void *payload)
+{
+	struct run *r = payload;
+	json_t *v;
+	size_t i;
+	int err = 0;
+
+	if (r->journal_dirty && (err = put_journal(r)) < 0)
+		/* none of them starts: none may stay journaled */
+		json_array_foreach(r->launching, i, v)
+			json_object_del(r->journal, json_string_value(v));
+	r->journal_dirty = false;
+	json_array_clear(r->launching);
+	return err;
+}
+
 static void progress(struct ms_call *call, const char *message, void *payload)
 {
 	struct run *r = payload;
-	size_t i;
+	/* the graph is not changed while it is walked: safe from workers */
+	long node = ms_graph_find(r->g, call->name);
 
-	for (i = 0; i < r->n; i++)
-		if (r->jobs[i].name == call->name)
-			ms_graph_report(r->g, i, message);
+	if (node >= 0)
+		ms_graph_report(r->g, (size_t)node, message);
 }
 
 static double timeout_for(const struct job *j, const char *which)
@@ -220,7 +248,7 @@ static json_t *stored_value(struct run *r, const struct job *j, bool tainted)
 	if (tainted)
 		json_object_set_new(v, "tainted", json_true());
 	/* objects still to delete: the ones before, and the one replaced */
-	deposed = deposed ? json_deep_copy(deposed) : json_array();
+	deposed = deposed ? ms_json_copy(deposed) : json_array();
 	if (j->cbd && j->before && !json_is_null(j->before))
 		json_array_append(deposed, j->before);
 	if (json_array_size(deposed))
@@ -237,6 +265,69 @@ static int store(struct run *r, const char *name, json_t *v)
 	return 0;
 }
 
+/*
+ * store() (v) or unstore() (v NULL) of resource name, for job j, put off
+ * until flush(); the state as written so far is r->stored at once.
+ */
+static void store_later(struct run *r, const char *name, json_t *v,
+			const struct job *j)
+{
+	json_t *was = json_object_get(r->unwritten, name);
+	/* the resource's own job ends its create's intent; a deposed
+	 * object's deletion has none */
+	bool drop = !j->deposed ||
+		    json_is_true(json_object_get(was, "drop_intent"));
+
+	if (v)
+		json_object_set(r->stored, name, v);
+	else
+		json_object_del(r->stored, name);
+	json_object_set_new(r->unwritten, name,
+			    json_pack("{s:s, s:b}", "job", j->name,
+				      "drop_intent", drop));
+}
+
+/*
+ * Write the files of the resources finished since the last flush (a
+ * removed one's file goes), then drop their creates' intents from the
+ * journal, which must hold each until the file is on disk.
+ */
+static void flush(void *payload)
+{
+	struct run *r = payload;
+	bool dropped = false;
+	const char *name, *job;
+	json_t *v, *value;
+	int err;
+
+	json_object_foreach(r->unwritten, name, v) {
+		job = json_string_value(json_object_get(v, "job"));
+		value = json_object_get(r->stored, name);
+		if (value) {
+			err = ms_state_put_resource(r->e->state, name, value);
+		} else {
+			err = ms_state_remove_resource(r->e->state, name);
+			if (err == MS_ENOTFOUND)
+				err = 0;
+		}
+		if (err) {
+			r->failed++;
+			ms_render_failure(stderr, job, ms_error_last());
+			continue;
+		}
+		if (json_is_true(json_object_get(v, "drop_intent")) &&
+		    json_object_get(r->journal, name)) {
+			json_object_del(r->journal, name);
+			dropped = true;
+		}
+	}
+	json_object_clear(r->unwritten);
+	if (dropped && put_journal(r)) {
+		r->failed++;
+		ms_render_failure(stderr, "journal", ms_error_last());
+	}
+}
+
 static int unstore(struct run *r, const char *name)
 {
 	int err = ms_state_remove_resource(r->e->state, name);
@@ -249,16 +340,15 @@ static int unstore(struct run *r, const char *name)
 }
 
 /* The deposed object of j's resource is gone: drop it from the state. */
-static int forget_deposed(struct run *r, const struct job *j)
+static void forget_deposed(struct run *r, const struct job *j)
 {
 	json_t *v = json_object_get(r->stored, j->resource), *d, *list, *x;
 	const char *id = json_string_value(json_object_get(j->before, "id"));
 	size_t i;
-	int err;
 
 	if (!v)
-		return 0;
-	v = json_deep_copy(v);
+		return;
+	v = ms_json_copy(v);
 	list = json_array();
 	json_array_foreach(json_object_get(v, "deposed"), i, d) {
 		x = json_object_get(d, "id");
@@ -272,9 +362,8 @@ static int forget_deposed(struct run *r, const struct job *j)
 	else
 		json_object_del(v, "deposed");
 	json_decref(list);
-	err = store(r, j->resource, v);
+	store_later(r, j->resource, v, j);
 	json_decref(v);
-	return err;
 }
 
 static void done(size_t node, enum ms_walk_result result, const char *error,
@@ -342,15 +431,16 @@ static void done(size_t node, enum ms_walk_result result, const char *error,
 			ms_render_failure(stderr, j->name, ms_error_last());
 		return;
 	}
+	/* the files are written by flush(), once the ready have started */
 	if (j->deposed) {
-		err = forget_deposed(r, j);
+		forget_deposed(r, j);
 		r->destroyed++;
 	} else if (j->action == MS_ACTION_DELETE) {
-		err = unstore(r, j->resource);
+		store_later(r, j->resource, NULL, j);
 		r->destroyed++;
 	} else {
 		v = stored_value(r, j, false);
-		err = store(r, j->resource, v);
+		store_later(r, j->resource, v, j);
 		json_decref(v);
 		json_object_set(r->values, j->resource, j->result);
 		if (j->action == MS_ACTION_CREATE)
@@ -362,15 +452,6 @@ static void done(size_t node, enum ms_walk_result result, const char *error,
 			if (!j->cbd)
 				r->destroyed++;
 		}
-	}
-	if (!err && !j->deposed && json_object_get(r->journal, j->resource)) {
-		json_object_del(r->journal, j->resource);
-		err = put_journal(r);
-	}
-	if (err) {
-		r->failed++;
-		ms_render_failure(stderr, j->name, ms_error_last());
-		return;
 	}
 	id = json_string_value(
 		json_object_get(j->deposed ? j->before : j->result, "id"));
@@ -402,15 +483,39 @@ static void walk_progress(size_t node, const char *message, double elapsed,
 	ms_render_event(stderr, j->name, line);
 }
 
-static bool depends_on(const struct job *j, const char *name)
-{
-	json_t *d;
-	size_t k;
+/* A list of job indexes. */
+struct jobs_of {
+	size_t *at, n, alloc;
+};
 
-	json_array_foreach(json_object_get(j->change, "dependencies"), k, d)
-		if (!strcmp(json_string_value(d), name))
-			return true;
-	return false;
+static void jobs_add(struct jobs_of *l, size_t k)
+{
+	if (l->n == l->alloc) {
+		l->alloc = l->alloc ? 2 * l->alloc : 4;
+		l->at = ms_realloc(l->at, l->alloc * sizeof(*l->at));
+	}
+	l->at[l->n++] = k;
+}
+
+static int cmp_index(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sorted, without repeats. */
+static void jobs_sort(struct jobs_of *l)
+{
+	size_t i, k = 0;
+
+	if (l->n < 2)
+		return; /* l->at may be NULL: no qsort */
+	qsort(l->at, l->n, sizeof(*l->at), cmp_index);
+	for (i = 0; i < l->n; i++)
+		if (!k || l->at[k - 1] != l->at[i])
+			l->at[k++] = l->at[i];
+	l->n = k;
 }
 
 /*
@@ -418,43 +523,104 @@ static bool depends_on(const struct job *j, const char *name)
  * to; a delete goes before the deletion (or replacement) of what the
  * deleted resource depended on; a deposed object's deletion waits for its
  * replacement and for every job that moves a dependent onto it.
+ *
+ * Jobs are found through maps (a resource's own job; the jobs that refer
+ * to a resource) rather than by comparing every pair of jobs, and each
+ * job's edges are added in the order of the jobs they join, as a pass
+ * over every pair would add them.
  */
 static void link(struct run *r)
 {
-	size_t i, k;
+	struct ms_map own = MS_MAP_INIT, users = MS_MAP_INIT;
+	size_t n_lists = 0, a_lists = r->n + 1, i, k, m, slot;
+	struct jobs_of *lists = ms_calloc(a_lists, sizeof(*lists));
+	struct jobs_of *referring;
+	struct jobs_of cand = { 0 };
+	json_t *d;
 
+	/* the job of each resource itself; the jobs referring to each name */
+	for (k = 0; k < r->n; k++) {
+		if (!r->jobs[k].deposed)
+			ms_map_add(&own, r->jobs[k].resource, k);
+		json_array_foreach(json_object_get(r->jobs[k].change,
+						   "dependencies"),
+				   m, d) {
+			const char *name = json_string_value(d);
+
+			if (!name)
+				continue;
+			if (!ms_map_get(&users, name, &slot)) {
+				if (n_lists == a_lists) {
+					a_lists *= 2;
+					lists = ms_realloc(
+						lists,
+						a_lists * sizeof(*lists));
+				}
+				memset(&lists[n_lists], 0, sizeof(*lists));
+				slot = n_lists++;
+				ms_map_add(&users, name, slot);
+			}
+			jobs_add(&lists[slot], k);
+		}
+	}
 	for (i = 0; i < r->n; i++) {
 		struct job *j = &r->jobs[i];
 
-		for (k = 0; k < r->n; k++) {
-			struct job *o = &r->jobs[k];
+		referring = ms_map_get(&users, j->resource, &slot) ?
+				    &lists[slot] :
+				    NULL;
+		cand.n = 0;
+		if (j->deposed) {
+			/* o replaced the object, or refers to it */
+			if (ms_map_get(&own, j->resource, &k) && k != i)
+				jobs_add(&cand, k);
+			for (m = 0; referring && m < referring->n; m++) {
+				struct job *o = &r->jobs[referring->at[m]];
 
-			if (k == i || o->deposed)
-				continue;
-			if (j->deposed) {
-				/* o replaced the object, or refers to it */
-				if (!strcmp(o->resource, j->resource) ||
-				    (o->action != MS_ACTION_DELETE &&
-				     depends_on(o, j->resource)))
-					ms_graph_depend(r->g, i, k);
-				continue;
+				if (referring->at[m] != i && !o->deposed &&
+				    o->action != MS_ACTION_DELETE)
+					jobs_add(&cand, referring->at[m]);
 			}
-			if (!depends_on(j, o->resource))
-				continue;
-			if (j->action != MS_ACTION_DELETE)
+		} else {
+			json_array_foreach(json_object_get(j->change,
+							   "dependencies"),
+					   m, d) {
+				const char *name = json_string_value(d);
+
+				if (name && ms_map_get(&own, name, &k) &&
+				    k != i)
+					jobs_add(&cand, k);
+			}
+		}
+		jobs_sort(&cand);
+		for (m = 0; m < cand.n; m++) {
+			struct job *o = &r->jobs[cand.at[m]];
+
+			k = cand.at[m];
+			if (j->deposed || j->action != MS_ACTION_DELETE)
 				ms_graph_depend(r->g, i, k);
 			else if (o->action == MS_ACTION_DELETE ||
 				 (o->action == MS_ACTION_REPLACE && !o->cbd))
 				ms_graph_depend(r->g, k, i);
 		}
+		if (!j->deposed)
+			continue;
 		/* old objects go before the old objects they referred to */
-		for (k = 0; j->deposed && k < r->n; k++) {
-			struct job *o = &r->jobs[k];
-
-			if (o->deposed && k != i && depends_on(o, j->resource))
-				ms_graph_depend(r->g, i, k);
-		}
+		cand.n = 0;
+		for (m = 0; referring && m < referring->n; m++)
+			if (referring->at[m] != i &&
+			    r->jobs[referring->at[m]].deposed)
+				jobs_add(&cand, referring->at[m]);
+		jobs_sort(&cand);
+		for (m = 0; m < cand.n; m++)
+			ms_graph_depend(r->g, i, cand.at[m]);
 	}
+	for (k = 0; k < n_lists; k++)
+		free(lists[k].at);
+	free(lists);
+	free(cand.at);
+	ms_map_release(&own);
+	ms_map_release(&users);
 }
 
 /*
@@ -640,7 +806,15 @@ static int save_adopted(struct run *r)
 
 int ms_engine_apply(struct ms_engine *e, const json_t *plan)
 {
-	struct ms_walk_ops ops = { prepare, run_job, done, walk_progress, 10 };
+	struct ms_walk_ops ops = {
+		.prepare = prepare,
+		.run = run_job,
+		.launch = launch,
+		.done = done,
+		.flush = flush,
+		.progress = walk_progress,
+		.heartbeat = 10,
+	};
 	struct run r;
 	char *head = NULL;
 	const char *name, *want;
@@ -648,12 +822,17 @@ int ms_engine_apply(struct ms_engine *e, const json_t *plan)
 	size_t i;
 	int err = -1;
 
+	/* what the state check read is of no use here: apply reads anew */
+	json_decref(e->checked);
+	e->checked = NULL;
 	memset(&r, 0, sizeof(r));
 	r.e = e;
 	r.plan = (json_t *)plan;
 	r.values = json_object();
 	r.not_started = json_array();
 	r.abandoned = json_array();
+	r.launching = json_array();
+	r.unwritten = json_object();
 	/* the lookups as the plan found them */
 	if (json_is_object(json_object_get(plan, "lookups")))
 		json_object_update(e->lookups,
@@ -687,7 +866,7 @@ int ms_engine_apply(struct ms_engine *e, const json_t *plan)
 
 		bool failed;
 
-		r.plan = own = json_deep_copy(plan);
+		r.plan = own = ms_json_copy(plan);
 		failed = ms_state_resources(e->state, &stored) ||
 			 ms_plan_restore_secrets(e, own, stored);
 		json_decref(stored);
@@ -774,6 +953,8 @@ done:
 	json_decref(r.values);
 	json_decref(r.not_started);
 	json_decref(r.abandoned);
+	json_decref(r.launching);
+	json_decref(r.unwritten);
 	json_decref(r.journal);
 	json_decref(r.stored);
 	json_decref(own);

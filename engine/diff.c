@@ -10,6 +10,7 @@
  * out, ignore_changes kept, replacement where an attribute forces it).
  */
 #include "util/common.h"
+#include "util/json.h"
 #include "engine/expr.h"
 #include "engine/internal.h"
 
@@ -78,9 +79,9 @@ static json_t *compare(const struct ms_engine *to, const json_t *was,
 	const char *old_type = json_string_value(json_object_get(was, "type"));
 	const struct ms_resource_type *t = ms_provider_find(type);
 	json_t *before = json_object_get(was, "after");
-	json_t *after = json_deep_copy(json_object_get(now, "after"));
+	json_t *after = ms_json_copy(json_object_get(now, "after"));
 	json_t *changed = json_array(), *forces = json_array();
-	json_t *c = json_deep_copy(now);
+	json_t *c = ms_json_copy(now);
 	const struct ms_attr *a;
 	enum ms_action action;
 	bool retyped = strcmp(type, old_type) != 0;
@@ -121,7 +122,7 @@ static json_t *compare(const struct ms_engine *to, const json_t *was,
 
 static json_t *created(const json_t *now)
 {
-	json_t *c = json_deep_copy(now);
+	json_t *c = ms_json_copy(now);
 
 	json_object_set_new(c, "action", json_string("create"));
 	json_object_set_new(c, "before", json_null());

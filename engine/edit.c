@@ -8,6 +8,7 @@
  * declares. The caller holds the lock; each command ends in one commit.
  */
 #include "util/common.h"
+#include "util/json.h"
 #include "engine/internal.h"
 
 int ms_engine_rename(struct ms_engine *e, const char *from, const char *to)
@@ -50,7 +51,7 @@ int ms_engine_rename(struct ms_engine *e, const char *from, const char *to)
 			}
 		}
 		if (changed) {
-			v = json_deep_copy(v);
+			v = ms_json_copy(v);
 			json_object_set(v, "dependencies", fixed);
 			err = ms_state_put_resource(e->state, name, v);
 			json_decref(v);

@@ -331,6 +331,7 @@ void ms_engine_free(struct ms_engine *e)
 	free(e->state_note);
 	free(e->remote_note);
 	json_decref(e->adopted);
+	json_decref(e->checked);
 	free(e);
 }
 
@@ -888,7 +889,9 @@ static int eval_at(struct eval_ctx *c, json_t **out, const json_t *raw,
 	res = json_is_object(raw) ? json_object() : json_array();
 	json_object_foreach((json_t *)(json_is_object(raw) ? raw : NULL), key,
 			    item) {
-		ms_buf_addf(path, "%s%s", base ? "." : "", key);
+		if (base)
+			ms_buf_addch(path, '.');
+		ms_buf_adds(path, key);
 		if (eval_at(c, &v, item, path) < 0)
 			goto fail;
 		json_object_set_new(res, key, v);
@@ -897,7 +900,9 @@ static int eval_at(struct eval_ctx *c, json_t **out, const json_t *raw,
 	}
 	json_array_foreach((json_t *)(json_is_array(raw) ? raw : NULL), i,
 			   item) {
-		ms_buf_addf(path, "[%zu]", i);
+		ms_buf_addch(path, '[');
+		ms_buf_addu(path, i);
+		ms_buf_addch(path, ']');
 		if (eval_at(c, &v, item, path) < 0)
 			goto fail;
 		json_array_append_new(res, v);
@@ -988,7 +993,7 @@ static int auto_name(json_t *d, const struct ms_resource_type *t,
 
 	if (!t->auto_name || json_object_get(d, t->auto_name))
 		return 0;
-	spec = json_deep_copy(d);
+	spec = ms_json_copy(d);
 	json_object_del(spec, "tags");
 	if (ms_has_unknown(spec)) {
 		json_decref(spec);
@@ -1051,7 +1056,7 @@ int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
 		      const json_t *stack_tags, const json_t *stored,
 		      char **where)
 {
-	json_t *d = json_deep_copy(props), *known, *v, *x, *pr;
+	json_t *d = ms_json_copy(props), *known, *v, *x, *pr;
 	const struct ms_attr *a;
 	const char *key;
 	void *tmp;
@@ -1093,9 +1098,8 @@ int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
 					    json_loads(a->default_json,
 						       JSON_DECODE_ANY, NULL));
 		if (a->flags & MS_ATTR_TAGS) {
-			json_t *merged = stack_tags ?
-						 json_deep_copy(stack_tags) :
-						 json_object();
+			json_t *merged = stack_tags ? ms_json_copy(stack_tags) :
+						      json_object();
 			json_t *own = json_object_get(d, a->name);
 
 			if (json_is_object(own))
@@ -1157,7 +1161,7 @@ int ms_engine_state_list(struct ms_engine *e, json_t **out)
 	json_t *all = NULL, *names, *v;
 	const char *key;
 
-	if (ms_state_resources(e->state, &all))
+	if (ms_engine_stored(e, &all))
 		return -1;
 	names = json_array();
 	json_object_foreach(all, key, v)
@@ -1191,19 +1195,18 @@ static json_t *hidden_stored(const json_t *stored)
 
 int ms_engine_state_get(struct ms_engine *e, const char *name, json_t **out)
 {
-	json_t *all = NULL, *v;
+	json_t *v = NULL;
+	/* its own file only: show reads each resource in turn */
+	int err = ms_state_resource(e->state, name, &v);
 
-	if (ms_state_resources(e->state, &all))
-		return -1;
-	v = json_object_get(all, name);
-	if (!v) {
-		json_decref(all);
+	if (err == MS_ENOTFOUND)
 		return ms_error_code(MS_ENOTFOUND,
 				     "resource \"%s\" is not in the state",
 				     name);
-	}
+	if (err)
+		return -1;
 	*out = hidden_stored(v);
-	json_decref(all);
+	json_decref(v);
 	return 0;
 }
 

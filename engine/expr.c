@@ -609,7 +609,7 @@ int ms_expr_eval(json_t **out, const json_t *value, ms_expr_resolve_fn resolve,
 		}
 		break;
 	default:
-		res = must(json_deep_copy(value));
+		res = must(ms_json_copy(value));
 		break;
 	}
 	*out = res;

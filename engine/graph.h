@@ -3,9 +3,13 @@
  *
  * Nodes are named; an edge "a depends on b" means b finishes before a
  * starts. The walk has no level barrier: a node starts as soon as all it
- * depends on has finished, up to the parallelism. Provider work runs on
- * worker threads; prepare and done run on the calling thread, so that the
- * state (libgit2, one thread) and the terminal are only touched there.
+ * depends on has finished, up to the parallelism. Among the nodes ready
+ * at once, the one on the longest chain of nodes starts first (then the
+ * one with more to run after it, then the one declared first), so that a
+ * deep part of the graph is not left waiting behind a wide one. Provider work runs on
+ * worker threads; prepare, launch, done and flush run on the calling
+ * thread, so that the state (libgit2, one thread) and the terminal are
+ * only touched there.
  */
 #ifndef MS_GRAPH_H
 #define MS_GRAPH_H
@@ -56,9 +60,26 @@ struct ms_walk_ops {
 	int (*prepare)(size_t node, void *payload);
 	/* A worker thread. 0 or -1 with ms_error() set. */
 	int (*run)(size_t node, void *payload);
-	/* Calling thread, once per node, with the node's result and message. */
+	/*
+	 * Calling thread, after the prepare calls of the nodes about to
+	 * start together, before any of them starts (apply: write the
+	 * journal once for them all). -1 (ms_error() set) fails them all.
+	 * Optional.
+	 */
+	int (*launch)(void *payload);
+	/*
+	 * Calling thread, once per node, with the node's result and message.
+	 * What depends on the node may start once done returns.
+	 */
 	void (*done)(size_t node, enum ms_walk_result result, const char *error,
 		     void *payload);
+	/*
+	 * Calling thread, once the nodes that done calls made ready have
+	 * started, and once more before the walk returns: work that done
+	 * put off so as not to hold up what was waiting (apply: write the
+	 * finished resources' state files). Optional.
+	 */
+	void (*flush)(void *payload);
 	/* Calling thread: a progress line from a running node. */
 	void (*progress)(size_t node, const char *message, double elapsed,
 			 void *payload);

@@ -36,6 +36,12 @@ struct ms_engine {
 	 * next apply writes them.
 	 */
 	json_t *adopted;
+	/*
+	 * The stored resources as the last check of the state files read
+	 * them (state_check.c), taken by the plan that follows rather than
+	 * read and parsed a second time; NULL once taken.
+	 */
+	json_t *checked;
 	/* offline (ms_engine_opts.read): files through read, no AWS */
 	int (*read)(void *ctx, const char *path, char **data, size_t *len);
 	void *read_ctx;
@@ -58,6 +64,11 @@ int ms_engine_prepare_state(struct ms_engine *e);
 int ms_engine_after_lock(struct ms_engine *e);
 /* With a remote and no lock: pull (fast-forward) and check again. */
 int ms_engine_sync(struct ms_engine *e);
+/*
+ * The stored resources (ms_state_resources): those the last check read,
+ * when nothing was read since, else read now. *out is the caller's.
+ */
+int ms_engine_stored(struct ms_engine *e, json_t **out);
 
 /*
  * A plan read from a file holds no secrets (plan_file.c): put back the

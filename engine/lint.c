@@ -179,6 +179,8 @@ static void position(const struct ms_stack *s, const struct ms_resource *r,
 	base = p.len;
 	if (at)
 		ms_buf_addf(&p, "%s%s", *at == '[' ? "" : ".", at);
+	/* the marks below the resource's entry are read on first need */
+	ms_stack_mark(s, p.ptr, line, col);
 	while (p.len > base && !(m = json_object_get(s->marks, p.ptr))) {
 		dot = strrchr(p.ptr + base, '.');
 		bracket = strrchr(p.ptr + base, '[');

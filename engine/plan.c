@@ -177,6 +177,76 @@ static int recover_journal(struct ms_engine *e, json_t *stored)
 	return err;
 }
 
+/* "type\nid": one key for a stored object of a type and a name. */
+static char *object_key(const json_t *type, const json_t *id)
+{
+	if (!json_is_string(type) || !json_is_string(id))
+		return NULL;
+	return ms_asprintf("%s\n%s", json_string_value(type),
+			   json_string_value(id));
+}
+
+/*
+ * The stored resources that a move may take, by the key of their id and
+ * by the key of their object's name (the type's id attribute), each list
+ * in the order of stored: a new resource finds the first one holding its
+ * object without a pass over all of them.
+ */
+struct candidate_list {
+	size_t *pos, n, alloc, head; /* before head: taken */
+};
+
+struct candidates {
+	json_t *by_key; /* key -> index in lists */
+	struct candidate_list *lists;
+	size_t n_lists;
+	json_t *names; /* position -> stored name */
+	char *taken;   /* position -> moved already */
+};
+
+static void candidates_add(struct candidates *c, char *key, size_t pos)
+{
+	struct candidate_list *l;
+	json_t *at;
+
+	if (!key)
+		return;
+	at = json_object_get(c->by_key, key);
+	if (!at) {
+		c->lists = ms_realloc(c->lists,
+				      (c->n_lists + 1) * sizeof(*c->lists));
+		memset(&c->lists[c->n_lists], 0, sizeof(*c->lists));
+		at = json_integer((json_int_t)c->n_lists++);
+		json_object_set_new(c->by_key, key, at);
+	}
+	free(key);
+	l = &c->lists[json_integer_value(at)];
+	/* an id equal to the object's name: the position once */
+	if (l->n && l->pos[l->n - 1] == pos)
+		return;
+	if (l->n == l->alloc) {
+		l->alloc = l->alloc ? 2 * l->alloc : 2;
+		l->pos = ms_realloc(l->pos, l->alloc * sizeof(*l->pos));
+	}
+	l->pos[l->n++] = pos;
+}
+
+/* The first position of key's list not taken, or -1. */
+static long candidates_first(struct candidates *c, char *key)
+{
+	json_t *at = key ? json_object_get(c->by_key, key) : NULL;
+	struct candidate_list *l;
+
+	free(key);
+	if (!at)
+		return -1;
+	l = &c->lists[json_integer_value(at)];
+	/* what was taken stays taken: skipped once */
+	while (l->head < l->n && c->taken[l->pos[l->head]])
+		l->head++;
+	return l->head < l->n ? (long)l->pos[l->head] : -1;
+}
+
 /*
  * A resource renamed in the stack while its object keeps its name: the
  * stored resource the stack no longer declares, of the same type and
@@ -190,15 +260,41 @@ static int recover_journal(struct ms_engine *e, json_t *stored)
 static void detect_moves(struct ms_engine *e, json_t *stored, json_t *moved)
 {
 	json_t *values = json_object(), *v, *id;
+	struct candidates c;
 	const char *name;
-	size_t i;
+	size_t i, pos = 0;
 
-	json_object_foreach(stored, name, v)
+	memset(&c, 0, sizeof(c));
+	c.by_key = json_object();
+	c.names = json_array();
+	c.taken = ms_calloc(json_object_size(stored) + 1, 1);
+	json_object_foreach(stored, name, v) {
+		json_t *type = json_object_get(v, "type");
+		const struct ms_resource_type *t = ms_provider_find(
+			json_is_string(type) ? json_string_value(type) : "");
+
 		json_object_set(values, name, json_object_get(v, "attributes"));
-	for (i = 0; i < e->stack->n_resources; i++) {
+		if (ms_stack_resource(e->stack, name))
+			continue;
+		json_array_append_new(c.names, json_string(name));
+		candidates_add(&c, object_key(type, json_object_get(v, "id")),
+			       pos);
+		if (t && t->id_attr)
+			candidates_add(
+				&c,
+				object_key(type,
+					   json_object_get(
+						   json_object_get(
+							   v, "attributes"),
+						   t->id_attr)),
+				pos);
+		pos++;
+	}
+	for (i = 0; pos && i < e->stack->n_resources; i++) {
 		const struct ms_resource *res = &e->stack->resources[i];
 		const struct ms_resource_type *t = ms_provider_find(res->type);
-		json_t *raw;
+		json_t *raw, *type;
+		long k;
 
 		if (!t || !t->id_attr || json_object_get(stored, res->name))
 			continue;
@@ -211,51 +307,63 @@ static void detect_moves(struct ms_engine *e, json_t *stored, json_t *moved)
 			json_decref(id);
 			continue;
 		}
-		json_object_foreach(stored, name, v) {
-			const char *type =
-				json_string_value(json_object_get(v, "type"));
-
-			if (ms_stack_resource(e->stack, name) || !type ||
-			    strcmp(type, res->type) ||
-			    (!json_equal(json_object_get(v, "id"), id) &&
-			     !json_equal(
-				     json_object_get(
-					     json_object_get(v, "attributes"),
-					     t->id_attr),
-				     id)))
-				continue;
-			json_object_set_new(moved, name,
-					    json_string(res->name));
-			json_object_set(stored, res->name, v);
-			json_object_del(stored, name);
-			break;
-		}
+		/* a match by id or by name: both are keys of one space */
+		type = json_string(res->type);
+		k = candidates_first(&c, object_key(type, id));
+		json_decref(type);
 		json_decref(id);
+		if (k < 0)
+			continue;
+		c.taken[k] = 1;
+		name = json_string_value(json_array_get(c.names, (size_t)k));
+		v = json_object_get(stored, name);
+		json_object_set_new(moved, name, json_string(res->name));
+		json_object_set(stored, res->name, v);
+		json_object_del(stored, name);
 	}
+	for (i = 0; i < c.n_lists; i++)
+		free(c.lists[i].pos);
+	free(c.lists);
+	free(c.taken);
+	json_decref(c.by_key);
+	json_decref(c.names);
 	json_decref(values);
 }
 
 /*
- * Whether the object of stored resource name is also held by a resource
- * the stack declares (a move interrupted between its two writes): it is
- * then forgotten, never deleted.
+ * The objects ("type\nid") held by stored resources the stack declares:
+ * a stored resource the stack no longer declares whose object is among
+ * them (a move interrupted between its two writes) is forgotten, never
+ * deleted.
  */
-static bool held_elsewhere(const struct ms_engine *e, const json_t *stored,
+static json_t *held_by_stack(const struct ms_engine *e, const json_t *stored)
+{
+	json_t *held = json_object(), *v;
+	const char *name;
+	char *key;
+
+	json_object_foreach((json_t *)stored, name, v) {
+		if (!ms_stack_resource(e->stack, name))
+			continue;
+		key = object_key(json_object_get(v, "type"),
+				 json_object_get(v, "id"));
+		if (key)
+			json_object_set_new(held, key, json_true());
+		free(key);
+	}
+	return held;
+}
+
+static bool held_elsewhere(const json_t *held, const json_t *stored,
 			   const char *name)
 {
-	json_t *mine = json_object_get(stored, name), *v;
-	json_t *id = json_object_get(mine, "id");
-	const char *other;
+	json_t *mine = json_object_get(stored, name);
+	char *key = object_key(json_object_get(mine, "type"),
+			       json_object_get(mine, "id"));
+	bool found = key && json_object_get(held, key);
 
-	if (!json_is_string(id))
-		return false;
-	json_object_foreach((json_t *)stored, other, v)
-		if (strcmp(other, name) && ms_stack_resource(e->stack, other) &&
-		    json_equal(json_object_get(v, "type"),
-			       json_object_get(mine, "type")) &&
-		    json_equal(json_object_get(v, "id"), id))
-			return true;
-	return false;
+	free(key);
+	return found;
 }
 
 /*
@@ -335,8 +443,13 @@ static void diff_attrs(const struct ms_resource_type *t,
 			json_object_set(after, a->name, have);
 			continue;
 		}
-		if (have && !ms_has_unknown(want) && json_equal(want, have))
+		if (have && !ms_has_unknown(want) && json_equal(want, have)) {
+			/* the same value: one copy of it, read-only from here
+			 * on, is enough (a plan of many stored resources holds
+			 * both sides of each) */
+			json_object_set(after, a->name, have);
 			continue;
+		}
 		json_array_append_new(changed, json_string(a->name));
 		if (a->flags & MS_ATTR_FORCE_NEW)
 			json_array_append_new(forces, json_string(a->name));
@@ -489,7 +602,7 @@ static json_t *restore_deposed(struct ms_engine *e,
 	json_array_foreach(json_object_get(stored, "deposed"), i, d) {
 		if (!json_equal(json_object_get(d, t->id_attr), want))
 			continue;
-		value = json_deep_copy(stored);
+		value = ms_json_copy(stored);
 		rest = json_array();
 		json_array_foreach(json_object_get(stored, "deposed"), k, d)
 			if (k != i)
@@ -599,6 +712,11 @@ static int plan_resource(struct ms_engine *e, const struct ms_resource *res,
 		goto done;
 	}
 
+	if (action == MS_ACTION_NOOP && json_equal(after, before)) {
+		/* nothing to do: the stored value stands for both sides */
+		json_decref(after);
+		after = json_incref(before);
+	}
 	c = change_new(res->name, res->type, action);
 	marks = sensitive_origin(e, res);
 	if (json_array_size(marks))
@@ -714,7 +832,7 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 {
 	json_t *stored = NULL, *live = NULL, *values = json_object();
 	json_t *changes = json_array(), *drift = json_array(), *plan = NULL;
-	json_t *gone = json_array(), *moved = json_object();
+	json_t *gone = json_array(), *moved = json_object(), *held = NULL;
 	char *head = NULL, *version = NULL, stamp[32];
 	size_t *order = NULL, i, n = e->stack->n_resources;
 	const char *name;
@@ -723,8 +841,7 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 	int err = -1;
 
 	*out = NULL;
-	if (ms_state_resources(e->state, &stored) ||
-	    ms_state_head(e->state, &head) ||
+	if (ms_engine_stored(e, &stored) || ms_state_head(e->state, &head) ||
 	    ms_state_version(e->state, &version))
 		goto done;
 	if (!e->offline && recover_journal(e, stored))
@@ -795,12 +912,13 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 					  values, changes))
 				goto done;
 		}
+		held = held_by_stack(e, stored);
 		json_object_foreach(stored, name, v) {
 			json_t *l = live ? json_object_get(live, name) : NULL;
 
 			if (ms_stack_resource(e->stack, name))
 				continue;
-			if (held_elsewhere(e, stored, name)) {
+			if (held_elsewhere(held, stored, name)) {
 				json_array_append_new(gone, json_string(name));
 				continue;
 			}
@@ -872,6 +990,7 @@ done:
 	json_decref(drift);
 	json_decref(gone);
 	json_decref(moved);
+	json_decref(held);
 	return err;
 }
 

@@ -367,7 +367,7 @@ static int secrets_digest(char out[65], const json_t *secrets, const char *salt)
 static int plan_for_file(json_t **out, const json_t *plan)
 {
 	const char *type, *key;
-	json_t *copy = json_deep_copy(plan), *c, *marks, *v, *secrets = NULL;
+	json_t *copy = ms_json_copy(plan), *c, *marks, *v, *secrets = NULL;
 	char salt[33], digest[65];
 	size_t i;
 	int err = -1;
@@ -445,7 +445,7 @@ static int restore(json_t **out, const json_t *hidden, const json_t *source,
 			return ms_error("%s: a secret the saved plan left out "
 					"is not there to read again",
 					what);
-		*out = json_deep_copy(source);
+		*out = ms_json_copy(source);
 		return 0;
 	}
 	if (json_is_object(hidden)) {
@@ -466,7 +466,7 @@ static int restore(json_t **out, const json_t *hidden, const json_t *source,
 		}
 		return 0;
 	}
-	*out = json_deep_copy(hidden);
+	*out = ms_json_copy(hidden);
 	return 0;
 }
 

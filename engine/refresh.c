@@ -15,6 +15,7 @@
  */
 #include "util/common.h"
 #include "engine/internal.h"
+#include "util/json.h"
 
 struct refresh {
 	struct ms_engine *e;
@@ -113,7 +114,7 @@ int ms_engine_refresh(struct ms_engine *e, json_t *stored, json_t **out)
 {
 	struct refresh r = { e, json_array(), stored, NULL, NULL, NULL };
 	json_t *types = json_object(); /* type name -> its bulk node */
-	struct ms_walk_ops ops = { NULL, refresh_run, refresh_done, NULL, 0 };
+	struct ms_walk_ops ops = { .run = refresh_run, .done = refresh_done };
 	struct ms_graph *g = NULL;
 	const char *name;
 	json_t *v;
@@ -176,7 +177,7 @@ int ms_engine_refresh(struct ms_engine *e, json_t *stored, json_t **out)
 		    json_array_size(r.deposed[i]) ==
 			    json_array_size(json_object_get(had, "deposed")))
 			continue;
-		value = json_deep_copy(had);
+		value = ms_json_copy(had);
 		if (json_array_size(r.deposed[i]))
 			json_object_set(value, "deposed", r.deposed[i]);
 		else

@@ -137,8 +137,13 @@ static void attr_lines(struct ms_buf *out, const char *type,
 			unchanged++;
 			continue;
 		}
+		/* false, not NULL: the masks are the schema's already */
 		a.before_mask = json_object_get(bmask, k);
 		a.after_mask = json_object_get(amask, k);
+		if (!a.before_mask)
+			a.before_mask = json_false();
+		if (!a.after_mask)
+			a.after_mask = json_false();
 		a.forces = in_list(forces, k);
 		ms_diff_attr_lines(out, &a, action, ATTR_INDENT, (int)w, flags);
 	}

@@ -113,19 +113,41 @@ static const char *sign_color(const char *sign)
 	}
 }
 
+/* n spaces ("%*s" without a format: lines are many) */
+static void pad(struct ms_buf *b, int n)
+{
+	static const char spaces[] = "                                ";
+
+	for (; n > 0; n -= (int)sizeof(spaces) - 1)
+		ms_buf_add(b, spaces,
+			   n < (int)sizeof(spaces) - 1 ? (size_t)n :
+							 sizeof(spaces) - 1);
+}
+
+/* text, then spaces up to width, then " = " (what "%-*s = " prints) */
+static void put_name(struct ms_buf *b, const char *text, size_t len, int width)
+{
+	ms_buf_add(b, text, len);
+	pad(b, width - (int)len);
+	ms_buf_add(b, " = ", 3);
+}
+
 static void line_start(struct out *o, int indent, const char *sign)
 {
 	const char *color = (o->flags & MS_DIFF_COLOR) ? sign_color(sign) :
 							 NULL;
 
 	if (!(o->flags & MS_DIFF_SIGN_FIRST))
-		ms_buf_addf(o->b, "%*s", indent, "");
-	if (color)
-		ms_buf_addf(o->b, "%s%s%s", color, sign, RESET);
-	else
+		pad(o->b, indent);
+	if (color) {
+		ms_buf_adds(o->b, color);
 		ms_buf_adds(o->b, sign);
+		ms_buf_adds(o->b, RESET);
+	} else {
+		ms_buf_adds(o->b, sign);
+	}
 	if (o->flags & MS_DIFF_SIGN_FIRST)
-		ms_buf_addf(o->b, "%*s", indent, "");
+		pad(o->b, indent);
 	ms_buf_addch(o->b, ' ');
 }
 
@@ -361,6 +383,38 @@ static bool same(const struct out *o, const json_t *b, const json_t *a,
 	return json_equal(b, a);
 }
 
+/*
+ * A string as json_dumps writes it: quoted, and for plain ASCII text (the
+ * most of it) without the detour through jansson; the rest is left to
+ * jansson, escapes and all. Nothing when jansson cannot write it.
+ */
+static bool put_json_string(struct ms_buf *b, const char *s, size_t len)
+{
+	json_t *v;
+	char *t;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+			break;
+	}
+	if (i == len) {
+		ms_buf_addch(b, '"');
+		ms_buf_add(b, s, len);
+		ms_buf_addch(b, '"');
+		return true;
+	}
+	v = json_stringn(s, len);
+	t = v ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
+	if (t)
+		ms_buf_adds(b, t);
+	free(t);
+	json_decref(v);
+	return t != NULL;
+}
+
 static void put_scalar(struct out *o, const json_t *v)
 {
 	char *s;
@@ -368,9 +422,9 @@ static void put_scalar(struct out *o, const json_t *v)
 	if (!v || json_is_null(v)) {
 		ms_buf_adds(o->b, "null");
 	} else if (json_is_string(v)) {
-		s = json_dumps(v, JSON_ENCODE_ANY);
-		ms_buf_adds(o->b, s ? s : "\"\"");
-		free(s);
+		if (!put_json_string(o->b, json_string_value(v),
+				     json_string_length(v)))
+			ms_buf_adds(o->b, "\"\"");
 	} else if (ms_json_scalar_text(o->b, v) < 0) {
 		s = ms_json_compact(v);
 		ms_buf_adds(o->b, s ? s : "");
@@ -393,21 +447,15 @@ static bool identifier(const char *key)
 /* A key as printed: quoted in maps, bare where it can be elsewhere. */
 static void key_text(struct ms_buf *b, const char *key, bool quoted)
 {
-	json_t *s;
-	char *t;
-
 	if (!quoted && identifier(key)) {
 		ms_buf_adds(b, key);
 		return;
 	}
-	s = json_string(key);
-	t = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
-	if (t)
-		ms_buf_adds(b, t);
-	else
-		ms_buf_addf(b, "\"%s\"", key);
-	free(t);
-	json_decref(s);
+	if (!put_json_string(b, key, strlen(key))) {
+		ms_buf_addch(b, '"');
+		ms_buf_adds(b, key);
+		ms_buf_addch(b, '"');
+	}
 }
 
 static bool quoted_keys(const struct shape *s)
@@ -452,7 +500,7 @@ static void put_key(struct out *o, const char *key, bool quoted, int width)
 	struct ms_buf t = MS_BUF_INIT;
 
 	key_text(&t, key, quoted);
-	ms_buf_addf(o->b, "%-*s = ", width, t.ptr);
+	put_name(o->b, t.ptr, t.len, width);
 	ms_buf_release(&t);
 }
 
@@ -1320,21 +1368,21 @@ void ms_diff_attr_lines(struct ms_buf *out, const struct ms_diff_attr *a,
 		am = own_am = schema_mask(a->type, a->name, y);
 	if (!b) {
 		line_start(&o, indent, "+");
-		ms_buf_addf(out, "%-*s = ", width, a->name);
+		put_name(out, a->name, strlen(a->name), width);
 		put_full(&o, indent, &s, y, am, "+", NULL, comment);
 	} else if (!y) {
 		line_start(&o, indent, "-");
-		ms_buf_addf(out, "%-*s = ", width, a->name);
+		put_name(out, a->name, strlen(a->name), width);
 		put_full(&o, indent, &s, b, bm, "-", " -> null", comment);
 	} else if (same(&o, b, y, bm, am) && !a->changed) {
 		line_start(&o, indent, " ");
-		ms_buf_addf(out, "%-*s = ", width, a->name);
+		put_name(out, a->name, strlen(a->name), width);
 		put_full(&o, indent, &s, y, am, " ", NULL, comment);
 	} else {
 		/* changed, yet equal: only what is hidden can differ */
 		o.markers_differ = same(&o, b, y, bm, am);
 		line_start(&o, indent, "~");
-		ms_buf_addf(out, "%-*s = ", width, a->name);
+		put_name(out, a->name, strlen(a->name), width);
 		put_change(&o, indent, &s, b, y, bm, am, NULL, comment);
 	}
 	ms_buf_addch(out, '\n');

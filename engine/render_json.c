@@ -37,6 +37,13 @@ struct doc {
 	const json_t *plan;
 	json_t *types;   /* resource name -> its Terraform type */
 	json_t *lookups; /* lookup name -> its Terraform type */
+	/*
+	 * change name -> the first change of that name, and the type of the
+	 * last one: found by name, not by a pass over the changes for each
+	 * reference (which made plan -json quadratic)
+	 */
+	json_t *first;
+	json_t *last_type;
 };
 
 /* One conversion: values (planned, prior) or configuration expressions. */
@@ -162,16 +169,10 @@ static json_t *references(struct doc *d, const json_t *raw)
 			continue; /* aws.*, stack.name: nothing of Terraform's */
 		if (first) {
 			const struct ms_resource_type *t = NULL;
-			json_t *c;
-			size_t k;
+			json_t *kind = json_object_get(d->last_type, root);
 
-			json_array_foreach(json_object_get(d->plan, "changes"),
-					   k, c)
-				if (!strcmp(json_string_value(
-						    json_object_get(c, "name")),
-					    root))
-					t = ms_provider_find(json_string_value(
-						json_object_get(c, "type")));
+			if (kind)
+				t = ms_provider_find(json_string_value(kind));
 			text = ms_asprintf("%s.%s.%s", type, root,
 					   tf_attr_name(t, first));
 			add_ref(out, text);
@@ -231,7 +232,7 @@ static json_t *blocks(struct conv *cv, const struct ms_attr *nested,
 		json_array_append_new(
 			out, json_is_object(x) && plain(x) ?
 				     convert_object(cv, nested, map, x) :
-				     leaf(cv, json_deep_copy(x), x));
+				     leaf(cv, ms_json_copy(x), x));
 	return out;
 }
 
@@ -263,7 +264,7 @@ static json_t *json_text(const json_t *v)
 	if (has_marker(v))
 		return ms_sensitive_marker();
 	if (!json_is_object(v) && !json_is_array(v))
-		return json_deep_copy(v);
+		return ms_json_copy(v);
 	text = ms_json_compact(v);
 	out = json_string(text);
 	free(text);
@@ -280,7 +281,7 @@ static json_t *sha1_text(const json_t *v)
 	if (!json_is_string(v) ||
 	    !EVP_Digest(json_string_value(v), json_string_length(v), md, &n,
 			EVP_sha1(), NULL))
-		return json_deep_copy(v);
+		return ms_json_copy(v);
 	for (i = 0; i < n; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	hex[2 * n] = '\0';
@@ -312,14 +313,14 @@ static json_t *convert_value(struct conv *cv, const struct ms_attr *a,
 	case MS_TF_JSON:
 		return leaf(cv, json_text(x), x);
 	case MS_TF_SHA1:
-		return leaf(cv, cv->expr ? json_deep_copy(x) : sha1_text(x), x);
+		return leaf(cv, cv->expr ? ms_json_copy(x) : sha1_text(x), x);
 	case MS_TF_WRAP:
 		if (json_is_null(x) ||
 		    (json_is_object(x) && !json_object_size(x) && plain(x)))
 			return cv->expr ? NULL : json_array();
 		block = json_object();
 		json_object_set_new(block, e->arg,
-				    leaf(cv, json_deep_copy(x), x));
+				    leaf(cv, ms_json_copy(x), x));
 		return json_pack("[o]", block);
 	case MS_TF_NAMED:
 		if (!json_is_object(x) || !plain(x))
@@ -354,7 +355,7 @@ static json_t *convert_value(struct conv *cv, const struct ms_attr *a,
 	case MS_TF_VALUE:
 		return NULL;
 	}
-	return leaf(cv, json_deep_copy(x), x);
+	return leaf(cv, ms_json_copy(x), x);
 }
 
 static json_t *convert_object(struct conv *cv, const struct ms_attr *schema,
@@ -398,13 +399,13 @@ static void split_tags(struct conv *cv, const json_t *merged,
 	if (cv->expr) {
 		if (own)
 			json_object_set_new(out, "tags",
-					    leaf(cv, json_deep_copy(own), own));
+					    leaf(cv, ms_json_copy(own), own));
 		return;
 	}
-	json_object_set_new(out, "tags_all", json_deep_copy(merged));
+	json_object_set_new(out, "tags_all", ms_json_copy(merged));
 	if (!json_is_object(merged) || !plain(merged) || !own) {
 		json_object_set_new(out, "tags",
-				    own ? json_deep_copy(merged) : json_null());
+				    own ? ms_json_copy(merged) : json_null());
 		return;
 	}
 	tags = json_object();
@@ -435,7 +436,7 @@ static json_t *tf_values(struct conv *cv, const struct ms_resource_type *t,
 	if (!json_is_object(attrs))
 		return json_null();
 	if (!t)
-		return json_deep_copy(attrs);
+		return ms_json_copy(attrs);
 	rest = json_copy((json_t *)attrs);
 	for (a = t->schema; a->name; a++)
 		if (a->flags & MS_ATTR_TAGS)
@@ -476,7 +477,7 @@ static json_t *omit_unknowns(const json_t *v)
 		}
 		return out;
 	}
-	return json_deep_copy(v);
+	return ms_json_copy(v);
 }
 
 /*
@@ -668,7 +669,7 @@ static json_t *part_actions(const json_t *parent_actions, const json_t *before,
 	if (!after)
 		return json_pack("[s]", "delete");
 	if (json_array_size(parent_actions) == 2)
-		return json_deep_copy(parent_actions);
+		return ms_json_copy(parent_actions);
 	return json_pack("[s]", json_equal(before, after) ? "no-op" : "update");
 }
 
@@ -796,8 +797,7 @@ static void add_change(struct doc *d, struct out *o, const json_t *c)
 	if (a.deposed)
 		json_object_set_new(r, "deposed", json_string(a.deposed));
 	json_object_set_new(r, "change",
-			    change_body(json_deep_copy(actions), before,
-					after));
+			    change_body(ms_json_copy(actions), before, after));
 	if (action == MS_ACTION_REPLACE) {
 		paths = json_array();
 		json_array_foreach(json_object_get(c, "forces"), i, v) {
@@ -890,7 +890,7 @@ static void add_lookups(struct doc *d, struct out *o)
 			if (a->flags & MS_ATTR_COMPUTED ||
 			    !(x = json_object_get(v, a->name)))
 				continue;
-			json_object_set_new(exprs, a->name, json_deep_copy(x));
+			json_object_set_new(exprs, a->name, ms_json_copy(x));
 		}
 		{
 			struct conv ce = { d, true };
@@ -961,16 +961,12 @@ struct eval {
 /* A change's hidden value of which, by resource name; NULL when none. */
 static json_t *value_of(struct doc *d, const char *name, const char *which)
 {
-	json_t *c;
-	size_t i;
+	json_t *c = json_object_get(d->first, name);
 
-	json_array_foreach(json_object_get(d->plan, "changes"), i, c)
-		if (!strcmp(json_string_value(json_object_get(c, "name")),
-			    name))
-			return json_is_object(json_object_get(c, which)) ?
-				       shown(c, which) :
-				       NULL;
-	return NULL;
+	if (!c)
+		return NULL;
+	return json_is_object(json_object_get(c, which)) ? shown(c, which) :
+							   NULL;
 }
 
 static int resolve(const char *root, const char *first, json_t **out,
@@ -1212,7 +1208,8 @@ static const char *plan_time(const json_t *plan, char *buf, size_t size)
 
 json_t *ms_render_plan_json(const json_t *plan)
 {
-	struct doc d = { plan, json_object(), json_object() };
+	struct doc d = { plan, json_object(), json_object(), json_object(),
+			 json_object() };
 	struct out o = { json_array(), json_array(), json_array(),
 			 json_array() };
 	json_t *out = json_object(), *drift = json_array();
@@ -1229,6 +1226,13 @@ json_t *ms_render_plan_json(const json_t *plan)
 
 		addr_of(&a, c);
 		json_object_set_new(d.types, a.name, json_string(a.type));
+		name = json_string_value(json_object_get(c, "name"));
+		if (name) {
+			if (!json_object_get(d.first, name))
+				json_object_set(d.first, name, c);
+			json_object_set(d.last_type, name,
+					json_object_get(c, "type"));
+		}
 		own |= strcmp(provider_key(a.t), "aws") != 0;
 	}
 	json_object_foreach(json_object_get(plan, "lookup_types"), name, c) {
@@ -1308,5 +1312,7 @@ json_t *ms_render_plan_json(const json_t *plan)
 		json_object_set(out, "lint", json_object_get(plan, "lint"));
 	json_decref(d.types);
 	json_decref(d.lookups);
+	json_decref(d.first);
+	json_decref(d.last_type);
 	return out;
 }

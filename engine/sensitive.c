@@ -12,6 +12,7 @@
  * every rendering prints as "(sensitive)".
  */
 #include "util/common.h"
+#include "util/json.h"
 #include "engine/internal.h"
 #include "engine/sensitive.h"
 #include "engine/expr.h"
@@ -188,7 +189,7 @@ json_t *ms_sensitive_hide(const json_t *v, const json_t *mask)
 				ms_sensitive_hide(x, json_array_get(mask, i)));
 		return out;
 	}
-	return json_deep_copy(v);
+	return ms_json_copy(v);
 }
 
 json_t *ms_sensitive_hidden(const char *type, const json_t *attrs,

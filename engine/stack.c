@@ -10,8 +10,10 @@
  * refer to nothing but variables.
  */
 #include "util/common.h"
+#include "util/json.h"
 #include "util/sha256.h"
 #include "util/file.h"
+#include "util/map.h"
 #include "engine/stack.h"
 #include "engine/expr.h"
 #include "engine/lint.h"
@@ -20,9 +22,23 @@
 #include "state/state.h"
 
 #include <ctype.h>
+#include <pthread.h>
 
 #define KEY_MARK   0
 #define VALUE_MARK 2
+
+/* What stack.c keeps beside the model (struct ms_stack's cache). */
+struct ms_stack_cache {
+	struct ms_map index; /* resource name -> its place in resources */
+	/*
+	 * The file's text while stack->marks holds those of the sections
+	 * and their entries only (a shallow parse): the others are read
+	 * from it when one is first wanted, under lock.
+	 */
+	char *text;
+	size_t len;
+	pthread_mutex_t lock;
+};
 
 static const char *const top_keys[] = {
 	"stack",     "region",  "tags",  "variables", "data",
@@ -66,8 +82,12 @@ struct loader {
 	json_t *declared;     /* every declared variable name -> true */
 	json_t *types;        /* resource name -> type, for known types */
 	json_t *lookup_types; /* lookup name -> type, for known types */
-	bool suppress;        /* a reference failed for a reported cause */
-	size_t n_yaml;        /* the first diagnostics, the reader's */
+	const char *data;     /* the text being loaded (borrowed) */
+	size_t len;
+	const char **raw_keys; /* doc.raw's keys, sorted (raw_under) */
+	size_t n_raw_keys;
+	bool suppress; /* a reference failed for a reported cause */
+	size_t n_yaml; /* the first diagnostics, the reader's */
 };
 
 /* Diagnostics */
@@ -112,6 +132,21 @@ static void find_mark(const json_t *marks, const char *path, int which,
 	ms_buf_release(&p);
 }
 
+/*
+ * The marks to find path's in: the shallow parse's when it has path
+ * itself, else all of them (the file is read again, once: a problem is
+ * being said).
+ */
+static const json_t *loader_marks(struct loader *L, const char *path)
+{
+	if (L->doc.shallow && path && !json_object_get(L->doc.marks, path)) {
+		json_decref(L->doc.marks);
+		L->doc.marks = ms_yaml_marks(L->data, L->len);
+		L->doc.shallow = false;
+	}
+	return L->doc.marks;
+}
+
 static void add_diag(struct loader *L, int line, int col, const char *msg)
 {
 	json_array_append_new(L->diags, json_pack("[iiIs]", line, col,
@@ -124,7 +159,7 @@ static void vdiag(struct loader *L, const char *path, int which,
 	struct ms_buf b = MS_BUF_INIT;
 	int line, col;
 
-	find_mark(L->doc.marks, path, which, &line, &col);
+	find_mark(loader_marks(L, path), path, which, &line, &col);
 	if (line < 1) /* line 0 is for the file itself (flush_diags) */
 		line = col = 1;
 	ms_buf_vaddf(&b, fmt, ap);
@@ -495,7 +530,7 @@ static json_t *fit_type(const json_t *v, const char *type)
 	json_t *res;
 
 	if (!strcmp(type, "any") || !strcmp(type, type_of(v) ? type_of(v) : ""))
-		return json_deep_copy(v);
+		return ms_json_copy(v);
 	if (strcmp(type, "string") ||
 	    !(json_is_number(v) || json_is_boolean(v)))
 		return NULL;
@@ -512,7 +547,7 @@ static json_t *from_cli(const json_t *given, const char *type)
 	json_t *v, *res;
 
 	if (!s || !strcmp(type, "string") || !strcmp(type, "any"))
-		return json_deep_copy(given);
+		return ms_json_copy(given);
 	v = json_loads(s, JSON_DECODE_ANY, NULL);
 	res = v ? fit_type(v, type) : NULL;
 	json_decref(v);
@@ -630,7 +665,7 @@ static void load_variable(struct loader *L, const char *name, const json_t *def)
 			goto done;
 		}
 	} else if (!value && dflt) {
-		value = json_deep_copy(dflt);
+		value = ms_json_copy(dflt);
 	}
 	if (!value) {
 		diag_key(L, path.ptr,
@@ -677,16 +712,48 @@ static void load_variables(struct loader *L, const json_t *node)
 
 /* Resources */
 
-/* The raw-text entries of doc.raw under base, keyed relative to it. */
-static json_t *raw_under(const json_t *raw, const char *base)
+static int cmp_key(const void *a, const void *b)
 {
-	json_t *res = json_object(), *v;
-	size_t n = strlen(base);
-	const char *key;
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
-	json_object_foreach((json_t *)raw, key, v)
-		if (!strncmp(key, base, n) && (key[n] == '.' || key[n] == '['))
-			json_object_set(res, key + n, v);
+/*
+ * The raw-text entries of doc.raw under base, keyed relative to it. The
+ * keys are sorted once, so that each resource finds its own by a binary
+ * search rather than by a pass over every number in the file.
+ */
+static json_t *raw_under(struct loader *L, const char *base)
+{
+	json_t *res = json_object();
+	size_t n = strlen(base), lo = 0, hi, i;
+	const char *key;
+	json_t *v;
+
+	if (!L->raw_keys) {
+		L->raw_keys = ms_calloc(json_object_size(L->doc.raw) + 1,
+					sizeof(*L->raw_keys));
+		json_object_foreach(L->doc.raw, key, v)
+			L->raw_keys[L->n_raw_keys++] = key;
+		qsort(L->raw_keys, L->n_raw_keys, sizeof(*L->raw_keys),
+		      cmp_key);
+	}
+	/* the first key not below base: the keys under it follow */
+	hi = L->n_raw_keys;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(L->raw_keys[mid], base) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = lo; i < L->n_raw_keys && !strncmp(L->raw_keys[i], base, n);
+	     i++) {
+		key = L->raw_keys[i];
+		if (key[n] == '.' || key[n] == '[')
+			json_object_set(res, key + n,
+					json_object_get(L->doc.raw, key));
+	}
 	return res;
 }
 
@@ -722,13 +789,18 @@ static int resolve_offline(const char *root, const char *first, json_t **out,
 static json_t *offline(struct loader *L, const json_t *v, struct ms_buf *path,
 		       const char *pre)
 {
-	json_t *res, *item, *e = NULL;
+	json_t *res, *item, *e = NULL, *x;
 	const char *key;
 	size_t i, base = path->len;
+	bool same = true;
 
+	/*
+	 * What holds no reference is shared, not copied: the result is only
+	 * read (the type's rules see a copy of their own).
+	 */
 	if (json_is_string(v)) {
 		if (!ms_expr_has_ref(json_string_value(v)))
-			return json_deep_copy(v);
+			return json_incref((json_t *)v);
 		if (ms_expr_eval(&e, v, resolve_offline, L) < 0) {
 			diag_value(L, path->ptr, "%s%s", pre, ms_error_last());
 			return ms_unknown_new();
@@ -738,25 +810,39 @@ static json_t *offline(struct loader *L, const json_t *v, struct ms_buf *path,
 	if (json_is_object(v)) {
 		res = json_object();
 		json_object_foreach((json_t *)v, key, item) {
-			ms_buf_addf(path, ".%s", key);
-			json_object_set_new(res, key,
-					    offline(L, item, path, pre));
+			ms_buf_addch(path, '.');
+			ms_buf_adds(path, key);
+			x = offline(L, item, path, pre);
+			same &= x == item;
+			json_object_set_new(res, key, x);
 			path->len = base;
 			path->ptr[base] = '\0';
+		}
+		if (same) {
+			json_decref(res);
+			return json_incref((json_t *)v);
 		}
 		return res;
 	}
 	if (json_is_array(v)) {
 		res = json_array();
 		json_array_foreach(v, i, item) {
-			ms_buf_addf(path, "[%zu]", i);
-			json_array_append_new(res, offline(L, item, path, pre));
+			ms_buf_addch(path, '[');
+			ms_buf_addu(path, i);
+			ms_buf_addch(path, ']');
+			x = offline(L, item, path, pre);
+			same &= x == item;
+			json_array_append_new(res, x);
 			path->len = base;
 			path->ptr[base] = '\0';
 		}
+		if (same) {
+			json_decref(res);
+			return json_incref((json_t *)v);
+		}
 		return res;
 	}
-	return json_deep_copy(v);
+	return json_incref((json_t *)v);
 }
 
 /*
@@ -788,7 +874,7 @@ static void check_type_rules(struct loader *L, const struct ms_resource_type *t,
 						       JSON_DECODE_ANY, NULL));
 	/* the hook stops at a problem: again without that attribute */
 	for (tries = 0; tries < 64; tries++) {
-		work = json_deep_copy(attrs);
+		work = ms_json_copy(attrs);
 		err = t->normalize(work);
 		json_decref(work);
 		if (!err)
@@ -834,7 +920,7 @@ static void load_properties(struct loader *L, struct ms_resource *r,
 	size_t i;
 
 	top.nested = t->schema;
-	raw = raw_under(L->doc.raw, base);
+	raw = raw_under(L, base);
 	ms_buf_addf(&rpath, "resources.%s", r->name);
 	/*
 	 * The model keeps the references; the rules see what is known now,
@@ -940,7 +1026,7 @@ static void load_lifecycle(struct loader *L, struct ms_resource *r,
 				   pre, ms_expr_kind(item));
 			continue;
 		}
-		json_array_append_new(r->ignore_changes, json_deep_copy(item));
+		json_array_append_new(r->ignore_changes, ms_json_copy(item));
 		if (t && !ms_provider_attr(t, s) &&
 		    !(strcspn(s, ".[") < strlen(s))) {
 			diag_value(L, p.ptr,
@@ -1082,6 +1168,9 @@ static void load_entry(struct loader *L, const char *name, const json_t *body,
 	size_t i;
 
 	r->name = ms_strdup(name);
+	if (!lookup)
+		ms_map_add(&L->stack->cache->index, r->name,
+			   (size_t)(r - L->stack->resources));
 	r->properties = json_object();
 	r->depends_on = json_array();
 	r->ignore_changes = json_array();
@@ -1089,7 +1178,8 @@ static void load_entry(struct loader *L, const char *name, const json_t *body,
 	r->lint_ignore = json_object();
 	ms_buf_addf(&path, "%s.%s", lookup ? "data" : "resources", name);
 	ms_buf_addf(&pre, "%s \"%s\": ", lookup ? "lookup" : "resource", name);
-	find_mark(L->doc.marks, path.ptr, KEY_MARK, &r->line, &r->col);
+	find_mark(loader_marks(L, path.ptr), path.ptr, KEY_MARK, &r->line,
+		  &r->col);
 
 	if (!is_name(name))
 		diag_key(L, path.ptr,
@@ -1152,9 +1242,11 @@ static void load_entry(struct loader *L, const char *name, const json_t *body,
 		diag_value(L, p.ptr, "%sproperties: expected a map, got %s",
 			   pre.ptr, ms_expr_kind(props));
 	} else {
+		/* shared with the parsed file, which nothing changes: the
+		 * checked (converted) value replaces it */
 		if (props && json_is_object(props)) {
 			json_decref(r->properties);
-			r->properties = json_deep_copy(props);
+			r->properties = json_incref((json_t *)props);
 		}
 		if (t)
 			load_properties(L, r, t, r->properties, p.ptr, pre.ptr);
@@ -1172,7 +1264,7 @@ static void load_entry(struct loader *L, const char *name, const json_t *body,
 		json_array_foreach(deps, i, item) {
 			if (json_is_string(item)) {
 				json_array_append_new(r->depends_on,
-						      json_deep_copy(item));
+						      ms_json_copy(item));
 				continue;
 			}
 			ms_buf_reset(&p);
@@ -1354,7 +1446,7 @@ static void load_tags(struct loader *L, const json_t *node)
 		raw = json_object_get(L->doc.raw, p.ptr);
 		if (json_is_string(raw) && json_is_number(item)) {
 			json_object_set_new(L->stack->tags, key,
-					    json_deep_copy(raw));
+					    ms_json_copy(raw));
 		} else if (json_is_null(v) || json_is_array(v) ||
 			   json_is_object(v)) {
 			diag_value(L, p.ptr,
@@ -1392,7 +1484,7 @@ static void load_outputs(struct loader *L, const json_t *node)
 				 "output \"%s\": invalid name (letters, "
 				 "digits, \"_\" and \"-\" only)",
 				 key);
-		json_object_set_new(L->stack->outputs, key, json_deep_copy(v));
+		json_object_set_new(L->stack->outputs, key, ms_json_copy(v));
 	}
 	ms_buf_release(&p);
 }
@@ -1526,14 +1618,17 @@ static void check_refs(struct loader *L, const json_t *v, struct ms_buf *path,
 		json_decref(refs);
 	} else if (json_is_object(v)) {
 		json_object_foreach((json_t *)v, key, item) {
-			ms_buf_addf(path, ".%s", key);
+			ms_buf_addch(path, '.');
+			ms_buf_adds(path, key);
 			check_refs(L, item, path, pre);
 			path->len = base;
 			path->ptr[base] = '\0';
 		}
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, item) {
-			ms_buf_addf(path, "[%zu]", i);
+			ms_buf_addch(path, '[');
+			ms_buf_addu(path, i);
+			ms_buf_addch(path, ']');
 			check_refs(L, item, path, pre);
 			path->len = base;
 			path->ptr[base] = '\0';
@@ -1686,6 +1781,9 @@ static void loader_init(struct loader *L, const char *file, const json_t *vars)
 	L->lookup_types = json_object();
 	L->stack = ms_calloc(1, sizeof(*L->stack));
 	L->stack->file = ms_strdup(file);
+	L->stack->cache = ms_calloc(1, sizeof(*L->stack->cache));
+	ms_map_init(&L->stack->cache->index);
+	pthread_mutex_init(&L->stack->cache->lock, NULL);
 	L->stack->tags = json_object();
 	L->stack->variables = json_object();
 	L->stack->sensitive = json_object();
@@ -1701,7 +1799,9 @@ static void parse_and_check(struct loader *L, const char *data, size_t len)
 		add_diag(L, 1, 1, ms_error_last());
 		goto done;
 	}
-	ms_yaml_parse(&L->doc, data, len, yd);
+	L->data = data;
+	L->len = len;
+	ms_yaml_parse_shallow(&L->doc, data, len, yd);
 	json_array_foreach(yd, i, d)
 		add_diag(L, (int)json_integer_value(json_array_get(d, 0)),
 			 (int)json_integer_value(json_array_get(d, 1)),
@@ -1729,6 +1829,12 @@ static int loader_finish(struct loader *L, struct ms_stack **out,
 	flush_diags(L, *diags);
 	if (!json_array_size(L->diags)) {
 		L->stack->marks = json_incref(L->doc.marks);
+		if (L->doc.shallow) {
+			L->stack->cache->text = ms_malloc(L->len + 1);
+			memcpy(L->stack->cache->text, L->data, L->len);
+			L->stack->cache->text[L->len] = '\0';
+			L->stack->cache->len = L->len;
+		}
 		*out = L->stack;
 		L->stack = NULL;
 		err = 0;
@@ -1741,6 +1847,7 @@ static int loader_finish(struct loader *L, struct ms_stack **out,
 	json_decref(L->declared);
 	json_decref(L->types);
 	json_decref(L->lookup_types);
+	free(L->raw_keys);
 	json_decref(local);
 	return err;
 }
@@ -1811,6 +1918,12 @@ void ms_stack_free(struct ms_stack *stack)
 		json_decref(r->lint_ignore);
 	}
 	free(stack->lookups);
+	if (stack->cache) {
+		ms_map_release(&stack->cache->index);
+		pthread_mutex_destroy(&stack->cache->lock);
+		free(stack->cache->text);
+		free(stack->cache);
+	}
 	free(stack->file);
 	free(stack->name);
 	free(stack->region);
@@ -1828,22 +1941,44 @@ struct ms_resource *ms_stack_resource(const struct ms_stack *stack,
 {
 	size_t i;
 
-	for (i = 0; i < stack->n_resources; i++)
-		if (!strcmp(stack->resources[i].name, name))
-			return &stack->resources[i];
-	return NULL;
+	if (!name || !stack->cache ||
+	    !ms_map_get(&stack->cache->index, name, &i))
+		return NULL;
+	return &stack->resources[i];
+}
+
+/* find_mark in stack's marks, read whole first when path needs them. */
+static void stack_mark(const struct ms_stack *cstack, const char *path,
+		       int which, int *line, int *col)
+{
+	struct ms_stack *stack = (struct ms_stack *)cstack;
+	struct ms_stack_cache *c = stack->cache;
+
+	if (!c) {
+		find_mark(stack->marks, path, which, line, col);
+		return;
+	}
+	pthread_mutex_lock(&c->lock);
+	if (c->text && path && !json_object_get(stack->marks, path)) {
+		json_decref(stack->marks);
+		stack->marks = ms_yaml_marks(c->text, c->len);
+		free(c->text);
+		c->text = NULL;
+	}
+	find_mark(stack->marks, path, which, line, col);
+	pthread_mutex_unlock(&c->lock);
 }
 
 void ms_stack_mark(const struct ms_stack *stack, const char *path, int *line,
 		   int *col)
 {
-	find_mark(stack->marks, path, KEY_MARK, line, col);
+	stack_mark(stack, path, KEY_MARK, line, col);
 }
 
 void ms_stack_value_mark(const struct ms_stack *stack, const char *path,
 			 int *line, int *col)
 {
-	find_mark(stack->marks, path, VALUE_MARK, line, col);
+	stack_mark(stack, path, VALUE_MARK, line, col);
 }
 
 struct ms_resource *ms_stack_lookup(const struct ms_stack *stack,

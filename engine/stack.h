@@ -20,6 +20,8 @@
 /* bytes of scalar text after alias expansion: 4 times the largest file */
 #define MS_STACK_MAX_VALUE_BYTES (4 * MS_STACK_MAX_BYTES)
 
+struct ms_stack_cache;
+
 struct ms_resource {
 	char *name;
 	char *type;
@@ -46,8 +48,18 @@ struct ms_stack {
 	struct ms_resource *lookups; /* data: (type and properties only) */
 	size_t n_lookups;
 	json_t *outputs; /* name -> raw value */
-	json_t *marks;   /* path -> [line, col, value_line, value_col] */
+	/*
+	 * path -> [line, col, value_line, value_col]: those of the sections
+	 * and their entries; ms_stack_mark finds the others when asked
+	 */
+	json_t *marks;
 	char digest[65]; /* hex SHA-256 of the file's bytes */
+
+	/*
+	 * stack.c's own: the resources' index by name, and the file's text
+	 * for the marks found on first need
+	 */
+	struct ms_stack_cache *cache;
 };
 
 /*
@@ -81,7 +93,7 @@ int ms_stack_load_buffer(struct ms_stack **out, const char *file,
 			 json_t **diags);
 void ms_stack_free(struct ms_stack *stack);
 
-/* The resource named name, or NULL. */
+/* The resource named name, or NULL; a hash lookup. */
 struct ms_resource *ms_stack_resource(const struct ms_stack *stack,
 				      const char *name);
 /* The lookup (data: entry) called name, or NULL. */
@@ -91,7 +103,9 @@ struct ms_resource *ms_stack_lookup(const struct ms_stack *stack,
 /*
  * The mark of a value by path: "resources.NAME", "resources.NAME.properties.KEY",
  * "outputs.NAME", "variables.NAME". Falls back to the nearest ancestor with a
- * mark; line and col are 0 when none is known.
+ * mark; line and col are 0 when none is known. The marks below a section's
+ * entries are read from the file's text on the first call that needs one.
+ * Safe from any thread.
  */
 void ms_stack_mark(const struct ms_stack *stack, const char *path, int *line,
 		   int *col);

@@ -10,6 +10,7 @@
  * after evaluation.
  */
 #include "util/common.h"
+#include "util/json.h"
 #include "engine/stack.h"
 #include "engine/expr.h"
 #include "providers/provider.h"
@@ -119,10 +120,11 @@ static json_t *to_number(const char *s)
 static void join(struct ms_buf *out, const char *label, const char *key)
 {
 	ms_buf_reset(out);
-	if (*label)
-		ms_buf_addf(out, "%s.%s", label, key);
-	else
-		ms_buf_adds(out, key);
+	if (*label) {
+		ms_buf_adds(out, label);
+		ms_buf_addch(out, '.');
+	}
+	ms_buf_adds(out, key);
 }
 
 static json_t *check(struct checker *k, const struct ms_attr *a,
@@ -302,8 +304,10 @@ static void check_policies(struct checker *k, const json_t *v,
 	}
 	json_object_foreach(map, key, item) {
 		join(&name, label, key);
-		if (!s)
-			ms_buf_addf(rel, ".%s", key);
+		if (!s) {
+			ms_buf_addch(rel, '.');
+			ms_buf_adds(rel, key);
+		}
 		check_policy(k, item, name.ptr, rel);
 		rel->len = base;
 		rel->ptr[base] = '\0';
@@ -318,7 +322,7 @@ static json_t *check_text(struct checker *k, const json_t *v, const char *label,
 			  struct ms_buf *rel)
 {
 	if (json_is_string(v) || ms_is_unknown(v))
-		return json_deep_copy(v);
+		return ms_json_copy(v);
 	if (json_is_number(v) || json_is_boolean(v))
 		return to_string(k, v, rel->ptr);
 	mismatch(k, rel->ptr, label, MS_ATTR_STRING, v);
@@ -348,7 +352,8 @@ static json_t *check_object(struct checker *k, const struct ms_attr *schema,
 	json_object_foreach((json_t *)v, key, item) {
 		rel->len = base;
 		rel->ptr[base] = '\0';
-		ms_buf_addf(rel, ".%s", key);
+		ms_buf_addch(rel, '.');
+		ms_buf_adds(rel, key);
 		join(&name, label, key);
 		for (a = schema; a->name && strcmp(a->name, key); a++)
 			;
@@ -415,14 +420,16 @@ static json_t *check_list(struct checker *k, const struct ms_attr *a,
 	json_array_foreach(v, i, item) {
 		rel->len = base;
 		rel->ptr[base] = '\0';
-		ms_buf_addf(rel, "[%zu]", i);
+		ms_buf_addch(rel, '[');
+		ms_buf_addu(rel, i);
+		ms_buf_addch(rel, ']');
 		ms_buf_reset(&name);
 		ms_buf_addf(&name, "%s[%zu]", label, i);
 		c = NULL;
 		if (ms_is_unknown(item) ||
 		    (json_is_string(item) &&
 		     ms_expr_is_ref(json_string_value(item))))
-			c = json_deep_copy(item);
+			c = ms_json_copy(item);
 		else if (a->nested && json_is_object(item))
 			c = check_object(k, a->nested, item, name.ptr, rel);
 		else if (a->nested)
@@ -458,7 +465,8 @@ static json_t *check_map(struct checker *k, const json_t *v, const char *label,
 	json_object_foreach((json_t *)v, key, item) {
 		rel->len = base;
 		rel->ptr[base] = '\0';
-		ms_buf_addf(rel, ".%s", key);
+		ms_buf_addch(rel, '.');
+		ms_buf_adds(rel, key);
 		join(&name, label, key);
 		c = check_text(k, item, name.ptr, rel);
 		if (!c)
@@ -483,11 +491,11 @@ static json_t *check(struct checker *k, const struct ms_attr *a,
 	json_t *n;
 
 	if (ms_is_unknown(v) || (s && ms_expr_is_ref(s)))
-		return json_deep_copy(v);
+		return ms_json_copy(v);
 	switch (a->type) {
 	case MS_ATTR_STRING:
 		if (json_is_string(v))
-			n = json_deep_copy(v);
+			n = ms_json_copy(v);
 		else if (json_is_number(v) || json_is_boolean(v))
 			n = to_string(k, v, rel->ptr);
 		else
@@ -497,13 +505,13 @@ static json_t *check(struct checker *k, const struct ms_attr *a,
 		return n;
 	case MS_ATTR_NUMBER:
 		if (json_is_number(v) || (s && ms_expr_has_ref(s)))
-			return json_deep_copy(v);
+			return ms_json_copy(v);
 		if (s && (n = to_number(s)))
 			return n;
 		break;
 	case MS_ATTR_BOOL:
 		if (json_is_boolean(v) || (s && ms_expr_has_ref(s)))
-			return json_deep_copy(v);
+			return ms_json_copy(v);
 		if (s && !strcmp(s, "true"))
 			return json_true();
 		if (s && !strcmp(s, "false"))
@@ -521,14 +529,14 @@ static json_t *check(struct checker *k, const struct ms_attr *a,
 		if (json_is_object(v) && a->nested)
 			return check_object(k, a->nested, v, label, rel);
 		if (json_is_object(v))
-			return json_deep_copy(v);
+			return ms_json_copy(v);
 		break;
 	case MS_ATTR_JSON:
 		if (a->flags & MS_ATTR_POLICY)
 			check_policy(k, v, label, rel);
 		else if (a->flags & MS_ATTR_POLICIES)
 			check_policies(k, v, label, rel);
-		return json_deep_copy(v);
+		return ms_json_copy(v);
 	}
 	mismatch(k, rel->ptr, label, a->type, v);
 	return NULL;

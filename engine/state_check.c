@@ -156,6 +156,8 @@ static int check_files(struct ms_engine *e)
 	json_object_foreach(all, name, v)
 		if (check_resource(e, name, v))
 			goto done;
+	json_decref(e->checked);
+	e->checked = json_incref(all);
 	err = 0;
 done:
 	if (err)
@@ -241,6 +243,15 @@ int ms_engine_prepare_state(struct ms_engine *e)
 	if (ms_state_use_snapshot(e->state))
 		return -1;
 	return check_files(e);
+}
+
+int ms_engine_stored(struct ms_engine *e, json_t **out)
+{
+	if (!e->checked)
+		return ms_state_resources(e->state, out);
+	*out = e->checked;
+	e->checked = NULL;
+	return 0;
 }
 
 const char *ms_engine_state_note(const struct ms_engine *e)

@@ -10,6 +10,7 @@
  * values in place and must not see one change through another name.
  */
 #include "util/common.h"
+#include "util/json.h"
 #include "engine/yaml.h"
 #include "engine/stack.h"
 #include "engine/expr.h"
@@ -21,6 +22,8 @@
 /* Values below this depth always get a mark; deeper ones while in budget. */
 #define SHALLOW_DEPTH    4
 #define DEEP_MARK_BUDGET 100000
+/* ms_yaml_parse_shallow: the root, the sections and their entries */
+#define FIRST_LEVELS 2
 
 struct frame {
 	json_t *node;    /* object or array being filled */
@@ -53,6 +56,10 @@ struct ctx {
 	size_t nodes, bytes, aliases, deep_marks;
 	int docs;
 	bool failed;
+	bool shallow;     /* marks of the first levels only */
+	const char *data; /* the text, for the marks of a shallow parse */
+	size_t len;
+	json_t *all_marks; /* shallow: every mark, once one was wanted */
 };
 
 static void problem(struct ctx *c, int line, int col, const char *fmt, ...)
@@ -154,6 +161,8 @@ static json_t *plain_value(const char *s, size_t len)
 
 static void set_mark(struct ctx *c, int depth, int kl, int kc, int vl, int vc)
 {
+	if (c->shallow && depth > FIRST_LEVELS)
+		return;
 	if (depth > SHALLOW_DEPTH && c->deep_marks++ >= DEEP_MARK_BUDGET)
 		return;
 	json_object_set_new(c->doc->marks, c->path.ptr,
@@ -338,6 +347,12 @@ static int take_key(struct ctx *c, struct frame *f, const yaml_event_t *e)
 			ms_buf_addch(&p, '.');
 		ms_buf_adds(&p, k);
 		first = json_object_get(c->doc->marks, p.ptr);
+		if (!first && c->shallow) {
+			/* a problem: worth reading the file again for */
+			if (!c->all_marks)
+				c->all_marks = ms_yaml_marks(c->data, c->len);
+			first = json_object_get(c->all_marks, p.ptr);
+		}
 		if (first)
 			problem(c, f->key_line, f->key_col,
 				"duplicate key \"%s\" (first defined at %d:%d)",
@@ -397,7 +412,7 @@ static int on_alias(struct ctx *c, const yaml_event_t *e)
 	}
 	if (count_node(c, a->size, a->bytes, e->start_mark) < 0)
 		return -1;
-	place(c, json_deep_copy(a->node), e->start_mark);
+	place(c, ms_json_copy(a->node), e->start_mark);
 	return 0;
 }
 
@@ -479,8 +494,8 @@ static void syntax_error(struct ctx *c, const yaml_parser_t *p,
 	}
 }
 
-int ms_yaml_parse(struct ms_yaml_doc *out, const char *data, size_t len,
-		  json_t *diags)
+static int parse(struct ms_yaml_doc *out, const char *data, size_t len,
+		 json_t *diags, bool shallow)
 {
 	struct ctx c;
 	yaml_parser_t parser;
@@ -494,6 +509,9 @@ int ms_yaml_parse(struct ms_yaml_doc *out, const char *data, size_t len,
 	out->raw = json_object();
 	c.diags = diags;
 	c.doc = out;
+	c.shallow = shallow;
+	c.data = data;
+	c.len = len;
 	ms_buf_init(&c.path, 64);
 
 	if (!yaml_parser_initialize(&parser)) {
@@ -555,7 +573,38 @@ done:
 	ms_buf_release(&c.path);
 	if (parser_ok)
 		yaml_parser_delete(&parser);
+	out->shallow = shallow;
+	if (c.all_marks) {
+		/* read again already: no need to read it a third time */
+		json_decref(out->marks);
+		out->marks = c.all_marks;
+		out->shallow = false;
+	}
 	return c.failed ? -1 : 0;
+}
+
+int ms_yaml_parse(struct ms_yaml_doc *out, const char *data, size_t len,
+		  json_t *diags)
+{
+	return parse(out, data, len, diags, false);
+}
+
+int ms_yaml_parse_shallow(struct ms_yaml_doc *out, const char *data, size_t len,
+			  json_t *diags)
+{
+	return parse(out, data, len, diags, true);
+}
+
+json_t *ms_yaml_marks(const char *data, size_t len)
+{
+	struct ms_yaml_doc doc;
+	json_t *diags = json_array(), *marks;
+
+	parse(&doc, data, len, diags, false);
+	marks = json_incref(doc.marks);
+	ms_yaml_doc_release(&doc);
+	json_decref(diags);
+	return marks;
 }
 
 void ms_yaml_doc_release(struct ms_yaml_doc *doc)

@@ -22,6 +22,8 @@ struct ms_yaml_doc {
 	 * "resources.role.properties.tags.team", "outputs.x[0]". line/col is
 	 * the key's position (the element's for list items), value_line and
 	 * value_col the value's. Deep values beyond a budget have no mark.
+	 * After ms_yaml_parse_shallow, the marks of the first two levels
+	 * only (the root, the stack's sections and their entries).
 	 */
 	json_t *marks;
 	/*
@@ -32,6 +34,8 @@ struct ms_yaml_doc {
 	json_t *raw;
 	/* the whole stream was read: problems, if any, were not fatal */
 	bool complete;
+	/* marks holds those of the first levels only (a shallow parse) */
+	bool shallow;
 };
 
 /*
@@ -43,6 +47,16 @@ struct ms_yaml_doc {
  */
 int ms_yaml_parse(struct ms_yaml_doc *out, const char *data, size_t len,
 		  json_t *diags);
+/*
+ * ms_yaml_parse with the marks of the first two levels only: marks are
+ * the largest part of a parsed file and, but for a resource's own
+ * position, wanted only to say where a problem is. ms_yaml_marks gives
+ * all of them when one is.
+ */
+int ms_yaml_parse_shallow(struct ms_yaml_doc *out, const char *data, size_t len,
+			  json_t *diags);
+/* Every mark of data, as ms_yaml_parse gives them (a new object). */
+json_t *ms_yaml_marks(const char *data, size_t len);
 void ms_yaml_doc_release(struct ms_yaml_doc *doc);
 
 #endif

@@ -613,6 +613,20 @@ done:
 	return rc;
 }
 
+int ms_state_resource(struct ms_state *st, const char *name, json_t **out)
+{
+	char *path;
+	int rc;
+
+	*out = NULL;
+	if (!valid_name(name))
+		return MS_ENOTFOUND;
+	path = ms_asprintf("%s/%s.json", st->res_dir, name);
+	rc = read_json(out, st, path);
+	free(path);
+	return rc;
+}
+
 /* Writes go to the working tree, which a snapshot reader must not touch. */
 static int writable(const struct ms_state *st)
 {

@@ -59,6 +59,11 @@ int ms_state_lock_info(struct ms_state *st, json_t **out);
  */
 int ms_state_resources(struct ms_state *st, json_t **out);
 /*
+ * One resource's stored value, reading its file alone: MS_ENOTFOUND (no
+ * message) when there is none, or name is not one a file can have.
+ */
+int ms_state_resource(struct ms_state *st, const char *name, json_t **out);
+/*
  * Write one resource file at once (fsync'd), or remove it. name is
  * [A-Za-z0-9_-]+ (anything else is refused, so no path escapes the
  * directory); value must be an object. Removing a resource that is not

@@ -87,20 +87,37 @@ int ms_buf_addch(struct ms_buf *b, char c)
 	return ms_buf_add(b, &c, 1);
 }
 
+int ms_buf_addu(struct ms_buf *b, uintmax_t n)
+{
+	char digits[24], *p = digits + sizeof(digits);
+
+	do
+		*--p = (char)('0' + n % 10);
+	while (n /= 10);
+	return ms_buf_add(b, p, (size_t)(digits + sizeof(digits) - p));
+}
+
 int ms_buf_vaddf(struct ms_buf *b, const char *fmt, va_list ap)
 {
 	va_list cp;
+	size_t room;
 	int n;
 
+	/* format once into the room there is; again only if it was short */
+	if (!b->alloc)
+		grow(b, 63);
+	room = b->alloc - b->len;
 	va_copy(cp, ap);
-	n = vsnprintf(NULL, 0, fmt, cp);
+	n = vsnprintf(b->ptr + b->len, room, fmt, cp);
 	va_end(cp);
-	if (n < 0)
+	if (n < 0 || (b->cap && b->len + (size_t)n > b->cap)) {
+		b->ptr[b->len] = '\0';
 		return -1;
-	if (b->cap && b->len + (size_t)n > b->cap)
-		return -1;
-	grow(b, (size_t)n);
-	vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
+	}
+	if ((size_t)n >= room) {
+		grow(b, (size_t)n);
+		vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
+	}
 	b->len += (size_t)n;
 	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct ms_buf {
 	char *ptr;
@@ -34,6 +35,8 @@ char *ms_buf_detach(struct ms_buf *b, size_t *out_len);
 int ms_buf_add(struct ms_buf *b, const void *data, size_t len);
 int ms_buf_adds(struct ms_buf *b, const char *s);
 int ms_buf_addch(struct ms_buf *b, char c);
+/* n in decimal (what "%ju" prints, without a format to parse). */
+int ms_buf_addu(struct ms_buf *b, uintmax_t n);
 int ms_buf_addf(struct ms_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int ms_buf_vaddf(struct ms_buf *b, const char *fmt, va_list ap);

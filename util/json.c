@@ -30,6 +30,42 @@ json_t *ms_json_sorted_set(json_t *list)
 	return out;
 }
 
+json_t *ms_json_copy(const json_t *v)
+{
+	json_t *out, *x;
+	void *it;
+	size_t i;
+
+	if (!v)
+		return NULL;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		out = json_object();
+		for (it = json_object_iter((json_t *)v); it;
+		     it = json_object_iter_next((json_t *)v, it))
+			json_object_setn_new_nocheck(
+				out, json_object_iter_key(it),
+				json_object_iter_key_len(it),
+				ms_json_copy(json_object_iter_value(it)));
+		return out;
+	case JSON_ARRAY:
+		out = json_array();
+		json_array_foreach(v, i, x)
+			json_array_append_new(out, ms_json_copy(x));
+		return out;
+	case JSON_STRING:
+		return json_stringn_nocheck(json_string_value(v),
+					    json_string_length(v));
+	case JSON_INTEGER:
+		return json_integer(json_integer_value(v));
+	case JSON_REAL:
+		return json_real(json_real_value(v));
+	default:
+		/* true, false and null are jansson's singletons */
+		return json_incref((json_t *)v);
+	}
+}
+
 static void add_real(struct ms_buf *b, double d)
 {
 	char tmp[64];

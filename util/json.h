@@ -27,6 +27,15 @@ json_t *ms_json_sorted_set(json_t *list);
  */
 int ms_json_scalar_text(struct ms_buf *out, const json_t *v);
 
+/*
+ * A deep copy of v (NULL for NULL), as json_deep_copy makes it, for
+ * values that are trees: jansson's own checks each object and array it
+ * copies against a table of the ones above it (a formatted pointer, a
+ * hash table set and cleared), which made copies the most of the cost of
+ * loading and planning a large stack. Key order is kept.
+ */
+json_t *ms_json_copy(const json_t *v);
+
 /* Compact JSON text with sorted keys; the caller frees it. */
 char *ms_json_compact(const json_t *v);
 

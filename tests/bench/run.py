@@ -4,22 +4,40 @@
     python tests/bench/run.py BINARY [AWSCLI]
 
 Measures, against the local emulator (moto behind the TLS proxy):
-- validate of generated stacks of 100 and 1,000 resources (offline: the
-  loader, references, schemas, graph);
-- apply, no-change plan (a refresh of every resource) and destroy of 10 and
-  50 buckets, at parallelism 1 and 10;
-- a dataset upload (aws_s3_objects) of 10,000 small files and of 1 GiB in
-  large files, side by side with `aws s3 sync` (the AWS CLI, given as
+- small: validate of generated stacks of 100 and 1,000 resources; apply,
+  no-change plan (a refresh of every resource) and destroy of 10 and 50
+  buckets, at parallelism 1 and 10;
+- scale: validate and plan -refresh=false of 1,000 to 16,000 resources,
+  S3 buckets alone and a mix with references (buckets, roles on their
+  ARNs, objects in them), with an empty state and with all of them stored
+  (one JSON file per resource in the state's git repository), and the
+  ratio of the time at 16,000 to the time at 4,000 (linear: 4);
+- critical: with a fixed latency on every call (the proxy's, LATENCY
+  seconds), apply of 40 independent buckets beside a chain of 6 dependent
+  resources, and the refresh of 50 independent buckets, at parallelism
+  10, each against its bound: the longest chain of dependent calls, or
+  the calls over the parallelism, times the latency (the calls counted
+  from the proxy's records);
+- dataset: an upload (aws_s3_objects) of 10,000 small files and of 1 GiB
+  in large files, side by side with `aws s3 sync` (the AWS CLI, given as
   AWSCLI) on the same tree and emulator, and the no-change plan of the
-  10,000 files: its API calls and wall time.
+  10,000 files: its API calls and wall time;
+- listing: the calls of a no-change plan of 100 and 1,000 roles, and of
+  as many SageMaker models with their endpoint configs, per operation
+  and per resource (refresh by listing, docs/refresh.md).
 Each figure is the median wall time of REPEAT runs and the peak resident
-set size of the process. Times depend on the machine and on the emulator's
-own speed; they are reported in docs/benchmarks.md, never asserted.
+set size of the process (GNU time's %M, the largest of its runs). Times
+depend on the machine and on the emulator's own speed; they are reported
+in docs/benchmarks.md, never asserted.
+
+Environment: MLSTACK_BENCH picks sections (comma-separated, default all);
+MLSTACK_BENCH_BASELINE names another binary (an older build) that the
+scale section also times, column beside column, in the same run;
+MLSTACK_BENCH_LATENCY sets LATENCY (default 0.2).
 """
 
 import os
 import random
-import resource
 import shutil
 import statistics
 import subprocess
@@ -99,6 +117,7 @@ def calls_per_type(binary, work, env, emu, n, make=roles,
     run(binary, d, env, ["apply", "-auto-approve", "-parallelism=10"])
     emu.proxy.clear_calls()
     t, mem = run(binary, d, env, ["plan", "-parallelism=10"])
+    row(f"plan (no change), {n} {what}", t, mem)
     ops = {}
     for c in emu.proxy.calls():
         ops[(c.service, c.operation)] = ops.get((c.service, c.operation), 0) + 1
@@ -109,48 +128,422 @@ def calls_per_type(binary, work, env, emu, n, make=roles,
         print(f"  {service:<6} {op:<32} {k:>5}")
 
 
-def run(binary, cwd, env, args):
-    """(seconds, peak RSS in MiB) of one run; fails loudly on error."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    t0 = time.monotonic()
-    proc = subprocess.run([binary, *args], cwd=cwd, env=env,
-                          stdin=subprocess.DEVNULL, capture_output=True,
-                          text=True)
-    took = time.monotonic() - t0
-    if proc.returncode not in (0, 2):
+def run(binary, cwd, env, args, check=True):
+    """(seconds, peak RSS in MiB) of one run; fails loudly on error. The
+    RSS is GNU time's: a small process of its own, since a child forked
+    straight from this (large) Python process would carry Python's
+    high-water mark across exec."""
+    fd, out = tempfile.mkstemp(prefix="mlstack-bench-rss-")
+    os.close(fd)
+    try:
+        t0 = time.monotonic()
+        proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", out,
+                               binary, *args], cwd=cwd, env=env,
+                              stdin=subprocess.DEVNULL, capture_output=True,
+                              text=True)
+        took = time.monotonic() - t0
+        with open(out) as f:
+            lines = f.read().strip().splitlines()
+    finally:
+        os.unlink(out)
+    if check and proc.returncode not in (0, 2):
         raise SystemExit(f"mlstack {' '.join(args)} failed:\n{proc.stderr}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the maximum over all of them: only a new
-    # maximum is this run's own figure.
-    return took, (peak if peak > before else None)
+    try:
+        mem = int(lines[-1]) / 1024.0
+    except (IndexError, ValueError):
+        mem = float("nan")
+    return took, mem
 
 
-def rss_of(binary, cwd, env, args):
-    """Peak RSS in MiB of one run. GNU time forks a small process of its
-    own for it: a child forked straight from this (large) Python process
-    would carry Python's high-water mark across exec."""
-    proc = subprocess.run(["/usr/bin/time", "-f", "%M", binary, *args],
-                          cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          text=True)
-    return int(proc.stderr.strip().splitlines()[-1]) / 1024.0
-
-
-def measure(binary, cwd, env, args, setup=None):
-    times = []
-    for _ in range(REPEAT):
+def measure(binary, cwd, env, args, setup=None, repeat=None):
+    """Median seconds and the largest peak RSS of repeat runs."""
+    times, mems = [], []
+    for _ in range(repeat or REPEAT):
         if setup:
             setup()
-        t, _ = run(binary, cwd, env, args)
+        t, mem = run(binary, cwd, env, args)
         times.append(t)
-    if setup:
-        setup()
-    mem = rss_of(binary, cwd, env, args)
-    return statistics.median(times), mem
+        mems.append(mem)
+    return statistics.median(times), max(mems)
 
 
 def row(name, t, mem):
     print(f"| {name:<44} | {t * 1000:9.0f} | {mem:8.1f} |", flush=True)
+
+
+RSS_BUDGET = 200.0   # MiB: no bench above it
+_over_budget = []
+
+
+def budget(mems, what=""):
+    """Remember figures over RSS_BUDGET, for the summary at the end."""
+    for m in mems:
+        if m > RSS_BUDGET:
+            _over_budget.append((what, m))
+
+
+# ---- scale: offline work on large stacks -----------------------------------
+
+SCALE_SIZES = (1000, 4000, 10000, 16000)
+TEMPLATE_GROUP = 987654   # the group a template state is applied with
+
+
+def scale_buckets(n, groups=None):
+    """n S3 buckets, no references."""
+    lines = ["stack: bench-s", "resources:"]
+    for i in (groups if groups is not None else range(n)):
+        lines += [f"  b{i}:", "    type: aws_s3_bucket",
+                  f"    properties: {{bucket: s-{i}}}"]
+    return "\n".join(lines) + "\n"
+
+
+def scale_mix(n, groups=None):
+    """n resources in groups of four: a bucket; a role whose policy names
+    the bucket's ARN; an object in the bucket; an object whose content is
+    the first one's URI, which also waits for the role."""
+    lines = ["stack: bench-m", "tags: {project: bench}", "variables:",
+             "  env: {default: dev}", "resources:"]
+    for g in (groups if groups is not None else range(n // 4)):
+        lines += [
+            f"  b{g}:", "    type: aws_s3_bucket",
+            f"    properties: {{bucket: \"m-${{var.env}}-{g}\", "
+            f"tags: {{n: \"{g}\"}}}}",
+            f"  r{g}:", "    type: aws_iam_role", "    properties:",
+            f"      name: m-role-{g}",
+            "      assume_role_policy: {Version: \"2012-10-17\", "
+            "Statement: [{Effect: Allow, Principal: {Service: "
+            "sagemaker.amazonaws.com}, Action: \"sts:AssumeRole\"}]}",
+            "      inline_policies: {p: {Version: \"2012-10-17\", "
+            "Statement: [{Effect: Allow, Action: \"s3:GetObject\", "
+            f"Resource: \"${{b{g}.arn}}/*\"}}]}}}}",
+            f"  o{g}:", "    type: aws_s3_object",
+            f"    properties: {{bucket: \"${{b{g}.bucket}}\", "
+            f"key: \"data/{g}.txt\", content: \"hello {g}\"}}",
+            f"  p{g}:", "    type: aws_s3_object",
+            f"    properties: {{bucket: \"${{b{g}.bucket}}\", "
+            f"key: \"meta/{g}.txt\", content: \"${{o{g}.s3_uri}}\"}}",
+            f"    depends_on: [r{g}]"]
+    lines += ["outputs:", "  first: ${b0.arn}"] if groups is None else []
+    return "\n".join(lines) + "\n"
+
+
+SCALE_KINDS = {
+    # kind: (generator, stack name, resources per group)
+    "buckets": (scale_buckets, "bench-s", 1),
+    "mix": (scale_mix, "bench-m", 4),
+}
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def git(cwd, *args):
+    subprocess.run(["git", *args], cwd=cwd, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                   env={**os.environ, "GIT_AUTHOR_NAME": "bench",
+                        "GIT_AUTHOR_EMAIL": "bench@localhost",
+                        "GIT_COMMITTER_NAME": "bench",
+                        "GIT_COMMITTER_EMAIL": "bench@localhost"})
+
+
+def scale_template(binary, work, env, emu, kind):
+    """The state files one group of kind makes, applied for real against
+    the emulator: {resource file name: text}, with TEMPLATE_GROUP in
+    every name, and the applied state directory."""
+    gen, name, _ = SCALE_KINDS[kind]
+    d = os.path.join(work, f"template-{kind}")
+    os.mkdir(d)
+    write(os.path.join(d, "mlstack.yaml"), gen(0, [TEMPLATE_GROUP]))
+    emu.reset()
+    run(binary, d, env, ["apply", "-auto-approve"])
+    res = os.path.join(d, ".mlstack", name, "resources")
+    files = {}
+    for f in sorted(os.listdir(res)):
+        with open(os.path.join(res, f)) as fh:
+            files[f] = fh.read()
+    return files, os.path.join(d, ".mlstack")
+
+
+def scale_state(d, kind, n, template):
+    """Store n resources of kind in d's state, as an apply of them would:
+    the template's files with each group's names (objects' ETags and
+    sizes worked out again from their content), committed."""
+    import hashlib
+    import json
+    gen, name, per = SCALE_KINDS[kind]
+    files, repo = template
+    shutil.copytree(repo, os.path.join(d, ".mlstack"))
+    res = os.path.join(d, ".mlstack", name, "resources")
+    for f in os.listdir(res):
+        os.unlink(os.path.join(res, f))
+    tg = str(TEMPLATE_GROUP)
+    for g in range(n // per):
+        for f, text in files.items():
+            v = json.loads(text.replace(tg, str(g)))
+            a = v["attributes"]
+            if v["type"] == "aws_s3_object" and "content" in a:
+                body = a["content"].encode()
+                a["etag"] = hashlib.md5(body).hexdigest()
+                a["size"] = len(body)
+            write(os.path.join(res, f.replace(tg, str(g))),
+                  json.dumps(v, indent=2, sort_keys=True) + "\n")
+    meta_path = os.path.join(d, ".mlstack", name, "stack.json")
+    with open(meta_path) as f:
+        meta = json.load(f)
+    with open(os.path.join(d, "mlstack.yaml"), "rb") as f:
+        meta["stack_digest"] = hashlib.sha256(f.read()).hexdigest()
+    meta["outputs"] = {}
+    write(meta_path, json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    git(os.path.join(d, ".mlstack"), "add", "-A")
+    git(os.path.join(d, ".mlstack"), "commit", "-q", "-m",
+        f"apply {name}: +{n} ~0 -0")
+
+
+def scale(binary, baseline, work, env, emu):
+    """validate and plan -refresh=false at 1,000 to 16,000 resources."""
+    binaries = [("", binary)] + ([("old ", baseline)] if baseline else [])
+    print()
+    head = f"| {'offline, N resources':<46} |"
+    rule = f"|{'-' * 48}|"
+    for label, _ in binaries:
+        for n in SCALE_SIZES:
+            head += f" {label + f'{n:,}':>15} |"
+            rule += f"{'-' * 17}|"
+        head += f" {label + '16k/4k':>10} |"
+        rule += f"{'-' * 12}|"
+    print(head)
+    print(rule)
+    results = {}
+    for kind in SCALE_KINDS:
+        template = scale_template(binary, work, env, emu, kind)
+        for what, args, stored in (
+                ("validate", ["validate"], False),
+                ("plan -refresh=false, empty state",
+                 ["plan", "-refresh=false"], False),
+                ("plan -refresh=false, all stored",
+                 ["plan", "-refresh=false"], True)):
+            line = f"| {kind + ': ' + what:<46} |"
+            for label, b in binaries:
+                times = {}
+                for n in SCALE_SIZES:
+                    d = os.path.join(work, f"scale-{kind}-{n}-{stored:d}")
+                    if not os.path.exists(d):
+                        os.mkdir(d)
+                        write(os.path.join(d, "mlstack.yaml"),
+                              SCALE_KINDS[kind][0](n))
+                        if stored:
+                            scale_state(d, kind, n, template)
+                    t, mem = measure(b, d, env, args)
+                    if not label:
+                        budget([mem], f"{kind} {what} {n}")
+                    times[n] = t
+                    results[(label, kind, what, n)] = (t, mem)
+                    line += f" {t * 1000:6.0f} ms {mem:4.0f} M |"
+                line += f" {times[16000] / times[4000]:10.2f} |"
+            print(line, flush=True)
+    # what the issue asks of 10,000 resources
+    print()
+    for (label, kind, what, n), (t, mem) in results.items():
+        if n == 10000 and not label:
+            ok = "yes" if t < 0.3 and mem < 150 else "no"
+            print(f"- {kind}: {what}, 10,000: {t * 1000:.0f} ms, "
+                  f"{mem:.0f} MiB (under 0.3 s and 150 MiB: {ok})")
+
+
+# ---- critical: parallel work with a latency on every call -----------------
+
+CP_WIDE = 40      # independent buckets
+CP_PAR = 10
+REFRESH_N = 50    # buckets read by the refresh
+
+CHAIN = ("c0", "c1", "c2", "c3", "c4", "c5")
+
+
+def cp_stack():
+    """CP_WIDE independent buckets, then a chain: a bucket, a role on its
+    ARN, and four objects in it, each holding the one before's ETag (the
+    first, the role's ARN). Declared after the wide part, so that a walk
+    in declaration order would leave it waiting."""
+    lines = ["stack: bench-cp", "resources:"]
+    for i in range(CP_WIDE):
+        lines += [f"  w{i}:", "    type: aws_s3_bucket",
+                  f"    properties: {{bucket: cp-w{i}}}"]
+    lines += [
+        "  c0:", "    type: aws_s3_bucket",
+        "    properties: {bucket: cp-chain}",
+        "  c1:", "    type: aws_iam_role", "    properties:",
+        "      name: cp-chain-role",
+        "      assume_role_policy: {Version: \"2012-10-17\", Statement: "
+        "[{Effect: Allow, Principal: {Service: sagemaker.amazonaws.com}, "
+        "Action: \"sts:AssumeRole\"}]}",
+        "      inline_policies: {p: {Version: \"2012-10-17\", Statement: "
+        "[{Effect: Allow, Action: \"s3:GetObject\", "
+        "Resource: \"${c0.arn}/*\"}]}}",
+        "  c2:", "    type: aws_s3_object",
+        "    properties: {bucket: \"${c0.bucket}\", key: c2.txt, "
+        "content: \"${c1.arn}\"}"]
+    for i in (3, 4, 5):
+        lines += [f"  c{i}:", "    type: aws_s3_object",
+                  f"    properties: {{bucket: \"${{c0.bucket}}\", "
+                  f"key: c{i}.txt, content: \"${{c{i - 1}.etag}}\"}}"]
+    return "\n".join(lines) + "\n"
+
+
+def cp_owner(call):
+    """The resource of the critical-path stack a recorded call is for."""
+    import urllib.parse
+    if call.service == "iam":
+        return "c1" if call.request is not None and \
+            call.request.params().get("RoleName") == "cp-chain-role" \
+            else "iam"
+    path = urllib.parse.urlsplit(call.target).path.strip("/")
+    bucket, _, key = path.partition("/")
+    if bucket == "cp-chain":
+        return key[:-4] if key.endswith(".txt") else "c0"
+    if bucket.startswith("cp-w"):
+        return "w" + bucket[4:]
+    if bucket.startswith("rf-"):
+        return bucket
+    return "?"
+
+
+def quiet_emulator(emu):
+    """Reset, without the proxy's botocore checks (their cost is the
+    proxy's, not mlstack's), and warmed up: the first requests after a
+    reset build moto's backends, hundreds of milliseconds."""
+    from botocore.exceptions import ClientError
+    emu.reset()
+    emu.proxy.check_signatures = False
+    emu.proxy.check_model = False
+    s3 = emu.client("s3")
+    s3.list_buckets()
+    emu.client("iam").list_roles()
+    try:
+        s3.head_bucket(Bucket="warm-up-none")
+    except ClientError:
+        pass
+
+
+def in_flight(calls):
+    events = sorted([(c.started, 1) for c in calls] +
+                    [(c.started + c.elapsed, -1) for c in calls])
+    most = now = 0
+    for _, delta in events:
+        now += delta
+        most = max(most, now)
+    return most
+
+
+def critical(binary, work, env, emu):
+    latency = float(os.environ.get("MLSTACK_BENCH_LATENCY", "0.2"))
+    par = f"-parallelism={CP_PAR}"
+    print()
+    print(f"Latency {latency * 1000:.0f} ms on every call (the test proxy), "
+          f"parallelism {CP_PAR}:")
+    print()
+    print(f"| {'what':<40} | {'calls':>5} | {'bound s':>7} | "
+          f"{'measured s':>10} | {'ratio':>5} | {'bound+emu s':>11} | "
+          f"{'ratio':>5} | {'MiB':>5} |")
+    print(f"|{'-' * 42}|{'-' * 7}|{'-' * 9}|{'-' * 12}|{'-' * 7}|"
+          f"{'-' * 13}|{'-' * 7}|{'-' * 7}|")
+
+    def line(what, calls, bound, bound_emu, t, mem):
+        print(f"| {what:<40} | {calls:5d} | {bound:7.2f} | {t:10.2f} | "
+              f"{t / bound:5.2f} | {bound_emu:11.2f} | "
+              f"{t / bound_emu:5.2f} | {mem:5.1f} |", flush=True)
+
+    # apply: the calls each resource needs, counted without latency
+    d = os.path.join(work, "cp")
+    os.mkdir(d)
+    write(os.path.join(d, "mlstack.yaml"), cp_stack())
+
+    def fresh():
+        quiet_emulator(emu)
+        shutil.rmtree(os.path.join(d, ".mlstack"), ignore_errors=True)
+        run(binary, d, env, ["validate"])   # the state repository
+        emu.proxy.clear_calls()
+
+    # one call at a time: the calls and the emulator's own time for each
+    fresh()
+    run(binary, d, env, ["apply", "-auto-approve", "-parallelism=1"])
+    calls = emu.proxy.calls()
+    per = {}
+    for c in calls:
+        per[cp_owner(c)] = per.get(cp_owner(c), 0) + 1
+    service = statistics.median(c.elapsed for c in calls)
+    chain = sum(per.get(r, 0) for r in CHAIN)
+    total = len(calls)
+    steps = max(chain, total / CP_PAR)
+    bound = steps * latency
+    times, mems, extra, most = [], [], [], 0
+    for _ in range(REPEAT):
+        fresh()
+        emu.proxy.latency = latency
+        t, mem = run(binary, d, env, ["apply", "-auto-approve", par])
+        recorded = emu.proxy.calls()
+        emu.proxy.latency = 0
+        if len(recorded) != total:
+            raise SystemExit(f"apply made {len(recorded)} calls, "
+                             f"not {total}")
+        times.append(t)
+        mems.append(mem)
+        extra += [c.elapsed - latency for c in recorded]
+        most = max(most, in_flight(recorded))
+    t = statistics.median(times)
+    budget(mems, "critical apply")
+    emu_s = statistics.median(extra)
+    line(f"apply, {CP_WIDE} buckets + a chain of {len(CHAIN)}", total,
+         bound, steps * (latency + emu_s), t, max(mems))
+    apply_note = (chain, total, service, emu_s, most,
+                  {r: per.get(r, 0) for r in CHAIN})
+
+    # refresh of REFRESH_N independent buckets
+    d = os.path.join(work, "rf")
+    os.mkdir(d)
+    write(os.path.join(d, "mlstack.yaml"),
+          "stack: bench-rf\nresources:\n" + "".join(
+              f"  b{i}:\n    type: aws_s3_bucket\n"
+              f"    properties: {{bucket: rf-{i}}}\n"
+              for i in range(REFRESH_N)))
+    quiet_emulator(emu)
+    shutil.rmtree(os.path.join(d, ".mlstack"), ignore_errors=True)
+    run(binary, d, env, ["apply", "-auto-approve", par])
+    emu.proxy.clear_calls()
+    run(binary, d, env, ["plan", par])
+    total = len(emu.proxy.calls())
+    per_res = total / REFRESH_N
+    bound = REFRESH_N * per_res * latency / CP_PAR
+    times, mems, most, extra = [], [], 0, []
+    emu.proxy.latency = latency
+    for _ in range(REPEAT):
+        emu.proxy.clear_calls()
+        t, mem = run(binary, d, env, ["plan", par])
+        times.append(t)
+        mems.append(mem)
+        most = max(most, in_flight(emu.proxy.calls()))
+        extra += [c.elapsed - latency for c in emu.proxy.calls()]
+    emu.proxy.latency = 0
+    t = statistics.median(times)
+    budget(mems, "critical refresh")
+    line(f"refresh (plan), {REFRESH_N} buckets", total, bound,
+         bound * (latency + statistics.median(extra)) / latency, t,
+         max(mems))
+    chain, total, service, extra, most_apply, chain_calls = apply_note
+    print()
+    print(f"Bounds: apply, the longest chain of dependent calls "
+          f"({' + '.join(str(v) for v in chain_calls.values())} = {chain}) "
+          f"or the {total} calls over {CP_PAR} workers, times the latency "
+          f"(a schedule reaches it: {CP_WIDE} buckets of 4 calls on "
+          f"{CP_PAR - 1} workers take 20 call times, the chain {chain}); "
+          f"refresh, {REFRESH_N} buckets x {per_res:g} calls x latency / "
+          f"{CP_PAR}. Most calls in flight at once: {most_apply} (apply), "
+          f"{most} (refresh). The emulator's own time per call (moto and "
+          f"the proxy, Python, one process): median {service * 1000:.1f} "
+          f"ms one call at a time without latency, {extra * 1000:.1f} ms "
+          f"over the latency in the measured applies; bound+emu counts it "
+          f"in each call.")
 
 
 def small_tree(root, n=10000):
@@ -179,6 +572,7 @@ def dataset(binary, awscli, work, env, emu):
     s3 = emu.client("s3")
     emu.proxy.check_signatures = False   # the proxy's own cost, not ours
     emu.proxy.check_model = False
+    peaks = {}
     print()
     print(f"| {'upload':<34} | {'tool':<12} | {'s':>7} | {'files/s':>8} "
           f"| {'MiB/s':>7} | {'ratio':>6} |")
@@ -205,7 +599,8 @@ def dataset(binary, awscli, work, env, emu):
             s3.create_bucket(Bucket="bench-data")
             t0 = time.monotonic()
             if tool == "mlstack":
-                run(binary, d, env, ["apply", "-auto-approve"])
+                _, mem = run(binary, d, env, ["apply", "-auto-approve"])
+                peaks[name] = max(peaks.get(name, 0), mem)
             else:
                 proc = subprocess.run(
                     [awscli, "s3", "sync", "--only-show-errors",
@@ -223,25 +618,87 @@ def dataset(binary, awscli, work, env, emu):
             if tool == "mlstack" and count == 10000 and \
                     len(took["mlstack"]) == 1:
                 emu.proxy.clear_calls()
-                t, _ = run(binary, d, env, ["plan"])
+                t, mem = run(binary, d, env, ["plan"])
                 calls = [c.operation for c in emu.proxy.calls()]
-                t_local, _ = run(binary, d, env, ["plan", "-refresh=false"])
+                t_local, mem2 = run(binary, d, env,
+                                    ["plan", "-refresh=false"])
                 plan_row = (t, len(calls), calls.count("ListObjectsV2"),
-                            t_local)
+                            t_local, max(mem, mem2))
         mean = {k: statistics.mean(v) for k, v in took.items()}
         for tool in ("mlstack", "aws s3 sync"):
             t = mean[tool]
             print(f"| {name:<34} | {tool:<12} | {t:7.1f} | "
                   f"{count / t:8.0f} | {mib / t:7.1f} | "
                   f"{mean['aws s3 sync'] / t:6.2f} |", flush=True)
-    t, n, lists, t_local = plan_row
+    t, n, lists, t_local, mem = plan_row
     print()
     print(f"No-change plan of 10,000 files: {t * 1000:.0f} ms, {n} API "
           f"calls ({lists} ListObjectsV2), no file read (hash cache); "
           f"without the refresh (the folder walk, the cache, the diff): "
-          f"{t_local * 1000:.0f} ms.")
+          f"{t_local * 1000:.0f} ms. Peak RSS: upload of 10,000 files "
+          f"{peaks.get('10,000 small files (1-4 KiB)', 0):.1f} MiB, of "
+          f"1 GiB {peaks.get('1 GiB in 16 files of 64 MiB', 0):.1f} MiB, "
+          f"the plans {mem:.1f} MiB.")
+    budget(peaks.values())
+    budget([mem])
     emu.proxy.check_signatures = True
     emu.proxy.check_model = True
+
+
+def small(binary, work, env, emu):
+    print()
+    print(f"| {'what':<44} | {'ms':>9} | {'MiB':>8} |")
+    print(f"|{'-' * 46}|{'-' * 11}|{'-' * 10}|")
+    for n in (100, 1000):
+        d = os.path.join(work, f"v{n}")
+        os.mkdir(d)
+        with open(os.path.join(d, "mlstack.yaml"), "w") as f:
+            f.write(stack(n, f"v{n}"))
+        t, mem = measure(binary, d, env, ["validate"])
+        budget([mem], "validate")
+        row(f"validate, {n} buckets + {n // 2} roles", t, mem)
+    for n in (10, 50):
+        for par in (1, 10):
+            d = os.path.join(work, f"a{n}-{par}")
+            os.mkdir(d)
+            with open(os.path.join(d, "mlstack.yaml"), "w") as f:
+                f.write(buckets(n, f"a{n}p{par}"))
+
+            def clean(d=d):
+                emu.reset()
+                shutil.rmtree(os.path.join(d, ".mlstack"),
+                              ignore_errors=True)
+
+            p = f"-parallelism={par}"
+            t, mem = measure(binary, d, env,
+                             ["apply", "-auto-approve", p], setup=clean)
+            budget([mem], "apply")
+            row(f"apply, {n} buckets, parallelism {par}", t, mem)
+            t, mem = measure(binary, d, env, ["plan", p])
+            budget([mem], "plan")
+            row(f"plan (refresh, no changes), {n} buckets, par. {par}",
+                t, mem)
+
+            def applied(d=d, p=p):
+                clean()
+                run(binary, d, env, ["apply", "-auto-approve", p])
+
+            t, mem = measure(binary, d, env,
+                             ["destroy", "-auto-approve", p],
+                             setup=applied)
+            budget([mem], "destroy")
+            row(f"destroy, {n} buckets, parallelism {par}", t, mem)
+
+
+def listing(binary, work, env, emu):
+    """Calls per resource of a no-change plan, per type (docs/refresh.md)."""
+    for n in (100, 1000):
+        calls_per_type(binary, work, env, emu, n)
+        calls_per_type(binary, work, env, emu, n, sagemaker,
+                       "aws_sagemaker_model + _endpoint_configuration")
+
+
+SECTIONS = ("small", "scale", "critical", "listing", "dataset")
 
 
 def main(argv):
@@ -250,55 +707,41 @@ def main(argv):
         return 2
     binary = os.path.abspath(argv[1])
     awscli = argv[2] if len(argv) == 3 else None
+    baseline = os.environ.get("MLSTACK_BENCH_BASELINE")
+    picked = [s for s in os.environ.get("MLSTACK_BENCH",
+                                        ",".join(SECTIONS)).split(",") if s]
+    for name in picked:
+        if name not in SECTIONS:
+            print(f"MLSTACK_BENCH: unknown section {name!r} (sections: "
+                  f"{', '.join(SECTIONS)})", file=sys.stderr)
+            return 2
     emu = emu_mod.Emulator().start()
     work = tempfile.mkdtemp(prefix="mlstack-bench-")
     try:
         home = os.path.join(work, "home")
         os.mkdir(home)
         env = emu.client_env(home=home)
-        print(f"| {'what':<44} | {'ms':>9} | {'MiB':>8} |")
-        print(f"|{'-' * 46}|{'-' * 11}|{'-' * 10}|")
-        for n in (100, 1000):
-            d = os.path.join(work, f"v{n}")
-            os.mkdir(d)
-            with open(os.path.join(d, "mlstack.yaml"), "w") as f:
-                f.write(stack(n, f"v{n}"))
-            t, mem = measure(binary, d, env, ["validate"])
-            row(f"validate, {n} buckets + {n // 2} roles", t, mem)
-        for n in (10, 50):
-            for par in (1, 10):
-                d = os.path.join(work, f"a{n}-{par}")
-                os.mkdir(d)
-                with open(os.path.join(d, "mlstack.yaml"), "w") as f:
-                    f.write(buckets(n, f"a{n}p{par}"))
-
-                def clean(d=d):
-                    emu.reset()
-                    shutil.rmtree(os.path.join(d, ".mlstack"),
-                                  ignore_errors=True)
-
-                p = f"-parallelism={par}"
-                t, mem = measure(binary, d, env,
-                                 ["apply", "-auto-approve", p], setup=clean)
-                row(f"apply, {n} buckets, parallelism {par}", t, mem)
-                t, mem = measure(binary, d, env, ["plan", p])
-                row(f"plan (refresh, no changes), {n} buckets, par. {par}",
-                    t, mem)
-
-                def applied(d=d, p=p):
-                    clean()
-                    run(binary, d, env, ["apply", "-auto-approve", p])
-
-                t, mem = measure(binary, d, env,
-                                 ["destroy", "-auto-approve", p],
-                                 setup=applied)
-                row(f"destroy, {n} buckets, parallelism {par}", t, mem)
-        for n in (100, 1000):
-            calls_per_type(binary, work, env, emu, n)
-            calls_per_type(binary, work, env, emu, n, sagemaker,
-                           "aws_sagemaker_model + _endpoint_configuration")
-        if awscli:
+        print(f"{os.cpu_count()} CPUs, load average "
+              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        if "small" in picked:
+            small(binary, work, env, emu)
+        if "scale" in picked:
+            scale(binary, baseline and os.path.abspath(baseline), work,
+                  env, emu)
+        if "critical" in picked:
+            critical(binary, work, env, emu)
+        if "listing" in picked:
+            listing(binary, work, env, emu)
+        if "dataset" in picked and awscli:
             dataset(binary, awscli, work, env, emu)
+        print()
+        if _over_budget:
+            for what, m in _over_budget:
+                print(f"over {RSS_BUDGET:.0f} MiB: {what}: {m:.1f} MiB")
+        else:
+            print(f"No run above {RSS_BUDGET:.0f} MiB of peak RSS.")
+        print(f"Load average at the end: "
+              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         return 0
     finally:
         emu.stop()

@@ -11,6 +11,7 @@
 #include "util/common.h"
 #include "util/sha256.h"
 #include "engine/stack.h"
+#include "engine/yaml.h"
 #include "engine/expr.h"
 #include "providers/provider.h"
 
@@ -188,6 +189,69 @@ static void test_full(void **state)
 	json_decref(vars);
 	json_decref(diags);
 	free(path);
+}
+
+/*
+ * A shallow parse keeps the marks of the sections and their entries only;
+ * ms_yaml_marks gives all of them, the same as a full parse. A duplicate
+ * key below the first levels still says where the first one was.
+ */
+static void test_shallow_marks(void **state)
+{
+	static const char text[] =
+		"stack: t\n"
+		"resources:\n"
+		"  b:\n"
+		"    type: aws_s3_bucket\n"
+		"    properties:\n"
+		"      bucket: t-b\n"
+		"      tags: {k: v, k: w}\n";
+	static const char good[] = "stack: t\n"
+				   "resources:\n"
+				   "  b:\n"
+				   "    type: aws_s3_bucket\n"
+				   "    properties:\n"
+				   "      bucket: t-b\n"
+				   "      tags: {k: v}\n";
+	struct ms_yaml_doc full, shallow;
+	json_t *d1 = json_array(), *d2 = json_array(), *all, *v;
+	const char *key;
+
+	(void)state;
+	assert_int_equal(ms_yaml_parse(&full, text, strlen(text), d1), -1);
+	assert_int_equal(
+		ms_yaml_parse_shallow(&shallow, text, strlen(text), d2), -1);
+	assert_true(json_equal(d1, d2));
+	assert_string_equal(json_string_value(json_array_get(
+				    json_array_get(d2, 0), 2)),
+			    "duplicate key \"k\" (first defined at 7:14)");
+	assert_true(json_equal(full.root, shallow.root));
+	/* the duplicate made it read the marks: it keeps them all */
+	assert_false(shallow.shallow);
+	assert_true(json_equal(full.marks, shallow.marks));
+	ms_yaml_doc_release(&shallow);
+
+	/* without a problem: the first levels only */
+	json_array_clear(d2);
+	assert_int_equal(ms_yaml_parse_shallow(&shallow, good, strlen(good),
+					       d2),
+			 0);
+	assert_true(shallow.shallow);
+	assert_non_null(json_object_get(shallow.marks, "resources.b"));
+	assert_non_null(json_object_get(shallow.marks, "resources"));
+	assert_null(json_object_get(shallow.marks, "resources.b.type"));
+	json_object_foreach(shallow.marks, key, v)
+		assert_true(json_equal(v, json_object_get(full.marks, key)));
+	all = ms_yaml_marks(text, strlen(text));
+	assert_true(json_equal(all, full.marks));
+	json_decref(all);
+	all = ms_yaml_marks(good, strlen(good));
+	assert_non_null(json_object_get(all, "resources.b.properties.tags.k"));
+	json_decref(all);
+	ms_yaml_doc_release(&shallow);
+	ms_yaml_doc_release(&full);
+	json_decref(d1);
+	json_decref(d2);
 }
 
 static void test_sha256(void **state)
@@ -868,6 +932,7 @@ int main(void)
 	const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_sha256),
+		cmocka_unit_test(test_shallow_marks),
 		cmocka_unit_test(test_many_errors),
 		cmocka_unit_test(test_alias_byte_bomb),
 		cmocka_unit_test(test_lint_key),

@@ -391,6 +391,32 @@ static void test_resources_round_trip(void **state)
 	json_decref(all);
 }
 
+static void test_resource_alone(void **state)
+{
+	struct fixture *f = *state;
+	json_t *v = NULL, *want;
+
+	put(f->st, "role", "{\"type\": \"aws_iam_role\", \"id\": \"r\"}");
+	put(f->st, "bucket", "{\"type\": \"aws_s3_bucket\", \"id\": \"b\"}");
+	assert_int_equal(ms_state_resource(f->st, "role", &v), 0);
+	want = parse("{\"type\": \"aws_iam_role\", \"id\": \"r\"}");
+	assert_true(json_equal(v, want));
+	json_decref(want);
+	json_decref(v);
+	/* none, or a name no file can have: not found, without a message */
+	ms_error_clear();
+	assert_int_equal(ms_state_resource(f->st, "nope", &v), MS_ENOTFOUND);
+	assert_null(v);
+	assert_int_equal(ms_state_resource(f->st, "../demo/stack", &v),
+			 MS_ENOTFOUND);
+	assert_int_equal(ms_state_resource(f->st, "", &v), MS_ENOTFOUND);
+	assert_string_equal(ms_error_last(), "");
+	/* a corrupt file is an error naming it */
+	spew(f, "demo/resources/bad.json", "{\"half\": ");
+	assert_int_equal(ms_state_resource(f->st, "bad", &v), -1);
+	assert_non_null(strstr(ms_error_last(), "bad.json"));
+}
+
 static void test_resources_empty(void **state)
 {
 	struct fixture *f = *state;
@@ -1040,6 +1066,7 @@ int main(void)
 		CASE(test_put_writes_sorted_indented_json),
 		CASE(test_resources_round_trip),
 		CASE(test_resources_empty),
+		CASE(test_resource_alone),
 		CASE(test_resources_ignore_leftover_tmp),
 		CASE(test_remove_resource),
 		CASE(test_bad_resource_names_rejected),
