@@ -164,21 +164,64 @@ const struct ms_lint_res *ms_lint_find(const struct ms_lint *L,
 /* Findings */
 
 /*
+ * The length of the longest leading part of at ("a.b[2].c") that the
+ * stack file writes in props, 0 when it writes none of it.
+ */
+static size_t written(const json_t *props, const char *at)
+{
+	const json_t *v = props;
+	const char *p = at;
+	size_t len = 0;
+
+	while (*p) {
+		const char *end;
+		char *key;
+
+		if (*p == '[') {
+			char *stop;
+			unsigned long i = strtoul(p + 1, &stop, 10);
+
+			if (*stop != ']' || !json_is_array(v) ||
+			    !(v = json_array_get(v, i)))
+				break;
+			end = stop + 1;
+		} else {
+			for (end = p + (*p == '.');
+			     *end && *end != '.' && *end != '['; end++)
+				;
+			key = ms_strndup(p + (*p == '.'),
+					 (size_t)(end - p - (*p == '.')));
+			v = json_is_object(v) ? json_object_get(v, key) : NULL;
+			free(key);
+			if (!v)
+				break;
+		}
+		p = end;
+		len = (size_t)(p - at);
+	}
+	return len;
+}
+
+/*
  * The key mark of the deepest part of at that the stack file writes, or
- * of the resource itself when it writes none of it.
+ * of the resource itself when it writes none of it. The file is read
+ * again for marks only when a finding names a part it writes.
  */
 static void position(const struct ms_stack *s, const struct ms_resource *r,
 		     const char *at, int *line, int *col)
 {
 	struct ms_buf p = MS_BUF_INIT;
-	size_t base;
+	size_t base, len = at ? written(r->properties, at) : 0;
 	json_t *m = NULL;
 	char *dot, *bracket;
 
+	*line = r->line;
+	*col = r->col;
+	if (!len)
+		return;
 	ms_buf_addf(&p, "resources.%s.properties", r->name);
 	base = p.len;
-	if (at)
-		ms_buf_addf(&p, "%s%s", *at == '[' ? "" : ".", at);
+	ms_buf_addf(&p, "%s%.*s", *at == '[' ? "" : ".", (int)len, at);
 	/* the marks below the resource's entry are read on first need */
 	ms_stack_mark(s, p.ptr, line, col);
 	while (p.len > base && !(m = json_object_get(s->marks, p.ptr))) {
