@@ -205,11 +205,26 @@ def service_model(signing_name):
         return model
 
 
+PROTOCOLS = ("json", "query", "ec2", "rest-json", "rest-xml")
+
+
+def wire_protocol(model):
+    """The protocol a client speaks to the service: the model's, or the
+    first of its protocols this module reads when the model names a newer
+    one first (the tagging API lists smithy-rpc-v2-cbor, then json)."""
+    if model.protocol in PROTOCOLS:
+        return model.protocol
+    for proto in model.metadata.get("protocols", []):
+        if proto in PROTOCOLS:
+            return proto
+    return model.protocol
+
+
 def protocol_of(signing_name):
     """The wire protocol of a service: json, query, ec2, rest-json,
     rest-xml (rest-xml for an unsigned request, which moto takes for S3)."""
     model = service_model(signing_name or "s3")
-    return model.protocol if model else "rest-xml"
+    return wire_protocol(model) if model else "rest-xml"
 
 
 _rest_index = {}
@@ -284,7 +299,7 @@ def find_operation(req):
     model = service_model(req.service or "s3")
     if model is None:
         return None, None, f"no botocore model for service {req.service!r}"
-    proto = model.protocol
+    proto = wire_protocol(model)
     name = None
     if proto == "json":
         target = req.header("x-amz-target") or ""
@@ -509,7 +524,7 @@ def parameter_problems(req, model, op):
     """Violations of op's input shape by req's parameters (a list of
     texts, empty when the request is valid)."""
     problems = []
-    proto = model.protocol
+    proto = wire_protocol(model)
     shape = op.input_shape
     if proto == "json":
         want = f"application/x-amz-json-{model.metadata.get('jsonVersion')}"

@@ -9,13 +9,19 @@ extensions"):
     an endpoint config's ARN as the text of a Python tuple), a key added
     twice by AddTags counting once (the last value), as ListTags shows;
   - a resource without tags is left out, as AWS leaves out a resource
-    never tagged.
+    never tagged;
+  - a request that sets ResourcesPerPage but no TagsPerPage is paged by
+    its resources alone (AWS recommends ResourcesPerPage instead of
+    TagsPerPage; moto counted a default of 100 tags a page, so that 100
+    resources with two tags each took two pages): the largest tag limit
+    AWS allows, 500, is taken.
 
 Every other SageMaker type is answered as moto does. install() patches
 moto in this process; call it before the server starts.
 """
 
 from moto.core.resource_tagging import TaggedResource
+from moto.resourcegroupstaggingapi import responses as rgt_responses
 from moto.sagemaker import models as sm_models
 
 B = sm_models.SageMakerModelBackend
@@ -45,9 +51,26 @@ def iter_tagged_resources(self):
                                      resource_type=resource_type)
 
 
+R = rgt_responses.ResourceGroupsTaggingAPIResponse
+_orig_get_resources = R.get_resources
+
+
+def get_resources(self):
+    if self._get_param("TagsPerPage") is None:
+        as_int = self._get_int_param
+
+        def int_param(name, default=None):
+            if name == "TagsPerPage":
+                return 500
+            return as_int(name, default)
+        self._get_int_param = int_param
+    return _orig_get_resources(self)
+
+
 def install():
     global _installed
     if _installed:
         return
     _installed = True
     B.iter_tagged_resources = iter_tagged_resources
+    R.get_resources = get_resources
