@@ -16,7 +16,8 @@ CC ?= cc
 PKGS = yaml-0.1 libcurl openssl jansson libgit2 libxml-2.0 libzip
 DEBS = build-essential pkg-config libyaml-dev libcurl4-openssl-dev \
        libssl-dev libjansson-dev libgit2-dev libxml2-dev libcmocka-dev \
-       libzip-dev openssh-client python3-venv git time curl jq shellcheck
+       libzip-dev libjemalloc-dev openssh-client python3-venv git time \
+       curl jq shellcheck
 
 ifeq ($(SANITIZE),1)
 BUILD = build/san
@@ -29,6 +30,11 @@ else
 BUILD = build/rel
 SANFLAGS =
 OPT = -O2 -g
+# jemalloc for the binary: a plan of thousands of resources is mostly
+# small JSON values made and freed, where glibc's allocator spends a
+# quarter of the time consolidating (docs/benchmarks.md). Not with the
+# sanitizers, which bring their own.
+MALLOC_LIBS = -ljemalloc
 endif
 
 # Tables (schemas, commands) leave their trailing optional fields out.
@@ -70,7 +76,8 @@ mlstack: $(BUILD)/mlstack
 endif
 
 $(BUILD)/mlstack: $(CMD_OBJ) $(BUILD)/libmlstack.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $(CMD_OBJ) $(BUILD)/libmlstack.a $(LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(CMD_OBJ) $(BUILD)/libmlstack.a $(LIBS) \
+		$(MALLOC_LIBS)
 
 $(BUILD)/libmlstack.a: $(LIB_OBJ)
 	rm -f $@
