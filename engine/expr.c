@@ -26,7 +26,10 @@ static json_t *must(json_t *v)
 
 json_t *ms_unknown_new(void)
 {
-	return must(json_pack("{s:b}", MS_UNKNOWN_KEY, 1));
+	json_t *v = must(json_object());
+
+	json_object_set_new(v, MS_UNKNOWN_KEY, json_true());
+	return v;
 }
 
 bool ms_is_unknown(const json_t *v)
