@@ -14,6 +14,7 @@
 #include "util/json.h"
 
 #include <ctype.h>
+#include <pthread.h>
 
 #define SYNTAX_HINT "expected NAME.ATTRIBUTE[.KEY|[N]...]"
 
@@ -24,12 +25,23 @@ static json_t *must(json_t *v)
 	return v;
 }
 
+static json_t *shared_unknown;
+static pthread_once_t unknown_once = PTHREAD_ONCE_INIT;
+
+static void unknown_init(void)
+{
+	shared_unknown = must(json_object());
+	json_object_set_new(shared_unknown, MS_UNKNOWN_KEY, json_true());
+}
+
+/*
+ * One value for every unknown, shared (a plan of thousands of resources
+ * holds tens of thousands of them): never changed, only replaced.
+ */
 json_t *ms_unknown_new(void)
 {
-	json_t *v = must(json_object());
-
-	json_object_set_new(v, MS_UNKNOWN_KEY, json_true());
-	return v;
+	pthread_once(&unknown_once, unknown_init);
+	return json_incref(shared_unknown);
 }
 
 bool ms_is_unknown(const json_t *v)

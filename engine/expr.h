@@ -20,6 +20,7 @@
 
 #define MS_UNKNOWN_KEY "__mlstack_unknown__"
 
+/* An unknown value: a new reference to one shared value, never to change. */
 json_t *ms_unknown_new(void);
 bool ms_is_unknown(const json_t *v);
 /* Whether v or anything inside it is unknown. */
