@@ -833,6 +833,7 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 	json_t *stored = NULL, *live = NULL, *values = json_object();
 	json_t *changes = json_array(), *drift = json_array(), *plan = NULL;
 	json_t *gone = json_array(), *moved = json_object(), *held = NULL;
+	json_t *lint = NULL;
 	char *head = NULL, *version = NULL, stamp[32];
 	size_t *order = NULL, i, n = e->stack->n_resources;
 	const char *name;
@@ -841,6 +842,9 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 	int err = -1;
 
 	*out = NULL;
+	/* first: what lint evaluates is freed before the changes are made */
+	if (o->lint && !o->destroy)
+		lint = warnings(e);
 	if (ms_engine_stored(e, &stored) || ms_state_head(e->state, &head) ||
 	    ms_state_version(e->state, &version))
 		goto done;
@@ -971,8 +975,8 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 	if (e->stack->region)
 		json_object_set_new(plan, "region",
 				    json_string(e->stack->region));
-	if (o->lint && !o->destroy)
-		json_object_set_new(plan, "lint", warnings(e));
+	if (lint)
+		json_object_set(plan, "lint", lint);
 	if (ms_engine_cost_plan(e, plan)) {
 		json_decref(plan);
 		goto done;
@@ -991,6 +995,7 @@ done:
 	json_decref(gone);
 	json_decref(moved);
 	json_decref(held);
+	json_decref(lint);
 	return err;
 }
 
