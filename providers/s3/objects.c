@@ -250,7 +250,8 @@ static int list_prefix(json_t **out, struct ms_call *call, const char *bucket,
 	*no_bucket = false;
 	(void)attrs; /* the prefix mirrors the filtered folder: all of it */
 	err = ms_s3_list(out, call->aws, bucket, prefix, NULL, NULL);
-	if (err && strstr(ms_error_last(), "NoSuchBucket")) {
+	if (err == MS_ENOTFOUND) {
+		ms_error_clear();
 		*no_bucket = true;
 		return 0;
 	}
