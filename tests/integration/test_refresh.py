@@ -640,3 +640,132 @@ def test_object_walk_stops_where_reads_are_cheaper(run, buckets, proxy):
     assert obj_reads(proxy) == {"ListObjectsV2": 2, "GetObjectTagging": 2,
                                 "HeadObject": 1}
 
+
+# -- S3 folders (aws_s3_objects) ------------------------------------------
+
+def folders_stack(prefixes, bucket=S3_BUCKET, stack="refresh-folders"):
+    out = [f"stack: {stack}", "resources:"]
+    for i, prefix in enumerate(prefixes):
+        out.append(f"""  data{i}:
+    type: aws_s3_objects
+    properties:
+      bucket: {bucket}
+      prefix: {prefix}
+      source: data{i}""")
+    return "\n".join(out) + "\n"
+
+
+def make_folders(workdir, n, files=3):
+    for i in range(n):
+        d = workdir / f"data{i}"
+        d.mkdir()
+        for j in range(files):
+            (d / f"f{j}.csv").write_text(f"folder {i} file {j}\n")
+
+
+def test_folders_of_a_bucket_share_one_listing(run, buckets, proxy, workdir):
+    make_folders(workdir, 3)
+    apply(run, stack=folders_stack(["data/train", "data/val", "data/test"]))
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 0 and last_line(out) == NO_CHANGES, out
+    lists = proxy.calls(service="s3", operation="ListObjectsV2")
+    assert len(lists) == 1 and s3_ops(proxy) == ["ListObjectsV2"]
+    # under what the prefixes share, from the first one on
+    assert "prefix=data%2F&" in lists[0].target
+    assert "start-after=data%2Ftest&" in lists[0].target + "&"
+
+    # 9 keys, 2 a page: 5 pages, and still one walk
+    proxy.clear_calls()
+    code, out = plan(run, env={"MLSTACK_LIST_PAGE_SIZE": "2"})
+    assert code == 0 and last_line(out) == NO_CHANGES, out
+    assert s3_ops(proxy) == ["ListObjectsV2"] * 5
+
+
+def test_folders_with_nothing_in_common_are_walked_from_first_to_last(
+        run, buckets, proxy, workdir):
+    # keys before "cats/" and after "dogs/" are not listed: the walk
+    # starts at the first folder and stops past the last
+    s3 = buckets
+    for i in range(4):
+        s3.put_object(Bucket=S3_BUCKET, Key=f"aaa/{i}", Body=b"x")
+        s3.put_object(Bucket=S3_BUCKET, Key=f"zzz/{i}", Body=b"x")
+    make_folders(workdir, 2)
+    apply(run, stack=folders_stack(["cats", "dogs"]))
+    proxy.clear_calls()
+
+    code, out = plan(run, env={"MLSTACK_LIST_PAGE_SIZE": "4"})
+    assert code == 0 and last_line(out) == NO_CHANGES, out
+    # 6 keys, 4 a page: the second page goes past "dogs/"
+    lists = proxy.calls(service="s3", operation="ListObjectsV2")
+    assert len(lists) == 2, s3_ops(proxy)
+    assert "prefix=&" in lists[0].target + "&"
+    assert "start-after=cats&" in lists[0].target + "&"
+
+
+@pytest.mark.parametrize("change, shown", [
+    ("changed", "~ f1.csv"),
+    ("added", "+ extra.csv"),
+    ("deleted", "+ f2.csv"),
+])
+def test_folder_drift_is_caught_from_the_shared_listing(
+        run, buckets, proxy, workdir, change, shown):
+    s3 = buckets
+    make_folders(workdir, 3)
+    apply(run, stack=folders_stack(["data/train", "data/val", "data/test"]))
+    if change == "changed":
+        s3.put_object(Bucket=S3_BUCKET, Key="data/val/f1.csv", Body=b"other")
+    elif change == "added":
+        s3.put_object(Bucket=S3_BUCKET, Key="data/val/extra.csv", Body=b"x")
+    else:
+        s3.delete_object(Bucket=S3_BUCKET, Key="data/val/f2.csv")
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 2, out
+    assert "  # data1 has changed outside of mlstack" in out
+    assert "  # data1 will be updated in place" in out
+    assert shown in out
+    assert "  # data0 has changed" not in out
+    assert "  # data2 has changed" not in out
+    assert plan_counts(out) == (0, 1, 0)
+    assert s3_ops(proxy) == ["ListObjectsV2"]
+    if change == "added":
+        assert "- extra.csv" in out
+
+
+def test_folder_walk_stops_where_reads_are_cheaper(run, buckets, proxy,
+                                                   workdir):
+    # twenty of someone else's keys between the two folders: the walk
+    # takes the pages the folders' own reads would (one each) and one to
+    # see past the last, settles the first, and the second is listed on
+    # its own
+    s3 = buckets
+    for i in range(20):
+        s3.put_object(Bucket=S3_BUCKET, Key=f"data/m{i:02}", Body=b"x")
+    make_folders(workdir, 2)
+    apply(run, stack=folders_stack(["data/a", "data/z"]))
+    proxy.clear_calls()
+
+    code, out = plan(run, env={"MLSTACK_LIST_PAGE_SIZE": "4"})
+    assert code == 0 and last_line(out) == NO_CHANGES, out
+    lists = proxy.calls(service="s3", operation="ListObjectsV2")
+    assert len(lists) == 4, lists
+    assert "start-after=data%2Fa" in lists[0].target
+    assert "prefix=data%2Fz%2F&" in lists[3].target + "&"
+
+
+def test_folders_of_a_deleted_bucket_are_gone(run, buckets, proxy, workdir):
+    make_folders(workdir, 2)
+    apply(run, stack=folders_stack(["cats", "dogs"], bucket=S3_OTHER))
+    for o in buckets.list_objects_v2(Bucket=S3_OTHER)["Contents"]:
+        buckets.delete_object(Bucket=S3_OTHER, Key=o["Key"])
+    buckets.delete_bucket(Bucket=S3_OTHER)
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 2, out
+    assert "  # data0 will be created" in out
+    assert "  # data1 will be created" in out
+    assert s3_ops(proxy) == ["ListObjectsV2"]
