@@ -561,6 +561,38 @@ def test_every_object_attribute_drift_is_caught(run, buckets, proxy, change,
     assert reads["HeadObject"] == (0 if change == "tags" else 1), reads
     assert reads["GetObjectTagging"] == 3, reads
 
+    # put back: the write records the time again, and the listing settles
+    # the object once more
+    apply(run)
+    proxy.clear_calls()
+    code, out = plan(run)
+    assert code == 0 and last_line(out) == NO_CHANGES, out
+    assert obj_reads(proxy)["HeadObject"] == 0
+
+
+def test_settings_left_to_s3_are_recorded_and_listed(run, buckets, proxy,
+                                                     workdir):
+    # the bucket encrypts by default: an object the stack does not ask to
+    # encrypt is encrypted all the same, and recorded so
+    buckets.put_bucket_encryption(
+        Bucket=S3_BUCKET, ServerSideEncryptionConfiguration={"Rules": [
+            {"ApplyServerSideEncryptionByDefault": {
+                "SSEAlgorithm": "AES256"}}]})
+    text = objects_stack(2).replace("      server_side_encryption: AES256\n",
+                                    "")
+    assert "server_side_encryption" not in text
+    apply(run, stack=text)
+    doc = json.loads((workdir / ".mlstack" / "refresh-s3" / "resources" /
+                      "obj0.json").read_text())
+    assert doc["attributes"]["server_side_encryption"] == "AES256"
+    assert isinstance(doc["attributes"]["last_modified"], int)
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 0 and last_line(out) == NO_CHANGES, out
+    assert obj_reads(proxy) == {"ListObjectsV2": 1, "GetObjectTagging": 2,
+                                "HeadObject": 0}
+
 
 def test_object_deleted_behind_its_back_is_planned_again(run, buckets,
                                                          proxy):
