@@ -233,56 +233,22 @@ void ms_s3_manifest_totals(json_t *attrs, const json_t *manifest)
 
 struct hash_job {
 	struct ms_file *files;
-	size_t n, next;
 	uint64_t part_size;
-	pthread_mutex_t lock;
-	char *error;
 };
 
-static void *hash_worker(void *payload)
+/* A file whose ETag the cache gave is not read again. */
+static int hash_one(size_t i, void *payload)
 {
 	struct hash_job *h = payload;
-	struct ms_file *f;
+	struct ms_file *f = &h->files[i];
 
-	for (;;) {
-		pthread_mutex_lock(&h->lock);
-		while (h->next < h->n && h->files[h->next].etag[0])
-			h->next++;
-		f = h->error || h->next == h->n ? NULL : &h->files[h->next++];
-		pthread_mutex_unlock(&h->lock);
-		if (!f)
-			break;
-		if (ms_s3_hash_file(f->etag, f, h->part_size)) {
-			pthread_mutex_lock(&h->lock);
-			if (!h->error)
-				h->error = ms_strdup(ms_error_last());
-			pthread_mutex_unlock(&h->lock);
-		}
-	}
-	return NULL;
+	return f->etag[0] ? 0 : ms_s3_hash_file(f->etag, f, h->part_size);
 }
 
 int ms_s3_hash_files(struct ms_file *files, size_t n, uint64_t part_size,
 		     int threads)
 {
-	struct hash_job h = { files, n, 0, part_size, PTHREAD_MUTEX_INITIALIZER,
-			      NULL };
-	pthread_t *tids;
-	int i, started = 0, err = 0;
+	struct hash_job h = { files, part_size };
 
-	if (threads < 1)
-		threads = 1;
-	tids = ms_calloc((size_t)threads, sizeof(*tids));
-	for (i = 1; i < threads; i++)
-		if (!pthread_create(&tids[started], NULL, hash_worker, &h))
-			started++;
-	hash_worker(&h); /* this thread too */
-	for (i = 0; i < started; i++)
-		pthread_join(tids[i], NULL);
-	free(tids);
-	if (h.error)
-		err = ms_error("%s", h.error);
-	free(h.error);
-	pthread_mutex_destroy(&h.lock);
-	return err;
+	return ms_s3_parallel(n, threads, hash_one, &h);
 }

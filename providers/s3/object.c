@@ -8,6 +8,12 @@
  * reads S3's with one HEAD. The object is named "s3://<bucket>/<key>"; a
  * key already holding an object is taken over only when that object
  * carries this stack's owner mark in its tags.
+ *
+ * Refresh reads many objects at once (object_read_many): a bucket's
+ * listing gives each object's ETag, size, storage class and time, and an
+ * object listed as the state recorded it (its settings change only by a
+ * rewrite, which moves the time) needs only its tags read
+ * (docs/refresh.md).
  */
 #include "util/common.h"
 #include "providers/files.h"
@@ -56,6 +62,10 @@ static const struct ms_attr schema[] = {
 	{ "id", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL, "the s3_uri" },
 	{ "cache", MS_ATTR_STRING, MS_ATTR_COMPUTED | MS_ATTR_INTERNAL, NULL,
 	  NULL, "\"<bytes> <mtime ns> <etag>\" of the source" },
+	{ "last_modified", MS_ATTR_NUMBER, MS_ATTR_COMPUTED | MS_ATTR_INTERNAL,
+	  NULL, NULL,
+	  "Last-Modified (seconds) when S3 held what is recorded, for refresh "
+	  "by listing" },
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };
 
@@ -104,6 +114,7 @@ static int object_local(const char *dir, json_t *desired, const json_t *stored)
 	const char *sse = ms_kit_str(desired, "server_side_encryption", NULL);
 	const char *have = ms_kit_str(stored, "cache", NULL);
 	char *path = ms_files_path(dir, desired, "source", NULL), *uri, *cache;
+	json_t *when;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	char etag[MS_S3_ETAG_LEN];
 	struct ms_file f;
@@ -120,6 +131,13 @@ static int object_local(const char *dir, json_t *desired, const json_t *stored)
 				"KMS, S3's ETag is not the content's MD5 and "
 				"a plan could not compare content");
 	}
+	/*
+	 * The stored time, which a write records anew: an internal attribute
+	 * the plan leaves unknown makes apply compute them all again (and
+	 * hash the source again)
+	 */
+	when = json_object_get(stored, "last_modified");
+	json_object_set(desired, "last_modified", when ? when : json_null());
 	if (ms_kit_str(desired, "bucket", NULL) &&
 	    ms_kit_str(desired, "key", NULL)) {
 		uri = ms_asprintf("s3://%s/%s",
@@ -229,6 +247,8 @@ static int get_tags(json_t **out, struct ms_call *call, const char *bucket,
 	ms_aws_response_init(&res);
 	err = ms_s3_object_send(&res, call->aws, "GetObjectTagging", "GET",
 				bucket, key, "tagging", NULL, NULL, 0);
+	if (err && res.status == 404)
+		err = MS_ENOTFOUND;
 	if (!err)
 		err = ms_s3_parse(&doc, &res, "GetObjectTagging");
 	if (!err)
@@ -266,13 +286,26 @@ static int put_tags(struct ms_call *call, const char *bucket, const char *key,
 	return err;
 }
 
+/* The attributes that name the object. */
+static void identify(json_t *attrs, const char *bucket, const char *key)
+{
+	char *uri = ms_asprintf("s3://%s/%s", bucket, key);
+
+	json_object_set_new(attrs, "bucket", json_string(bucket));
+	json_object_set_new(attrs, "key", json_string(key));
+	json_object_set_new(attrs, "s3_uri", json_string(uri));
+	json_object_set_new(attrs, "id", json_string(uri));
+	free(uri);
+}
+
 /* *out: the live attributes (prior's settings kept), NULL when gone. */
 static int head(json_t **out, struct ms_call *call, const json_t *prior,
 		const char *bucket, const char *key)
 {
 	struct ms_aws_response res;
 	json_t *live, *tags = NULL;
-	char *etag, *size, *uri;
+	char *etag, *size, *modified;
+	double when;
 	int err;
 
 	*out = NULL;
@@ -290,8 +323,7 @@ static int head(json_t **out, struct ms_call *call, const json_t *prior,
 		return err;
 	}
 	live = json_deep_copy(prior);
-	json_object_set_new(live, "bucket", json_string(bucket));
-	json_object_set_new(live, "key", json_string(key));
+	identify(live, bucket, key);
 	etag = header(&res, "ETag");
 	size = header(&res, "Content-Length");
 	if (etag && etag[0] == '"' && strlen(etag) >= 2) {
@@ -307,6 +339,13 @@ static int head(json_t **out, struct ms_call *call, const json_t *prior,
 	json_object_del(live, "cache_control");
 	json_object_del(live, "server_side_encryption");
 	json_object_del(live, "version_id");
+	json_object_del(live, "last_modified");
+	modified = header(&res, "Last-Modified");
+	when = ms_s3_date(modified);
+	if (when >= 0)
+		json_object_set_new(live, "last_modified",
+				    json_integer((json_int_t)when));
+	free(modified);
 	set_header(live, "content_type", &res, "Content-Type");
 	set_header(live, "cache_control", &res, "Cache-Control");
 	set_header(live, "server_side_encryption", &res,
@@ -316,10 +355,6 @@ static int head(json_t **out, struct ms_call *call, const json_t *prior,
 	set_header(live, "storage_class", &res, "x-amz-storage-class");
 	json_object_set_new(live, "metadata", metadata_of(&res));
 	json_object_set_new(live, "tags", tags);
-	uri = ms_asprintf("s3://%s/%s", bucket, key);
-	json_object_set_new(live, "s3_uri", json_string(uri));
-	json_object_set_new(live, "id", json_string(uri));
-	free(uri);
 	ms_aws_response_release(&res);
 	*out = live;
 	return 0;
@@ -335,6 +370,198 @@ static int object_read(struct ms_call *call, const json_t *prior, json_t **out)
 		err = head(out, call, prior, bucket, key);
 	free(bucket);
 	free(key);
+	return err;
+}
+
+/* ---- refresh by listing --------------------------------------------------- */
+
+/* An object the listing showed unchanged: its tags are read next. */
+struct settle {
+	const char *name;    /* the resource's */
+	const json_t *prior; /* its stored attributes */
+	char *bucket, *key;
+	json_t *tags; /* NULL: gone since the listing */
+};
+
+struct settling {
+	struct ms_call *call;
+	struct settle *list;
+	size_t n, cap;
+	const json_t *keys; /* one bucket's: key -> {name -> prior} */
+	const char *bucket, *last;
+};
+
+/*
+ * Whether the listing shows the object as prior recorded it: the same
+ * ETag, size and storage class, and the time S3 held what is recorded
+ * (to the second, as S3 gives it). Content type, cache control, metadata
+ * and encryption change only by a rewrite, which moves the time.
+ */
+static bool unchanged(const json_t *prior, const struct ms_s3_listed *o)
+{
+	json_t *size = json_object_get(prior, "size");
+	json_t *when = json_object_get(prior, "last_modified");
+
+	return json_is_number(when) && o->modified >= 0 &&
+	       json_number_value(when) == o->modified && json_is_number(size) &&
+	       json_number_value(size) == (double)o->size &&
+	       !strcmp(ms_kit_str(prior, "etag", ""), o->etag) &&
+	       !strcmp(ms_kit_str(prior, "storage_class", ""),
+		       o->storage_class);
+}
+
+static int take_listed(const struct ms_s3_listed *o, void *payload)
+{
+	struct settling *s = payload;
+	json_t *names = json_object_get(s->keys, o->key), *prior;
+	const char *name;
+
+	if (strcmp(o->key, s->last) > 0)
+		return 1; /* past every key wanted */
+	json_object_foreach(names, name, prior) {
+		if (!unchanged(prior, o))
+			continue;
+		if (s->n == s->cap) {
+			s->cap = s->cap ? 2 * s->cap : 16;
+			s->list =
+				ms_realloc(s->list, s->cap * sizeof(*s->list));
+		}
+		s->list[s->n++] = (struct settle){ name, prior,
+						   ms_strdup(s->bucket),
+						   ms_strdup(o->key), NULL };
+	}
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * One walk through the bucket's keys (keys: key -> {name -> prior}): under
+ * their longest common prefix, from the first of them to the last, and
+ * at most a page for each key, the request its HEAD would have cost (a
+ * walk through other keys in between stops there: what it did not reach
+ * is read one by one).
+ */
+static int walk_bucket(struct settling *s, const char *bucket,
+		       const json_t *keys)
+{
+	size_t i, n = json_object_size(keys), common, first;
+	const char **sorted = ms_calloc(n ? n : 1, sizeof(*sorted));
+	struct ms_s3_walk w = { NULL, NULL, n, false };
+	char *prefix, *after;
+	const char *key;
+	json_t *v;
+	int err;
+
+	i = 0;
+	json_object_foreach((json_t *)keys, key, v)
+		sorted[i++] = key;
+	qsort(sorted, n, sizeof(*sorted), cmp_str);
+	for (common = 0;
+	     sorted[0][common] && sorted[0][common] == sorted[n - 1][common];
+	     common++)
+		;
+	prefix = ms_strndup(sorted[0], common);
+	/* the first key is the first one after this */
+	first = strlen(sorted[0]);
+	after = ms_strndup(sorted[0], first ? first - 1 : 0);
+	w.prefix = prefix;
+	w.start_after = after;
+	s->keys = keys;
+	s->bucket = bucket;
+	s->last = sorted[n - 1];
+	err = ms_s3_list_walk(s->call->aws, bucket, &w, take_listed, s);
+	if (err > 0)
+		err = 0;
+	/* no bucket, no object: each read says so */
+	if (err == MS_ENOTFOUND) {
+		ms_error_clear();
+		err = 0;
+	}
+	free(prefix);
+	free(after);
+	free(sorted);
+	return err;
+}
+
+static int read_tags(size_t i, void *payload)
+{
+	struct settling *s = payload;
+	struct settle *o = &s->list[i];
+	int err = get_tags(&o->tags, s->call, o->bucket, o->key);
+
+	/* deleted since the listing: its read says so */
+	if (err == MS_ENOTFOUND) {
+		ms_error_clear();
+		err = 0;
+	}
+	return err;
+}
+
+/*
+ * Settled by a listing: the stored attributes with the tags S3 holds
+ * (GetObjectTagging; no list gives them), which is what a HEAD would
+ * add to them; objects listed otherwise, or not listed, are left out.
+ */
+static int object_read_many(struct ms_call *call, const json_t *priors,
+			    json_t **out)
+{
+	struct settling s;
+	json_t *buckets = json_object(), *keys, *prior, *live;
+	const char *name, *bucket;
+	char *b, *k;
+	size_t i;
+	int err = 0;
+
+	*out = NULL;
+	memset(&s, 0, sizeof(s));
+	s.call = call;
+	/* recorded without its time (by an older mlstack): read it */
+	json_object_foreach((json_t *)priors, name, prior) {
+		if (!json_is_number(json_object_get(prior, "last_modified")) ||
+		    where(prior, &b, &k)) {
+			ms_error_clear();
+			continue;
+		}
+		keys = json_object_get(buckets, b);
+		if (!keys) {
+			keys = json_object();
+			json_object_set_new(buckets, b, keys);
+		}
+		if (!json_object_get(keys, k))
+			json_object_set_new(keys, k, json_object());
+		json_object_set(json_object_get(keys, k), name, prior);
+		free(b);
+		free(k);
+	}
+	json_object_foreach(buckets, bucket, keys) {
+		err = walk_bucket(&s, bucket, keys);
+		if (err)
+			goto done;
+	}
+	err = ms_s3_parallel(s.n, call->parallelism, read_tags, &s);
+	if (err)
+		goto done;
+	*out = json_object();
+	for (i = 0; i < s.n; i++) {
+		if (!s.list[i].tags)
+			continue;
+		live = json_deep_copy(s.list[i].prior);
+		identify(live, s.list[i].bucket, s.list[i].key);
+		json_object_set(live, "tags", s.list[i].tags);
+		json_object_set_new(*out, s.list[i].name, live);
+	}
+done:
+	for (i = 0; i < s.n; i++) {
+		free(s.list[i].bucket);
+		free(s.list[i].key);
+		json_decref(s.list[i].tags);
+	}
+	free(s.list);
+	json_decref(buckets);
 	return err;
 }
 
@@ -375,11 +602,24 @@ static int put(struct ms_call *call, const json_t *desired, const char *bucket,
 	return err;
 }
 
-/* The attributes after a write: desired's, and what S3 says. */
+/*
+ * The attributes after a write: desired's, and what S3 says. Its time is
+ * recorded only when S3 holds every setting as recorded, since refresh
+ * by listing takes them as they are while the time stays.
+ */
 static int written(json_t **out, struct ms_call *call, const json_t *desired,
 		   const char *bucket, const char *key)
 {
-	json_t *live = NULL;
+	static const char *const unset[] = { "cache_control",
+					     "server_side_encryption" };
+	static const char *const held[] = {
+		"etag",          "size",          "content_type",
+		"metadata",      "cache_control", "server_side_encryption",
+		"storage_class",
+	};
+	json_t *live = NULL, *a, *b;
+	bool same = true;
+	size_t i;
 	int err = head(&live, call, desired, bucket, key);
 
 	if (!err && !live)
@@ -393,6 +633,22 @@ static int written(json_t **out, struct ms_call *call, const json_t *desired,
 			json_object_get(live, "version_id"));
 	json_object_set(*out, "content_type",
 			json_object_get(live, "content_type"));
+	/* what the stack leaves unset is S3's to choose (SSE-S3 by default) */
+	for (i = 0; i < MS_ARRAY_SIZE(unset); i++)
+		if (!json_object_get(*out, unset[i]) &&
+		    json_object_get(live, unset[i]))
+			json_object_set(*out, unset[i],
+					json_object_get(live, unset[i]));
+	for (i = 0; i < MS_ARRAY_SIZE(held); i++) {
+		a = json_object_get(*out, held[i]);
+		b = json_object_get(live, held[i]);
+		if (a != b && !json_equal(a, b))
+			same = false;
+	}
+	json_object_del(*out, "last_modified");
+	if (same && json_object_get(live, "last_modified"))
+		json_object_set(*out, "last_modified",
+				json_object_get(live, "last_modified"));
 	json_decref(live);
 	return 0;
 }
@@ -514,6 +770,7 @@ const struct ms_resource_type ms_aws_s3_object = {
 	.schema = schema,
 	.id_attr = "s3_uri",
 	.read = object_read,
+	.read_many = object_read_many,
 	.create = object_create,
 	.update = object_update,
 	.delete = object_delete,

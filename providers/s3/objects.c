@@ -13,6 +13,9 @@
  * refuses a prefix that already holds objects (someone else's data), and
  * the recovery of a killed create claims one whose objects all arrived
  * after the create began.
+ *
+ * Refresh lists the folders of a bucket together (objects_read_many): one
+ * walk through the keys of them all, split per folder (docs/refresh.md).
  */
 #include "util/common.h"
 #include "providers/provider.h"
@@ -250,7 +253,8 @@ static int list_prefix(json_t **out, struct ms_call *call, const char *bucket,
 	*no_bucket = false;
 	(void)attrs; /* the prefix mirrors the filtered folder: all of it */
 	err = ms_s3_list(out, call->aws, bucket, prefix, NULL, NULL);
-	if (err && strstr(ms_error_last(), "NoSuchBucket")) {
+	if (err == MS_ENOTFOUND) {
+		ms_error_clear();
 		*no_bucket = true;
 		return 0;
 	}
@@ -306,6 +310,16 @@ static json_t *live_attrs(const json_t *prior, const json_t *listing,
 	return live;
 }
 
+/* What a read answers from the prefix's listing; NULL: no such object. */
+static json_t *live_of(const json_t *prior, const json_t *listing,
+		       const char *bucket, const char *prefix)
+{
+	/* an import or a recovery finds nothing: no such object */
+	if (!json_object_size(listing) && !json_object_get(prior, "objects"))
+		return NULL;
+	return live_attrs(prior, listing, bucket, prefix);
+}
+
 static int objects_read(struct ms_call *call, const json_t *prior, json_t **out)
 {
 	json_t *listing = NULL;
@@ -318,13 +332,163 @@ static int objects_read(struct ms_call *call, const json_t *prior, json_t **out)
 	if (!err)
 		err = list_prefix(&listing, call, bucket, prefix, prior,
 				  &no_bucket);
-	/* an import or a recovery finds nothing: no such object */
-	if (!err && !no_bucket &&
-	    (json_object_size(listing) || json_object_get(prior, "objects")))
-		*out = live_attrs(prior, listing, bucket, prefix);
+	if (!err && !no_bucket)
+		*out = live_of(prior, listing, bucket, prefix);
 	json_decref(listing);
 	free(bucket);
 	free(prefix);
+	return err;
+}
+
+/* ---- refresh by listing --------------------------------------------------- */
+
+/* A folder of the bucket being walked, and its keys found so far. */
+struct dataset {
+	const char *name;    /* the resource's */
+	const json_t *prior; /* its stored attributes */
+	char *bucket, *prefix;
+	json_t *listing; /* key below the prefix -> ms_s3_listed_attrs */
+	bool passed;     /* the walk went past its last key */
+};
+
+struct walk {
+	struct dataset *d;
+	size_t n;
+};
+
+/* Each listed key to the folders it is under; stop past all of them. */
+static int split_listed(const struct ms_s3_listed *o, void *payload)
+{
+	struct walk *w = payload;
+	size_t i, len, passed = 0;
+
+	for (i = 0; i < w->n; i++) {
+		struct dataset *d = &w->d[i];
+
+		len = strlen(d->prefix);
+		/* the prefix's own key ("dogs/") is not below it */
+		if (!strncmp(o->key, d->prefix, len) && o->key[len])
+			json_object_set_new(d->listing, o->key + len,
+					    ms_s3_listed_attrs(o));
+		else if (strncmp(o->key, d->prefix, len) &&
+			 strcmp(o->key, d->prefix) > 0)
+			d->passed = true;
+		passed += d->passed;
+	}
+	return passed == w->n;
+}
+
+static int cmp_prefix(const void *a, const void *b)
+{
+	const struct dataset *x = a, *y = b;
+	int c = strcmp(x->bucket, y->bucket);
+
+	return c ? c : strcmp(x->prefix, y->prefix);
+}
+
+/* The pages a folder's read would list: those of its last known size. */
+static size_t pages_of(const json_t *prior)
+{
+	size_t page = (size_t)ms_kit_page_size(1000);
+	size_t n = json_object_size(json_object_get(prior, "objects"));
+
+	return n > page ? (n + page - 1) / page : 1;
+}
+
+/*
+ * One walk through the folders d[0..n) of one bucket, sorted by prefix:
+ * under their longest common prefix, from the first one's first key to
+ * the last one's last, and at most as many pages as their reads would
+ * list on their own and one more (to see past the last key), so that
+ * other keys between them cost no more than those reads. A folder the
+ * walk went past (or a walk that reached the end) is settled into out;
+ * one it did not finish is left out, and read.
+ */
+static int walk_folders(struct ms_call *call, struct dataset *d, size_t n,
+			json_t *out)
+{
+	struct walk w = { d, n };
+	struct ms_s3_walk sw = { NULL, NULL, 0, false };
+	const char *first = d[0].prefix, *last = d[n - 1].prefix;
+	char *common, *after = NULL;
+	size_t i, len = 0;
+	json_t *live;
+	int err;
+
+	while (first[len] && first[len] == last[len])
+		len++;
+	common = ms_strndup(first, len);
+	if (*first)
+		after = ms_strndup(first, strlen(first) - 1);
+	sw.max_pages = 1;
+	for (i = 0; i < n; i++)
+		sw.max_pages += pages_of(d[i].prior);
+	sw.prefix = common;
+	sw.start_after = after;
+	err = ms_s3_list_walk(call->aws, d[0].bucket, &sw, split_listed, &w);
+	if (err > 0)
+		err = 0;
+	/* no bucket: each read would find no such object */
+	if (err == MS_ENOTFOUND) {
+		ms_error_clear();
+		for (i = 0; i < n; i++)
+			json_object_set_new(out, d[i].name, json_null());
+		err = 0;
+		goto done;
+	}
+	for (i = 0; !err && i < n; i++) {
+		if (sw.more && !d[i].passed)
+			continue;
+		live = live_of(d[i].prior, d[i].listing, d[i].bucket,
+			       d[i].prefix);
+		json_object_set_new(out, d[i].name, live ? live : json_null());
+	}
+done:
+	free(common);
+	free(after);
+	return err;
+}
+
+/*
+ * The folders of a bucket share its listing: what each read would have
+ * listed is split out of one walk through the keys of them all.
+ */
+static int objects_read_many(struct ms_call *call, const json_t *priors,
+			     json_t **out)
+{
+	struct dataset *d = ms_calloc(json_object_size(priors) + 1, sizeof(*d));
+	const char *name;
+	json_t *prior;
+	size_t i, start, n = 0;
+	int err = 0;
+
+	*out = json_object();
+	json_object_foreach((json_t *)priors, name, prior) {
+		if (where(prior, &d[n].bucket, &d[n].prefix)) {
+			ms_error_clear();
+			continue;
+		}
+		d[n].name = name;
+		d[n].prior = prior;
+		d[n].listing = json_object();
+		n++;
+	}
+	qsort(d, n, sizeof(*d), cmp_prefix);
+	for (start = 0, i = 1; !err && start < n; i++)
+		if (i == n || strcmp(d[i].bucket, d[start].bucket)) {
+			err = walk_folders(call, d + start, i - start, *out);
+			start = i;
+		}
+	for (i = 0; i < n; i++) {
+		free(d[i].bucket);
+		free(d[i].prefix);
+		json_decref(d[i].listing);
+	}
+	free(d);
+	if (err) {
+		json_decref(*out);
+		*out = NULL;
+	}
 	return err;
 }
 
@@ -620,6 +784,7 @@ const struct ms_resource_type ms_aws_s3_objects = {
 	.schema = schema,
 	.id_attr = "s3_uri",
 	.read = objects_read,
+	.read_many = objects_read_many,
 	.create = objects_create,
 	.update = objects_update,
 	.delete = objects_delete,

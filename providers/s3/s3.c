@@ -1,6 +1,7 @@
 /*
  * s3.c - the S3 service layer: REST-XML plumbing, and the calls the S3
- * resource types share (emptying a bucket, when a bucket was made).
+ * resource types share (emptying a bucket, when a bucket was made,
+ * listing the keys under a prefix).
  *
  * Bodies are built as libxml2 trees and serialised, never pasted together
  * from strings: tag values and object keys are user data and may hold
@@ -10,9 +11,11 @@
 #include "util/common.h"
 #include "providers/aws/aws.h"
 #include "providers/s3/s3.h"
+#include "providers/kit.h"
 
 #include <libxml/parser.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <time.h>
 
 int ms_s3_content_md5(char *out, const void *data, size_t len)
@@ -358,13 +361,78 @@ done:
 	return err;
 }
 
+struct parallel {
+	size_t n, next;
+	int (*job)(size_t i, void *payload);
+	void *payload;
+	pthread_mutex_t lock;
+	char *error; /* the first failure's message, and its code */
+	int code;
+};
+
+static void *parallel_worker(void *arg)
+{
+	struct parallel *p = arg;
+	size_t i;
+	int err;
+
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		i = p->error ? p->n : p->next;
+		if (i < p->n)
+			p->next++;
+		pthread_mutex_unlock(&p->lock);
+		if (i == p->n)
+			break;
+		err = p->job(i, p->payload);
+		pthread_mutex_lock(&p->lock);
+		if (err && !p->error) {
+			p->error = ms_strdup(ms_error_last());
+			p->code = err;
+		}
+		pthread_mutex_unlock(&p->lock);
+	}
+	return NULL;
+}
+
+int ms_s3_parallel(size_t n, int threads, int (*job)(size_t i, void *payload),
+		   void *payload)
+{
+	struct parallel p = { n,    0, job, payload, PTHREAD_MUTEX_INITIALIZER,
+			      NULL, 0 };
+	size_t i, started = 0, want = threads > 1 ? (size_t)threads : 1;
+	pthread_t *tids;
+	int err = 0;
+
+	if (want > n)
+		want = n ? n : 1;
+	tids = ms_calloc(want, sizeof(*tids));
+	for (i = 1; i < want; i++)
+		if (!pthread_create(&tids[started], NULL, parallel_worker, &p))
+			started++;
+	parallel_worker(&p);
+	for (i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	free(tids);
+	if (p.error)
+		err = ms_error_code(p.code < 0 ? p.code : -1, "%s", p.error);
+	free(p.error);
+	pthread_mutex_destroy(&p.lock);
+	return err;
+}
+
 double ms_s3_date(const char *text)
 {
+	const char *comma = text ? strchr(text, ',') : NULL;
 	struct tm tm;
 	const char *rest;
 
 	memset(&tm, 0, sizeof(tm));
-	rest = text ? strptime(text, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	/* month names in English: mlstack never leaves the C locale */
+	if (comma)
+		rest = strptime(comma + 1, " %d %b %Y %H:%M:%S", &tm);
+	else
+		rest = text ? strptime(text, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
 	return rest ? (double)timegm(&tm) : -1;
 }
 
@@ -399,6 +467,160 @@ int ms_s3_creation_time(double *out, struct ms_aws *aws, const char *bucket)
 		xmlFreeDoc(doc);
 	ms_buf_release(&query);
 	ms_aws_response_release(&res);
+	return err;
+}
+
+/* ---- listing -------------------------------------------------------------- */
+
+static char *unquote(char *etag)
+{
+	size_t n = etag ? strlen(etag) : 0;
+
+	if (n >= 2 && etag[0] == '"' && etag[n - 1] == '"') {
+		memmove(etag, etag + 1, n - 2);
+		etag[n - 2] = '\0';
+	}
+	return etag;
+}
+
+/* each() for every Contents entry of a page; its first nonzero return. */
+static int walk_page(xmlNode *root,
+		     int (*each)(const struct ms_s3_listed *o, void *payload),
+		     void *payload)
+{
+	struct ms_s3_listed o;
+	xmlNode *n;
+	int stop = 0;
+
+	for (n = ms_xml_find(root, "Contents"); n && !stop;
+	     n = ms_xml_next(n, "Contents")) {
+		char *key = ms_xml_text(n, "Key");
+		char *etag = unquote(ms_xml_text(n, "ETag"));
+		char *size = ms_xml_text(n, "Size");
+		char *cls = ms_xml_text(n, "StorageClass");
+		char *modified = ms_xml_text(n, "LastModified");
+
+		if (key) {
+			o.key = key;
+			o.etag = etag ? etag : "";
+			o.size = strtoull(size ? size : "0", NULL, 10);
+			o.storage_class = cls ? cls : "STANDARD";
+			o.modified = ms_s3_date(modified);
+			stop = each(&o, payload);
+		}
+		free(modified);
+		free(key);
+		free(etag);
+		free(size);
+		free(cls);
+	}
+	return stop;
+}
+
+int ms_s3_list_walk(struct ms_aws *aws, const char *bucket,
+		    struct ms_s3_walk *w,
+		    int (*each)(const struct ms_s3_listed *o, void *payload),
+		    void *payload)
+{
+	struct ms_aws_response res;
+	struct ms_buf query = MS_BUF_INIT;
+	char *token = NULL, *last = NULL, *truncated;
+	xmlDoc *doc = NULL;
+	size_t pages = 0;
+	int err = 0;
+
+	w->more = false;
+	ms_aws_response_init(&res);
+	do {
+		if (w->max_pages && pages == w->max_pages) {
+			w->more = true;
+			break;
+		}
+		ms_buf_reset(&query);
+		if (token) {
+			ms_buf_adds(&query, "continuation-token=");
+			ms_aws_uri_encode(&query, token, strlen(token), 0);
+			ms_buf_addch(&query, '&');
+		}
+		ms_buf_addf(&query, "list-type=2&max-keys=%d&prefix=",
+			    ms_kit_page_size(1000));
+		ms_aws_uri_encode(&query, w->prefix, strlen(w->prefix), 0);
+		if (w->start_after && *w->start_after) {
+			ms_buf_adds(&query, "&start-after=");
+			ms_aws_uri_encode(&query, w->start_after,
+					  strlen(w->start_after), 0);
+		}
+		free(last);
+		last = token;
+		token = NULL;
+		err = ms_s3_send(&res, aws, NULL, "ListObjectsV2", "GET",
+				 bucket, query.ptr, NULL);
+		if (err && res.error_code &&
+		    !strcmp(res.error_code, "NoSuchBucket"))
+			err = MS_ENOTFOUND;
+		if (!err)
+			err = ms_s3_parse(&doc, &res, "ListObjectsV2");
+		if (err)
+			break;
+		pages++;
+		err = walk_page(xmlDocGetRootElement(doc), each, payload);
+		truncated =
+			ms_xml_text(xmlDocGetRootElement(doc), "IsTruncated");
+		if (!err && truncated && !strcmp(truncated, "true"))
+			token = ms_xml_text(xmlDocGetRootElement(doc),
+					    "NextContinuationToken");
+		free(truncated);
+		xmlFreeDoc(doc);
+		doc = NULL;
+		if (token && last && !strcmp(token, last))
+			err = ms_error("ListObjectsV2: bucket '%s': the same "
+				       "continuation token twice",
+				       bucket);
+	} while (!err && token);
+	free(token);
+	free(last);
+	ms_buf_release(&query);
+	ms_aws_response_release(&res);
+	return err;
+}
+
+json_t *ms_s3_listed_attrs(const struct ms_s3_listed *o)
+{
+	return json_pack("{s:s, s:I, s:s, s:f}", "etag", o->etag, "size",
+			 (json_int_t)o->size, "storage_class", o->storage_class,
+			 "modified", o->modified);
+}
+
+struct below {
+	json_t *out;
+	size_t plen;
+	const json_t *include, *exclude;
+};
+
+static int add_below(const struct ms_s3_listed *o, void *payload)
+{
+	struct below *b = payload;
+	const char *rest = o->key + b->plen;
+
+	/* the prefix's own key ("dogs/", a folder's marker) is not below it */
+	if (strlen(o->key) > b->plen &&
+	    ms_files_filter(rest, b->include, b->exclude))
+		json_object_set_new(b->out, rest, ms_s3_listed_attrs(o));
+	return 0;
+}
+
+int ms_s3_list(json_t **out, struct ms_aws *aws, const char *bucket,
+	       const char *prefix, const json_t *include, const json_t *exclude)
+{
+	struct ms_s3_walk w = { prefix, NULL, 0, false };
+	struct below b = { json_object(), strlen(prefix), include, exclude };
+	int err = ms_s3_list_walk(aws, bucket, &w, add_below, &b);
+
+	*out = NULL;
+	if (err)
+		json_decref(b.out);
+	else
+		*out = b.out;
 	return err;
 }
 

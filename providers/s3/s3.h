@@ -74,14 +74,65 @@ int ms_s3_delete_xml(struct ms_buf *out, const json_t *objects);
  */
 int ms_s3_empty(struct ms_call *call, const char *region, const char *bucket);
 /*
+ * job(i, payload) for each i below n, threads at a time (this thread is
+ * one of them). The first failure is returned, with its message and
+ * code, and the jobs not begun by then are not run.
+ */
+int ms_s3_parallel(size_t n, int threads, int (*job)(size_t i, void *payload),
+		   void *payload);
+/*
  * *out = when bucket was made (S3's CreationDate, seconds since the
  * epoch; ListBuckets with the name as prefix), or -1 when it is not
  * listed.
  */
 int ms_s3_creation_time(double *out, struct ms_aws *aws, const char *bucket);
 
-/* 2026-11-29T02:40:00.000Z as seconds since the epoch; -1 if unreadable. */
+/*
+ * 2026-11-29T02:40:00.000Z (a listing's) or Sun, 29 Nov 2026 02:40:00 GMT
+ * (an HTTP header's) as whole seconds since the epoch; -1 if unreadable.
+ */
 double ms_s3_date(const char *text);
+
+/* ---- listing (s3.c) ------------------------------------------------------- */
+
+/* One object of a listing, as ListObjectsV2 gives it. */
+struct ms_s3_listed {
+	const char *key;  /* the full key */
+	const char *etag; /* without its quotes */
+	uint64_t size;
+	const char *storage_class; /* "STANDARD" when not given */
+	double modified;           /* LastModified, seconds since the epoch */
+};
+
+/* Which keys a walk lists, and where it ended. */
+struct ms_s3_walk {
+	const char *prefix;      /* the keys that start with it ("": all) */
+	const char *start_after; /* NULL: from the first one */
+	size_t max_pages;        /* 0: every page */
+	bool more;               /* set when max_pages ended it, keys left */
+};
+
+/*
+ * The keys of bucket that w says, in key order (ListObjectsV2, paged by
+ * its continuation token, ms_kit_page_size(1000) a page): each(o,
+ * payload) for each; a nonzero return from each stops the walk, which
+ * returns it. A token answered twice is an error, not an endless loop.
+ * MS_ENOTFOUND when the bucket does not exist.
+ */
+int ms_s3_list_walk(struct ms_aws *aws, const char *bucket,
+		    struct ms_s3_walk *w,
+		    int (*each)(const struct ms_s3_listed *o, void *payload),
+		    void *payload);
+/* {"etag", "size", "storage_class", "modified"} of a listed object. */
+json_t *ms_s3_listed_attrs(const struct ms_s3_listed *o);
+/*
+ * Every object under prefix: *out is an object key (below prefix) ->
+ * ms_s3_listed_attrs; keys whose rest fails the filters are left out.
+ * MS_ENOTFOUND when the bucket does not exist.
+ */
+int ms_s3_list(json_t **out, struct ms_aws *aws, const char *bucket,
+	       const char *prefix, const json_t *include,
+	       const json_t *exclude);
 
 /* ---- objects: the local side (local.c) ----------------------------------- */
 
@@ -133,16 +184,6 @@ int ms_s3_object_send(struct ms_aws_response *res, struct ms_aws *aws,
 		      const char *bucket, const char *key, const char *query,
 		      const char *const *headers, const void *body,
 		      size_t body_len);
-
-/*
- * Every object under prefix (ListObjectsV2, 1000 a page): *out is an
- * object key (below prefix) -> {"etag", "size", "storage_class",
- * "modified" (seconds since the epoch)}; keys
- * whose rest fails the filters are left out.
- */
-int ms_s3_list(json_t **out, struct ms_aws *aws, const char *bucket,
-	       const char *prefix, const json_t *include,
-	       const json_t *exclude);
 
 /* How objects are written: what PutObject and CreateMultipartUpload send. */
 struct ms_s3_put {

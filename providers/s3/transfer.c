@@ -1,7 +1,8 @@
 /*
- * transfer.c - objects moving between a folder and S3: listing a prefix,
- * uploading files in parallel (one PUT each, or a multipart upload with
- * parts in parallel), deleting in batches, aborting uploads left open.
+ * transfer.c - objects moving between a folder and S3: uploading files
+ * in parallel (one PUT each, or a multipart upload with parts in
+ * parallel), deleting in batches, aborting uploads left open. Listing a
+ * prefix is in s3.c, with the service's other shared calls.
  *
  * An upload is a list of units (a small file, or one part of a large
  * one) that worker threads take in order. Every body is read, hashed and
@@ -61,97 +62,6 @@ int ms_s3_object_send(struct ms_aws_response *res, struct ms_aws *aws,
 	req.body_len = body_len;
 	err = ms_aws_send(aws, &req, res);
 	ms_buf_release(&path);
-	return err;
-}
-
-/* ---- listing -------------------------------------------------------------- */
-
-static char *unquote(char *etag)
-{
-	size_t n = etag ? strlen(etag) : 0;
-
-	if (n >= 2 && etag[0] == '"' && etag[n - 1] == '"') {
-		memmove(etag, etag + 1, n - 2);
-		etag[n - 2] = '\0';
-	}
-	return etag;
-}
-
-int ms_s3_list(json_t **out, struct ms_aws *aws, const char *bucket,
-	       const char *prefix, const json_t *include, const json_t *exclude)
-{
-	struct ms_aws_response res;
-	struct ms_buf query = MS_BUF_INIT;
-	char *token = NULL, *truncated;
-	size_t plen = strlen(prefix);
-	xmlDoc *doc = NULL;
-	xmlNode *n;
-	int err = 0;
-
-	*out = json_object();
-	ms_aws_response_init(&res);
-	do {
-		ms_buf_reset(&query);
-		if (token) {
-			ms_buf_adds(&query, "continuation-token=");
-			ms_aws_uri_encode(&query, token, strlen(token), 0);
-			ms_buf_addch(&query, '&');
-		}
-		ms_buf_adds(&query, "list-type=2&max-keys=1000&prefix=");
-		ms_aws_uri_encode(&query, prefix, plen, 0);
-		free(token);
-		token = NULL;
-		err = ms_s3_send(&res, aws, NULL, "ListObjectsV2", "GET",
-				 bucket, query.ptr, NULL);
-		if (!err)
-			err = ms_s3_parse(&doc, &res, "ListObjectsV2");
-		if (err)
-			break;
-		for (n = ms_xml_find(xmlDocGetRootElement(doc), "Contents"); n;
-		     n = ms_xml_next(n, "Contents")) {
-			char *key = ms_xml_text(n, "Key");
-			char *etag = unquote(ms_xml_text(n, "ETag"));
-			char *size = ms_xml_text(n, "Size");
-			char *cls = ms_xml_text(n, "StorageClass");
-			char *modified = ms_xml_text(n, "LastModified");
-
-			if (key && strlen(key) > plen &&
-			    !strncmp(key, prefix, plen) &&
-			    ms_files_filter(key + plen, include, exclude))
-				json_object_set_new(
-					*out, key + plen,
-					json_pack("{s:s, s:I, s:s, s:f}",
-						  "etag", etag ? etag : "",
-						  "size",
-						  (json_int_t)strtoll(
-							  size ? size : "0",
-							  NULL, 10),
-						  "storage_class",
-						  cls ? cls : "STANDARD",
-						  "modified",
-						  ms_s3_date(modified)));
-			free(modified);
-			free(key);
-			free(etag);
-			free(size);
-			free(cls);
-		}
-		truncated =
-			ms_xml_text(xmlDocGetRootElement(doc), "IsTruncated");
-		if (truncated && !strcmp(truncated, "true"))
-			token = ms_xml_text(xmlDocGetRootElement(doc),
-					    "NextContinuationToken");
-		free(truncated);
-		xmlFreeDoc(doc);
-		doc = NULL;
-	} while (token);
-	free(token);
-	ms_buf_release(&query);
-	ms_aws_response_release(&res);
-	if (err) {
-		json_decref(*out);
-		*out = NULL;
-	}
 	return err;
 }
 

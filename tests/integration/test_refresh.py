@@ -417,3 +417,387 @@ def test_sagemaker_objects_recorded_without_time_are_described(
     assert sorted(describes(proxy)) == sorted([
         "DescribeModel", "DescribeEndpointConfig", "DescribeEndpoint",
         "DescribeTrainingJob"])
+
+
+# -- S3 objects -------------------------------------------------------------
+
+S3_BUCKET = "refresh-objects"
+S3_OTHER = "refresh-objects-b"
+OBJ_SETTINGS = dict(ContentType="text/plain", CacheControl="max-age=60",
+                    Metadata={"owner": "ml"}, ServerSideEncryption="AES256",
+                    StorageClass="STANDARD")
+
+
+def objects_stack(n, bucket=S3_BUCKET, stack="refresh-s3", name="obj"):
+    """n objects under conf/ (made in bucket, which the stack does not
+    manage, so that only object calls are counted)."""
+    out = [f"stack: {stack}", "resources:"]
+    for i in range(n):
+        out.append(f"""  {name}{i}:
+    type: aws_s3_object
+    properties:
+      bucket: {bucket}
+      key: conf/obj{i}.txt
+      content: "object {i}"
+      content_type: text/plain
+      cache_control: max-age=60
+      metadata: {{owner: ml}}
+      server_side_encryption: AES256
+      tags: {{team: ml}}""")
+    return "\n".join(out) + "\n"
+
+
+def s3_ops(proxy):
+    return ops(proxy, "s3")
+
+
+def obj_reads(proxy):
+    """Object reads by operation: how the objects were refreshed."""
+    calls = s3_ops(proxy)
+    return {op: calls.count(op) for op in
+            ("ListObjectsV2", "GetObjectTagging", "HeadObject")}
+
+
+def next_second():
+    """S3 gives an object's time to the second: a rewrite within the second
+    of mlstack's own write keeps it (docs/refresh.md), so a test that
+    rewrites an object behind mlstack's back waits for the next one."""
+    import time
+    time.sleep(1.05)
+
+
+@pytest.fixture
+def buckets(s3):
+    for b in (S3_BUCKET, S3_OTHER):
+        s3.create_bucket(Bucket=b)
+        # someone else's keys, before and after ours
+        s3.put_object(Bucket=b, Key="another/key", Body=b"x")
+        s3.put_object(Bucket=b, Key="zzz/key", Body=b"x")
+    return s3
+
+
+def test_unchanged_objects_are_read_by_listing(run, buckets, proxy):
+    text = objects_stack(5) + objects_stack(
+        2, bucket=S3_OTHER, name="other").split("resources:\n")[1]
+    apply(run, stack=text)
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 0 and last_line(out) == NO_CHANGES, out
+    # one listing a bucket, the tags of each object, no HEAD
+    assert obj_reads(proxy) == {"ListObjectsV2": 2, "GetObjectTagging": 7,
+                                "HeadObject": 0}
+    assert set(s3_ops(proxy)) == {"ListObjectsV2", "GetObjectTagging"}
+
+
+def test_object_listing_pages_through_several_pages(run, buckets, proxy):
+    apply(run, stack=objects_stack(5))
+    proxy.clear_calls()
+
+    code, out = plan(run, env={"MLSTACK_LIST_PAGE_SIZE": "2"})
+    assert code == 0 and last_line(out) == NO_CHANGES, out
+    # 5 objects, 2 a page, nothing else in their range: 3 pages
+    assert obj_reads(proxy) == {"ListObjectsV2": 3, "GetObjectTagging": 5,
+                                "HeadObject": 0}
+    lists = proxy.calls(service="s3", operation="ListObjectsV2")
+    assert all("max-keys=2" in c.target for c in lists)
+    assert "prefix=conf%2Fobj" in lists[0].target
+
+
+def copy_with(s3, key, **changed):
+    """Rewrite an object in place with its settings, some of them changed
+    (a copy onto itself: the content and its ETag stay)."""
+    settings = dict(OBJ_SETTINGS, **changed)
+    settings = {k: v for k, v in settings.items() if v is not None}
+    s3.copy_object(Bucket=S3_BUCKET, Key=key, MetadataDirective="REPLACE",
+                   CopySource={"Bucket": S3_BUCKET, "Key": key}, **settings)
+
+
+@pytest.mark.parametrize("change, shown", [
+    ("content", "etag"),
+    ("content_type", "content_type"),
+    ("cache_control", "cache_control"),
+    ("metadata", "metadata"),
+    ("storage_class", "storage_class"),
+    ("sse", "server_side_encryption"),
+    ("tags", "tags"),
+])
+def test_every_object_attribute_drift_is_caught(run, buckets, proxy, change,
+                                                shown):
+    s3 = buckets
+    apply(run, stack=objects_stack(3))
+    key = "conf/obj1.txt"
+    next_second()
+    if change == "content":
+        s3.put_object(Bucket=S3_BUCKET, Key=key, Body=b"object 9",
+                      **OBJ_SETTINGS)
+    elif change == "content_type":
+        copy_with(s3, key, ContentType="text/csv")
+    elif change == "cache_control":
+        copy_with(s3, key, CacheControl="no-cache")
+    elif change == "metadata":
+        copy_with(s3, key, Metadata={"owner": "someone"})
+    elif change == "storage_class":
+        copy_with(s3, key, StorageClass="STANDARD_IA")
+    elif change == "sse":
+        copy_with(s3, key, ServerSideEncryption=None)
+    else:
+        s3.put_object_tagging(Bucket=S3_BUCKET, Key=key, Tagging={"TagSet": [
+            {"Key": "team", "Value": "x"}]})
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 2, out
+    if change != "sse":  # a setting S3 no longer has is not said to drift
+        assert "  # obj1 has changed outside of mlstack" in out
+    assert "  # obj1 will be updated in place" in out
+    assert shown in out
+    assert "  # obj0 has changed" not in out
+    assert "  # obj2 has changed" not in out
+    assert plan_counts(out) == (0, 1, 0)
+    # only a rewritten object is read alone; a tag change is not one
+    reads = obj_reads(proxy)
+    assert reads["ListObjectsV2"] == 1
+    assert reads["HeadObject"] == (0 if change == "tags" else 1), reads
+    assert reads["GetObjectTagging"] == 3, reads
+
+    # put back: the write records the time again, and the listing settles
+    # the object once more
+    apply(run)
+    proxy.clear_calls()
+    code, out = plan(run)
+    assert code == 0 and last_line(out) == NO_CHANGES, out
+    assert obj_reads(proxy)["HeadObject"] == 0
+
+
+def test_settings_left_to_s3_are_recorded_and_listed(run, buckets, proxy,
+                                                     workdir):
+    # the bucket encrypts by default: an object the stack does not ask to
+    # encrypt is encrypted all the same, and recorded so
+    buckets.put_bucket_encryption(
+        Bucket=S3_BUCKET, ServerSideEncryptionConfiguration={"Rules": [
+            {"ApplyServerSideEncryptionByDefault": {
+                "SSEAlgorithm": "AES256"}}]})
+    text = objects_stack(2).replace("      server_side_encryption: AES256\n",
+                                    "")
+    assert "server_side_encryption" not in text
+    apply(run, stack=text)
+    doc = json.loads((workdir / ".mlstack" / "refresh-s3" / "resources" /
+                      "obj0.json").read_text())
+    assert doc["attributes"]["server_side_encryption"] == "AES256"
+    assert isinstance(doc["attributes"]["last_modified"], int)
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 0 and last_line(out) == NO_CHANGES, out
+    assert obj_reads(proxy) == {"ListObjectsV2": 1, "GetObjectTagging": 2,
+                                "HeadObject": 0}
+
+
+def test_object_deleted_behind_its_back_is_planned_again(run, buckets,
+                                                         proxy):
+    apply(run, stack=objects_stack(3))
+    buckets.delete_object(Bucket=S3_BUCKET, Key="conf/obj0.txt")
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 2, out
+    assert "  # obj0 will be created" in out
+    assert plan_counts(out) == (1, 0, 0)
+    # absence from the listing is confirmed by a HEAD of its own
+    assert obj_reads(proxy) == {"ListObjectsV2": 1, "GetObjectTagging": 2,
+                                "HeadObject": 1}
+
+
+def test_object_deleted_between_list_and_tags_is_gone(run, buckets, proxy):
+    apply(run, stack=objects_stack(2))
+
+    def delete_after_list(request, response):
+        if request.operation == "ListObjectsV2":
+            buckets.delete_object(Bucket=S3_BUCKET, Key="conf/obj0.txt")
+        return None
+    proxy.add_response_hook(delete_after_list)
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 2, out
+    assert "  # obj0 will be created" in out
+    assert "  # obj1" not in out
+    assert plan_counts(out) == (1, 0, 0)
+    assert obj_reads(proxy)["HeadObject"] == 1
+
+
+def test_objects_recorded_without_time_are_read_one_by_one(
+        run, buckets, proxy, workdir):
+    apply(run, stack=objects_stack(4))
+    # state written before the time was recorded
+    resources = workdir / ".mlstack" / "refresh-s3" / "resources"
+    for name in ("obj0", "obj3"):
+        f = resources / f"{name}.json"
+        doc = json.loads(f.read_text())
+        assert isinstance(doc["attributes"].pop("last_modified"), int)
+        f.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 0 and last_line(out) == NO_CHANGES, out
+    heads = proxy.calls(service="s3", operation="HeadObject")
+    assert sorted(c.target.rsplit("/", 1)[-1] for c in heads) == \
+        ["obj0.txt", "obj3.txt"]
+    assert obj_reads(proxy) == {"ListObjectsV2": 1, "GetObjectTagging": 4,
+                                "HeadObject": 2}
+    # the listing spans only what it must settle
+    lists = proxy.calls(service="s3", operation="ListObjectsV2")
+    assert "start-after=conf%2Fobj1.tx" in lists[0].target
+
+
+def test_object_walk_stops_where_reads_are_cheaper(run, buckets, proxy):
+    # between the two keys, eight of someone else's: at two a page, two
+    # pages (one a key) reach only the first; the second is read alone
+    s3 = buckets
+    for i in range(8):
+        s3.put_object(Bucket=S3_BUCKET, Key=f"conf/p-mid{i}", Body=b"x")
+    text = objects_stack(1) + """  last:
+    type: aws_s3_object
+    properties:
+      bucket: refresh-objects
+      key: conf/zlast.txt
+      content: last
+"""
+    apply(run, stack=text)
+    proxy.clear_calls()
+
+    code, out = plan(run, env={"MLSTACK_LIST_PAGE_SIZE": "2"})
+    assert code == 0 and last_line(out) == NO_CHANGES, out
+    assert obj_reads(proxy) == {"ListObjectsV2": 2, "GetObjectTagging": 2,
+                                "HeadObject": 1}
+
+
+# -- S3 folders (aws_s3_objects) ------------------------------------------
+
+def folders_stack(prefixes, bucket=S3_BUCKET, stack="refresh-folders"):
+    out = [f"stack: {stack}", "resources:"]
+    for i, prefix in enumerate(prefixes):
+        out.append(f"""  data{i}:
+    type: aws_s3_objects
+    properties:
+      bucket: {bucket}
+      prefix: {prefix}
+      source: data{i}""")
+    return "\n".join(out) + "\n"
+
+
+def make_folders(workdir, n, files=3):
+    for i in range(n):
+        d = workdir / f"data{i}"
+        d.mkdir()
+        for j in range(files):
+            (d / f"f{j}.csv").write_text(f"folder {i} file {j}\n")
+
+
+def test_folders_of_a_bucket_share_one_listing(run, buckets, proxy, workdir):
+    make_folders(workdir, 3)
+    apply(run, stack=folders_stack(["data/train", "data/val", "data/test"]))
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 0 and last_line(out) == NO_CHANGES, out
+    lists = proxy.calls(service="s3", operation="ListObjectsV2")
+    assert len(lists) == 1 and s3_ops(proxy) == ["ListObjectsV2"]
+    # under what the prefixes share, from the first one on
+    assert "prefix=data%2F&" in lists[0].target
+    assert "start-after=data%2Ftest&" in lists[0].target + "&"
+
+    # 9 keys, 2 a page: 5 pages, and still one walk
+    proxy.clear_calls()
+    code, out = plan(run, env={"MLSTACK_LIST_PAGE_SIZE": "2"})
+    assert code == 0 and last_line(out) == NO_CHANGES, out
+    assert s3_ops(proxy) == ["ListObjectsV2"] * 5
+
+
+def test_folders_with_nothing_in_common_are_walked_from_first_to_last(
+        run, buckets, proxy, workdir):
+    # keys before "cats/" and after "dogs/" are not listed: the walk
+    # starts at the first folder and stops past the last
+    s3 = buckets
+    for i in range(4):
+        s3.put_object(Bucket=S3_BUCKET, Key=f"aaa/{i}", Body=b"x")
+        s3.put_object(Bucket=S3_BUCKET, Key=f"zzz/{i}", Body=b"x")
+    make_folders(workdir, 2)
+    apply(run, stack=folders_stack(["cats", "dogs"]))
+    proxy.clear_calls()
+
+    code, out = plan(run, env={"MLSTACK_LIST_PAGE_SIZE": "4"})
+    assert code == 0 and last_line(out) == NO_CHANGES, out
+    # 6 keys, 4 a page: the second page goes past "dogs/"
+    lists = proxy.calls(service="s3", operation="ListObjectsV2")
+    assert len(lists) == 2, s3_ops(proxy)
+    assert "prefix=&" in lists[0].target + "&"
+    assert "start-after=cats&" in lists[0].target + "&"
+
+
+@pytest.mark.parametrize("change, shown", [
+    ("changed", "~ f1.csv"),
+    ("added", "+ extra.csv"),
+    ("deleted", "+ f2.csv"),
+])
+def test_folder_drift_is_caught_from_the_shared_listing(
+        run, buckets, proxy, workdir, change, shown):
+    s3 = buckets
+    make_folders(workdir, 3)
+    apply(run, stack=folders_stack(["data/train", "data/val", "data/test"]))
+    if change == "changed":
+        s3.put_object(Bucket=S3_BUCKET, Key="data/val/f1.csv", Body=b"other")
+    elif change == "added":
+        s3.put_object(Bucket=S3_BUCKET, Key="data/val/extra.csv", Body=b"x")
+    else:
+        s3.delete_object(Bucket=S3_BUCKET, Key="data/val/f2.csv")
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 2, out
+    assert "  # data1 has changed outside of mlstack" in out
+    assert "  # data1 will be updated in place" in out
+    assert shown in out
+    assert "  # data0 has changed" not in out
+    assert "  # data2 has changed" not in out
+    assert plan_counts(out) == (0, 1, 0)
+    assert s3_ops(proxy) == ["ListObjectsV2"]
+    if change == "added":
+        assert "- extra.csv" in out
+
+
+def test_folder_walk_stops_where_reads_are_cheaper(run, buckets, proxy,
+                                                   workdir):
+    # twenty of someone else's keys between the two folders: the walk
+    # takes the pages the folders' own reads would (one each) and one to
+    # see past the last, settles the first, and the second is listed on
+    # its own
+    s3 = buckets
+    for i in range(20):
+        s3.put_object(Bucket=S3_BUCKET, Key=f"data/m{i:02}", Body=b"x")
+    make_folders(workdir, 2)
+    apply(run, stack=folders_stack(["data/a", "data/z"]))
+    proxy.clear_calls()
+
+    code, out = plan(run, env={"MLSTACK_LIST_PAGE_SIZE": "4"})
+    assert code == 0 and last_line(out) == NO_CHANGES, out
+    lists = proxy.calls(service="s3", operation="ListObjectsV2")
+    assert len(lists) == 4, lists
+    assert "start-after=data%2Fa" in lists[0].target
+    assert "prefix=data%2Fz%2F&" in lists[3].target + "&"
+
+
+def test_folders_of_a_deleted_bucket_are_gone(run, buckets, proxy, workdir):
+    make_folders(workdir, 2)
+    apply(run, stack=folders_stack(["cats", "dogs"], bucket=S3_OTHER))
+    for o in buckets.list_objects_v2(Bucket=S3_OTHER)["Contents"]:
+        buckets.delete_object(Bucket=S3_OTHER, Key=o["Key"])
+    buckets.delete_bucket(Bucket=S3_OTHER)
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 2, out
+    assert "  # data0 will be created" in out
+    assert "  # data1 will be created" in out
+    assert s3_ops(proxy) == ["ListObjectsV2"]

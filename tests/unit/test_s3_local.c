@@ -2,7 +2,7 @@
  * test_s3_local.c - the local side of a folder synced to S3: ETags as S3
  * computes them (single-part MD5, multipart MD5 of part MD5s), manifest
  * entries and totals, filters, and the walk of a folder (sorted, links
- * inside followed, loops and links outside refused).
+ * inside followed, loops and links outside refused); S3's times.
  */
 #include "util/common.h"
 
@@ -204,6 +204,35 @@ static void test_scan(void **state)
 }
 
 /* A part size S3 cannot take is refused before anything is read. */
+/* S3's times: a listing's ISO 8601 and a header's HTTP date, to the second. */
+static void test_dates(void **state)
+{
+	static const struct {
+		const char *name, *text;
+		double want;
+	} cases[] = {
+		{ "listing", "2026-11-29T02:40:07.000Z", 1795920007 },
+		{ "listing with milliseconds", "2026-11-29T02:40:07.918Z",
+		  1795920007 },
+		{ "http date", "Sun, 29 Nov 2026 02:40:07 GMT", 1795920007 },
+		{ "http date, one digit day", "Tue, 1 Dec 2026 00:00:00 GMT",
+		  1796083200 },
+		{ "unknown month", "Sun, 29 Nox 2026 02:40:07 GMT", -1 },
+		{ "empty", "", -1 },
+		{ "none", NULL, -1 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		double got = ms_s3_date(cases[i].text);
+
+		if (got != cases[i].want)
+			fail_msg("%s: %.0f, want %.0f", cases[i].name, got,
+				 cases[i].want);
+	}
+}
+
 static void test_part_size_bounds(void **state)
 {
 	static const struct {
@@ -245,6 +274,7 @@ int main(void)
 		cmocka_unit_test(test_filters),
 		cmocka_unit_test(test_scan),
 		cmocka_unit_test(test_part_size_bounds),
+		cmocka_unit_test(test_dates),
 	};
 
 	return cmocka_run_group_tests_name("s3_local", tests, NULL, NULL);
