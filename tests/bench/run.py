@@ -22,9 +22,10 @@ Measures, against the local emulator (moto behind the TLS proxy):
   in large files, side by side with `aws s3 sync` (the AWS CLI, given as
   AWSCLI) on the same tree and emulator, and the no-change plan of the
   10,000 files: its API calls and wall time;
-- listing: the calls of a no-change plan of 100 and 1,000 roles, and of
-  as many SageMaker models with their endpoint configs, per operation
-  and per resource (refresh by listing, docs/refresh.md).
+- listing: the calls of a no-change plan of 100 and 1,000 roles, of as
+  many SageMaker models with their endpoint configs, of as many S3
+  objects, and of 1,000 resources of six listed types together, per
+  operation and per resource (refresh by listing, docs/refresh.md).
 Each figure is the median wall time of REPEAT runs and the peak resident
 set size of the process (GNU time's %M, the largest of its runs). Times
 depend on the machine and on the emulator's own speed; they are reported
@@ -104,26 +105,92 @@ def sagemaker(n, prefix):
     return "\n".join(lines) + "\n"
 
 
+LIST_BUCKET = "bench-list"
+
+
+def objects(n, prefix):
+    """n S3 objects (aws_s3_object) in one bucket made outside the stack."""
+    lines = [f"stack: bench-{prefix}", "resources:"]
+    for i in range(n):
+        lines += [f"  o{i}:", "    type: aws_s3_object", "    properties:",
+                  f"      bucket: {LIST_BUCKET}",
+                  f"      key: objects/{i}.txt",
+                  f"      content: \"object {i}\""]
+    return "\n".join(lines) + "\n"
+
+
+def listable(n, prefix):
+    """n resources, as many of each type refresh lists (docs/refresh.md):
+    roles, SageMaker models, endpoint configs, endpoints and training
+    jobs, and folders synced to S3 (aws_s3_objects, one small file
+    each); the bucket is made outside the stack."""
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/bench:1"
+    role = "arn:aws:iam::123456789012:role/bench"
+    lines = [f"stack: bench-{prefix}", "resources:"]
+    for i in range(n // 6):
+        lines += [
+            f"  r{i}:", "    type: aws_iam_role", "    properties:",
+            f"      name: {prefix}-role-{i}",
+            "      assume_role_policy: {Version: \"2012-10-17\", "
+            "Statement: []}",
+            "      tags: {team: ml}",
+            f"  m{i}:", "    type: aws_sagemaker_model", "    properties:",
+            f"      execution_role_arn: {role}",
+            f"      primary_container: {{image: {image}}}",
+            f"  c{i}:", "    type: aws_sagemaker_endpoint_configuration",
+            "    properties:",
+            "      production_variants:",
+            f"        - {{variant_name: AllTraffic, model_name: "
+            f"\"${{m{i}.name}}\", instance_type: ml.m5.large}}",
+            f"  e{i}:", "    type: aws_sagemaker_endpoint", "    properties:",
+            f"      name: {prefix}-endpoint-{i}",
+            f"      endpoint_config_name: ${{c{i}.name}}",
+            f"  j{i}:", "    type: aws_sagemaker_training_job",
+            "    properties:",
+            f"      role_arn: {role}",
+            f"      algorithm_specification: {{training_image: {image}}}",
+            f"      hyper_parameters: {{run: \"{i}\"}}",
+            "      output_data_config: {s3_output_path: "
+            f"\"s3://{LIST_BUCKET}/models\"}}",
+            "      resource_config: {instance_type: ml.m5.xlarge, "
+            "instance_count: 1}",
+            f"  f{i}:", "    type: aws_s3_objects", "    properties:",
+            f"      bucket: {LIST_BUCKET}",
+            f"      prefix: data/{i}",
+            f"      source: data/{i}"]
+    return "\n".join(lines) + "\n"
+
+
 def calls_per_type(binary, work, env, emu, n, make=roles,
                    what="aws_iam_role"):
     """Apply n objects (roles, or what make writes), then count the calls
     of one plan with no change (docs/refresh.md): per operation, and per
     resource."""
+    import moto_sagemaker
     d = os.path.join(work, f"list{n}-{make.__name__}")
     os.mkdir(d)
+    text = make(n, f"l{n}")
     with open(os.path.join(d, "mlstack.yaml"), "w") as f:
-        f.write(make(n, f"l{n}"))
+        f.write(text)
+    count = text.count("\n    type: ")
+    for i in range(count):
+        os.makedirs(os.path.join(d, "data", str(i)))
+        with open(os.path.join(d, "data", str(i), "x.txt"), "w") as f:
+            f.write(f"file {i}\n")
     emu.reset()
+    moto_sagemaker.control.polls = 1
+    emu.client("s3").create_bucket(Bucket=LIST_BUCKET)
+    env = {**env, "MLSTACK_WAIT_DELAY": "0.05"}
     run(binary, d, env, ["apply", "-auto-approve", "-parallelism=10"])
     emu.proxy.clear_calls()
     t, mem = run(binary, d, env, ["plan", "-parallelism=10"])
-    row(f"plan (no change), {n} {what}", t, mem)
+    row(f"plan (no change), {count} {what}", t, mem)
     ops = {}
     for c in emu.proxy.calls():
         ops[(c.service, c.operation)] = ops.get((c.service, c.operation), 0) + 1
     total = sum(ops.values())
-    print(f"\nplan (no change) of {n} {what}: {total} calls, "
-          f"{total / n:.3f} a resource, {t * 1000:.0f} ms")
+    print(f"\nplan (no change) of {count} {what}: {total} calls, "
+          f"{total / count:.3f} a resource, {t * 1000:.0f} ms")
     for (service, op), k in sorted(ops.items()):
         print(f"  {service:<6} {op:<32} {k:>5}")
 
@@ -694,8 +761,12 @@ def listing(binary, work, env, emu):
     """Calls per resource of a no-change plan, per type (docs/refresh.md)."""
     for n in (100, 1000):
         calls_per_type(binary, work, env, emu, n)
-        calls_per_type(binary, work, env, emu, n, sagemaker,
+        calls_per_type(binary, work, env, emu, n // 2, sagemaker,
                        "aws_sagemaker_model + _endpoint_configuration")
+        calls_per_type(binary, work, env, emu, n, objects, "aws_s3_object")
+    calls_per_type(binary, work, env, emu, 1000, listable,
+                   "of six listed types (roles, models, endpoint configs, "
+                   "endpoints, training jobs, folders)")
 
 
 SECTIONS = ("small", "scale", "critical", "listing", "dataset")
