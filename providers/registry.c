@@ -84,11 +84,15 @@ const struct ms_resource_type *const *ms_lookup_all(void)
 
 const struct ms_resource_type *ms_provider_find(const char *type)
 {
+	/* a plan asks for one type many times over: the last answer first */
+	static _Thread_local const struct ms_resource_type *last;
 	size_t i;
 
+	if (last && !strcmp(last->name, type))
+		return last;
 	for (i = 0; types[i]; i++)
 		if (!strcmp(types[i]->name, type))
-			return types[i];
+			return last = types[i];
 	return NULL;
 }
 
