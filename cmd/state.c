@@ -72,25 +72,25 @@ static int no_remote(void)
 static int pull(struct ms_engine *e)
 {
 	const char *url = ms_engine_remote(e);
-	struct ms_state_sync s;
+	struct ms_engine_sync s;
 
 	if (!url)
 		return no_remote();
 	if (ms_engine_pull(e, &s))
 		return cmd_fail("%s", ms_error_last());
 	switch (s.kind) {
-	case MS_SYNC_EMPTY:
+	case MS_ENGINE_SYNC_EMPTY:
 		printf("The remote %s holds no state yet; nothing to pull.\n",
 		       url);
 		break;
-	case MS_SYNC_CURRENT:
+	case MS_ENGINE_SYNC_CURRENT:
 		printf("The state is up to date with %s.\n", url);
 		break;
-	case MS_SYNC_PULLED:
+	case MS_ENGINE_SYNC_PULLED:
 		printf("Pulled %zu commit(s) from %s; the state is at %.7s.\n",
 		       s.pulled, url, s.head);
 		break;
-	case MS_SYNC_AHEAD:
+	case MS_ENGINE_SYNC_AHEAD:
 		printf("The local state is %zu commit(s) ahead of %s; run "
 		       "'mlstack state push' to send them.\n",
 		       s.ahead, url);
@@ -109,7 +109,7 @@ static int pull(struct ms_engine *e)
 static int push(struct ms_engine *e)
 {
 	const char *url = ms_engine_remote(e);
-	struct ms_state_sync s;
+	struct ms_engine_sync s;
 
 	if (!url)
 		return no_remote();
@@ -117,7 +117,7 @@ static int push(struct ms_engine *e)
 		return cmd_fail("%s", ms_error_last());
 	if (ms_engine_push(e, &s))
 		return cmd_unlock(e, cmd_fail("%s", ms_error_last()));
-	if (s.kind == MS_SYNC_PUSHED)
+	if (s.kind == MS_ENGINE_SYNC_PUSHED)
 		printf("Pushed %zu commit(s) to %s; it is at %.7s.\n", s.ahead,
 		       url, s.head);
 	else if (!*s.head)

@@ -472,23 +472,54 @@ const char *ms_engine_remote(const struct ms_engine *e)
 	return ms_state_remote(e->state);
 }
 
-int ms_engine_pull(struct ms_engine *e, struct ms_state_sync *out)
+/* The state's answer as the engine says it. */
+static void sync_out(struct ms_engine_sync *out, const struct ms_state_sync *s)
 {
+	static const enum ms_engine_sync_kind kinds[] = {
+		[MS_SYNC_EMPTY] = MS_ENGINE_SYNC_EMPTY,
+		[MS_SYNC_CURRENT] = MS_ENGINE_SYNC_CURRENT,
+		[MS_SYNC_PULLED] = MS_ENGINE_SYNC_PULLED,
+		[MS_SYNC_REPLAYED] = MS_ENGINE_SYNC_REPLAYED,
+		[MS_SYNC_AHEAD] = MS_ENGINE_SYNC_AHEAD,
+		[MS_SYNC_PUSHED] = MS_ENGINE_SYNC_PUSHED,
+	};
+
+	if (!out)
+		return;
+	out->kind = kinds[s->kind];
+	out->pulled = s->pulled;
+	out->ahead = s->ahead;
+	memcpy(out->head, s->head, sizeof(out->head));
+}
+
+int ms_engine_pull(struct ms_engine *e, struct ms_engine_sync *out)
+{
+	struct ms_state_sync s;
 	int err;
 
-	if (!e->remote)
-		return ms_state_pull(e->state, out); /* says there is none */
-	if ((err = ms_state_lock(e->state, "state pull")))
-		return err;
-	err = ms_state_pull(e->state, out);
-	if (ms_state_unlock(e->state) && !err)
-		err = -1;
+	memset(&s, 0, sizeof(s));
+	if (!e->remote) {
+		err = ms_state_pull(e->state, &s); /* says there is none */
+	} else if (!(err = ms_state_lock(e->state, "state pull"))) {
+		err = ms_state_pull(e->state, &s);
+		if (ms_state_unlock(e->state) && !err)
+			err = -1;
+	}
+	if (!err)
+		sync_out(out, &s);
 	return err;
 }
 
-int ms_engine_push(struct ms_engine *e, struct ms_state_sync *out)
+int ms_engine_push(struct ms_engine *e, struct ms_engine_sync *out)
 {
-	return ms_state_push(e->state, out);
+	struct ms_state_sync s;
+	int err;
+
+	memset(&s, 0, sizeof(s));
+	err = ms_state_push(e->state, &s);
+	if (!err)
+		sync_out(out, &s);
+	return err;
 }
 
 int ms_engine_force_unlock(struct ms_engine *e)

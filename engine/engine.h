@@ -12,8 +12,6 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "state/state.h"
-
 struct ms_engine;
 
 struct ms_engine_opts {
@@ -112,13 +110,30 @@ int ms_engine_lock(struct ms_engine *e, const char *operation);
 int ms_engine_unlock(struct ms_engine *e);
 /* Whether the state is shared through a remote; its URL as shown. */
 const char *ms_engine_remote(const struct ms_engine *e);
+/* What a state pull or push did. */
+enum ms_engine_sync_kind {
+	MS_ENGINE_SYNC_EMPTY,    /* the remote has no state yet */
+	MS_ENGINE_SYNC_CURRENT,  /* local and remote at the same commit */
+	MS_ENGINE_SYNC_PULLED,   /* the local state fast-forwarded */
+	MS_ENGINE_SYNC_REPLAYED, /* local commits put on top of others' */
+	MS_ENGINE_SYNC_AHEAD,    /* local commits the remote lacks */
+	MS_ENGINE_SYNC_PUSHED,   /* the remote fast-forwarded to the local */
+};
+
+struct ms_engine_sync {
+	enum ms_engine_sync_kind kind;
+	size_t pulled; /* commits taken from the remote */
+	size_t ahead;  /* local commits it lacks (pull) or was sent (push) */
+	char head[41]; /* the local head afterwards ("" before any commit) */
+};
+
 /*
  * state pull / state push: bring the local state and the remote's in
  * step (ms_state_pull, ms_state_push); *out says what happened. Pull
  * takes the local lock for its moment; push needs ms_engine_lock.
  */
-int ms_engine_pull(struct ms_engine *e, struct ms_state_sync *out);
-int ms_engine_push(struct ms_engine *e, struct ms_state_sync *out);
+int ms_engine_pull(struct ms_engine *e, struct ms_engine_sync *out);
+int ms_engine_push(struct ms_engine *e, struct ms_engine_sync *out);
 /*
  * Remove the locks ms_engine_lock_info found, whoever holds them;
  * MS_ENOTFOUND if there was none.
