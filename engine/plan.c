@@ -479,6 +479,20 @@ static void fill_computed(const struct ms_resource_type *t, json_t *after,
 	}
 }
 
+/* Whether v says nothing: missing, null, or an empty string, map or list. */
+static bool blank(const json_t *v)
+{
+	return !v || json_is_null(v) ||
+	       (json_is_string(v) && !json_string_length(v)) ||
+	       (json_is_object(v) && !json_object_size(v)) ||
+	       (json_is_array(v) && !json_array_size(v));
+}
+
+/*
+ * What changed outside mlstack: the managed attributes whose live value
+ * differs from the recorded one, including one set or removed there
+ * (blank on one side only).
+ */
 static json_t *drift_entry(const char *name, const json_t *stored,
 			   const json_t *live)
 {
@@ -501,7 +515,9 @@ static json_t *drift_entry(const char *name, const json_t *stored,
 			     !(a->flags & MS_ATTR_LOCAL)) ||
 			    (a->flags & (MS_ATTR_INTERNAL | MS_ATTR_INPUT)))
 				continue;
-			if (x && y && !json_equal(x, y))
+			if (blank(x) && blank(y))
+				continue;
+			if (blank(x) || blank(y) || !json_equal(x, y))
 				json_array_append_new(changed,
 						      json_string(a->name));
 		}
