@@ -132,9 +132,10 @@ static json_t *usd(double x)
 /*
  * What resource name costs in w: {"hourly", "hourly_max", "monthly",
  * "monthly_max", "items", "unknown"} and for a job {"job", "run",
- * "billed"}, or NULL when it is not in w.
+ * "billed"}, or NULL when it is not in w (or, with skip_free, when it
+ * costs nothing and says so: no amount, item, run or unknown price).
  */
-static json_t *price(struct world *w, const char *name)
+static json_t *price(struct world *w, const char *name, bool skip_free)
 {
 	static const char *const amounts[] = { "hourly", "hourly_max", "run" };
 	json_t *r = json_object_get(w->res, name), *out, *item;
@@ -152,6 +153,11 @@ static json_t *price(struct world *w, const char *name)
 	else
 		ms_cost_unknown(&c, "mlstack does not price %s",
 				type ? type : "this type");
+	if (skip_free && !c.hourly && !c.hourly_max && !c.job &&
+	    !json_array_size(c.items) && !json_array_size(c.unknown)) {
+		ms_cost_release(&c);
+		return NULL;
+	}
 	out = json_object();
 	json_object_set_new(out, "hourly", usd(c.hourly));
 	json_object_set_new(out, "hourly_max", usd(c.hourly_max));
@@ -285,9 +291,14 @@ void ms_cost_plan(json_t *plan, const struct ms_prices *prices,
 			json_string_value(json_object_get(c, "name"));
 		int a = ms_action_parse(
 			json_string_value(json_object_get(c, "action")));
-		json_t *b = price(&was, name), *f = price(&will, name), *d;
+		json_t *b = price(&was, name, true),
+		       *f = price(&will, name, true);
+		json_t *d;
 		bool run = f && json_is_true(json_object_get(f, "job")) &&
 			   (a == MS_ACTION_CREATE || a == MS_ACTION_REPLACE);
+
+		if (!b && !f)
+			continue; /* free either side: nothing to say or add */
 
 		if (b && !json_is_true(json_object_get(b, "job")))
 			total_add(before, b, false);
@@ -355,7 +366,7 @@ json_t *ms_cost_state(const json_t *stored, const struct ms_prices *prices,
 		}
 	}
 	json_object_foreach(w.res, name, v) {
-		json_t *cost = price(&w, name);
+		json_t *cost = price(&w, name, false);
 
 		json_object_set_new(cost, "name", json_string(name));
 		json_object_set(cost, "type", json_object_get(v, "type"));
