@@ -21,8 +21,8 @@
 #include "engine/sensitive.h"
 #include "providers/provider.h"
 #include "util/json.h"
+#include "util/sha256.h"
 
-#include <openssl/evp.h>
 #include <time.h>
 
 /* The Terraform release whose JSON plan format this one follows. */
@@ -274,17 +274,13 @@ static json_t *json_text(const json_t *v)
 /* The hex SHA-1 of a string's text, as Terraform keeps user_data. */
 static json_t *sha1_text(const json_t *v)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0, i;
-	char hex[2 * EVP_MAX_MD_SIZE + 1];
+	char hex[41];
 
 	if (!json_is_string(v) ||
-	    !EVP_Digest(json_string_value(v), json_string_length(v), md, &n,
-			EVP_sha1(), NULL))
+	    ms_sha1_hex(hex, json_string_value(v), json_string_length(v))) {
+		ms_error_clear();
 		return ms_json_copy(v);
-	for (i = 0; i < n; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	hex[2 * n] = '\0';
+	}
 	return json_string(hex);
 }
 

@@ -1,5 +1,5 @@
 /*
- * sha256.c - SHA-256 through OpenSSL's EVP interface.
+ * sha256.c - SHA-256 (and SHA-1) through OpenSSL's EVP interface.
  *
  * EVP (not the deprecated SHA256_* calls) so that the build stays clean
  * against OpenSSL 3 and a FIPS provider can be swapped in.
@@ -9,21 +9,32 @@
 
 #include <openssl/evp.h>
 
-int ms_sha256_hex(char out[65], const void *data, size_t len)
+/* md's hex digits into out, for a digest of size bytes. */
+static int digest_hex(char *out, const EVP_MD *md, unsigned int size,
+		      const void *data, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int md_len = 0;
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int d_len = 0;
 	unsigned int i;
 
 	out[0] = '\0';
-	if (!EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL) ||
-	    md_len != 32)
-		return ms_error("sha256: digest failed");
-	for (i = 0; i < md_len; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 0xf];
+	if (!EVP_Digest(data, len, d, &d_len, md, NULL) || d_len != size)
+		return ms_error("%s: digest failed", EVP_MD_get0_name(md));
+	for (i = 0; i < d_len; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 0xf];
 	}
-	out[64] = '\0';
+	out[2 * size] = '\0';
 	return 0;
+}
+
+int ms_sha256_hex(char out[65], const void *data, size_t len)
+{
+	return digest_hex(out, EVP_sha256(), 32, data, len);
+}
+
+int ms_sha1_hex(char out[41], const void *data, size_t len)
+{
+	return digest_hex(out, EVP_sha1(), 20, data, len);
 }
