@@ -58,8 +58,10 @@ def problems(binary):
             found.append(f"{page}: the tables differ from `mlstack schema "
                          f"{name}` (run make docs)")
     for page in sorted(DOCS.glob("*.md")):
-        # a lookup's page (data:) says so in its title; it has no tables
-        if page.read_text().split("\n", 1)[0].endswith("(lookup)"):
+        # a lookup's page (data:), or that of a name only Terraform's JSON
+        # plan shows, says so in its title; it has no tables
+        title = page.read_text().split("\n", 1)[0]
+        if title.endswith(("(lookup)", "(in Terraform's JSON plan)")):
             continue
         if page.stem not in names:
             found.append(f"{page}: no resource type {page.stem}")
