@@ -9,6 +9,7 @@
  */
 #include "util/common.h"
 #include "providers/kit.h"
+#include "providers/aws/aws.h"
 
 #include <math.h>
 
@@ -578,4 +579,45 @@ int ms_kit_page_size(int dflt)
 		return dflt;
 	n = strtol(v, &end, 10);
 	return *end || n < 1 || n > dflt ? dflt : (int)n;
+}
+
+int ms_kit_json_pages(json_t **out, struct ms_aws *aws, const char *service,
+		      const char *target, const char *op, json_t *body,
+		      const char *key, const char *token_key)
+{
+	json_t *items = json_array(), *answer = NULL, *page;
+	const char *token;
+	char *next = NULL;
+	int err = 0;
+
+	*out = NULL;
+	for (;;) {
+		if (next)
+			json_object_set_new(body, token_key, json_string(next));
+		json_decref(answer);
+		answer = NULL;
+		err = ms_aws_json_call(&answer, NULL, aws, service, target, op,
+				       body);
+		if (err)
+			goto done;
+		page = json_object_get(answer, key);
+		if (json_is_array(page))
+			json_array_extend(items, page);
+		token = ms_kit_str(answer, token_key, NULL);
+		if (!token || !*token)
+			break;
+		if (next && !strcmp(token, next)) {
+			err = ms_error("%s: the same %s twice", op, token_key);
+			goto done;
+		}
+		free(next);
+		next = ms_strdup(token);
+	}
+	*out = items;
+	items = NULL;
+done:
+	free(next);
+	json_decref(items);
+	json_decref(answer);
+	return err;
 }

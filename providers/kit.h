@@ -113,4 +113,15 @@ const char *ms_kit_name(const struct ms_call *call, const json_t *attrs);
  */
 int ms_kit_page_size(int dflt);
 
+/*
+ * Every page of a JSON-protocol list: the items under key of each answer
+ * to op (service and target as ms_aws_json_call takes them), paged by
+ * token_key in the request and the answer, into *out (new). body is the
+ * first request (the token is set in it for the next). A token answered
+ * twice is an error, not an endless loop.
+ */
+int ms_kit_json_pages(json_t **out, struct ms_aws *aws, const char *service,
+		      const char *target, const char *op, json_t *body,
+		      const char *key, const char *token_key);
+
 #endif

@@ -130,43 +130,14 @@ done:
 
 int ms_sagemaker_tags_read(json_t **out, struct ms_aws *aws, const char *arn)
 {
-	json_t *tags = json_object(), *body = NULL, *answer = NULL, *page;
-	const char *token;
-	char *next = NULL;
-	int err = 0;
+	json_t *items = NULL, *body = json_pack("{s:s}", "ResourceArn", arn);
+	int err = ms_kit_json_pages(&items, aws, MS_SAGEMAKER_SERVICE,
+				    MS_SAGEMAKER_TARGET, "ListTags", body,
+				    "Tags", "NextToken");
 
-	*out = NULL;
-	for (;;) {
-		json_decref(body);
-		body = json_pack("{s:s}", "ResourceArn", arn);
-		if (next)
-			json_object_set_new(body, "NextToken",
-					    json_string(next));
-		json_decref(answer);
-		answer = NULL;
-		err = ms_sagemaker_call(&answer, NULL, aws, "ListTags", body);
-		if (err)
-			goto done;
-		page = ms_kit_tags_map(json_object_get(answer, "Tags"));
-		json_object_update(tags, page);
-		json_decref(page);
-		token = ms_kit_str(answer, "NextToken", NULL);
-		if (!token || !*token)
-			break;
-		if (next && !strcmp(token, next)) {
-			err = ms_error("ListTags: the same NextToken twice");
-			goto done;
-		}
-		free(next);
-		next = ms_strdup(token);
-	}
-	*out = tags;
-	tags = NULL;
-done:
-	free(next);
-	json_decref(tags);
+	*out = err ? NULL : ms_kit_tags_map(items);
+	json_decref(items);
 	json_decref(body);
-	json_decref(answer);
 	return err;
 }
 
@@ -649,51 +620,6 @@ int ms_sagemaker_job_delete(struct ms_call *call, const json_t *prior)
 	return err;
 }
 
-/*
- * Every page of a list: the items under key of each answer to op, paged
- * by token_key (in the request and the answer), into *out (new).
- */
-static int list_pages(json_t **out, struct ms_aws *aws, const char *service,
-		      const char *target, const char *op, json_t *body,
-		      const char *key, const char *token_key)
-{
-	json_t *items = json_array(), *answer = NULL, *page;
-	const char *token;
-	char *next = NULL;
-	int err = 0;
-
-	*out = NULL;
-	for (;;) {
-		if (next)
-			json_object_set_new(body, token_key, json_string(next));
-		json_decref(answer);
-		answer = NULL;
-		err = ms_aws_json_call(&answer, NULL, aws, service, target, op,
-				       body);
-		if (err)
-			goto done;
-		page = json_object_get(answer, key);
-		if (json_is_array(page))
-			json_array_extend(items, page);
-		token = ms_kit_str(answer, token_key, NULL);
-		if (!token || !*token)
-			break;
-		if (next && !strcmp(token, next)) {
-			err = ms_error("%s: the same %s twice", op, token_key);
-			goto done;
-		}
-		free(next);
-		next = ms_strdup(token);
-	}
-	*out = items;
-	items = NULL;
-done:
-	free(next);
-	json_decref(items);
-	json_decref(answer);
-	return err;
-}
-
 /* Whether two times (epoch seconds, or text) are the same instant. */
 static bool same_time(const json_t *a, const json_t *b)
 {
@@ -744,9 +670,9 @@ int ms_sagemaker_read_many(struct ms_call *call, const json_t *priors,
 		goto done;
 	}
 	body = json_pack("{s:i}", "MaxResults", ms_kit_page_size(PAGE_MAX));
-	err = list_pages(&items, call->aws, MS_SAGEMAKER_SERVICE,
-			 MS_SAGEMAKER_TARGET, kind->list, body, kind->list_key,
-			 "NextToken");
+	err = ms_kit_json_pages(&items, call->aws, MS_SAGEMAKER_SERVICE,
+				MS_SAGEMAKER_TARGET, kind->list, body,
+				kind->list_key, "NextToken");
 	if (err)
 		goto done;
 	json_array_foreach(items, i, item)
@@ -767,9 +693,10 @@ int ms_sagemaker_read_many(struct ms_call *call, const json_t *priors,
 		body = json_pack("{s:[s], s:i}", "ResourceTypeFilters",
 				 kind->tag_type, "ResourcesPerPage",
 				 ms_kit_page_size(PAGE_MAX));
-		err = list_pages(&items, call->aws, TAGGING_SERVICE,
-				 TAGGING_TARGET, "GetResources", body,
-				 "ResourceTagMappingList", "PaginationToken");
+		err = ms_kit_json_pages(&items, call->aws, TAGGING_SERVICE,
+					TAGGING_TARGET, "GetResources", body,
+					"ResourceTagMappingList",
+					"PaginationToken");
 		if (err)
 			goto done;
 	}
