@@ -442,7 +442,7 @@ int ms_engine_cost(struct ms_engine *e, json_t **out)
 	int err = -1;
 
 	*out = NULL;
-	if (ms_state_resources(e->state, &stored) || ms_prices_load(&prices))
+	if (ms_engine_stored(e, &stored) || ms_prices_load(&prices))
 		goto done;
 	region_of(e, &region, &own);
 	*out = ms_cost_state(stored, prices, &region);
