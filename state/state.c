@@ -50,6 +50,21 @@ static void git_init_once(void)
 	git_init_rc = git_libgit2_init();
 }
 
+static void *warm(void *arg)
+{
+	(void)arg;
+	pthread_once(&git_once, git_init_once);
+	return NULL;
+}
+
+void ms_state_warm(void)
+{
+	pthread_t t;
+
+	if (!pthread_create(&t, NULL, warm, NULL))
+		pthread_detach(t);
+}
+
 /* "state: <what>: <libgit2's message>", returning -1. */
 int ms_state_git_fail(const char *fmt, ...)
 {

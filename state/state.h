@@ -26,6 +26,14 @@ struct ms_state;
 #define MS_STATE_NAME_MAX 128
 
 /*
+ * Start libgit2's setup on a thread of its own, to run while the caller
+ * reads the stack file: it parses the system's CA bundle, some 15 ms that
+ * every command opening a state waited for first. ms_state_open waits
+ * for it to end; without a thread to start, it does the setup itself.
+ */
+void ms_state_warm(void);
+
+/*
  * Open (creating the repository and the stack's directory on first use).
  * The state is not locked by opening it.
  */
