@@ -52,9 +52,7 @@ static json_t *attrs_json(const struct ms_attr *schema)
 			      "tags", !!(a->flags & MS_ATTR_TAGS), "doc",
 			      a->doc ? a->doc : "");
 		if (a->default_json)
-			json_object_set_new(o, "default",
-					    json_loads(a->default_json,
-						       JSON_DECODE_ANY, NULL));
+			json_object_set_new(o, "default", ms_attr_default(a));
 		if (a->wire)
 			json_object_set_new(o, "wire", json_string(a->wire));
 		if (a->nested)

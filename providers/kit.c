@@ -257,7 +257,7 @@ static int value_request(json_t **out, const struct ms_attr *a,
 static int default_request(json_t **out, const struct ms_attr *a,
 			   const struct wire *w, const char *path)
 {
-	json_t *dflt = json_loads(a->default_json, JSON_DECODE_ANY, NULL);
+	json_t *dflt = ms_attr_default(a);
 	int err = value_request(out, a, w, dflt, path);
 
 	json_decref(dflt);
@@ -330,8 +330,7 @@ static json_t *value_attrs(const struct ms_attr *a, const struct wire *w,
 	if (is_empty(v))
 		return a->default_json && a->type != MS_ATTR_MAP &&
 				       a->type != MS_ATTR_LIST ?
-			       json_loads(a->default_json, JSON_DECODE_ANY,
-					  NULL) :
+			       ms_attr_default(a) :
 			       NULL;
 	switch (a->type) {
 	case MS_ATTR_NUMBER:

@@ -498,6 +498,12 @@ const struct ms_resource_type *const *ms_provider_all(void);
 /* The schema entry of an attribute, or NULL. */
 const struct ms_attr *ms_provider_attr(const struct ms_resource_type *t,
 				       const char *name);
+/*
+ * a's default as a new value (NULL when it has none): its JSON text is
+ * parsed once per process and copied from then on; a plan of thousands
+ * of resources parsed the same few defaults tens of thousands of times.
+ */
+json_t *ms_attr_default(const struct ms_attr *a);
 
 /*
  * A session: the AWS client for one region, shared by all workers.

@@ -6,9 +6,13 @@
  * and one line in types[] below.
  */
 #include "util/common.h"
+#include "util/json.h"
+#include "util/map.h"
 #include "providers/provider.h"
 #include "providers/aws/aws.h"
 #include "providers/aws/internal.h" /* the region, as a session resolves it */
+
+#include <pthread.h>
 
 extern const struct ms_resource_type ms_aws_appautoscaling_policy;
 extern const struct ms_resource_type ms_aws_appautoscaling_target;
@@ -110,6 +114,40 @@ const struct ms_attr *ms_provider_attr(const struct ms_resource_type *t,
 		if (!strcmp(a->name, name))
 			return a;
 	return NULL;
+}
+
+/* the defaults parsed so far, by their text (ms_attr_default) */
+static struct {
+	pthread_mutex_t lock;
+	struct ms_map index; /* text -> element of values */
+	json_t **values;
+	size_t n, alloc;
+} defaults = { PTHREAD_MUTEX_INITIALIZER, MS_MAP_INIT };
+
+json_t *ms_attr_default(const struct ms_attr *a)
+{
+	json_t *v;
+	size_t i;
+
+	if (!a->default_json)
+		return NULL;
+	pthread_mutex_lock(&defaults.lock);
+	if (!ms_map_get(&defaults.index, a->default_json, &i)) {
+		if (defaults.n == defaults.alloc) {
+			defaults.alloc = defaults.alloc ? 2 * defaults.alloc :
+							  64;
+			defaults.values =
+				ms_realloc(defaults.values,
+					   defaults.alloc * sizeof(json_t *));
+		}
+		i = defaults.n++;
+		defaults.values[i] =
+			json_loads(a->default_json, JSON_DECODE_ANY, NULL);
+		ms_map_add(&defaults.index, a->default_json, i);
+	}
+	v = ms_json_copy(defaults.values[i]);
+	pthread_mutex_unlock(&defaults.lock);
+	return v;
 }
 
 void ms_call_progress(struct ms_call *call, const char *fmt, ...)
