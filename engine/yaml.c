@@ -6,8 +6,13 @@
  * after its size (counted when its anchor closed) has been added to the
  * running counts of values and of bytes, so a billion-laughs file stops
  * at the limit instead of at the end of memory: by count when it nests
- * many small values, by bytes when it repeats a few big ones. Aliases are deep copies: later stages convert
- * values in place and must not see one change through another name.
+ * many small values, by bytes when it repeats a few big ones. Aliases are
+ * deep copies: later stages convert values in place and must not see one
+ * change through another name.
+ *
+ * libyaml's reader refuses a file that is not valid UTF-8 (an invalid
+ * octet, an overlong form, a surrogate), so its keys and scalars go into
+ * jansson without a second check (the _nocheck calls).
  */
 #include "util/common.h"
 #include "util/json.h"
@@ -165,8 +170,8 @@ static void set_mark(struct ctx *c, int depth, int kl, int kc, int vl, int vc)
 		return;
 	if (depth > SHALLOW_DEPTH && c->deep_marks++ >= DEEP_MARK_BUDGET)
 		return;
-	json_object_set_new(c->doc->marks, c->path.ptr,
-			    json_pack("[iiii]", kl, kc, vl, vc));
+	json_object_set_new_nocheck(c->doc->marks, c->path.ptr,
+				    json_pack("[iiii]", kl, kc, vl, vc));
 }
 
 /*
@@ -199,7 +204,7 @@ static bool place(struct ctx *c, json_t *v, yaml_mark_t m)
 		if (kept) {
 			set_mark(c, c->depth, f->key_line, f->key_col, LINE(m),
 				 COL(m));
-			json_object_set_new(f->node, f->key, v);
+			json_object_set_new_nocheck(f->node, f->key, v);
 		} else {
 			json_decref(v);
 		}
@@ -299,7 +304,7 @@ static json_t *scalar_value(struct ctx *c, const yaml_event_t *e, bool *number)
 		*number = json_is_number(v);
 		return v;
 	}
-	return json_stringn(s, len);
+	return json_stringn_nocheck(s, len);
 }
 
 static void keep_raw(struct ctx *c, const json_t *v, const yaml_event_t *e)
@@ -309,10 +314,10 @@ static void keep_raw(struct ctx *c, const json_t *v, const yaml_event_t *e)
 	ms_expr_text(&b, v);
 	if (b.len != e->data.scalar.length ||
 	    memcmp(b.ptr, e->data.scalar.value, b.len))
-		json_object_set_new(
+		json_object_set_new_nocheck(
 			c->doc->raw, c->path.ptr,
-			json_stringn((const char *)e->data.scalar.value,
-				     e->data.scalar.length));
+			json_stringn_nocheck((const char *)e->data.scalar.value,
+					     e->data.scalar.length));
 	ms_buf_release(&b);
 }
 

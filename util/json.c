@@ -24,10 +24,33 @@ json_t *ms_json_sorted_set(json_t *list)
 	qsort(s, m, sizeof(*s), cmp_str);
 	for (i = 0; i < m; i++)
 		if (!i || strcmp(s[i], s[i - 1]))
-			json_array_append_new(out, json_string(s[i]));
+			json_array_append_new(out, json_string_nocheck(s[i]));
 	free(s);
 	json_decref(list);
 	return out;
+}
+
+const char **ms_json_keys(const json_t *a, const json_t *b, bool skip_null,
+			  size_t *n)
+{
+	const json_t *both[2] = { a, b };
+	const char **s = ms_calloc(
+		json_object_size(a) + json_object_size(b) + 1, sizeof(*s));
+	const char *key;
+	json_t *v;
+	size_t i, m = 0, u = 0;
+
+	for (i = 0; i < 2; i++)
+		json_object_foreach((json_t *)both[i], key, v)
+			if (!skip_null || !json_is_null(v))
+				s[m++] = key;
+	qsort(s, m, sizeof(*s), cmp_str);
+	for (i = 0; i < m; i++)
+		if (!u || strcmp(s[i], s[u - 1]))
+			s[u++] = s[i];
+	s[u] = NULL;
+	*n = u;
+	return s;
 }
 
 json_t *ms_json_copy(const json_t *v)
@@ -53,15 +76,8 @@ json_t *ms_json_copy(const json_t *v)
 		json_array_foreach(v, i, x)
 			json_array_append_new(out, ms_json_copy(x));
 		return out;
-	case JSON_STRING:
-		return json_stringn_nocheck(json_string_value(v),
-					    json_string_length(v));
-	case JSON_INTEGER:
-		return json_integer(json_integer_value(v));
-	case JSON_REAL:
-		return json_real(json_real_value(v));
 	default:
-		/* true, false and null are jansson's singletons */
+		/* scalars are never changed in place (util/json.h) */
 		return json_incref((json_t *)v);
 	}
 }

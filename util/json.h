@@ -20,6 +20,16 @@ void ms_json_init(void);
 json_t *ms_json_sorted_set(json_t *list);
 
 /*
+ * The keys of a and of b (either may be NULL or not an object), with
+ * those whose value is null left out when skip_null, sorted and without
+ * duplicates: a new NULL-terminated array of keys borrowed from a and b
+ * (free the array only), and their count in *n. What renders a plan
+ * walks keys in order this way, without a JSON string made for each.
+ */
+const char **ms_json_keys(const json_t *a, const json_t *b, bool skip_null,
+			  size_t *n);
+
+/*
  * Append the text of a scalar: a string as it is, numbers in the shortest
  * form that reads back the same, true/false. Returns 0, 1 for null
  * (nothing appended), -1 for a list or map (nothing appended, no error
@@ -32,7 +42,10 @@ int ms_json_scalar_text(struct ms_buf *out, const json_t *v);
  * values that are trees: jansson's own checks each object and array it
  * copies against a table of the ones above it (a formatted pointer, a
  * hash table set and cleared), which made copies the most of the cost of
- * loading and planning a large stack. Key order is kept.
+ * loading and planning a large stack. Key order is kept. Strings and
+ * numbers are shared, not copied: nothing here changes one in place
+ * (json_string_set and its kind are never called), so only objects and
+ * arrays, which are changed, need copies of their own.
  */
 json_t *ms_json_copy(const json_t *v);
 

@@ -310,10 +310,12 @@ def test_valid_without_credentials(run, cli):
     assert "The stack is valid." in out
 
 
-def _big_string_stack(copies):
-    big = "x" * (1024 * 1024 - 400)
+def _big_map_stack(copies):
+    """A map of 50,000 entries and copies aliases of it: each copy is a
+    map of its own (a few MiB), though its scalars are shared."""
+    big = ", ".join(f"k{i}: 1" for i in range(50000))
     return "\n".join([
-        "stack: aliases", "variables:", f'  a: {{default: &a "{big}"}}',
+        "stack: aliases", "variables:", f"  a: {{default: &a {{{big}}}}}",
         "  b: {default: [" + ", ".join(["*a"] * copies) + "]}",
         "resources: {}"]) + "\n"
 
@@ -345,8 +347,8 @@ def _vm_limited(kib):
 def test_out_of_memory_is_said(cli):
     """An allocation that fails is reported as out of memory, not read as
     a missing value."""
-    cli.write_stack(_big_string_stack(1), "small.yaml")
-    cli.write_stack(_big_string_stack(14), "large.yaml")
+    cli.write_stack(_big_map_stack(1), "small.yaml")
+    cli.write_stack(_big_map_stack(14), "large.yaml")
 
     def validate(name, kib):
         return subprocess.run(
@@ -359,7 +361,7 @@ def test_out_of_memory_is_said(cli):
     while validate("small.yaml", kib).returncode != 0:
         kib += 4 * 1024
         assert kib < 1024 * 1024
-    # ... is too small for the large one (16 MiB of values, copied)
+    # ... is too small for the large one (14 copies of the map)
     proc = validate("large.yaml", kib + 4 * 1024)
     assert proc.returncode == 1
     assert proc.stderr == "Error: out of memory\n"

@@ -54,7 +54,7 @@ static void test_copy_is_independent(void **state)
 	(void)state;
 	json_array_append_new(json_object_get(json_object_get(c, "a"), "b"),
 			      json_string("d"));
-	json_string_set(json_object_get(c, "k"), "w");
+	json_object_set_new(c, "k", json_string("w"));
 	assert_int_equal(json_array_size(json_object_get(
 				 json_object_get(v, "a"), "b")),
 			 1);
