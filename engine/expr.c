@@ -1,9 +1,10 @@
 /*
  * expr.c - ${...} references: parsing, listing and evaluation.
  *
- * A string is parsed into parts (literal text and references) each time it
- * is looked at; stack values are small and this keeps no cache to go
- * stale. The grammar is deliberately tiny: a path NAME(.NAME | [N] |
+ * A string is parsed into parts (literal text and references) once per
+ * process: the parts are kept by the string's text (the same text parses
+ * the same way, so nothing goes stale), since loading, linting and
+ * planning each look at every template of the stack again. The grammar is deliberately tiny: a path NAME(.NAME | [N] |
  * ["KEY"])*, with NAME of letters, digits, "_" and "-", so that resource
  * names such as "data-bucket" work, or a call of one of the few functions
  * on paths, merge(PATH, PATH...), file("PATH") (or file(PATH): a
@@ -241,7 +242,7 @@ fail:
  * Split s into parts: JSON strings (literal text, "$${" already turned
  * into "${") and reference objects. Returns 0 or -1 with ms_error().
  */
-static int parse_template(json_t **out, const char *s)
+static int parse_parts(json_t **out, const char *s)
 {
 	struct ms_buf lit = MS_BUF_INIT;
 	json_t *parts = must(json_array());
@@ -298,6 +299,35 @@ done:
 	return err;
 }
 
+/* the templates parsed so far: text -> parts, never changed once in */
+static struct {
+	pthread_mutex_t lock;
+	json_t *parts;
+} parsed = { PTHREAD_MUTEX_INITIALIZER, NULL };
+
+/* parse_parts' answer, from the cache when s was parsed before: *out is
+ * a new reference to parts shared by every caller, which only read them */
+static int parse_template(json_t **out, const char *s)
+{
+	json_t *parts;
+	int err;
+
+	pthread_mutex_lock(&parsed.lock);
+	if (!parsed.parts)
+		parsed.parts = must(json_object());
+	parts = json_object_get(parsed.parts, s);
+	*out = json_incref(parts);
+	pthread_mutex_unlock(&parsed.lock);
+	if (parts)
+		return 0;
+	if ((err = parse_parts(out, s)) < 0)
+		return err;
+	pthread_mutex_lock(&parsed.lock);
+	json_object_set_nocheck(parsed.parts, s, *out);
+	pthread_mutex_unlock(&parsed.lock);
+	return 0;
+}
+
 bool ms_expr_is_ref(const char *s)
 {
 	json_t *parts = NULL;
@@ -326,6 +356,23 @@ bool ms_expr_has_ref(const char *s)
 			has = true;
 	json_decref(parts);
 	return has;
+}
+
+bool ms_expr_in(const json_t *v)
+{
+	const char *key;
+	json_t *item;
+	size_t i;
+
+	if (json_is_string(v))
+		return strstr(json_string_value(v), "${") != NULL;
+	json_object_foreach((json_t *)(json_is_object(v) ? v : NULL), key, item)
+		if (ms_expr_in(item))
+			return true;
+	json_array_foreach((json_t *)(json_is_array(v) ? v : NULL), i, item)
+		if (ms_expr_in(item))
+			return true;
+	return false;
 }
 
 int ms_expr_refs(const json_t *value, json_t **out)

@@ -58,6 +58,12 @@ int ms_expr_eval(json_t **out, const json_t *value, ms_expr_resolve_fn resolve,
 bool ms_expr_is_ref(const char *s);
 /* Whether s holds a reference (or something that looks like a broken one). */
 bool ms_expr_has_ref(const char *s);
+/*
+ * Whether any string in v (walked recursively) holds a "${": without one
+ * v evaluates to itself, whatever resolves references, and can be shared
+ * instead of rebuilt. A quick scan; it parses nothing.
+ */
+bool ms_expr_in(const json_t *v);
 
 /*
  * Append the text of a scalar to out as interpolation writes it: a string
