@@ -94,6 +94,13 @@ int cmd_read_plan(json_t **out, const char *path);
 void cmd_print_plan(const struct cmd_opts *o, const json_t *plan);
 /* Print a JSON value to stdout, indented. */
 void cmd_print_json(const json_t *v);
+/*
+ * Let go of a value the command held to its end, as it returns to exit:
+ * under AddressSanitizer it is freed (the leak check pairs every
+ * allocation); otherwise the process's exit frees it all at once, where
+ * freeing a 10,000-resource plan's values one by one took 5% of the run.
+ */
+void cmd_drop(json_t *v);
 
 int cmd_validate(struct cmd_opts *o);
 int cmd_lint(struct cmd_opts *o);

@@ -37,7 +37,7 @@ int cmd_plan(struct cmd_opts *o)
 	rc = cmd_flag(o, "detailed-exitcode") && ms_plan_has_changes(plan) ? 2 :
 									     0;
 done:
-	json_decref(plan);
+	cmd_drop(plan);
 	ms_engine_free(e);
 	return rc;
 }

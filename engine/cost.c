@@ -101,13 +101,14 @@ static void world_add(struct world *w, const char *name, const char *type,
 	if (!name || !type || !json_is_object(attrs))
 		return;
 	r = json_pack("{s:s}", "type", type);
-	json_object_set_new(r, "attrs",
-			    json_array_size(marked) ?
-				    ms_sensitive_hidden(type, attrs, marked) :
-				    json_incref((json_t *)attrs));
+	json_object_set_new_nocheck(r, "attrs",
+				    json_array_size(marked) ?
+					    ms_sensitive_hidden(type, attrs,
+								marked) :
+					    json_incref((json_t *)attrs));
 	if (config)
-		json_object_set(r, "config", (json_t *)config);
-	json_object_set_new(w->res, name, r);
+		json_object_set_nocheck(r, "config", (json_t *)config);
+	json_object_set_new_nocheck(w->res, name, r);
 }
 
 static double num(const json_t *o, const char *key)

@@ -273,6 +273,8 @@ int ms_engine_open(struct ms_engine **out, const struct ms_engine_opts *o,
 	e->read = o->read;
 	e->read_ctx = o->read_ctx;
 	e->offline = o->offline || o->read;
+	if (!o->no_state)
+		ms_state_warm(); /* while the stack is read */
 	if (load_stack(e, o, diags))
 		goto done;
 	copy = ms_strdup(o->file);
@@ -783,9 +785,7 @@ static int read_lookup(json_t **out, struct eval_ctx *c, const char *name)
 	for (a = t->schema; a->name; a++)
 		if (a->default_json && !(a->flags & MS_ATTR_COMPUTED) &&
 		    !json_object_get(props, a->name))
-			json_object_set_new(props, a->name,
-					    json_loads(a->default_json,
-						       JSON_DECODE_ANY, NULL));
+			json_object_set_new(props, a->name, ms_attr_default(a));
 	err = ms_engine_session(e, &e->aws);
 	label = ms_asprintf("data.%s", name);
 	if (!err) {
@@ -920,17 +920,30 @@ static int eval_at(struct eval_ctx *c, json_t **out, const json_t *raw,
 	res = json_is_object(raw) ? json_object() : json_array();
 	json_object_foreach((json_t *)(json_is_object(raw) ? raw : NULL), key,
 			    item) {
+		if (!ms_expr_in(item)) {
+			/*
+			 * the value as written, shared: what evaluation
+			 * returns is only read (ms_engine_desired copies it
+			 * first); its keys are UTF-8 already
+			 */
+			json_object_set_nocheck(res, key, item);
+			continue;
+		}
 		if (base)
 			ms_buf_addch(path, '.');
 		ms_buf_adds(path, key);
 		if (eval_at(c, &v, item, path) < 0)
 			goto fail;
-		json_object_set_new(res, key, v);
+		json_object_set_new_nocheck(res, key, v);
 		path->len = base;
 		path->ptr[base] = '\0';
 	}
 	json_array_foreach((json_t *)(json_is_array(raw) ? raw : NULL), i,
 			   item) {
+		if (!ms_expr_in(item)) {
+			json_array_append(res, item);
+			continue;
+		}
 		ms_buf_addch(path, '[');
 		ms_buf_addu(path, i);
 		ms_buf_addch(path, ']');
@@ -1070,8 +1083,8 @@ static void nested_defaults(json_t *d, const struct ms_attr *schema)
 	for (a = schema; a && a->name; a++) {
 		v = json_object_get(d, a->name);
 		if (!v && a->default_json && !(a->flags & MS_ATTR_COMPUTED)) {
-			v = json_loads(a->default_json, JSON_DECODE_ANY, NULL);
-			json_object_set_new(d, a->name, v);
+			v = ms_attr_default(a);
+			json_object_set_new_nocheck(d, a->name, v);
 		}
 		if (!a->nested)
 			continue;
@@ -1087,6 +1100,11 @@ int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
 		      const json_t *stack_tags, const json_t *stored,
 		      char **where)
 {
+	/*
+	 * Every key and name here is the schema's or was read as UTF-8
+	 * already (the stack file, the state): jansson's _nocheck calls, in
+	 * the loop every resource of every plan goes through.
+	 */
 	json_t *d = ms_json_copy(props), *known, *v, *x, *pr;
 	const struct ms_attr *a;
 	const char *key;
@@ -1119,15 +1137,14 @@ int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
 			return err;
 		}
 		json_decref(problems);
-		json_object_set_new(d, key, conv);
+		json_object_set_new_nocheck(d, key, conv);
 	}
 	for (a = t->schema; a->name; a++) {
 		if (a->flags & MS_ATTR_COMPUTED)
 			continue;
 		if (!json_object_get(d, a->name) && a->default_json)
-			json_object_set_new(d, a->name,
-					    json_loads(a->default_json,
-						       JSON_DECODE_ANY, NULL));
+			json_object_set_new_nocheck(d, a->name,
+						    ms_attr_default(a));
 		if (a->flags & MS_ATTR_TAGS) {
 			json_t *merged = stack_tags ? ms_json_copy(stack_tags) :
 						      json_object();
@@ -1136,14 +1153,15 @@ int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
 			if (json_is_object(own))
 				json_object_update(merged, own);
 			else if (own && ms_is_unknown(own))
-				json_object_set(merged, MS_UNKNOWN_KEY,
-						json_true());
+				json_object_set_nocheck(merged, MS_UNKNOWN_KEY,
+							json_true());
 			/* the owner mark: this stack made it, for this resource */
-			json_object_set_new(merged, MS_OWNER_STACK_TAG,
-					    json_string(stack));
-			json_object_set_new(merged, MS_OWNER_RESOURCE_TAG,
-					    json_string(name));
-			json_object_set_new(d, a->name, merged);
+			json_object_set_new_nocheck(merged, MS_OWNER_STACK_TAG,
+						    json_string_nocheck(stack));
+			json_object_set_new_nocheck(merged,
+						    MS_OWNER_RESOURCE_TAG,
+						    json_string_nocheck(name));
+			json_object_set_new_nocheck(d, a->name, merged);
 		}
 	}
 	for (a = t->schema; a->name; a++) {
@@ -1164,7 +1182,7 @@ int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
 		known = json_object();
 		json_object_foreach(d, key, v)
 			if (!ms_has_unknown(v))
-				json_object_set(known, key, v);
+				json_object_set_nocheck(known, key, v);
 		err = t->normalize(known);
 		json_object_update(d, known);
 		json_decref(known);

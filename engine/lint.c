@@ -241,6 +241,7 @@ void ms_lint_report(struct ms_lint *L, const struct ms_lint_res *r,
 		    const char *rule, const char *at, const char *fix,
 		    json_t *suggestion, const char *fmt, ...)
 {
+	/* the rules' text and the stack's names are UTF-8: _nocheck */
 	const struct ms_lint_rule *def = ms_lint_rule_find(rule);
 	struct ms_buf msg = MS_BUF_INIT;
 	json_t *f, *why;
@@ -256,26 +257,34 @@ void ms_lint_report(struct ms_lint *L, const struct ms_lint_res *r,
 	va_end(ap);
 	position(L->stack, r->r, at, &line, &col);
 	f = json_object();
-	json_object_set_new(f, "rule", json_string(def->id));
-	json_object_set_new(f, "severity",
-			    json_string(ms_lint_severity_name(def->severity)));
-	json_object_set_new(f, "title", json_string(def->title));
+	json_object_set_new_nocheck(f, "rule", json_string_nocheck(def->id));
+	json_object_set_new_nocheck(
+		f, "severity",
+		json_string_nocheck(ms_lint_severity_name(def->severity)));
+	json_object_set_new_nocheck(f, "title",
+				    json_string_nocheck(def->title));
 	if (def->checkov)
-		json_object_set_new(f, "checkov", json_string(def->checkov));
-	json_object_set_new(f, "resource", json_string(r->r->name));
-	json_object_set_new(f, "type", json_string(r->r->type));
+		json_object_set_new_nocheck(f, "checkov",
+					    json_string_nocheck(def->checkov));
+	json_object_set_new_nocheck(f, "resource",
+				    json_string_nocheck(r->r->name));
+	json_object_set_new_nocheck(f, "type", json_string_nocheck(r->r->type));
 	if (at)
-		json_object_set_new(f, "attribute", json_string(at));
+		json_object_set_new_nocheck(f, "attribute",
+					    json_string_nocheck(at));
+	/* the path as given (-f), which need not be UTF-8 */
 	json_object_set_new(f, "file", json_string(L->stack->file));
-	json_object_set_new(f, "line", json_integer(line));
-	json_object_set_new(f, "column", json_integer(col));
-	json_object_set_new(f, "message", json_stringn(msg.ptr, msg.len));
-	json_object_set_new(f, "fix", json_string(fix ? fix : def->fix));
+	json_object_set_new_nocheck(f, "line", json_integer(line));
+	json_object_set_new_nocheck(f, "column", json_integer(col));
+	json_object_set_new_nocheck(f, "message",
+				    json_stringn_nocheck(msg.ptr, msg.len));
+	json_object_set_new_nocheck(f, "fix",
+				    json_string_nocheck(fix ? fix : def->fix));
 	if (suggestion)
-		json_object_set_new(f, "suggestion", suggestion);
+		json_object_set_new_nocheck(f, "suggestion", suggestion);
 	why = json_object_get(r->r->lint_ignore, def->id);
 	if (json_is_string(why))
-		json_object_set(f, "suppressed", why);
+		json_object_set_nocheck(f, "suppressed", why);
 	json_array_append_new(L->findings, f);
 	ms_buf_release(&msg);
 }
@@ -386,7 +395,7 @@ int ms_engine_lint(struct ms_engine *e, json_t **out)
 		r = &e->stack->resources[order[i]];
 		if (desired(e, r, values, &L.res[order[i]].attrs))
 			goto done;
-		json_object_set(values, r->name, L.res[order[i]].attrs);
+		json_object_set_nocheck(values, r->name, L.res[order[i]].attrs);
 	}
 	for (i = 0; i < n; i++)
 		for (g = 0; g < MS_ARRAY_SIZE(groups); g++)

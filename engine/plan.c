@@ -566,9 +566,10 @@ static json_t *change_new(const char *name, const char *type,
 {
 	json_t *c = json_object();
 
-	json_object_set_new(c, "name", json_string(name));
-	json_object_set_new(c, "type", json_string(type));
-	json_object_set_new(c, "action", json_string(ms_action_name(action)));
+	json_object_set_new_nocheck(c, "name", json_string_nocheck(name));
+	json_object_set_new_nocheck(c, "type", json_string_nocheck(type));
+	json_object_set_new_nocheck(
+		c, "action", json_string_nocheck(ms_action_name(action)));
 	return c;
 }
 

@@ -463,31 +463,21 @@ static bool quoted_keys(const struct shape *s)
 	return s->kind == SH_MAP || s->kind == SH_POLICIES;
 }
 
-/* The keys of b and a with a value (not null), sorted; a new array. */
-static json_t *member_keys(const json_t *b, const json_t *a)
+/* The keys of b and a with a value (not null), sorted (ms_json_keys). */
+static const char **member_keys(const json_t *b, const json_t *a, size_t *n)
 {
-	json_t *keys = json_array(), *v;
-	const char *key;
-
-	json_object_foreach((json_t *)b, key, v)
-		if (!json_is_null(v))
-			json_array_append_new(keys, json_string(key));
-	json_object_foreach((json_t *)a, key, v)
-		if (!json_is_null(v))
-			json_array_append_new(keys, json_string(key));
-	return ms_json_sorted_set(keys);
+	return ms_json_keys(b, a, true, n);
 }
 
-static int keys_width(const json_t *keys, bool quoted)
+static int keys_width(const char *const *keys, bool quoted)
 {
 	struct ms_buf t = MS_BUF_INIT;
-	json_t *k;
 	size_t i;
 	int w = 0;
 
-	json_array_foreach(keys, i, k) {
+	for (i = 0; keys[i]; i++) {
 		ms_buf_reset(&t);
-		key_text(&t, json_string_value(k), quoted);
+		key_text(&t, keys[i], quoted);
 		if ((int)t.len > w)
 			w = (int)t.len;
 	}
@@ -860,22 +850,22 @@ static void object_full(struct out *o, int indent, const struct shape *s,
 			const json_t *v, const json_t *mask, const char *sign,
 			const char *suffix, const char *comment)
 {
-	json_t *keys = member_keys(v, NULL), *k;
+	size_t i, n;
+	const char **keys = member_keys(v, NULL, &n);
 	bool quoted = quoted_keys(s);
 	int width = keys_width(keys, quoted);
-	size_t i;
 
-	if (!json_array_size(keys)) {
+	if (!n) {
 		ms_buf_adds(o->b, "{}");
 		tail(o, suffix, comment);
-		json_decref(keys);
+		free(keys);
 		return;
 	}
 	ms_buf_addch(o->b, '{');
 	tail(o, NULL, comment);
 	ms_buf_addch(o->b, '\n');
-	json_array_foreach(keys, i, k) {
-		const char *key = json_string_value(k);
+	for (i = 0; i < n; i++) {
+		const char *key = keys[i];
 		struct shape ms = member_shape(s, key);
 
 		line_start(o, indent + STEP, sign);
@@ -887,7 +877,7 @@ static void object_full(struct out *o, int indent, const struct shape *s,
 	line_start(o, indent, " ");
 	ms_buf_addch(o->b, '}');
 	tail(o, suffix, NULL);
-	json_decref(keys);
+	free(keys);
 }
 
 static void list_full(struct out *o, int indent, const struct shape *s,
@@ -1092,16 +1082,16 @@ static void object_change(struct out *o, int indent, const struct shape *s,
 			  const json_t *am, const char *suffix,
 			  const char *comment)
 {
-	json_t *keys = member_keys(b, a), *k;
+	size_t i, n, unchanged = 0;
+	const char **keys = member_keys(b, a, &n);
 	bool quoted = quoted_keys(s);
 	int width = keys_width(keys, quoted);
-	size_t i, unchanged = 0;
 
 	ms_buf_addch(o->b, '{');
 	tail(o, NULL, comment);
 	ms_buf_addch(o->b, '\n');
-	json_array_foreach(keys, i, k) {
-		const char *key = json_string_value(k);
+	for (i = 0; i < n; i++) {
+		const char *key = keys[i];
 		struct shape ms = member_shape(s, key);
 		const json_t *x = member(b, key), *y = member(a, key);
 		const json_t *xm = mask_get(bm, key), *ym = mask_get(am, key);
@@ -1134,7 +1124,7 @@ static void object_change(struct out *o, int indent, const struct shape *s,
 	line_start(o, indent, " ");
 	ms_buf_addch(o->b, '}');
 	tail(o, suffix, NULL);
-	json_decref(keys);
+	free(keys);
 }
 
 static void element_line(struct out *o, int indent, const struct shape *es,

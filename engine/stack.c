@@ -798,6 +798,8 @@ static json_t *offline(struct loader *L, const json_t *v, struct ms_buf *path,
 	 * What holds no reference is shared, not copied: the result is only
 	 * read (the type's rules see a copy of their own).
 	 */
+	if (!ms_expr_in(v))
+		return json_incref((json_t *)v);
 	if (json_is_string(v)) {
 		if (!ms_expr_has_ref(json_string_value(v)))
 			return json_incref((json_t *)v);
@@ -869,9 +871,7 @@ static void check_type_rules(struct loader *L, const struct ms_resource_type *t,
 	for (a = t->schema; a->name; a++)
 		if (a->default_json && !(a->flags & MS_ATTR_COMPUTED) &&
 		    !json_object_get(known, a->name))
-			json_object_set_new(attrs, a->name,
-					    json_loads(a->default_json,
-						       JSON_DECODE_ANY, NULL));
+			json_object_set_new(attrs, a->name, ms_attr_default(a));
 	/* the hook stops at a problem: again without that attribute */
 	for (tries = 0; tries < 64; tries++) {
 		work = ms_json_copy(attrs);
