@@ -935,8 +935,7 @@ static int eval_at(struct eval_ctx *c, json_t **out, const json_t *raw,
 		if (eval_at(c, &v, item, path) < 0)
 			goto fail;
 		json_object_set_new_nocheck(res, key, v);
-		path->len = base;
-		path->ptr[base] = '\0';
+		ms_buf_truncate(path, base);
 	}
 	json_array_foreach((json_t *)(json_is_array(raw) ? raw : NULL), i,
 			   item) {
@@ -950,8 +949,7 @@ static int eval_at(struct eval_ctx *c, json_t **out, const json_t *raw,
 		if (eval_at(c, &v, item, path) < 0)
 			goto fail;
 		json_array_append_new(res, v);
-		path->len = base;
-		path->ptr[base] = '\0';
+		ms_buf_truncate(path, base);
 	}
 	*out = res;
 	return 0;

@@ -212,8 +212,6 @@ static void position(const struct ms_stack *s, const struct ms_resource *r,
 {
 	struct ms_buf p = MS_BUF_INIT;
 	size_t base, len = at ? written(r->properties, at) : 0;
-	json_t *m = NULL;
-	char *dot, *bracket;
 
 	*line = r->line;
 	*col = r->col;
@@ -222,18 +220,11 @@ static void position(const struct ms_stack *s, const struct ms_resource *r,
 	ms_buf_addf(&p, "resources.%s.properties", r->name);
 	base = p.len;
 	ms_buf_addf(&p, "%s%.*s", *at == '[' ? "" : ".", (int)len, at);
-	/* the marks below the resource's entry are read on first need */
-	ms_stack_mark(s, p.ptr, line, col);
-	while (p.len > base && !(m = json_object_get(s->marks, p.ptr))) {
-		dot = strrchr(p.ptr + base, '.');
-		bracket = strrchr(p.ptr + base, '[');
-		if (!dot || (bracket && bracket > dot))
-			dot = bracket;
-		p.len = dot ? (size_t)(dot - p.ptr) : base;
-		p.ptr[p.len] = '\0';
+	/* the nearest mark below the properties (read on first need) */
+	if (!ms_stack_mark_under(s, p.ptr, base + 1, line, col)) {
+		*line = r->line;
+		*col = r->col;
 	}
-	*line = m ? (int)json_integer_value(json_array_get(m, 0)) : r->line;
-	*col = m ? (int)json_integer_value(json_array_get(m, 1)) : r->col;
 	ms_buf_release(&p);
 }
 

@@ -102,34 +102,47 @@ static const char *str_of(const json_t *obj, const char *key)
 	return json_string_value(json_object_get(obj, key));
 }
 
-static void find_mark(const json_t *marks, const char *path, int which,
-		      int *line, int *col)
+/*
+ * The mark of path or of its nearest ancestor that has one, no shorter
+ * than floor bytes: whether one was found (*line and *col untouched
+ * when not).
+ */
+static bool mark_under(const json_t *marks, const char *path, size_t floor,
+		       int which, int *line, int *col)
 {
 	struct ms_buf p = MS_BUF_INIT;
 	json_t *m;
 	char *dot, *bracket;
+	size_t len;
 
-	*line = *col = 0;
 	if (!marks || !path)
-		return;
+		return false;
 	ms_buf_adds(&p, path);
 	for (;;) {
-		m = json_object_get(marks, p.ptr);
-		if (m) {
-			*line = int_at(m, which);
-			*col = int_at(m, which + 1);
-			break;
-		}
-		if (!p.len)
+		if ((m = json_object_get(marks, p.ptr)) || p.len <= floor)
 			break;
 		dot = strrchr(p.ptr, '.');
 		bracket = strrchr(p.ptr, '[');
 		if (!dot || (bracket && bracket > dot))
 			dot = bracket;
-		p.len = dot ? (size_t)(dot - p.ptr) : 0;
-		p.ptr[p.len] = '\0';
+		len = dot ? (size_t)(dot - p.ptr) : 0;
+		if (len < floor)
+			break;
+		ms_buf_truncate(&p, len);
+	}
+	if (m) {
+		*line = int_at(m, which);
+		*col = int_at(m, which + 1);
 	}
 	ms_buf_release(&p);
+	return m != NULL;
+}
+
+static void find_mark(const json_t *marks, const char *path, int which,
+		      int *line, int *col)
+{
+	*line = *col = 0;
+	mark_under(marks, path, 0, which, line, col);
 }
 
 /*
@@ -817,8 +830,7 @@ static json_t *offline(struct loader *L, const json_t *v, struct ms_buf *path,
 			x = offline(L, item, path, pre);
 			same &= x == item;
 			json_object_set_new(res, key, x);
-			path->len = base;
-			path->ptr[base] = '\0';
+			ms_buf_truncate(path, base);
 		}
 		if (same) {
 			json_decref(res);
@@ -835,8 +847,7 @@ static json_t *offline(struct loader *L, const json_t *v, struct ms_buf *path,
 			x = offline(L, item, path, pre);
 			same &= x == item;
 			json_array_append_new(res, x);
-			path->len = base;
-			path->ptr[base] = '\0';
+			ms_buf_truncate(path, base);
 		}
 		if (same) {
 			json_decref(res);
@@ -1015,8 +1026,7 @@ static void load_lifecycle(struct loader *L, struct ms_resource *r,
 		names = attr_names(t);
 	cut = p.len;
 	json_array_foreach(v, i, item) {
-		p.len = cut;
-		p.ptr[cut] = '\0';
+		ms_buf_truncate(&p, cut);
 		ms_buf_addf(&p, "[%zu]", i);
 		s = json_string_value(item);
 		if (!s) {
@@ -1621,8 +1631,7 @@ static void check_refs(struct loader *L, const json_t *v, struct ms_buf *path,
 			ms_buf_addch(path, '.');
 			ms_buf_adds(path, key);
 			check_refs(L, item, path, pre);
-			path->len = base;
-			path->ptr[base] = '\0';
+			ms_buf_truncate(path, base);
 		}
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, item) {
@@ -1630,8 +1639,7 @@ static void check_refs(struct loader *L, const json_t *v, struct ms_buf *path,
 			ms_buf_addu(path, i);
 			ms_buf_addch(path, ']');
 			check_refs(L, item, path, pre);
-			path->len = base;
-			path->ptr[base] = '\0';
+			ms_buf_truncate(path, base);
 		}
 	}
 }
@@ -1947,17 +1955,19 @@ struct ms_resource *ms_stack_resource(const struct ms_stack *stack,
 	return &stack->resources[i];
 }
 
-/* find_mark in stack's marks, read whole first when path needs them. */
-static void stack_mark(const struct ms_stack *cstack, const char *path,
-		       int which, int *line, int *col)
+/*
+ * mark_under in stack's marks, read whole first when path needs them;
+ * under the stack's lock, which the marks are replaced under.
+ */
+static bool stack_mark(const struct ms_stack *cstack, const char *path,
+		       size_t floor, int which, int *line, int *col)
 {
 	struct ms_stack *stack = (struct ms_stack *)cstack;
 	struct ms_stack_cache *c = stack->cache;
+	bool found;
 
-	if (!c) {
-		find_mark(stack->marks, path, which, line, col);
-		return;
-	}
+	if (!c)
+		return mark_under(stack->marks, path, floor, which, line, col);
 	pthread_mutex_lock(&c->lock);
 	if (c->text && path && !json_object_get(stack->marks, path)) {
 		json_decref(stack->marks);
@@ -1965,20 +1975,29 @@ static void stack_mark(const struct ms_stack *cstack, const char *path,
 		free(c->text);
 		c->text = NULL;
 	}
-	find_mark(stack->marks, path, which, line, col);
+	found = mark_under(stack->marks, path, floor, which, line, col);
 	pthread_mutex_unlock(&c->lock);
+	return found;
 }
 
 void ms_stack_mark(const struct ms_stack *stack, const char *path, int *line,
 		   int *col)
 {
-	stack_mark(stack, path, KEY_MARK, line, col);
+	*line = *col = 0;
+	stack_mark(stack, path, 0, KEY_MARK, line, col);
 }
 
 void ms_stack_value_mark(const struct ms_stack *stack, const char *path,
 			 int *line, int *col)
 {
-	stack_mark(stack, path, VALUE_MARK, line, col);
+	*line = *col = 0;
+	stack_mark(stack, path, 0, VALUE_MARK, line, col);
+}
+
+bool ms_stack_mark_under(const struct ms_stack *stack, const char *path,
+			 size_t floor, int *line, int *col)
+{
+	return stack_mark(stack, path, floor, KEY_MARK, line, col);
 }
 
 struct ms_resource *ms_stack_lookup(const struct ms_stack *stack,

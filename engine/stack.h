@@ -118,6 +118,14 @@ void ms_stack_value_mark(const struct ms_stack *stack, const char *path,
 			 int *line, int *col);
 
 /*
+ * As ms_stack_mark, but falling back only as far as the ancestor that is
+ * path's first floor bytes: whether a mark was found (*line and *col are
+ * left as they were when not). Safe from any thread.
+ */
+bool ms_stack_mark_under(const struct ms_stack *stack, const char *path,
+			 size_t floor, int *line, int *col);
+
+/*
  * The candidate nearest to a mistyped word, for "did you mean": smallest
  * Damerau-Levenshtein distance (case-insensitive; the first candidate wins
  * a tie), if that distance is at most 1 for words under 6 characters, at

@@ -309,8 +309,7 @@ static void check_policies(struct checker *k, const json_t *v,
 			ms_buf_adds(rel, key);
 		}
 		check_policy(k, item, name.ptr, rel);
-		rel->len = base;
-		rel->ptr[base] = '\0';
+		ms_buf_truncate(rel, base);
 	}
 done:
 	json_decref(map);
@@ -350,8 +349,7 @@ static json_t *check_object(struct checker *k, const struct ms_attr *schema,
 			names[n++] = a->name;
 
 	json_object_foreach((json_t *)v, key, item) {
-		rel->len = base;
-		rel->ptr[base] = '\0';
+		ms_buf_truncate(rel, base);
 		ms_buf_addch(rel, '.');
 		ms_buf_adds(rel, key);
 		join(&name, label, key);
@@ -387,8 +385,7 @@ static json_t *check_object(struct checker *k, const struct ms_attr *schema,
 		else
 			json_object_set_new(res, key, c);
 	}
-	rel->len = base;
-	rel->ptr[base] = '\0';
+	ms_buf_truncate(rel, base);
 	for (a = schema; a->name; a++) {
 		if (!(a->flags & MS_ATTR_REQUIRED) ||
 		    json_object_get(v, a->name))
@@ -418,8 +415,7 @@ static json_t *check_list(struct checker *k, const struct ms_attr *a,
 	bool ok = true;
 
 	json_array_foreach(v, i, item) {
-		rel->len = base;
-		rel->ptr[base] = '\0';
+		ms_buf_truncate(rel, base);
 		ms_buf_addch(rel, '[');
 		ms_buf_addu(rel, i);
 		ms_buf_addch(rel, ']');
@@ -443,8 +439,7 @@ static json_t *check_list(struct checker *k, const struct ms_attr *a,
 		else
 			json_array_append_new(res, c);
 	}
-	rel->len = base;
-	rel->ptr[base] = '\0';
+	ms_buf_truncate(rel, base);
 	ms_buf_release(&name);
 	if (!ok) {
 		json_decref(res);
@@ -463,8 +458,7 @@ static json_t *check_map(struct checker *k, const json_t *v, const char *label,
 	bool ok = true;
 
 	json_object_foreach((json_t *)v, key, item) {
-		rel->len = base;
-		rel->ptr[base] = '\0';
+		ms_buf_truncate(rel, base);
 		ms_buf_addch(rel, '.');
 		ms_buf_adds(rel, key);
 		join(&name, label, key);
@@ -474,8 +468,7 @@ static json_t *check_map(struct checker *k, const json_t *v, const char *label,
 		else
 			json_object_set_new(res, key, c);
 	}
-	rel->len = base;
-	rel->ptr[base] = '\0';
+	ms_buf_truncate(rel, base);
 	ms_buf_release(&name);
 	if (!ok) {
 		json_decref(res);

@@ -194,8 +194,7 @@ static bool place(struct ctx *c, json_t *v, yaml_mark_t m)
 		return true;
 	}
 	f = &c->frames[c->depth - 1];
-	c->path.len = f->path_len;
-	c->path.ptr[c->path.len] = '\0';
+	ms_buf_truncate(&c->path, f->path_len);
 	if (json_is_object(f->node)) {
 		if (c->path.len)
 			ms_buf_addch(&c->path, '.');

@@ -50,6 +50,15 @@ void ms_buf_reset(struct ms_buf *b)
 		b->ptr[0] = '\0';
 }
 
+void ms_buf_truncate(struct ms_buf *b, size_t len)
+{
+	if (len > b->len)
+		return;
+	b->len = len;
+	if (b->alloc)
+		b->ptr[len] = '\0';
+}
+
 char *ms_buf_detach(struct ms_buf *b, size_t *out_len)
 {
 	char *s;

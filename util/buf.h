@@ -39,6 +39,12 @@ int ms_buf_addch(struct ms_buf *b, char c);
 int ms_buf_addu(struct ms_buf *b, uintmax_t n);
 int ms_buf_addf(struct ms_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * Cut b back to its first len bytes (len at most b->len). A buffer
+ * never grown is left alone: its text is a byte shared by every empty
+ * buffer, which no thread may write.
+ */
+void ms_buf_truncate(struct ms_buf *b, size_t len);
 int ms_buf_vaddf(struct ms_buf *b, const char *fmt, va_list ap);
 
 #endif
