@@ -19,6 +19,11 @@
 
 #include <pthread.h>
 
+/* threads share values here: jansson's reference counts must be atomic */
+#ifndef JANSSON_THREAD_SAFE_REFCOUNT
+#error "jansson without thread-safe reference counting"
+#endif
+
 static bool color;
 
 bool ms_render_color(bool on)
