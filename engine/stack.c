@@ -929,6 +929,7 @@ static void load_properties(struct loader *L, struct ms_resource *r,
 	json_t *res = NULL, *pr, *known;
 	const char *v;
 	size_t i;
+	bool checked;
 
 	top.nested = t->schema;
 	raw = raw_under(L, base);
@@ -940,14 +941,21 @@ static void load_properties(struct loader *L, struct ms_resource *r,
 	ms_buf_adds(&p, base);
 	known = offline(L, props, &p, pre);
 	ms_buf_reset(&p);
-	if (!ms_stack_check_value(&res, &top, known, "", raw, problems) &&
-	    t->normalize)
+	checked = !ms_stack_check_value(&res, &top, known, "", raw, problems);
+	if (checked && t->normalize)
 		check_type_rules(L, t, res, base, rpath.ptr, pre);
-	json_decref(res);
-	if (ms_stack_check_value(&res, &top, props, "", raw, scratch) == 0) {
+	/* without a reference, what was checked is what the model keeps */
+	if (known != props) {
+		json_decref(res);
+		checked = !ms_stack_check_value(&res, &top, props, "", raw,
+						scratch);
+	}
+	if (checked) {
 		json_decref(r->properties); /* props */
 		r->properties = res;
+		res = NULL;
 	}
+	json_decref(res);
 	v = t->id_attr ? json_string_value(json_object_get(known, t->id_attr)) :
 			 NULL;
 	if (v && !ms_expr_has_ref(v) && ms_provider_check_name(t, v) < 0) {
