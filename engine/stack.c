@@ -1806,18 +1806,45 @@ static void loader_init(struct loader *L, const char *file, const json_t *vars)
 	L->stack->outputs = json_object();
 }
 
+/* The file's digest, hashed on a thread of its own beside the parse. */
+struct digest {
+	char *out;
+	const char *data;
+	size_t len;
+	int rc;
+	char *err; /* the message when rc < 0 */
+};
+
+static void *digest_main(void *arg)
+{
+	struct digest *d = arg;
+
+	if ((d->rc = ms_sha256_hex(d->out, d->data, d->len)) < 0)
+		d->err = ms_strdup(ms_error_last());
+	return NULL;
+}
+
 static void parse_and_check(struct loader *L, const char *data, size_t len)
 {
+	struct digest dg = { L->stack->digest, data, len, 0, NULL };
 	json_t *yd = json_array(), *d;
+	pthread_t t;
+	bool threaded;
 	size_t i;
 
-	if (ms_sha256_hex(L->stack->digest, data, len) < 0) {
-		add_diag(L, 1, 1, ms_error_last());
-		goto done;
-	}
+	threaded = !pthread_create(&t, NULL, digest_main, &dg);
+	if (!threaded)
+		digest_main(&dg);
 	L->data = data;
 	L->len = len;
 	ms_yaml_parse_shallow(&L->doc, data, len, yd);
+	if (threaded)
+		pthread_join(t, NULL);
+	if (dg.rc < 0) {
+		add_diag(L, 1, 1, dg.err);
+		free(dg.err);
+		goto done;
+	}
 	json_array_foreach(yd, i, d)
 		add_diag(L, (int)json_integer_value(json_array_get(d, 0)),
 			 (int)json_integer_value(json_array_get(d, 1)),
