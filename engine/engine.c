@@ -262,6 +262,7 @@ int ms_engine_open(struct ms_engine **out, const struct ms_engine_opts *o,
 {
 	struct ms_engine *e = ms_calloc(1, sizeof(*e));
 	char *dir = NULL, *copy = NULL;
+	bool loaded;
 	int err = -1;
 
 	*out = NULL;
@@ -275,7 +276,9 @@ int ms_engine_open(struct ms_engine **out, const struct ms_engine_opts *o,
 	e->offline = o->offline || o->read;
 	if (!o->no_state)
 		ms_state_warm(); /* while the stack is read */
-	if (load_stack(e, o, diags))
+	loaded = !load_stack(e, o, diags);
+	ms_state_warm_wait(); /* ended before anything may exit (state.h) */
+	if (!loaded)
 		goto done;
 	copy = ms_strdup(o->file);
 	e->stack_dir = ms_strdup(dirname(copy));

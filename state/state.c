@@ -57,12 +57,21 @@ static void *warm(void *arg)
 	return NULL;
 }
 
+/* the thread ms_state_warm started, until joined (the main thread's) */
+static pthread_t warm_thread;
+static bool warm_running;
+
 void ms_state_warm(void)
 {
-	pthread_t t;
+	if (!warm_running)
+		warm_running = !pthread_create(&warm_thread, NULL, warm, NULL);
+}
 
-	if (!pthread_create(&t, NULL, warm, NULL))
-		pthread_detach(t);
+void ms_state_warm_wait(void)
+{
+	if (warm_running)
+		pthread_join(warm_thread, NULL);
+	warm_running = false;
 }
 
 /* "state: <what>: <libgit2's message>", returning -1. */

@@ -28,10 +28,13 @@ struct ms_state;
 /*
  * Start libgit2's setup on a thread of its own, to run while the caller
  * reads the stack file: it parses the system's CA bundle, some 15 ms that
- * every command opening a state waited for first. ms_state_open waits
- * for it to end; without a thread to start, it does the setup itself.
+ * every command opening a state waited for first. ms_state_warm_wait
+ * ends it, and must come before the process exits: OpenSSL, which the
+ * setup starts, frees the thread's state when the thread ends, but not
+ * once its own cleanup at exit has run.
  */
 void ms_state_warm(void);
+void ms_state_warm_wait(void);
 
 /*
  * Open (creating the repository and the stack's directory on first use).
