@@ -6,6 +6,8 @@
 #   make test SANITIZE=1   the same suite under AddressSanitizer + UBSan
 #   make demo       plan/apply/destroy the example stack against moto
 #   make bench      benchmarks (docs/benchmarks.md)
+#   make tsan       validate, plan and lint of large stacks under
+#                   ThreadSanitizer (by hand, not in CI; docs/testing.md)
 #   make fuzz       libFuzzer targets (clang, ASan + UBSan), FUZZ_SECONDS each;
 #                   -j2 runs two at once (docs/fuzzing.md)
 #   make lint       check the C sources against .clang-format (make format fixes)
@@ -25,6 +27,10 @@ BUILD = build/san
 SANFLAGS = -fsanitize=address,undefined,float-cast-overflow \
            -fno-omit-frame-pointer \
            -fno-sanitize-recover=undefined,float-cast-overflow
+OPT = -O1 -g
+else ifeq ($(SANITIZE),thread)
+BUILD = build/tsan
+SANFLAGS = -fsanitize=thread
 OPT = -O1 -g
 else
 BUILD = build/rel
@@ -64,11 +70,11 @@ STAMP_DEPS = build/.deps-ok
 STAMP_VENV = $(VENV)/.ok
 
 .PHONY: all deps venv test unit integration demo bench clean install \
-        format lint docs fuzz
+        format lint docs fuzz tsan
 
 all: mlstack
 
-ifeq ($(SANITIZE),1)
+ifneq ($(SANITIZE),)
 mlstack: $(BUILD)/mlstack
 else
 mlstack: $(BUILD)/mlstack
@@ -193,6 +199,12 @@ bench: $(STAMP_DEPS)
 	$(MAKE) mlstack $(STAMP_VENV) $(STAMP_AWSCLI)
 	$(PY) tests/bench/run.py $(CURDIR)/$(BUILD)/mlstack \
 		$(CURDIR)/$(AWSCLI_VENV)/bin/aws
+
+# The threads of large offline runs under ThreadSanitizer
+# (tests/tsan/run.py): by hand, since its build would take CI past its time.
+tsan: $(STAMP_DEPS)
+	$(MAKE) SANITIZE=thread build/tsan/mlstack $(STAMP_VENV)
+	$(PY) tests/tsan/run.py $(CURDIR)/build/tsan/mlstack
 
 install: mlstack
 	install -D -m 755 mlstack $(DESTDIR)$(PREFIX)/bin/mlstack
