@@ -59,6 +59,12 @@ bool ms_expr_is_ref(const char *s);
 /* Whether s holds a reference (or something that looks like a broken one). */
 bool ms_expr_has_ref(const char *s);
 /*
+ * Keep the templates parsed from now until the matching drop (holds
+ * nest), for a caller that looks at each several times: the loader.
+ */
+void ms_expr_cache_hold(void);
+void ms_expr_cache_drop(void);
+/*
  * Whether any string in v (walked recursively) holds a "${": without one
  * v evaluates to itself, whatever resolves references, and can be shared
  * instead of rebuilt. A quick scan; it parses nothing.

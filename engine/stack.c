@@ -1832,6 +1832,7 @@ static void parse_and_check(struct loader *L, const char *data, size_t len)
 	bool threaded;
 	size_t i;
 
+	ms_expr_cache_hold(); /* each template is looked at several times */
 	threaded = !pthread_create(&t, NULL, digest_main, &dg);
 	if (!threaded)
 		digest_main(&dg);
@@ -1855,6 +1856,7 @@ static void parse_and_check(struct loader *L, const char *data, size_t len)
 		goto done;
 	load_root(L);
 done:
+	ms_expr_cache_drop();
 	json_decref(yd);
 }
 
