@@ -65,6 +65,8 @@ char *ms_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Parse a non-negative decimal integer; -1 on anything else. */
 int ms_parse_uint(const char *s, long *out);
+/* Whether s is one of the strings of list (NULL-terminated; either NULL: no). */
+bool ms_str_in(const char *s, const char *const *list);
 
 /* Monotonic seconds, for elapsed-time reports and deadlines. */
 double ms_now(void);

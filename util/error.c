@@ -179,6 +179,14 @@ int ms_parse_uint(const char *s, long *out)
 	return 0;
 }
 
+bool ms_str_in(const char *s, const char *const *list)
+{
+	for (; s && list && *list; list++)
+		if (!strcmp(s, *list))
+			return true;
+	return false;
+}
+
 double ms_now(void)
 {
 	struct timespec ts;

@@ -59,24 +59,14 @@ void ms_aws_duration(struct ms_buf *out, double seconds)
 		ms_buf_addf(out, "%lds", s);
 }
 
-static bool in_list(const char *s, const char *const *list)
-{
-	size_t i;
-
-	for (i = 0; s && list && list[i]; i++)
-		if (!strcmp(s, list[i]))
-			return true;
-	return false;
-}
-
 enum ms_aws_wait_state ms_aws_wait_classify(const struct ms_aws_waiter *w,
 					    const char *status)
 {
 	if (!status)
 		return w->gone;
-	if (in_list(status, w->success))
+	if (ms_str_in(status, w->success))
 		return MS_AWS_WAIT_SUCCESS;
-	if (in_list(status, w->failure))
+	if (ms_str_in(status, w->failure))
 		return MS_AWS_WAIT_FAILURE;
 	return MS_AWS_WAIT_RETRY;
 }
@@ -125,7 +115,7 @@ int ms_aws_wait(char **status, struct ms_call *call,
 		poll_release(&p);
 		err = poll(&p, payload);
 		if (err && p.error_code &&
-		    in_list(p.error_code, w->retryable)) {
+		    ms_str_in(p.error_code, w->retryable)) {
 			ms_log(MS_LOG_DEBUG, "aws", "%s: %s; polling again",
 			       w->what, ms_error_last());
 			ms_error_clear();

@@ -84,7 +84,7 @@ static int settle(struct ms_sagemaker_object *e, const char *next,
 	err = ms_sagemaker_object_describe(e);
 	status = ms_sagemaker_object_status(e);
 	if (!err && *status && strcmp(status, "Deleting") &&
-	    !ms_sagemaker_in(status, settled)) {
+	    !ms_str_in(status, settled)) {
 		ms_call_progress(e->call, "waiting for %s to finish before %s",
 				 status, next);
 		err = ms_sagemaker_wait(e, settled, no_states,

@@ -160,7 +160,7 @@ static int settle(struct ms_sagemaker_object *n, const char *next,
 
 	err = ms_sagemaker_object_describe(n);
 	status = ms_sagemaker_object_status(n);
-	if (!err && *status && !ms_sagemaker_in(status, settled)) {
+	if (!err && *status && !ms_str_in(status, settled)) {
 		ms_call_progress(n->call, "waiting for %s to finish before %s",
 				 status, next);
 		err = wait_for(n, settled, no_states, gone);
@@ -189,9 +189,8 @@ static int start_again(struct ms_sagemaker_object *n, int err)
 	first = ms_strdup(ms_error_last());
 	ms_error_clear();
 	again = ms_sagemaker_object_describe(n);
-	if (!again &&
-	    (!n->poll.last ||
-	     !ms_sagemaker_in(ms_sagemaker_object_status(n), startable))) {
+	if (!again && (!n->poll.last ||
+		       !ms_str_in(ms_sagemaker_object_status(n), startable))) {
 		/* still running (the stop was refused), or gone */
 		ms_error("%s", first);
 		goto done;
@@ -442,7 +441,7 @@ static int notebook_cost(struct ms_cost *out, const json_t *attrs,
 	double gb = ms_cost_number(out, attrs, "volume_size", 5);
 	char what[160];
 
-	if (!ms_sagemaker_in(status, unbilled)) {
+	if (!ms_str_in(status, unbilled)) {
 		type = ms_cost_string(out, attrs, "instance_type");
 		snprintf(what, sizeof(what), "notebook instance %s",
 			 type ? type : "");

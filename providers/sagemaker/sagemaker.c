@@ -309,14 +309,6 @@ done:
 	return err;
 }
 
-bool ms_sagemaker_in(const char *s, const char *const *list)
-{
-	for (; s && list && *list; list++)
-		if (!strcmp(s, *list))
-			return true;
-	return false;
-}
-
 /*
  * The Create said the name is taken. A retried Create whose first answer
  * was lost is told so about the object it made itself: an object there
@@ -364,8 +356,7 @@ static int adopt(struct ms_sagemaker_object *o, const json_t *desired)
 				       o->what, kind->noun, *c);
 	}
 	status = ms_sagemaker_object_status(o);
-	if (!err && kind->adoptable &&
-	    !ms_sagemaker_in(status, kind->adoptable))
+	if (!err && kind->adoptable && !ms_str_in(status, kind->adoptable))
 		err = ms_error("%s: the name is taken by a %s in status %s, "
 			       "not one being created: give this one another "
 			       "name, or delete that one",

@@ -150,8 +150,6 @@ void ms_sagemaker_object_release(struct ms_sagemaker_object *o);
 int ms_sagemaker_object_describe(struct ms_sagemaker_object *o);
 /* Its status in the latest answer, or "". */
 const char *ms_sagemaker_object_status(const struct ms_sagemaker_object *o);
-/* Whether s is one of list (NULL-terminated); false for NULL. */
-bool ms_sagemaker_in(const char *s, const char *const *list);
 
 /*
  * ms_aws_wait on o: poll every delay seconds, at most attempts times,
