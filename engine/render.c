@@ -375,21 +375,19 @@ static struct ms_buf *render_changes(const json_t *changes)
 {
 	size_t i, n = json_array_size(changes);
 	struct ms_buf *texts = ms_calloc(n + 1, sizeof(*texts));
-	struct render_part first = { changes, 0, n, texts }, second;
+	struct render_part first = { changes, 0, n / 2, texts };
+	struct render_part second = { changes, n / 2, n, texts };
 	pthread_t t;
-	bool split = n >= SPLIT_AT;
+	bool threaded;
 
 	for (i = 0; i < n; i++)
 		ms_buf_init(&texts[i], 0);
-	second = first;
-	if (split) {
-		first.to = second.from = n / 2;
-		split = !pthread_create(&t, NULL, render_part, &second);
-	}
+	threaded = n >= SPLIT_AT &&
+		   !pthread_create(&t, NULL, render_part, &second);
 	render_part(&first);
-	if (split)
+	if (threaded)
 		pthread_join(t, NULL);
-	else if (first.to < n)
+	else
 		render_part(&second);
 	return texts;
 }
