@@ -368,3 +368,30 @@ def test_drift_shows_only_what_changed(cli, run, iam):
         '~ tags = {',
         '~ "team" = "someone-else" -> "ml"',
     ], planned
+
+
+def test_large_plan_text_is_whole_and_in_order(cli, run):
+    """Above 256 changes the text is rendered in two halves on two
+    threads, and the lint runs beside the plan: every resource's block
+    once, in the order of the -json plan's changes, the bucket that
+    references another after it, each lint finding once."""
+    n = 300
+    lines = ["stack: large", "resources:"]
+    for i in range(n):
+        lines += [f"  b{i}:", "    type: aws_s3_bucket",
+                  f"    properties: {{bucket: large-{i}}}"]
+    lines += ["  tail:", "    type: aws_s3_bucket",
+              "    properties: {bucket: \"${b0.bucket}-tail\"}"]
+    cli.write_stack("\n".join(lines) + "\n")
+    _, out, _ = run("plan", "-refresh=false", check=True)
+    _, js, _ = run("plan", "-refresh=false", "-json", check=True)
+    blocks = re.findall(r'^  # (\S+) will be created$', out, re.M)
+    order = [c["name"] for c in json.loads(js)["resource_changes"]
+             if c["type"] == "aws_s3_bucket"]
+    assert blocks == order
+    assert sorted(blocks) == sorted([f"b{i}" for i in range(n)] + ["tail"])
+    assert blocks.index("tail") > blocks.index("b0")
+    assert '+ bucket              = "large-299"' in out
+    assert plan_counts(out) == (n + 1, 0, 0)
+    findings = re.findall(r'MLS-S3-002 bucket "(\S+)"', out)
+    assert sorted(findings) == sorted(blocks)
