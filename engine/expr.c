@@ -311,7 +311,7 @@ static struct {
 void ms_expr_cache_hold(void)
 {
 	pthread_mutex_lock(&parsed.lock);
-	if (!parsed.holds++)
+	if (!__atomic_fetch_add(&parsed.holds, 1, __ATOMIC_RELEASE))
 		parsed.parts = must(json_object());
 	pthread_mutex_unlock(&parsed.lock);
 }
@@ -319,7 +319,8 @@ void ms_expr_cache_hold(void)
 void ms_expr_cache_drop(void)
 {
 	pthread_mutex_lock(&parsed.lock);
-	if (parsed.holds && !--parsed.holds) {
+	if (parsed.holds &&
+	    __atomic_sub_fetch(&parsed.holds, 1, __ATOMIC_RELEASE) == 0) {
 		json_decref(parsed.parts);
 		parsed.parts = NULL;
 	}
@@ -334,6 +335,9 @@ static int parse_template(json_t **out, const char *s)
 	bool held;
 	int err;
 
+	/* not held (past the load, the lint and the plan): no lock */
+	if (!__atomic_load_n(&parsed.holds, __ATOMIC_ACQUIRE))
+		return parse_parts(out, s);
 	pthread_mutex_lock(&parsed.lock);
 	held = parsed.holds > 0;
 	if (held)

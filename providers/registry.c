@@ -116,23 +116,28 @@ const struct ms_attr *ms_provider_attr(const struct ms_resource_type *t,
 	return NULL;
 }
 
-/* the defaults parsed so far, by their text (ms_attr_default) */
+/*
+ * Every default of every registered schema (nested ones too), parsed
+ * once by their text when the first is asked for (ms_attr_default);
+ * read-only from then on, so that the threads of a plan share it
+ * without a lock.
+ */
 static struct {
-	pthread_mutex_t lock;
+	pthread_once_t once;
 	struct ms_map index; /* text -> element of values */
 	json_t **values;
 	size_t n, alloc;
-} defaults = { PTHREAD_MUTEX_INITIALIZER, MS_MAP_INIT };
+} defaults = { PTHREAD_ONCE_INIT, MS_MAP_INIT };
 
-json_t *ms_attr_default(const struct ms_attr *a)
+static void defaults_add(const struct ms_attr *schema)
 {
-	json_t *v;
-	size_t i;
+	const struct ms_attr *a;
 
-	if (!a->default_json)
-		return NULL;
-	pthread_mutex_lock(&defaults.lock);
-	if (!ms_map_get(&defaults.index, a->default_json, &i)) {
+	for (a = schema; a && a->name; a++) {
+		defaults_add(a->nested);
+		if (!a->default_json ||
+		    ms_map_get(&defaults.index, a->default_json, NULL))
+			continue;
 		if (defaults.n == defaults.alloc) {
 			defaults.alloc = defaults.alloc ? 2 * defaults.alloc :
 							  64;
@@ -140,14 +145,33 @@ json_t *ms_attr_default(const struct ms_attr *a)
 				ms_realloc(defaults.values,
 					   defaults.alloc * sizeof(json_t *));
 		}
-		i = defaults.n++;
-		defaults.values[i] =
+		defaults.values[defaults.n] =
 			json_loads(a->default_json, JSON_DECODE_ANY, NULL);
-		ms_map_add(&defaults.index, a->default_json, i);
+		ms_map_add(&defaults.index, a->default_json, defaults.n++);
 	}
-	v = ms_json_copy(defaults.values[i]);
-	pthread_mutex_unlock(&defaults.lock);
-	return v;
+}
+
+static void defaults_init(void)
+{
+	size_t i;
+
+	for (i = 0; types[i]; i++)
+		defaults_add(types[i]->schema);
+	for (i = 0; lookups[i]; i++)
+		defaults_add(lookups[i]->schema);
+}
+
+json_t *ms_attr_default(const struct ms_attr *a)
+{
+	size_t i;
+
+	if (!a->default_json)
+		return NULL;
+	pthread_once(&defaults.once, defaults_init);
+	if (!ms_map_get(&defaults.index, a->default_json, &i))
+		/* a schema not in the registry (a test's own) */
+		return json_loads(a->default_json, JSON_DECODE_ANY, NULL);
+	return ms_json_copy(defaults.values[i]);
 }
 
 void ms_call_progress(struct ms_call *call, const char *fmt, ...)
