@@ -417,28 +417,48 @@ int ms_engine_lock(struct ms_engine *e, const char *operation)
  * Push under the lock. Someone may have pushed meanwhile: commits of
  * other stacks (their own locks) are put under ours by a pull, and the
  * push tried again; a change of this stack is refused by the pull, and
- * the push's own message says what happened.
+ * the push's own message says what happened. Someone may be pushing
+ * this very moment (the remote's branch is locked, or the server refused
+ * and nothing new is there to pull): the push is tried again a little
+ * later, for a few seconds.
  */
+#define PUSH_TRIES      8
+#define PUSH_FIRST_WAIT 0.05 /* seconds, doubled after each busy try */
+
 static int push_locked(struct ms_engine *e)
 {
 	struct ms_state_sync s;
+	double wait = PUSH_FIRST_WAIT;
 	char *lost = NULL;
 	int err, tries;
 
-	for (tries = 0; tries < 3; tries++) {
+	for (tries = 0; tries < PUSH_TRIES; tries++) {
 		err = ms_state_push(e->state, NULL);
 		if (err != MS_ESTALE)
 			break;
 		free(lost);
 		lost = ms_strdup(ms_error_last());
-		if (ms_state_pull(e->state, &s) || s.kind != MS_SYNC_REPLAYED) {
+		if (ms_state_pull(e->state, &s) ||
+		    (s.kind != MS_SYNC_REPLAYED && s.kind != MS_SYNC_AHEAD)) {
 			ms_log(MS_LOG_INFO, "state", "not pulled again: %s",
 			       ms_error_last());
 			break;
 		}
+		if (s.kind == MS_SYNC_REPLAYED) {
+			ms_log(MS_LOG_INFO, "state",
+			       "put %zu commit(s) on top of %zu pushed "
+			       "meanwhile",
+			       s.ahead, s.pulled);
+			continue;
+		}
+		if (tries + 1 == PUSH_TRIES)
+			break;
+		/* nothing new on the remote: another push holds it */
 		ms_log(MS_LOG_INFO, "state",
-		       "put %zu commit(s) on top of %zu pushed meanwhile",
-		       s.ahead, s.pulled);
+		       "the remote is busy (%s): pushing again in %.0f ms",
+		       lost, wait * 1000);
+		ms_sleep(wait);
+		wait *= 2;
 	}
 	if (err == MS_ESTALE)
 		ms_error_code(MS_ESTALE, "%s", lost);

@@ -604,7 +604,8 @@ static int local_update(struct conn *c, const char *ref, const git_oid *new_id,
 	}
 	if (git_transaction_lock_ref(tx, ref) < 0) {
 		/* someone else is updating it this very moment */
-		rc = ms_error_code(MS_ESTALE, "%s is being updated", ref);
+		git_error_clear();
+		rc = ms_error_code(MS_ELOCKED, "%s is being updated", ref);
 		goto done;
 	}
 	err = git_reference_name_to_id(&now, dst, ref);
@@ -637,7 +638,9 @@ done:
 
 /*
  * Set ref on the remote to new_id (NULL: delete it) if it is still expect
- * (NULL: absent): 0, MS_ESTALE when it is not (or the remote refused), -1
+ * (NULL: absent): 0, MS_ESTALE when it is not (or the remote refused),
+ * MS_ELOCKED when another update of it holds its lock this very moment
+ * (a local remote; over the network the server refuses: MS_ESTALE), -1
  * on other errors. The local ref of the same name must point at new_id.
  * For a remote over the network, c is connected to push and its ls is
  * what expect was checked against.
@@ -1220,6 +1223,8 @@ int ms_state_push(struct ms_state *st, struct ms_state_sync *out)
 	if (count_commits(&sync.ahead, st->repo, git_commit_id(local), expect))
 		goto done;
 	err = conn_update(&c, c.branch_ref, git_commit_id(local), expect);
+	if (err == MS_ELOCKED)
+		goto busy;
 	if (err == MS_ESTALE)
 		goto lost;
 	if (err)
@@ -1240,6 +1245,15 @@ lost:
 			   "is lost: the local commit %.7s stays in %s. Run "
 			   "'mlstack state pull', then apply again or run "
 			   "'mlstack state push'",
+			   st->remote_shown, c.branch_ref + 11, sync.head,
+			   st->dir);
+	goto done;
+busy:
+	rc = ms_error_code(MS_ESTALE,
+			   "state: push to %s refused: its %s is being "
+			   "updated by another push at this moment; nothing is "
+			   "lost: the local commit %.7s stays in %s. Run "
+			   "'mlstack state push' again",
 			   st->remote_shown, c.branch_ref + 11, sync.head,
 			   st->dir);
 done:
@@ -1424,7 +1438,7 @@ int ms_state_remote_lock(struct ms_state *st, const char *operation)
 		goto done;
 	}
 	err = conn_update(&c, c.lock_ref, &id, NULL);
-	if (err == MS_ESTALE) {
+	if (err == MS_ESTALE || err == MS_ELOCKED) {
 		why = ms_strdup(ms_error_last());
 		conn_release(&c);
 		rc = locked_error(st, why);
@@ -1462,7 +1476,7 @@ int ms_state_remote_unlock(struct ms_state *st)
 	err = git_oid_equal(&c.lock, &st->remote_lock) ?
 		      conn_update(&c, c.lock_ref, NULL, &st->remote_lock) :
 		      MS_ESTALE;
-	if (err == MS_ESTALE)
+	if (err == MS_ESTALE || err == MS_ELOCKED)
 		rc = ms_error("state '%s': the remote lock was broken and "
 			      "taken by someone else; left in place",
 			      st->stack);
@@ -1504,7 +1518,7 @@ int ms_state_remote_force_unlock(struct ms_state *st)
 	err = git_oid_equal(&c.lock, &st->remote_lock_seen) ?
 		      conn_update(&c, c.lock_ref, NULL, &st->remote_lock_seen) :
 		      MS_ESTALE;
-	if (err == MS_ESTALE) {
+	if (err == MS_ESTALE || err == MS_ELOCKED) {
 		rc = ms_error("state '%s': the remote lock changed hands since "
 			      "it was read; run force-unlock again to see who "
 			      "holds it now",

@@ -453,6 +453,56 @@ def test_two_stacks_applied_at_once(cli, proxy, s3, bare):
         assert (p.state / "beta" / "resources" / "bucket3.json").exists()
 
 
+def test_push_waits_while_the_remote_branch_is_being_updated(cli, s3, bare):
+    # another push holds the remote's main (git's main.lock) when this
+    # apply pushes: it is tried again a little later, not given up
+    a = Project(cli, "a")
+    a.write(stack_text(1, remote=str(bare)))
+    a.run("apply", "-auto-approve")
+    lock = bare / "refs" / "heads" / "main.lock"
+    lock.write_text("")
+    a.write(stack_text(2, remote=str(bare)))
+    proc = a.popen("apply", "-auto-approve", "-v")
+    errf = proc.mlstack_files[1].name
+
+    def busy():
+        with open(errf, "rb") as f:
+            return (b"the remote is busy" in f.read() or
+                    proc.poll() is not None)
+
+    wait_for(busy, timeout=60, interval=0.01, what="a busy push")
+    lock.unlink()
+    code, _, err = cli.wait(proc)
+    assert code == 0, err
+    assert "is being updated" in err  # what it waited for, in the log
+    assert git(bare, "log", "--format=%s", "main").splitlines() == [
+        f"apply {STACK}: +1 ~0 -0", f"apply {STACK}: +1 ~0 -0"]
+    assert a.head() == git(bare, "rev-parse", "main").strip()
+    assert_linear(bare)
+
+
+def test_push_gives_up_on_a_remote_branch_that_stays_locked(cli, s3, bare):
+    # a lock nobody releases (a crashed git): after a few seconds the
+    # apply says so in one line, and the commit stays local to push later
+    a = Project(cli, "a")
+    a.write(stack_text(1, remote=str(bare)))
+    a.run("apply", "-auto-approve")
+    lock = bare / "refs" / "heads" / "main.lock"
+    lock.write_text("")
+    a.write(stack_text(2, remote=str(bare)))
+    code, _, err = a.run("apply", "-auto-approve", check=1)
+    errors = [ln for ln in err.splitlines() if ln.startswith("Error:")]
+    assert len(errors) == 1, err
+    assert "its main is being updated by another push" in errors[0]
+    assert bucket_names(s3) == buckets(2)
+    assert len(a.subjects()) == 2
+    assert git(bare, "log", "--format=%s", "main").count("\n") == 1
+    lock.unlink()
+    code, _, err = a.run("state", "push")
+    assert code == 0, err
+    assert a.head() == git(bare, "rev-parse", "main").strip()
+
+
 def test_credentials_in_the_url_are_never_shown(cli, s3, bare):
     a = Project(cli, "a")
     a.write(stack_text(1))
