@@ -27,6 +27,6 @@ int cmd_cost(struct cmd_opts *o)
 	rc = 0;
 done:
 	json_decref(doc);
-	ms_engine_free(e);
+	ms_engine_end(e);
 	return rc;
 }

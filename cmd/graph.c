@@ -15,6 +15,6 @@ int cmd_graph(struct cmd_opts *o)
 	ms_engine_graph_dot(e, &dot);
 	fputs(dot, stdout);
 	free(dot);
-	ms_engine_free(e);
+	ms_engine_end(e);
 	return 0;
 }

@@ -117,6 +117,6 @@ int cmd_lint(struct cmd_opts *o)
 	rc = failed ? EXIT_FINDINGS : 0;
 done:
 	json_decref(findings);
-	ms_engine_free(e);
+	ms_engine_end(e);
 	return rc;
 }

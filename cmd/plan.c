@@ -38,6 +38,6 @@ int cmd_plan(struct cmd_opts *o)
 									     0;
 done:
 	cmd_drop(plan);
-	ms_engine_free(e);
+	ms_engine_end(e);
 	return rc;
 }

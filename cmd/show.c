@@ -54,6 +54,6 @@ int cmd_show(struct cmd_opts *o)
 done:
 	json_decref(names);
 	json_decref(all);
-	ms_engine_free(e);
+	ms_engine_end(e);
 	return rc;
 }

@@ -14,6 +14,6 @@ int cmd_validate(struct cmd_opts *o)
 	printf("The stack is valid. It declares %zu resource%s.\n",
 	       ms_engine_resource_count(e),
 	       ms_engine_resource_count(e) == 1 ? "" : "s");
-	ms_engine_free(e);
+	ms_engine_end(e);
 	return 0;
 }

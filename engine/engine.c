@@ -276,15 +276,21 @@ int ms_engine_open(struct ms_engine **out, const struct ms_engine_opts *o,
 	e->offline = o->offline || o->read;
 	if (!o->no_state)
 		ms_state_warm(); /* while the stack is read */
+	/* the graph's references are the loader's templates again */
+	ms_expr_cache_hold();
 	loaded = !load_stack(e, o, diags);
 	ms_state_warm_wait(); /* ended before anything may exit (state.h) */
-	if (!loaded)
+	if (!loaded) {
+		ms_expr_cache_drop();
 		goto done;
+	}
 	copy = ms_strdup(o->file);
 	e->stack_dir = ms_strdup(dirname(copy));
 	free(copy);
 	copy = NULL;
-	if (build_graph(e, diags) || check_unique_ids(e, diags))
+	loaded = !build_graph(e, diags) && !check_unique_ids(e, diags);
+	ms_expr_cache_drop();
+	if (!loaded)
 		goto done;
 	if (o->no_state) {
 		*out = e;
@@ -317,6 +323,22 @@ done:
 	free(copy);
 	ms_engine_free(e);
 	return err;
+}
+
+void ms_engine_end(struct ms_engine *e)
+{
+#ifdef __SANITIZE_ADDRESS__
+	ms_engine_free(e);
+#else
+	/* the model of 10,000 resources took 45 ms to free piece by piece */
+	if (!e)
+		return;
+	ms_state_free(e->state);
+	e->state = NULL;
+	if (e->aws)
+		ms_provider_session_free(e->aws);
+	e->aws = NULL;
+#endif
 }
 
 void ms_engine_free(struct ms_engine *e)

@@ -68,6 +68,13 @@ int ms_engine_open(struct ms_engine **out, const struct ms_engine_opts *o,
 		   json_t **diags);
 void ms_engine_free(struct ms_engine *e);
 /*
+ * At a command's end: what the engine holds outside the process (the
+ * state's locks, its repository) is released as ms_engine_free does, and
+ * its memory left to the process's exit, which takes it back at once.
+ * Under AddressSanitizer, whose leak check wants it, all is freed.
+ */
+void ms_engine_end(struct ms_engine *e);
+/*
  * A line for the user about the state, or NULL: another run holds its
  * lock, so this one reads the state as of its last commit.
  */

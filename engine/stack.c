@@ -23,6 +23,7 @@
 
 #include <ctype.h>
 #include <pthread.h>
+#include <unistd.h>
 
 #define KEY_MARK   0
 #define VALUE_MARK 2
@@ -81,6 +82,7 @@ struct loader {
 	const json_t *vars;   /* -var overrides, or NULL */
 	json_t *declared;     /* every declared variable name -> true */
 	json_t *types;        /* resource name -> type, for known types */
+	json_t *found;        /* where load_entry adds to types (a part's) */
 	json_t *lookup_types; /* lookup name -> type, for known types */
 	const char *data;     /* the text being loaded (borrowed) */
 	size_t len;
@@ -88,6 +90,13 @@ struct loader {
 	size_t n_raw_keys;
 	bool suppress; /* a reference failed for a reported cause */
 	size_t n_yaml; /* the first diagnostics, the reader's */
+	/*
+	 * The loader whose doc holds the marks (itself, or the one a part of
+	 * the resources was split from), and the lock they are read under
+	 * while the parts run (NULL before and after).
+	 */
+	struct loader *main;
+	pthread_mutex_t *marks_lock;
 };
 
 /* Diagnostics */
@@ -166,13 +175,26 @@ static void add_diag(struct loader *L, int line, int col, const char *msg)
 						  (json_int_t)L->seq++, msg));
 }
 
+/* find_mark in the main loader's marks, under their lock if any. */
+static void mark_at(struct loader *L, const char *path, int which, int *line,
+		    int *col)
+{
+	struct loader *M = L->main;
+
+	if (M->marks_lock)
+		pthread_mutex_lock(M->marks_lock);
+	find_mark(loader_marks(M, path), path, which, line, col);
+	if (M->marks_lock)
+		pthread_mutex_unlock(M->marks_lock);
+}
+
 static void vdiag(struct loader *L, const char *path, int which,
 		  const char *fmt, va_list ap)
 {
 	struct ms_buf b = MS_BUF_INIT;
 	int line, col;
 
-	find_mark(loader_marks(L, path), path, which, &line, &col);
+	mark_at(L, path, which, &line, &col);
 	if (line < 1) /* line 0 is for the file itself (flush_diags) */
 		line = col = 1;
 	ms_buf_vaddf(&b, fmt, ap);
@@ -735,21 +757,27 @@ static int cmp_key(const void *a, const void *b)
  * keys are sorted once, so that each resource finds its own by a binary
  * search rather than by a pass over every number in the file.
  */
+static void raw_index(struct loader *L)
+{
+	const char *key;
+	json_t *v;
+
+	if (L->raw_keys)
+		return;
+	L->raw_keys = ms_calloc(json_object_size(L->doc.raw) + 1,
+				sizeof(*L->raw_keys));
+	json_object_foreach(L->doc.raw, key, v)
+		L->raw_keys[L->n_raw_keys++] = key;
+	qsort(L->raw_keys, L->n_raw_keys, sizeof(*L->raw_keys), cmp_key);
+}
+
 static json_t *raw_under(struct loader *L, const char *base)
 {
 	json_t *res = json_object();
 	size_t n = strlen(base), lo = 0, hi, i;
 	const char *key;
-	json_t *v;
 
-	if (!L->raw_keys) {
-		L->raw_keys = ms_calloc(json_object_size(L->doc.raw) + 1,
-					sizeof(*L->raw_keys));
-		json_object_foreach(L->doc.raw, key, v)
-			L->raw_keys[L->n_raw_keys++] = key;
-		qsort(L->raw_keys, L->n_raw_keys, sizeof(*L->raw_keys),
-		      cmp_key);
-	}
+	raw_index(L);
 	/* the first key not below base: the keys under it follow */
 	hi = L->n_raw_keys;
 	while (lo < hi) {
@@ -1172,12 +1200,10 @@ done:
 	ms_buf_release(&lpre);
 }
 
-static void load_entry(struct loader *L, const char *name, const json_t *body,
-		       bool lookup)
+/* r: the entry's place in the model (its name is set here) */
+static void load_entry(struct loader *L, struct ms_resource *r,
+		       const char *name, const json_t *body, bool lookup)
 {
-	struct ms_resource *r =
-		lookup ? &L->stack->lookups[L->stack->n_lookups++] :
-			 &L->stack->resources[L->stack->n_resources++];
 	struct ms_buf path = MS_BUF_INIT, p = MS_BUF_INIT, pre = MS_BUF_INIT;
 	struct ms_buf h = MS_BUF_INIT;
 	const struct ms_resource_type *t = NULL;
@@ -1186,9 +1212,6 @@ static void load_entry(struct loader *L, const char *name, const json_t *body,
 	size_t i;
 
 	r->name = ms_strdup(name);
-	if (!lookup)
-		ms_map_add(&L->stack->cache->index, r->name,
-			   (size_t)(r - L->stack->resources));
 	r->properties = json_object();
 	r->depends_on = json_array();
 	r->ignore_changes = json_array();
@@ -1196,8 +1219,7 @@ static void load_entry(struct loader *L, const char *name, const json_t *body,
 	r->lint_ignore = json_object();
 	ms_buf_addf(&path, "%s.%s", lookup ? "data" : "resources", name);
 	ms_buf_addf(&pre, "%s \"%s\": ", lookup ? "lookup" : "resource", name);
-	find_mark(loader_marks(L, path.ptr), path.ptr, KEY_MARK, &r->line,
-		  &r->col);
+	mark_at(L, path.ptr, KEY_MARK, &r->line, &r->col);
 
 	if (!is_name(name))
 		diag_key(L, path.ptr,
@@ -1243,7 +1265,7 @@ static void load_entry(struct loader *L, const char *name, const json_t *body,
 		t = lookup ? ms_lookup_find(r->type) :
 			     ms_provider_find(r->type);
 		if (t) {
-			json_object_set_new(lookup ? L->lookup_types : L->types,
+			json_object_set_new(lookup ? L->lookup_types : L->found,
 					    name, json_string(t->name));
 		} else {
 			names = type_names(lookup);
@@ -1317,12 +1339,6 @@ done:
 	ms_buf_release(&h);
 }
 
-static void load_resource(struct loader *L, const char *name,
-			  const json_t *body)
-{
-	load_entry(L, name, body, false);
-}
-
 static void load_lookups(struct loader *L, const json_t *node)
 {
 	const char *key;
@@ -1338,13 +1354,118 @@ static void load_lookups(struct loader *L, const json_t *node)
 	L->stack->lookups =
 		ms_calloc(json_object_size(node), sizeof(struct ms_resource));
 	json_object_foreach((json_t *)node, key, v)
-		load_entry(L, key, v, true);
+		load_entry(L, &L->stack->lookups[L->stack->n_lookups++], key, v,
+			   true);
+}
+
+/*
+ * Many resources are checked on a few threads, each a run of them with a
+ * loader of its own (its diagnostics, types found and suppress flag; the marks
+ * are the main loader's, read under a lock), joined in order after: the
+ * diagnostics numbered again as one loader would have, so that what is
+ * said and its order do not depend on the split.
+ */
+#define PART_MIN  512 /* resources a thread is worth */
+#define PARTS_MAX 4
+
+typedef void part_fn(struct loader *L, size_t i, void *arg);
+
+struct part {
+	struct loader L;
+	part_fn *fn;
+	void *arg;
+	size_t lo, hi;
+	pthread_t thread;
+	bool threaded;
+};
+
+static void *part_main(void *arg)
+{
+	struct part *P = arg;
+	size_t i;
+
+	for (i = P->lo; i < P->hi; i++)
+		P->fn(&P->L, i, P->arg);
+	return NULL;
+}
+
+static size_t parts_for(size_t n)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t k = n / PART_MIN;
+
+	if (cpus > 0 && k > (size_t)cpus)
+		k = (size_t)cpus;
+	return k < 1 ? 1 : k > PARTS_MAX ? PARTS_MAX : k;
+}
+
+/* fn(L, i, arg) for each i below n, as if in order on L */
+static void run_parts(struct loader *L, size_t n, part_fn *fn, void *arg)
+{
+	struct part parts[PARTS_MAX];
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	size_t k = parts_for(n), i, j;
+	json_t *d;
+
+	raw_index(L); /* shared by the parts, read only */
+	for (i = 0; i < k; i++) {
+		struct part *P = &parts[i];
+
+		P->L = *L;
+		P->L.diags = json_array();
+		P->L.seq = 0;
+		P->L.found = json_object();
+		P->L.suppress = false;
+		P->L.main = L;
+		P->fn = fn;
+		P->arg = arg;
+		P->lo = n * i / k;
+		P->hi = n * (i + 1) / k;
+		P->threaded = false;
+	}
+	L->marks_lock = k > 1 ? &lock : NULL;
+	for (i = 1; i < k; i++)
+		parts[i].threaded = !pthread_create(&parts[i].thread, NULL,
+						    part_main, &parts[i]);
+	for (i = 0; i < k; i++)
+		if (!parts[i].threaded)
+			part_main(&parts[i]);
+	for (i = 1; i < k; i++)
+		if (parts[i].threaded)
+			pthread_join(parts[i].thread, NULL);
+	L->marks_lock = NULL;
+	for (i = 0; i < k; i++) {
+		json_array_foreach(parts[i].L.diags, j, d) {
+			json_array_set_new(d, 2,
+					   json_integer((json_int_t)L->seq++));
+			json_array_append(L->diags, d);
+		}
+		json_decref(parts[i].L.diags);
+		json_object_update(L->types, parts[i].L.found);
+		json_decref(parts[i].L.found);
+		L->suppress = parts[i].L.suppress;
+	}
+}
+
+struct entries {
+	const char **names;
+	const json_t **bodies;
+};
+
+static void load_one(struct loader *L, size_t i, void *arg)
+{
+	struct entries *E = arg;
+
+	load_entry(L, &L->stack->resources[i], E->names[i], E->bodies[i],
+		   false);
 }
 
 static void load_resources(struct loader *L, const json_t *node)
 {
+	struct entries E;
 	const char *key;
 	json_t *v;
+	size_t n, i = 0;
 
 	if (!node) {
 		diag_value(L, "", "missing required key \"resources\"");
@@ -1357,10 +1478,21 @@ static void load_resources(struct loader *L, const json_t *node)
 			   ms_expr_kind(node));
 		return;
 	}
-	L->stack->resources =
-		ms_calloc(json_object_size(node), sizeof(struct ms_resource));
-	json_object_foreach((json_t *)node, key, v)
-		load_resource(L, key, v);
+	n = json_object_size(node);
+	L->stack->resources = ms_calloc(n, sizeof(struct ms_resource));
+	E.names = ms_calloc(n + 1, sizeof(*E.names));
+	E.bodies = ms_calloc(n + 1, sizeof(*E.bodies));
+	json_object_foreach((json_t *)node, key, v) {
+		E.names[i] = key;
+		E.bodies[i++] = v;
+	}
+	run_parts(L, n, load_one, &E);
+	L->stack->n_resources = n;
+	for (i = 0; i < n; i++)
+		ms_map_add(&L->stack->cache->index, L->stack->resources[i].name,
+			   i);
+	free(E.names);
+	free(E.bodies);
 }
 
 /* Region, tags, outputs */
@@ -1652,41 +1784,51 @@ static void check_refs(struct loader *L, const json_t *v, struct ms_buf *path,
 	}
 }
 
-static void check_links(struct loader *L)
+/* A resource's references and depends_on (names: every resource's) */
+static void link_one(struct loader *L, size_t i, void *arg)
 {
 	struct ms_buf path = MS_BUF_INIT, pre = MS_BUF_INIT, h = MS_BUF_INIT;
+	const struct ms_resource *r = &L->stack->resources[i];
+	const char *const *names = arg;
+	const char *dep;
+	json_t *v;
+	size_t j;
+
+	ms_buf_addf(&pre, "resource \"%s\": ", r->name);
+	ms_buf_addf(&path, "resources.%s.properties", r->name);
+	check_refs(L, r->properties, &path, pre.ptr);
+	json_array_foreach(r->depends_on, j, v) {
+		dep = json_string_value(v);
+		ms_buf_reset(&path);
+		ms_buf_addf(&path, "resources.%s.depends_on[%zu]", r->name, j);
+		if (!strcmp(dep, r->name))
+			diag_value(L, path.ptr,
+				   "%sdepends_on: a resource cannot depend on "
+				   "itself",
+				   pre.ptr);
+		else if (!ms_stack_resource(L->stack, dep))
+			diag_value(L, path.ptr,
+				   "%sdepends_on: no resource \"%s\"%s",
+				   pre.ptr, dep, hint(&h, dep, names));
+	}
+	ms_buf_release(&path);
+	ms_buf_release(&pre);
+	ms_buf_release(&h);
+}
+
+static void check_links(struct loader *L)
+{
+	struct ms_buf path = MS_BUF_INIT, pre = MS_BUF_INIT;
 	struct ms_resource *r;
 	const char **names;
-	const char *key, *dep;
+	const char *key;
 	json_t *v;
-	size_t i, j;
+	size_t i;
 
 	names = ms_calloc(L->stack->n_resources + 1, sizeof(*names));
 	for (i = 0; i < L->stack->n_resources; i++)
 		names[i] = L->stack->resources[i].name;
-	for (i = 0; i < L->stack->n_resources; i++) {
-		r = &L->stack->resources[i];
-		ms_buf_reset(&pre);
-		ms_buf_addf(&pre, "resource \"%s\": ", r->name);
-		ms_buf_reset(&path);
-		ms_buf_addf(&path, "resources.%s.properties", r->name);
-		check_refs(L, r->properties, &path, pre.ptr);
-		json_array_foreach(r->depends_on, j, v) {
-			dep = json_string_value(v);
-			ms_buf_reset(&path);
-			ms_buf_addf(&path, "resources.%s.depends_on[%zu]",
-				    r->name, j);
-			if (!strcmp(dep, r->name))
-				diag_value(L, path.ptr,
-					   "%sdepends_on: a resource cannot "
-					   "depend on itself",
-					   pre.ptr);
-			else if (!ms_stack_resource(L->stack, dep))
-				diag_value(L, path.ptr,
-					   "%sdepends_on: no resource \"%s\"%s",
-					   pre.ptr, dep, hint(&h, dep, names));
-		}
-	}
+	run_parts(L, L->stack->n_resources, link_one, names);
 	for (i = 0; i < L->stack->n_lookups; i++) {
 		r = &L->stack->lookups[i];
 		ms_buf_reset(&pre);
@@ -1705,7 +1847,6 @@ static void check_links(struct loader *L)
 	free(names);
 	ms_buf_release(&path);
 	ms_buf_release(&pre);
-	ms_buf_release(&h);
 }
 
 /* Loading */
@@ -1794,7 +1935,9 @@ static void loader_init(struct loader *L, const char *file, const json_t *vars)
 	L->vars = json_is_object(vars) ? vars : NULL;
 	L->declared = json_object();
 	L->types = json_object();
+	L->found = L->types;
 	L->lookup_types = json_object();
+	L->main = L;
 	L->stack = ms_calloc(1, sizeof(*L->stack));
 	L->stack->file = ms_strdup(file);
 	L->stack->cache = ms_calloc(1, sizeof(*L->stack->cache));

@@ -365,3 +365,44 @@ def test_out_of_memory_is_said(cli):
     proc = validate("large.yaml", kib + 4 * 1024)
     assert proc.returncode == 1
     assert proc.stderr == "Error: out of memory\n"
+
+
+def test_many_resources_every_problem_once_in_order(run):
+    """A stack large enough to be checked on several threads (a run of
+    resources each) says each problem once, in the file's order, as one
+    thread would: a key's and a value's problems, an unknown type and
+    references across the runs, found while loading and once every name
+    is known."""
+    n = 1500
+    lines = ["stack: many", "resources:"]
+    want = []  # (line, words in the message)
+
+    for i in range(n):
+        lines += [f"  b{i}:"]
+        if i == 1100:
+            lines += ["    type: aws_s3_buckt"]
+            want.append((len(lines), ['unknown type "aws_s3_buckt"',
+                                      'did you mean "aws_s3_bucket"']))
+        else:
+            lines += ["    type: aws_s3_bucket"]
+        lines += ["    properties:", f"      bucket: many-{i}"]
+        if i % 150 == 7:
+            lines += ["      versoning: true"]
+            want.append((len(lines), ['unknown attribute "versoning"',
+                                      'did you mean "versioning"']))
+        if i % 150 == 77:
+            other = (i + n // 2) % n
+            lines += [f"      tags: {{a: \"${{b{other}.arn}}\", "
+                      f"b: \"${{b{other}.nope}}\"}}"]
+            want.append((len(lines), [f'"${{b{other}.nope}}"',
+                                      'has no attribute "nope"']))
+        if i == 1400:
+            lines += ["    depends_on: [b3, b9999]"]
+            want.append((len(lines), ['no resource "b9999"']))
+    code, _, err = run("validate", stack="\n".join(lines) + "\n")
+    assert code == 1
+    got = [(int(m.group(1)), ln) for ln in err.splitlines()
+           if (m := LOCATION.match(ln))]
+    assert [line for line, _ in got] == [line for line, _ in want], err
+    for (_, text), (_, words) in zip(got, want):
+        assert all(w in text for w in words), text
