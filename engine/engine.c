@@ -60,10 +60,11 @@ static void lookup_deps(const struct ms_engine *e, const char *name,
 json_t *ms_engine_resource_deps(const struct ms_engine *e,
 				const struct ms_resource *r)
 {
-	json_t *refs = NULL, *names = json_array(), *v;
+	json_t *refs = json_incref(r->refs), *names = json_array(), *v;
 	size_t i;
 
-	ms_expr_refs(r->properties, &refs);
+	if (!refs)
+		ms_expr_refs(r->properties, &refs);
 	json_array_foreach(refs, i, v) {
 		const char *root =
 			json_string_value(json_object_get(v, "root"));

@@ -301,28 +301,64 @@ done:
 	return err;
 }
 
-/* the templates parsed while held: text -> parts, never changed once in */
+/*
+ * The templates parsed while held: text -> parts, never changed once in.
+ * In shards by the text's hash, each under its own lock, so that the
+ * loader's threads seldom wait for one another.
+ */
+#define SHARDS 16
+
 static struct {
-	pthread_mutex_t lock;
-	json_t *parts;
+	pthread_mutex_t lock; /* holds, and the shards' making and dropping */
 	int holds;
-} parsed = { PTHREAD_MUTEX_INITIALIZER, NULL, 0 };
+	struct shard {
+		pthread_mutex_t lock;
+		json_t *parts;
+	} shards[SHARDS];
+} parsed = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static pthread_once_t shards_once = PTHREAD_ONCE_INIT;
+
+static void shards_init(void)
+{
+	size_t i;
+
+	for (i = 0; i < SHARDS; i++)
+		pthread_mutex_init(&parsed.shards[i].lock, NULL);
+}
 
 void ms_expr_cache_hold(void)
 {
+	size_t i;
+
+	pthread_once(&shards_once, shards_init);
 	pthread_mutex_lock(&parsed.lock);
-	if (!__atomic_fetch_add(&parsed.holds, 1, __ATOMIC_RELEASE))
-		parsed.parts = must(json_object());
+	if (!parsed.holds)
+		for (i = 0; i < SHARDS; i++) {
+			pthread_mutex_lock(&parsed.shards[i].lock);
+			parsed.shards[i].parts = must(json_object());
+			pthread_mutex_unlock(&parsed.shards[i].lock);
+		}
+	__atomic_fetch_add(&parsed.holds, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&parsed.lock);
 }
 
 void ms_expr_cache_drop(void)
 {
+	json_t *all;
+	size_t i;
+
 	pthread_mutex_lock(&parsed.lock);
 	if (parsed.holds &&
 	    __atomic_sub_fetch(&parsed.holds, 1, __ATOMIC_RELEASE) == 0) {
-		json_decref(parsed.parts);
-		parsed.parts = NULL;
+		all = must(json_array());
+		for (i = 0; i < SHARDS; i++) {
+			pthread_mutex_lock(&parsed.shards[i].lock);
+			json_array_append_new(all, parsed.shards[i].parts);
+			parsed.shards[i].parts = NULL;
+			pthread_mutex_unlock(&parsed.shards[i].lock);
+		}
+		ms_json_release_later(all);
 	}
 	pthread_mutex_unlock(&parsed.lock);
 }
@@ -331,26 +367,32 @@ void ms_expr_cache_drop(void)
  * reference to parts that every caller only reads */
 static int parse_template(json_t **out, const char *s)
 {
+	struct shard *sh;
 	json_t *parts = NULL;
+	uint32_t h = 2166136261u; /* FNV-1a */
+	const char *c;
 	bool held;
 	int err;
 
 	/* not held (past the load, the lint and the plan): no lock */
 	if (!__atomic_load_n(&parsed.holds, __ATOMIC_ACQUIRE))
 		return parse_parts(out, s);
-	pthread_mutex_lock(&parsed.lock);
-	held = parsed.holds > 0;
+	for (c = s; *c; c++)
+		h = (h ^ (unsigned char)*c) * 16777619u;
+	sh = &parsed.shards[h % SHARDS];
+	pthread_mutex_lock(&sh->lock);
+	held = sh->parts != NULL;
 	if (held)
-		parts = json_incref(json_object_get(parsed.parts, s));
-	pthread_mutex_unlock(&parsed.lock);
+		parts = json_incref(json_object_get(sh->parts, s));
+	pthread_mutex_unlock(&sh->lock);
 	if ((*out = parts))
 		return 0;
 	if ((err = parse_parts(out, s)) < 0 || !held)
 		return err;
-	pthread_mutex_lock(&parsed.lock);
-	if (parsed.parts)
-		json_object_set_nocheck(parsed.parts, s, *out);
-	pthread_mutex_unlock(&parsed.lock);
+	pthread_mutex_lock(&sh->lock);
+	if (sh->parts)
+		json_object_set_nocheck(sh->parts, s, *out);
+	pthread_mutex_unlock(&sh->lock);
 	return 0;
 }
 

@@ -1750,8 +1750,9 @@ done:
 	ms_buf_release(&h);
 }
 
+/* acc (or NULL) gets each reference found */
 static void check_refs(struct loader *L, const json_t *v, struct ms_buf *path,
-		       const char *pre)
+		       const char *pre, json_t *acc)
 {
 	json_t *refs = NULL, *item;
 	size_t i, base = path->len;
@@ -1765,12 +1766,14 @@ static void check_refs(struct loader *L, const json_t *v, struct ms_buf *path,
 		else
 			json_array_foreach(refs, i, item)
 				check_ref(L, item, path->ptr, pre);
+		if (acc)
+			json_array_extend(acc, refs);
 		json_decref(refs);
 	} else if (json_is_object(v)) {
 		json_object_foreach((json_t *)v, key, item) {
 			ms_buf_addch(path, '.');
 			ms_buf_adds(path, key);
-			check_refs(L, item, path, pre);
+			check_refs(L, item, path, pre, acc);
 			ms_buf_truncate(path, base);
 		}
 	} else if (json_is_array(v)) {
@@ -1778,7 +1781,7 @@ static void check_refs(struct loader *L, const json_t *v, struct ms_buf *path,
 			ms_buf_addch(path, '[');
 			ms_buf_addu(path, i);
 			ms_buf_addch(path, ']');
-			check_refs(L, item, path, pre);
+			check_refs(L, item, path, pre, acc);
 			ms_buf_truncate(path, base);
 		}
 	}
@@ -1788,7 +1791,7 @@ static void check_refs(struct loader *L, const json_t *v, struct ms_buf *path,
 static void link_one(struct loader *L, size_t i, void *arg)
 {
 	struct ms_buf path = MS_BUF_INIT, pre = MS_BUF_INIT, h = MS_BUF_INIT;
-	const struct ms_resource *r = &L->stack->resources[i];
+	struct ms_resource *r = &L->stack->resources[i];
 	const char *const *names = arg;
 	const char *dep;
 	json_t *v;
@@ -1796,7 +1799,8 @@ static void link_one(struct loader *L, size_t i, void *arg)
 
 	ms_buf_addf(&pre, "resource \"%s\": ", r->name);
 	ms_buf_addf(&path, "resources.%s.properties", r->name);
-	check_refs(L, r->properties, &path, pre.ptr);
+	r->refs = json_array();
+	check_refs(L, r->properties, &path, pre.ptr, r->refs);
 	json_array_foreach(r->depends_on, j, v) {
 		dep = json_string_value(v);
 		ms_buf_reset(&path);
@@ -1835,14 +1839,14 @@ static void check_links(struct loader *L)
 		ms_buf_addf(&pre, "lookup \"%s\": ", r->name);
 		ms_buf_reset(&path);
 		ms_buf_addf(&path, "data.%s.properties", r->name);
-		check_refs(L, r->properties, &path, pre.ptr);
+		check_refs(L, r->properties, &path, pre.ptr, NULL);
 	}
 	json_object_foreach(L->stack->outputs, key, v) {
 		ms_buf_reset(&pre);
 		ms_buf_addf(&pre, "output \"%s\": ", key);
 		ms_buf_reset(&path);
 		ms_buf_addf(&path, "outputs.%s", key);
-		check_refs(L, v, &path, pre.ptr);
+		check_refs(L, v, &path, pre.ptr, NULL);
 	}
 	free(names);
 	ms_buf_release(&path);
@@ -2030,10 +2034,12 @@ static int loader_finish(struct loader *L, struct ms_stack **out,
 		ms_error("%s", json_string_value(json_array_get(*diags, 0)));
 	}
 	ms_stack_free(L->stack);
+	/* the file's tree and the names' types, freed while the caller goes on */
+	ms_json_release_later(json_pack("[o?o?o?o]", L->doc.root, L->doc.raw,
+					L->types, L->diags));
+	L->doc.root = L->doc.raw = NULL;
 	ms_yaml_doc_release(&L->doc);
-	json_decref(L->diags);
 	json_decref(L->declared);
-	json_decref(L->types);
 	json_decref(L->lookup_types);
 	free(L->raw_keys);
 	json_decref(local);
@@ -2092,6 +2098,7 @@ void ms_stack_free(struct ms_stack *stack)
 		json_decref(r->ignore_changes);
 		json_decref(r->timeouts);
 		json_decref(r->lint_ignore);
+		json_decref(r->refs);
 	}
 	free(stack->resources);
 	for (i = 0; i < stack->n_lookups; i++) {

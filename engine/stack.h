@@ -33,6 +33,11 @@ struct ms_resource {
 	json_t *timeouts;       /* {"create"|"update"|"delete": seconds} */
 	json_t *lint_ignore; /* lint: {ignore: {RULE: reason}}: rule -> reason */
 	int line, col;       /* of the resource's key */
+	/*
+	 * The references its properties hold, as ms_expr_refs lists them,
+	 * found once by the loader (NULL in a model made otherwise)
+	 */
+	json_t *refs;
 };
 
 struct ms_stack {

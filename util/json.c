@@ -6,6 +6,49 @@
 #include "util/file.h"
 
 #include <ctype.h>
+#include <pthread.h>
+
+/* the threads of ms_json_release_later still to join */
+#define LATER_MAX 8
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_t threads[LATER_MAX];
+	size_t n;
+	bool at_exit;
+} later = { PTHREAD_MUTEX_INITIALIZER, { 0 }, 0, false };
+
+static void *release_main(void *v)
+{
+	json_decref(v);
+	return NULL;
+}
+
+void ms_json_release_later(json_t *v)
+{
+	pthread_t t;
+
+	if (!v)
+		return;
+	pthread_mutex_lock(&later.lock);
+	if (!later.at_exit)
+		later.at_exit = !atexit(ms_json_release_wait);
+	if (later.n < LATER_MAX && later.at_exit &&
+	    !pthread_create(&t, NULL, release_main, v)) {
+		later.threads[later.n++] = t;
+		v = NULL;
+	}
+	pthread_mutex_unlock(&later.lock);
+	json_decref(v); /* no thread: here */
+}
+
+void ms_json_release_wait(void)
+{
+	pthread_mutex_lock(&later.lock);
+	while (later.n)
+		pthread_join(later.threads[--later.n], NULL);
+	pthread_mutex_unlock(&later.lock);
+}
 
 static int cmp_str(const void *a, const void *b)
 {

@@ -49,6 +49,17 @@ int ms_json_scalar_text(struct ms_buf *out, const json_t *v);
  */
 json_t *ms_json_copy(const json_t *v);
 
+/*
+ * Drop the reference to v on a thread of its own, so that the caller
+ * goes on while a large tree (a parsed stack file, the template cache:
+ * 30 ms each at 10,000 resources) is freed. Whatever else v holds must
+ * be only read by others meanwhile (jansson's reference counts are
+ * atomic). ms_json_release_wait() waits for every such thread; it also
+ * runs at the process's exit.
+ */
+void ms_json_release_later(json_t *v);
+void ms_json_release_wait(void);
+
 /* Compact JSON text with sorted keys; the caller frees it. */
 char *ms_json_compact(const json_t *v);
 
