@@ -13,6 +13,10 @@
  * libyaml's reader refuses a file that is not valid UTF-8 (an invalid
  * octet, an overlong form, a surrogate), so its keys and scalars go into
  * jansson without a second check (the _nocheck calls).
+ *
+ * In a large file libyaml's parser runs on a thread of its own and hands
+ * its events over in batches while this one builds the values: the
+ * parser alone was two thirds of the reading (struct feed).
  */
 #include "util/common.h"
 #include "util/json.h"
@@ -22,6 +26,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <pthread.h>
 #include <yaml.h>
 
 /* Values below this depth always get a mark; deeper ones while in budget. */
@@ -498,12 +503,147 @@ static void syntax_error(struct ctx *c, const yaml_parser_t *p,
 	}
 }
 
+/* The events of a file from this size on come from a thread (struct feed) */
+#define FEED_MIN     (64 * 1024)
+#define FEED_BATCH   256
+#define FEED_BATCHES 4
+
+/*
+ * The parser's events, made on a thread of their own: the thread fills
+ * batches (a ring of FEED_BATCHES) and the reader takes them in order.
+ * The batch being read and the ones not yet taken stay the reader's to
+ * delete when it stops early. Counts only grow: filled - taken batches
+ * are waiting, and filled - read are in use (the one being read too).
+ */
+struct feed {
+	yaml_parser_t *parser;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t more, room;
+	yaml_event_t events[FEED_BATCHES][FEED_BATCH];
+	size_t n[FEED_BATCHES];     /* events in each filled batch */
+	size_t filled, taken, read; /* batches, since the start */
+	bool ended;                 /* the stream ended, or the parser failed */
+	bool stop;                  /* the reader wants no more */
+	/* the reader's: the batch it reads (taken - 1) and where */
+	bool reading;
+	size_t at;
+};
+
+static void *feed_main(void *arg)
+{
+	struct feed *f = arg;
+	yaml_event_t *batch;
+	size_t k, slot;
+	bool last = false;
+
+	while (!last) {
+		pthread_mutex_lock(&f->lock);
+		while (f->filled - f->read == FEED_BATCHES && !f->stop)
+			pthread_cond_wait(&f->room, &f->lock);
+		slot = f->filled % FEED_BATCHES;
+		last = f->stop;
+		pthread_mutex_unlock(&f->lock);
+		if (last)
+			break;
+		batch = f->events[slot];
+		for (k = 0; k < FEED_BATCH && !last; k++) {
+			if (!yaml_parser_parse(f->parser, &batch[k]))
+				last = true; /* the parser's error says why */
+			else if (batch[k].type == YAML_STREAM_END_EVENT)
+				last = true, k++;
+			if (last)
+				break;
+		}
+		pthread_mutex_lock(&f->lock);
+		f->n[slot] = k;
+		f->filled++;
+		f->ended = last;
+		pthread_cond_signal(&f->more);
+		pthread_mutex_unlock(&f->lock);
+	}
+	return NULL;
+}
+
+/* The next event: 0, or -1 when the parser failed (its error is set). */
+static int feed_next(struct feed *f, yaml_event_t *e)
+{
+	size_t slot = (f->taken - 1) % FEED_BATCHES;
+
+	while (!f->reading || f->at == f->n[slot]) {
+		pthread_mutex_lock(&f->lock);
+		if (f->reading) {
+			f->reading = false;
+			f->read++;
+			pthread_cond_signal(&f->room);
+		}
+		while (f->filled == f->taken && !f->ended)
+			pthread_cond_wait(&f->more, &f->lock);
+		if (f->filled == f->taken) {
+			pthread_mutex_unlock(&f->lock);
+			return -1;
+		}
+		slot = f->taken++ % FEED_BATCHES;
+		f->reading = true;
+		f->at = 0;
+		pthread_mutex_unlock(&f->lock);
+	}
+	*e = f->events[slot][f->at++];
+	return 0;
+}
+
+/* Stop the thread and delete the events nobody read. */
+static void feed_end(struct feed *f)
+{
+	size_t b, i;
+
+	pthread_mutex_lock(&f->lock);
+	f->stop = true;
+	pthread_cond_signal(&f->room);
+	pthread_mutex_unlock(&f->lock);
+	pthread_join(f->thread, NULL);
+	if (f->reading)
+		for (i = f->at; i < f->n[(f->taken - 1) % FEED_BATCHES]; i++)
+			yaml_event_delete(
+				&f->events[(f->taken - 1) % FEED_BATCHES][i]);
+	for (b = f->taken; b < f->filled; b++)
+		for (i = 0; i < f->n[b % FEED_BATCHES]; i++)
+			yaml_event_delete(&f->events[b % FEED_BATCHES][i]);
+	pthread_mutex_destroy(&f->lock);
+	pthread_cond_destroy(&f->more);
+	pthread_cond_destroy(&f->room);
+	free(f);
+}
+
+/* A feed for parser, or NULL (a small file, or no thread: read directly). */
+static struct feed *feed_start(yaml_parser_t *parser, size_t len)
+{
+	struct feed *f;
+
+	if (len < FEED_MIN)
+		return NULL;
+	f = ms_calloc(1, sizeof(*f));
+	f->parser = parser;
+	pthread_mutex_init(&f->lock, NULL);
+	pthread_cond_init(&f->more, NULL);
+	pthread_cond_init(&f->room, NULL);
+	if (pthread_create(&f->thread, NULL, feed_main, f)) {
+		pthread_mutex_destroy(&f->lock);
+		pthread_cond_destroy(&f->more);
+		pthread_cond_destroy(&f->room);
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
 static int parse(struct ms_yaml_doc *out, const char *data, size_t len,
 		 json_t *diags, bool shallow)
 {
 	struct ctx c;
 	yaml_parser_t parser;
 	yaml_event_t e;
+	struct feed *feed = NULL;
 	bool parser_ok = false, done = false;
 	size_t i;
 
@@ -524,10 +664,15 @@ static int parse(struct ms_yaml_doc *out, const char *data, size_t len,
 	}
 	parser_ok = true;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
+	feed = feed_start(&parser, len);
 	while (!done) {
 		int err = 0;
 
-		if (!yaml_parser_parse(&parser, &e)) {
+		if (feed ? feed_next(feed, &e) < 0 :
+			   !yaml_parser_parse(&parser, &e)) {
+			if (feed)
+				feed_end(feed); /* the parser is still now */
+			feed = NULL;
 			syntax_error(&c, &parser, data, len);
 			break;
 		}
@@ -566,6 +711,8 @@ static int parse(struct ms_yaml_doc *out, const char *data, size_t len,
 			break;
 	}
 	out->complete = done;
+	if (feed)
+		feed_end(feed);
 done:
 	while (c.depth)
 		on_close(&c);

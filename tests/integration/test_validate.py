@@ -406,3 +406,40 @@ def test_many_resources_every_problem_once_in_order(run):
     assert [line for line, _ in got] == [line for line, _ in want], err
     for (_, text), (_, words) in zip(got, want):
         assert all(w in text for w in words), text
+
+
+def _big(n=3000):
+    """A stack file past the size whose parse runs on a second thread
+    (64 KiB): n buckets, three lines each, from line 3."""
+    lines = ["stack: big", "resources:"]
+    for i in range(n):
+        lines += [f"  b{i}:", "    type: aws_s3_bucket",
+                  f"    properties: {{bucket: big-{i}}}"]
+    return lines
+
+
+@pytest.mark.parametrize("where, insert, want", [
+    (9002, "  bad: [unclosed",
+     "mlstack.yaml:9004:1: invalid YAML: did not find expected ',' or ']'"),
+    (4000, "    properties: {bucket: x",
+     "mlstack.yaml:4002:15: invalid YAML: did not find expected ',' or '}'"),
+    (5000, "---\nstack: again",
+     "mlstack.yaml:5001:1: only one YAML document is allowed"),
+    (3000, "  b999: {type: aws_s3_bucket, properties: {bucket: dup}}",
+     'mlstack.yaml:3001:3: duplicate key "b999" (first defined at 3000:3)'),
+])
+def test_large_file_read_in_order(run, where, insert, want):
+    """The parser's events reach the reader whole and in order however
+    the batches fall: a problem late in a large file (or one that stops
+    the reading half-way) is said at its own line, as in a small file."""
+    lines = _big()
+    lines[where:where] = insert.split("\n")
+    code, _, err = run("validate", stack="\n".join(lines) + "\n")
+    assert code == 1
+    assert err.splitlines()[0].startswith(want), err
+
+
+def test_large_file_read_whole(run):
+    code, out, err = run("validate", stack="\n".join(_big()) + "\n")
+    assert code == 0, err
+    assert "It declares 3000 resources." in out
