@@ -344,11 +344,13 @@ static void warning_lines(FILE *f, struct ms_buf *b, const json_t *lint)
 /* Below this many changes one thread renders them all. */
 #define SPLIT_AT 256
 
-/* changes [from, to) into texts[from, to) (no-ops stay empty) */
+/* changes [from, to) into texts[0, to - from) (no-ops stay empty) */
 struct render_part {
 	const json_t *changes;
 	size_t from, to;
 	struct ms_buf *texts;
+	pthread_t thread;
+	bool threaded;
 };
 
 static void *render_part(void *arg)
@@ -360,41 +362,68 @@ static void *render_part(void *arg)
 	for (i = p->from; i < p->to; i++) {
 		c = json_array_get(p->changes, i);
 		if (ms_render_action(c) != MS_ACTION_NOOP)
-			ms_render_change(&p->texts[i], c, diff_flags());
+			ms_render_change(&p->texts[i - p->from], c,
+					 diff_flags());
 	}
 	return NULL;
 }
 
 /*
- * Each change's text, a new array of buffers: a second thread renders
- * the second half while this one renders the first (rendering was a
- * fifth of a large plan's time, and reads the plan only). The text is
- * the same either way.
+ * The second half of many changes is rendered on a second thread while
+ * this one renders the first and prints it change by change (rendering
+ * was a fifth of a large plan's time, and reads the plan only); only
+ * the second half's text is held until it is printed. The text is the
+ * same either way. p->from: where the second half starts (n: none).
  */
-static struct ms_buf *render_changes(const json_t *changes)
+static void second_half_start(struct render_part *p, const json_t *changes)
 {
 	size_t i, n = json_array_size(changes);
-	struct ms_buf *texts = ms_calloc(n + 1, sizeof(*texts));
-	struct render_part first = { changes, 0, n / 2, texts };
-	struct render_part second = { changes, n / 2, n, texts };
-	pthread_t t;
-	bool threaded;
 
-	for (i = 0; i < n; i++)
-		ms_buf_init(&texts[i], 0);
-	threaded = n >= SPLIT_AT &&
-		   !pthread_create(&t, NULL, render_part, &second);
-	render_part(&first);
-	if (threaded)
-		pthread_join(t, NULL);
-	else
-		render_part(&second);
-	return texts;
+	p->changes = changes;
+	p->from = n >= SPLIT_AT ? n / 2 : n;
+	p->to = n;
+	p->texts = ms_calloc(p->to - p->from + 1, sizeof(*p->texts));
+	for (i = 0; i < p->to - p->from; i++)
+		ms_buf_init(&p->texts[i], 0);
+	p->threaded = p->from < n &&
+		      !pthread_create(&p->thread, NULL, render_part, p);
+	if (!p->threaded)
+		p->from = n;
+}
+
+/* change i's text: rendered now into b, or the second half's */
+static const struct ms_buf *change_text(struct render_part *p, size_t i,
+					struct ms_buf *b)
+{
+	if (i < p->from) {
+		ms_buf_reset(b);
+		ms_render_change(b, json_array_get(p->changes, i),
+				 diff_flags());
+		return b;
+	}
+	if (p->threaded) {
+		pthread_join(p->thread, NULL);
+		p->threaded = false;
+	}
+	return &p->texts[i - p->from];
+}
+
+static void second_half_end(struct render_part *p)
+{
+	size_t i;
+
+	if (p->threaded)
+		pthread_join(p->thread, NULL);
+	for (i = 0; i < p->to - p->from; i++)
+		ms_buf_release(&p->texts[i]);
+	free(p->texts);
 }
 
 void ms_render_plan(FILE *f, const json_t *plan)
 {
-	struct ms_buf out = MS_BUF_INIT, *texts;
+	struct ms_buf out = MS_BUF_INIT, one = MS_BUF_INIT;
+	const struct ms_buf *text;
+	struct render_part second;
 	json_t *offline = json_object_get(plan, "offline");
 	json_t *changes = json_object_get(plan, "changes");
 	int add = 0, change = 0, destroy = 0;
@@ -413,7 +442,7 @@ void ms_render_plan(FILE *f, const json_t *plan)
 	moved_lines(f, plan);
 	lookup_lines(f, plan);
 	warning_lines(f, &out, json_object_get(plan, "lint"));
-	texts = render_changes(changes);
+	second_half_start(&second, changes);
 	json_array_foreach(changes, i, c) {
 		enum ms_action action = ms_render_action(c);
 
@@ -427,9 +456,11 @@ void ms_render_plan(FILE *f, const json_t *plan)
 					     "mlstack will perform the "
 					     "following actions:\n\n");
 		any = true;
-		fwrite(texts[i].ptr, 1, texts[i].len, f);
+		text = change_text(&second, i, &one);
+		fwrite(text->ptr, 1, text->len, f);
 		fputc('\n', f);
-		ms_buf_release(&texts[i]);
+		if (text != &one)
+			ms_buf_release(&second.texts[i - second.from]);
 		if (action == MS_ACTION_CREATE)
 			add++;
 		else if (action == MS_ACTION_UPDATE)
@@ -441,6 +472,7 @@ void ms_render_plan(FILE *f, const json_t *plan)
 			destroy++;
 		}
 	}
+	second_half_end(&second);
 	if (!any && offline)
 		fprintf(f, "No changes between the two revisions.\n");
 	else if (!any)
@@ -452,7 +484,7 @@ void ms_render_plan(FILE *f, const json_t *plan)
 		fprintf(f, "%s%s:%s %d to add, %d to change, %d to destroy.\n",
 			paint(BOLD), offline ? "Diff" : "Plan", paint(RESET),
 			add, change, destroy);
-	free(texts);
+	ms_buf_release(&one);
 	ms_buf_release(&out);
 }
 
