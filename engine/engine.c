@@ -60,11 +60,16 @@ static void lookup_deps(const struct ms_engine *e, const char *name,
 json_t *ms_engine_resource_deps(const struct ms_engine *e,
 				const struct ms_resource *r)
 {
-	json_t *refs = json_incref(r->refs), *names = json_array(), *v;
+	json_t *refs = NULL, *names = json_array(), *v;
 	size_t i;
 
-	if (!refs)
-		ms_expr_refs(r->properties, &refs);
+	if (r->refers) { /* the loader's */
+		json_array_extend(names, r->refers);
+		json_array_foreach(r->refers_data, i, v)
+			lookup_deps(e, json_string_value(v), names, 0);
+		goto done;
+	}
+	ms_expr_refs(r->properties, &refs);
 	json_array_foreach(refs, i, v) {
 		const char *root =
 			json_string_value(json_object_get(v, "root"));
@@ -77,10 +82,10 @@ json_t *ms_engine_resource_deps(const struct ms_engine *e,
 					    json_object_get(v, "path"), 0)),
 				    names, 0);
 	}
+	json_decref(refs);
+done:
 	json_array_foreach(r->depends_on, i, v)
 		json_array_append(names, v);
-	json_decref(refs);
-
 	return ms_json_sorted_set(names);
 }
 

@@ -1794,13 +1794,26 @@ static void link_one(struct loader *L, size_t i, void *arg)
 	struct ms_resource *r = &L->stack->resources[i];
 	const char *const *names = arg;
 	const char *dep;
-	json_t *v;
+	json_t *refs = json_array(), *v, *root, *name;
 	size_t j;
 
 	ms_buf_addf(&pre, "resource \"%s\": ", r->name);
 	ms_buf_addf(&path, "resources.%s.properties", r->name);
-	r->refs = json_array();
-	check_refs(L, r->properties, &path, pre.ptr, r->refs);
+	check_refs(L, r->properties, &path, pre.ptr, refs);
+	r->refers = json_array();
+	json_array_foreach(refs, j, v) {
+		root = json_object_get(v, "root");
+		if (ms_stack_resource(L->stack, json_string_value(root)))
+			json_array_append(r->refers, root);
+		else if (!strcmp(json_string_value(root), "data") &&
+			 (name = json_array_get(json_object_get(v, "path"),
+						0))) {
+			if (!r->refers_data)
+				r->refers_data = json_array();
+			json_array_append(r->refers_data, name);
+		}
+	}
+	json_decref(refs);
 	json_array_foreach(r->depends_on, j, v) {
 		dep = json_string_value(v);
 		ms_buf_reset(&path);
@@ -2098,7 +2111,8 @@ void ms_stack_free(struct ms_stack *stack)
 		json_decref(r->ignore_changes);
 		json_decref(r->timeouts);
 		json_decref(r->lint_ignore);
-		json_decref(r->refs);
+		json_decref(r->refers);
+		json_decref(r->refers_data);
 	}
 	free(stack->resources);
 	for (i = 0; i < stack->n_lookups; i++) {

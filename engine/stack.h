@@ -34,10 +34,11 @@ struct ms_resource {
 	json_t *lint_ignore; /* lint: {ignore: {RULE: reason}}: rule -> reason */
 	int line, col;       /* of the resource's key */
 	/*
-	 * The references its properties hold, as ms_expr_refs lists them,
-	 * found once by the loader (NULL in a model made otherwise)
+	 * What its properties refer to, found once by the loader (NULL in a
+	 * model made otherwise): the resources' names (the strings of
+	 * the references, shared), and the lookups' (NULL when none)
 	 */
-	json_t *refs;
+	json_t *refers, *refers_data;
 };
 
 struct ms_stack {
