@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <pthread.h>
+#include <unistd.h>
 
 /* the threads of ms_json_release_later still to join */
 #define LATER_MAX 8
@@ -15,8 +16,9 @@ static struct {
 	pthread_mutex_t lock;
 	pthread_t threads[LATER_MAX];
 	size_t n;
+	pid_t pid; /* whose threads they are (a forked child has none) */
 	bool at_exit;
-} later = { PTHREAD_MUTEX_INITIALIZER, { 0 }, 0, false };
+} later = { PTHREAD_MUTEX_INITIALIZER, { 0 }, 0, 0, false };
 
 static void *release_main(void *v)
 {
@@ -33,9 +35,12 @@ void ms_json_release_later(json_t *v)
 	pthread_mutex_lock(&later.lock);
 	if (!later.at_exit)
 		later.at_exit = !atexit(ms_json_release_wait);
+	if (later.n && later.pid != getpid())
+		later.n = 0;
 	if (later.n < LATER_MAX && later.at_exit &&
 	    !pthread_create(&t, NULL, release_main, v)) {
 		later.threads[later.n++] = t;
+		later.pid = getpid();
 		v = NULL;
 	}
 	pthread_mutex_unlock(&later.lock);
@@ -45,6 +50,8 @@ void ms_json_release_later(json_t *v)
 void ms_json_release_wait(void)
 {
 	pthread_mutex_lock(&later.lock);
+	if (later.pid != getpid())
+		later.n = 0;
 	while (later.n)
 		pthread_join(later.threads[--later.n], NULL);
 	pthread_mutex_unlock(&later.lock);
