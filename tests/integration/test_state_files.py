@@ -140,3 +140,32 @@ def test_plan_beside_a_running_apply_reads_the_last_commit(cli, run, proxy, s3):
     code, out, _ = run("plan")
     assert "Note:" not in out
     assert last_line(out) == NO_CHANGES
+
+
+def test_many_stored_resources_read_in_order(cli, run, s3):
+    """A state of 600 resources is read as two halves at once: what the
+    plan sees is every file, and of two broken files the first in name
+    order is the one said, as one reader would say it."""
+    run("apply", "-auto-approve", stack=stack("many", "b0"), check=True)
+    res = cli.state_dir / "many" / "resources"
+    template = (res / "b0.json").read_text()
+    names = [f"b{i}" for i in range(600)]
+    for n in names[1:]:
+        (res / f"{n}.json").write_text(
+            template.replace("many-b0", f"many-{n}")
+            .replace('"mlstack:resource": "b0"', f'"mlstack:resource": "{n}"'))
+    git(cli, "add", "-A")
+    git(cli, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm",
+        "599 more")
+    cli.write_stack(stack("many", *names))
+    code, out, err = run("plan", "-refresh=false")
+    assert code == 0, err
+    assert last_line(out) == NO_CHANGES, out
+    code, out, _ = run("state", "list")
+    assert set(out.split()) == set(names)
+
+    (res / "b550.json").write_text("{not json")
+    (res / "b130.json").write_text("[]")
+    code, _, err = run("plan", "-refresh=false")
+    assert code == 1
+    assert "many/resources/b130.json" in err and "b550" not in err, err
