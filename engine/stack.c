@@ -23,6 +23,7 @@
 
 #include <ctype.h>
 #include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #define KEY_MARK   0
@@ -1389,9 +1390,19 @@ static void *part_main(void *arg)
 	return NULL;
 }
 
+/* The CPUs this process may run on (taskset, a container's cpuset). */
+static long cpus_usable(void)
+{
+	cpu_set_t set;
+
+	if (!sched_getaffinity(0, sizeof(set), &set))
+		return CPU_COUNT(&set);
+	return sysconf(_SC_NPROCESSORS_ONLN);
+}
+
 static size_t parts_for(size_t n)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	long cpus = cpus_usable();
 	size_t k = n / PART_MIN;
 
 	if (cpus > 0 && k > (size_t)cpus)
