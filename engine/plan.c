@@ -1006,7 +1006,6 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 		}
 	}
 
-	lint = lint_join(&lr);
 	if (check_unique_objects(changes))
 		goto done;
 	json_object_foreach(stored, name, v)
@@ -1044,12 +1043,13 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 	if (e->stack->region)
 		json_object_set_new(plan, "region",
 				    json_string(e->stack->region));
-	if (lint)
-		json_object_set(plan, "lint", lint);
+	/* the cost while the lint may still run (it reads no plan) */
 	if (ms_engine_cost_plan(e, plan)) {
 		json_decref(plan);
 		goto done;
 	}
+	if ((lint = lint_join(&lr)))
+		json_object_set(plan, "lint", lint);
 	*out = plan;
 	err = 0;
 done:
