@@ -199,15 +199,18 @@ def run(binary, cwd, env, args, check=True):
     """(seconds, peak RSS in MiB) of one run; fails loudly on error. The
     RSS is GNU time's: a small process of its own, since a child forked
     straight from this (large) Python process would carry Python's
-    high-water mark across exec."""
+    high-water mark across exec. Standard output goes to /dev/null, as
+    `> /dev/null` would: read through a pipe by this process, a plan's
+    9 MB of text measured Python's reading as much as the plan."""
     fd, out = tempfile.mkstemp(prefix="mlstack-bench-rss-")
     os.close(fd)
     try:
         t0 = time.monotonic()
         proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", out,
                                binary, *args], cwd=cwd, env=env,
-                              stdin=subprocess.DEVNULL, capture_output=True,
-                              text=True)
+                              stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
         took = time.monotonic() - t0
         with open(out) as f:
             lines = f.read().strip().splitlines()
