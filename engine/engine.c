@@ -60,30 +60,13 @@ static void lookup_deps(const struct ms_engine *e, const char *name,
 json_t *ms_engine_resource_deps(const struct ms_engine *e,
 				const struct ms_resource *r)
 {
-	json_t *refs = NULL, *names = json_array(), *v;
+	json_t *names = json_array(), *v;
 	size_t i;
 
-	if (r->refers) { /* the loader's */
-		json_array_extend(names, r->refers);
-		json_array_foreach(r->refers_data, i, v)
-			lookup_deps(e, json_string_value(v), names, 0);
-		goto done;
-	}
-	ms_expr_refs(r->properties, &refs);
-	json_array_foreach(refs, i, v) {
-		const char *root =
-			json_string_value(json_object_get(v, "root"));
-
-		if (root && ms_stack_resource(e->stack, root))
-			json_array_append(names, json_object_get(v, "root"));
-		else if (root && !strcmp(root, "data"))
-			lookup_deps(e,
-				    json_string_value(json_array_get(
-					    json_object_get(v, "path"), 0)),
-				    names, 0);
-	}
-	json_decref(refs);
-done:
+	/* what the loader found its properties refer to */
+	json_array_extend(names, r->refers);
+	json_array_foreach(r->refers_data, i, v)
+		lookup_deps(e, json_string_value(v), names, 0);
 	json_array_foreach(r->depends_on, i, v)
 		json_array_append(names, v);
 	return ms_json_sorted_set(names);

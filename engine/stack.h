@@ -34,9 +34,9 @@ struct ms_resource {
 	json_t *lint_ignore; /* lint: {ignore: {RULE: reason}}: rule -> reason */
 	int line, col;       /* of the resource's key */
 	/*
-	 * What its properties refer to, found once by the loader (NULL in a
-	 * model made otherwise): the resources' names (the strings of
-	 * the references, shared), and the lookups' (NULL when none)
+	 * Resources only: what its properties refer to, found once by the
+	 * loader: the resources' names (the strings of the references,
+	 * shared), and the lookups' (NULL when none)
 	 */
 	json_t *refers, *refers_data;
 };
