@@ -453,15 +453,23 @@ def test_two_stacks_applied_at_once(cli, proxy, s3, bare):
         assert (p.state / "beta" / "resources" / "bucket3.json").exists()
 
 
-def test_push_waits_while_the_remote_branch_is_being_updated(cli, s3, bare):
-    # another push holds the remote's main (git's main.lock) when this
-    # apply pushes: it is tried again a little later, not given up
+def pushed_then_locked(cli, bare):
+    """A project with one bucket applied and pushed, a second one written
+    to apply, and the remote's main locked as a push in progress holds it
+    (git's main.lock): the project and the lock file."""
     a = Project(cli, "a")
     a.write(stack_text(1, remote=str(bare)))
     a.run("apply", "-auto-approve")
     lock = bare / "refs" / "heads" / "main.lock"
     lock.write_text("")
     a.write(stack_text(2, remote=str(bare)))
+    return a, lock
+
+
+def test_push_waits_while_the_remote_branch_is_being_updated(cli, s3, bare):
+    # another push holds the remote's main (git's main.lock) when this
+    # apply pushes: it is tried again a little later, not given up
+    a, lock = pushed_then_locked(cli, bare)
     proc = a.popen("apply", "-auto-approve", "-v")
     errf = proc.mlstack_files[1].name
 
@@ -484,12 +492,7 @@ def test_push_waits_while_the_remote_branch_is_being_updated(cli, s3, bare):
 def test_push_gives_up_on_a_remote_branch_that_stays_locked(cli, s3, bare):
     # a lock nobody releases (a crashed git): after a few seconds the
     # apply says so in one line, and the commit stays local to push later
-    a = Project(cli, "a")
-    a.write(stack_text(1, remote=str(bare)))
-    a.run("apply", "-auto-approve")
-    lock = bare / "refs" / "heads" / "main.lock"
-    lock.write_text("")
-    a.write(stack_text(2, remote=str(bare)))
+    a, lock = pushed_then_locked(cli, bare)
     code, _, err = a.run("apply", "-auto-approve", check=1)
     errors = [ln for ln in err.splitlines() if ln.startswith("Error:")]
     assert len(errors) == 1, err
