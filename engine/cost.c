@@ -18,32 +18,48 @@
 #include "engine/internal.h"
 #include "engine/sensitive.h"
 #include "util/json.h"
+#include "util/map.h"
 
-/* The resources priced among: name -> {"type", "attrs", "config"}. */
+/* A resource priced among the others. */
+struct entry {
+	const char *name;
+	char *own; /* the name, when made here (a deposed object's) */
+	const char *type;
+	json_t *attrs;        /* with the secrets hidden, as rendered */
+	const json_t *config; /* the stack's properties (a plan's after) */
+};
+
+/* The resources priced among, in the order added. */
 struct world {
 	struct ms_cost_env env;
-	json_t *res;
-	const char *self; /* the resource being priced */
+	struct entry *res;
+	size_t n, alloc;
+	struct ms_map names;      /* name -> index in res */
+	const struct entry *self; /* the resource being priced */
 };
+
+static const struct entry *world_get(const struct world *w, const char *name)
+{
+	size_t i;
+
+	return name && ms_map_get(&w->names, name, &i) ? &w->res[i] : NULL;
+}
 
 static const json_t *world_find(const struct ms_cost_env *env, const char *type,
 				const char *key, const char *value)
 {
 	const struct world *w = env->payload;
-	const char *name;
-	json_t *r, *v;
+	const json_t *v;
+	size_t i;
 
 	if (!type || !key || !value)
 		return NULL;
-	json_object_foreach(w->res, name, r) {
-		const char *t = json_string_value(json_object_get(r, "type"));
-		json_t *attrs = json_object_get(r, "attrs");
-
-		if (!t || strcmp(t, type))
+	for (i = 0; i < w->n; i++) {
+		if (strcmp(w->res[i].type, type))
 			continue;
-		v = json_object_get(attrs, key);
+		v = json_object_get(w->res[i].attrs, key);
 		if (json_is_string(v) && !strcmp(json_string_value(v), value))
-			return attrs;
+			return w->res[i].attrs;
 	}
 	return NULL;
 }
@@ -53,11 +69,10 @@ static const json_t *world_related(const struct ms_cost_env *env,
 				   const char *key)
 {
 	const struct world *w = env->payload;
-	json_t *self = json_object_get(w->res, w->self);
-	json_t *v = json_object_get(json_object_get(self, "attrs"), attr);
-	json_t *raw = json_object_get(json_object_get(self, "config"), attr);
-	json_t *refs = NULL, *r;
-	const char *root;
+	json_t *v = json_object_get(w->self->attrs, attr);
+	json_t *raw = json_object_get(w->self->config, attr);
+	json_t *refs = NULL;
+	const struct entry *r;
 	const json_t *found = NULL;
 
 	if (json_is_string(v))
@@ -69,12 +84,10 @@ static const json_t *world_related(const struct ms_cost_env *env,
 		json_decref(refs);
 		return NULL;
 	}
-	root = json_string_value(
-		json_object_get(json_array_get(refs, 0), "root"));
-	r = root ? json_object_get(w->res, root) : NULL;
-	if (r && json_string_value(json_object_get(r, "type")) &&
-	    !strcmp(json_string_value(json_object_get(r, "type")), type))
-		found = json_object_get(r, "attrs");
+	r = world_get(w, json_string_value(json_object_get(
+				 json_array_get(refs, 0), "root")));
+	if (r && !strcmp(r->type, type))
+		found = r->attrs;
 	json_decref(refs);
 	return found;
 }
@@ -88,27 +101,56 @@ static void world_init(struct world *w, const struct ms_prices *prices,
 	w->env.find = world_find;
 	w->env.related = world_related;
 	w->env.payload = w;
-	w->res = json_object();
+	ms_map_init(&w->names);
 }
 
-/* Add a resource; attrs with the secrets marked hidden, as rendered. */
-static void world_add(struct world *w, const char *name, const char *type,
-		      const json_t *attrs, const json_t *marked,
-		      const json_t *config)
+static void world_release(struct world *w)
 {
-	json_t *r;
+	size_t i;
 
-	if (!name || !type || !json_is_object(attrs))
+	for (i = 0; i < w->n; i++) {
+		free(w->res[i].own);
+		json_decref(w->res[i].attrs);
+	}
+	free(w->res);
+	ms_map_release(&w->names);
+}
+
+/*
+ * Add a resource (own: name is the caller's to give, freed with w);
+ * attrs with the secrets marked hidden, as rendered. A name added again
+ * takes the place of the first.
+ */
+static void world_add(struct world *w, const char *name, char *own,
+		      const char *type, const json_t *attrs,
+		      const json_t *marked, const json_t *config)
+{
+	struct entry *e;
+	size_t i;
+
+	if (!name || !type || !json_is_object(attrs)) {
+		free(own);
 		return;
-	r = json_pack("{s:s}", "type", type);
-	json_object_set_new_nocheck(r, "attrs",
-				    json_array_size(marked) ?
-					    ms_sensitive_hidden(type, attrs,
-								marked) :
-					    json_incref((json_t *)attrs));
-	if (config)
-		json_object_set_nocheck(r, "config", (json_t *)config);
-	json_object_set_new_nocheck(w->res, name, r);
+	}
+	if (ms_map_get(&w->names, name, &i)) {
+		e = &w->res[i];
+		json_decref(e->attrs);
+		free(own); /* the map keeps the first one's name */
+	} else {
+		if (w->n == w->alloc) {
+			w->alloc = w->alloc ? 2 * w->alloc : 64;
+			w->res = ms_realloc(w->res, w->alloc * sizeof(*w->res));
+		}
+		e = &w->res[w->n];
+		e->name = name;
+		e->own = own;
+		ms_map_add(&w->names, name, w->n++);
+	}
+	e->type = type;
+	e->attrs = json_array_size(marked) ?
+			   ms_sensitive_hidden(type, attrs, marked) :
+			   json_incref((json_t *)attrs);
+	e->config = config;
 }
 
 static double num(const json_t *o, const char *key)
@@ -121,13 +163,17 @@ static double num(const json_t *o, const char *key)
  * of binary fractions (0.30000000000000004) and keeps the smallest
  * amounts (a few MB in S3 by the hour).
  */
-static json_t *usd(double x)
+static double rounded(double x)
 {
 	if (!(x > -1e6 && x < 1e6))
-		return json_real(x == x ? x : 0);
-	return json_real((double)(long long)(x * 1e12 + (x < 0 ? -0.5 : 0.5)) /
-				 1e12 +
-			 0.0);
+		return x == x ? x : 0;
+	return (double)(long long)(x * 1e12 + (x < 0 ? -0.5 : 0.5)) / 1e12 +
+	       0.0;
+}
+
+static json_t *usd(double x)
+{
+	return json_real(rounded(x));
 }
 
 /*
@@ -139,21 +185,20 @@ static json_t *usd(double x)
 static json_t *price(struct world *w, const char *name, bool skip_free)
 {
 	static const char *const amounts[] = { "hourly", "hourly_max", "run" };
-	json_t *r = json_object_get(w->res, name), *out, *item;
+	const struct entry *r = world_get(w, name);
+	const struct ms_resource_type *t = r ? ms_provider_find(r->type) : NULL;
+	json_t *out, *item;
 	size_t i, k;
-	const char *type = json_string_value(json_object_get(r, "type"));
-	const struct ms_resource_type *t = type ? ms_provider_find(type) : NULL;
 	struct ms_cost c;
 
-	if (!r)
+	if (!r || (skip_free && t && t->cost == ms_cost_free))
 		return NULL;
 	ms_cost_init(&c);
-	w->self = name;
+	w->self = r;
 	if (t && t->cost)
-		t->cost(&c, json_object_get(r, "attrs"), &w->env);
+		t->cost(&c, r->attrs, &w->env);
 	else
-		ms_cost_unknown(&c, "mlstack does not price %s",
-				type ? type : "this type");
+		ms_cost_unknown(&c, "mlstack does not price %s", r->type);
 	if (skip_free && !c.hourly && !c.hourly_max && !c.job &&
 	    !json_array_size(c.items) && !json_array_size(c.unknown)) {
 		ms_cost_release(&c);
@@ -220,32 +265,36 @@ static bool hourly(const json_t *cost)
 	return cost && (num(cost, "hourly") || num(cost, "hourly_max"));
 }
 
-static json_t *totals_new(void)
-{
-	return json_pack("{s:f, s:f, s:f, s:f, s:f, s:i}", "hourly", 0.0,
-			 "hourly_max", 0.0, "monthly", 0.0, "monthly_max", 0.0,
-			 "runs", 0.0, "unknown", 0);
-}
+/* A sum of costs, each amount rounded as it grows. */
+struct totals {
+	double hourly, hourly_max, monthly, monthly_max, runs;
+	json_int_t unknown; /* how many costs have a price unknown */
+};
 
 /* Add cost's hours (and run, when run) to totals t. */
-static void total_add(json_t *t, const json_t *cost, bool run)
+static void total_add(struct totals *t, const json_t *cost, bool run)
 {
-	static const char *const keys[] = { "hourly", "hourly_max", "monthly",
-					    "monthly_max" };
-	size_t i;
-
-	for (i = 0; i < MS_ARRAY_SIZE(keys); i++)
-		json_object_set_new(t, keys[i],
-				    usd(num(t, keys[i]) + num(cost, keys[i])));
+	t->hourly = rounded(t->hourly + num(cost, "hourly"));
+	t->hourly_max = rounded(t->hourly_max + num(cost, "hourly_max"));
+	t->monthly = rounded(t->monthly + num(cost, "monthly"));
+	t->monthly_max = rounded(t->monthly_max + num(cost, "monthly_max"));
 	if (run)
-		json_object_set_new(t, "runs",
-				    usd(num(t, "runs") + num(cost, "run")));
+		t->runs = rounded(t->runs + num(cost, "run"));
 	if (json_array_size(json_object_get(cost, "unknown")))
-		json_object_set_new(
-			t, "unknown",
-			json_integer(json_integer_value(
-					     json_object_get(t, "unknown")) +
-				     1));
+		t->unknown++;
+}
+
+/* t as the cost documents give it; with_runs: the runs' sum too. */
+static json_t *totals_json(const struct totals *t, bool with_runs)
+{
+	json_t *o = json_pack("{s:f, s:f, s:f, s:f}", "hourly", t->hourly,
+			      "hourly_max", t->hourly_max, "monthly",
+			      t->monthly, "monthly_max", t->monthly_max);
+
+	if (with_runs)
+		json_object_set_new(o, "runs", json_real(t->runs));
+	json_object_set_new(o, "unknown", json_integer(t->unknown));
+	return o;
 }
 
 /* The top-level facts every cost document carries. */
@@ -263,8 +312,7 @@ void ms_cost_plan(json_t *plan, const struct ms_prices *prices,
 {
 	struct world was, will;
 	json_t *changes = json_object_get(plan, "changes"), *c, *doc;
-	json_t *total = totals_new(), *before = totals_new();
-	json_t *after = totals_new();
+	struct totals total = { 0 }, before = { 0 }, after = { 0 };
 	size_t i;
 
 	world_init(&was, prices, region->region);
@@ -280,10 +328,10 @@ void ms_cost_plan(json_t *plan, const struct ms_prices *prices,
 
 		json_object_del(c, "cost");
 		if (a != MS_ACTION_CREATE)
-			world_add(&was, name, type,
+			world_add(&was, name, NULL, type,
 				  json_object_get(c, "before"), marked, NULL);
 		if (a != MS_ACTION_DELETE)
-			world_add(&will, name, type,
+			world_add(&will, name, NULL, type,
 				  json_object_get(c, "after"), marked,
 				  json_object_get(c, "config"));
 	}
@@ -302,9 +350,9 @@ void ms_cost_plan(json_t *plan, const struct ms_prices *prices,
 			continue; /* free either side: nothing to say or add */
 
 		if (b && !json_is_true(json_object_get(b, "job")))
-			total_add(before, b, false);
+			total_add(&before, b, false);
 		if (f && !json_is_true(json_object_get(f, "job")))
-			total_add(after, f, false);
+			total_add(&after, f, false);
 		d = delta(b, f);
 		if (run) {
 			json_object_set(d, "run", json_object_get(f, "run"));
@@ -324,60 +372,61 @@ void ms_cost_plan(json_t *plan, const struct ms_prices *prices,
 		     (run || hourly(b) || hourly(f) ||
 		      json_array_size(json_object_get(d, "unknown"))))) {
 			json_object_set(c, "cost", d);
-			total_add(total, d, run);
+			total_add(&total, d, run);
 		}
 		json_decref(b);
 		json_decref(f);
 		json_decref(d);
 	}
-	/* the stack's own cost either side: its hours (jobs aside) */
-	json_object_del(before, "runs");
-	json_object_del(after, "runs");
 	doc = header(prices, region);
-	json_object_update(doc, total);
-	json_object_set_new(doc, "before", before);
-	json_object_set_new(doc, "after", after);
+	json_object_update_new(doc, totals_json(&total, true));
+	/* the stack's own cost either side: its hours (jobs aside) */
+	json_object_set_new(doc, "before", totals_json(&before, false));
+	json_object_set_new(doc, "after", totals_json(&after, false));
 	json_object_set_new(plan, "cost", doc);
-	json_decref(total);
-	json_decref(was.res);
-	json_decref(will.res);
+	world_release(&was);
+	world_release(&will);
 }
 
 json_t *ms_cost_state(const json_t *stored, const struct ms_prices *prices,
 		      const struct ms_cost_region *region)
 {
 	struct world w;
-	json_t *list = json_array(), *total = totals_new(), *doc, *v, *d;
+	struct totals sum = { 0 };
+	json_t *list = json_array(), *total, *doc, *v, *d;
 	const char *name;
 	char *node;
 	size_t i;
+	bool bound = false;
 
 	world_init(&w, prices, region->region);
 	json_object_foreach((json_t *)stored, name, v) {
 		const char *type =
 			json_string_value(json_object_get(v, "type"));
 
-		world_add(&w, name, type, json_object_get(v, "attributes"),
+		world_add(&w, name, NULL, type,
+			  json_object_get(v, "attributes"),
 			  json_object_get(v, "sensitive"), NULL);
 		json_array_foreach(json_object_get(v, "deposed"), i, d) {
 			node = ms_asprintf("%s~deposed-%zu", name, i);
-			world_add(&w, node, type, d,
+			world_add(&w, node, node, type, d,
 				  json_object_get(v, "sensitive"), NULL);
-			free(node);
 		}
 	}
-	json_object_foreach(w.res, name, v) {
-		json_t *cost = price(&w, name, false);
+	for (i = 0; i < w.n; i++) {
+		json_t *cost = price(&w, w.res[i].name, false);
 
-		json_object_set_new(cost, "name", json_string(name));
-		json_object_set(cost, "type", json_object_get(v, "type"));
-		total_add(total, cost,
+		json_object_set_new(cost, "name", json_string(w.res[i].name));
+		json_object_set_new(cost, "type", json_string(w.res[i].type));
+		total_add(&sum, cost,
 			  json_is_true(json_object_get(cost, "job")));
-		if (json_is_true(json_object_get(cost, "job")) &&
-		    !json_is_true(json_object_get(cost, "billed")))
-			json_object_set_new(total, "runs_bound", json_true());
+		bound |= json_is_true(json_object_get(cost, "job")) &&
+			 !json_is_true(json_object_get(cost, "billed"));
 		json_array_append_new(list, cost);
 	}
+	total = totals_json(&sum, true);
+	if (bound)
+		json_object_set_new(total, "runs_bound", json_true());
 	doc = header(prices, region);
 	json_object_set_new(doc, "resources", list);
 	json_object_set(doc, "total", total);
@@ -390,7 +439,7 @@ json_t *ms_cost_state(const json_t *stored, const struct ms_prices *prices,
 			  json_object_get(total, "monthly"), "monthly_max",
 			  json_object_get(total, "monthly_max")));
 	json_decref(total);
-	json_decref(w.res);
+	world_release(&w);
 	return doc;
 }
 
