@@ -12,6 +12,7 @@
 #include "util/file.h"
 #include "util/interrupt.h"
 #include "util/json.h"
+#include "util/map.h"
 #include "util/sha256.h"
 
 #include <errno.h>
@@ -118,6 +119,10 @@ static json_t *offline_id(struct ms_engine *e, const struct ms_resource *r,
 	if (!t || !t->id_attr)
 		return NULL;
 	raw = json_object_get(r->properties, t->id_attr);
+	if (json_is_string(raw) && !strchr(json_string_value(raw), '$')) {
+		*attr = t->id_attr; /* a literal: no template to evaluate */
+		return json_incref(raw);
+	}
 	if (!raw || ms_expr_refs(raw, &refs)) {
 		ms_error_clear();
 		json_decref(refs);
@@ -141,29 +146,64 @@ static json_t *offline_id(struct ms_engine *e, const struct ms_resource *r,
 	return v;
 }
 
+struct ms_named_type {
+	const char *type;
+	struct ms_map ids;
+};
+
+bool ms_named_add(struct ms_named *s, const char *type, const char *id,
+		  size_t index, size_t *first)
+{
+	size_t i;
+
+	for (i = 0; i < s->n && strcmp(s->types[i].type, type); i++)
+		;
+	if (i == s->n) {
+		s->types = ms_realloc(s->types, (s->n + 1) * sizeof(*s->types));
+		s->types[i].type = type;
+		ms_map_init(&s->types[i].ids);
+		s->n++;
+	}
+	if (ms_map_get(&s->types[i].ids, id, first))
+		return false;
+	ms_map_add(&s->types[i].ids, id, index);
+	return true;
+}
+
+void ms_named_release(struct ms_named *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		ms_map_release(&s->types[i].ids);
+	free(s->types);
+	s->types = NULL;
+	s->n = 0;
+}
+
 /*
  * Two resources of one type naming the same object would each adopt the
  * other's and flip it on every apply: a located error on the second.
  */
 static int check_unique_ids(struct ms_engine *e, json_t **diags)
 {
-	json_t *seen = json_object(), *v;
+	struct ms_named seen = { NULL, 0 };
+	json_t *ids = json_array(), *v; /* the ids seen holds */
 	const char *attr;
-	char *key, *path, *msg;
-	size_t i;
+	char *path, *msg;
+	size_t i, first;
 	int err = 0;
 
 	for (i = 0; i < e->stack->n_resources; i++) {
 		const struct ms_resource *r = &e->stack->resources[i];
-		json_t *first;
 
 		/* the loader checked the name against the type's rule */
 		v = offline_id(e, r, &attr);
 		if (!v)
 			continue;
-		key = ms_asprintf("%s\n%s", r->type, json_string_value(v));
-		first = json_object_get(seen, key);
-		if (first) {
+		json_array_append_new(ids, v);
+		if (!ms_named_add(&seen, r->type, json_string_value(v), i,
+				  &first)) {
 			path = ms_asprintf("resources.%s.properties.%s",
 					   r->name, attr);
 			msg = ms_asprintf("resource \"%s\": %s \"%s\" is also "
@@ -171,18 +211,16 @@ static int check_unique_ids(struct ms_engine *e, json_t **diags)
 					  "object cannot be managed by two "
 					  "resources",
 					  r->name, attr, json_string_value(v),
-					  attr, json_string_value(first));
+					  attr,
+					  e->stack->resources[first].name);
 			diag(diags, e->stack, path, msg);
 			free(msg);
 			free(path);
 			err = -1;
-		} else {
-			json_object_set_new(seen, key, json_string(r->name));
 		}
-		free(key);
-		json_decref(v);
 	}
-	json_decref(seen);
+	ms_named_release(&seen);
+	json_decref(ids);
 	return err;
 }
 

@@ -175,6 +175,23 @@ int ms_engine_read_id(json_t **out, struct ms_call *call, const char *id);
  */
 int ms_engine_cost_plan(struct ms_engine *e, json_t *plan);
 
+/*
+ * The objects named so far, a map of ids for each type: which resource
+ * named an object first. Ids are borrowed, as a map's keys are.
+ */
+struct ms_named {
+	struct ms_named_type *types;
+	size_t n;
+};
+
+/*
+ * Note that resource index who names object id of type: false when a
+ * resource did before (*first its index), true when it is the first.
+ */
+bool ms_named_add(struct ms_named *s, const char *type, const char *id,
+		  size_t index, size_t *first);
+void ms_named_release(struct ms_named *s);
+
 /* Whether attribute name of type t is computed (an output). */
 bool ms_engine_computed(const struct ms_resource_type *t, const char *name);
 

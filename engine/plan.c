@@ -379,11 +379,11 @@ static bool held_elsewhere(const json_t *held, const json_t *stored,
  */
 static int check_unique_objects(const json_t *changes)
 {
-	json_t *seen = json_object(), *c, *id, *first;
+	struct ms_named seen = { NULL, 0 };
 	const struct ms_resource_type *t;
+	json_t *c, *id;
 	const char *type;
-	char *key;
-	size_t i;
+	size_t i, first;
 	int err = 0;
 
 	json_array_foreach(changes, i, c) {
@@ -393,22 +393,21 @@ static int check_unique_objects(const json_t *changes)
 			     json_object_get(json_object_get(c, "after"),
 					     t->id_attr) :
 			     NULL;
-		if (!json_is_string(id))
+		if (!json_is_string(id) ||
+		    ms_named_add(&seen, t->name, json_string_value(id), i,
+				 &first))
 			continue;
-		key = ms_asprintf("%s\n%s", t->name, json_string_value(id));
-		first = json_object_get(seen, key);
-		if (first && !err)
-			err = ms_error(
-				"resource \"%s\": %s \"%s\" is also the "
-				"%s of resource \"%s\"; one object "
-				"cannot be managed by two resources",
-				json_string_value(json_object_get(c, "name")),
-				t->id_attr, json_string_value(id), t->id_attr,
-				json_string_value(first));
-		json_object_set(seen, key, json_object_get(c, "name"));
-		free(key);
+		err = ms_error(
+			"resource \"%s\": %s \"%s\" is also the "
+			"%s of resource \"%s\"; one object "
+			"cannot be managed by two resources",
+			json_string_value(json_object_get(c, "name")),
+			t->id_attr, json_string_value(id), t->id_attr,
+			json_string_value(json_object_get(
+				json_array_get(changes, first), "name")));
+		break;
 	}
-	json_decref(seen);
+	ms_named_release(&seen);
 	return err;
 }
 
