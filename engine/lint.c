@@ -59,11 +59,12 @@ const struct ms_lint_rule *ms_lint_rule_at(size_t i)
 const struct ms_lint_rule *ms_lint_rule_find(const char *id)
 {
 	const struct ms_lint_rule *r;
-	size_t i;
+	size_t g;
 
-	for (i = 0; id && (r = ms_lint_rule_at(i)); i++)
-		if (!strcmp(r->id, id))
-			return r;
+	for (g = 0; id && g < MS_ARRAY_SIZE(groups); g++)
+		for (r = groups[g]->rules; r->id; r++)
+			if (!strcmp(r->id, id))
+				return r;
 	return NULL;
 }
 
@@ -280,42 +281,54 @@ void ms_lint_report(struct ms_lint *L, const struct ms_lint_res *r,
 	ms_buf_release(&msg);
 }
 
+/* A finding's place in the order: by position, then by its words. */
+struct sort_key {
+	json_int_t line, column;
+	const char *words[3]; /* rule, resource, message */
+	json_t *finding;
+};
+
 static int cmp_finding(const void *a, const void *b)
 {
-	const json_t *x = *(const json_t *const *)a;
-	const json_t *y = *(const json_t *const *)b;
-	static const char *const order[] = { "line", "column" };
-	static const char *const words[] = { "rule", "resource", "message" };
-	json_int_t d;
+	const struct sort_key *x = a, *y = b;
 	size_t i;
 	int c;
 
-	for (i = 0; i < MS_ARRAY_SIZE(order); i++) {
-		d = json_integer_value(json_object_get(x, order[i])) -
-		    json_integer_value(json_object_get(y, order[i]));
-		if (d)
-			return d < 0 ? -1 : 1;
-	}
-	for (i = 0; i < MS_ARRAY_SIZE(words); i++) {
-		c = strcmp(json_string_value(json_object_get(x, words[i])),
-			   json_string_value(json_object_get(y, words[i])));
-		if (c)
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->column != y->column)
+		return x->column < y->column ? -1 : 1;
+	for (i = 0; i < MS_ARRAY_SIZE(x->words); i++)
+		if ((c = strcmp(x->words[i], y->words[i])))
 			return c;
-	}
 	return 0;
 }
 
 static json_t *sorted(json_t *findings)
 {
-	size_t i, n = json_array_size(findings);
-	json_t **v = ms_calloc(n + 1, sizeof(*v)), *out = json_array();
+	static const char *const words[] = { "rule", "resource", "message" };
+	size_t i, w, n = json_array_size(findings);
+	struct sort_key *k = ms_calloc(n + 1, sizeof(*k));
+	json_t *out = json_array();
+	bool in_order = true;
 
+	for (i = 0; i < n; i++) {
+		json_t *f = json_array_get(findings, i);
+
+		k[i].line = json_integer_value(json_object_get(f, "line"));
+		k[i].column = json_integer_value(json_object_get(f, "column"));
+		for (w = 0; w < MS_ARRAY_SIZE(words); w++)
+			k[i].words[w] =
+				json_string_value(json_object_get(f, words[w]));
+		k[i].finding = f;
+		in_order &= !i || cmp_finding(&k[i - 1], &k[i]) <= 0;
+	}
+	/* the rules run resource by resource: mostly in order already */
+	if (!in_order)
+		qsort(k, n, sizeof(*k), cmp_finding);
 	for (i = 0; i < n; i++)
-		v[i] = json_array_get(findings, i);
-	qsort(v, n, sizeof(*v), cmp_finding);
-	for (i = 0; i < n; i++)
-		json_array_append(out, v[i]);
-	free(v);
+		json_array_append(out, k[i].finding);
+	free(k);
 	json_decref(findings);
 	return out;
 }

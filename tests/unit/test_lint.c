@@ -588,6 +588,47 @@ static void test_text(void **state)
 	ms_buf_release(&b);
 }
 
+/*
+ * Findings in the order of their positions, then of rule, whatever order
+ * the rules found them in: here the bucket's rules find its public access
+ * block (line 8) before versioning, said at the resource (line 6), and
+ * two rules at one position are in the order of their ids.
+ */
+static void test_findings_in_position_order(void **state)
+{
+	static const char *const want[] = {
+		"6:3 MLS-S3-002", "8:35 MLS-S3-001", "13:79 MLS-IAM-008", "14:29 MLS-IAM-002",
+		"16:66 MLS-IAM-005", "16:100 MLS-IAM-006", "16:100 MLS-IAM-007",
+	};
+	json_t *findings = lint(
+		"  store:\n    type: aws_s3_bucket\n"
+		"    properties: {bucket: t-store, block_public_access: false}\n"
+		"  role:\n    type: aws_iam_role\n    properties:\n"
+		"      name: r\n      assume_role_policy: {Version: "
+		"\"2012-10-17\", Statement: [{Effect: Allow, Principal: "
+		"{AWS: \"*\"}, Action: \"sts:AssumeRole\"}]}\n"
+		"      managed_policy_arns: "
+		"[arn:aws:iam::aws:policy/AmazonS3FullAccess]\n"
+		"      inline_policies:\n"
+		"        all: {Version: \"2012-10-17\", Statement: [{Effect: "
+		"Allow, Action: [\"s3:*\", \"iam:PassRole\"], Resource: "
+		"\"*\"}]}\n");
+	char got[64];
+	json_t *f;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(json_array_size(findings), MS_ARRAY_SIZE(want));
+	json_array_foreach(findings, i, f) {
+		snprintf(got, sizeof(got), "%d:%d %s",
+			 (int)json_integer_value(json_object_get(f, "line")),
+			 (int)json_integer_value(json_object_get(f, "column")),
+			 json_string_value(json_object_get(f, "rule")));
+		assert_string_equal(got, want[i]);
+	}
+	json_decref(findings);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -595,6 +636,7 @@ int main(void)
 		cmocka_unit_test(test_every_rule_has_its_cases),
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_findings_in_position_order),
 	};
 
 	ms_json_init();
