@@ -105,6 +105,7 @@ static void attr_lines(struct ms_buf *out, const char *type,
 	json_t *bmask = ms_sensitive_mask(type, before, marked);
 	json_t *amask = ms_sensitive_mask(type, after, marked);
 	const char **keys;
+	unsigned *fl; /* each key's schema flags */
 	size_t i, n, w = 0, unchanged = 0;
 
 	if (!json_is_object(before) || action == MS_ACTION_CREATE)
@@ -112,10 +113,12 @@ static void attr_lines(struct ms_buf *out, const char *type,
 	if (!json_is_object(after) || action == MS_ACTION_DELETE)
 		after = NULL;
 	keys = ms_json_keys(before, after, false, &n);
-	for (i = 0; i < n; i++)
-		if (!(ms_render_flags(type, keys[i]) & MS_ATTR_INTERNAL) &&
-		    strlen(keys[i]) > w)
+	fl = ms_calloc(n + 1, sizeof(*fl));
+	for (i = 0; i < n; i++) {
+		fl[i] = ms_render_flags(type, keys[i]);
+		if (!(fl[i] & MS_ATTR_INTERNAL) && strlen(keys[i]) > w)
 			w = strlen(keys[i]);
+	}
 
 	for (i = 0; i < n; i++) {
 		const char *k = keys[i];
@@ -127,8 +130,7 @@ static void attr_lines(struct ms_buf *out, const char *type,
 			a.before = NULL;
 		if (json_is_null(a.after))
 			a.after = NULL;
-		if ((ms_render_flags(type, k) & MS_ATTR_INTERNAL) ||
-		    (!a.before && !a.after))
+		if ((fl[i] & MS_ATTR_INTERNAL) || (!a.before && !a.after))
 			continue;
 		a.changed = in_list(changed, k);
 		if (action != MS_ACTION_CREATE && action != MS_ACTION_DELETE &&
