@@ -151,6 +151,7 @@ static void attr_lines(struct ms_buf *out, const char *type,
 		ms_diff_attr_lines(out, &a, action, ATTR_INDENT, (int)w, flags);
 	}
 	ms_diff_hidden_line(out, unchanged, false, ATTR_INDENT, flags);
+	free(fl);
 	free(keys);
 	json_decref(bmask);
 	json_decref(amask);
@@ -318,14 +319,27 @@ static void lookup_lines(FILE *f, const json_t *plan)
 }
 
 /*
+ * A rule's first findings are shown, one a line; the rest are counted,
+ * so that a rule many resources break does not bury the others (nor the
+ * actions) and each rule broken is seen.
+ */
+#define WARNINGS_PER_RULE 5
+
+/*
  * The plan's lint findings (docs/lint.md), before its actions, as the
  * Markdown plan has them at the top; they change neither what apply does
  * nor plan's exit code, and the summary stays the last line.
  */
+
 static void warning_lines(FILE *f, struct ms_buf *b, const json_t *lint)
 {
+	struct {
+		const char *rule;
+		size_t n;
+	} *rules = NULL;
 	const json_t *x;
-	size_t i;
+	const char *rule;
+	size_t i, r, n_rules = 0;
 
 	if (!json_array_size(lint))
 		return;
@@ -336,11 +350,30 @@ static void warning_lines(FILE *f, struct ms_buf *b, const json_t *lint)
 		paint(YELLOW), paint(RESET), json_array_size(lint),
 		json_array_size(lint) == 1 ? "" : "s");
 	json_array_foreach(lint, i, x) {
+		rule = json_string_value(json_object_get(x, "rule"));
+		rule = rule ? rule : "";
+		for (r = 0; r < n_rules && strcmp(rules[r].rule, rule); r++)
+			;
+		if (r == n_rules) {
+			rules = ms_realloc(rules, ++n_rules * sizeof(*rules));
+			rules[r].rule = rule;
+			rules[r].n = 0;
+		}
+		if (++rules[r].n > WARNINGS_PER_RULE)
+			continue;
 		ms_buf_reset(b);
 		ms_render_finding(b, x);
 		fprintf(f, "  %s\n", b->ptr);
 	}
+	for (r = 0; r < n_rules; r++)
+		if (rules[r].n > WARNINGS_PER_RULE)
+			fprintf(f,
+				"  and %zu more %s finding%s (mlstack lint "
+				"lists them all)\n",
+				rules[r].n - WARNINGS_PER_RULE, rules[r].rule,
+				rules[r].n - WARNINGS_PER_RULE == 1 ? "" : "s");
 	fputc('\n', f);
+	free(rules);
 }
 
 /* Below this many changes one thread renders them all. */

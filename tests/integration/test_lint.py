@@ -208,6 +208,33 @@ def test_rules_need_no_stack(cli, run):
     assert "choose one" in err
 
 
+def test_plan_warnings_of_a_rule_beyond_five_are_counted(cli, run):
+    """Seven buckets without versioning: plan shows the rule's first five
+    findings and counts the other two, after the other rule's one, so a
+    rule many resources break buries neither the others nor the actions;
+    lint and plan -json still give all eight."""
+    buckets = "".join(f"  b{i}:\n    type: aws_s3_bucket\n"
+                      f"    properties: {{bucket: linted-{i}}}\n"
+                      for i in range(7))
+    cli.write_stack("stack: linted\nregion: us-east-1\nresources:\n" +
+                    buckets + "  open:\n    type: aws_s3_bucket\n"
+                    "    properties: {bucket: linted-open, "
+                    "block_public_access: false, versioning: true}\n")
+    code, out, err = run("plan", "-refresh=false", check=True)
+    block = out[:out.index("\n\n")].splitlines()
+    assert block[0].startswith("Warnings: 8 lint findings ")
+    shown = [line.split()[2] for line in block[1:-1]]
+    assert shown == ["MLS-S3-002"] * 5 + ["MLS-S3-001"], block
+    assert all(f'"b{i}"' in block[1 + i] for i in range(5))
+    assert block[-1] == ("  and 2 more MLS-S3-002 findings (mlstack lint "
+                         "lists them all)")
+
+    code, out, _ = run("plan", "-refresh=false", "-json", check=True)
+    assert len(json.loads(out)["lint"]) == 8
+    code, out, _ = run("lint", check=3)
+    assert len(out.strip().splitlines()) == 8 + 2   # a blank, the summary
+
+
 def test_plan_warnings(cli, run):
     cli.write_stack(STACK)
     code, out, err = run("plan", "-detailed-exitcode")
