@@ -374,7 +374,8 @@ def test_large_plan_text_is_whole_and_in_order(cli, run):
     """Above 256 changes the text is rendered in two halves on two
     threads, and the lint runs beside the plan: every resource's block
     once, in the order of the -json plan's changes, the bucket that
-    references another after it, each lint finding once."""
+    references another after it, each lint finding once (in -json; the
+    text counts a rule's findings after its fifth)."""
     n = 300
     lines = ["stack: large", "resources:"]
     for i in range(n):
@@ -393,5 +394,12 @@ def test_large_plan_text_is_whole_and_in_order(cli, run):
     assert blocks.index("tail") > blocks.index("b0")
     assert '+ bucket              = "large-299"' in out
     assert plan_counts(out) == (n + 1, 0, 0)
+    # the text shows the rule's first five findings and counts the rest;
+    # the JSON plan has each once
     findings = re.findall(r'MLS-S3-002 bucket "(\S+)"', out)
-    assert sorted(findings) == sorted(blocks)
+    assert findings == ["b0", "b1", "b2", "b3", "b4"]
+    assert "  and 296 more MLS-S3-002 findings (mlstack lint lists them " \
+        "all)\n" in out
+    linted = [f["resource"] for f in json.loads(js)["lint"]
+              if f["rule"] == "MLS-S3-002"]
+    assert sorted(linted) == sorted(blocks)
