@@ -10,6 +10,8 @@
 #include "util/common.h"
 #include "engine/internal.h"
 
+#include <pthread.h>
+
 /* What a state file's object must hold: key, JSON type, required. */
 struct field {
 	const char *key;
@@ -184,16 +186,60 @@ static int commit_recovered(struct ms_engine *e)
 }
 
 /*
+ * git's status of the working tree (what a stopped run left uncommitted)
+ * on a thread of its own while the files are read and checked: the two
+ * read the same files, and neither needs the other's answer. The reads
+ * of the working tree do not use the repository, which the status does.
+ */
+struct status_run {
+	struct ms_state *state;
+	pthread_t thread;
+	bool threaded;
+	bool pending;
+	int err;
+	char *error; /* the thread's error message, when err */
+};
+
+static void *status_main(void *arg)
+{
+	struct status_run *s = arg;
+
+	s->err = ms_state_uncommitted(s->state, &s->pending);
+	if (s->err)
+		s->error = ms_strdup(ms_error_last());
+	return NULL;
+}
+
+static void status_start(struct status_run *s, struct ms_state *state)
+{
+	memset(s, 0, sizeof(*s));
+	s->state = state;
+	s->threaded = !pthread_create(&s->thread, NULL, status_main, s);
+	if (!s->threaded)
+		status_main(s);
+}
+
+/* The status's answer; its error is this thread's again. */
+static int status_join(struct status_run *s)
+{
+	if (s->threaded)
+		pthread_join(s->thread, NULL);
+	s->threaded = false;
+	if (s->err)
+		ms_error("%s", s->error);
+	free(s->error);
+	s->error = NULL;
+	return s->err ? -1 : 0;
+}
+
+/*
  * Commit what a run that stopped before its commit left in the working
  * tree (killed, out of disk, a second interrupt), under the lock.
  */
-static int commit_leftovers(struct ms_engine *e)
+static int commit_leftovers(struct ms_engine *e, bool pending)
 {
-	bool pending;
 	int err;
 
-	if (ms_state_uncommitted(e->state, &pending))
-		return -1;
 	if (!pending)
 		return 0;
 	err = ms_state_lock(e->state, "recover");
@@ -217,10 +263,21 @@ int ms_engine_prepare_state(struct ms_engine *e)
 	if (err && err != MS_ENOTFOUND)
 		return -1;
 	if (err == MS_ENOTFOUND) {
+		struct status_run status;
+
 		ms_error_clear();
-		if (check_files(e))
+		status_start(&status, e->state);
+		if (check_files(e)) {
+			char *msg = ms_strdup(ms_error_last());
+
+			status_join(&status); /* the files' problem is said */
+			ms_error("%s", msg);
+			free(msg);
 			return -1;
-		err = commit_leftovers(e);
+		}
+		if (status_join(&status))
+			return -1;
+		err = commit_leftovers(e, status.pending);
 		if (err <= 0)
 			return err;
 		if (ms_state_lock_info(e->state, &info))
