@@ -375,40 +375,32 @@ static bool held_elsewhere(const json_t *held, const json_t *stored,
 /*
  * Two resources naming one object would adopt each other's and flip it on
  * every apply. validate refuses names known offline; this catches the
- * ones made of other resources' values.
+ * ones made of other resources' values. Change i is noted as it is made
+ * (its values at hand); *dup gets the first pair's error, said once
+ * every change is made.
  */
-static int check_unique_objects(const json_t *changes)
+static void note_object(struct ms_named *seen, const json_t *changes, size_t i,
+			char **dup)
 {
-	struct ms_named seen = { NULL, 0 };
-	const struct ms_resource_type *t;
-	json_t *c, *id;
-	const char *type;
-	size_t i, first;
-	int err = 0;
+	const json_t *c = json_array_get(changes, i);
+	const char *type = json_string_value(json_object_get(c, "type"));
+	const struct ms_resource_type *t = type ? ms_provider_find(type) : NULL;
+	const json_t *id = t && t->id_attr ?
+				   json_object_get(json_object_get(c, "after"),
+						   t->id_attr) :
+				   NULL;
+	size_t first;
 
-	json_array_foreach(changes, i, c) {
-		type = json_string_value(json_object_get(c, "type"));
-		t = type ? ms_provider_find(type) : NULL;
-		id = t && t->id_attr ?
-			     json_object_get(json_object_get(c, "after"),
-					     t->id_attr) :
-			     NULL;
-		if (!json_is_string(id) ||
-		    ms_named_add(&seen, t->name, json_string_value(id), i,
-				 &first))
-			continue;
-		err = ms_error(
-			"resource \"%s\": %s \"%s\" is also the "
-			"%s of resource \"%s\"; one object "
-			"cannot be managed by two resources",
-			json_string_value(json_object_get(c, "name")),
-			t->id_attr, json_string_value(id), t->id_attr,
-			json_string_value(json_object_get(
-				json_array_get(changes, first), "name")));
-		break;
-	}
-	ms_named_release(&seen);
-	return err;
+	if (*dup || !json_is_string(id) ||
+	    ms_named_add(seen, t->name, json_string_value(id), i, &first))
+		return;
+	*dup = ms_asprintf(
+		"resource \"%s\": %s \"%s\" is also the %s of resource "
+		"\"%s\"; one object cannot be managed by two resources",
+		json_string_value(json_object_get(c, "name")), t->id_attr,
+		json_string_value(id), t->id_attr,
+		json_string_value(json_object_get(
+			json_array_get(changes, first), "name")));
 }
 
 static bool ignored(const struct ms_resource *res, const char *attr)
@@ -902,7 +894,8 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 	json_t *gone = json_array(), *moved = json_object(), *held = NULL;
 	json_t *lint = NULL;
 	struct lint_run lr = { .threaded = false };
-	char *head = NULL, *version = NULL, stamp[32];
+	struct ms_named seen = { NULL, 0 }; /* the objects changes name */
+	char *head = NULL, *version = NULL, *dup = NULL, stamp[32];
 	size_t *order = NULL, i, n = e->stack->n_resources;
 	const char *name;
 	json_t *v, *names;
@@ -982,6 +975,8 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 			if (plan_resource(e, res, stored, st, l, live != NULL,
 					  values, changes))
 				goto done;
+			note_object(&seen, changes,
+				    json_array_size(changes) - 1, &dup);
 		}
 		held = held_by_stack(e, stored);
 		json_object_foreach(stored, name, v) {
@@ -1005,8 +1000,10 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 		}
 	}
 
-	if (check_unique_objects(changes))
+	if (dup) {
+		ms_error("%s", dup);
 		goto done;
+	}
 	json_object_foreach(stored, name, v)
 		deposed_changes(name, v, ms_stack_resource(e->stack, name),
 				changes);
@@ -1053,6 +1050,8 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 	err = 0;
 done:
 	json_decref(lint_join(&lr)); /* when the plan failed first */
+	ms_named_release(&seen);
+	free(dup);
 	free(order);
 	free(head);
 	free(version);
