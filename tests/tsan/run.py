@@ -7,12 +7,15 @@ Large offline runs use several threads (docs/benchmarks.md): libgit2's
 setup and the stack file's digest while the file is parsed, the
 resources checked in runs (their diagnostics and marks: the broken
 stack), the lint beside the plan's evaluation, the changes' text in two
-halves. Each run
+halves, the state's files read in two halves while git's status looks
+for what a stopped run left (the stored stack). Each run
 here, on stacks generated as the benchmarks make them, must end with
 exit code 0 and no report beyond tests/tsan/suppressions.txt. Not run
 by CI (the build alone would take it past its time); by hand with
 `make tsan`.
 """
+import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -37,12 +40,55 @@ def broken(n):
     return "\n".join(lines) + "\n"
 
 
+def store(binary, d, env, n):
+    """Store the n buckets of bench.scale_buckets(n) in d's state as an
+    apply leaves them (docs/state.md), committed, and one file changed
+    after the commit, as a run stopped before its commit leaves it."""
+    subprocess.run([binary, "validate"], cwd=d, env=env, check=True,
+                   capture_output=True)
+    subprocess.run([binary, "plan", "-refresh=false"], cwd=d, env=env,
+                   check=True, capture_output=True)   # makes the state
+    top = os.path.join(d, ".mlstack")
+    for i in range(n):
+        a = {"arn": f"arn:aws:s3:::s-{i}", "block_public_access": True,
+             "bucket": f"s-{i}", "force_destroy": False, "id": f"s-{i}",
+             "name": f"s-{i}", "region": "us-east-1",
+             "tags": {"mlstack:resource": f"b{i}",
+                      "mlstack:stack": "bench-s"},
+             "versioning": i == 5}
+        write_json(os.path.join(top, "bench-s", "resources", f"b{i}.json"),
+                   {"attributes": a, "dependencies": [], "id": f"s-{i}",
+                    "type": "aws_s3_bucket"})
+    with open(os.path.join(d, "mlstack.yaml"), "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    write_json(os.path.join(top, "bench-s", "stack.json"),
+               {"outputs": {}, "serial": 1, "stack": "bench-s",
+                "stack_digest": digest})
+    git = dict(env, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@localhost",
+               GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@localhost")
+    subprocess.run(["git", "add", "-A"], cwd=top, env=git, check=True)
+    subprocess.run(["git", "commit", "-qm", "stored"], cwd=top, env=git,
+                   check=True)
+    path = os.path.join(top, "bench-s", "resources", "b5.json")
+    with open(path) as f:
+        v = json.load(f)
+    v["attributes"]["versioning"] = False
+    write_json(path, v)
+
+
+def write_json(path, v):
+    with open(path, "w") as f:
+        json.dump(v, f, indent=2, sort_keys=True)
+        f.write("\n")
+
+
 # above the loader's split (2 x 512 resources), the renderer's (256
-# changes) and the lint's findings
+# changes), the state's reads (2 x 256 files) and the lint's findings
 STACKS = {
     "buckets": bench.scale_buckets(1200),
     "mix": bench.scale_mix(1200),
     "broken": broken(1200),
+    "stored": bench.scale_buckets(1200),
 }
 COMMANDS = (["validate"], ["plan", "-refresh=false"],
             ["plan", "-refresh=false", "-json"],
@@ -62,6 +108,8 @@ def main():
             os.mkdir(d)
             with open(os.path.join(d, "mlstack.yaml"), "w") as f:
                 f.write(text)
+            if name == "stored":
+                store(binary, d, env, 1200)
             for args in COMMANDS:
                 p = subprocess.run([binary, *args], cwd=d, env=env,
                                    capture_output=True, text=True)
@@ -69,12 +117,24 @@ def main():
                 ok = p.returncode in ((0, 3) if args == ["lint"] else (0,))
                 if name == "broken":
                     ok = p.returncode == 1 and "versoning" in p.stderr
+                if name == "stored" and args[0] == "plan":
+                    # the first plan commits the file left changed
+                    ok = ok and ("No changes" in p.stdout or
+                                 args[-1] != "-refresh=false")
                 ok = ok and "ThreadSanitizer" not in p.stderr
                 print(f"{'ok  ' if ok else 'FAIL'} {name}: mlstack "
                       f"{' '.join(args)} (exit {p.returncode})")
                 if not ok:
                     failed += 1
                     sys.stdout.write(p.stderr[-4000:])
+            if name == "stored":
+                log = subprocess.run(
+                    ["git", "log", "--format=%s"], capture_output=True,
+                    text=True, cwd=os.path.join(d, ".mlstack")).stdout
+                ok = log.startswith("recover bench-s:")
+                print(f"{'ok  ' if ok else 'FAIL'} stored: the file left "
+                      f"changed committed ({log.splitlines()[:1]})")
+                failed += not ok
     print(f"{failed} failed" if failed else "no ThreadSanitizer report")
     return 1 if failed else 0
 
