@@ -1212,7 +1212,7 @@ int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
 	for (a = t->schema; a->name; a++) {
 		if (a->flags & MS_ATTR_COMPUTED)
 			continue;
-		if (!json_object_get(d, a->name) && a->default_json)
+		if (a->default_json && !json_object_get(d, a->name))
 			json_object_set_new_nocheck(d, a->name,
 						    ms_attr_default(a));
 		if (a->flags & MS_ATTR_TAGS) {
@@ -1235,10 +1235,12 @@ int ms_engine_desired(json_t **out, const struct ms_resource_type *t,
 		}
 	}
 	for (a = t->schema; a->name; a++) {
+		if (!a->nested)
+			continue;
 		v = json_object_get(d, a->name);
-		if (a->nested && json_is_object(v))
+		if (json_is_object(v))
 			nested_defaults(v, a->nested);
-		else if (a->nested && json_is_array(v))
+		else if (json_is_array(v))
 			json_array_foreach(v, i, x)
 				nested_defaults(x, a->nested);
 	}
