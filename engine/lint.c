@@ -229,12 +229,60 @@ static void position(const struct ms_stack *s, const struct ms_resource *r,
 	ms_buf_release(&p);
 }
 
+/*
+ * A rule's words as JSON strings, made at its first finding and shared by
+ * its others (thousands of resources may break one rule).
+ */
+struct ms_lint_texts {
+	const struct ms_lint_rule *rule;
+	json_t *id, *severity, *title, *checkov, *fix;
+};
+
+static const struct ms_lint_texts *texts_of(struct ms_lint *L,
+					    const struct ms_lint_rule *def)
+{
+	struct ms_lint_texts *t;
+	size_t i;
+
+	for (i = 0; i < L->n_texts; i++)
+		if (L->texts[i].rule == def)
+			return &L->texts[i];
+	L->texts = ms_realloc(L->texts, (L->n_texts + 1) * sizeof(*L->texts));
+	t = &L->texts[L->n_texts++];
+	t->rule = def;
+	t->id = json_string_nocheck(def->id);
+	t->severity = json_string_nocheck(ms_lint_severity_name(def->severity));
+	t->title = json_string_nocheck(def->title);
+	t->checkov = def->checkov ? json_string_nocheck(def->checkov) : NULL;
+	t->fix = json_string_nocheck(def->fix);
+	return t;
+}
+
+static void texts_release(struct ms_lint *L)
+{
+	size_t i;
+
+	for (i = 0; i < L->n_texts; i++) {
+		json_decref(L->texts[i].id);
+		json_decref(L->texts[i].severity);
+		json_decref(L->texts[i].title);
+		json_decref(L->texts[i].checkov);
+		json_decref(L->texts[i].fix);
+	}
+	free(L->texts);
+	L->texts = NULL;
+	L->n_texts = 0;
+	json_decref(L->file);
+	L->file = NULL;
+}
+
 void ms_lint_report(struct ms_lint *L, const struct ms_lint_res *r,
 		    const char *rule, const char *at, const char *fix,
 		    json_t *suggestion, const char *fmt, ...)
 {
 	/* the rules' text and the stack's names are UTF-8: _nocheck */
 	const struct ms_lint_rule *def = ms_lint_rule_find(rule);
+	const struct ms_lint_texts *t;
 	struct ms_buf msg = MS_BUF_INIT;
 	json_t *f, *why;
 	va_list ap;
@@ -248,30 +296,31 @@ void ms_lint_report(struct ms_lint *L, const struct ms_lint_res *r,
 	ms_buf_vaddf(&msg, fmt, ap);
 	va_end(ap);
 	position(L->stack, r->r, at, &line, &col);
+	t = texts_of(L, def);
+	/* the path as given (-f), which need not be UTF-8 */
+	if (!L->file)
+		L->file = json_string(L->stack->file);
 	f = json_object();
-	json_object_set_new_nocheck(f, "rule", json_string_nocheck(def->id));
-	json_object_set_new_nocheck(
-		f, "severity",
-		json_string_nocheck(ms_lint_severity_name(def->severity)));
-	json_object_set_new_nocheck(f, "title",
-				    json_string_nocheck(def->title));
-	if (def->checkov)
-		json_object_set_new_nocheck(f, "checkov",
-					    json_string_nocheck(def->checkov));
+	json_object_set_nocheck(f, "rule", t->id);
+	json_object_set_nocheck(f, "severity", t->severity);
+	json_object_set_nocheck(f, "title", t->title);
+	if (t->checkov)
+		json_object_set_nocheck(f, "checkov", t->checkov);
 	json_object_set_new_nocheck(f, "resource",
 				    json_string_nocheck(r->r->name));
 	json_object_set_new_nocheck(f, "type", json_string_nocheck(r->r->type));
 	if (at)
 		json_object_set_new_nocheck(f, "attribute",
 					    json_string_nocheck(at));
-	/* the path as given (-f), which need not be UTF-8 */
-	json_object_set_new(f, "file", json_string(L->stack->file));
+	json_object_set(f, "file", L->file);
 	json_object_set_new_nocheck(f, "line", json_integer(line));
 	json_object_set_new_nocheck(f, "column", json_integer(col));
 	json_object_set_new_nocheck(f, "message",
 				    json_stringn_nocheck(msg.ptr, msg.len));
-	json_object_set_new_nocheck(f, "fix",
-				    json_string_nocheck(fix ? fix : def->fix));
+	if (fix)
+		json_object_set_new_nocheck(f, "fix", json_string_nocheck(fix));
+	else
+		json_object_set_nocheck(f, "fix", t->fix);
 	if (suggestion)
 		json_object_set_new_nocheck(f, "suggestion", suggestion);
 	why = json_object_get(r->r->lint_ignore, def->id);
@@ -415,5 +464,6 @@ done:
 	free(order);
 	json_decref(values);
 	json_decref(L.findings);
+	texts_release(&L);
 	return err;
 }

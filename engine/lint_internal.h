@@ -16,11 +16,17 @@ struct ms_lint_res {
 };
 
 /* One run: the stack, every resource in it, the findings so far. */
+struct ms_lint_texts; /* a rule's words, as JSON strings (lint.c) */
+
 struct ms_lint {
 	const struct ms_stack *stack;
 	struct ms_lint_res *res; /* in the stack's order */
 	size_t n;
 	json_t *findings;
+	/* what every finding of a rule, or of the run, says alike */
+	struct ms_lint_texts *texts;
+	size_t n_texts;
+	json_t *file;
 };
 
 /*
