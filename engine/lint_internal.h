@@ -15,9 +15,9 @@ struct ms_lint_res {
 	json_t *attrs; /* desired attributes, evaluated offline: unknowns */
 };
 
-/* One run: the stack, every resource in it, the findings so far. */
 struct ms_lint_texts; /* a rule's words, as JSON strings (lint.c) */
 
+/* One run: the stack, every resource in it, the findings so far. */
 struct ms_lint {
 	const struct ms_stack *stack;
 	struct ms_lint_res *res; /* in the stack's order */

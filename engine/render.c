@@ -330,7 +330,6 @@ static void lookup_lines(FILE *f, const json_t *plan)
  * Markdown plan has them at the top; they change neither what apply does
  * nor plan's exit code, and the summary stays the last line.
  */
-
 static void warning_lines(FILE *f, struct ms_buf *b, const json_t *lint)
 {
 	struct {
