@@ -287,10 +287,6 @@ static int snapshot_blob(git_blob **out, struct ms_state *st, const char *path)
 }
 
 /*
- * Load a JSON object; MS_ENOTFOUND (no message) when path does not exist
- * (in the working tree, or in the snapshot when st has one).
- */
-/*
  * The file's text in b (jansson's json_loadf reads a character a call,
  * a tenth of a plan over 16,000 stored resources): 0, or an errno value.
  */
@@ -315,6 +311,10 @@ static int slurp(struct ms_buf *b, const char *path)
 	return err;
 }
 
+/*
+ * Load a JSON object; MS_ENOTFOUND (no message) when path does not exist
+ * (in the working tree, or in the snapshot when st has one).
+ */
 static int read_json(json_t **out, struct ms_state *st, const char *path)
 {
 	struct ms_buf text = MS_BUF_INIT;
