@@ -770,9 +770,7 @@ struct eval_ctx {
 static int read_file(json_t **out, struct ms_engine *e, const char *path)
 {
 	struct ms_buf text = MS_BUF_INIT;
-	char chunk[8192], *full;
-	size_t got;
-	FILE *f;
+	char *full;
 	int err = 0;
 
 	*out = NULL;
@@ -794,22 +792,14 @@ static int read_file(json_t **out, struct ms_engine *e, const char *path)
 		free(full);
 		return err;
 	}
-	if ((err = ms_file_open(&f, full))) {
-		free(full);
-		return err;
-	}
-	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0 &&
-	       text.len <= FILE_MAX)
-		ms_buf_add(&text, chunk, got);
-	if (ferror(f))
-		err = ms_file_error(full, errno);
+	if ((err = ms_file_read(&text, full, FILE_MAX)))
+		;
 	else if (text.len > FILE_MAX)
 		err = ms_error("\"%s\": over %d bytes (file() is for keys and "
 			       "scripts)",
 			       full, FILE_MAX);
-	else if (!(*out = json_stringn(text.ptr ? text.ptr : "", text.len)))
+	else if (!(*out = json_stringn(text.ptr, text.len)))
 		err = ms_error("\"%s\": not UTF-8 text", full);
-	fclose(f);
 	free(full);
 	ms_buf_release(&text);
 	return err;

@@ -1881,36 +1881,19 @@ static void check_links(struct loader *L)
 
 static int read_file(struct loader *L, const char *path, struct ms_buf *out)
 {
-	char chunk[65536];
-	FILE *f = NULL;
-	size_t n;
-	int err = 0;
+	char *msg;
 
-	if (ms_file_open(&f, path)) {
+	if (ms_file_read(out, path, MS_STACK_MAX_BYTES)) {
 		add_diag(L, 0, 0, ms_error_last());
 		return -1;
 	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (out->len + n > MS_STACK_MAX_BYTES) {
-			char *msg = ms_asprintf("file too large (more than %d "
-						"bytes)",
-						MS_STACK_MAX_BYTES);
-
-			add_diag(L, 1, 1, msg);
-			free(msg);
-			err = -1;
-			goto done;
-		}
-		ms_buf_add(out, chunk, n);
-	}
-	if (ferror(f)) {
-		ms_file_error(path, errno);
-		add_diag(L, 0, 0, ms_error_last());
-		err = -1;
-	}
-done:
-	fclose(f);
-	return err;
+	if (out->len <= MS_STACK_MAX_BYTES)
+		return 0;
+	msg = ms_asprintf("file too large (more than %d bytes)",
+			  MS_STACK_MAX_BYTES);
+	add_diag(L, 1, 1, msg);
+	free(msg);
+	return -1;
 }
 
 static void load_root(struct loader *L)

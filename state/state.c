@@ -21,6 +21,7 @@
 #include "util/common.h"
 #include "state/state.h"
 #include "state/internal.h"
+#include "util/file.h"
 #include "util/interrupt.h"
 #include "util/json.h"
 
@@ -287,31 +288,6 @@ static int snapshot_blob(git_blob **out, struct ms_state *st, const char *path)
 }
 
 /*
- * The file's text in b (jansson's json_loadf reads a character a call,
- * a tenth of a plan over 16,000 stored resources): 0, or an errno value.
- */
-static int slurp(struct ms_buf *b, const char *path)
-{
-	char chunk[16384];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
-
-	if (fd < 0)
-		return errno;
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = errno;
-			break;
-		}
-		ms_buf_add(b, chunk, (size_t)n);
-	}
-	close(fd);
-	return err;
-}
-
-/*
  * Load a JSON object; MS_ENOTFOUND (no message) when path does not exist
  * (in the working tree, or in the snapshot when st has one).
  */
@@ -332,12 +308,14 @@ static int read_json(json_t **out, struct ms_state *st, const char *path)
 			       JSON_REJECT_DUPLICATES, &jerr);
 		git_blob_free(blob);
 	} else {
-		if ((err = slurp(&text, path))) {
+		/* whole, not by json_loadf (a character a call: a tenth of
+		 * a plan over 16,000 stored resources) */
+		if ((err = ms_file_read(&text, path, 0))) {
 			ms_buf_release(&text);
-			if (err == ENOENT)
-				return MS_ENOTFOUND;
-			return ms_error("state: open '%s': %s", path,
-					strerror(err));
+			if (err != MS_ENOTFOUND)
+				return ms_error("state: %s", ms_error_last());
+			ms_error_clear(); /* not found says no more */
+			return MS_ENOTFOUND;
 		}
 		v = json_loadb(text.ptr, text.len, JSON_REJECT_DUPLICATES,
 			       &jerr);

@@ -28,6 +28,11 @@ static void grow(struct ms_buf *b, size_t extra)
 	b->alloc = want;
 }
 
+void ms_buf_grow(struct ms_buf *b, size_t extra)
+{
+	grow(b, extra);
+}
+
 void ms_buf_init(struct ms_buf *b, size_t hint)
 {
 	b->ptr = ms_buf_empty;

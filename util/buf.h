@@ -31,6 +31,12 @@ void ms_buf_reset(struct ms_buf *b);
 /* Hands the string over; the caller frees it. The buffer is left empty. */
 char *ms_buf_detach(struct ms_buf *b, size_t *out_len);
 
+/*
+ * Room for extra more bytes (and the NUL) past len, for a reader to fill
+ * in place: it then moves len on and ends the text with a NUL. Not
+ * bounded by cap, which the filler keeps to.
+ */
+void ms_buf_grow(struct ms_buf *b, size_t extra);
 /* 0, or -1 when cap would be exceeded. */
 int ms_buf_add(struct ms_buf *b, const void *data, size_t len);
 int ms_buf_adds(struct ms_buf *b, const char *s);

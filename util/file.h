@@ -22,4 +22,15 @@ int ms_file_error(const char *path, int err);
  */
 int ms_file_open(FILE **out, const char *path);
 
+/*
+ * Append the text of the file at path to out, refusing a directory as
+ * ms_file_open does: 0, or ms_file_error's code and words. When max is
+ * not 0, at most max + 1 bytes are read: out->len past max tells a file
+ * longer than max, which each caller says in its own words. The bytes go
+ * straight into out, through no other buffer (a key file's are the
+ * caller's to wipe); the file's size is read first, so that a file is
+ * read in one call and out grows once.
+ */
+int ms_file_read(struct ms_buf *out, const char *path, size_t max);
+
 #endif

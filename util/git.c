@@ -170,21 +170,10 @@ static char *absolute(const char *path)
 static int read_disk(const char *path, char **data, size_t *len)
 {
 	struct ms_buf text = MS_BUF_INIT;
-	char chunk[8192];
-	size_t got;
-	FILE *f;
 	int err;
 
-	if ((err = ms_file_open(&f, path)))
-		return err;
-	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0 &&
-	       text.len <= READ_MAX)
-		ms_buf_add(&text, chunk, got);
-	if (ferror(f))
-		err = ms_file_error(path, errno);
-	else if (text.len > READ_MAX)
+	if (!(err = ms_file_read(&text, path, READ_MAX)) && text.len > READ_MAX)
 		err = ms_error("\"%s\": over %d bytes", path, READ_MAX);
-	fclose(f);
 	if (err) {
 		ms_buf_release(&text);
 		return err;

@@ -197,20 +197,12 @@ int ms_json_load_file(json_t **out, const char *path, size_t flags)
 {
 	struct ms_buf text = MS_BUF_INIT;
 	json_error_t jerr;
-	char chunk[65536];
-	size_t got, i;
-	FILE *f = NULL;
+	size_t i;
 	int err, line, col;
 
 	*out = NULL;
-	if ((err = ms_file_open(&f, path)))
-		return err;
-	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		ms_buf_add(&text, chunk, got);
-	if (ferror(f)) {
-		err = ms_file_error(path, errno);
+	if ((err = ms_file_read(&text, path, 0)))
 		goto done;
-	}
 	for (i = 0; i < text.len && isspace((unsigned char)text.ptr[i]); i++)
 		;
 	if (i == text.len) {
@@ -224,7 +216,6 @@ int ms_json_load_file(json_t **out, const char *path, size_t flags)
 			       path, line, col, jerr.text);
 	}
 done:
-	fclose(f);
 	ms_buf_release(&text);
 	return err;
 }

@@ -66,23 +66,13 @@ static char *key_line(const char *text)
 static int read_text(char **out, const char *path)
 {
 	struct ms_buf b = MS_BUF_INIT;
-	char chunk[4096];
-	size_t got;
-	FILE *f = NULL;
 
 	*out = NULL;
-	if (ms_file_open(&f, path))
-		return ms_error("public_key_file %s", ms_error_last());
-	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		ms_buf_add(&b, chunk, got);
-	if (ferror(f)) {
-		ms_file_error(path, errno);
-		fclose(f);
+	if (ms_file_read(&b, path, 0)) {
 		ms_buf_release(&b);
 		return ms_error("public_key_file %s", ms_error_last());
 	}
-	fclose(f);
-	*out = key_line(b.ptr ? b.ptr : "");
+	*out = key_line(b.ptr);
 	ms_buf_release(&b);
 	return 0;
 }

@@ -189,29 +189,18 @@ int ms_sshkey_public_of(char **public_key, const char *path,
 {
 	struct ms_buf text = MS_BUF_INIT, b64 = MS_BUF_INIT;
 	unsigned char *raw = NULL, *p, *end;
-	char chunk[4096];
 	const char *s;
-	struct stat st;
-	ssize_t got;
 	uint32_t n, i;
-	int fd, len, err = 0;
+	int len, err = 0;
 
 	*public_key = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && !fstat(fd, &st) && S_ISDIR(st.st_mode)) {
-		close(fd);
-		errno = EISDIR;
-		fd = -1;
-	}
-	if (fd < 0) {
-		ms_file_error(path, errno);
+	/* read in one piece: no copy of the key is left in freed memory */
+	if (ms_file_read(&text, path, 0)) {
+		OPENSSL_cleanse(text.ptr, text.len);
+		ms_buf_release(&text);
 		return ms_error("private key file %s", ms_error_last());
 	}
-	while ((got = read(fd, chunk, sizeof(chunk))) > 0)
-		ms_buf_add(&text, chunk, (size_t)got);
-	close(fd);
-	OPENSSL_cleanse(chunk, sizeof(chunk));
-	s = text.ptr ? strstr(text.ptr, BEGIN) : NULL;
+	s = strstr(text.ptr, BEGIN);
 	if (!s) {
 		err = ms_error("private key file '%s': not an OpenSSH private "
 			       "key",

@@ -1,7 +1,8 @@
 /*
  * test_file.c - reading a file the user named (util/file.c and
  * ms_json_load_file): each way a path can be wrong, with the exact
- * message a user would see, and jansson's error positions made 1-based.
+ * message a user would see, a whole file and one cut at a limit, and
+ * jansson's error positions made 1-based.
  */
 #include "util/common.h"
 #include "util/file.h"
@@ -140,6 +141,54 @@ static void test_file_open(void **state)
 	assert_int_equal(ms_file_error("x.yaml", ENOENT), MS_ENOTFOUND);
 }
 
+/* The whole text, appended; past max, max + 1 bytes and no error. */
+static void test_file_read(void **state)
+{
+	struct ms_buf b = MS_BUF_INIT;
+	char *file = path_in("plan.json"), *want;
+	const char *text = "{\"changes\": []}\n";
+	size_t n = strlen(text);
+
+	ms_buf_adds(&b, ">");
+	assert_int_equal(ms_file_read(&b, file, 0), 0);
+	assert_int_equal(b.len, n + 1);
+	assert_string_equal(b.ptr + 1, text);
+
+	/* at the limit it is whole; under it, read to a byte past it */
+	ms_buf_reset(&b);
+	assert_int_equal(ms_file_read(&b, file, n), 0);
+	assert_string_equal(b.ptr, text);
+	ms_buf_reset(&b);
+	assert_int_equal(ms_file_read(&b, file, 4), 0);
+	assert_string_equal(b.ptr, "{\"cha");
+
+	/* an empty file, and one whose size stat does not know */
+	ms_buf_reset(&b);
+	free(file);
+	file = path_in("empty.json");
+	assert_int_equal(ms_file_read(&b, file, 0), 0);
+	assert_int_equal(b.len, 0);
+	assert_string_equal(b.ptr, "");
+	assert_int_equal(ms_file_read(&b, "/proc/self/stat", 0), 0);
+	assert_true(b.len > 0 && strlen(b.ptr) == b.len);
+	ms_buf_release(&b);
+
+	/* what is wrong with the path, in ms_file_open's words */
+	assert_int_equal(ms_file_read(&b, tmpdir, 0), -1);
+	want = ms_asprintf("\"%s\": is a directory", tmpdir);
+	assert_string_equal(ms_error_last(), want);
+	assert_int_equal(b.len, 0);
+	free(want);
+	free(file);
+	file = path_in("missing.json");
+	assert_int_equal(ms_file_read(&b, file, 0), MS_ENOTFOUND);
+	want = ms_asprintf("\"%s\": no such file or directory", file);
+	assert_string_equal(ms_error_last(), want);
+	free(want);
+	free(file);
+	ms_buf_release(&b);
+}
+
 static void test_json_error_mark(void **state)
 {
 	static const struct {
@@ -176,6 +225,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_load_file),
 		cmocka_unit_test(test_file_open),
+		cmocka_unit_test(test_file_read),
 		cmocka_unit_test(test_json_error_mark),
 	};
 
