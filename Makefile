@@ -174,9 +174,11 @@ integration: mlstack $(TOOL_BIN) $(STAMP_VENV) $(ACTIONLINT) $(STAMP_CHECKOV)
 	MLSTACK_CHECKOV=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov \
 		$(PY) -m pytest -q -n $(WORKERS) tests/integration $(PYTEST_ARGS)
 
+# The builds and the venvs before the tests, one job per core.
+NPROC := $(shell nproc 2>/dev/null || echo 1)
 test: $(STAMP_DEPS)
-	$(MAKE) unit
-	$(MAKE) integration
+	$(MAKE) -j$(NPROC) unit
+	$(MAKE) -j$(NPROC) integration
 
 demo: $(STAMP_DEPS)
 	$(MAKE) mlstack $(STAMP_VENV)
