@@ -792,13 +792,12 @@ static int read_file(json_t **out, struct ms_engine *e, const char *path)
 		free(full);
 		return err;
 	}
-	if ((err = ms_file_read(&text, full, FILE_MAX)))
-		;
-	else if (text.len > FILE_MAX)
+	err = ms_file_read(&text, full, FILE_MAX);
+	if (!err && text.len > FILE_MAX)
 		err = ms_error("\"%s\": over %d bytes (file() is for keys and "
 			       "scripts)",
 			       full, FILE_MAX);
-	else if (!(*out = json_stringn(text.ptr, text.len)))
+	else if (!err && !(*out = json_stringn(text.ptr, text.len)))
 		err = ms_error("\"%s\": not UTF-8 text", full);
 	free(full);
 	ms_buf_release(&text);

@@ -319,6 +319,15 @@ def test_public_key_through_file_function(run, cli, emulator):
     code, _, err = run("plan")
     assert code == 1 and 'nope.pub": no such file or directory' in err, err
     assert len(err.strip().splitlines()) == 1
+    # a directory, and a file past file()'s 1 MiB: each said in one line
+    (cli.workdir / "keys").mkdir()
+    (cli.workdir / "big.pub").write_bytes(b"x" * (1024 * 1024 + 1))
+    for name, words in (("keys", 'keys": is a directory'),
+                        ("big.pub", 'big.pub": over 1048576 bytes')):
+        cli.write_stack(key_stack(f"public_key: '${{file(\"{name}\")}}'"))
+        code, _, err = run("plan")
+        assert code == 1 and words in err, err
+        assert len(err.strip().splitlines()) == 1
 
 
 def test_killed_while_the_host_starts_then_one_instance(run, cli, emulator,
