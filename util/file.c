@@ -74,7 +74,10 @@ int ms_file_read(struct ms_buf *out, const char *path, size_t max)
 			break;
 		out->len += (size_t)n;
 		out->ptr[out->len] = '\0';
-		room = got + (size_t)n < 4096 ? 4096 : got + (size_t)n;
+		/* the end is seen in what the buffer still holds, else double */
+		room = out->alloc - out->len - 1;
+		if (!room)
+			room = got + (size_t)n < 4096 ? 4096 : got + (size_t)n;
 	}
 	close(fd);
 	return err;
