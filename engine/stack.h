@@ -172,8 +172,10 @@ struct ms_attr;
  *
  * Each problem is appended to problems as {"path": relative path,
  * "at": "key"|"value", "message": 'attribute "x": expected a number, got
- * a list'}. Returns 0 with *out the converted value (a new reference), or
- * -1 with *out NULL when there was any problem.
+ * a list'}. Returns 0 with *out the converted value (a new reference;
+ * value itself, or parts of it, wherever nothing needed converting: share,
+ * do not change it in place), or -1 with *out NULL when there was any
+ * problem.
  */
 int ms_stack_check_value(json_t **out, const struct ms_attr *attr,
 			 const json_t *value, const char *label,

@@ -321,11 +321,25 @@ static json_t *check_text(struct checker *k, const json_t *v, const char *label,
 			  struct ms_buf *rel)
 {
 	if (json_is_string(v) || ms_is_unknown(v))
-		return ms_json_copy(v);
+		return json_incref((json_t *)v);
 	if (json_is_number(v) || json_is_boolean(v))
 		return to_string(k, v, rel->ptr);
 	mismatch(k, rel->ptr, label, MS_ATTR_STRING, v);
 	return NULL;
+}
+
+/*
+ * What a check of a list or map returns: v itself when every part of it
+ * came back as it was (values are shared, never changed in place: whoever
+ * changes one copies it first), else res; NULL (and res released) when v
+ * was refused.
+ */
+static json_t *kept(json_t *res, const json_t *v, bool same)
+{
+	if (v && !same)
+		return res;
+	json_decref(res);
+	return v ? json_incref((json_t *)v) : NULL;
 }
 
 static json_t *check_object(struct checker *k, const struct ms_attr *schema,
@@ -338,7 +352,7 @@ static json_t *check_object(struct checker *k, const struct ms_attr *schema,
 	json_t *res = json_object(), *item, *c;
 	const char *key, *best;
 	size_t n = 0, base = rel->len;
-	bool ok = true;
+	bool ok = true, same = true;
 
 	for (a = schema; a->name; a++)
 		n++;
@@ -377,9 +391,12 @@ static json_t *check_object(struct checker *k, const struct ms_attr *schema,
 			ok = false;
 			continue;
 		}
-		if (json_is_null(item) && !(a->flags & MS_ATTR_REQUIRED))
+		if (json_is_null(item) && !(a->flags & MS_ATTR_REQUIRED)) {
+			same = false;
 			continue; /* null means "not set": the default */
+		}
 		c = check(k, a, item, name.ptr, rel);
+		same &= c == item;
 		if (!c)
 			ok = false;
 		else
@@ -398,11 +415,7 @@ static json_t *check_object(struct checker *k, const struct ms_attr *schema,
 	free(names);
 	ms_buf_release(&name);
 	ms_buf_release(&hint);
-	if (!ok) {
-		json_decref(res);
-		return NULL;
-	}
-	return res;
+	return ok ? kept(res, v, same) : kept(res, NULL, false);
 }
 
 static json_t *check_list(struct checker *k, const struct ms_attr *a,
@@ -412,7 +425,7 @@ static json_t *check_list(struct checker *k, const struct ms_attr *a,
 	struct ms_buf name = MS_BUF_INIT;
 	json_t *res = json_array(), *item, *c;
 	size_t i, base = rel->len;
-	bool ok = true;
+	bool ok = true, same = true;
 
 	json_array_foreach(v, i, item) {
 		ms_buf_truncate(rel, base);
@@ -425,7 +438,7 @@ static json_t *check_list(struct checker *k, const struct ms_attr *a,
 		if (ms_is_unknown(item) ||
 		    (json_is_string(item) &&
 		     ms_expr_is_ref(json_string_value(item))))
-			c = ms_json_copy(item);
+			c = json_incref(item);
 		else if (a->nested && json_is_object(item))
 			c = check_object(k, a->nested, item, name.ptr, rel);
 		else if (a->nested)
@@ -434,6 +447,7 @@ static json_t *check_list(struct checker *k, const struct ms_attr *a,
 			c = check_text(k, item, name.ptr, rel);
 		if (c && (a->flags & MS_ATTR_ARN))
 			check_arn(k, rel->ptr, name.ptr, c);
+		same &= c == item;
 		if (!c)
 			ok = false;
 		else
@@ -441,11 +455,7 @@ static json_t *check_list(struct checker *k, const struct ms_attr *a,
 	}
 	ms_buf_truncate(rel, base);
 	ms_buf_release(&name);
-	if (!ok) {
-		json_decref(res);
-		return NULL;
-	}
-	return res;
+	return ok ? kept(res, v, same) : kept(res, NULL, false);
 }
 
 static json_t *check_map(struct checker *k, const json_t *v, const char *label,
@@ -455,7 +465,7 @@ static json_t *check_map(struct checker *k, const json_t *v, const char *label,
 	json_t *res = json_object(), *item, *c;
 	const char *key;
 	size_t base = rel->len;
-	bool ok = true;
+	bool ok = true, same = true;
 
 	json_object_foreach((json_t *)v, key, item) {
 		ms_buf_truncate(rel, base);
@@ -463,6 +473,7 @@ static json_t *check_map(struct checker *k, const json_t *v, const char *label,
 		ms_buf_adds(rel, key);
 		join(&name, label, key);
 		c = check_text(k, item, name.ptr, rel);
+		same &= c == item;
 		if (!c)
 			ok = false;
 		else
@@ -470,11 +481,7 @@ static json_t *check_map(struct checker *k, const json_t *v, const char *label,
 	}
 	ms_buf_truncate(rel, base);
 	ms_buf_release(&name);
-	if (!ok) {
-		json_decref(res);
-		return NULL;
-	}
-	return res;
+	return ok ? kept(res, v, same) : kept(res, NULL, false);
 }
 
 static json_t *check(struct checker *k, const struct ms_attr *a,
@@ -484,11 +491,11 @@ static json_t *check(struct checker *k, const struct ms_attr *a,
 	json_t *n;
 
 	if (ms_is_unknown(v) || (s && ms_expr_is_ref(s)))
-		return ms_json_copy(v);
+		return json_incref((json_t *)v);
 	switch (a->type) {
 	case MS_ATTR_STRING:
 		if (json_is_string(v))
-			n = ms_json_copy(v);
+			n = json_incref((json_t *)v);
 		else if (json_is_number(v) || json_is_boolean(v))
 			n = to_string(k, v, rel->ptr);
 		else
@@ -498,13 +505,13 @@ static json_t *check(struct checker *k, const struct ms_attr *a,
 		return n;
 	case MS_ATTR_NUMBER:
 		if (json_is_number(v) || (s && ms_expr_has_ref(s)))
-			return ms_json_copy(v);
+			return json_incref((json_t *)v);
 		if (s && (n = to_number(s)))
 			return n;
 		break;
 	case MS_ATTR_BOOL:
 		if (json_is_boolean(v) || (s && ms_expr_has_ref(s)))
-			return ms_json_copy(v);
+			return json_incref((json_t *)v);
 		if (s && !strcmp(s, "true"))
 			return json_true();
 		if (s && !strcmp(s, "false"))
@@ -522,14 +529,14 @@ static json_t *check(struct checker *k, const struct ms_attr *a,
 		if (json_is_object(v) && a->nested)
 			return check_object(k, a->nested, v, label, rel);
 		if (json_is_object(v))
-			return ms_json_copy(v);
+			return json_incref((json_t *)v);
 		break;
 	case MS_ATTR_JSON:
 		if (a->flags & MS_ATTR_POLICY)
 			check_policy(k, v, label, rel);
 		else if (a->flags & MS_ATTR_POLICIES)
 			check_policies(k, v, label, rel);
-		return ms_json_copy(v);
+		return json_incref((json_t *)v);
 	}
 	mismatch(k, rel->ptr, label, a->type, v);
 	return NULL;
