@@ -20,6 +20,19 @@ static struct {
 	bool at_exit;
 } later = { PTHREAD_MUTEX_INITIALIZER, { 0 }, 0, 0, false };
 
+/*
+ * At the exit, a tree still being freed is left to the exit: the process
+ * ends either way, and the wait would only add the rest of the free to the
+ * command's time. The sanitizers' builds wait, so that the leak check
+ * sees everything freed and no thread is left running.
+ */
+static void at_exit(void)
+{
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	ms_json_release_wait();
+#endif
+}
+
 static void *release_main(void *v)
 {
 	json_decref(v);
@@ -34,7 +47,7 @@ void ms_json_release_later(json_t *v)
 		return;
 	pthread_mutex_lock(&later.lock);
 	if (!later.at_exit)
-		later.at_exit = !atexit(ms_json_release_wait);
+		later.at_exit = !atexit(at_exit);
 	if (later.n && later.pid != getpid())
 		later.n = 0;
 	if (later.n < LATER_MAX && later.at_exit &&

@@ -54,8 +54,8 @@ json_t *ms_json_copy(const json_t *v);
  * goes on while a large tree (a parsed stack file, the template cache:
  * 30 ms each at 10,000 resources) is freed. Whatever else v holds must
  * be only read by others meanwhile (jansson's reference counts are
- * atomic). ms_json_release_wait() waits for every such thread; it also
- * runs at the process's exit.
+ * atomic). ms_json_release_wait() waits for every such thread; the
+ * process's exit does not, except in the sanitizers' builds.
  */
 void ms_json_release_later(json_t *v);
 void ms_json_release_wait(void);
