@@ -70,12 +70,18 @@ static const char *type_word(int type)
 	}
 }
 
-/* file: the path for the message; what: "" or "NAME." inside a file */
+/*
+ * file: the path for the message, or NULL for none (the caller asks again
+ * with the path when there is a problem); what: "" or "NAME." inside a
+ * file
+ */
 static int check_fields(const json_t *v, const struct field *fields,
 			const char *file, const char *what)
 {
 	const struct field *f;
 
+	if (!json_is_object(v) && !file)
+		return -1;
 	if (!json_is_object(v) && *what)
 		return ms_error("state: %s: corrupt: %sis not an object", file,
 				what);
@@ -86,46 +92,59 @@ static int check_fields(const json_t *v, const struct field *fields,
 
 		if (!x && !f->required)
 			continue;
+		if (!x && !file)
+			return -1;
 		if (!x)
 			return ms_error("state: %s: corrupt: %s\"%s\" is "
 					"missing",
 					file, what, f->key);
-		if (f->type == STRINGS ? !strings(x) :
-					 (int)json_typeof(x) != f->type)
-			return ms_error("state: %s: corrupt: %s\"%s\" is not "
-					"%s",
-					file, what, f->key, type_word(f->type));
+		if (f->type == STRINGS ? strings(x) :
+					 (int)json_typeof(x) == f->type)
+			continue;
+		if (!file)
+			return -1;
+		return ms_error("state: %s: corrupt: %s\"%s\" is not %s", file,
+				what, f->key, type_word(f->type));
 	}
 	return 0;
 }
 
-static int check_resource(struct ms_engine *e, const char *name,
-			  const json_t *v)
+/* file: as for check_fields */
+static int check_resource_in(const json_t *v, const char *file)
 {
-	char *file = ms_asprintf("%s/%s/resources/%s.json", e->state_dir,
-				 e->stack->name, name);
 	const char *type;
 	json_t *d;
 	size_t i;
-	int err = -1;
 
 	if (check_fields(v, resource_fields, file, ""))
-		goto done;
+		return -1;
 	type = json_string_value(json_object_get(v, "type"));
-	if (!ms_provider_find(type)) {
-		ms_error("state: %s: corrupt: unknown resource type \"%s\"",
-			 file, type);
-		goto done;
-	}
+	if (!ms_provider_find(type))
+		return file ? ms_error("state: %s: corrupt: unknown resource "
+				       "type \"%s\"",
+				       file, type) :
+			      -1;
 	json_array_foreach(json_object_get(v, "deposed"), i, d)
-		if (!json_is_object(d)) {
-			ms_error("state: %s: corrupt: deposed[%zu] is not an "
-				 "object",
-				 file, i);
-			goto done;
-		}
-	err = 0;
-done:
+		if (!json_is_object(d))
+			return file ? ms_error("state: %s: corrupt: "
+					       "deposed[%zu] is not an object",
+					       file, i) :
+				      -1;
+	return 0;
+}
+
+/* The path is made only for the message: 10,000 files are checked. */
+static int check_resource(struct ms_engine *e, const char *name,
+			  const json_t *v)
+{
+	char *file;
+	int err;
+
+	if (!check_resource_in(v, NULL))
+		return 0;
+	file = ms_asprintf("%s/%s/resources/%s.json", e->state_dir,
+			   e->stack->name, name);
+	err = check_resource_in(v, file);
 	free(file);
 	return err;
 }
