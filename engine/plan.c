@@ -279,7 +279,6 @@ static void detect_moves(struct ms_engine *e, json_t *stored, json_t *moved)
 		const struct ms_resource_type *t = ms_provider_find(
 			json_is_string(type) ? json_string_value(type) : "");
 
-		json_object_set(values, name, json_object_get(v, "attributes"));
 		if (ms_stack_resource(e->stack, name))
 			continue;
 		json_array_append_new(c.names, json_string(name));
@@ -296,6 +295,11 @@ static void detect_moves(struct ms_engine *e, json_t *stored, json_t *moved)
 				pos);
 		pos++;
 	}
+	/* what the new keys' ids are evaluated against, when any may move */
+	if (pos)
+		json_object_foreach(stored, name, v)
+			json_object_set(values, name,
+					json_object_get(v, "attributes"));
 	for (i = 0; pos && i < e->stack->n_resources; i++) {
 		const struct ms_resource *res = &e->stack->resources[i];
 		const struct ms_resource_type *t = ms_provider_find(res->type);
@@ -978,12 +982,13 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 			note_object(&seen, changes,
 				    json_array_size(changes) - 1, &dup);
 		}
-		held = held_by_stack(e, stored);
 		json_object_foreach(stored, name, v) {
 			json_t *l = live ? json_object_get(live, name) : NULL;
 
 			if (ms_stack_resource(e->stack, name))
 				continue;
+			if (!held) /* once a resource has left the stack */
+				held = held_by_stack(e, stored);
 			if (held_elsewhere(held, stored, name)) {
 				json_array_append_new(gone, json_string(name));
 				continue;
@@ -1005,8 +1010,10 @@ int ms_engine_plan(struct ms_engine *e, const struct ms_plan_opts *o,
 		goto done;
 	}
 	json_object_foreach(stored, name, v)
-		deposed_changes(name, v, ms_stack_resource(e->stack, name),
-				changes);
+		if (json_array_size(json_object_get(v, "deposed")))
+			deposed_changes(name, v,
+					ms_stack_resource(e->stack, name),
+					changes);
 
 	plan = json_object();
 	json_object_set_new(plan, "format_version", json_string(PLAN_FORMAT));
@@ -1055,9 +1062,8 @@ done:
 	free(order);
 	free(head);
 	free(version);
-	json_decref(stored);
-	json_decref(live);
-	json_decref(values);
+	/* the records and the values of a large stack: 20 ms at 16,000 */
+	ms_json_release_later(json_pack("[o?o?o?]", stored, live, values));
 	json_decref(changes);
 	json_decref(drift);
 	json_decref(gone);
