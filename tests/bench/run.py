@@ -34,7 +34,8 @@ in docs/benchmarks.md, never asserted.
 Environment: MLSTACK_BENCH picks sections (comma-separated, default all);
 MLSTACK_BENCH_BASELINE names another binary (an older build) that the
 scale section also times, column beside column, in the same run;
-MLSTACK_BENCH_LATENCY sets LATENCY (default 0.2).
+MLSTACK_BENCH_LATENCY sets LATENCY (default 0.2); MLSTACK_BENCH_REPEAT
+sets REPEAT (default 3; more steadies the medians on a noisy machine).
 """
 
 import os
@@ -51,7 +52,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
 import emulator as emu_mod  # noqa: E402
 
-REPEAT = 3
+REPEAT = int(os.environ.get("MLSTACK_BENCH_REPEAT") or 3)
 
 
 def stack(n, prefix):
