@@ -102,8 +102,10 @@ static void attr_lines(struct ms_buf *out, const char *type,
 		       const json_t *marked, enum ms_action action,
 		       unsigned flags)
 {
+	const struct ms_resource_type *t = ms_provider_find(type ? type : "");
 	json_t *bmask = ms_sensitive_mask(type, before, marked);
 	json_t *amask = ms_sensitive_mask(type, after, marked);
+	const struct ms_attr **sa; /* each key's schema */
 	const char **keys;
 	unsigned *fl; /* each key's schema flags */
 	size_t i, n, w = 0, unchanged = 0;
@@ -113,16 +115,18 @@ static void attr_lines(struct ms_buf *out, const char *type,
 	if (!json_is_object(after) || action == MS_ACTION_DELETE)
 		after = NULL;
 	keys = ms_json_keys(before, after, false, &n);
+	sa = ms_calloc(n + 1, sizeof(*sa));
 	fl = ms_calloc(n + 1, sizeof(*fl));
 	for (i = 0; i < n; i++) {
-		fl[i] = ms_render_flags(type, keys[i]);
+		sa[i] = t ? ms_provider_attr(t, keys[i]) : NULL;
+		fl[i] = sa[i] ? sa[i]->flags : 0;
 		if (!(fl[i] & MS_ATTR_INTERNAL) && strlen(keys[i]) > w)
 			w = strlen(keys[i]);
 	}
 
 	for (i = 0; i < n; i++) {
 		const char *k = keys[i];
-		struct ms_diff_attr a = { type, k };
+		struct ms_diff_attr a = { type, k, sa[i] };
 
 		a.before = json_object_get(before, k);
 		a.after = json_object_get(after, k);
@@ -151,6 +155,7 @@ static void attr_lines(struct ms_buf *out, const char *type,
 		ms_diff_attr_lines(out, &a, action, ATTR_INDENT, (int)w, flags);
 	}
 	ms_diff_hidden_line(out, unchanged, false, ATTR_INDENT, flags);
+	free(sa);
 	free(fl);
 	free(keys);
 	json_decref(bmask);

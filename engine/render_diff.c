@@ -1334,9 +1334,11 @@ void ms_diff_attr_lines(struct ms_buf *out, const struct ms_diff_attr *a,
 			enum ms_action action, int indent, int width,
 			unsigned flags)
 {
-	const struct ms_resource_type *t = a->type ? ms_provider_find(a->type) :
-						     NULL;
-	const struct ms_attr *sa = t ? ms_provider_attr(t, a->name) : NULL;
+	const struct ms_resource_type *t =
+		a->schema || !a->type ? NULL : ms_provider_find(a->type);
+	const struct ms_attr *sa = a->schema ? a->schema :
+				   t         ? ms_provider_attr(t, a->name) :
+					       NULL;
 	struct shape s = shape_of(sa, false);
 	struct out o = { out, flags, false };
 	const json_t *b = json_is_null(a->before) ? NULL : a->before;

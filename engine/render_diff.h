@@ -39,6 +39,8 @@
 struct ms_diff_attr {
 	const char *type; /* the resource type, for its schema (may be NULL) */
 	const char *name; /* the attribute */
+	/* its schema, when the caller has it at hand (else found by type) */
+	const struct ms_attr *schema;
 	/* the values; NULL (or JSON null): absent on that side */
 	const json_t *before, *after;
 	/*
