@@ -10,6 +10,7 @@
  * default. plan runs the same, so its warnings are lint's findings.
  */
 #include "util/common.h"
+#include "util/json.h"
 #include "engine/internal.h"
 #include "engine/lint_internal.h"
 #include "engine/expr.h"
@@ -462,7 +463,8 @@ done:
 		json_decref(L.res[i].attrs);
 	free(L.res);
 	free(order);
-	json_decref(values);
+	/* the values, with each resource's: a plan waits for the lint's end */
+	ms_json_release_later(values);
 	json_decref(L.findings);
 	texts_release(&L);
 	return err;
