@@ -22,7 +22,7 @@ struct cmd_opts {
 	bool color;
 	bool skip_state; /* the command does not read the state */
 	bool will_lock;  /* the command takes the lock (which pulls) */
-	bool offline;    /* no AWS call and no state at all (lint) */
+	bool offline; /* no AWS call and no state at all (validate, lint, graph) */
 	int parallelism;
 	const char *state_remote; /* -state-remote, or NULL */
 	double lock_timeout;      /* -lock-timeout, seconds */

@@ -9,7 +9,7 @@ int cmd_graph(struct cmd_opts *o)
 	struct ms_engine *e = NULL;
 	char *dot = NULL;
 
-	o->skip_state = true;
+	o->offline = true; /* no state read, none made */
 	if (cmd_open(&e, o))
 		return 1;
 	ms_engine_graph_dot(e, &dot);

@@ -8,7 +8,7 @@ int cmd_validate(struct cmd_opts *o)
 {
 	struct ms_engine *e = NULL;
 
-	o->skip_state = true;
+	o->offline = true; /* no state read, none made */
 	if (cmd_open(&e, o))
 		return 1;
 	printf("The stack is valid. It declares %zu resource%s.\n",

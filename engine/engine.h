@@ -21,8 +21,8 @@ struct ms_engine_opts {
 	int parallelism;       /* 0: 10 */
 	bool color;
 	/*
-	 * The command does not read the state (validate, graph,
-	 * force-unlock): it is opened, not checked.
+	 * The command does not read the state (force-unlock, diff): it is
+	 * opened, not checked.
 	 */
 	bool skip_state;
 	/*
@@ -54,7 +54,7 @@ struct ms_engine_opts {
 	 * Implied by read.
 	 */
 	bool offline;
-	/* No state directory is opened, or made (lint). */
+	/* No state directory is opened, or made (validate, lint, graph). */
 	bool no_state;
 };
 

@@ -131,6 +131,7 @@ def test_graph(cli, run):
     assert code == 0
     assert out.lstrip().startswith("digraph")
     assert out.rstrip().endswith("}")
+    assert not cli.state_dir.exists()  # offline: no state made
     edges = dot_edges(out)
 
     def named(node, name):

@@ -293,11 +293,13 @@ def test_plan_time_error_points_at_the_value(run):
             in err), err
 
 
-def test_valid_stack(run, proxy):
+def test_valid_stack(run, proxy, cli):
     code, out, err = run("validate", stack=VALID)
     assert code == 0, err
     assert "The stack is valid." in out
     assert proxy.calls() == []
+    # no state read, none made: validate runs on any checkout
+    assert not cli.state_dir.exists()
 
 
 def test_valid_without_credentials(run, cli):
