@@ -619,6 +619,11 @@ def _as_response(answer):
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's backlog is 5: ten workers connecting at once overflow
+    # it while the accept loop waits for the GIL, and the kernel's answer
+    # to a full queue is a dropped SYN the client sends again a second
+    # later (a refresh's first calls started 1 s late on 3 of 10 workers)
+    request_queue_size = 128
 
     def __init__(self, addr, proxy, context):
         self.proxy = proxy
