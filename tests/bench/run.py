@@ -533,7 +533,7 @@ def critical(binary, work, env, emu):
     def fresh():
         quiet_emulator(emu)
         shutil.rmtree(os.path.join(d, ".mlstack"), ignore_errors=True)
-        run(binary, d, env, ["validate"])   # the state repository
+        run(binary, d, env, ["state", "list"])   # the state repository
         emu.proxy.clear_calls()
 
     # one call at a time: the calls and the emulator's own time for each
