@@ -459,6 +459,9 @@ int ms_engine_lint(struct ms_engine *e, json_t **out)
 	err = 0;
 done:
 	e->offline = was;
+	for (g = 0; g < MS_ARRAY_SIZE(groups); g++)
+		if (groups[g]->release)
+			groups[g]->release(&L);
 	for (i = 0; i < n; i++)
 		json_decref(L.res[i].attrs);
 	free(L.res);

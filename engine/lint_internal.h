@@ -27,6 +27,8 @@ struct ms_lint {
 	struct ms_lint_texts *texts;
 	size_t n_texts;
 	json_t *file;
+	/* the SageMaker rules' index of configs and scaling targets */
+	struct ms_lint_sm *sm;
 };
 
 /*
@@ -36,6 +38,8 @@ struct ms_lint {
 struct ms_lint_group {
 	const struct ms_lint_rule *rules;
 	void (*check)(struct ms_lint *L, const struct ms_lint_res *r);
+	/* frees what check kept in L for the run (NULL: nothing) */
+	void (*release)(struct ms_lint *L);
 };
 
 extern const struct ms_lint_group ms_lint_iam;
