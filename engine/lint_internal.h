@@ -29,6 +29,8 @@ struct ms_lint {
 	json_t *file;
 	/* the SageMaker rules' index of configs and scaling targets */
 	struct ms_lint_sm *sm;
+	/* the IAM rules' ARNs of the stack's resources, by service */
+	json_t *arns;
 };
 
 /*

@@ -235,6 +235,39 @@ def test_plan_warnings_of_a_rule_beyond_five_are_counted(cli, run):
     assert len(out.strip().splitlines()) == 8 + 2   # a blank, the summary
 
 
+def test_resources_named_in_a_fix_up_to_a_bound(cli, run, proxy):
+    """A role's Resource "*" is told the stack's own buckets' ARNs: all
+    of them for 16 buckets (32 ARNs); for 17, none (the rule's own fix,
+    no suggestion): a list of every bucket in the finding of every role
+    grew with the square of the stack."""
+    role = ("  reader:\n    type: aws_iam_role\n    properties:\n"
+            "      name: linted-reader\n"
+            "      assume_role_policy: {Version: \"2012-10-17\", Statement: "
+            "[{Effect: Allow, Principal: {Service: sagemaker.amazonaws.com}, "
+            "Action: \"sts:AssumeRole\"}]}\n"
+            "      inline_policies: {p: {Version: \"2012-10-17\", Statement: "
+            "[{Effect: Allow, Action: \"s3:GetObject\", Resource: \"*\"}]}}\n")
+
+    def finding(n):
+        cli.write_stack("stack: linted\nresources:\n" + "".join(
+            f"  b{i}:\n    type: aws_s3_bucket\n"
+            f"    properties: {{bucket: linted-{i}, versioning: true}}\n"
+            for i in range(n)) + role)
+        _, out, _ = lint(run, proxy, "-json", code=3)
+        hits = [f for f in json.loads(out)["findings"]
+                if f["rule"] == "MLS-IAM-006"]
+        assert len(hits) == 1, out
+        return hits[0]
+
+    listed = finding(16)
+    arns = listed["suggestion"]["Resource"]
+    assert len(arns) == 32 and "${b15.arn}/*" in arns
+    assert "${b15.arn}/*" in listed["fix"]
+    bounded = finding(17)
+    assert "suggestion" not in bounded
+    assert "${b0.arn}" not in bounded["fix"], bounded["fix"]
+
+
 def test_plan_warnings(cli, run):
     cli.write_stack(STACK)
     code, out, err = run("plan", "-detailed-exitcode")
