@@ -8,8 +8,9 @@ Measures, against the local emulator (moto behind the TLS proxy):
   no-change plan (a refresh of every resource) and destroy of 10 and 50
   buckets, at parallelism 1 and 10;
 - scale: validate and plan -refresh=false of 1,000 to 16,000 resources,
-  S3 buckets alone and a mix with references (buckets, roles on their
-  ARNs, objects in them), with an empty state and with all of them stored
+  S3 buckets alone, a mix with references (buckets, roles on their
+  ARNs, objects in them) and SageMaker endpoints with what serves and
+  scales them, with an empty state and with all of them stored
   (one JSON file per resource in the state's git repository), and the
   ratio of the time at 16,000 to the time at 4,000 (linear: 4); each
   cell has the CPU time beside the wall time;
@@ -311,10 +312,41 @@ def scale_mix(n, groups=None):
     return "\n".join(lines) + "\n"
 
 
+def scale_endpoints(n, groups=None):
+    """n resources in groups of four: a SageMaker model, an endpoint
+    config serving it, an endpoint of the config and the auto scaling
+    target of its variant (the lint judges each endpoint by its config
+    and its targets)."""
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/bench:1"
+    role = "arn:aws:iam::123456789012:role/bench"
+    lines = ["stack: bench-e", "resources:"]
+    for g in (groups if groups is not None else range(n // 4)):
+        lines += [
+            f"  m{g}:", "    type: aws_sagemaker_model", "    properties:",
+            f"      execution_role_arn: {role}",
+            f"      primary_container: {{image: {image}}}",
+            f"  c{g}:", "    type: aws_sagemaker_endpoint_configuration",
+            "    properties:", "      production_variants:",
+            f"        - {{variant_name: AllTraffic, model_name: "
+            f"\"${{m{g}.name}}\", instance_type: ml.m5.large, "
+            "initial_instance_count: 2}",
+            f"  e{g}:", "    type: aws_sagemaker_endpoint", "    properties:",
+            f"      name: e-endpoint-{g}",
+            f"      endpoint_config_name: ${{c{g}.name}}",
+            f"  t{g}:", "    type: aws_appautoscaling_target",
+            "    properties:", "      service_namespace: sagemaker",
+            f"      resource_id: endpoint/${{e{g}.name}}/variant/AllTraffic",
+            "      scalable_dimension: "
+            "sagemaker:variant:DesiredInstanceCount",
+            "      min_capacity: 2", "      max_capacity: 4"]
+    return "\n".join(lines) + "\n"
+
+
 SCALE_KINDS = {
     # kind: (generator, stack name, resources per group)
     "buckets": (scale_buckets, "bench-s", 1),
     "mix": (scale_mix, "bench-m", 4),
+    "endpoints": (scale_endpoints, "bench-e", 4),
 }
 
 
