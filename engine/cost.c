@@ -29,6 +29,12 @@ struct entry {
 	const json_t *config; /* the stack's properties (a plan's after) */
 };
 
+/* The resources of a type by the string value of one attribute. */
+struct finder {
+	char *type, *key;
+	struct ms_map values; /* value -> index in res of the first */
+};
+
 /* The resources priced among, in the order added. */
 struct world {
 	struct ms_cost_env env;
@@ -36,6 +42,12 @@ struct world {
 	size_t n, alloc;
 	struct ms_map names;      /* name -> index in res */
 	const struct entry *self; /* the resource being priced */
+	/*
+	 * What find looked up, indexed when first asked: each endpoint
+	 * looking through every resource for its config was quadratic.
+	 */
+	struct finder *finders;
+	size_t n_finders;
 };
 
 static const struct entry *world_get(const struct world *w, const char *name)
@@ -45,23 +57,59 @@ static const struct entry *world_get(const struct world *w, const char *name)
 	return name && ms_map_get(&w->names, name, &i) ? &w->res[i] : NULL;
 }
 
-static const json_t *world_find(const struct ms_cost_env *env, const char *type,
-				const char *key, const char *value)
+static void finders_drop(struct world *w)
 {
-	const struct world *w = env->payload;
+	size_t i;
+
+	for (i = 0; i < w->n_finders; i++) {
+		ms_map_release(&w->finders[i].values);
+		free(w->finders[i].type);
+		free(w->finders[i].key);
+	}
+	free(w->finders);
+	w->finders = NULL;
+	w->n_finders = 0;
+}
+
+/* The index of type's resources by key, made on the first question. */
+static const struct finder *finder_of(struct world *w, const char *type,
+				      const char *key)
+{
+	struct finder *f;
 	const json_t *v;
 	size_t i;
 
-	if (!type || !key || !value)
-		return NULL;
+	for (i = 0; i < w->n_finders; i++)
+		if (!strcmp(w->finders[i].type, type) &&
+		    !strcmp(w->finders[i].key, key))
+			return &w->finders[i];
+	w->finders = ms_realloc(w->finders,
+				(w->n_finders + 1) * sizeof(*w->finders));
+	f = &w->finders[w->n_finders++];
+	f->type = ms_strdup(type);
+	f->key = ms_strdup(key);
+	ms_map_init(&f->values);
 	for (i = 0; i < w->n; i++) {
 		if (strcmp(w->res[i].type, type))
 			continue;
 		v = json_object_get(w->res[i].attrs, key);
-		if (json_is_string(v) && !strcmp(json_string_value(v), value))
-			return w->res[i].attrs;
+		if (json_is_string(v))
+			ms_map_add(&f->values, json_string_value(v), i);
 	}
-	return NULL;
+	return f;
+}
+
+static const json_t *world_find(const struct ms_cost_env *env, const char *type,
+				const char *key, const char *value)
+{
+	struct world *w = env->payload;
+	size_t i;
+
+	if (!type || !key || !value)
+		return NULL;
+	if (!ms_map_get(&finder_of(w, type, key)->values, value, &i))
+		return NULL;
+	return w->res[i].attrs;
 }
 
 static const json_t *world_related(const struct ms_cost_env *env,
@@ -114,6 +162,7 @@ static void world_release(struct world *w)
 	}
 	free(w->res);
 	ms_map_release(&w->names);
+	finders_drop(w);
 }
 
 /*
@@ -132,6 +181,7 @@ static void world_add(struct world *w, const char *name, char *own,
 		free(own);
 		return;
 	}
+	finders_drop(w); /* what they index changes */
 	if (ms_map_get(&w->names, name, &i)) {
 		e = &w->res[i];
 		json_decref(e->attrs);
