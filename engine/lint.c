@@ -116,26 +116,6 @@ bool ms_lint_number(const json_t *obj, const char *key, double *out)
 	return true;
 }
 
-bool ms_lint_refers(const struct ms_lint_res *r, const char *attr,
-		    const char *target)
-{
-	json_t *refs = NULL, *ref;
-	bool found = false;
-	size_t i;
-
-	if (ms_expr_refs(json_object_get(r->r->properties, attr), &refs)) {
-		ms_error_clear();
-		json_decref(refs);
-		return false;
-	}
-	json_array_foreach(refs, i, ref)
-		if (!strcmp(json_string_value(json_object_get(ref, "root")),
-			    target))
-			found = true;
-	json_decref(refs);
-	return found;
-}
-
 bool ms_lint_written(const struct ms_lint_res *r, const char *attr)
 {
 	const json_t *v = r->r->properties;
@@ -150,17 +130,6 @@ bool ms_lint_written(const struct ms_lint_res *r, const char *attr)
 		p = dot ? dot + 1 : p + strlen(p);
 	}
 	return v && !json_is_null(v);
-}
-
-const struct ms_lint_res *ms_lint_find(const struct ms_lint *L,
-				       const char *name)
-{
-	size_t i;
-
-	for (i = 0; name && i < L->n; i++)
-		if (!strcmp(L->res[i].r->name, name))
-			return &L->res[i];
-	return NULL;
 }
 
 /* Findings */

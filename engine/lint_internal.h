@@ -63,10 +63,6 @@ void ms_lint_report(struct ms_lint *L, const struct ms_lint_res *r,
 		    json_t *suggestion, const char *fmt, ...)
 	__attribute__((format(printf, 7, 8)));
 
-/* The resource called name, or NULL. */
-const struct ms_lint_res *ms_lint_find(const struct ms_lint *L,
-				       const char *name);
-
 /* obj's value at key when it is there and known; else NULL. */
 const json_t *ms_lint_get(const json_t *obj, const char *key);
 /* A known string at key, or NULL. */
@@ -75,12 +71,6 @@ const char *ms_lint_str(const json_t *obj, const char *key);
 int ms_lint_bool(const json_t *obj, const char *key);
 /* A known number at key, into *out; false when absent or unknown. */
 bool ms_lint_number(const json_t *obj, const char *key, double *out);
-/*
- * Whether the value as written at property path (a top-level attribute)
- * of r refers to resource target ("${target.…}").
- */
-bool ms_lint_refers(const struct ms_lint_res *r, const char *attr,
-		    const char *target);
 /* Whether property attr is written in the stack (set, not defaulted). */
 bool ms_lint_written(const struct ms_lint_res *r, const char *attr);
 
