@@ -24,6 +24,10 @@ Measures, against the local emulator (moto behind the TLS proxy):
   in large files, side by side with `aws s3 sync` (the AWS CLI, given as
   AWSCLI) on the same tree and emulator, and the no-change plan of the
   10,000 files: its API calls and wall time;
+- versus: plan -refresh=false of 100 to 4,000 buckets, and the apply and
+  no-change plan (a refresh of each) of 1,000, side by side with OpenTofu
+  and the AWS provider on the same emulator (its time over mlstack's, and
+  each tool's calls in the plan);
 - listing: the calls of a no-change plan of 100 and 1,000 roles, of as
   many SageMaker models with their endpoint configs, of as many S3
   objects, and of 1,000 resources of six listed types together, per
@@ -37,7 +41,9 @@ Environment: MLSTACK_BENCH picks sections (comma-separated, default all);
 MLSTACK_BENCH_BASELINE names another binary (an older build) that the
 scale section also times, column beside column, in the same run;
 MLSTACK_BENCH_LATENCY sets LATENCY (default 0.2); MLSTACK_BENCH_REPEAT
-sets REPEAT (default 3; more steadies the medians on a noisy machine).
+sets REPEAT (default 3; more steadies the medians on a noisy machine);
+MLSTACK_BENCH_TOFU names the directory `make bench-tools` builds
+(bin/tofu, and mirror/ holding the AWS provider), for versus.
 """
 
 import os
@@ -814,6 +820,134 @@ def small(binary, work, env, emu):
             row(f"destroy, {n} buckets, parallelism {par}", t, mem)
 
 
+# ---- versus: the same work with OpenTofu and the AWS provider ------------
+
+VERSUS_SIZES = (100, 1000, 4000)
+VERSUS_REFRESH = 1000   # buckets applied, then planned again with a refresh
+
+
+def tofu_main(n, prefix, endpoint, version):
+    """main.tf of n S3 buckets, each a resource block of its own (as a
+    stack file has them), the provider (of version, the one the mirror
+    has) pointed at the emulator."""
+    lines = ['terraform {',
+             '  required_providers {',
+             f'    aws = {{ source = "hashicorp/aws", version = "{version}" }}',
+             '  }',
+             '}',
+             'provider "aws" {',
+             '  region                      = "us-east-1"',
+             '  s3_use_path_style           = true',
+             '  skip_credentials_validation = true',
+             '  skip_requesting_account_id  = true',
+             '  skip_metadata_api_check     = true',
+             '  endpoints {',
+             f'    s3  = "{endpoint}"',
+             f'    sts = "{endpoint}"',
+             '  }',
+             '}']
+    for i in range(n):
+        lines += [f'resource "aws_s3_bucket" "b{i}" {{',
+                  f'  bucket = "{prefix}-{i}"',
+                  '}']
+    return "\n".join(lines) + "\n"
+
+
+def proxy_calls(emu):
+    """The calls the proxy let through since it was last cleared, per
+    operation."""
+    ops = {}
+    for c in emu.proxy.calls():
+        ops[(c.service, c.operation)] = ops.get((c.service, c.operation),
+                                                0) + 1
+    return ops
+
+
+def versus(binary, tofu, work, env, emu):
+    """plan -refresh=false of 100 to 4,000 buckets, and the no-change plan
+    (with its refresh) of 1,000 applied buckets: mlstack, and OpenTofu
+    with the AWS provider (built from source, `make bench-tools`), on the
+    same emulator one after the other; ratio: OpenTofu's time over
+    mlstack's."""
+    tofu_bin, mirror = tofu
+    version = os.listdir(os.path.join(mirror, "registry.opentofu.org",
+                                      "hashicorp", "aws"))[0]
+    d_t = os.path.join(work, "tofu")
+    os.mkdir(d_t)
+    rc = os.path.join(work, "tofurc")
+    write(rc, 'provider_installation {\n'
+              f'  filesystem_mirror {{ path = "{mirror}" }}\n'
+              '}\n')
+    tenv = {**env, "TF_CLI_CONFIG_FILE": rc, "TF_IN_AUTOMATION": "1",
+            "CHECKPOINT_DISABLE": "1"}
+    write(os.path.join(d_t, "main.tf"), tofu_main(1, "t", emu.endpoint_url, version))
+    proc = subprocess.run([tofu_bin, "init", "-input=false", "-no-color"],
+                          cwd=d_t, env=tenv, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
+    if proc.returncode:
+        raise SystemExit(f"tofu init failed:\n{proc.stderr}")
+    state = os.path.join(d_t, "terraform.tfstate")
+    print()
+    print(f"| {'buckets, plan -refresh=false, empty state':<44} | "
+          f"{'mlstack ms':>10} | {'MiB':>6} | {'OpenTofu ms':>11} | "
+          f"{'MiB':>6} | {'ratio':>6} |")
+    print(f"|{'-' * 46}|{'-' * 12}|{'-' * 8}|{'-' * 13}|{'-' * 8}|"
+          f"{'-' * 8}|")
+    for n in VERSUS_SIZES:
+        d = os.path.join(work, f"vs{n}")
+        os.mkdir(d)
+        write(os.path.join(d, "mlstack.yaml"), buckets(n, f"vs{n}"))
+        write(os.path.join(d_t, "main.tf"),
+              tofu_main(n, f"vt{n}", emu.endpoint_url, version))
+        if os.path.exists(state):
+            os.unlink(state)
+        t_m, mem_m = measure(binary, d, env, ["plan", "-refresh=false"])
+        t_t, mem_t = measure(tofu_bin, d_t, tenv,
+                             ["plan", "-refresh=false", "-input=false",
+                              "-lock=false", "-no-color"])
+        budget([mem_m], f"versus plan {n}")
+        print(f"| {f'{n:,}':<44} | {t_m * 1000:10.0f} | {mem_m:6.1f} | "
+              f"{t_t * 1000:11.0f} | {mem_t:6.1f} | {t_t / t_m:6.1f} |",
+              flush=True)
+    n = VERSUS_REFRESH
+    d = os.path.join(work, f"vs{n}")
+    write(os.path.join(d_t, "main.tf"),
+          tofu_main(n, f"vt{n}", emu.endpoint_url, version))
+    results = {}
+    for name, b, cwd, e, apply, plan in (
+            ("mlstack", binary, d, env,
+             ["apply", "-auto-approve", "-parallelism=10"],
+             ["plan", "-parallelism=10"]),
+            ("OpenTofu", tofu_bin, d_t, tenv,
+             ["apply", "-auto-approve", "-parallelism=10", "-input=false",
+              "-lock=false", "-no-color"],
+             ["plan", "-parallelism=10", "-input=false", "-lock=false",
+              "-no-color"])):
+        emu.reset()
+        t_a, _ = run(b, cwd, e, apply)
+        emu.proxy.clear_calls()
+        t_p, mem = run(b, cwd, e, plan)
+        ops = proxy_calls(emu)
+        results[name] = (t_a, t_p, mem, ops)
+    print()
+    print(f"{n:,} buckets applied, then planned again (a refresh of each, "
+          "parallelism 10):")
+    print(f"| {'tool':<10} | {'apply s':>8} | {'plan s':>7} | {'MiB':>6} | "
+          f"{'calls':>6} | {'a bucket':>8} |")
+    print(f"|{'-' * 12}|{'-' * 10}|{'-' * 9}|{'-' * 8}|{'-' * 8}|"
+          f"{'-' * 10}|")
+    for name, (t_a, t_p, mem, ops) in results.items():
+        total = sum(ops.values())
+        print(f"| {name:<10} | {t_a:8.1f} | {t_p:7.2f} | {mem:6.1f} | "
+              f"{total:6d} | {total / n:8.2f} |")
+    for name, (_, _, _, ops) in results.items():
+        print(f"{name}'s calls in the plan:")
+        for (service, op), k in sorted(ops.items()):
+            print(f"  {service:<6} {op:<32} {k:>6}")
+    print(f"ratio of the plans (OpenTofu over mlstack): "
+          f"{results['OpenTofu'][1] / results['mlstack'][1]:.1f}")
+
+
 def listing(binary, work, env, emu):
     """Calls per resource of a no-change plan, per type (docs/refresh.md)."""
     for n in (100, 1000):
@@ -826,7 +960,7 @@ def listing(binary, work, env, emu):
                    "endpoints, training jobs, folders)")
 
 
-SECTIONS = ("small", "scale", "critical", "listing", "dataset")
+SECTIONS = ("small", "scale", "critical", "listing", "dataset", "versus")
 
 
 def main(argv):
@@ -836,6 +970,7 @@ def main(argv):
     binary = os.path.abspath(argv[1])
     awscli = argv[2] if len(argv) == 3 else None
     baseline = os.environ.get("MLSTACK_BENCH_BASELINE")
+    tofu = os.environ.get("MLSTACK_BENCH_TOFU")
     picked = [s for s in os.environ.get("MLSTACK_BENCH",
                                         ",".join(SECTIONS)).split(",") if s]
     for name in picked:
@@ -862,6 +997,12 @@ def main(argv):
             listing(binary, work, env, emu)
         if "dataset" in picked and awscli:
             dataset(binary, awscli, work, env, emu)
+        if "versus" in picked and tofu:
+            versus(binary, (os.path.join(tofu, "bin", "tofu"),
+                            os.path.join(tofu, "mirror")), work, env, emu)
+        elif "versus" in picked:
+            print("\nversus: skipped (MLSTACK_BENCH_TOFU names no "
+                  "directory of OpenTofu and its AWS provider)")
         print()
         if _over_budget:
             for what, m in _over_budget:
