@@ -6,6 +6,8 @@
 #   make test SANITIZE=1   the same suite under AddressSanitizer + UBSan
 #   make demo       plan/apply/destroy the example stack against moto
 #   make bench      benchmarks (docs/benchmarks.md)
+#   make bench-tools OpenTofu and the AWS provider from source, for the
+#                   bench's side-by-side figures (by hand: 30-40 minutes)
 #   make tsan       validate, plan and lint of large stacks under
 #                   ThreadSanitizer (by hand, not in CI; docs/testing.md)
 #   make fuzz       libFuzzer targets (clang, ASan + UBSan), FUZZ_SECONDS each;
@@ -69,8 +71,8 @@ PY = $(VENV)/bin/python
 STAMP_DEPS = build/.deps-ok
 STAMP_VENV = $(VENV)/.ok
 
-.PHONY: all deps venv test unit integration demo bench clean install \
-        format lint docs fuzz tsan
+.PHONY: all deps venv test unit integration demo bench bench-tools clean \
+        install format lint docs fuzz tsan
 
 all: mlstack
 
@@ -197,9 +199,54 @@ $(STAMP_AWSCLI): | $(STAMP_DEPS)
 	$(AWSCLI_VENV)/bin/pip install -q awscli
 	touch $@
 
+# OpenTofu and the Terraform AWS provider, for the bench's side-by-side
+# figures (its versus section), built from source through the Go module
+# proxy into .bench-tools/: by hand, once a machine (make bench-tools).
+# OpenTofu's go.mod replaces a module, so it is built as the main module
+# of its own source. The provider's release tags are not Go module
+# versions (its go.mod path has no /v6), so it is its main branch at a
+# pinned commit, after 6.47.1 (labelled 6.48.0-dev in the mirror); its
+# link needs about 10 GB of memory, the whole build 30-40 minutes on two
+# cores. The build and module caches (12 GB) are removed after.
+TOFU_VERSION = v1.12.6
+TFAWS_VERSION = v1.60.1-0.20260602190131-5f2286d6d836
+TFAWS_LABEL = 6.48.0-dev
+BENCH_TOOLS = .bench-tools
+STAMP_TOOLS = $(BENCH_TOOLS)/.ok
+TOOLS_GO = GOPATH=$(CURDIR)/$(BENCH_TOOLS)/go \
+	GOMODCACHE=$(CURDIR)/$(BENCH_TOOLS)/go/pkg/mod \
+	GOCACHE=$(CURDIR)/$(BENCH_TOOLS)/cache \
+	GOTMPDIR=$(CURDIR)/$(BENCH_TOOLS)/tmp GOFLAGS=-modcacherw go
+TFAWS_DIR = $(BENCH_TOOLS)/mirror/registry.opentofu.org/hashicorp/aws/$(TFAWS_LABEL)/linux_amd64
+$(STAMP_TOOLS):
+	@command -v go >/dev/null || \
+		{ echo "bench-tools: needs Go (1.21 or later)"; exit 1; }
+	mkdir -p $(BENCH_TOOLS)/tmp $(BENCH_TOOLS)/bin $(TFAWS_DIR)
+	rm -rf $(BENCH_TOOLS)/src
+	$(TOOLS_GO) mod download -json \
+		github.com/opentofu/opentofu@$(TOFU_VERSION) > $(BENCH_TOOLS)/tmp/tofu.json
+	cp -r "$$(sed -n 's/^\t"Dir": "\(.*\)",$$/\1/p' $(BENCH_TOOLS)/tmp/tofu.json)" \
+		$(BENCH_TOOLS)/src
+	chmod -R u+w $(BENCH_TOOLS)/src
+	cd $(BENCH_TOOLS)/src && $(TOOLS_GO) build -ldflags='-s -w' \
+		-o $(CURDIR)/$(BENCH_TOOLS)/bin/tofu ./cmd/tofu
+	GOBIN=$(CURDIR)/$(BENCH_TOOLS)/tmp $(TOOLS_GO) install -ldflags='-s -w' \
+		github.com/hashicorp/terraform-provider-aws@$(TFAWS_VERSION)
+	mv $(BENCH_TOOLS)/tmp/terraform-provider-aws \
+		$(TFAWS_DIR)/terraform-provider-aws_v$(TFAWS_LABEL)
+	$(TOOLS_GO) clean -cache -modcache
+	rm -rf $(BENCH_TOOLS)/src $(BENCH_TOOLS)/tmp $(BENCH_TOOLS)/go \
+		$(BENCH_TOOLS)/cache
+	touch $@
+
+bench-tools: $(STAMP_TOOLS)
+
+# the versus section's tools, once made
+BENCH_TOFU = $(if $(wildcard $(STAMP_TOOLS)),MLSTACK_BENCH_TOFU=$(CURDIR)/$(BENCH_TOOLS))
+
 bench: $(STAMP_DEPS)
 	$(MAKE) mlstack $(STAMP_VENV) $(STAMP_AWSCLI)
-	$(PY) tests/bench/run.py $(CURDIR)/$(BUILD)/mlstack \
+	$(BENCH_TOFU) $(PY) tests/bench/run.py $(CURDIR)/$(BUILD)/mlstack \
 		$(CURDIR)/$(AWSCLI_VENV)/bin/aws
 
 # The threads of large offline runs under ThreadSanitizer

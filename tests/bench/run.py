@@ -232,7 +232,8 @@ def run_cpu(binary, cwd, env, args, check=True):
     finally:
         os.unlink(out)
     if check and proc.returncode not in (0, 2):
-        raise SystemExit(f"mlstack {' '.join(args)} failed:\n{proc.stderr}")
+        raise SystemExit(f"{os.path.basename(binary)} {' '.join(args)} "
+                         f"failed:\n{proc.stderr}")
     try:
         rss, user, system = lines[-1].split()
         mem, cpu = int(rss) / 1024.0, float(user) + float(system)
