@@ -194,9 +194,7 @@ def calls_per_type(binary, work, env, emu, n, make=roles,
     emu.proxy.clear_calls()
     t, mem = run(binary, d, env, ["plan", "-parallelism=10"])
     row(f"plan (no change), {count} {what}", t, mem)
-    ops = {}
-    for c in emu.proxy.calls():
-        ops[(c.service, c.operation)] = ops.get((c.service, c.operation), 0) + 1
+    ops = proxy_calls(emu)
     total = sum(ops.values())
     print(f"\nplan (no change) of {count} {what}: {total} calls, "
           f"{total / count:.3f} a resource, {t * 1000:.0f} ms")
