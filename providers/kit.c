@@ -13,6 +13,11 @@
 
 #include <math.h>
 
+/* The Resource Groups Tagging API: JSON 1.1, signed as "tagging". */
+#define TAGGING_SERVICE "tagging"
+#define TAGGING_TARGET  "ResourceGroupsTaggingAPI_20170126"
+#define TAGGING_PAGE    100
+
 struct wire {
 	char request[64];     /* "" when the request has no such field */
 	char answer[64];      /* "" when the answer has none */
@@ -619,4 +624,29 @@ done:
 	json_decref(items);
 	json_decref(answer);
 	return err;
+}
+
+int ms_kit_tagged(json_t **out, struct ms_aws *aws, const char *type)
+{
+	json_t *items = NULL, *item, *body;
+	size_t i;
+	int err;
+
+	*out = NULL;
+	body = json_pack("{s:[s], s:i}", "ResourceTypeFilters", type,
+			 "ResourcesPerPage", ms_kit_page_size(TAGGING_PAGE));
+	err = ms_kit_json_pages(&items, aws, TAGGING_SERVICE, TAGGING_TARGET,
+				"GetResources", body, "ResourceTagMappingList",
+				"PaginationToken");
+	json_decref(body);
+	if (err)
+		return err;
+	*out = json_object();
+	json_array_foreach(items, i, item)
+		if (json_is_string(json_object_get(item, "ResourceARN")))
+			json_object_set_new(
+				*out, ms_kit_str(item, "ResourceARN", ""),
+				ms_kit_tags_map(json_object_get(item, "Tags")));
+	json_decref(items);
+	return 0;
 }

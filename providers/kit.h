@@ -124,4 +124,13 @@ int ms_kit_json_pages(json_t **out, struct ms_aws *aws, const char *service,
 		      const char *target, const char *op, json_t *body,
 		      const char *key, const char *token_key);
 
+/*
+ * The tags of every resource of a type (a ResourceTypeFilters entry of the
+ * Resource Groups Tagging API: "sagemaker:model", "s3") that GetResources
+ * shows, 100 a page, as an object ARN -> {key: value} (new). The API
+ * leaves out a resource never tagged, and lags behind a tag change
+ * (docs/refresh.md says what a bulk read makes of that).
+ */
+int ms_kit_tagged(json_t **out, struct ms_aws *aws, const char *type);
+
 #endif

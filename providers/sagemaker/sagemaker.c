@@ -20,10 +20,7 @@
 
 #include <math.h>
 
-/* The Resource Groups Tagging API: JSON 1.1, signed as "tagging". */
-#define TAGGING_SERVICE "tagging"
-#define TAGGING_TARGET  "ResourceGroupsTaggingAPI_20170126"
-#define PAGE_MAX        100
+#define PAGE_MAX 100
 
 const char *const ms_sagemaker_retryable[] = {
 	"ThrottlingException",
@@ -678,24 +675,12 @@ int ms_sagemaker_read_many(struct ms_call *call, const json_t *priors,
 			json_object_set(candidates, name, prior);
 	}
 	if (json_object_size(candidates)) {
-		json_decref(body);
-		json_decref(items);
-		items = NULL;
-		body = json_pack("{s:[s], s:i}", "ResourceTypeFilters",
-				 kind->tag_type, "ResourcesPerPage",
-				 ms_kit_page_size(PAGE_MAX));
-		err = ms_kit_json_pages(&items, call->aws, TAGGING_SERVICE,
-					TAGGING_TARGET, "GetResources", body,
-					"ResourceTagMappingList",
-					"PaginationToken");
+		json_decref(tagged);
+		tagged = NULL;
+		err = ms_kit_tagged(&tagged, call->aws, kind->tag_type);
 		if (err)
 			goto done;
 	}
-	json_array_foreach(items, i, item)
-		if (json_is_string(json_object_get(item, "ResourceARN")))
-			json_object_set_new(
-				tagged, ms_kit_str(item, "ResourceARN", ""),
-				ms_kit_tags_map(json_object_get(item, "Tags")));
 	/*
 	 * Tags that differ from the state's, or that the tagging API does not
 	 * show for an object the state recorded with tags, may be the
