@@ -38,9 +38,25 @@ static int bulk_run(struct refresh *r, size_t node)
 	size_t b = node - r->n;
 	const struct ms_resource_type *t = r->bulk_type[b];
 	struct ms_call call;
+	int err;
 
 	ms_engine_call(&call, r->e, t, NULL);
-	if (t->read_many(&call, r->bulk_priors[b], &r->bulk_live[b]))
+	err = t->read_many(&call, r->bulk_priors[b], &r->bulk_live[b]);
+	/*
+	 * A list the credentials may not make (s3:ListAllMyBuckets,
+	 * iam:GetAccountAuthorizationDetails) settles nothing: each resource
+	 * is read alone, as it would be without a bulk read.
+	 */
+	if (err == MS_EDENIED) {
+		ms_log(MS_LOG_INFO, "refresh",
+		       "%s: the list was refused (%s): each is read alone",
+		       t->name, ms_error_last());
+		ms_error_clear();
+		json_decref(r->bulk_live[b]);
+		r->bulk_live[b] = NULL;
+		return 0;
+	}
+	if (err)
 		return ms_error("%s: refresh: %s", t->name, ms_error_last());
 	return 0;
 }

@@ -28,6 +28,7 @@ enum {
 	MS_EEXISTS = -6,      /* the object already exists */
 	MS_ETIMEOUT = -7,     /* a wait ran past its timeout */
 	MS_EINTERRUPTED = -8, /* a wait given up after an interrupt */
+	MS_EDENIED = -9,      /* AWS refused the call: no permission */
 };
 
 /*

@@ -542,6 +542,22 @@ static int call_prepare(struct ms_aws *aws, struct call *c,
 	return 0;
 }
 
+/*
+ * Whether an error answer is a refusal for want of permission (a 403 with
+ * the code of one; not a bad signature or expired keys, also 403s).
+ */
+static bool denied(const struct ms_aws_response *res)
+{
+	static const char *const codes[] = {
+		"AccessDenied",
+		"AccessDeniedException",
+		"UnauthorizedOperation",
+		NULL,
+	};
+
+	return res->status == 403 && ms_str_in(res->error_code, codes);
+}
+
 int ms_aws_send(struct ms_aws *aws, const struct ms_aws_request *req,
 		struct ms_aws_response *res)
 {
@@ -630,6 +646,9 @@ int ms_aws_send(struct ms_aws *aws, const struct ms_aws_request *req,
 			else
 				err = ms_error("%s: %s (HTTP %ld)", c.op,
 					       res->error_code, res->status);
+			if (denied(res))
+				err = ms_error_code(MS_EDENIED, "%s",
+						    ms_error_last());
 		}
 		if (cls == MS_AWS_RETRY_NO)
 			goto done;

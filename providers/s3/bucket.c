@@ -317,19 +317,64 @@ done:
 	return err;
 }
 
-/* The settings S3 holds now; *exists false when the bucket is gone. */
-static int read_settings(struct settings *out, bool *exists, struct bucket *b)
+/* GetBucketVersioning: whether versioning is Enabled. */
+static int read_versioning(struct bucket *b, bool *on)
 {
-	xmlDoc *doc = NULL;
-	xmlNode *root;
-	char *status = NULL, *flag;
+	char *status;
+	int err;
+
+	*on = false;
+	err = bucket_send(b, "GetBucketVersioning", "GET", "versioning", NULL);
+	if (err)
+		return err;
+	status = answer_text(b, "GetBucketVersioning", "Status", &err);
+	*on = !err && status && !strcmp(status, "Enabled");
+	free(status);
+	return err;
+}
+
+/* GetPublicAccessBlock: whether all four settings are on (none: off). */
+static int read_block(struct bucket *b, bool *on)
+{
 	static const char *const flags[] = {
 		"BlockPublicAcls",
 		"IgnorePublicAcls",
 		"BlockPublicPolicy",
 		"RestrictPublicBuckets",
 	};
+	xmlDoc *doc = NULL;
+	xmlNode *root;
+	char *flag;
 	size_t i;
+	int err;
+
+	*on = false;
+	err = bucket_send(b, "GetPublicAccessBlock", "GET", "publicAccessBlock",
+			  NULL);
+	if (err && failed_with(b, "NoSuchPublicAccessBlockConfiguration")) {
+		ms_error_clear();
+		return 0;
+	}
+	if (!err)
+		err = ms_s3_parse(&doc, &b->res, "GetPublicAccessBlock");
+	if (err)
+		return err;
+	root = xmlDocGetRootElement(doc);
+	*on = true;
+	for (i = 0; i < MS_ARRAY_SIZE(flags); i++) {
+		flag = ms_xml_text(root, flags[i]);
+		if (!flag || strcmp(flag, "true"))
+			*on = false;
+		free(flag);
+	}
+	xmlFreeDoc(doc);
+	return 0;
+}
+
+/* The settings S3 holds now; *exists false when the bucket is gone. */
+static int read_settings(struct settings *out, bool *exists, struct bucket *b)
+{
+	xmlDoc *doc = NULL;
 	int err;
 
 	out->versioning = false;
@@ -339,34 +384,9 @@ static int read_settings(struct settings *out, bool *exists, struct bucket *b)
 	if (err || !*exists)
 		return err;
 
-	err = bucket_send(b, "GetBucketVersioning", "GET", "versioning", NULL);
-	if (err)
-		goto done;
-	status = answer_text(b, "GetBucketVersioning", "Status", &err);
-	if (err)
-		goto done;
-	out->versioning = status && !strcmp(status, "Enabled");
-
-	err = bucket_send(b, "GetPublicAccessBlock", "GET", "publicAccessBlock",
-			  NULL);
-	if (err && failed_with(b, "NoSuchPublicAccessBlockConfiguration")) {
-		ms_error_clear();
-		err = 0;
-	} else if (!err) {
-		err = ms_s3_parse(&doc, &b->res, "GetPublicAccessBlock");
-		if (err)
-			goto done;
-		root = xmlDocGetRootElement(doc);
-		out->block = true;
-		for (i = 0; i < MS_ARRAY_SIZE(flags); i++) {
-			flag = ms_xml_text(root, flags[i]);
-			if (!flag || strcmp(flag, "true"))
-				out->block = false;
-			free(flag);
-		}
-		xmlFreeDoc(doc);
-		doc = NULL;
-	}
+	err = read_versioning(b, &out->versioning);
+	if (!err)
+		err = read_block(b, &out->block);
 	if (err)
 		goto done;
 
@@ -391,7 +411,6 @@ done:
 		settings_release(out);
 	if (doc)
 		xmlFreeDoc(doc);
-	free(status);
 	return err;
 }
 
@@ -416,6 +435,204 @@ static int bucket_read(struct ms_call *call, const json_t *prior, json_t **out)
 				    attr_bool(prior, "force_destroy", false));
 	settings_release(&live);
 	bucket_release(&b);
+	return err;
+}
+
+/* ListBuckets' page size: the largest S3 takes. */
+#define LIST_PAGE 10000
+
+/* One bucket a refresh of many may settle. */
+struct listed_bucket {
+	const char *name; /* the resource's */
+	const char *bucket;
+	const json_t *prior;
+	struct settings live;
+	bool missed[2]; /* its versioning, its public access block: unread */
+};
+
+/* A refresh of many buckets (bucket_read_many). */
+struct many {
+	struct ms_call *call;
+	const char *region; /* the client's */
+	json_t *listed;     /* bucket -> its BucketRegion ("" when not told) */
+	json_t *tagged;     /* ARN -> tags (the tagging API) */
+	struct listed_bucket *list;
+	size_t n;
+};
+
+/*
+ * Every page of ListBuckets in the client's region (bucket-region), by
+ * its ContinuationToken: each bucket's name and region into m->listed.
+ */
+static int list_buckets(struct many *m)
+{
+	struct ms_aws_response res;
+	struct ms_buf query = MS_BUF_INIT;
+	char *token = NULL, *last = NULL, *name, *region;
+	xmlDoc *doc = NULL;
+	xmlNode *n;
+	int err = 0;
+
+	ms_aws_response_init(&res);
+	m->listed = json_object();
+	do {
+		ms_buf_reset(&query);
+		ms_buf_adds(&query, "bucket-region=");
+		ms_aws_uri_encode(&query, m->region, strlen(m->region), 0);
+		if (token) {
+			ms_buf_adds(&query, "&continuation-token=");
+			ms_aws_uri_encode(&query, token, strlen(token), 0);
+		}
+		ms_buf_addf(&query, "&max-buckets=%d",
+			    ms_kit_page_size(LIST_PAGE));
+		free(last);
+		last = token;
+		token = NULL;
+		err = ms_s3_send(&res, m->call->aws, m->region, "ListBuckets",
+				 "GET", "", query.ptr, NULL);
+		if (!err)
+			err = ms_s3_parse(&doc, &res, "ListBuckets");
+		if (err)
+			break;
+		for (n = ms_xml_find(xmlDocGetRootElement(doc),
+				     "Buckets/Bucket");
+		     n; n = ms_xml_next(n, "Bucket")) {
+			name = ms_xml_text(n, "Name");
+			region = ms_xml_text(n, "BucketRegion");
+			if (name)
+				json_object_set_new(
+					m->listed, name,
+					json_string(region ? region : ""));
+			free(name);
+			free(region);
+		}
+		token = ms_xml_text(xmlDocGetRootElement(doc),
+				    "ContinuationToken");
+		xmlFreeDoc(doc);
+		doc = NULL;
+		if (token && !*token) {
+			free(token);
+			token = NULL;
+		}
+		if (token && last && !strcmp(token, last))
+			err = ms_error("ListBuckets: the same continuation "
+				       "token twice");
+	} while (!err && token);
+	free(token);
+	free(last);
+	ms_buf_release(&query);
+	ms_aws_response_release(&res);
+	return err;
+}
+
+/*
+ * Part i of a refresh of many: ListBuckets, the tagging API, then each
+ * bucket's versioning and public access block. None needs another, so
+ * all run at once. A bucket's read that fails leaves it to its own read,
+ * which says why (gone, moved, refused).
+ */
+static int read_part(size_t i, void *payload)
+{
+	struct many *m = payload;
+	struct listed_bucket *o;
+	struct bucket b;
+	int err;
+
+	if (i == 0)
+		return list_buckets(m);
+	if (i == 1)
+		return ms_kit_tagged(&m->tagged, m->call->aws, "s3");
+	o = &m->list[(i - 2) / 2];
+	bucket_init(&b, m->call, o->bucket, m->region);
+	if ((i - 2) % 2)
+		err = read_block(&b, &o->live.block);
+	else
+		err = read_versioning(&b, &o->live.versioning);
+	if (err) {
+		ms_error_clear();
+		o->missed[(i - 2) % 2] = true;
+	}
+	bucket_release(&b);
+	return 0;
+}
+
+/* What bucket_read answers for o, from the lists; NULL if they cannot. */
+static json_t *settle(struct many *m, struct listed_bucket *o)
+{
+	const json_t *region = json_object_get(m->listed, o->bucket);
+	const json_t *had = json_object_get(o->prior, "tags");
+	json_t *tags, *out;
+	struct bucket b;
+	char *arn;
+
+	if (o->missed[0] || o->missed[1] || !region ||
+	    (*json_string_value(region) &&
+	     strcmp(json_string_value(region), m->region)))
+		return NULL;
+	arn = ms_asprintf("arn:aws:s3:::%s", o->bucket);
+	tags = json_object_get(m->tagged, arn);
+	free(arn);
+	/*
+	 * Tags the tagging API does not show as recorded may be it lagging
+	 * behind an apply: GetBucketTagging decides, in the bucket's read.
+	 */
+	if (tags ? !json_equal(tags, had) : json_object_size(had) != 0)
+		return NULL;
+	o->live.tags = tags ? json_incref(tags) : json_object();
+	bucket_init(&b, m->call, o->bucket, m->region);
+	out = bucket_attrs(&b, &o->live,
+			   attr_bool(o->prior, "force_destroy", false));
+	bucket_release(&b);
+	return out;
+}
+
+/*
+ * Refresh of many buckets (docs/refresh.md): ListBuckets proves which
+ * exist in the client's region, the tagging API gives their tags, and
+ * each still takes GetBucketVersioning and GetPublicAccessBlock, which no
+ * list gives: two calls a bucket instead of four. A bucket recorded in
+ * another region, not listed, read with an error, or whose tags there
+ * are not the recorded ones is read alone.
+ */
+static int bucket_read_many(struct ms_call *call, const json_t *priors,
+			    json_t **out)
+{
+	struct many m = { call, client_region(call), NULL, NULL, NULL, 0 };
+	const char *name, *bucket;
+	json_t *prior, *live;
+	size_t i;
+	int err;
+
+	*out = NULL;
+	m.list = ms_calloc(json_object_size(priors) + 1, sizeof(*m.list));
+	json_object_foreach((json_t *)priors, name, prior) {
+		bucket = ms_kit_str(prior, "id", NULL);
+		if (!bucket)
+			bucket = ms_kit_str(prior, "bucket", NULL);
+		if (!bucket ||
+		    strcmp(ms_kit_str(prior, "region", ""), m.region))
+			continue;
+		m.list[m.n].name = name;
+		m.list[m.n].bucket = bucket;
+		m.list[m.n].prior = prior;
+		m.n++;
+	}
+	err = m.n ? ms_s3_parallel(2 + 2 * m.n, call->parallelism, read_part,
+				   &m) :
+		    0;
+	if (!err) {
+		*out = json_object();
+		for (i = 0; i < m.n; i++) {
+			live = settle(&m, &m.list[i]);
+			if (live)
+				json_object_set_new(*out, m.list[i].name, live);
+		}
+	}
+	for (i = 0; i < m.n; i++)
+		settings_release(&m.list[i].live);
+	free(m.list);
+	json_decref(m.listed);
+	json_decref(m.tagged);
 	return err;
 }
 
@@ -731,6 +948,7 @@ const struct ms_resource_type ms_aws_s3_bucket = {
 	.name_chars = "a-z0-9.-",
 	.name_ends = "a-z0-9",
 	.name_rule = bucket_name_rule,
+	.read_many = bucket_read_many,
 	.read = bucket_read,
 	.create = bucket_create,
 	.update = bucket_update,

@@ -30,7 +30,8 @@ Measures, against the local emulator (moto behind the TLS proxy):
   each tool's calls in the plan);
 - listing: the calls of a no-change plan of 100 and 1,000 roles, of as
   many SageMaker models with their endpoint configs, of as many S3
-  objects, and of 1,000 resources of six listed types together, per
+  objects, of 1,000 S3 buckets, and of 1,000 resources of six listed
+  types together, per
   operation and per resource (refresh by listing, docs/refresh.md).
 Each figure is the median wall time of REPEAT runs and the peak resident
 set size of the process (GNU time's %M, the largest of its runs). Times
@@ -46,6 +47,7 @@ MLSTACK_BENCH_TOFU names the directory `make bench-tools` builds
 (bin/tofu, and mirror/ holding the AWS provider), for versus.
 """
 
+import math
 import os
 import random
 import shutil
@@ -643,7 +645,10 @@ def critical(binary, work, env, emu):
     run(binary, d, env, ["plan", par])
     total = len(emu.proxy.calls())
     per_res = total / REFRESH_N
-    bound = REFRESH_N * per_res * latency / CP_PAR
+    # N x calls a bucket / parallelism call times, in whole call times: a
+    # call is not shared by two workers
+    rounds = math.ceil(total / CP_PAR)
+    bound = rounds * latency
     times, mems, most, extra = [], [], 0, []
     emu.proxy.latency = latency
     for _ in range(REPEAT):
@@ -666,8 +671,10 @@ def critical(binary, work, env, emu):
           f"or the {total} calls over {CP_PAR} workers, times the latency "
           f"(a schedule reaches it: {CP_WIDE} buckets of 4 calls on "
           f"{CP_PAR - 1} workers take 20 call times, the chain {chain}); "
-          f"refresh, {REFRESH_N} buckets x {per_res:g} calls x latency / "
-          f"{CP_PAR}. Most calls in flight at once: {most_apply} (apply), "
+          f"refresh, {REFRESH_N} buckets x {per_res:g} calls (the lists "
+          f"and each bucket's reads, which need nothing from each other: "
+          f"docs/refresh.md) / {CP_PAR} workers, rounded up to whole call "
+          f"times ({rounds}), x latency. Most calls in flight at once: {most_apply} (apply), "
           f"{most} (refresh). The emulator's own time per call (moto and "
           f"the proxy, Python, one process): median {service * 1000:.1f} "
           f"ms one call at a time without latency, {extra * 1000:.1f} ms "
@@ -954,6 +961,7 @@ def listing(binary, work, env, emu):
         calls_per_type(binary, work, env, emu, n // 2, sagemaker,
                        "aws_sagemaker_model + _endpoint_configuration")
         calls_per_type(binary, work, env, emu, n, objects, "aws_s3_object")
+    calls_per_type(binary, work, env, emu, 1000, buckets, "aws_s3_bucket")
     calls_per_type(binary, work, env, emu, 1000, listable,
                    "of six listed types (roles, models, endpoint configs, "
                    "endpoints, training jobs, folders)")

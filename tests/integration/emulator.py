@@ -31,6 +31,7 @@ import moto_autoscaling  # noqa: E402
 import moto_ec2  # noqa: E402
 import moto_iam  # noqa: E402
 import moto_lambda  # noqa: E402
+import moto_s3  # noqa: E402
 import moto_sagemaker  # noqa: E402
 import moto_tagging  # noqa: E402
 
@@ -122,6 +123,7 @@ class Emulator:
         moto_iam.install()
         moto_ec2.install()
         moto_tagging.install()
+        moto_s3.install()
         self.tmpdir = tempfile.mkdtemp(prefix="mlstack-emulator-")
         try:
             self.ca_bundle, keyfile = make_certificate(self.tmpdir)

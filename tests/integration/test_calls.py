@@ -72,7 +72,8 @@ def refresh_calls(run, proxy):
 
 
 # Bulk reads (docs/refresh.md): a page of many objects a call.
-LISTS = {("iam", "ListRoles"), ("iam", "GetAccountAuthorizationDetails")}
+LISTS = {("iam", "ListRoles"), ("iam", "GetAccountAuthorizationDetails"),
+         ("s3", "ListBuckets"), ("tagging", "GetResources")}
 
 
 def test_refresh_reads_each_resource_once(cli, run, proxy):

@@ -297,7 +297,7 @@ def test_environment(cli, run, proxy, home, aws_dir, creds):
     out = plan_ok(run)
     assert plan_counts(out) == (0, 0, 0)
     seen = calls(proxy)
-    assert {c.service for c in seen} == {"s3", "sts"}
+    assert {c.service for c in seen} == {"s3", "sts", "tagging"}
     assert_signed_with(seen, creds, region="us-east-1")
     source_said(run, "environment", "us-east-1")
 
@@ -347,6 +347,7 @@ def test_profile_in_config_and_credentials_files(cli, run, proxy, home,
               AWS_SHARED_CREDENTIALS_FILE=creds, AWS_CONFIG_FILE=config)
     plan_ok(run, region="us-west-2")
     seen = calls(proxy)
+    # the bucket was made in us-east-1: read alone, no list of us-west-2's
     assert {c.service for c in seen} == {"s3", "sts"}
     assert_signed_with(seen, FILE, region="us-west-2")
     source_said(run, f"{creds} [x]", "us-west-2")
@@ -459,7 +460,7 @@ def test_credential_process(cli, run, proxy, home, aws_dir, where):
               AWS_SHARED_CREDENTIALS_FILE=aws_dir / "credentials")
     plan_ok(run)
     seen = calls(proxy)
-    assert {c.service for c in seen} == {"s3", "sts"}
+    assert {c.service for c in seen} == {"s3", "sts", "tagging"}
     assert_signed_with(seen, PROCESS)
     source_said(run, "credential_process of profile 'proc'", "us-east-1")
 
@@ -611,7 +612,7 @@ def test_endpoint_for_every_service(cli, run, proxy, two_services, slash):
     code, out, err = run("plan")
     assert code == 0, err
     assert NO_CHANGES in out
-    assert services_seen(proxy) == {"s3", "iam"}
+    assert services_seen(proxy) == {"s3", "iam", "tagging"}
     assert_signed_with(calls(proxy), ENV)
 
 
@@ -630,13 +631,15 @@ def test_service_endpoint_beats_the_common_one(cli, run, proxy, two_services,
     assert services_seen(proxy) == {own.lower()}
     assert_signed_with(calls(proxy), ENV)
 
-    # both at the proxy: all is well
+    # both at the proxy, with the tagging API the buckets' refresh reads
+    # their tags from: all is well
     proxy.clear_calls()
     cli.env[f"AWS_ENDPOINT_URL_{other.upper()}"] = two_services
+    cli.env["AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API"] = two_services
     code, out, err = run("plan")
     assert code == 0, err
     assert NO_CHANGES in out
-    assert services_seen(proxy) == {"s3", "iam"}
+    assert services_seen(proxy) == {"s3", "iam", "tagging"}
 
 
 @pytest.mark.parametrize("own", ["S3", "IAM"])

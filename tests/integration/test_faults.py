@@ -210,9 +210,11 @@ def test_delete_answer_lost(cli, run, proxy, s3, iam, operation, resource):
     ("truncate", "CreateRole", "faults-trainer"),
     ("truncate", "CreateBucket", "faults-data"),
     ("truncate", "PutRolePolicy", "faults-reader"),
-    ("truncate", "GetBucketTagging", "faults-models"),
-    # roles are refreshed by listing (docs/refresh.md)
+    ("truncate", "GetBucketVersioning", "faults-models"),
+    # roles and buckets are refreshed by listing (docs/refresh.md)
     ("truncate", "GetAccountAuthorizationDetails", None),
+    ("truncate", "ListBuckets", None),
+    ("reset", "GetResources", None),
     ("reset", "CreateRole", "faults-reader"),
     ("reset", "CreateBucket", "faults-logs"),
     ("reset", "AttachRolePolicy", "faults-trainer"),

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from awsproxy import Error
+
 from helpers import (NO_CHANGES, SAGEMAKER_FULL_ACCESS, SAGEMAKER_TRUST,
                      SAGEMAKER_TRUST_YAML, last_line, plan_counts)
 
@@ -36,8 +38,8 @@ def apply(run, **kw):
     return out + err
 
 
-def plan(run, **kw):
-    code, out, err = run("plan", "--detailed-exitcode", **kw)
+def plan(run, *args, **kw):
+    code, out, err = run("plan", "--detailed-exitcode", *args, **kw)
     assert code in (0, 2), err
     return code, out
 
@@ -801,3 +803,166 @@ def test_folders_of_a_deleted_bucket_are_gone(run, buckets, proxy, workdir):
     assert "  # data0 will be created" in out
     assert "  # data1 will be created" in out
     assert s3_ops(proxy) == ["ListObjectsV2"]
+
+
+# -- S3 buckets ---------------------------------------------------------------
+
+def buckets_stack(n, stack="refresh-buckets"):
+    out = [f"stack: {stack}", "resources:"]
+    for i in range(n):
+        out.append(f"""  bucket{i}:
+    type: aws_s3_bucket
+    properties:
+      bucket: refresh-bucket-{i}
+      versioning: true
+      tags: {{team: ml}}""")
+    return "\n".join(out) + "\n"
+
+
+def bucket_reads(proxy):
+    """Bucket reads by operation: how the buckets were refreshed."""
+    calls = s3_ops(proxy)
+    reads = {op: calls.count(op) for op in
+             ("ListBuckets", "HeadBucket", "GetBucketVersioning",
+              "GetPublicAccessBlock", "GetBucketTagging")}
+    reads["GetResources"] = len(proxy.calls(service="tagging",
+                                            operation="GetResources"))
+    return reads
+
+
+def listed(n, alone=0):
+    """The reads of n buckets, alone of them read one by one."""
+    return {"ListBuckets": 1, "GetResources": 1, "HeadBucket": alone,
+            "GetBucketVersioning": n + alone,
+            "GetPublicAccessBlock": n + alone, "GetBucketTagging": alone}
+
+
+def test_unchanged_buckets_are_read_by_listing(run, proxy):
+    apply(run, stack=buckets_stack(4))
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 0 and last_line(out) == NO_CHANGES, out
+    # ListBuckets and the tagging API for all, versioning and the public
+    # access block (no list gives them) for each: two calls a bucket
+    assert bucket_reads(proxy) == listed(4)
+    lists = proxy.calls(service="s3", operation="ListBuckets")
+    assert "bucket-region=us-east-1" in lists[0].target
+
+
+def test_bucket_listing_pages_through_several_pages(run, proxy):
+    apply(run, stack=buckets_stack(5))
+    proxy.clear_calls()
+
+    code, out = plan(run, env={"MLSTACK_LIST_PAGE_SIZE": "2"})
+    assert code == 0 and last_line(out) == NO_CHANGES, out
+    # 5 buckets, 2 a page: 3 pages of each list, nothing read alone
+    reads = bucket_reads(proxy)
+    assert reads["ListBuckets"] == 3 and reads["GetResources"] == 3
+    assert reads["HeadBucket"] == reads["GetBucketTagging"] == 0
+    lists = proxy.calls(service="s3", operation="ListBuckets")
+    assert all("max-buckets=2" in c.target for c in lists)
+    assert "continuation-token=" in lists[1].target
+
+
+@pytest.mark.parametrize("change, shown", [
+    ("versioning", "versioning"),
+    ("block", "block_public_access"),
+    ("tags", "tags"),
+    ("untag", "tags"),
+])
+def test_every_bucket_attribute_drift_is_caught(run, s3, proxy, change,
+                                                shown):
+    apply(run, stack=buckets_stack(3))
+    name = "refresh-bucket-1"
+    if change == "versioning":
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={
+            "Status": "Suspended"})
+    elif change == "block":
+        s3.delete_public_access_block(Bucket=name)
+    elif change == "tags":
+        s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [
+            {"Key": "team", "Value": "x"}]})
+    else:
+        s3.delete_bucket_tagging(Bucket=name)
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 2, out
+    assert "  # bucket1 has changed outside of mlstack" in out
+    assert f"{shown}" in out.split("# bucket1 has changed")[1]
+    assert "  # bucket0" not in out and "  # bucket2" not in out
+    assert plan_counts(out) == (0, 1, 0)
+    # a tag drift is read alone: the tagging API may lag behind an apply
+    alone = 1 if change in ("tags", "untag") else 0
+    assert bucket_reads(proxy) == listed(3, alone)
+
+
+def test_bucket_deleted_behind_its_back_is_planned_again(run, s3, proxy):
+    apply(run, stack=buckets_stack(3))
+    s3.delete_bucket(Bucket="refresh-bucket-0")
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 2, out
+    assert "  # bucket0 will be created" in out
+    assert plan_counts(out) == (1, 0, 0)
+    # absence from the list is confirmed by a HeadBucket of its own
+    reads = bucket_reads(proxy)
+    assert reads["HeadBucket"] == 1 and reads["ListBuckets"] == 1
+
+
+def test_bucket_deleted_between_list_and_read_is_gone(run, s3, proxy):
+    # one call at a time: ListBuckets is answered (listing bucket0), then
+    # bucket0 is deleted; its versioning read finds it gone, so it is read
+    # alone, and HeadBucket's 404 makes it gone
+    apply(run, stack=buckets_stack(2))
+
+    def delete_after_list(request, response):
+        if request.operation == "ListBuckets" and "refresh-bucket-0" in [
+                b["Name"] for b in s3.list_buckets()["Buckets"]]:
+            s3.delete_bucket(Bucket="refresh-bucket-0")
+        return None
+    proxy.add_response_hook(delete_after_list)
+    proxy.clear_calls()
+
+    code, out = plan(run, "--parallelism", "1")
+    assert code == 2, out
+    assert "  # bucket0 will be created" in out
+    assert "  # bucket1" not in out
+    assert plan_counts(out) == (1, 0, 0)
+    assert bucket_reads(proxy)["HeadBucket"] == 1
+
+
+@pytest.mark.parametrize("service, operation, code", [
+    ("s3", "ListBuckets", "AccessDenied"),
+    ("tagging", "GetResources", "AccessDeniedException"),
+])
+def test_bucket_list_refused_reads_each_alone(run, proxy, service,
+                                             operation, code):
+    # credentials without s3:ListAllMyBuckets (or tag:GetResources): the
+    # bulk read settles nothing, each bucket is read alone, the plan works
+    apply(run, stack=buckets_stack(3))
+    rule = proxy.inject(Error(403, code, "not allowed"), service=service,
+                        operation=operation)
+    proxy.clear_calls()
+
+    code_, out = plan(run, "-v")
+    assert code_ == 0 and last_line(out) == NO_CHANGES, out
+    assert rule.injected == 1
+    reads = bucket_reads(proxy)
+    assert reads["HeadBucket"] == reads["GetBucketTagging"] == 3
+
+
+def test_role_list_refused_reads_each_alone(run, proxy):
+    apply(run, stack=roles_stack(2))
+    rule = proxy.inject(Error(403, "AccessDenied", "not allowed"),
+                        service="iam",
+                        operation="GetAccountAuthorizationDetails")
+    proxy.clear_calls()
+
+    code, out, err = run("plan", "--detailed-exitcode", "-v")
+    assert code == 0 and last_line(out) == NO_CHANGES, out + err
+    assert rule.injected == 1
+    assert "aws_iam_role: the list was refused" in err
+    assert ops(proxy, "iam").count("GetRole") == 2
