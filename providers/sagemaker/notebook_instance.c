@@ -58,6 +58,10 @@ static const struct ms_attr schema[] = {
 	  NULL,
 	  "NotebookInstanceStatus; a plan starts a notebook not InService",
 	  "|NotebookInstanceStatus" },
+	{ MS_SAGEMAKER_LISTED_TIME, MS_ATTR_JSON,
+	  MS_ATTR_COMPUTED | MS_ATTR_INTERNAL, NULL, NULL,
+	  "LastModifiedTime when last read, for refresh by listing",
+	  "|LastModifiedTime" },
 	{ "id", MS_ATTR_STRING, MS_ATTR_COMPUTED, NULL, NULL,
 	  "the notebook instance's name" },
 	{ NULL },
@@ -395,11 +399,18 @@ done:
 /*
  * The status a plan wants: InService, whatever the state last recorded,
  * so that a notebook left stopped is started (see the top of the file).
+ * The time of the last read stays as stored (a read records it anew): an
+ * internal attribute the plan left unknown would make apply run this hook
+ * again, and lose what lifecycle.ignore_changes kept of the status.
  */
 static int notebook_local(const char *dir, json_t *desired,
 			  const json_t *stored)
 {
+	const json_t *when = json_object_get(stored, MS_SAGEMAKER_LISTED_TIME);
+
 	json_object_set_new(desired, "status", json_string("InService"));
+	json_object_set(desired, MS_SAGEMAKER_LISTED_TIME,
+			when ? (json_t *)when : json_null());
 	return 0;
 }
 
@@ -413,6 +424,9 @@ static const struct ms_sagemaker_kind kind = {
 	.status = "NotebookInstanceStatus",
 	.wait = wait_in_service,
 	.compared = compared,
+	.list = "ListNotebookInstances",
+	.list_key = "NotebookInstances",
+	.tag_type = "sagemaker:notebook-instance",
 	.adoptable = adoptable,
 };
 
@@ -466,6 +480,7 @@ const struct ms_resource_type ms_aws_sagemaker_notebook_instance = {
 	.name_chars = "a-zA-Z0-9-",
 	.name_ends = "a-zA-Z0-9",
 	.kind = &kind,
+	.read_many = ms_sagemaker_read_many,
 	.read = ms_sagemaker_read,
 	.create = ms_sagemaker_create,
 	.update = notebook_update,

@@ -2,9 +2,11 @@
 moto's SageMaker, as AWS answers it (docs/testing.md, "Emulator
 extensions"):
 
-  - models, endpoint configs, endpoints and training jobs
-    (ResourceTypeFilters "sagemaker:model", "sagemaker:endpoint-config",
-    "sagemaker:endpoint", "sagemaker:training-job") are answered from the
+  - models, endpoint configs, endpoints, training jobs, notebook
+    instances and tuning jobs (ResourceTypeFilters "sagemaker:model",
+    "sagemaker:endpoint-config", "sagemaker:endpoint",
+    "sagemaker:training-job", "sagemaker:notebook-instance",
+    "sagemaker:hyper-parameter-tuning-job") are answered from the
     SageMaker backend's own tags, under each object's real ARN (moto gave
     an endpoint config's ARN as the text of a Python tuple), a key added
     twice by AddTags counting once (the last value), as ListTags shows;
@@ -35,6 +37,9 @@ LISTED = {
                                   lambda o: o.endpoint_config_arn),
     "sagemaker:endpoint": ("endpoints", lambda o: o.arn),
     "sagemaker:training-job": ("training_jobs", lambda o: o.arn),
+    "sagemaker:notebook-instance": ("notebook_instances", lambda o: o.arn),
+    "sagemaker:hyper-parameter-tuning-job": ("hyper_parameter_tuning_jobs",
+                                             lambda o: o.arn),
 }
 
 

@@ -421,6 +421,124 @@ def test_sagemaker_objects_recorded_without_time_are_described(
         "DescribeTrainingJob"])
 
 
+# -- SageMaker notebook instances and tuning jobs ---------------------------
+
+SM_MORE_LISTS = {"ListNotebookInstances", "ListHyperParameterTuningJobs"}
+
+
+def nb_stack(n, stack="refresh-nb"):
+    """n notebook instances and n tuning jobs (of one training job each)."""
+    out = [f"stack: {stack}", "resources:"]
+    for i in range(n):
+        out.append(f"""  nb{i}:
+    type: aws_sagemaker_notebook_instance
+    properties:
+      name: refresh-nb-{i}
+      instance_type: ml.t3.medium
+      role_arn: {SM_ROLE}
+      tags: {{team: ml}}
+  tune{i}:
+    type: aws_sagemaker_hyper_parameter_tuning_job
+    properties:
+      strategy: Random
+      objective: {{type: Maximize, metric_name: "val:acc"}}
+      resource_limits: {{max_number_of_training_jobs: 1,
+                        max_parallel_training_jobs: 1}}
+      parameter_ranges:
+        categorical:
+          - {{name: optimizer, values: [sgd, adam]}}
+      training_job_definition:
+        role_arn: {SM_ROLE}
+        algorithm_specification:
+          training_image: {SM_IMAGE}
+          metric_definitions:
+            - {{name: "val:acc", regex: "val_acc=([0-9.]+)"}}
+        static_hyper_parameters: {{run: "{i}"}}
+        output_data_config: {{s3_output_path: "s3://refresh-sm-out/tune"}}
+        resource_config: {{instance_type: ml.m5.xlarge}}
+      tags: {{team: ml}}""")
+    return "\n".join(out) + "\n"
+
+
+def nb_in(sm, name, status):
+    for _ in range(100):
+        if sm.describe_notebook_instance(NotebookInstanceName=name)[
+                "NotebookInstanceStatus"] == status:
+            return
+    raise AssertionError(f"{name} never {status}")
+
+
+def test_unchanged_notebooks_and_tuning_jobs_are_read_by_listing(run, sm,
+                                                                 proxy):
+    apply(run, stack=nb_stack(2))
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 0 and last_line(out) == NO_CHANGES, out
+    assert sorted(sm_ops(proxy)) == sorted(SM_MORE_LISTS)
+    # one GetResources of the tagging API a type
+    assert len(proxy.calls(service="tagging")) == 2
+
+    proxy.clear_calls()
+    code, out = plan(run, env={"MLSTACK_LIST_PAGE_SIZE": "1"})
+    assert code == 0 and last_line(out) == NO_CHANGES, out
+    calls = sm_ops(proxy)
+    # two of each, one a page: two pages of each list
+    assert {op: calls.count(op) for op in SM_MORE_LISTS} == {
+        op: 2 for op in SM_MORE_LISTS}
+    assert set(calls) == SM_MORE_LISTS
+
+
+@pytest.mark.parametrize("change", ["stopped", "instance_type", "tags",
+                                    "tune_tags", "deleted"])
+def test_every_notebook_and_tuning_drift_is_caught(run, sm, proxy, change):
+    apply(run, stack=nb_stack(2))
+    name = "refresh-nb-1"
+    if change in ("stopped", "instance_type", "deleted"):
+        sm.stop_notebook_instance(NotebookInstanceName=name)
+        nb_in(sm, name, "Stopped")
+    if change == "instance_type":
+        sm.update_notebook_instance(NotebookInstanceName=name,
+                                    InstanceType="ml.t3.large")
+        nb_in(sm, name, "Stopped")
+        sm.start_notebook_instance(NotebookInstanceName=name)
+        nb_in(sm, name, "InService")
+    elif change == "deleted":
+        sm.delete_notebook_instance(NotebookInstanceName=name)
+        for _ in range(100):   # the emulator moves on when described
+            try:
+                sm.describe_notebook_instance(NotebookInstanceName=name)
+            except sm.exceptions.ClientError:
+                break
+    elif change == "tags":
+        arn = sm.describe_notebook_instance(
+            NotebookInstanceName=name)["NotebookInstanceArn"]
+        sm.add_tags(ResourceArn=arn, Tags=[{"Key": "team", "Value": "x"}])
+    elif change == "tune_tags":
+        job = stored_name(run, "tune1")
+        arn = sm.describe_hyper_parameter_tuning_job(
+            HyperParameterTuningJobName=job)["HyperParameterTuningJobArn"]
+        sm.add_tags(ResourceArn=arn, Tags=[{"Key": "extra", "Value": "1"}])
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 2, out
+    what = "tune1" if change == "tune_tags" else "nb1"
+    if change == "deleted":
+        assert f"  # {what} will be created" in out
+        assert plan_counts(out) == (1, 0, 0)
+    else:
+        assert f"  # {what} has changed outside of mlstack" in out
+        shown = {"stopped": "status", "instance_type": "instance_type",
+                 "tags": "tags", "tune_tags": "tags"}[change]
+        assert shown in out.split(f"# {what} has changed")[1]
+        assert plan_counts(out) == (0, 1, 0)
+    # only the drifted object is described
+    assert describes(proxy) == [
+        "DescribeHyperParameterTuningJob" if what == "tune1"
+        else "DescribeNotebookInstance"]
+
+
 # -- S3 objects -------------------------------------------------------------
 
 S3_BUCKET = "refresh-objects"
