@@ -316,11 +316,14 @@ def test_wait_past_its_timeout_fails_cleanly(run, cli, sm, ctl):
     assert stored["attributes"]["status"] == "Creating"
     assert stored.get("tainted") is True
 
-    # A later plan deals with it; once SageMaker gets on, apply repairs it.
+    # A later plan deals with it; once SageMaker gets on, apply repairs it
+    # (with the default timeout: the replacement waits for the delete and
+    # the create, which a loaded machine may not finish in 2 s)
     code, out, _ = run("plan", "--detailed-exitcode")
     assert code == 2
     assert "  # endpoint is tainted, so must be replaced" in out
     ctl.release("endpoint", ENDPOINT)
+    cli.write_stack(stack())
     apply(run)
     assert sm.describe_endpoint(
         EndpointName=ENDPOINT)["EndpointStatus"] == "InService"
