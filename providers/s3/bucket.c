@@ -6,6 +6,11 @@
  * reading them back: S3 bucket configuration is eventually consistent, so
  * a read right after a write may show the old value. The next refresh reads
  * the truth. force_destroy is ours alone; S3 never hears of it.
+ *
+ * Refresh reads many buckets at once (bucket_read_many): ListBuckets and
+ * the tagging API stand for HeadBucket and GetBucketTagging, and each
+ * bucket's versioning and public access block are read beside them
+ * (docs/refresh.md).
  */
 #include "util/common.h"
 #include "providers/provider.h"
