@@ -376,10 +376,31 @@ static int read_block(struct bucket *b, bool *on)
 	return 0;
 }
 
+/* GetBucketTagging: the bucket's tags (none: {}) into *tags (new). */
+static int read_tags(struct bucket *b, json_t **tags)
+{
+	xmlDoc *doc = NULL;
+	int err;
+
+	*tags = NULL;
+	err = bucket_send(b, "GetBucketTagging", "GET", "tagging", NULL);
+	if (err && failed_with(b, "NoSuchTagSet")) {
+		ms_error_clear();
+		*tags = json_object();
+		return 0;
+	}
+	if (!err)
+		err = ms_s3_parse(&doc, &b->res, "GetBucketTagging");
+	if (!err)
+		err = ms_s3_tagging_parse(tags, doc);
+	if (doc)
+		xmlFreeDoc(doc);
+	return err;
+}
+
 /* The settings S3 holds now; *exists false when the bucket is gone. */
 static int read_settings(struct settings *out, bool *exists, struct bucket *b)
 {
-	xmlDoc *doc = NULL;
 	int err;
 
 	out->versioning = false;
@@ -392,20 +413,8 @@ static int read_settings(struct settings *out, bool *exists, struct bucket *b)
 	err = read_versioning(b, &out->versioning);
 	if (!err)
 		err = read_block(b, &out->block);
-	if (err)
-		goto done;
-
-	err = bucket_send(b, "GetBucketTagging", "GET", "tagging", NULL);
-	if (err && failed_with(b, "NoSuchTagSet")) {
-		ms_error_clear();
-		out->tags = json_object();
-		err = 0;
-	} else if (!err) {
-		err = ms_s3_parse(&doc, &b->res, "GetBucketTagging");
-		if (!err)
-			err = ms_s3_tagging_parse(&out->tags, doc);
-	}
-done:
+	if (!err)
+		err = read_tags(b, &out->tags);
 	if (err && failed_with(b, "NoSuchBucket")) {
 		/* deleted between the calls */
 		ms_error_clear();
@@ -414,8 +423,6 @@ done:
 	}
 	if (err || !*exists)
 		settings_release(out);
-	if (doc)
-		xmlFreeDoc(doc);
 	return err;
 }
 
@@ -452,7 +459,9 @@ struct listed_bucket {
 	const char *bucket;
 	const json_t *prior;
 	struct settings live;
-	bool missed[2]; /* its versioning, its public access block: unread */
+	/* its versioning, public access block and tags: unread */
+	bool missed[3];
+	bool ask_tags; /* the tagging API's are not the recorded ones */
 };
 
 /* A refresh of many buckets (bucket_read_many). */
@@ -463,6 +472,7 @@ struct many {
 	json_t *tagged;     /* ARN -> tags (the tagging API) */
 	struct listed_bucket *list;
 	size_t n;
+	size_t *asked; /* the buckets whose tags are read one by one */
 };
 
 /*
@@ -530,86 +540,104 @@ static int list_buckets(struct many *m)
 	return err;
 }
 
+/* Read part (0 versioning, 1 public access block, 2 tags) of bucket o. */
+static void read_one(struct many *m, struct listed_bucket *o, int part)
+{
+	struct bucket b;
+	int err;
+
+	bucket_init(&b, m->call, o->bucket, m->region);
+	if (part == 2)
+		err = read_tags(&b, &o->live.tags);
+	else if (part)
+		err = read_block(&b, &o->live.block);
+	else
+		err = read_versioning(&b, &o->live.versioning);
+	/* gone, moved or refused: its own read says which */
+	if (err) {
+		ms_error_clear();
+		o->missed[part] = true;
+	}
+	bucket_release(&b);
+}
+
 /*
  * Part i of a refresh of many: ListBuckets, the tagging API, then each
  * bucket's versioning and public access block. None needs another, so
- * all run at once. A bucket's read that fails leaves it to its own read,
- * which says why (gone, moved, refused).
+ * all run at once.
  */
 static int read_part(size_t i, void *payload)
 {
 	struct many *m = payload;
-	struct listed_bucket *o;
-	struct bucket b;
-	int err;
 
 	if (i == 0)
 		return list_buckets(m);
 	if (i == 1)
 		return ms_kit_tagged(&m->tagged, m->call->aws, "s3");
-	o = &m->list[(i - 2) / 2];
-	bucket_init(&b, m->call, o->bucket, m->region);
-	if ((i - 2) % 2)
-		err = read_block(&b, &o->live.block);
-	else
-		err = read_versioning(&b, &o->live.versioning);
-	if (err) {
-		ms_error_clear();
-		o->missed[(i - 2) % 2] = true;
-	}
-	bucket_release(&b);
+	read_one(m, &m->list[(i - 2) / 2], (int)((i - 2) % 2));
 	return 0;
 }
 
-/* What bucket_read answers for o, from the lists; NULL if they cannot. */
-static json_t *settle(struct many *m, struct listed_bucket *o)
+/* The tags of the i-th bucket the tagging API did not show as recorded. */
+static int read_asked(size_t i, void *payload)
+{
+	struct many *m = payload;
+
+	read_one(m, &m->list[m->asked[i]], 2);
+	return 0;
+}
+
+/*
+ * Whether the lists show o as the state recorded it: listed in the region,
+ * its two reads answered; o->ask_tags when all but its tags are.
+ */
+static bool listed_as_recorded(struct many *m, struct listed_bucket *o)
 {
 	const json_t *region = json_object_get(m->listed, o->bucket);
 	const json_t *had = json_object_get(o->prior, "tags");
-	json_t *tags, *out;
-	struct bucket b;
+	json_t *tags;
 	char *arn;
 
 	if (o->missed[0] || o->missed[1] || !region ||
 	    (*json_string_value(region) &&
 	     strcmp(json_string_value(region), m->region)))
-		return NULL;
+		return false;
 	arn = ms_asprintf("arn:aws:s3:::%s", o->bucket);
 	tags = json_object_get(m->tagged, arn);
 	free(arn);
 	/*
 	 * Tags the tagging API does not show as recorded may be it lagging
-	 * behind an apply: GetBucketTagging decides, in the bucket's read.
+	 * behind an apply: GetBucketTagging decides.
 	 */
-	if (tags ? !json_equal(tags, had) : json_object_size(had) != 0)
-		return NULL;
-	o->live.tags = tags ? json_incref(tags) : json_object();
-	bucket_init(&b, m->call, o->bucket, m->region);
-	out = bucket_attrs(&b, &o->live,
-			   attr_bool(o->prior, "force_destroy", false));
-	bucket_release(&b);
-	return out;
+	o->ask_tags = tags ? !json_equal(tags, had) : json_object_size(had);
+	if (!o->ask_tags)
+		o->live.tags = tags ? json_incref(tags) : json_object();
+	return true;
 }
 
 /*
  * Refresh of many buckets (docs/refresh.md): ListBuckets proves which
  * exist in the client's region, the tagging API gives their tags, and
  * each still takes GetBucketVersioning and GetPublicAccessBlock, which no
- * list gives: two calls a bucket instead of four. A bucket recorded in
- * another region, not listed, read with an error, or whose tags there
- * are not the recorded ones is read alone.
+ * list gives: two calls a bucket instead of four. A bucket whose tags the
+ * tagging API does not show as recorded takes GetBucketTagging too. One
+ * recorded in another region, not listed, or read with an error is read
+ * alone.
  */
 static int bucket_read_many(struct ms_call *call, const json_t *priors,
 			    json_t **out)
 {
-	struct many m = { call, client_region(call), NULL, NULL, NULL, 0 };
+	struct many m = { call, client_region(call), NULL, NULL, NULL, 0, NULL };
+	struct listed_bucket *o;
 	const char *name, *bucket;
-	json_t *prior, *live;
-	size_t i;
+	json_t *prior;
+	struct bucket b;
+	size_t i, asked = 0;
 	int err;
 
 	*out = NULL;
 	m.list = ms_calloc(json_object_size(priors) + 1, sizeof(*m.list));
+	m.asked = ms_calloc(json_object_size(priors) + 1, sizeof(*m.asked));
 	json_object_foreach((json_t *)priors, name, prior) {
 		bucket = ms_kit_str(prior, "id", NULL);
 		if (!bucket)
@@ -625,17 +653,31 @@ static int bucket_read_many(struct ms_call *call, const json_t *priors,
 	err = m.n ? ms_s3_parallel(2 + 2 * m.n, call->parallelism, read_part,
 				   &m) :
 		    0;
+	for (i = 0; !err && i < m.n; i++)
+		if (listed_as_recorded(&m, &m.list[i]) && m.list[i].ask_tags)
+			m.asked[asked++] = i;
+	if (!err && asked)
+		err = ms_s3_parallel(asked, call->parallelism, read_asked, &m);
 	if (!err) {
 		*out = json_object();
 		for (i = 0; i < m.n; i++) {
-			live = settle(&m, &m.list[i]);
-			if (live)
-				json_object_set_new(*out, m.list[i].name, live);
+			o = &m.list[i];
+			if (!o->live.tags || o->missed[2])
+				continue;
+			bucket_init(&b, call, o->bucket, m.region);
+			json_object_set_new(
+				*out, o->name,
+				bucket_attrs(&b, &o->live,
+					     attr_bool(o->prior,
+						       "force_destroy",
+						       false)));
+			bucket_release(&b);
 		}
 	}
 	for (i = 0; i < m.n; i++)
 		settings_release(&m.list[i].live);
 	free(m.list);
+	free(m.asked);
 	json_decref(m.listed);
 	json_decref(m.tagged);
 	return err;
