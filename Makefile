@@ -8,7 +8,8 @@
 #   make bench      benchmarks (docs/benchmarks.md)
 #   make bench-tools OpenTofu and the AWS provider from source, for the
 #                   bench's side-by-side figures (by hand: 30-40 minutes)
-#   make tsan       validate, plan and lint of large stacks under
+#   make tsan       validate, plan and lint of large stacks, and apply,
+#                   refresh and destroy against the emulator, under
 #                   ThreadSanitizer (by hand, not in CI; docs/testing.md)
 #   make fuzz       libFuzzer targets (clang, ASan + UBSan), FUZZ_SECONDS each;
 #                   -j2 runs two at once (docs/fuzzing.md)

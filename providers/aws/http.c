@@ -5,9 +5,15 @@
  *
  * Connections: a CURL easy handle belongs to one thread at a time, so the
  * client keeps a mutex-protected free list of handles; a request takes
- * one and gives it back. All handles share one CURLSH (DNS, TLS sessions,
- * the connection cache), so a connection opened by one worker is reused
- * by the next. Every attempt is signed afresh (new X-Amz-Date), and TLS
+ * one and gives it back. All handles share one CURLSH (DNS and the
+ * connection cache), so a connection opened by one worker is reused by
+ * the next. TLS sessions are not shared: OpenSSL changes a session while
+ * a handshake resumes it, so one session used by two threads at once is
+ * a data race (ThreadSanitizer sees OPENSSL_sk_dup read what another
+ * thread's OPENSSL_sk_free frees; later libcurl keeps sessions
+ * serialized for that reason, Debian 12's 7.88 shares the object). Each
+ * handle keeps its own session, resumed when its connection is made
+ * again. Every attempt is signed afresh (new X-Amz-Date), and TLS
  * verification is never turned off: a private CA goes in AWS_CA_BUNDLE.
  */
 #include "util/common.h"
@@ -136,8 +142,6 @@ int ms_aws_new(struct ms_aws **out, const struct ms_aws_config *cfg)
 	curl_share_setopt(aws->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
 	curl_share_setopt(aws->share, CURLSHOPT_USERDATA, aws);
 	curl_share_setopt(aws->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-	curl_share_setopt(aws->share, CURLSHOPT_SHARE,
-			  CURL_LOCK_DATA_SSL_SESSION);
 	curl_share_setopt(aws->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
 	ms_log(MS_LOG_DEBUG, "aws",
 	       "credentials from %s, region %s, %d attempts per request",

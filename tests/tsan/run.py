@@ -10,9 +10,13 @@ stack), the lint beside the plan's evaluation, the changes' text in two
 halves, the state's files read in two halves while git's status looks
 for what a stopped run left (the stored stack). Each run
 here, on stacks generated as the benchmarks make them, must end with
-exit code 0 and no report beyond tests/tsan/suppressions.txt. Not run
-by CI (the build alone would take it past its time); by hand with
-`make tsan`.
+exit code 0 and no report beyond tests/tsan/suppressions.txt. Then the
+threads that talk to AWS, against the emulator: an apply of buckets and
+objects (workers creating at once), plans that refresh them (the
+refresh's workers, and the buckets' and objects' bulk reads, which read
+each on threads of their own, all connecting at once) and a destroy.
+Not run by CI (the build alone would take it past its time); by hand
+with `make tsan`.
 """
 import hashlib
 import json
@@ -23,6 +27,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "bench"))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import run as bench  # noqa: E402  (the stack generators)
 
 
@@ -95,6 +100,44 @@ COMMANDS = (["validate"], ["plan", "-refresh=false"],
             ["plan", "-refresh=false", "-markdown"], ["lint"])
 
 
+def online(binary, work, tsan_options):
+    """Apply, refresh (plan) and destroy buckets and objects against the
+    emulator; the number of runs that failed or reported."""
+    import emulator
+    emu = emulator.Emulator()
+    emu.start()
+    failed = 0
+    try:
+        d = os.path.join(work, "online")
+        os.mkdir(d)
+        env = emu.client_env(d)
+        env["TSAN_OPTIONS"] = tsan_options
+        text = ["stack: tsan", "resources:"]
+        for i in range(30):
+            text += [f"  b{i}:", "    type: aws_s3_bucket",
+                     f"    properties: {{bucket: tsan-{i}, force_destroy: "
+                     f"true, versioning: {str(i % 3 == 0).lower()}}}"]
+        for i in range(20):
+            text += [f"  o{i}:", "    type: aws_s3_object",
+                     f"    properties: {{bucket: \"${{b{i % 5}.bucket}}\", "
+                     f"key: k{i}, content: \"{i}\"}}"]
+        with open(os.path.join(d, "mlstack.yaml"), "w") as f:
+            f.write("\n".join(text) + "\n")
+        for args in [["apply", "-auto-approve"]] + [["plan"]] * 8 + [
+                ["destroy", "-auto-approve"]]:
+            p = subprocess.run([binary, *args], cwd=d, env=env,
+                               capture_output=True, text=True)
+            ok = p.returncode == 0 and "ThreadSanitizer" not in p.stderr
+            print(f"{'ok  ' if ok else 'FAIL'} online: mlstack "
+                  f"{' '.join(args)} (exit {p.returncode})")
+            if not ok:
+                failed += 1
+                sys.stdout.write(p.stderr[-4000:])
+    finally:
+        emu.stop()
+    return failed
+
+
 def main():
     binary = os.path.abspath(sys.argv[1])
     env = dict(os.environ,
@@ -135,6 +178,7 @@ def main():
                 print(f"{'ok  ' if ok else 'FAIL'} stored: the file left "
                       f"changed committed ({log.splitlines()[:1]})")
                 failed += not ok
+        failed += online(binary, work, env["TSAN_OPTIONS"])
     print(f"{failed} failed" if failed else "no ThreadSanitizer report")
     return 1 if failed else 0
 
