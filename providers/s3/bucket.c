@@ -213,16 +213,17 @@ static int apply_changes(struct bucket *b, const struct settings *have,
 	return err;
 }
 
-static json_t *bucket_attrs(const struct bucket *b, const struct settings *s,
-			    bool force_destroy)
+/* The attributes of bucket name in region, as s has its settings. */
+static json_t *bucket_attrs(const char *name, const char *region,
+			    const struct settings *s, bool force_destroy)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "bucket", json_string(b->name));
-	json_object_set_new(o, "id", json_string(b->name));
-	json_object_set_new(o, "name", json_string(b->name));
-	json_object_set_new(o, "arn", json_sprintf("arn:aws:s3:::%s", b->name));
-	json_object_set_new(o, "region", json_string(b->region));
+	json_object_set_new(o, "bucket", json_string(name));
+	json_object_set_new(o, "id", json_string(name));
+	json_object_set_new(o, "name", json_string(name));
+	json_object_set_new(o, "arn", json_sprintf("arn:aws:s3:::%s", name));
+	json_object_set_new(o, "region", json_string(region));
 	json_object_set_new(o, "force_destroy", json_boolean(force_destroy));
 	json_object_set_new(o, "versioning", json_boolean(s->versioning));
 	json_object_set_new(o, "block_public_access", json_boolean(s->block));
@@ -443,7 +444,7 @@ static int bucket_read(struct ms_call *call, const json_t *prior, json_t **out)
 	bucket_init(&b, call, name, ms_kit_str(prior, "region", NULL));
 	err = read_settings(&live, &exists, &b);
 	if (!err && exists)
-		*out = bucket_attrs(&b, &live,
+		*out = bucket_attrs(b.name, b.region, &live,
 				    attr_bool(prior, "force_destroy", false));
 	settings_release(&live);
 	bucket_release(&b);
@@ -631,7 +632,6 @@ static int bucket_read_many(struct ms_call *call, const json_t *priors,
 	struct listed_bucket *o;
 	const char *name, *bucket;
 	json_t *prior;
-	struct bucket b;
 	size_t i, asked = 0;
 	int err;
 
@@ -664,14 +664,12 @@ static int bucket_read_many(struct ms_call *call, const json_t *priors,
 			o = &m.list[i];
 			if (!o->live.tags || o->missed[2])
 				continue;
-			bucket_init(&b, call, o->bucket, m.region);
 			json_object_set_new(
 				*out, o->name,
-				bucket_attrs(&b, &o->live,
+				bucket_attrs(o->bucket, m.region, &o->live,
 					     attr_bool(o->prior,
 						       "force_destroy",
 						       false)));
-			bucket_release(&b);
 		}
 	}
 	for (i = 0; i < m.n; i++)
@@ -786,7 +784,7 @@ settle:
 	err = apply_changes(&b, &have, &want);
 	if (err)
 		goto done;
-	*out = bucket_attrs(&b, &want,
+	*out = bucket_attrs(b.name, b.region, &want,
 			    attr_bool(desired, "force_destroy", false));
 done:
 	ms_buf_release(&body);
@@ -814,7 +812,7 @@ static int bucket_update(struct ms_call *call, const json_t *prior,
 	bucket_init(&b, call, name, ms_kit_str(prior, "region", NULL));
 	err = apply_changes(&b, &have, &want);
 	if (!err)
-		*out = bucket_attrs(&b, &want,
+		*out = bucket_attrs(b.name, b.region, &want,
 				    attr_bool(desired, "force_destroy", false));
 	settings_release(&have);
 	settings_release(&want);

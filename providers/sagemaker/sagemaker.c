@@ -643,7 +643,7 @@ int ms_sagemaker_read_many(struct ms_call *call, const json_t *priors,
 	const struct ms_resource_type *t = call->type;
 	const struct ms_sagemaker_kind *kind = t->kind;
 	struct ms_sagemaker_object o;
-	json_t *items = NULL, *listed = json_object(), *tagged = json_object();
+	json_t *items = NULL, *listed = json_object(), *tagged = NULL;
 	json_t *candidates = json_object(), *settled = json_object();
 	json_t *body = NULL, *item, *prior, *empty = json_object();
 	const char *name;
@@ -675,8 +675,6 @@ int ms_sagemaker_read_many(struct ms_call *call, const json_t *priors,
 			json_object_set(candidates, name, prior);
 	}
 	if (json_object_size(candidates)) {
-		json_decref(tagged);
-		tagged = NULL;
 		err = ms_kit_tagged(&tagged, call->aws, kind->tag_type);
 		if (err)
 			goto done;

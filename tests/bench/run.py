@@ -18,8 +18,8 @@ Measures, against the local emulator (moto behind the TLS proxy):
   seconds), apply of 40 independent buckets beside a chain of 6 dependent
   resources, and the refresh of 50 independent buckets, at parallelism
   10, each against its bound: the longest chain of dependent calls, or
-  the calls over the parallelism, times the latency (the calls counted
-  from the proxy's records);
+  the calls over the parallelism in whole call times, times the latency
+  (the calls counted from the proxy's records);
 - dataset: an upload (aws_s3_objects) of 10,000 small files and of 1 GiB
   in large files, side by side with `aws s3 sync` (the AWS CLI, given as
   AWSCLI) on the same tree and emulator, and the no-change plan of the
