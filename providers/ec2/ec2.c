@@ -136,3 +136,81 @@ int ms_ec2_tags_update(struct ms_aws *aws, const char *id, const json_t *have,
 	json_decref(p);
 	return err;
 }
+
+/* EC2 takes at most 200 values in one filter. */
+#define FILTER_VALUES 200
+/* MaxResults of the Describe* calls that page: 5 to 1,000 */
+#define PAGE_MIN 5
+#define PAGE_MAX 1000
+
+/* One call of ms_ec2_describe_many: ids[lo, hi) in the filter. */
+static int describe_chunk(json_t *items, struct ms_aws *aws,
+			  const struct ms_ec2_many *m, size_t lo, size_t hi)
+{
+	json_t *p = m->params ? json_deep_copy(m->params) : json_object();
+	json_t *answer = NULL, *page;
+	char *next = NULL, *key;
+	const char *token;
+	size_t i;
+	int err;
+
+	json_object_set_new(p, "Filter.1.Name", json_string(m->filter));
+	for (i = lo; i < hi; i++) {
+		key = ms_asprintf("Filter.1.Value.%zu", i - lo + 1);
+		json_object_set(p, key, json_array_get(m->ids, i));
+		free(key);
+	}
+	if (m->paged) {
+		int size = ms_kit_page_size(PAGE_MAX);
+
+		json_object_set_new(p, "MaxResults",
+				    json_integer(size < PAGE_MIN ? PAGE_MIN :
+								   size));
+	}
+	for (;;) {
+		if (next)
+			json_object_set_new(p, "NextToken", json_string(next));
+		json_decref(answer);
+		answer = NULL;
+		err = ms_ec2_call(&answer, NULL, aws, m->action, p);
+		if (err)
+			break;
+		page = ms_ec2_items(json_object_get(answer, m->set));
+		json_array_extend(items, page);
+		json_decref(page);
+		token = ms_kit_str(answer, "nextToken", NULL);
+		if (!m->paged || !token || !*token)
+			break;
+		if (next && !strcmp(token, next)) {
+			err = ms_error("%s: the same nextToken twice",
+				       m->action);
+			break;
+		}
+		free(next);
+		next = ms_strdup(token);
+	}
+	free(next);
+	json_decref(answer);
+	json_decref(p);
+	return err;
+}
+
+int ms_ec2_describe_many(json_t **out, struct ms_aws *aws,
+			 const struct ms_ec2_many *m)
+{
+	json_t *items = json_array();
+	size_t n = json_array_size(m->ids), lo;
+	int err = 0;
+
+	*out = NULL;
+	for (lo = 0; !err && lo < n; lo += FILTER_VALUES)
+		err = describe_chunk(
+			items, aws, m, lo,
+			lo + FILTER_VALUES < n ? lo + FILTER_VALUES : n);
+	if (err) {
+		json_decref(items);
+		return err;
+	}
+	*out = items;
+	return 0;
+}

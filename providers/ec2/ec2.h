@@ -38,4 +38,28 @@ int ms_ec2_tags_update(struct ms_aws *aws, const char *id, const json_t *have,
 /* The value of a list answer that holds one item or several: its items. */
 json_t *ms_ec2_items(const json_t *v);
 
+/*
+ * What ms_ec2_describe_many asks: action (DescribeInstances...) with
+ * params (may be NULL) and filter (a name: "instance-id") set to ids (an
+ * array of strings), its answers' items under set ("reservationSet").
+ * paged: the call takes MaxResults and NextToken.
+ */
+struct ms_ec2_many {
+	const char *action;
+	const json_t *params;
+	const char *filter;
+	const json_t *ids;
+	const char *set;
+	bool paged;
+};
+
+/*
+ * Many objects in few calls, for a refresh (read_many): 200 ids a call
+ * (EC2's most values in one filter), every page of each; *out (new) is
+ * every item of set in every answer. An id the filter matches nothing for
+ * is no error: its object is simply not among the items.
+ */
+int ms_ec2_describe_many(json_t **out, struct ms_aws *aws,
+			 const struct ms_ec2_many *m);
+
 #endif

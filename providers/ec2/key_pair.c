@@ -116,6 +116,37 @@ static int key_local(const char *dir, json_t *desired, const json_t *stored)
 	return err;
 }
 
+/* The attributes of a DescribeKeyPairs item; prior gives what AWS lacks. */
+static json_t *key_attrs(const json_t *k, const json_t *prior)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "key_name",
+			    json_string(ms_kit_str(k, "keyName", "")));
+	json_object_set_new(o, "id", json_string(ms_kit_str(k, "keyName", "")));
+	json_object_set(o, "fingerprint", json_object_get(k, "keyFingerprint"));
+	json_object_set(o, "key_pair_id", json_object_get(k, "keyPairId"));
+	json_object_set(o, "key_type", json_object_get(k, "keyType"));
+	json_object_set_new(o, "tags",
+			    ms_ec2_tags(json_object_get(k, "tagSet")));
+	/* AWS's copy of the public key, else what was imported */
+	if (ms_kit_str(k, "publicKey", NULL)) {
+		char *line = key_line(ms_kit_str(k, "publicKey", ""));
+
+		json_object_set_new(o, "key_material", json_string(line));
+		free(line);
+	} else if (json_object_get(prior, "key_material")) {
+		json_object_set(o, "key_material",
+				json_object_get(prior, "key_material"));
+	}
+	json_object_set(o, "public_key", json_object_get(prior, "public_key"));
+	json_object_set(o, "public_key_file",
+			json_object_get(prior, "public_key_file"));
+	json_object_set(o, "private_key_file",
+			json_object_get(prior, "private_key_file"));
+	return o;
+}
+
 /* The live attributes of key pair name, or NULL when there is none. */
 static int read_key(json_t **out, struct ms_call *call, const char *name,
 		    const json_t *prior)
@@ -130,39 +161,8 @@ static int read_key(json_t **out, struct ms_call *call, const char *name,
 	*out = NULL;
 	items = err ? NULL : ms_ec2_items(json_object_get(answer, "keySet"));
 	k = json_array_get(items, 0);
-	if (!err && k) {
-		json_t *tags = ms_ec2_tags(json_object_get(k, "tagSet"));
-
-		*out = json_object();
-		json_object_set_new(*out, "key_name",
-				    json_string(ms_kit_str(k, "keyName", "")));
-		json_object_set_new(*out, "id",
-				    json_string(ms_kit_str(k, "keyName", "")));
-		json_object_set(*out, "fingerprint",
-				json_object_get(k, "keyFingerprint"));
-		json_object_set(*out, "key_pair_id",
-				json_object_get(k, "keyPairId"));
-		json_object_set(*out, "key_type",
-				json_object_get(k, "keyType"));
-		json_object_set_new(*out, "tags", tags);
-		/* AWS's copy of the public key, else what was imported */
-		if (ms_kit_str(k, "publicKey", NULL)) {
-			char *line = key_line(ms_kit_str(k, "publicKey", ""));
-
-			json_object_set_new(*out, "key_material",
-					    json_string(line));
-			free(line);
-		} else if (json_object_get(prior, "key_material")) {
-			json_object_set(*out, "key_material",
-					json_object_get(prior, "key_material"));
-		}
-		json_object_set(*out, "public_key",
-				json_object_get(prior, "public_key"));
-		json_object_set(*out, "public_key_file",
-				json_object_get(prior, "public_key_file"));
-		json_object_set(*out, "private_key_file",
-				json_object_get(prior, "private_key_file"));
-	}
+	if (!err && k)
+		*out = key_attrs(k, prior);
 	if (err && ms_aws_error_is(&error, "InvalidKeyPair.NotFound", NULL)) {
 		ms_error_clear();
 		err = 0;
@@ -177,6 +177,47 @@ static int read_key(json_t **out, struct ms_call *call, const char *name,
 static int key_read(struct ms_call *call, const json_t *prior, json_t **out)
 {
 	return read_key(out, call, ms_kit_name(call, prior), prior);
+}
+
+/*
+ * A refresh of many key pairs: DescribeKeyPairs filtered by their names
+ * (ms_ec2_describe_many; the call has no pages). One not listed is left
+ * to its own read.
+ */
+static int key_read_many(struct ms_call *call, const json_t *priors,
+			 json_t **out)
+{
+	json_t *params = json_pack("{s:b}", "IncludePublicKey", 1);
+	struct ms_ec2_many m = { "DescribeKeyPairs", params, "key-name", NULL,
+				 "keySet",           false };
+	json_t *names = json_array(), *found = json_object(), *items = NULL;
+	json_t *prior, *k;
+	const char *name, *key;
+	size_t i;
+	int err;
+
+	*out = NULL;
+	json_object_foreach((json_t *)priors, name, prior)
+		if ((key = ms_kit_name(call, prior)))
+			json_array_append_new(names, json_string(key));
+	m.ids = names;
+	err = ms_ec2_describe_many(&items, call->aws, &m);
+	json_array_foreach(items, i, k)
+		json_object_set(found, ms_kit_str(k, "keyName", ""), k);
+	if (!err) {
+		*out = json_object();
+		json_object_foreach((json_t *)priors, name, prior) {
+			key = ms_kit_name(call, prior);
+			if ((k = json_object_get(found, key ? key : "")))
+				json_object_set_new(*out, name,
+						    key_attrs(k, prior));
+		}
+	}
+	json_decref(params);
+	json_decref(names);
+	json_decref(found);
+	json_decref(items);
+	return err;
 }
 
 /* Only the two words AWS compares: it keeps no comment. */
@@ -301,6 +342,7 @@ const struct ms_resource_type ms_aws_key_pair = {
 	.name_max = 255,
 	.name_chars = " -~", /* printable ASCII */
 	.read = key_read,
+	.read_many = key_read_many,
 	.create = key_create,
 	.update = key_update,
 	.delete = key_delete,

@@ -283,6 +283,35 @@ static int sync_rules(struct ms_call *call, const char *id,
 
 /* ---- the group ----------------------------------------------------------- */
 
+/* The attributes of a DescribeSecurityGroups item. */
+static json_t *group_attrs(struct ms_call *call, const json_t *g)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "name",
+			    json_string(ms_kit_str(g, "groupName", "")));
+	json_object_set_new(o, "description",
+			    json_string(ms_kit_str(g, "groupDescription", "")));
+	json_object_set_new(o, "vpc_id",
+			    json_string(ms_kit_str(g, "vpcId", "")));
+	json_object_set_new(o, "id", json_string(ms_kit_str(g, "groupId", "")));
+	json_object_set_new(o, "owner_id",
+			    json_string(ms_kit_str(g, "ownerId", "")));
+	json_object_set_new(o, "arn",
+			    json_sprintf("arn:aws:ec2:%s:%s:security-group/%s",
+					 ms_provider_session_region(call->aws),
+					 ms_kit_str(g, "ownerId", ""),
+					 ms_kit_str(g, "groupId", "")));
+	json_object_set_new(o, "ingress",
+			    rules_of(json_object_get(g, "ipPermissions")));
+	json_object_set_new(
+		o, "egress",
+		rules_of(json_object_get(g, "ipPermissionsEgress")));
+	json_object_set_new(o, "tags",
+			    ms_ec2_tags(json_object_get(g, "tagSet")));
+	return o;
+}
+
 /*
  * The live attributes of the group with id (or, without one, named name
  * in vpc), or NULL when there is none.
@@ -291,7 +320,7 @@ static int read_group(json_t **out, struct ms_call *call, const char *id,
 		      const char *name, const char *vpc)
 {
 	struct ms_aws_error error = MS_AWS_ERROR_INIT;
-	json_t *p, *answer = NULL, *items, *g, *arn;
+	json_t *p, *answer = NULL, *items, *g;
 	int err;
 
 	*out = NULL;
@@ -314,34 +343,8 @@ static int read_group(json_t **out, struct ms_call *call, const char *id,
 		      ms_ec2_items(
 			      json_object_get(answer, "securityGroupInfo"));
 	g = json_array_get(items, 0);
-	if (!err && g) {
-		*out = json_object();
-		json_object_set_new(
-			*out, "name",
-			json_string(ms_kit_str(g, "groupName", "")));
-		json_object_set_new(
-			*out, "description",
-			json_string(ms_kit_str(g, "groupDescription", "")));
-		json_object_set_new(*out, "vpc_id",
-				    json_string(ms_kit_str(g, "vpcId", "")));
-		json_object_set_new(*out, "id",
-				    json_string(ms_kit_str(g, "groupId", "")));
-		json_object_set_new(*out, "owner_id",
-				    json_string(ms_kit_str(g, "ownerId", "")));
-		arn = json_sprintf("arn:aws:ec2:%s:%s:security-group/%s",
-				   ms_provider_session_region(call->aws),
-				   ms_kit_str(g, "ownerId", ""),
-				   ms_kit_str(g, "groupId", ""));
-		json_object_set_new(*out, "arn", arn);
-		json_object_set_new(
-			*out, "ingress",
-			rules_of(json_object_get(g, "ipPermissions")));
-		json_object_set_new(
-			*out, "egress",
-			rules_of(json_object_get(g, "ipPermissionsEgress")));
-		json_object_set_new(*out, "tags",
-				    ms_ec2_tags(json_object_get(g, "tagSet")));
-	}
+	if (!err && g)
+		*out = group_attrs(call, g);
 	if (err && ms_aws_error_is(&error, "InvalidGroup.NotFound", NULL)) {
 		ms_error_clear();
 		err = 0;
@@ -357,6 +360,46 @@ static int sg_read(struct ms_call *call, const json_t *prior, json_t **out)
 	return read_group(out, call, ms_kit_str(prior, "id", NULL),
 			  ms_kit_str(prior, "name", NULL),
 			  ms_kit_str(prior, "vpc_id", NULL));
+}
+
+/*
+ * A refresh of many groups: DescribeSecurityGroups filtered by their ids
+ * (ms_ec2_describe_many). A group not listed is left to its own read.
+ */
+static int sg_read_many(struct ms_call *call, const json_t *priors,
+			json_t **out)
+{
+	struct ms_ec2_many m = {
+		"DescribeSecurityGroups", NULL, "group-id", NULL,
+		"securityGroupInfo",      true
+	};
+	json_t *ids = json_array(), *found = json_object(), *items = NULL;
+	json_t *prior, *g;
+	const char *name, *id;
+	size_t k;
+	int err;
+
+	*out = NULL;
+	json_object_foreach((json_t *)priors, name, prior)
+		if ((id = ms_kit_str(prior, "id", NULL)) &&
+		    !strncmp(id, "sg-", 3))
+			json_array_append_new(ids, json_string(id));
+	m.ids = ids;
+	err = ms_ec2_describe_many(&items, call->aws, &m);
+	json_array_foreach(items, k, g)
+		json_object_set(found, ms_kit_str(g, "groupId", ""), g);
+	if (!err) {
+		*out = json_object();
+		json_object_foreach((json_t *)priors, name, prior)
+			if ((g = json_object_get(found,
+						 ms_kit_str(prior, "id", ""))))
+				json_object_set_new(*out, name,
+						    group_attrs(call, g));
+	}
+	json_decref(ids);
+	json_decref(found);
+	json_decref(items);
+	return err;
 }
 
 static int default_vpc(char **out, struct ms_call *call)
@@ -568,6 +611,7 @@ const struct ms_resource_type ms_aws_security_group = {
 	.name_chars = "a-zA-Z0-9 ._:/()#,@[]+=&;{}!$*-",
 	.name_rule = sg_name_rule,
 	.read = sg_read,
+	.read_many = sg_read_many,
 	.create = sg_create,
 	.update = sg_update,
 	.delete = sg_delete,

@@ -10,13 +10,16 @@
   - instances pass through EC2's intermediate states for
     `control.polls` DescribeInstances answers (moto went straight to the
     end): pending before running (RunInstances, StartInstances),
-    stopping before stopped, shutting-down before terminated.
+    stopping before stopped, shutting-down before terminated;
+  - DescribeSecurityGroups answers MaxResults groups a page and a
+    NextToken for the rest, as EC2 does (moto answered all at once).
 
 install() patches moto in this process; call it before the server starts.
 """
 
 from moto.ec2 import utils as ec2_utils
 from moto.ec2.responses import instances as ir
+from moto.ec2.responses import security_groups as sgr
 
 R = ir.InstanceResponse
 _installed = False
@@ -95,6 +98,28 @@ def describe_instances(self):
     return orig_describe(self)
 
 
+def describe_security_groups(self):
+    """One page: MaxResults groups after the one NextToken names (a
+    group id), in the order moto keeps them."""
+    answer = orig_describe_groups(self)
+    size = self._get_param("MaxResults")
+    if not size:
+        return answer
+    groups = answer.result["SecurityGroups"]
+    token = self._get_param("NextToken")
+    start = 0
+    if token:
+        start = [g.id for g in groups].index(token) + 1
+    page = groups[start:start + int(size)]
+    result = {"SecurityGroups": page}
+    if start + int(size) < len(groups):
+        result["NextToken"] = page[-1].id
+    return ir.ActionResult(result)
+
+
+orig_describe_groups = sgr.SecurityGroups.describe_security_groups
+
+
 def install():
     global _installed
     if _installed:
@@ -104,6 +129,7 @@ def install():
     ec2_utils.filter_dict_attribute_mapping["client-token"] = "client_token"
     R.run_instances = run_instances_async
     R.describe_instances = describe_instances
+    sgr.SecurityGroups.describe_security_groups = describe_security_groups
     R.stop_instances = _patched(R.stop_instances, "stopping", "stopped")
     R.start_instances = _patched(R.start_instances, "pending", "running")
     R.terminate_instances = _patched(R.terminate_instances,
