@@ -12,6 +12,7 @@
 #include "providers/aws/aws.h"
 
 #include <math.h>
+#include <pthread.h>
 
 /* The Resource Groups Tagging API: JSON 1.1, signed as "tagging". */
 #define TAGGING_SERVICE "tagging"
@@ -649,4 +650,64 @@ int ms_kit_tagged(json_t **out, struct ms_aws *aws, const char *type)
 				ms_kit_tags_map(json_object_get(item, "Tags")));
 	json_decref(items);
 	return 0;
+}
+
+struct parallel {
+	size_t n, next;
+	int (*job)(size_t i, void *payload);
+	void *payload;
+	pthread_mutex_t lock;
+	char *error; /* the first failure's message, and its code */
+	int code;
+};
+
+static void *parallel_worker(void *arg)
+{
+	struct parallel *p = arg;
+	size_t i;
+	int err;
+
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		i = p->error ? p->n : p->next;
+		if (i < p->n)
+			p->next++;
+		pthread_mutex_unlock(&p->lock);
+		if (i == p->n)
+			break;
+		err = p->job(i, p->payload);
+		pthread_mutex_lock(&p->lock);
+		if (err && !p->error) {
+			p->error = ms_strdup(ms_error_last());
+			p->code = err;
+		}
+		pthread_mutex_unlock(&p->lock);
+	}
+	return NULL;
+}
+
+int ms_kit_parallel(size_t n, int threads, int (*job)(size_t i, void *payload),
+		    void *payload)
+{
+	struct parallel p = { n,    0, job, payload, PTHREAD_MUTEX_INITIALIZER,
+			      NULL, 0 };
+	size_t i, started = 0, want = threads > 1 ? (size_t)threads : 1;
+	pthread_t *tids;
+	int err = 0;
+
+	if (want > n)
+		want = n ? n : 1;
+	tids = ms_calloc(want, sizeof(*tids));
+	for (i = 1; i < want; i++)
+		if (!pthread_create(&tids[started], NULL, parallel_worker, &p))
+			started++;
+	parallel_worker(&p);
+	for (i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	free(tids);
+	if (p.error)
+		err = ms_error_code(p.code < 0 ? p.code : -1, "%s", p.error);
+	free(p.error);
+	pthread_mutex_destroy(&p.lock);
+	return err;
 }

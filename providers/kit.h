@@ -133,4 +133,12 @@ int ms_kit_json_pages(json_t **out, struct ms_aws *aws, const char *service,
  */
 int ms_kit_tagged(json_t **out, struct ms_aws *aws, const char *type);
 
+/*
+ * job(i, payload) for each i below n, threads at a time (this thread is
+ * one of them). The first failure is returned, with its message and
+ * code, and the jobs not begun by then are not run.
+ */
+int ms_kit_parallel(size_t n, int threads, int (*job)(size_t i, void *payload),
+		    void *payload);
+
 #endif

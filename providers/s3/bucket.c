@@ -650,14 +650,14 @@ static int bucket_read_many(struct ms_call *call, const json_t *priors,
 		m.list[m.n].prior = prior;
 		m.n++;
 	}
-	err = m.n ? ms_s3_parallel(2 + 2 * m.n, call->parallelism, read_part,
-				   &m) :
+	err = m.n ? ms_kit_parallel(2 + 2 * m.n, call->parallelism, read_part,
+				    &m) :
 		    0;
 	for (i = 0; !err && i < m.n; i++)
 		if (listed_as_recorded(&m, &m.list[i]) && m.list[i].ask_tags)
 			m.asked[asked++] = i;
 	if (!err && asked)
-		err = ms_s3_parallel(asked, call->parallelism, read_asked, &m);
+		err = ms_kit_parallel(asked, call->parallelism, read_asked, &m);
 	if (!err) {
 		*out = json_object();
 		for (i = 0; i < m.n; i++) {

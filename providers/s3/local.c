@@ -11,6 +11,7 @@
  */
 #include "util/common.h"
 #include "providers/aws/sigv4.h"
+#include "providers/kit.h"
 #include "providers/s3/s3.h"
 #include "util/json.h"
 #include "util/sha256.h"
@@ -250,5 +251,5 @@ int ms_s3_hash_files(struct ms_file *files, size_t n, uint64_t part_size,
 {
 	struct hash_job h = { files, part_size };
 
-	return ms_s3_parallel(n, threads, hash_one, &h);
+	return ms_kit_parallel(n, threads, hash_one, &h);
 }

@@ -542,7 +542,7 @@ static int object_read_many(struct ms_call *call, const json_t *priors,
 		if (err)
 			goto done;
 	}
-	err = ms_s3_parallel(s.n, call->parallelism, read_tags, &s);
+	err = ms_kit_parallel(s.n, call->parallelism, read_tags, &s);
 	if (err)
 		goto done;
 	*out = json_object();

@@ -74,13 +74,6 @@ int ms_s3_delete_xml(struct ms_buf *out, const json_t *objects);
  */
 int ms_s3_empty(struct ms_call *call, const char *region, const char *bucket);
 /*
- * job(i, payload) for each i below n, threads at a time (this thread is
- * one of them). The first failure is returned, with its message and
- * code, and the jobs not begun by then are not run.
- */
-int ms_s3_parallel(size_t n, int threads, int (*job)(size_t i, void *payload),
-		   void *payload);
-/*
  * *out = when bucket was made (S3's CreationDate, seconds since the
  * epoch; ListBuckets with the name as prefix), or -1 when it is not
  * listed.
