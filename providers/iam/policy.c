@@ -102,13 +102,51 @@ static int versions(json_t **out, struct ms_aws_error *error,
 	return err;
 }
 
+/*
+ * *out = the attributes of policy (GetPolicy's Policy, or the detail of
+ * GetAccountAuthorizationDetails: the same fields) at arn, with document
+ * (its default version's, as IAM encodes it) and tags (ListPolicyTags').
+ */
+static int policy_attrs(json_t **out, struct ms_call *call, const char *arn,
+			const json_t *policy, const char *document,
+			const json_t *tag_list)
+{
+	json_t *doc = NULL, *tags = NULL;
+	char what[400];
+	int err;
+
+	*out = NULL;
+	snprintf(what, sizeof(what), "policy '%s'", arn);
+	err = ms_iam_policy_decode(&doc, document, what);
+	if (!err) {
+		tags = ms_kit_tags_map(tag_list);
+		err = ms_kit_attrs(out, call->type, policy, tags);
+	}
+	if (!err) {
+		json_object_set(*out, "policy", doc);
+		json_object_set_new(*out, "id", json_string(arn));
+	}
+	json_decref(tags);
+	json_decref(doc);
+	return err;
+}
+
+static int list_tags(json_t **out, struct ms_aws_error *error,
+		     struct ms_call *call, const char *arn)
+{
+	json_t *p = by_arn(arn);
+	int err =
+		ms_iam_list(out, error, call->aws, "ListPolicyTags", p, "Tags");
+
+	json_decref(p);
+	return err;
+}
+
 /* The live attributes of the policy at arn; NULL when it does not exist. */
 static int read_policy(json_t **out, struct ms_call *call, const char *arn)
 {
 	struct ms_aws_error error = MS_AWS_ERROR_INIT;
-	json_t *answer = NULL, *version = NULL, *tags = NULL, *list = NULL;
-	json_t *doc = NULL, *policy, *p;
-	char what[400];
+	json_t *answer = NULL, *version = NULL, *list = NULL, *policy, *p;
 	int err;
 
 	*out = NULL;
@@ -123,28 +161,14 @@ static int read_policy(json_t **out, struct ms_call *call, const char *arn)
 		err = policy_call(&version, &error, call, "GetPolicyVersion",
 				  p);
 	}
-	if (!err) {
-		snprintf(what, sizeof(what), "policy '%s'", arn);
-		err = ms_iam_policy_decode(
-			&doc,
+	if (!err)
+		err = list_tags(&list, &error, call, arn);
+	if (!err)
+		err = policy_attrs(
+			out, call, arn, policy,
 			ms_kit_str(json_object_get(version, "PolicyVersion"),
 				   "Document", ""),
-			what);
-	}
-	if (!err) {
-		p = by_arn(arn);
-		err = ms_iam_list(&list, &error, call->aws, "ListPolicyTags", p,
-				  "Tags");
-		json_decref(p);
-	}
-	if (!err) {
-		tags = ms_kit_tags_map(list);
-		err = ms_kit_attrs(out, call->type, policy, tags);
-	}
-	if (!err) {
-		json_object_set(*out, "policy", doc);
-		json_object_set_new(*out, "id", json_string(arn));
-	}
+			list);
 	if (err && ms_iam_not_found(&error)) {
 		ms_error_clear();
 		err = 0;
@@ -153,8 +177,6 @@ static int read_policy(json_t **out, struct ms_call *call, const char *arn)
 	json_decref(answer);
 	json_decref(version);
 	json_decref(list);
-	json_decref(tags);
-	json_decref(doc);
 	return err;
 }
 
@@ -167,6 +189,119 @@ static int policy_read(struct ms_call *call, const json_t *prior, json_t **out)
 	if (!err)
 		err = read_policy(out, call, arn);
 	free(arn);
+	return err;
+}
+
+/*
+ * A refresh of many policies (policy_read_many): each listed policy's
+ * name, ARN and detail, and what its read gives (NULL: left to its own).
+ */
+struct listed {
+	const char *name;
+	char *arn;
+	const json_t *detail;
+	json_t *live;
+};
+
+struct many {
+	struct ms_call *call;
+	struct listed *list;
+};
+
+/* The default version's document in a policy's detail, or NULL. */
+static const char *default_document(const json_t *detail)
+{
+	json_t *versions = json_object_get(detail, "PolicyVersionList"), *v;
+	const char *id = ms_kit_str(detail, "DefaultVersionId", "");
+	size_t i;
+
+	json_array_foreach(json_is_array(versions) ? versions : NULL, i, v)
+		if (is_default(v) ||
+		    !strcmp(ms_kit_str(v, "VersionId", ""), id))
+			return ms_kit_str(v, "Document", NULL);
+	return NULL;
+}
+
+/* A listed policy's tags, then its attributes. */
+static int read_listed(size_t i, void *payload)
+{
+	struct many *m = payload;
+	struct listed *l = &m->list[i];
+	struct ms_aws_error error = MS_AWS_ERROR_INIT;
+	json_t *tags = NULL;
+	int err = list_tags(&tags, &error, m->call, l->arn);
+
+	if (!err)
+		err = policy_attrs(&l->live, m->call, l->arn, l->detail,
+				   default_document(l->detail), tags);
+	/* deleted since the list: its own read finds it gone */
+	if (err && ms_iam_not_found(&error)) {
+		ms_error_clear();
+		err = 0;
+	}
+	ms_aws_error_release(&error);
+	json_decref(tags);
+	return err;
+}
+
+/*
+ * GetAccountAuthorizationDetails (Filter=LocalManagedPolicy) holds what
+ * GetPolicy and GetPolicyVersion give of each customer-managed policy,
+ * a page of many; its tags are in no list, so each policy listed has
+ * them read with ListPolicyTags, -parallelism at a time. A policy not
+ * listed is left to its own read.
+ */
+static int policy_read_many(struct ms_call *call, const json_t *priors,
+			    json_t **out)
+{
+	json_t *p = json_pack("{s:[s], s:i}", "Filter", "LocalManagedPolicy",
+			      "MaxItems", ms_kit_page_size(1000));
+	json_t *items = NULL, *byarn = json_object(), *item, *prior;
+	struct many m = { call, NULL };
+	const char *name;
+	size_t i, n = 0;
+	int err;
+
+	*out = NULL;
+	err = ms_iam_list(&items, NULL, call->aws,
+			  "GetAccountAuthorizationDetails", p, "Policies");
+	json_decref(p);
+	json_array_foreach(items, i, item)
+		if (ms_kit_str(item, "Arn", NULL))
+			json_object_set(byarn, ms_kit_str(item, "Arn", ""),
+					item);
+	m.list = ms_calloc(json_object_size(priors) + 1, sizeof(*m.list));
+	json_object_foreach(err ? NULL : (json_t *)priors, name, prior) {
+		char *arn = NULL;
+		const json_t *detail;
+
+		if ((err = arn_of(&arn, call, prior)))
+			break;
+		detail = json_object_get(byarn, arn);
+		if (!detail || !default_document(detail)) {
+			free(arn);
+			continue;
+		}
+		m.list[n].name = name;
+		m.list[n].arn = arn;
+		m.list[n++].detail = detail;
+	}
+	if (!err)
+		err = ms_kit_parallel(n, call->parallelism, read_listed, &m);
+	if (!err) {
+		*out = json_object();
+		for (i = 0; i < n; i++)
+			if (m.list[i].live)
+				json_object_set(*out, m.list[i].name,
+						m.list[i].live);
+	}
+	for (i = 0; i < n; i++) {
+		free(m.list[i].arn);
+		json_decref(m.list[i].live);
+	}
+	free(m.list);
+	json_decref(byarn);
+	json_decref(items);
 	return err;
 }
 
@@ -378,6 +513,7 @@ const struct ms_resource_type ms_aws_iam_policy = {
 	.name_max = 128,
 	.name_chars = "a-zA-Z0-9+=,.@_-",
 	.read = policy_read,
+	.read_many = policy_read_many,
 	.create = policy_create,
 	.update = policy_update,
 	.delete = policy_delete,

@@ -7,6 +7,8 @@ meet (docs/testing.md, "Emulator extensions"):
   - GetAccountAuthorizationDetails pages by MaxItems and Marker, with
     IsTruncated, as AWS does (moto answered everything in one page and
     ignored both); the roles come in the order ListRoles gives them.
+  - GetAccountAuthorizationDetails gives each managed policy's PolicyName
+    and PolicyId, as AWS does (moto left both out).
 
 install() patches moto in this process; call it before the server starts.
 """
@@ -61,3 +63,6 @@ def install():
     from moto.iam import responses as iam_responses
     iam_responses.IamResponse.get_account_authorization_details = \
         get_account_authorization_details
+    # the answer's fields are read from the object's attributes
+    iam_models.ManagedPolicy.policy_name = property(lambda p: p.name)
+    iam_models.ManagedPolicy.policy_id = property(lambda p: p.id)
