@@ -1,15 +1,22 @@
 /*
  * autoscaling.c - the Application Auto Scaling service layer.
+ *
+ * Refresh reads targets and policies in bulk (ms_autoscaling_describe_many):
+ * the same Describe calls a read makes for one object, asked for up to 50
+ * of them at once in a namespace.
  */
 #include "util/common.h"
 #include "providers/autoscaling/autoscaling.h"
+
+#define SERVICE "application-autoscaling"
+#define TARGET  "AnyScaleFrontendService"
 
 int ms_autoscaling_call(json_t **out, struct ms_aws_error *error,
 			struct ms_aws *aws, const char *operation,
 			const json_t *body)
 {
-	return ms_aws_json_call(out, error, aws, "application-autoscaling",
-				"AnyScaleFrontendService", operation, body);
+	return ms_aws_json_call(out, error, aws, SERVICE, TARGET, operation,
+				body);
 }
 
 const char *ms_autoscaling_namespace_of(const char *resource_id)
@@ -90,6 +97,101 @@ int ms_autoscaling_registered(json_t **out, struct ms_aws *aws,
 	}
 	json_decref(body);
 	json_decref(answer);
+	return err;
+}
+
+/* Set each field of had to null where fields holds it otherwise. */
+static void keep_alike(json_t *had, const json_t *fields)
+{
+	const char *field;
+	json_t *v;
+
+	json_object_foreach(had, field, v)
+		if (!json_equal(v, json_object_get(fields, field)))
+			json_object_set_new(had, field, json_null());
+}
+
+void ms_autoscaling_want(json_t *wanted, const char *ns, const char *name,
+			 const json_t *fields)
+{
+	json_t *names = json_object_get(wanted, ns), *had;
+
+	if (!names) {
+		names = json_object();
+		json_object_set_new(wanted, ns, names);
+	}
+	had = json_object_get(names, name);
+	if (had)
+		keep_alike(had, fields);
+	else
+		json_object_set_new(names, name, json_deep_copy(fields));
+}
+
+/*
+ * One request of a bulk read: the next MS_AUTOSCALING_NAMES_A_CALL names
+ * of names (from *it, which is moved past them), every page of its
+ * answer appended to out.
+ */
+static int describe_some(json_t *out, struct ms_aws *aws, const char *op,
+			 const char *list, const char *key, int page,
+			 const char *ns, json_t *names, void **it)
+{
+	json_t *body, *alike = NULL, *items = NULL, *v;
+	const char *field;
+	size_t n;
+	int err;
+
+	body = json_pack("{s:s, s:[], s:i}", "ServiceNamespace", ns, list,
+			 "MaxResults", ms_kit_page_size(page));
+	for (n = 0; *it && n < MS_AUTOSCALING_NAMES_A_CALL;
+	     n++, *it = json_object_iter_next(names, *it)) {
+		json_array_append_new(json_object_get(body, list),
+				      json_string(json_object_iter_key(*it)));
+		if (alike)
+			keep_alike(alike, json_object_iter_value(*it));
+		else
+			alike = json_deep_copy(json_object_iter_value(*it));
+	}
+	json_object_foreach(alike, field, v)
+		if (json_is_string(v))
+			json_object_set(body, field, v);
+	/* AWS takes a dimension only with the resource id it is of */
+	if (!json_object_get(body, "ResourceId") &&
+	    !json_object_get(body, "ResourceIds"))
+		json_object_del(body, "ScalableDimension");
+	err = ms_kit_json_pages(&items, aws, SERVICE, TARGET, op, body, key,
+				"NextToken");
+	if (!err)
+		json_array_extend(out, items);
+	json_decref(items);
+	json_decref(alike);
+	json_decref(body);
+	return err;
+}
+
+int ms_autoscaling_describe_many(json_t **out, struct ms_aws *aws,
+				 const char *operation, const char *list,
+				 const char *key, int page,
+				 const json_t *wanted)
+{
+	json_t *names;
+	const char *ns;
+	void *it;
+	int err = 0;
+
+	*out = json_array();
+	json_object_foreach((json_t *)wanted, ns, names) {
+		it = json_object_iter(names);
+		while (!err && it)
+			err = describe_some(*out, aws, operation, list, key,
+					    page, ns, names, &it);
+		if (err)
+			break;
+	}
+	if (err) {
+		json_decref(*out);
+		*out = NULL;
+	}
 	return err;
 }
 

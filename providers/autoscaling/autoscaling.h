@@ -40,6 +40,36 @@ int ms_autoscaling_registered(json_t **out, struct ms_aws *aws,
 			      const json_t *resource_ids);
 
 /*
+ * Refresh by listing (docs/refresh.md). AWS takes at most this many
+ * ResourceIds (DescribeScalableTargets) or PolicyNames
+ * (DescribeScalingPolicies) a request.
+ */
+#define MS_AUTOSCALING_NAMES_A_CALL 50
+
+/*
+ * Record in wanted that an object of namespace ns is asked for by name (a
+ * resource id, a policy name) and holds the request fields fields
+ * ({"ResourceId": ..., "ScalableDimension": ...}; borrowed). wanted maps
+ * a namespace to its names, and each name to the fields every object
+ * asked for by it holds alike (null where two differ).
+ */
+void ms_autoscaling_want(json_t *wanted, const char *ns, const char *name,
+			 const json_t *fields);
+
+/*
+ * Every item operation (DescribeScalableTargets, DescribeScalingPolicies)
+ * answers under key for wanted (above): one request a namespace and
+ * MS_AUTOSCALING_NAMES_A_CALL names, the names as the request's list
+ * (ResourceIds, PolicyNames) with the fields all of them hold alike,
+ * every page read by NextToken, page items a page (MaxResults, or the
+ * smaller MLSTACK_LIST_PAGE_SIZE). *out: the items of every answer (new).
+ */
+int ms_autoscaling_describe_many(json_t **out, struct ms_aws *aws,
+				 const char *operation, const char *list,
+				 const char *key, int page,
+				 const json_t *wanted);
+
+/*
  * Scaling taken off resources for an operation their service refuses
  * while they scale (SageMaker's UpdateEndpoint changing a variant's
  * instance type), and put back after it. detach saves each target of

@@ -7,6 +7,12 @@
  * name already used on the resource is someone else's unless the
  * recovery of this stack's interrupted create finds it made after the
  * create began. The object is named by its policy name.
+ *
+ * Refresh reads many policies at once (policy_read_many): one
+ * DescribeScalingPolicies a namespace and 50 policy names, every page
+ * (10 policies a page at most), each answer matched to a policy by its
+ * name, resource id and dimension. A policy not in the answer is read
+ * alone (docs/refresh.md).
  */
 #include "util/common.h"
 #include "providers/provider.h"
@@ -166,6 +172,19 @@ static int find(json_t **out, struct ms_call *call, const struct where *w)
 	return err;
 }
 
+/*
+ * The attributes of the policy DescribeScalingPolicies answered as live:
+ * what read answers for it.
+ */
+static int policy_attrs(json_t **out, struct ms_call *call, const json_t *live)
+{
+	int err = ms_kit_attrs(out, call->type, live, NULL);
+
+	if (*out)
+		json_object_del(*out, "tags");
+	return err;
+}
+
 static int policy_read(struct ms_call *call, const json_t *prior, json_t **out)
 {
 	struct where w;
@@ -176,11 +195,96 @@ static int policy_read(struct ms_call *call, const json_t *prior, json_t **out)
 	where_of(&w, prior);
 	err = find(&live, call, &w);
 	if (!err && live)
-		err = ms_kit_attrs(out, call->type, live, NULL);
-	if (*out)
-		json_object_del(*out, "tags");
+		err = policy_attrs(out, call, live);
 	json_decref(live);
 	free(w.buf);
+	return err;
+}
+
+/* DescribeScalingPolicies' largest page. */
+#define POLICIES_PAGE 10
+
+/*
+ * What tells a policy from any other: its namespace, resource id,
+ * dimension and name (a name is unique only on one target).
+ */
+static char *policy_key(const char *ns, const char *resource,
+			const char *dimension, const char *name)
+{
+	return ms_asprintf("%s\n%s\n%s\n%s", ns ? ns : "",
+			   resource ? resource : "", dimension ? dimension : "",
+			   name ? name : "");
+}
+
+/*
+ * Refresh of many policies (docs/refresh.md): the policies of a namespace
+ * are asked for 50 names a DescribeScalingPolicies, with the resource id
+ * (and dimension) when all of them are on the same target, and each
+ * answer goes to the policy of its name, resource id and dimension. One
+ * the answer does not hold is left to its own read: absence from a bulk
+ * answer is not taken for gone. A policy whose target is not known (an
+ * import's name alone) is read alone too.
+ */
+static int policy_read_many(struct ms_call *call, const json_t *priors,
+			    json_t **out)
+{
+	json_t *wanted = json_object(), *found = json_object();
+	json_t *items = NULL, *prior, *item, *fields, *live;
+	struct where w;
+	const char *name;
+	char *key;
+	size_t i;
+	int err;
+
+	*out = NULL;
+	json_object_foreach((json_t *)priors, name, prior) {
+		where_of(&w, prior);
+		if (w.ns && w.resource && w.dimension && *w.name) {
+			fields = json_pack("{s:s, s:s}", "ResourceId",
+					   w.resource, "ScalableDimension",
+					   w.dimension);
+			ms_autoscaling_want(wanted, w.ns, w.name, fields);
+			json_decref(fields);
+		}
+		free(w.buf);
+	}
+	err = ms_autoscaling_describe_many(&items, call->aws,
+					   "DescribeScalingPolicies",
+					   "PolicyNames", "ScalingPolicies",
+					   POLICIES_PAGE, wanted);
+	if (err)
+		goto done;
+	json_array_foreach(items, i, item) {
+		key = policy_key(ms_kit_str(item, "ServiceNamespace", NULL),
+				 ms_kit_str(item, "ResourceId", NULL),
+				 ms_kit_str(item, "ScalableDimension", NULL),
+				 ms_kit_str(item, "PolicyName", NULL));
+		if (!json_object_get(found, key))
+			json_object_set(found, key, item);
+		free(key);
+	}
+	*out = json_object();
+	json_object_foreach((json_t *)priors, name, prior) {
+		where_of(&w, prior);
+		key = policy_key(w.ns, w.resource, w.dimension, w.name);
+		item = w.ns && w.resource && w.dimension ?
+			       json_object_get(found, key) :
+			       NULL;
+		free(key);
+		free(w.buf);
+		if (!item)
+			continue;
+		/* an answer read cannot take: its own read says why */
+		if (policy_attrs(&live, call, item)) {
+			ms_error_clear();
+			continue;
+		}
+		json_object_set_new(*out, name, live);
+	}
+done:
+	json_decref(wanted);
+	json_decref(found);
+	json_decref(items);
 	return err;
 }
 
@@ -305,6 +409,7 @@ const struct ms_resource_type ms_aws_appautoscaling_policy = {
 	.schema = schema,
 	.id_attr = "name",
 	.read = policy_read,
+	.read_many = policy_read_many,
 	.create = policy_create,
 	.update = policy_update,
 	.delete = policy_delete,

@@ -6,6 +6,12 @@
  * RegisterScalableTarget creates and updates alike. A resource already
  * registered is taken over only when its target carries this stack's
  * owner mark in its tags. The object is named by its resource id.
+ *
+ * Refresh reads many targets at once (target_read_many): one
+ * DescribeScalableTargets a namespace and 50 resource ids, then one
+ * ListTagsForResource a target found, as its own read makes (no call
+ * gives the tags of many targets). A target not in the answer is read
+ * alone (docs/refresh.md).
  */
 #include "util/common.h"
 #include "providers/provider.h"
@@ -61,11 +67,28 @@ static const char *namespace_of(const json_t *attrs)
 				  ms_kit_str(attrs, "resource_id", NULL)));
 }
 
+/*
+ * The attributes of the target DescribeScalableTargets answered as live,
+ * with its tags (a call of their own): what read answers for it.
+ */
+static int target_attrs(json_t **out, struct ms_call *call, const json_t *live)
+{
+	json_t *tags = NULL;
+	int err = list_tags(&tags, call,
+			    ms_kit_str(live, "ScalableTargetARN", ""));
+
+	*out = NULL;
+	if (!err)
+		err = ms_kit_attrs(out, call->type, live, tags);
+	json_decref(tags);
+	return err;
+}
+
 static int target_read(struct ms_call *call, const json_t *prior, json_t **out)
 {
 	const char *ns = namespace_of(prior);
 	const char *id = ms_kit_str(prior, "resource_id", NULL);
-	json_t *live = NULL, *tags = NULL;
+	json_t *live = NULL;
 	int err;
 
 	*out = NULL;
@@ -77,12 +100,83 @@ static int target_read(struct ms_call *call, const json_t *prior, json_t **out)
 				    ms_kit_str(prior, "scalable_dimension",
 					       NULL));
 	if (!err && live)
-		err = list_tags(&tags, call,
-				ms_kit_str(live, "ScalableTargetARN", ""));
-	if (!err && live)
-		err = ms_kit_attrs(out, call->type, live, tags);
+		err = target_attrs(out, call, live);
 	json_decref(live);
-	json_decref(tags);
+	return err;
+}
+
+/* DescribeScalableTargets' largest page. */
+#define TARGETS_PAGE 50
+
+/* What tells a target from any other: namespace, resource id, dimension. */
+static char *target_key(const char *ns, const char *id, const char *dimension)
+{
+	return ms_asprintf("%s\n%s\n%s", ns ? ns : "", id ? id : "",
+			   dimension ? dimension : "");
+}
+
+/*
+ * Refresh of many targets (docs/refresh.md): the targets of a namespace
+ * are asked for 50 resource ids a DescribeScalableTargets, with their
+ * dimension when all of them have the same, and each one found has its
+ * tags read as its own read would. One the answer does not hold, or
+ * whose tags cannot be read, is left to its own read: absence from a
+ * bulk answer is not taken for gone.
+ */
+static int target_read_many(struct ms_call *call, const json_t *priors,
+			    json_t **out)
+{
+	json_t *wanted = json_object(), *found = json_object();
+	json_t *items = NULL, *prior, *item, *fields, *live;
+	const char *name, *id, *dimension;
+	char *key;
+	size_t i;
+	int err;
+
+	*out = NULL;
+	json_object_foreach((json_t *)priors, name, prior) {
+		id = ms_kit_str(prior, "resource_id", NULL);
+		dimension = ms_kit_str(prior, "scalable_dimension", NULL);
+		if (!namespace_of(prior) || !id || !dimension)
+			continue;
+		fields = json_pack("{s:s}", "ScalableDimension", dimension);
+		ms_autoscaling_want(wanted, namespace_of(prior), id, fields);
+		json_decref(fields);
+	}
+	err = ms_autoscaling_describe_many(&items, call->aws,
+					   "DescribeScalableTargets",
+					   "ResourceIds", "ScalableTargets",
+					   TARGETS_PAGE, wanted);
+	if (err)
+		goto done;
+	json_array_foreach(items, i, item) {
+		key = target_key(ms_kit_str(item, "ServiceNamespace", NULL),
+				 ms_kit_str(item, "ResourceId", NULL),
+				 ms_kit_str(item, "ScalableDimension", NULL));
+		if (!json_object_get(found, key))
+			json_object_set(found, key, item);
+		free(key);
+	}
+	*out = json_object();
+	json_object_foreach((json_t *)priors, name, prior) {
+		key = target_key(namespace_of(prior),
+				 ms_kit_str(prior, "resource_id", NULL),
+				 ms_kit_str(prior, "scalable_dimension", NULL));
+		item = json_object_get(found, key);
+		free(key);
+		if (!item)
+			continue;
+		/* deregistered since, or refused: its own read says which */
+		if (target_attrs(&live, call, item)) {
+			ms_error_clear();
+			continue;
+		}
+		json_object_set_new(*out, name, live);
+	}
+done:
+	json_decref(wanted);
+	json_decref(found);
+	json_decref(items);
 	return err;
 }
 
@@ -213,6 +307,7 @@ const struct ms_resource_type ms_aws_appautoscaling_target = {
 	.schema = schema,
 	.id_attr = "resource_id",
 	.read = target_read,
+	.read_many = target_read_many,
 	.create = target_create,
 	.update = target_update,
 	.delete = target_delete,

@@ -9,7 +9,15 @@ AWS (docs/testing.md, "Emulator extensions"):
     ValidationException); deregistering a target deletes its scaling
     policies, as AWS does;
   - PutScalingPolicy needs the scalable target registered first
-    (ObjectNotFoundException), as AWS does; moto took any.
+    (ObjectNotFoundException), as AWS does; moto took any;
+  - DescribeScalableTargets and DescribeScalingPolicies page by MaxResults
+    and NextToken as AWS does (moto's second token of DescribeScalableTargets
+    repeated the first; DescribeScalingPolicies gave 100 a page, not 10),
+    refuse more than 50 ResourceIds or PolicyNames and a MaxResults above
+    50 (targets) or 10 (policies) with a ValidationException, and
+    DescribeScalingPolicies takes PolicyNames and matches ResourceId and
+    ScalableDimension exactly (moto ignored the names and matched a
+    resource id as a substring).
 
 install() patches moto in this process; call it before the server starts.
 """
@@ -145,6 +153,75 @@ def untag_resource(self):
     return "{}"
 
 
+class InvalidNextToken(JsonRESTError):
+    def __init__(self, message):
+        super().__init__("InvalidNextTokenException", message)
+
+
+def _too_many(field, values, most):
+    if values is not None and len(values) > most:
+        raise aas_models.AWSValidationException(
+            f"1 validation error detected: Value '{values}' at '{field}' "
+            f"failed to satisfy constraint: Member must have length less "
+            f"than or equal to {most}")
+
+
+def _page(self, items, most):
+    """One page of items by MaxResults (at most `most`, the default) and
+    NextToken (the index the page starts at), as AWS pages them."""
+    size = self._get_int_param("MaxResults")
+    if size is not None and not 1 <= size <= most:
+        raise aas_models.AWSValidationException(
+            f"1 validation error detected: Value '{size}' at 'maxResults' "
+            f"failed to satisfy constraint: Member must have value between "
+            f"1 and {most}")
+    size = size or most
+    token = self._get_param("NextToken")
+    try:
+        start = int(token) if token else 0
+    except ValueError:
+        raise InvalidNextToken("Invalid token") from None
+    if start < 0 or start > len(items):
+        raise InvalidNextToken("Invalid token")
+    end = start + size
+    return items[start:end], str(end) if end < len(items) else None
+
+
+def describe_scalable_targets(self):
+    self._validate_params()
+    ids = self._get_param("ResourceIds")
+    _too_many("resourceIds", ids, 50)
+    found = self.applicationautoscaling_backend.describe_scalable_targets(
+        self._get_param("ServiceNamespace"), ids,
+        self._get_param("ScalableDimension"))
+    page, token = _page(self, found, 50)
+    answer = {"ScalableTargets": [aas_responses._build_target(t)
+                                  for t in page]}
+    if token:
+        answer["NextToken"] = token
+    return json.dumps(answer)
+
+
+def describe_scaling_policies(self):
+    self._validate_params()
+    names = self._get_param("PolicyNames")
+    _too_many("policyNames", names, 50)
+    rid = self._get_param("ResourceId")
+    dimension = self._get_param("ScalableDimension")
+    namespace = self._get_param("ServiceNamespace")
+    found = [p for p in self.applicationautoscaling_backend.policies.values()
+             if p.service_namespace == namespace and
+             (not names or p.policy_name in names) and
+             (not rid or p.resource_id == rid) and
+             (not dimension or p.scalable_dimension == dimension)]
+    page, token = _page(self, found, 10)
+    answer = {"ScalingPolicies": [aas_responses._build_policy(p)
+                                  for p in page]}
+    if token:
+        answer["NextToken"] = token
+    return json.dumps(answer)
+
+
 def install():
     global _installed
     if _installed:
@@ -154,6 +231,8 @@ def install():
     R.list_tags_for_resource = list_tags_for_resource
     R.tag_resource = tag_resource
     R.untag_resource = untag_resource
+    R.describe_scalable_targets = describe_scalable_targets
+    R.describe_scaling_policies = describe_scaling_policies
     B = aas_models.ApplicationAutoscalingBackend
     B.deregister_scalable_target = deregister_scalable_target
     B.put_scaling_policy = put_scaling_policy
