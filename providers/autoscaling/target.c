@@ -10,8 +10,8 @@
  * Refresh reads many targets at once (target_read_many): one
  * DescribeScalableTargets a namespace and 50 resource ids, then one
  * ListTagsForResource a target found, as its own read makes (no call
- * gives the tags of many targets). A target not in the answer is read
- * alone (docs/refresh.md).
+ * gives the tags of many targets), -parallelism at a time. A target not
+ * in the answer is read alone (docs/refresh.md).
  */
 #include "util/common.h"
 #include "providers/provider.h"
@@ -115,22 +115,43 @@ static char *target_key(const char *ns, const char *id, const char *dimension)
 			   dimension ? dimension : "");
 }
 
+/* The targets found by a refresh of many, each read with its tags. */
+struct found {
+	struct ms_call *call;
+	const char **names;
+	const json_t **items;
+	json_t **live; /* NULL: left to its own read */
+};
+
+static int read_found(size_t i, void *payload)
+{
+	struct found *f = payload;
+
+	/* deregistered since, or refused: its own read says which */
+	if (target_attrs(&f->live[i], f->call, f->items[i]))
+		ms_error_clear();
+	return 0;
+}
+
 /*
  * Refresh of many targets (docs/refresh.md): the targets of a namespace
  * are asked for 50 resource ids a DescribeScalableTargets, with their
  * dimension when all of them have the same, and each one found has its
- * tags read as its own read would. One the answer does not hold, or
- * whose tags cannot be read, is left to its own read: absence from a
- * bulk answer is not taken for gone.
+ * tags read as its own read would, -parallelism at a time. One the
+ * answer does not hold, or whose tags cannot be read, is left to its own
+ * read: absence from a bulk answer is not taken for gone.
  */
 static int target_read_many(struct ms_call *call, const json_t *priors,
 			    json_t **out)
 {
 	json_t *wanted = json_object(), *found = json_object();
-	json_t *items = NULL, *prior, *item, *fields, *live;
+	json_t *items = NULL, *prior, *item, *fields;
+	size_t n = json_object_size(priors) + 1, k = 0, i;
+	struct found f = { call, ms_calloc(n, sizeof(*f.names)),
+			   ms_calloc(n, sizeof(*f.items)),
+			   ms_calloc(n, sizeof(*f.live)) };
 	const char *name, *id, *dimension;
 	char *key;
-	size_t i;
 	int err;
 
 	*out = NULL;
@@ -157,23 +178,25 @@ static int target_read_many(struct ms_call *call, const json_t *priors,
 			json_object_set(found, key, item);
 		free(key);
 	}
-	*out = json_object();
 	json_object_foreach((json_t *)priors, name, prior) {
 		key = target_key(namespace_of(prior),
 				 ms_kit_str(prior, "resource_id", NULL),
 				 ms_kit_str(prior, "scalable_dimension", NULL));
-		item = json_object_get(found, key);
-		free(key);
-		if (!item)
-			continue;
-		/* deregistered since, or refused: its own read says which */
-		if (target_attrs(&live, call, item)) {
-			ms_error_clear();
-			continue;
+		if ((item = json_object_get(found, key))) {
+			f.names[k] = name;
+			f.items[k++] = item;
 		}
-		json_object_set_new(*out, name, live);
+		free(key);
 	}
+	ms_kit_parallel(k, call->parallelism, read_found, &f);
+	*out = json_object();
+	for (i = 0; i < k; i++)
+		if (f.live[i])
+			json_object_set_new(*out, f.names[i], f.live[i]);
 done:
+	free(f.names);
+	free(f.items);
+	free(f.live);
 	json_decref(wanted);
 	json_decref(found);
 	json_decref(items);
