@@ -19,6 +19,13 @@ int ms_autoscaling_call(json_t **out, struct ms_aws_error *error,
 				body);
 }
 
+int ms_autoscaling_pages(json_t **out, struct ms_aws *aws,
+			 const char *operation, json_t *body, const char *key)
+{
+	return ms_kit_json_pages(out, aws, SERVICE, TARGET, operation, body,
+				 key, "NextToken");
+}
+
 const char *ms_autoscaling_namespace_of(const char *resource_id)
 {
 	static const char *const forms[][2] = {
@@ -86,11 +93,10 @@ int ms_autoscaling_registered(json_t **out, struct ms_aws *aws,
 		return 0;
 	body = json_pack("{s:s, s:O}", "ServiceNamespace", namespace,
 			 "ResourceIds", resource_ids);
-	err = ms_autoscaling_call(&answer, NULL, aws, "DescribeScalableTargets",
-				  body);
+	err = ms_autoscaling_pages(&answer, aws, "DescribeScalableTargets",
+				   body, "ScalableTargets");
 	/* only ids asked for: callers read the variant name out of them */
-	json_array_foreach(
-		err ? NULL : json_object_get(answer, "ScalableTargets"), i, t) {
+	json_array_foreach(answer, i, t) {
 		id = json_object_get(t, "ResourceId");
 		if (holds(resource_ids, id) && !holds(*out, id))
 			json_array_append(*out, id);
@@ -159,8 +165,7 @@ static int describe_some(json_t *out, struct ms_aws *aws, const char *op,
 	if (!json_object_get(body, "ResourceId") &&
 	    !json_object_get(body, "ResourceIds"))
 		json_object_del(body, "ScalableDimension");
-	err = ms_kit_json_pages(&items, aws, SERVICE, TARGET, op, body, key,
-				"NextToken");
+	err = ms_autoscaling_pages(&items, aws, op, body, key);
 	if (!err)
 		json_array_extend(out, items);
 	json_decref(items);
@@ -231,11 +236,10 @@ int ms_autoscaling_detach(json_t **saved, struct ms_aws *aws,
 		return 0;
 	body = json_pack("{s:s, s:O}", "ServiceNamespace", namespace,
 			 "ResourceIds", resource_ids);
-	err = ms_autoscaling_call(&answer, NULL, aws, "DescribeScalableTargets",
-				  body);
+	err = ms_autoscaling_pages(&answer, aws, "DescribeScalableTargets",
+				   body, "ScalableTargets");
 	json_decref(body);
-	json_array_foreach(
-		err ? NULL : json_object_get(answer, "ScalableTargets"), i, t) {
+	json_array_foreach(answer, i, t) {
 		entry = json_pack(
 			"{s:{s:O, s:O, s:O, s:O?, s:O?, s:O?}}", "target",
 			"ServiceNamespace",
@@ -271,14 +275,14 @@ int ms_autoscaling_detach(json_t **saved, struct ms_aws *aws,
 				 "ScalableDimension",
 				 json_object_get(t, "ScalableDimension"));
 		policies = NULL;
-		err = ms_autoscaling_call(&policies, NULL, aws,
-					  "DescribeScalingPolicies", body);
+		err = ms_autoscaling_pages(&policies, aws,
+					   "DescribeScalingPolicies", body,
+					   "ScalingPolicies");
 		json_decref(body);
 		if (err)
 			break;
 		json_object_set_new(entry, "policies", json_array());
-		json_array_foreach(json_object_get(policies, "ScalingPolicies"),
-				   k, p)
+		json_array_foreach(policies, k, p)
 			json_array_append_new(json_object_get(entry,
 							      "policies"),
 					      policy_request(p));

@@ -17,6 +17,13 @@ int ms_autoscaling_call(json_t **out, struct ms_aws_error *error,
 			const json_t *body);
 
 /*
+ * Every page of operation's answer (NextToken), the items under key
+ * (new): body (the caller's) takes each page's token.
+ */
+int ms_autoscaling_pages(json_t **out, struct ms_aws *aws,
+			 const char *operation, json_t *body, const char *key);
+
+/*
  * The service namespace of a resource id, as AWS spells resource ids:
  * "endpoint/x/variant/y" is sagemaker, "function:f:alias" lambda ...;
  * NULL when the form is not known.

@@ -157,11 +157,10 @@ static int find(json_t **out, struct ms_call *call, const struct where *w)
 		if (w->dimension)
 			json_object_set_new(body, "ScalableDimension",
 					    json_string(w->dimension));
-		err = ms_autoscaling_call(&answer, NULL, call->aws,
-					  "DescribeScalingPolicies", body);
-		json_array_foreach(
-			err ? NULL : json_object_get(answer, "ScalingPolicies"),
-			i, p)
+		err = ms_autoscaling_pages(&answer, call->aws,
+					   "DescribeScalingPolicies", body,
+					   "ScalingPolicies");
+		json_array_foreach(answer, i, p)
 			if (!strcmp(ms_kit_str(p, "PolicyName", ""), w->name) &&
 			    !*out)
 				*out = json_incref(p);

@@ -436,8 +436,6 @@ static bool same_set(const json_t *a, const json_t *b)
 	return same;
 }
 
-#define SCALING_IDS_A_CALL 50
-
 /*
  * For refresh by listing: which variants of each endpoint found scale,
  * asked of Application Auto Scaling for many endpoints a call. The
@@ -463,10 +461,11 @@ static int endpoint_many(struct ms_call *call, json_t *found)
 			json_array_append_new(ids, json_string(rid));
 			free(rid);
 		}
-	for (i = 0; !err && i < json_array_size(ids); i += SCALING_IDS_A_CALL) {
+	for (i = 0; !err && i < json_array_size(ids);
+	     i += MS_AUTOSCALING_NAMES_A_CALL) {
 		json_array_clear(batch);
-		for (j = i;
-		     j < json_array_size(ids) && j < i + SCALING_IDS_A_CALL;
+		for (j = i; j < json_array_size(ids) &&
+			    j < i + MS_AUTOSCALING_NAMES_A_CALL;
 		     j++)
 			json_array_append(batch, json_array_get(ids, j));
 		some = NULL;

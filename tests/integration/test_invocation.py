@@ -57,8 +57,10 @@ resources:
 def scaling_state(aas):
     targets = aas.describe_scalable_targets(
         ServiceNamespace="sagemaker", ResourceIds=[RID])["ScalableTargets"]
-    policies = aas.describe_scaling_policies(
-        ServiceNamespace="sagemaker", ResourceId=RID)["ScalingPolicies"]
+    policies = [p for page in aas.get_paginator(
+        "describe_scaling_policies").paginate(
+        ServiceNamespace="sagemaker", ResourceId=RID)
+        for p in page["ScalingPolicies"]]
     return targets, policies
 
 
@@ -115,6 +117,43 @@ def test_scaling_endpoint_updates_and_deletes(run, cli, emulator, proxy):
     assert ops.index("DeregisterScalableTarget") < ops.index("DeleteEndpoint")
     assert scaling_state(aas) == ([], [])
     assert sm.list_endpoints()["Endpoints"] == []
+
+
+def many_policies_stack(instance_type, n):
+    out = stack(instance_type)
+    for i in range(1, n):
+        out += f"""
+  scaling_policy{i}:
+    type: aws_appautoscaling_policy
+    properties:
+      name: inv-invocations-{i}
+      service_namespace: ${{scaling.service_namespace}}
+      resource_id: ${{scaling.resource_id}}
+      scalable_dimension: ${{scaling.scalable_dimension}}
+      target_tracking_scaling_policy_configuration:
+        target_value: {25 + i}
+        predefined_metric_specification:
+          predefined_metric_type: SageMakerVariantInvocationsPerInstance
+"""
+    return out
+
+
+def test_more_policies_than_a_page_are_all_put_back(run, cli, emulator):
+    # DescribeScalingPolicies answers 10 policies a page: taking the
+    # scaling off for a new instance type must save and put back all 12
+    moto_sagemaker.control.polls = 1
+    cli.env["MLSTACK_WAIT_DELAY"] = "0.05"
+    aas = emulator.client("application-autoscaling")
+    run("apply", "-auto-approve",
+        stack=many_policies_stack("ml.m5.large", 12), check=True)
+    assert len(scaling_state(aas)[1]) == 12
+    run("apply", "-auto-approve",
+        stack=many_policies_stack("ml.m5.xlarge", 12), check=True)
+    names = sorted(p["PolicyName"] for p in scaling_state(aas)[1])
+    assert names == sorted(["inv-invocations"] + [
+        f"inv-invocations-{i}" for i in range(1, 12)]), names
+    code, out, _ = run("plan", "-detailed-exitcode")
+    assert code == 0, out
 
 
 PATH_STACK = stack() + """
