@@ -41,6 +41,7 @@ static int bulk_run(struct refresh *r, size_t node)
 	int err;
 
 	ms_engine_call(&call, r->e, t, NULL);
+	call.list_pages = json_object_size(r->bulk_priors[b]);
 	err = t->read_many(&call, r->bulk_priors[b], &r->bulk_live[b]);
 	/*
 	 * A list the credentials may not make (s3:ListAllMyBuckets,

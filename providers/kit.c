@@ -590,12 +590,24 @@ int ms_kit_json_pages(json_t **out, struct ms_aws *aws, const char *service,
 		      const char *target, const char *op, json_t *body,
 		      const char *key, const char *token_key)
 {
+	return ms_kit_json_pages_upto(out, aws, service, target, op, body, key,
+				      token_key, 0, NULL);
+}
+
+int ms_kit_json_pages_upto(json_t **out, struct ms_aws *aws,
+			   const char *service, const char *target,
+			   const char *op, json_t *body, const char *key,
+			   const char *token_key, size_t max_pages, bool *cut)
+{
 	json_t *items = json_array(), *answer = NULL, *page;
 	const char *token;
 	char *next = NULL;
+	size_t pages = 0;
 	int err = 0;
 
 	*out = NULL;
+	if (cut)
+		*cut = false;
 	for (;;) {
 		if (next)
 			json_object_set_new(body, token_key, json_string(next));
@@ -611,6 +623,11 @@ int ms_kit_json_pages(json_t **out, struct ms_aws *aws, const char *service,
 		token = ms_kit_str(answer, token_key, NULL);
 		if (!token || !*token)
 			break;
+		if (max_pages && ++pages == max_pages) {
+			if (cut)
+				*cut = true;
+			break;
+		}
 		if (next && !strcmp(token, next)) {
 			err = ms_error("%s: the same %s twice", op, token_key);
 			goto done;
@@ -627,7 +644,8 @@ done:
 	return err;
 }
 
-int ms_kit_tagged(json_t **out, struct ms_aws *aws, const char *type)
+int ms_kit_tagged(json_t **out, struct ms_aws *aws, const char *type,
+		  size_t max_pages, bool *cut)
 {
 	json_t *items = NULL, *item, *body;
 	size_t i;
@@ -636,9 +654,10 @@ int ms_kit_tagged(json_t **out, struct ms_aws *aws, const char *type)
 	*out = NULL;
 	body = json_pack("{s:[s], s:i}", "ResourceTypeFilters", type,
 			 "ResourcesPerPage", ms_kit_page_size(TAGGING_PAGE));
-	err = ms_kit_json_pages(&items, aws, TAGGING_SERVICE, TAGGING_TARGET,
-				"GetResources", body, "ResourceTagMappingList",
-				"PaginationToken");
+	err = ms_kit_json_pages_upto(&items, aws, TAGGING_SERVICE,
+				     TAGGING_TARGET, "GetResources", body,
+				     "ResourceTagMappingList",
+				     "PaginationToken", max_pages, cut);
 	json_decref(body);
 	if (err)
 		return err;

@@ -123,15 +123,27 @@ int ms_kit_page_size(int dflt);
 int ms_kit_json_pages(json_t **out, struct ms_aws *aws, const char *service,
 		      const char *target, const char *op, json_t *body,
 		      const char *key, const char *token_key);
+/*
+ * The same, stopping after max_pages pages (0: every page): *cut (may be
+ * NULL) says whether a page was left unread, so that what the list did
+ * not reach is not taken for absent (struct ms_call's list_pages).
+ */
+int ms_kit_json_pages_upto(json_t **out, struct ms_aws *aws,
+			   const char *service, const char *target,
+			   const char *op, json_t *body, const char *key,
+			   const char *token_key, size_t max_pages, bool *cut);
 
 /*
  * The tags of every resource of a type (a ResourceTypeFilters entry of the
  * Resource Groups Tagging API: "sagemaker:model", "s3") that GetResources
  * shows, 100 a page, as an object ARN -> {key: value} (new). The API
  * leaves out a resource never tagged, and lags behind a tag change
- * (docs/refresh.md says what a bulk read makes of that).
+ * (docs/refresh.md says what a bulk read makes of that). At most
+ * max_pages pages (0: all), *cut as for ms_kit_json_pages_upto: a
+ * resource on a page not read is not shown either.
  */
-int ms_kit_tagged(json_t **out, struct ms_aws *aws, const char *type);
+int ms_kit_tagged(json_t **out, struct ms_aws *aws, const char *type,
+		  size_t max_pages, bool *cut);
 
 /*
  * job(i, payload) for each i below n, threads at a time (this thread is

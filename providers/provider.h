@@ -124,6 +124,15 @@ struct ms_call {
 	void *payload;
 	int parallelism; /* requests one action may run at once (0: 1) */
 	const char *dir; /* the stack file's directory (local paths) */
+	/*
+	 * read_many: the most pages one list of the whole account may take
+	 * (0: every page). The engine sets it to the resources the bulk
+	 * read is for, each of which would cost at least a call read
+	 * alone: a stack of a few objects in an account of thousands pays
+	 * no more for the lists than for reading each, and what a list did
+	 * not reach is read alone (docs/refresh.md).
+	 */
+	size_t list_pages;
 };
 
 /* Report progress ("still creating..."); a no-op without a callback. */

@@ -46,8 +46,16 @@ bool ms_iam_not_found(const struct ms_aws_error *error)
 int ms_iam_list(json_t **out, struct ms_aws_error *error, struct ms_aws *aws,
 		const char *action, const json_t *params, const char *key)
 {
+	return ms_iam_list_upto(out, error, aws, action, params, key, 0);
+}
+
+int ms_iam_list_upto(json_t **out, struct ms_aws_error *error,
+		     struct ms_aws *aws, const char *action,
+		     const json_t *params, const char *key, size_t max_pages)
+{
 	json_t *all = json_array(), *page = NULL, *p = json_deep_copy(params);
 	const char *marker;
+	size_t pages = 0;
 	int err = 0;
 
 	*out = NULL;
@@ -60,7 +68,7 @@ int ms_iam_list(json_t **out, struct ms_aws_error *error, struct ms_aws *aws,
 			json_array_extend(all, json_object_get(page, key));
 		marker = ms_kit_str(page, "Marker", "");
 		if (strcmp(ms_kit_str(page, "IsTruncated", ""), "true") ||
-		    !*marker)
+		    !*marker || ++pages == max_pages)
 			break;
 		if (json_equal(json_object_get(p, "Marker"),
 			       json_object_get(page, "Marker"))) {

@@ -37,6 +37,13 @@ bool ms_iam_not_found(const struct ms_aws_error *error);
  */
 int ms_iam_list(json_t **out, struct ms_aws_error *error, struct ms_aws *aws,
 		const char *action, const json_t *params, const char *key);
+/*
+ * The same, stopping after max_pages pages (0: every page), as a bulk
+ * read's lists do (struct ms_call's list_pages).
+ */
+int ms_iam_list_upto(json_t **out, struct ms_aws_error *error,
+		     struct ms_aws *aws, const char *action,
+		     const json_t *params, const char *key, size_t max_pages);
 
 /*
  * Bring the tags of entity (kind "Role": TagRole, UntagRole; named by

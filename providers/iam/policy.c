@@ -263,8 +263,9 @@ static int policy_read_many(struct ms_call *call, const json_t *priors,
 	int err;
 
 	*out = NULL;
-	err = ms_iam_list(&items, NULL, call->aws,
-			  "GetAccountAuthorizationDetails", p, "Policies");
+	err = ms_iam_list_upto(&items, NULL, call->aws,
+			       "GetAccountAuthorizationDetails", p, "Policies",
+			       call->list_pages);
 	json_decref(p);
 	json_array_foreach(items, i, item)
 		if (ms_kit_str(item, "Arn", NULL))

@@ -192,7 +192,10 @@ static json_t *members(const json_t *v)
 	return json_array();
 }
 
-/* Every page of a list under key, MaxItems each, into *out (name -> item). */
+/*
+ * Every page of a list under key (up to the call's list_pages), MaxItems
+ * each, into *out (name -> item).
+ */
 static int list_all(json_t *out, struct ms_call *call, const char *action,
 		    json_t *params, const char *key)
 {
@@ -202,7 +205,8 @@ static int list_all(json_t *out, struct ms_call *call, const char *action,
 
 	json_object_set_new(params, "MaxItems",
 			    json_integer(ms_kit_page_size(1000)));
-	err = ms_iam_list(&items, NULL, call->aws, action, params, key);
+	err = ms_iam_list_upto(&items, NULL, call->aws, action, params, key,
+			       call->list_pages);
 	json_decref(params);
 	json_array_foreach(items, i, item)
 		if (json_is_string(json_object_get(item, "RoleName")))

@@ -164,32 +164,20 @@ static int latest_version(char **out, struct ms_call *call, const char *fn)
 	return err;
 }
 
-/* The live attributes of function fn, or NULL when it does not exist. */
-static int read_function(json_t **out, struct ms_call *call, const char *fn)
+/*
+ * *out = the attributes of the function whose configuration is c (as
+ * GetFunction and ListFunctions give it), with tags and its latest
+ * published version.
+ */
+static int function_attrs(json_t **out, struct ms_call *call, const json_t *c,
+			  const json_t *tags, const char *version)
 {
-	struct ms_aws_error error = MS_AWS_ERROR_INIT;
-	json_t *answer = NULL, *c;
-	char *version = NULL, *s;
-	const char *arn;
-	int err;
+	const char *arn = ms_kit_str(c, "FunctionArn", "");
+	char *s;
+	int err = ms_kit_attrs(out, call->type, c, tags);
 
-	*out = NULL;
-	err = ms_lambda_call(&answer, &error, call->aws, "GetFunction", "GET",
-			     API, fn, "", NULL, NULL);
-	if (err && ms_aws_error_is(&error, "ResourceNotFoundException", NULL)) {
-		ms_error_clear();
-		err = 0;
-		goto done;
-	}
-	c = json_object_get(answer, "Configuration");
-	if (!err)
-		err = ms_kit_attrs(out, call->type, c,
-				   json_object_get(answer, "Tags"));
-	if (!err)
-		err = latest_version(&version, call, fn);
 	if (err)
-		goto done;
-	arn = ms_kit_str(c, "FunctionArn", "");
+		return err;
 	/* no variables: Lambda leaves Environment out */
 	if (!json_object_get(*out, "environment"))
 		json_object_set_new(*out, "environment", json_object());
@@ -202,6 +190,31 @@ static int read_function(json_t **out, struct ms_call *call, const char *fn)
 			ms_provider_session_region(call->aws), API, arn);
 	json_object_set_new(*out, "invoke_arn", json_string(s));
 	free(s);
+	return 0;
+}
+
+/* The live attributes of function fn, or NULL when it does not exist. */
+static int read_function(json_t **out, struct ms_call *call, const char *fn)
+{
+	struct ms_aws_error error = MS_AWS_ERROR_INIT;
+	json_t *answer = NULL;
+	char *version = NULL;
+	int err;
+
+	*out = NULL;
+	err = ms_lambda_call(&answer, &error, call->aws, "GetFunction", "GET",
+			     API, fn, "", NULL, NULL);
+	if (err && ms_aws_error_is(&error, "ResourceNotFoundException", NULL)) {
+		ms_error_clear();
+		err = 0;
+		goto done;
+	}
+	if (!err)
+		err = latest_version(&version, call, fn);
+	if (!err)
+		err = function_attrs(out, call,
+				     json_object_get(answer, "Configuration"),
+				     json_object_get(answer, "Tags"), version);
 done:
 	if (err) {
 		json_decref(*out);
@@ -213,29 +226,161 @@ done:
 	return err;
 }
 
-static int function_read(struct ms_call *call, const json_t *prior,
-			 json_t **out)
+/* What the stack said of the code (Lambda keeps only its hash), kept. */
+static void keep_prior(json_t *live, const json_t *prior)
 {
-	json_t *live = NULL;
-	int err;
-
-	*out = NULL;
-	err = read_function(&live, call, ms_kit_name(call, prior));
-	if (!err && live) {
-		/* what the stack said of the code: Lambda keeps only its hash */
-		json_object_set(live, "source",
-				json_object_get(prior, "source"));
-		json_object_set(live, "s3_bucket",
-				json_object_get(prior, "s3_bucket"));
-		json_object_set(live, "s3_key",
-				json_object_get(prior, "s3_key"));
-		json_object_set(
-			live, "publish",
+	json_object_set(live, "source", json_object_get(prior, "source"));
+	json_object_set(live, "s3_bucket", json_object_get(prior, "s3_bucket"));
+	json_object_set(live, "s3_key", json_object_get(prior, "s3_key"));
+	json_object_set(live, "publish",
 			json_is_boolean(json_object_get(prior, "publish")) ?
 				json_object_get(prior, "publish") :
 				json_false());
-		*out = live;
+}
+
+static int function_read(struct ms_call *call, const json_t *prior,
+			 json_t **out)
+{
+	int err;
+
+	*out = NULL;
+	err = read_function(out, call, ms_kit_name(call, prior));
+	if (!err && *out)
+		keep_prior(*out, prior);
+	return err;
+}
+
+/*
+ * A $LATEST that ListFunctions lists with every version, as GetFunction
+ * gives it: its ARN without the ":$LATEST" a version's ARN carries.
+ */
+static json_t *unqualified(const json_t *f)
+{
+	const char *arn = ms_kit_str(f, "FunctionArn", "");
+	size_t n = strlen(arn), k = strlen(":$LATEST");
+	json_t *c = json_copy((json_t *)f);
+
+	if (n > k && !strcmp(arn + n - k, ":$LATEST"))
+		json_object_set_new(c, "FunctionArn", json_stringn(arn, n - k));
+	return c;
+}
+
+/*
+ * Every function and version ListFunctions (FunctionVersion=ALL) lists,
+ * 50 a page, up to the call's list_pages: *out maps a function's name to {"config": its $LATEST,
+ * "version": its highest published version, or "$LATEST"}.
+ */
+static int list_functions(json_t **out, struct ms_call *call)
+{
+	size_t pages = 0;
+	json_t *answer = NULL, *f, *e;
+	char *marker = NULL, *query;
+	const char *name, *v;
+	long n, best;
+	size_t i;
+	int err = 0;
+
+	*out = json_object();
+	do {
+		struct ms_buf q = MS_BUF_INIT;
+
+		ms_buf_addf(&q, "FunctionVersion=ALL&MaxItems=%d",
+			    ms_kit_page_size(50));
+		if (marker) {
+			ms_buf_adds(&q, "&Marker=");
+			ms_aws_uri_encode(&q, marker, strlen(marker), 0);
+		}
+		query = ms_buf_detach(&q, NULL);
+		err = ms_lambda_call(&answer, NULL, call->aws, "ListFunctions",
+				     "GET", API, NULL, "", query, NULL);
+		free(query);
+		json_array_foreach(err ? NULL :
+					 json_object_get(answer, "Functions"),
+				   i, f) {
+			name = ms_kit_str(f, "FunctionName", "");
+			if (!(e = json_object_get(*out, name))) {
+				e = json_pack("{s:s}", "version", "$LATEST");
+				json_object_set_new(*out, name, e);
+			}
+			v = ms_kit_str(f, "Version", "");
+			if (!strcmp(v, "$LATEST"))
+				json_object_set_new(e, "config",
+						    unqualified(f));
+			else if (!ms_parse_uint(v, &n) &&
+				 (ms_parse_uint(ms_kit_str(e, "version", ""),
+						&best) ||
+				  n > best))
+				json_object_set_new(e, "version",
+						    json_string(v));
+		}
+		v = err ? NULL : ms_kit_str(answer, "NextMarker", NULL);
+		if (v && marker && !strcmp(v, marker))
+			err = ms_error("ListFunctions: the same NextMarker "
+				       "twice");
+		free(marker);
+		marker = v && *v && !err ? ms_strdup(v) : NULL;
+		json_decref(answer);
+		answer = NULL;
+	} while (!err && marker && ++pages != call->list_pages);
+	free(marker);
+	if (err) {
+		json_decref(*out);
+		*out = NULL;
 	}
+	return err;
+}
+
+/*
+ * A refresh of many functions: ListFunctions (above) gives each one's
+ * configuration as GetFunction does (every setting the state records,
+ * and CodeSha256) and its published versions; the tagging API's
+ * GetResources (lambda:function) its tags. The tagging API may lag
+ * behind an apply: a function whose tags there are not the recorded
+ * ones (or that it does not show while the state recorded some) is read
+ * alone, as one not listed (docs/refresh.md).
+ */
+static int function_read_many(struct ms_call *call, const json_t *priors,
+			      json_t **out)
+{
+	json_t *listed = NULL, *tagged = NULL, *prior, *e, *c, *tags, *live;
+	const char *name, *fn;
+	bool cut = false;
+	int err;
+
+	*out = NULL;
+	err = list_functions(&listed, call);
+	if (!err)
+		err = ms_kit_tagged(&tagged, call->aws, "lambda:function",
+				    call->list_pages, &cut);
+	if (err)
+		goto done;
+	*out = json_object();
+	json_object_foreach((json_t *)priors, name, prior) {
+		fn = ms_kit_name(call, prior);
+		e = json_object_get(listed, fn ? fn : "");
+		c = json_object_get(e, "config");
+		if (!c)
+			continue;
+		tags = json_object_get(tagged,
+				       ms_kit_str(c, "FunctionArn", ""));
+		if (tags ? !json_equal(tags, json_object_get(prior, "tags")) :
+			   cut || json_object_size(
+					  json_object_get(prior, "tags")))
+			continue;
+		live = NULL;
+		if ((err = function_attrs(&live, call, c, tags,
+					  ms_kit_str(e, "version", ""))))
+			break;
+		keep_prior(live, prior);
+		json_object_set_new(*out, name, live);
+	}
+done:
+	if (err) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	json_decref(listed);
+	json_decref(tagged);
 	return err;
 }
 
@@ -551,6 +696,7 @@ const struct ms_resource_type ms_aws_lambda_function = {
 	.name_max = 64,
 	.name_chars = "a-zA-Z0-9_-",
 	.read = function_read,
+	.read_many = function_read_many,
 	.create = function_create,
 	.update = function_update,
 	.delete = function_delete,

@@ -471,6 +471,7 @@ struct many {
 	const char *region; /* the client's */
 	json_t *listed;     /* bucket -> its BucketRegion ("" when not told) */
 	json_t *tagged;     /* ARN -> tags (the tagging API) */
+	bool tags_cut;      /* the tagging API's pages were not all read */
 	struct listed_bucket *list;
 	size_t n;
 	size_t *asked; /* the buckets whose tags are read one by one */
@@ -478,7 +479,8 @@ struct many {
 
 /*
  * Every page of ListBuckets in the client's region (bucket-region), by
- * its ContinuationToken: each bucket's name and region into m->listed.
+ * its ContinuationToken, up to the call's list_pages: each bucket's name
+ * and region into m->listed.
  */
 static int list_buckets(struct many *m)
 {
@@ -487,6 +489,7 @@ static int list_buckets(struct many *m)
 	char *token = NULL, *last = NULL, *name, *region;
 	xmlDoc *doc = NULL;
 	xmlNode *n;
+	size_t pages = 0;
 	int err = 0;
 
 	ms_aws_response_init(&res);
@@ -533,7 +536,7 @@ static int list_buckets(struct many *m)
 		if (token && last && !strcmp(token, last))
 			err = ms_error("ListBuckets: the same continuation "
 				       "token twice");
-	} while (!err && token);
+	} while (!err && token && ++pages != m->call->list_pages);
 	free(token);
 	free(last);
 	ms_buf_release(&query);
@@ -574,7 +577,8 @@ static int read_part(size_t i, void *payload)
 	if (i == 0)
 		return list_buckets(m);
 	if (i == 1)
-		return ms_kit_tagged(&m->tagged, m->call->aws, "s3");
+		return ms_kit_tagged(&m->tagged, m->call->aws, "s3",
+				     m->call->list_pages, &m->tags_cut);
 	read_one(m, &m->list[(i - 2) / 2], (int)((i - 2) % 2));
 	return 0;
 }
@@ -608,9 +612,10 @@ static bool listed_as_recorded(struct many *m, struct listed_bucket *o)
 	free(arn);
 	/*
 	 * Tags the tagging API does not show as recorded may be it lagging
-	 * behind an apply: GetBucketTagging decides.
+	 * behind an apply, or on a page not read: GetBucketTagging decides.
 	 */
-	o->ask_tags = tags ? !json_equal(tags, had) : json_object_size(had);
+	o->ask_tags = tags ? !json_equal(tags, had) :
+			     m->tags_cut || json_object_size(had);
 	if (!o->ask_tags)
 		o->live.tags = tags ? json_incref(tags) : json_object();
 	return true;
@@ -628,7 +633,8 @@ static bool listed_as_recorded(struct many *m, struct listed_bucket *o)
 static int bucket_read_many(struct ms_call *call, const json_t *priors,
 			    json_t **out)
 {
-	struct many m = { call, client_region(call), NULL, NULL, NULL, 0, NULL };
+	struct many m = { call, client_region(call), NULL, NULL, false, NULL, 0,
+			  NULL };
 	struct listed_bucket *o;
 	const char *name, *bucket;
 	json_t *prior;

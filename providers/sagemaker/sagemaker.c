@@ -648,6 +648,7 @@ int ms_sagemaker_read_many(struct ms_call *call, const json_t *priors,
 	json_t *body = NULL, *item, *prior, *empty = json_object();
 	const char *name;
 	char time_key[64];
+	bool cut = false;
 	size_t i;
 	int err = 0;
 
@@ -658,9 +659,10 @@ int ms_sagemaker_read_many(struct ms_call *call, const json_t *priors,
 		goto done;
 	}
 	body = json_pack("{s:i}", "MaxResults", ms_kit_page_size(PAGE_MAX));
-	err = ms_kit_json_pages(&items, call->aws, MS_SAGEMAKER_SERVICE,
-				MS_SAGEMAKER_TARGET, kind->list, body,
-				kind->list_key, "NextToken");
+	err = ms_kit_json_pages_upto(&items, call->aws, MS_SAGEMAKER_SERVICE,
+				     MS_SAGEMAKER_TARGET, kind->list, body,
+				     kind->list_key, "NextToken",
+				     call->list_pages, NULL);
 	if (err)
 		goto done;
 	json_array_foreach(items, i, item)
@@ -675,7 +677,8 @@ int ms_sagemaker_read_many(struct ms_call *call, const json_t *priors,
 			json_object_set(candidates, name, prior);
 	}
 	if (json_object_size(candidates)) {
-		err = ms_kit_tagged(&tagged, call->aws, kind->tag_type);
+		err = ms_kit_tagged(&tagged, call->aws, kind->tag_type,
+				    call->list_pages, &cut);
 		if (err)
 			goto done;
 	}
@@ -683,14 +686,15 @@ int ms_sagemaker_read_many(struct ms_call *call, const json_t *priors,
 	 * Tags that differ from the state's, or that the tagging API does not
 	 * show for an object the state recorded with tags, may be the
 	 * tagging API lagging behind (an apply that just changed them):
-	 * ListTags decides.
+	 * ListTags decides. Not shown by a list cut short, they are unknown.
 	 */
 	json_object_foreach(candidates, name, prior) {
 		json_t *tags =
 			json_object_get(tagged, ms_kit_str(prior, "arn", ""));
 		json_t *had = json_object_get(prior, "tags"), *live;
 
-		if (!json_equal(tags ? tags : empty, had ? had : empty))
+		if ((!tags && cut) ||
+		    !json_equal(tags ? tags : empty, had ? had : empty))
 			continue;
 		live = json_deep_copy(prior);
 		json_object_set(live, "tags", tags ? tags : empty);

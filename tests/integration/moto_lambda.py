@@ -12,7 +12,9 @@ tests depend on it (docs/testing.md, "Emulator extensions"):
     (not $LATEST), `Status: IN_PROGRESS` for the polls of
     GetProvisionedConcurrencyConfig, then READY, or FAILED with a
     `StatusReason` when told to: `control.fail("provisioned",
-    "<function>:<qualifier>", reason)`.
+    "<function>:<qualifier>", reason)`;
+  - ListFunctions pages by MaxItems and Marker, with a NextMarker while
+    more remain (moto answered all at once).
 
 Steered through moto_sagemaker.control (its polls and rules).
 """
@@ -284,6 +286,23 @@ def delete_function(self, function_name, qualifier=None):
             del _configs(self)[key]
 
 
+orig_list_functions = R.list_functions
+
+
+def list_functions(self):
+    """One page: MaxItems functions (or versions) after the Marker, and
+    a NextMarker while more remain, as Lambda pages ListFunctions (moto
+    answered all at once)."""
+    answer = json.loads(orig_list_functions(self))
+    size = int(self.querystring.get("MaxItems", ["50"])[0])
+    start = int(self.querystring.get("Marker", ["0"])[0] or 0)
+    items = answer["Functions"]
+    answer["Functions"] = items[start:start + size]
+    if start + size < len(items):
+        answer["NextMarker"] = str(start + size)
+    return json.dumps(answer)
+
+
 def install():
     global _installed
     if _installed:
@@ -299,6 +318,7 @@ def install():
     R.update_function_configuration = _update(orig_update_config)
     R.publish_version = r_publish_version
     R.create_alias = r_create_alias
+    R.list_functions = list_functions
     R.put_provisioned_concurrency_config = put_provisioned_concurrency_config
     R.get_provisioned_concurrency_config = get_provisioned_concurrency_config
     R.delete_provisioned_concurrency_config = \

@@ -1105,3 +1105,25 @@ def test_role_list_refused_reads_each_alone(run, proxy):
     assert rule.injected == 1
     assert "aws_iam_role: the list was refused" in err
     assert ops(proxy, "iam").count("GetRole") == 2
+
+
+def test_lists_of_a_large_account_stop_at_the_stack_size(run, iam, cli,
+                                                         proxy):
+    # a stack of one role in an account of eight: at two a page, each
+    # list would take four pages; it takes as many as the stack has
+    # roles (one), and a role it did not reach is read alone
+    apply(run, stack=roles_stack(1))
+    for i in range(7):
+        iam.create_role(RoleName=f"not-the-stack-{i}",
+                        AssumeRolePolicyDocument=json.dumps(
+                            SAGEMAKER_TRUST))
+    cli.env["MLSTACK_LIST_PAGE_SIZE"] = "2"
+    proxy.clear_calls()
+
+    code, out = plan(run)
+    assert code == 0 and last_line(out) == NO_CHANGES, out
+    calls = ops(proxy, "iam")
+    assert calls.count("ListRoles") == 1, calls
+    assert calls.count("GetAccountAuthorizationDetails") == 1, calls
+    # at most the role's own read besides: never more than reading alone
+    assert len(calls) <= 2 + 4, calls
