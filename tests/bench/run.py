@@ -130,6 +130,60 @@ def objects(n, prefix):
     return "\n".join(lines) + "\n"
 
 
+def others(n, prefix):
+    """n resources of the other types refresh reads by listing, as many
+    of each: EC2 instances, security groups and key pairs, IAM managed
+    policies, Lambda functions (code in data/fn), and Application Auto
+    Scaling targets (DynamoDB tables: the emulator does not ask for the
+    table) with a scaling policy each."""
+    lines = [f"stack: bench-{prefix}", "data:", "  ami:",
+             "    type: aws_ami",
+             "    properties: {owners: [amazon], most_recent: true}",
+             "resources:", "  fnrole:", "    type: aws_iam_role",
+             "    properties:", f"      name: {prefix}-fn-role",
+             "      assume_role_policy: {Version: \"2012-10-17\", "
+             "Statement: [{Effect: Allow, Principal: {Service: "
+             "lambda.amazonaws.com}, Action: \"sts:AssumeRole\"}]}"]
+    for i in range((n - 1) // 7):
+        lines += [
+            f"  sg{i}:", "    type: aws_security_group",
+            "    properties:", f"      name: {prefix}-sg-{i}",
+            "      ingress: [{protocol: tcp, from_port: 22, to_port: 22, "
+            "cidr_blocks: [203.0.113.0/24]}]",
+            f"  key{i}:", "    type: aws_key_pair", "    properties:",
+            f"      key_name: {prefix}-key-{i}",
+            f"      private_key_file: keys/{i}.pem",
+            f"  host{i}:", "    type: aws_instance", "    properties:",
+            "      ami: ${data.ami.id}", "      instance_type: t3.micro",
+            f"      key_name: ${{key{i}.key_name}}",
+            f"      vpc_security_group_ids: [\"${{sg{i}.id}}\"]",
+            f"  pol{i}:", "    type: aws_iam_policy", "    properties:",
+            f"      name: {prefix}-policy-{i}",
+            "      policy: {Version: \"2012-10-17\", Statement: [{Effect: "
+            "Allow, Action: \"s3:GetObject\", Resource: "
+            "\"arn:aws:s3:::bench/*\"}]}",
+            f"  fn{i}:", "    type: aws_lambda_function", "    properties:",
+            f"      function_name: {prefix}-fn-{i}",
+            "      role: ${fnrole.arn}", "      runtime: python3.12",
+            "      handler: handler.main", "      source: data/fn",
+            f"  t{i}:", "    type: aws_appautoscaling_target",
+            "    properties:", "      service_namespace: dynamodb",
+            f"      resource_id: table/{prefix}-table-{i}",
+            "      scalable_dimension: dynamodb:table:ReadCapacityUnits",
+            "      min_capacity: 1", "      max_capacity: 10",
+            f"  tp{i}:", "    type: aws_appautoscaling_policy",
+            "    properties:", f"      name: {prefix}-reads-{i}",
+            f"      service_namespace: ${{t{i}.service_namespace}}",
+            f"      resource_id: ${{t{i}.resource_id}}",
+            f"      scalable_dimension: ${{t{i}.scalable_dimension}}",
+            "      target_tracking_scaling_policy_configuration:",
+            "        target_value: 70",
+            "        predefined_metric_specification:",
+            "          predefined_metric_type: "
+            "DynamoDBReadCapacityUtilization"]
+    return "\n".join(lines) + "\n"
+
+
 def listable(n, prefix):
     """n resources, as many of each type refresh lists (docs/refresh.md):
     roles, SageMaker models, endpoint configs, endpoints and training
@@ -183,11 +237,15 @@ def calls_per_type(binary, work, env, emu, n, make=roles,
     text = make(n, f"l{n}")
     with open(os.path.join(d, "mlstack.yaml"), "w") as f:
         f.write(text)
-    count = text.count("\n    type: ")
+    count = text.count("\n    type: ") - text.count("type: aws_ami")
     for i in range(count):
         os.makedirs(os.path.join(d, "data", str(i)))
         with open(os.path.join(d, "data", str(i), "x.txt"), "w") as f:
             f.write(f"file {i}\n")
+    os.makedirs(os.path.join(d, "data", "fn"))
+    os.makedirs(os.path.join(d, "keys"))
+    with open(os.path.join(d, "data", "fn", "handler.py"), "w") as f:
+        f.write("def main(event, context):\n    return 1\n")
     emu.reset()
     moto_sagemaker.control.polls = 1
     emu.client("s3").create_bucket(Bucket=LIST_BUCKET)
@@ -965,6 +1023,10 @@ def listing(binary, work, env, emu):
     calls_per_type(binary, work, env, emu, 1000, listable,
                    "of six listed types (roles, models, endpoint configs, "
                    "endpoints, training jobs, folders)")
+    calls_per_type(binary, work, env, emu, 1000, others,
+                   "of the other listed types (EC2 instances, security "
+                   "groups, key pairs, IAM policies, Lambda functions, "
+                   "scalable targets and scaling policies)")
 
 
 SECTIONS = ("small", "scale", "critical", "listing", "dataset", "versus")
