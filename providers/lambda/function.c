@@ -267,17 +267,17 @@ static json_t *unqualified(const json_t *f)
 
 /*
  * Every function and version ListFunctions (FunctionVersion=ALL) lists,
- * 50 a page, up to the call's list_pages: *out maps a function's name to {"config": its $LATEST,
- * "version": its highest published version, or "$LATEST"}.
+ * 50 a page, up to the call's list_pages (*cut: pages were left): *out
+ * maps a function's name to {"config": its $LATEST, "version": its
+ * highest published version, or "$LATEST"}.
  */
-static int list_functions(json_t **out, struct ms_call *call)
+static int list_functions(json_t **out, bool *cut, struct ms_call *call)
 {
-	size_t pages = 0;
 	json_t *answer = NULL, *f, *e;
 	char *marker = NULL, *query;
 	const char *name, *v;
 	long n, best;
-	size_t i;
+	size_t i, pages = 0;
 	int err = 0;
 
 	*out = json_object();
@@ -322,6 +322,7 @@ static int list_functions(json_t **out, struct ms_call *call)
 		json_decref(answer);
 		answer = NULL;
 	} while (!err && marker && ++pages != call->list_pages);
+	*cut = marker != NULL;
 	free(marker);
 	if (err) {
 		json_decref(*out);
@@ -344,18 +345,22 @@ static int function_read_many(struct ms_call *call, const json_t *priors,
 {
 	json_t *listed = NULL, *tagged = NULL, *prior, *e, *c, *tags, *live;
 	const char *name, *fn;
-	bool cut = false;
+	bool cut = false, tags_cut = false;
 	int err;
 
 	*out = NULL;
-	err = list_functions(&listed, call);
-	if (!err)
+	err = list_functions(&listed, &cut, call);
+	if (!err && !cut)
 		err = ms_kit_tagged(&tagged, call->aws, "lambda:function",
-				    call->list_pages, &cut);
+				    call->list_pages, &tags_cut);
 	if (err)
 		goto done;
 	*out = json_object();
-	json_object_foreach((json_t *)priors, name, prior) {
+	/*
+	 * A list cut short may have shown a function's $LATEST and not all
+	 * its versions, which need not come together: nothing is settled.
+	 */
+	json_object_foreach(cut ? NULL : (json_t *)priors, name, prior) {
 		fn = ms_kit_name(call, prior);
 		e = json_object_get(listed, fn ? fn : "");
 		c = json_object_get(e, "config");
@@ -364,8 +369,8 @@ static int function_read_many(struct ms_call *call, const json_t *priors,
 		tags = json_object_get(tagged,
 				       ms_kit_str(c, "FunctionArn", ""));
 		if (tags ? !json_equal(tags, json_object_get(prior, "tags")) :
-			   cut || json_object_size(
-					  json_object_get(prior, "tags")))
+			   tags_cut || json_object_size(
+					       json_object_get(prior, "tags")))
 			continue;
 		live = NULL;
 		if ((err = function_attrs(&live, call, c, tags,
