@@ -968,6 +968,37 @@ def test_unchanged_buckets_are_read_by_listing(run, proxy):
     assert "bucket-region=us-east-1" in lists[0].target
 
 
+def test_tags_missing_from_a_tagging_list_cut_short_are_read(run, cli, s3,
+                                                             proxy):
+    # a bucket imported untagged (the state records no tags), tagged by
+    # hand since; four tagged buckets of others come before it in the
+    # tagging API. At one a page the lists stop after one page (the stack
+    # has one bucket): ListBuckets shows the bucket (names sort first),
+    # the tagging API's page does not. Its silence is no proof of no
+    # tags when pages were left: GetBucketTagging reads them
+    for i in range(4):
+        s3.create_bucket(Bucket=f"others-{i}")
+        s3.put_bucket_tagging(Bucket=f"others-{i}", Tagging={
+            "TagSet": [{"Key": "team", "Value": "other"}]})
+    s3.create_bucket(Bucket="a-imported")
+    cli.write_stack("stack: refresh-cut\nresources:\n  store:\n"
+                    "    type: aws_s3_bucket\n"
+                    "    properties: {bucket: a-imported}\n")
+    code, _, err = run("import", "store", "a-imported")
+    assert code == 0, err
+    s3.put_bucket_tagging(Bucket="a-imported", Tagging={
+        "TagSet": [{"Key": "by-hand", "Value": "yes"}]})
+    proxy.clear_calls()
+
+    code, out = plan(run, env={"MLSTACK_LIST_PAGE_SIZE": "1"})
+    assert code == 2, out
+    assert '"by-hand"' in out, out
+    reads = bucket_reads(proxy)
+    assert (reads["ListBuckets"], reads["GetResources"],
+            reads["GetBucketTagging"], reads["HeadBucket"]) == \
+        (1, 1, 1, 0), reads
+
+
 def test_bucket_listing_pages_through_several_pages(run, proxy):
     apply(run, stack=buckets_stack(5))
     proxy.clear_calls()
