@@ -11,10 +11,11 @@ halves, the state's files read in two halves while git's status looks
 for what a stopped run left (the stored stack). Each run
 here, on stacks generated as the benchmarks make them, must end with
 exit code 0 and no report beyond tests/tsan/suppressions.txt. Then the
-threads that talk to AWS, against the emulator: an apply of buckets and
-objects (workers creating at once), plans that refresh them (the
-refresh's workers, and the buckets' and objects' bulk reads, which read
-each on threads of their own, all connecting at once) and a destroy.
+threads that talk to AWS, against the emulator: an apply of buckets,
+objects, IAM policies and scalable targets (workers creating at once),
+plans that refresh them (the refresh's workers, and the bulk reads of
+the four types, which read each one's settings or tags on threads of
+their own, all connecting at once) and a destroy.
 Not run by CI (the build alone would take it past its time); by hand
 with `make tsan`.
 """
@@ -101,8 +102,9 @@ COMMANDS = (["validate"], ["plan", "-refresh=false"],
 
 
 def online(binary, work, tsan_options):
-    """Apply, refresh (plan) and destroy buckets and objects against the
-    emulator; the number of runs that failed or reported."""
+    """Apply, refresh (plan) and destroy buckets, objects, IAM policies
+    and scalable targets against the emulator; the number of runs that
+    failed or reported."""
     import emulator
     emu = emulator.Emulator()
     emu.start()
@@ -121,6 +123,20 @@ def online(binary, work, tsan_options):
             text += [f"  o{i}:", "    type: aws_s3_object",
                      f"    properties: {{bucket: \"${{b{i % 5}.bucket}}\", "
                      f"key: k{i}, content: \"{i}\"}}"]
+        # IAM policies and scalable targets: their bulk reads read each
+        # one's tags on threads of their own (ms_kit_parallel)
+        for i in range(10):
+            text += [f"  p{i}:", "    type: aws_iam_policy",
+                     "    properties:", f"      name: tsan-policy-{i}",
+                     "      policy: {Version: \"2012-10-17\", Statement: "
+                     "[{Effect: Allow, Action: \"s3:GetObject\", "
+                     "Resource: \"*\"}]}",
+                     f"  t{i}:", "    type: aws_appautoscaling_target",
+                     "    properties:", "      service_namespace: dynamodb",
+                     f"      resource_id: table/tsan-{i}",
+                     "      scalable_dimension: "
+                     "dynamodb:table:ReadCapacityUnits",
+                     "      min_capacity: 1", "      max_capacity: 5"]
         with open(os.path.join(d, "mlstack.yaml"), "w") as f:
             f.write("\n".join(text) + "\n")
         for args in [["apply", "-auto-approve"]] + [["plan"]] * 8 + [
