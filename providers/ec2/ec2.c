@@ -143,9 +143,10 @@ int ms_ec2_tags_update(struct ms_aws *aws, const char *id, const json_t *have,
 #define PAGE_MIN 5
 #define PAGE_MAX 1000
 
-/* One call of ms_ec2_describe_many: ids[lo, hi) in the filter. */
+/* One call of a read of many: ids[lo, hi) in the filter, every page. */
 static int describe_chunk(json_t *items, struct ms_aws *aws,
-			  const struct ms_ec2_many *m, size_t lo, size_t hi)
+			  const struct ms_ec2_many *m, const json_t *ids,
+			  size_t lo, size_t hi)
 {
 	json_t *p = m->params ? json_deep_copy(m->params) : json_object();
 	json_t *answer = NULL, *page;
@@ -157,7 +158,7 @@ static int describe_chunk(json_t *items, struct ms_aws *aws,
 	json_object_set_new(p, "Filter.1.Name", json_string(m->filter));
 	for (i = lo; i < hi; i++) {
 		key = ms_asprintf("Filter.1.Value.%zu", i - lo + 1);
-		json_object_set(p, key, json_array_get(m->ids, i));
+		json_object_set(p, key, json_array_get(ids, i));
 		free(key);
 	}
 	if (m->paged) {
@@ -195,22 +196,68 @@ static int describe_chunk(json_t *items, struct ms_aws *aws,
 	return err;
 }
 
-int ms_ec2_describe_many(json_t **out, struct ms_aws *aws,
-			 const struct ms_ec2_many *m)
+/* The recorded id of prior, or NULL when it has none m can ask for. */
+static const char *id_of(struct ms_call *call, const struct ms_ec2_many *m,
+			 const json_t *prior)
 {
-	json_t *items = json_array();
-	size_t n = json_array_size(m->ids), lo;
+	const char *id = m->id_attr ? ms_kit_str(prior, m->id_attr, NULL) :
+				      ms_kit_name(call, prior);
+
+	if (id && m->prefix && strncmp(id, m->prefix, strlen(m->prefix)))
+		return NULL;
+	return id;
+}
+
+/* Each item of answer items (or of their nested lists) by its id. */
+static json_t *by_id(const struct ms_ec2_many *m, const json_t *items)
+{
+	json_t *found = json_object(), *list, *item, *inner;
+	size_t i, k;
+
+	json_array_foreach(items, i, item) {
+		list = m->nested ?
+			       ms_ec2_items(json_object_get(item, m->nested)) :
+			       json_pack("[O]", item);
+		json_array_foreach(list, k, inner)
+			json_object_set(found,
+					ms_kit_str(inner, m->item_key, ""),
+					inner);
+		json_decref(list);
+	}
+	return found;
+}
+
+int ms_ec2_read_many(struct ms_call *call, const json_t *priors,
+		     const struct ms_ec2_many *m, json_t **out)
+{
+	json_t *ids = json_array(), *items = json_array(), *found, *prior;
+	const json_t *item;
+	const char *name, *id;
+	size_t n, lo;
 	int err = 0;
 
 	*out = NULL;
+	json_object_foreach((json_t *)priors, name, prior)
+		if ((id = id_of(call, m, prior)))
+			json_array_append_new(ids, json_string(id));
+	n = json_array_size(ids);
 	for (lo = 0; !err && lo < n; lo += FILTER_VALUES)
 		err = describe_chunk(
-			items, aws, m, lo,
+			items, call->aws, m, ids, lo,
 			lo + FILTER_VALUES < n ? lo + FILTER_VALUES : n);
-	if (err) {
-		json_decref(items);
-		return err;
+	found = by_id(m, items);
+	if (!err) {
+		*out = json_object();
+		json_object_foreach((json_t *)priors, name, prior) {
+			id = id_of(call, m, prior);
+			if ((item = json_object_get(found, id ? id : "")))
+				json_object_set_new(*out, name,
+						    m->attrs(call, item,
+							     prior));
+		}
 	}
-	*out = items;
-	return 0;
+	json_decref(found);
+	json_decref(items);
+	json_decref(ids);
+	return err;
 }

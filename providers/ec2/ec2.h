@@ -39,27 +39,38 @@ int ms_ec2_tags_update(struct ms_aws *aws, const char *id, const json_t *have,
 json_t *ms_ec2_items(const json_t *v);
 
 /*
- * What ms_ec2_describe_many asks: action (DescribeInstances...) with
- * params (may be NULL) and filter (a name: "instance-id") set to ids (an
- * array of strings), its answers' items under set ("reservationSet").
- * paged: the call takes MaxResults and NextToken.
+ * How a type's objects are read many at once (ms_ec2_read_many): action
+ * (DescribeInstances...) with params (may be NULL) and filter (a name:
+ * "instance-id") set to the ids the state recorded, its answers' items
+ * under set ("reservationSet"; each item's own items under nested, as
+ * a reservation's "instancesSet", when it is not NULL). paged: the call
+ * takes MaxResults and NextToken. An object's id is its recorded
+ * id_attr ("id"; NULL: the type's name, ms_kit_name), when it starts
+ * with prefix ("i-"; NULL: any); an item's is its item_key
+ * ("instanceId"). attrs(call, item, prior) is what read answers for
+ * the object item shows (new; json_null() when the item shows it gone).
  */
 struct ms_ec2_many {
 	const char *action;
 	const json_t *params;
 	const char *filter;
-	const json_t *ids;
 	const char *set;
+	const char *nested;
 	bool paged;
+	const char *id_attr;
+	const char *prefix;
+	const char *item_key;
+	json_t *(*attrs)(struct ms_call *call, const json_t *item,
+			 const json_t *prior);
 };
 
 /*
- * Many objects in few calls, for a refresh (read_many): 200 ids a call
- * (EC2's most values in one filter), every page of each; *out (new) is
- * every item of set in every answer. An id the filter matches nothing for
- * is no error: its object is simply not among the items.
+ * A type's read_many: its Describe call filtered by the recorded ids,
+ * 200 a call (EC2's most values in one filter), every page of each. An
+ * id the filter matches nothing for is no error: its object is left out,
+ * to be read alone (docs/refresh.md).
  */
-int ms_ec2_describe_many(json_t **out, struct ms_aws *aws,
-			 const struct ms_ec2_many *m);
+int ms_ec2_read_many(struct ms_call *call, const json_t *priors,
+		     const struct ms_ec2_many *m, json_t **out);
 
 #endif

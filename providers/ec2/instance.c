@@ -223,54 +223,36 @@ static int instance_read(struct ms_call *call, const json_t *prior,
 	return err;
 }
 
+/* What read answers for an instance DescribeInstances listed. */
+static json_t *listed_attrs(struct ms_call *call, const json_t *i,
+			    const json_t *prior)
+{
+	/* a terminated one is as good as gone */
+	return strcmp(state_of(i), "terminated") ? attrs_of(call, i, prior) :
+						   json_null();
+}
+
 /*
- * A refresh of many instances: one DescribeInstances filtered by their
- * ids (ms_ec2_describe_many). One listed terminated is gone, as for
- * describe; one not listed is left to its own read, which tells a lag of
- * EC2's eventual consistency from an instance that is gone.
+ * A refresh of many instances: DescribeInstances filtered by their ids.
+ * One not listed is left to its own read, which tells a lag of EC2's
+ * eventual consistency from an instance that is gone.
  */
+static const struct ms_ec2_many many = {
+	.action = "DescribeInstances",
+	.filter = "instance-id",
+	.set = "reservationSet",
+	.nested = "instancesSet",
+	.paged = true,
+	.id_attr = "id",
+	.prefix = "i-",
+	.item_key = "instanceId",
+	.attrs = listed_attrs,
+};
+
 static int instance_read_many(struct ms_call *call, const json_t *priors,
 			      json_t **out)
 {
-	struct ms_ec2_many m = { "DescribeInstances", NULL, "instance-id", NULL,
-				 "reservationSet",    true };
-	json_t *ids = json_array(), *found = json_object(), *res = NULL;
-	json_t *prior, *r, *insts, *i;
-	const char *name, *id;
-	size_t k, j;
-	int err;
-
-	*out = NULL;
-	json_object_foreach((json_t *)priors, name, prior)
-		if ((id = ms_kit_str(prior, "id", NULL)) &&
-		    !strncmp(id, "i-", 2))
-			json_array_append_new(ids, json_string(id));
-	m.ids = ids;
-	err = ms_ec2_describe_many(&res, call->aws, &m);
-	json_array_foreach(res, k, r) {
-		insts = ms_ec2_items(json_object_get(r, "instancesSet"));
-		json_array_foreach(insts, j, i)
-			json_object_set(found, ms_kit_str(i, "instanceId", ""),
-					i);
-		json_decref(insts);
-	}
-	if (!err)
-		*out = json_object();
-	json_object_foreach((json_t *)priors, name, prior) {
-		if (err)
-			break;
-		i = json_object_get(found, ms_kit_str(prior, "id", ""));
-		if (!i)
-			continue;
-		json_object_set_new(*out, name,
-				    strcmp(state_of(i), "terminated") ?
-					    attrs_of(call, i, prior) :
-					    json_null());
-	}
-	json_decref(ids);
-	json_decref(found);
-	json_decref(res);
-	return err;
+	return ms_ec2_read_many(call, priors, &many, out);
 }
 
 struct poll {

@@ -179,44 +179,31 @@ static int key_read(struct ms_call *call, const json_t *prior, json_t **out)
 	return read_key(out, call, ms_kit_name(call, prior), prior);
 }
 
+static json_t *listed_attrs(struct ms_call *call, const json_t *k,
+			    const json_t *prior)
+{
+	return key_attrs(k, prior);
+}
+
 /*
  * A refresh of many key pairs: DescribeKeyPairs filtered by their names
- * (ms_ec2_describe_many; the call has no pages). One not listed is left
- * to its own read.
+ * (the call has no pages). One not listed is left to its own read.
  */
 static int key_read_many(struct ms_call *call, const json_t *priors,
 			 json_t **out)
 {
 	json_t *params = json_pack("{s:b}", "IncludePublicKey", 1);
-	struct ms_ec2_many m = { "DescribeKeyPairs", params, "key-name", NULL,
-				 "keySet",           false };
-	json_t *names = json_array(), *found = json_object(), *items = NULL;
-	json_t *prior, *k;
-	const char *name, *key;
-	size_t i;
-	int err;
+	const struct ms_ec2_many many = {
+		.action = "DescribeKeyPairs",
+		.params = params,
+		.filter = "key-name",
+		.set = "keySet",
+		.item_key = "keyName",
+		.attrs = listed_attrs,
+	};
+	int err = ms_ec2_read_many(call, priors, &many, out);
 
-	*out = NULL;
-	json_object_foreach((json_t *)priors, name, prior)
-		if ((key = ms_kit_name(call, prior)))
-			json_array_append_new(names, json_string(key));
-	m.ids = names;
-	err = ms_ec2_describe_many(&items, call->aws, &m);
-	json_array_foreach(items, i, k)
-		json_object_set(found, ms_kit_str(k, "keyName", ""), k);
-	if (!err) {
-		*out = json_object();
-		json_object_foreach((json_t *)priors, name, prior) {
-			key = ms_kit_name(call, prior);
-			if ((k = json_object_get(found, key ? key : "")))
-				json_object_set_new(*out, name,
-						    key_attrs(k, prior));
-		}
-	}
 	json_decref(params);
-	json_decref(names);
-	json_decref(found);
-	json_decref(items);
 	return err;
 }
 

@@ -362,44 +362,31 @@ static int sg_read(struct ms_call *call, const json_t *prior, json_t **out)
 			  ms_kit_str(prior, "vpc_id", NULL));
 }
 
+static json_t *listed_attrs(struct ms_call *call, const json_t *g,
+			    const json_t *prior)
+{
+	return group_attrs(call, g);
+}
+
 /*
- * A refresh of many groups: DescribeSecurityGroups filtered by their ids
- * (ms_ec2_describe_many). A group not listed is left to its own read.
+ * A refresh of many groups: DescribeSecurityGroups filtered by their
+ * ids. A group not listed is left to its own read.
  */
+static const struct ms_ec2_many many = {
+	.action = "DescribeSecurityGroups",
+	.filter = "group-id",
+	.set = "securityGroupInfo",
+	.paged = true,
+	.id_attr = "id",
+	.prefix = "sg-",
+	.item_key = "groupId",
+	.attrs = listed_attrs,
+};
+
 static int sg_read_many(struct ms_call *call, const json_t *priors,
 			json_t **out)
 {
-	struct ms_ec2_many m = {
-		"DescribeSecurityGroups", NULL, "group-id", NULL,
-		"securityGroupInfo",      true
-	};
-	json_t *ids = json_array(), *found = json_object(), *items = NULL;
-	json_t *prior, *g;
-	const char *name, *id;
-	size_t k;
-	int err;
-
-	*out = NULL;
-	json_object_foreach((json_t *)priors, name, prior)
-		if ((id = ms_kit_str(prior, "id", NULL)) &&
-		    !strncmp(id, "sg-", 3))
-			json_array_append_new(ids, json_string(id));
-	m.ids = ids;
-	err = ms_ec2_describe_many(&items, call->aws, &m);
-	json_array_foreach(items, k, g)
-		json_object_set(found, ms_kit_str(g, "groupId", ""), g);
-	if (!err) {
-		*out = json_object();
-		json_object_foreach((json_t *)priors, name, prior)
-			if ((g = json_object_get(found,
-						 ms_kit_str(prior, "id", ""))))
-				json_object_set_new(*out, name,
-						    group_attrs(call, g));
-	}
-	json_decref(ids);
-	json_decref(found);
-	json_decref(items);
-	return err;
+	return ms_ec2_read_many(call, priors, &many, out);
 }
 
 static int default_vpc(char **out, struct ms_call *call)
