@@ -151,3 +151,17 @@ def max_in_flight(calls):
         now += delta
         most = max(most, now)
     return most
+
+
+def call_counts(proxy, service):
+    """The calls to service the proxy recorded, by operation."""
+    out = {}
+    for c in proxy.calls(service=service):
+        out[c.operation] = out.get(c.operation, 0) + 1
+    return out
+
+
+def some_ami(ec2):
+    """An image the emulator has (the first of Amazon's by id)."""
+    return sorted(i["ImageId"] for i in ec2.describe_images(
+        Owners=["amazon"])["Images"])[0]

@@ -10,6 +10,8 @@ import subprocess
 
 from cryptography.hazmat.primitives import serialization
 
+from helpers import some_ami
+
 STACK = "host"
 
 
@@ -181,11 +183,6 @@ def live_instances(ec2):
     return [i for r in ec2.describe_instances()["Reservations"]
             for i in r["Instances"]
             if i["State"]["Name"] != "terminated"]
-
-
-def some_ami(ec2):
-    return sorted(i["ImageId"] for i in ec2.describe_images(
-        Owners=["amazon"])["Images"])[0]
 
 
 def test_host_runs_stops_and_changes_type(run, cli, emulator, proxy):

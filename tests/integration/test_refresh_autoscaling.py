@@ -14,7 +14,7 @@ import zipfile
 
 import pytest
 
-from helpers import NO_CHANGES, last_line, plan_counts
+from helpers import NO_CHANGES, call_counts, last_line, plan_counts
 
 FUNCTION = "scale-fn"
 DIMENSION = "lambda:function:ProvisionedConcurrency"
@@ -103,12 +103,6 @@ def bodies(proxy, operation):
             for c in proxy.calls(service=AAS, operation=operation)]
 
 
-def counts(proxy):
-    """Calls to Application Auto Scaling by operation."""
-    calls = [c.operation for c in proxy.calls(service=AAS)]
-    return {op: calls.count(op) for op in set(calls)}
-
-
 def test_unchanged_targets_and_policies_are_read_by_listing(run, aas, proxy):
     apply(run, stack=scaling_stack(5))
     proxy.clear_calls()
@@ -117,9 +111,9 @@ def test_unchanged_targets_and_policies_are_read_by_listing(run, aas, proxy):
     assert code == 0 and last_line(out) == NO_CHANGES, out
     # one Describe for the 5 targets, one for the 5 policies; the tags
     # of each target, which no call gives for many
-    assert counts(proxy) == {"DescribeScalableTargets": 1,
-                             "ListTagsForResource": 5,
-                             "DescribeScalingPolicies": 1}
+    assert call_counts(proxy, AAS) == {"DescribeScalableTargets": 1,
+                                       "ListTagsForResource": 5,
+                                       "DescribeScalingPolicies": 1}
     [asked] = bodies(proxy, "DescribeScalableTargets")
     assert asked["ServiceNamespace"] == "lambda"
     assert sorted(asked["ResourceIds"]) == sorted(rid(i) for i in range(5))
@@ -140,7 +134,7 @@ def test_policies_of_one_target_are_asked_for_with_its_id(run, aas, proxy):
 
     code, out = plan(run)
     assert code == 0 and last_line(out) == NO_CHANGES, out
-    assert counts(proxy)["DescribeScalingPolicies"] == 1
+    assert call_counts(proxy, AAS)["DescribeScalingPolicies"] == 1
     [asked] = bodies(proxy, "DescribeScalingPolicies")
     assert sorted(asked["PolicyNames"]) == ["more-0", "more-1", "more-2",
                                             "warm-0"]
@@ -155,9 +149,9 @@ def test_targets_and_policies_page_through_several_pages(run, aas, proxy):
     code, out = plan(run, env={"MLSTACK_LIST_PAGE_SIZE": "2"})
     assert code == 0 and last_line(out) == NO_CHANGES, out
     # 5 of each, 2 a page: 3 pages each, nothing read one by one
-    assert counts(proxy) == {"DescribeScalableTargets": 3,
-                             "ListTagsForResource": 5,
-                             "DescribeScalingPolicies": 3}
+    assert call_counts(proxy, AAS) == {"DescribeScalableTargets": 3,
+                                       "ListTagsForResource": 5,
+                                       "DescribeScalingPolicies": 3}
     for op in ("DescribeScalableTargets", "DescribeScalingPolicies"):
         pages = bodies(proxy, op)
         assert [p["MaxResults"] for p in pages] == [2, 2, 2]
@@ -239,9 +233,9 @@ def test_every_drift_is_caught(run, aas, proxy, change, resource, shown):
         assert f"  # {other} has changed" not in out
     assert plan_counts(out) == (0, 1, 0)
     # shown from the bulk answers: nothing read one by one
-    assert counts(proxy) == {"DescribeScalableTargets": 1,
-                             "ListTagsForResource": 3,
-                             "DescribeScalingPolicies": 1}
+    assert call_counts(proxy, AAS) == {"DescribeScalableTargets": 1,
+                                       "ListTagsForResource": 3,
+                                       "DescribeScalingPolicies": 1}
 
 
 def test_deleted_target_and_policy_are_planned_again(run, aas, proxy):
@@ -260,9 +254,9 @@ def test_deleted_target_and_policy_are_planned_again(run, aas, proxy):
         assert f"  # {name} will be created" in out
     assert plan_counts(out) == (3, 0, 0)
     # absence from the bulk answers is confirmed by a read of its own
-    assert counts(proxy) == {"DescribeScalableTargets": 1 + 1,
-                             "ListTagsForResource": 3,
-                             "DescribeScalingPolicies": 1 + 2}
+    assert call_counts(proxy, AAS) == {"DescribeScalableTargets": 1 + 1,
+                                       "ListTagsForResource": 3,
+                                       "DescribeScalingPolicies": 1 + 2}
     alone = [b for b in bodies(proxy, "DescribeScalingPolicies")
              if len(b["PolicyNames"]) == 1]
     assert sorted((b["PolicyNames"], b["ResourceId"]) for b in alone) == \
@@ -284,6 +278,6 @@ def test_more_than_50_are_asked_for_50_a_request(run, aas, proxy):
     policies = bodies(proxy, "DescribeScalingPolicies")
     # 50 names: 5 pages of 10, then 1 name
     assert sorted(len(b["PolicyNames"]) for b in policies) == [1] + [50] * 5
-    assert counts(proxy) == {"DescribeScalableTargets": 2,
-                             "ListTagsForResource": 51,
-                             "DescribeScalingPolicies": 6}
+    assert call_counts(proxy, AAS) == {"DescribeScalableTargets": 2,
+                                       "ListTagsForResource": 51,
+                                       "DescribeScalingPolicies": 6}

@@ -9,7 +9,7 @@ import pytest
 
 from awsproxy import Error
 
-from helpers import NO_CHANGES, last_line
+from helpers import NO_CHANGES, call_counts, last_line, some_ami
 
 STACK = "refresh-ec2"
 KINDS = ("DescribeInstances", "DescribeSecurityGroups", "DescribeKeyPairs")
@@ -48,11 +48,6 @@ def ec2(emulator, cli):
     return emulator.client("ec2")
 
 
-def some_ami(ec2):
-    return sorted(i["ImageId"] for i in ec2.describe_images(
-        Owners=["amazon"])["Images"])[0]
-
-
 def apply(run, ec2, n):
     code, _, err = run("apply", "-auto-approve",
                        stack=ec2_stack(some_ami(ec2), n))
@@ -69,13 +64,6 @@ def ec2_calls(proxy):
     return [c for c in proxy.calls(service="ec2")]
 
 
-def counts(proxy):
-    out = {}
-    for c in ec2_calls(proxy):
-        out[c.operation] = out.get(c.operation, 0) + 1
-    return out
-
-
 def stored(cli, name):
     path = cli.resources_dir(STACK) / f"{name}.json"
     return json.loads(path.read_text())["attributes"]
@@ -87,7 +75,7 @@ def test_unchanged_host_pieces_are_read_by_listing(run, cli, ec2, proxy):
 
     code, out = plan(run)
     assert code == 0 and last_line(out) == NO_CHANGES, out
-    assert counts(proxy) == {k: 1 for k in KINDS}
+    assert call_counts(proxy, "ec2") == {k: 1 for k in KINDS}
     # each call asked for the stack's objects by a filter, not one by one
     by_op = {c.operation: c.request.params() for c in ec2_calls(proxy)}
     assert by_op["DescribeInstances"]["Filter.1.Name"] == "instance-id"
@@ -107,9 +95,9 @@ def test_ec2_lists_page_through_several_pages(run, cli, ec2, proxy):
     code, out = plan(run)
     assert code == 0 and last_line(out) == NO_CHANGES, out
     # 12 of each: pages of 5, 5 and 2; key pairs have no pages
-    assert counts(proxy) == {"DescribeInstances": 3,
-                             "DescribeSecurityGroups": 3,
-                             "DescribeKeyPairs": 1}
+    assert call_counts(proxy, "ec2") == {"DescribeInstances": 3,
+                                         "DescribeSecurityGroups": 3,
+                                         "DescribeKeyPairs": 1}
     tokens = [c.request.params().get("NextToken")
               for c in ec2_calls(proxy)
               if c.operation == "DescribeSecurityGroups"]
@@ -200,7 +188,7 @@ def test_every_ec2_drift_is_caught(run, cli, ec2, proxy, change):
     assert "Plan: 0 to add, 1 to change, 0 to destroy." in out, out
     assert shown in out, out
     # still one list of each, no read alone
-    assert counts(proxy) == {k: 1 for k in KINDS}
+    assert call_counts(proxy, "ec2") == {k: 1 for k in KINDS}
 
 
 def test_ec2_objects_deleted_behind_its_back_are_planned_again(
@@ -219,7 +207,7 @@ def test_ec2_objects_deleted_behind_its_back_are_planned_again(
     assert "# host0 will be created" in out, out
     assert "# sg1 will be created" in out, out
     assert "# key2 will be created" in out, out
-    c = counts(proxy)
+    c = call_counts(proxy, "ec2")
     assert c == {"DescribeInstances": 1, "DescribeSecurityGroups": 2,
                  "DescribeKeyPairs": 2}, c
     alone = [c.request.params() for c in ec2_calls(proxy)
@@ -249,4 +237,4 @@ def test_ec2_list_refused_reads_each_alone(run, cli, ec2, proxy):
     for t in ("aws_instance", "aws_security_group", "aws_key_pair"):
         assert f"{t}: the list was refused" in err, err
     # the refused list of each, then each object alone
-    assert counts(proxy) == {k: 3 for k in KINDS}
+    assert call_counts(proxy, "ec2") == {k: 3 for k in KINDS}

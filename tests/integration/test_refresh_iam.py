@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from helpers import NO_CHANGES, last_line, plan_counts
+from helpers import NO_CHANGES, call_counts, last_line, plan_counts
 
 STACK = "refresh-iam"
 ACCOUNT = "123456789012"
@@ -49,13 +49,6 @@ def plan(run):
     return code, out
 
 
-def counts(proxy):
-    out = {}
-    for c in proxy.calls(service="iam"):
-        out[c.operation] = out.get(c.operation, 0) + 1
-    return out
-
-
 def test_unchanged_policies_are_read_by_listing(run, proxy):
     apply(run, 4)
     proxy.clear_calls()
@@ -64,8 +57,8 @@ def test_unchanged_policies_are_read_by_listing(run, proxy):
     assert code == 0 and last_line(out) == NO_CHANGES, out
     # one list for the four, and each one's tags: no GetPolicy,
     # GetPolicyVersion (3 calls a policy alone)
-    assert counts(proxy) == {"GetAccountAuthorizationDetails": 1,
-                             "ListPolicyTags": 4}
+    assert call_counts(proxy, "iam") == {"GetAccountAuthorizationDetails": 1,
+                                         "ListPolicyTags": 4}
     [gaad] = [c for c in proxy.calls(service="iam")
               if c.operation == "GetAccountAuthorizationDetails"]
     assert gaad.request.params()["Filter.member.1"] == "LocalManagedPolicy"
@@ -78,8 +71,8 @@ def test_policy_list_pages_through_several_pages(run, cli, proxy):
 
     code, out = plan(run)
     assert code == 0 and last_line(out) == NO_CHANGES, out
-    assert counts(proxy) == {"GetAccountAuthorizationDetails": 3,
-                             "ListPolicyTags": 5}
+    assert call_counts(proxy, "iam") == {"GetAccountAuthorizationDetails": 3,
+                                         "ListPolicyTags": 5}
 
 
 def new_default(iam, i):
@@ -113,8 +106,8 @@ def test_every_policy_drift_is_caught(run, iam, proxy, change):
     assert plan_counts(out) == (0, 1, 0)
     assert shown in out, out
     # from the list and the tags alone
-    assert counts(proxy) == {"GetAccountAuthorizationDetails": 1,
-                             "ListPolicyTags": 3}
+    assert call_counts(proxy, "iam") == {"GetAccountAuthorizationDetails": 1,
+                                         "ListPolicyTags": 3}
 
 
 def test_policy_deleted_behind_its_back_is_planned_again(run, iam, proxy):
@@ -127,7 +120,7 @@ def test_policy_deleted_behind_its_back_is_planned_again(run, iam, proxy):
     assert "# pol0 will be created" in out, out
     assert plan_counts(out) == (1, 0, 0)
     # not listed: its own GetPolicy decides
-    c = counts(proxy)
+    c = call_counts(proxy, "iam")
     assert c == {"GetAccountAuthorizationDetails": 1, "ListPolicyTags": 2,
                  "GetPolicy": 1}, c
     apply(run)
@@ -155,6 +148,6 @@ def test_policy_deleted_between_list_and_tags_is_gone(run, iam, proxy,
     assert code == 2, out
     assert "# pol0 will be created" in out, out
     assert plan_counts(out) == (1, 0, 0)
-    c = counts(proxy)
+    c = call_counts(proxy, "iam")
     assert c == {"GetAccountAuthorizationDetails": 1, "ListPolicyTags": 2,
                  "GetPolicy": 1}, c

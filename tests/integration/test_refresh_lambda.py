@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from helpers import NO_CHANGES, last_line, plan_counts
+from helpers import NO_CHANGES, call_counts, last_line, plan_counts
 
 STACK = "refresh-fn"
 
@@ -57,13 +57,6 @@ def plan(run):
     return code, out
 
 
-def counts(proxy, service):
-    out = {}
-    for c in proxy.calls(service=service):
-        out[c.operation] = out.get(c.operation, 0) + 1
-    return out
-
-
 def test_unchanged_functions_are_read_by_listing(run, lam, proxy):
     apply(run, 4, publish=True)
     proxy.clear_calls()
@@ -71,8 +64,8 @@ def test_unchanged_functions_are_read_by_listing(run, lam, proxy):
     code, out = plan(run)
     assert code == 0 and last_line(out) == NO_CHANGES, out
     # no GetFunction or ListVersionsByFunction (two calls a function)
-    assert counts(proxy, "lambda") == {"ListFunctions": 1}
-    assert counts(proxy, "tagging") == {"GetResources": 1}
+    assert call_counts(proxy, "lambda") == {"ListFunctions": 1}
+    assert call_counts(proxy, "tagging") == {"GetResources": 1}
 
 
 def test_function_list_pages_through_several_pages(run, cli, lam, proxy):
@@ -83,8 +76,8 @@ def test_function_list_pages_through_several_pages(run, cli, lam, proxy):
     code, out = plan(run)
     assert code == 0 and last_line(out) == NO_CHANGES, out
     # five functions and a published version of each: 10 at 3 a page
-    assert counts(proxy, "lambda") == {"ListFunctions": 4}
-    assert counts(proxy, "tagging") == {"GetResources": 2}
+    assert call_counts(proxy, "lambda") == {"ListFunctions": 4}
+    assert call_counts(proxy, "tagging") == {"GetResources": 2}
 
 
 def fn_arn(lam, i):
@@ -133,7 +126,7 @@ def test_every_function_drift_is_caught(run, lam, proxy, change):
     assert "# fn1 will be updated in place" in out, out
     assert plan_counts(out) == (0, 1, 0)
     assert shown in out, out
-    calls = counts(proxy, "lambda")
+    calls = call_counts(proxy, "lambda")
     if change.startswith("tag"):
         # tags the tagging API shows otherwise may be it lagging behind
         # an apply: the function is read alone, and its tags shown
@@ -162,7 +155,7 @@ def test_version_published_by_hand_is_read_from_the_list(run, lam, proxy):
     assert prior["fn0"]["version"] == "3", prior["fn0"]
     assert prior["fn0"]["qualified_arn"].endswith(":refresh-fn-0:3")
     assert prior["fn1"]["version"] == "1", prior["fn1"]
-    assert counts(proxy, "lambda") == {"ListFunctions": 1}
+    assert call_counts(proxy, "lambda") == {"ListFunctions": 1}
 
 
 def test_function_deleted_behind_its_back_is_planned_again(run, lam,
@@ -176,8 +169,8 @@ def test_function_deleted_behind_its_back_is_planned_again(run, lam,
     assert "# fn0 will be created" in out, out
     assert plan_counts(out) == (1, 0, 0)
     # not listed: its own GetFunction decides
-    assert counts(proxy, "lambda") == {"ListFunctions": 1,
-                                       "GetFunction": 1}
+    assert call_counts(proxy, "lambda") == {"ListFunctions": 1,
+                                            "GetFunction": 1}
     apply(run)
     code, out = plan(run)
     assert code == 0 and last_line(out) == NO_CHANGES, out
@@ -206,6 +199,7 @@ def test_lists_cut_short_leave_what_they_missed_to_a_read(run, lam, cli,
 
     code, out = plan(run)
     assert code == 0 and last_line(out) == NO_CHANGES, out
-    assert counts(proxy, "lambda") == {"ListFunctions": 1, "GetFunction": 1,
-                                       "ListVersionsByFunction": 1}
-    assert counts(proxy, "tagging") == {}
+    assert call_counts(proxy, "lambda") == {"ListFunctions": 1,
+                                            "GetFunction": 1,
+                                            "ListVersionsByFunction": 1}
+    assert call_counts(proxy, "tagging") == {}
