@@ -84,25 +84,33 @@ static bool holds(const json_t *list, const json_t *v)
 int ms_autoscaling_registered(json_t **out, struct ms_aws *aws,
 			      const char *namespace, const json_t *resource_ids)
 {
-	json_t *body, *answer = NULL, *t, *id;
-	size_t i;
-	int err;
+	json_t *chunk = json_array(), *body, *answer, *t, *id;
+	size_t n = json_array_size(resource_ids), lo, k;
+	int err = 0;
 
 	*out = json_array();
-	if (!json_array_size(resource_ids))
-		return 0;
-	body = json_pack("{s:s, s:O}", "ServiceNamespace", namespace,
-			 "ResourceIds", resource_ids);
-	err = ms_autoscaling_pages(&answer, aws, "DescribeScalableTargets",
-				   body, "ScalableTargets");
-	/* only ids asked for: callers read the variant name out of them */
-	json_array_foreach(answer, i, t) {
-		id = json_object_get(t, "ResourceId");
-		if (holds(resource_ids, id) && !holds(*out, id))
-			json_array_append(*out, id);
+	/* AWS takes MS_AUTOSCALING_NAMES_A_CALL ids a request */
+	for (lo = 0; !err && lo < n; lo += MS_AUTOSCALING_NAMES_A_CALL) {
+		json_array_clear(chunk);
+		for (k = lo; k < n && k < lo + MS_AUTOSCALING_NAMES_A_CALL; k++)
+			json_array_append(chunk,
+					  json_array_get(resource_ids, k));
+		body = json_pack("{s:s, s:O}", "ServiceNamespace", namespace,
+				 "ResourceIds", chunk);
+		answer = NULL;
+		err = ms_autoscaling_pages(&answer, aws,
+					   "DescribeScalableTargets", body,
+					   "ScalableTargets");
+		/* only ids asked for: callers read the variant name of them */
+		json_array_foreach(answer, k, t) {
+			id = json_object_get(t, "ResourceId");
+			if (holds(chunk, id) && !holds(*out, id))
+				json_array_append(*out, id);
+		}
+		json_decref(body);
+		json_decref(answer);
 	}
-	json_decref(body);
-	json_decref(answer);
+	json_decref(chunk);
 	return err;
 }
 

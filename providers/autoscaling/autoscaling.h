@@ -40,7 +40,8 @@ int ms_autoscaling_target(json_t **out, struct ms_aws *aws,
 
 /*
  * The ids among resource_ids (an array) registered as scalable targets in
- * namespace: a new array (empty when none).
+ * namespace: a new array (empty when none). Any number of ids, asked
+ * MS_AUTOSCALING_NAMES_A_CALL a request.
  */
 int ms_autoscaling_registered(json_t **out, struct ms_aws *aws,
 			      const char *namespace,

@@ -444,11 +444,10 @@ static bool same_set(const json_t *a, const json_t *b)
  */
 static int endpoint_many(struct ms_call *call, json_t *found)
 {
-	json_t *ids = json_array(), *registered = json_array(), *some, *v;
-	json_t *live, *batch = json_array(), *names;
+	json_t *ids = json_array(), *registered = NULL, *v, *live, *names;
 	const char *name;
-	size_t i, j;
-	int err = 0;
+	size_t i;
+	int err;
 
 	json_object_foreach(found, name, live)
 		json_array_foreach(json_object_get(live, "variants"), i, v) {
@@ -461,20 +460,8 @@ static int endpoint_many(struct ms_call *call, json_t *found)
 			json_array_append_new(ids, json_string(rid));
 			free(rid);
 		}
-	for (i = 0; !err && i < json_array_size(ids);
-	     i += MS_AUTOSCALING_NAMES_A_CALL) {
-		json_array_clear(batch);
-		for (j = i; j < json_array_size(ids) &&
-			    j < i + MS_AUTOSCALING_NAMES_A_CALL;
-		     j++)
-			json_array_append(batch, json_array_get(ids, j));
-		some = NULL;
-		err = ms_autoscaling_registered(&some, call->aws, "sagemaker",
-						batch);
-		if (!err)
-			json_array_extend(registered, some);
-		json_decref(some);
-	}
+	err = ms_autoscaling_registered(&registered, call->aws, "sagemaker",
+					ids);
 	json_object_foreach(err ? NULL : found, name, live) {
 		char *prefix = ms_asprintf("endpoint/%s/variant/",
 					   ms_kit_str(live, "name", ""));
@@ -495,7 +482,6 @@ static int endpoint_many(struct ms_call *call, json_t *found)
 	}
 	json_decref(ids);
 	json_decref(registered);
-	json_decref(batch);
 	return err;
 }
 
