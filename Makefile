@@ -122,6 +122,12 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libmlstack.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libmlstack.a $(LIBS)
 
+# the bench's floor of a plan, with the binary's allocator
+$(BUILD)/tools/plan_floor: tests/tools/plan_floor.c $(BUILD)/libmlstack.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libmlstack.a $(LIBS) \
+		$(MALLOC_LIBS)
+
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)
 
 # Debian packages: installed once, checked on every run.
@@ -246,7 +252,7 @@ bench-tools: $(STAMP_TOOLS)
 BENCH_TOFU = $(if $(wildcard $(STAMP_TOOLS)),MLSTACK_BENCH_TOFU=$(CURDIR)/$(BENCH_TOOLS))
 
 bench: $(STAMP_DEPS)
-	$(MAKE) mlstack $(STAMP_VENV) $(STAMP_AWSCLI)
+	$(MAKE) mlstack $(BUILD)/tools/plan_floor $(STAMP_VENV) $(STAMP_AWSCLI)
 	$(BENCH_TOFU) $(PY) tests/bench/run.py $(CURDIR)/$(BUILD)/mlstack \
 		$(CURDIR)/$(AWSCLI_VENV)/bin/aws
 

@@ -13,7 +13,10 @@ Measures, against the local emulator (moto behind the TLS proxy):
   scales them, with an empty state and with all of them stored
   (one JSON file per resource in the state's git repository), and the
   ratio of the time at 16,000 to the time at 4,000 (linear: 4); each
-  cell has the CPU time beside the wall time;
+  cell has the CPU time beside the wall time; then the same stacks and
+  states through plan_floor (tests/tools/plan_floor.c, beside the
+  binary in tools/), the least an offline plan on libyaml and jansson
+  does, and the plan's time over the floor's;
 - critical: with a fixed latency on every call (the proxy's, LATENCY
   seconds), apply of 40 independent buckets beside a chain of 6 dependent
   resources, and the refresh of 50 independent buckets, at parallelism
@@ -486,8 +489,9 @@ def scale_state(d, kind, n, template):
         f"apply {name}: +{n} ~0 -0")
 
 
-def scale(binary, baseline, work, env, emu):
-    """validate and plan -refresh=false at 1,000 to 16,000 resources."""
+def scale(binary, baseline, floor, work, env, emu):
+    """validate and plan -refresh=false at 1,000 to 16,000 resources, and
+    with floor (tests/tools/plan_floor) the least the two libraries do."""
     binaries = [("", binary)] + ([("old ", baseline)] if baseline else [])
     print()
     head = f"| {'offline, N resources':<46} |"
@@ -539,6 +543,40 @@ def scale(binary, baseline, work, env, emu):
             print(f"- {kind}: {what}, 10,000: {t * 1000:.0f} ms "
                   f"({cpu * 1000:.0f} ms of CPU), {mem:.0f} MiB "
                   f"(under 0.3 s and 150 MiB: {ok})")
+    if floor:
+        scale_floor(floor, work, env, results)
+
+
+def scale_floor(floor, work, env, results):
+    """The same stacks and states through plan_floor (tests/tools): the
+    stack file's events into jansson values, the state's files parsed,
+    one copy of each resource's values and a line of text per value;
+    beside mlstack's plan, as a ratio."""
+    print()
+    head = f"| {'floor (libyaml + jansson only)':<46} |"
+    rule = f"|{'-' * 48}|"
+    for n in SCALE_SIZES:
+        head += f" {f'{n:,}':>21} |"
+        rule += f"{'-' * 23}|"
+    print(head + f" {'plan / floor, 10k':>17} |")
+    print(rule + f"{'-' * 19}|")
+    for kind in SCALE_KINDS:
+        name = SCALE_KINDS[kind][1]
+        for what, stored in (("empty state", False), ("all stored", True)):
+            line = f"| {kind + ': ' + what:<46} |"
+            for n in SCALE_SIZES:
+                d = os.path.join(work, f"scale-{kind}-{n}-{stored:d}")
+                args = ["mlstack.yaml"] + (
+                    [os.path.join(".mlstack", name, "resources")]
+                    if stored else [])
+                t, mem, cpu = measure(floor, d, env, args, cpu=True)
+                line += (f" {t * 1000:5.0f}/{cpu * 1000:5.0f} ms "
+                         f"{mem:4.0f} M |")
+                if n == 10000:
+                    plan = results[("", kind, "plan -refresh=false, " +
+                                    what, n)][0]
+                    ratio = plan / t
+            print(line + f" {ratio:17.2f} |", flush=True)
 
 
 # ---- critical: parallel work with a latency on every call -----------------
@@ -1058,8 +1096,10 @@ def main(argv):
         if "small" in picked:
             small(binary, work, env, emu)
         if "scale" in picked:
-            scale(binary, baseline and os.path.abspath(baseline), work,
-                  env, emu)
+            floor = os.path.join(os.path.dirname(binary), "tools",
+                                 "plan_floor")
+            scale(binary, baseline and os.path.abspath(baseline),
+                  floor if os.path.exists(floor) else None, work, env, emu)
         if "critical" in picked:
             critical(binary, work, env, emu)
         if "listing" in picked:
