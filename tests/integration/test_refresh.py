@@ -346,6 +346,58 @@ def test_endpoint_updated_to_another_config_is_caught(run, sm, proxy):
     assert describes(proxy) == ["DescribeEndpoint"]
 
 
+def wide_stack(n, moved=()):
+    """One model and two endpoint configs; n endpoints serving the first,
+    or the second for the endpoints of moved."""
+    out = ["stack: refresh-wide", "resources:", f"""  model:
+    type: aws_sagemaker_model
+    properties:
+      execution_role_arn: {SM_ROLE}
+      primary_container: {{image: {SM_IMAGE}}}"""]
+    for config in ("config", "config2"):
+        out.append(f"""  {config}:
+    type: aws_sagemaker_endpoint_configuration
+    properties:
+      production_variants:
+        - {{variant_name: AllTraffic, model_name: "${{model.name}}",
+           instance_type: ml.m5.large}}""")
+    for i in range(n):
+        config = "config2" if i in moved else "config"
+        out.append(f"""  endpoint{i}:
+    type: aws_sagemaker_endpoint
+    properties:
+      name: wide-{i}
+      endpoint_config_name: ${{{config}.name}}""")
+    return "\n".join(out) + "\n"
+
+
+def test_scaling_of_more_than_50_variants_is_asked_50_a_request(
+        run, sm, emulator, proxy):
+    apply(run, stack=wide_stack(51))
+    # every endpoint's variant made to scale behind mlstack's back
+    aas = emulator.client("application-autoscaling")
+    for i in range(51):
+        aas.register_scalable_target(
+            ServiceNamespace="sagemaker",
+            ResourceId=f"endpoint/wide-{i}/variant/AllTraffic",
+            ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+            MinCapacity=1, MaxCapacity=2)
+    proxy.clear_calls()
+
+    # what scales is no managed attribute: it shows in what an update of
+    # each endpoint's config will do
+    code, out = plan(run, stack=wide_stack(51, moved=range(51)))
+    assert code == 2 and plan_counts(out) == (0, 51, 0), out
+    assert out.count('variants ["AllTraffic"] scale') == 51, out
+    asked = [json.loads(c.request.body)["ResourceIds"]
+             for c in proxy.calls(service="application-autoscaling",
+                                  operation="DescribeScalableTargets")]
+    assert sorted(len(ids) for ids in asked) == [1, 50]
+    assert sorted(i for ids in asked for i in ids) == sorted(
+        f"endpoint/wide-{i}/variant/AllTraffic" for i in range(51))
+    assert describes(proxy) == []
+
+
 def wait_in_service(sm, name):
     from helpers import wait_for
     wait_for(lambda: sm.describe_endpoint(EndpointName=name)[
