@@ -62,6 +62,17 @@ static const char *const no_states[] = { NULL };
 #define DELETED_DELAY       30.0
 #define DELETED_ATTEMPTS    60
 
+/* Append the scalable target id of an endpoint's variant to ids. */
+static void add_variant_id(json_t *ids, const char *endpoint,
+			   const char *variant)
+{
+	char *rid = ms_asprintf("endpoint/%s/variant/%s", endpoint,
+				variant ? variant : "");
+
+	json_array_append_new(ids, json_string(rid));
+	free(rid);
+}
+
 static int wait_in_service(struct ms_sagemaker_object *e)
 {
 	return ms_sagemaker_wait(e, in_service, in_service_failure,
@@ -138,7 +149,6 @@ static int scaling_in_the_way(json_t **detach, bool *retain,
 	json_t *new = variant_types(call->aws, want);
 	json_t *ids = json_array(), *registered = NULL, *v;
 	const char *name, *id;
-	char *rid;
 	size_t i;
 	int err;
 
@@ -146,19 +156,12 @@ static int scaling_in_the_way(json_t **detach, bool *retain,
 	*retain = false;
 	/* the variants it serves: the old config's, else the endpoint's */
 	if (old)
-		json_object_foreach(old, name, v) {
-			rid = ms_asprintf("endpoint/%s/variant/%s", endpoint,
-					  name);
-			json_array_append_new(ids, json_string(rid));
-			free(rid);
-		}
+		json_object_foreach(old, name, v)
+			add_variant_id(ids, endpoint, name);
 	else
-		json_array_foreach(variants, i, v) {
-			rid = ms_asprintf("endpoint/%s/variant/%s", endpoint,
-					  ms_kit_str(v, "VariantName", ""));
-			json_array_append_new(ids, json_string(rid));
-			free(rid);
-		}
+		json_array_foreach(variants, i, v)
+			add_variant_id(ids, endpoint,
+				       ms_kit_str(v, "VariantName", ""));
 	err = ms_autoscaling_registered(&registered, call->aws, "sagemaker",
 					ids);
 	json_array_foreach(err ? NULL : registered, i, v) {
@@ -301,17 +304,12 @@ done:
 static int unscale(struct ms_call *call, struct ms_sagemaker_object *e)
 {
 	json_t *ids = json_array(), *registered = NULL, *saved = NULL, *v;
-	char *rid;
 	size_t i;
 	int err;
 
 	json_array_foreach(json_object_get(e->poll.last, "ProductionVariants"),
-			   i, v) {
-		rid = ms_asprintf("endpoint/%s/variant/%s", e->name,
-				  ms_kit_str(v, "VariantName", ""));
-		json_array_append_new(ids, json_string(rid));
-		free(rid);
-	}
+			   i, v)
+		add_variant_id(ids, e->name, ms_kit_str(v, "VariantName", ""));
 	err = ms_autoscaling_registered(&registered, call->aws, "sagemaker",
 					ids);
 	if (!err && json_array_size(registered)) {
@@ -393,18 +391,13 @@ static int endpoint_read(struct ms_call *call, const json_t *prior,
 {
 	json_t *ids = json_array(), *registered = NULL, *v, *names;
 	const char *name;
-	char *rid;
 	size_t i;
 	int err = ms_sagemaker_read(call, prior, out);
 
 	name = *out ? ms_kit_str(*out, "name", NULL) : NULL;
 	json_array_foreach(name ? json_object_get(*out, "variants") : NULL, i,
-			   v) {
-		rid = ms_asprintf("endpoint/%s/variant/%s", name,
-				  json_string_value(v));
-		json_array_append_new(ids, json_string(rid));
-		free(rid);
-	}
+			   v)
+		add_variant_id(ids, name, json_string_value(v));
 	if (!err && name)
 		err = ms_autoscaling_registered(&registered, call->aws,
 						"sagemaker", ids);
@@ -450,16 +443,9 @@ static int endpoint_many(struct ms_call *call, json_t *found)
 	int err;
 
 	json_object_foreach(found, name, live)
-		json_array_foreach(json_object_get(live, "variants"), i, v) {
-			char *rid = ms_asprintf("endpoint/%s/variant/%s",
-						ms_kit_str(live, "name", ""),
-						json_string_value(v) ?
-							json_string_value(v) :
-							"");
-
-			json_array_append_new(ids, json_string(rid));
-			free(rid);
-		}
+		json_array_foreach(json_object_get(live, "variants"), i, v)
+			add_variant_id(ids, ms_kit_str(live, "name", ""),
+				       json_string_value(v));
 	err = ms_autoscaling_registered(&registered, call->aws, "sagemaker",
 					ids);
 	json_object_foreach(err ? NULL : found, name, live) {
