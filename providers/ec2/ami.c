@@ -49,6 +49,16 @@ static void add_filter(json_t *p, int *n, const char *name, const json_t *v)
 	json_decref(list);
 }
 
+/* what a DescribeImages item gives */
+static const char *const fields[][2] = {
+	{ "id", "imageId" },
+	{ "image_name", "name" },
+	{ "creation_date", "creationDate" },
+	{ "architecture", "architecture" },
+	{ "root_device_name", "rootDeviceName" },
+	{ NULL },
+};
+
 static int ami_read(struct ms_call *call, const json_t *args, json_t **out)
 {
 	json_t *p = json_object(), *answer = NULL, *items, *img, *best = NULL;
@@ -79,20 +89,7 @@ static int ami_read(struct ms_call *call, const json_t *args, json_t **out)
 			best = img;
 	if (!err) {
 		*out = json_deep_copy(args);
-		json_object_set_new(
-			*out, "id",
-			json_string(ms_kit_str(best, "imageId", "")));
-		json_object_set_new(*out, "image_name",
-				    json_string(ms_kit_str(best, "name", "")));
-		json_object_set_new(
-			*out, "creation_date",
-			json_string(ms_kit_str(best, "creationDate", "")));
-		json_object_set_new(
-			*out, "architecture",
-			json_string(ms_kit_str(best, "architecture", "")));
-		json_object_set_new(
-			*out, "root_device_name",
-			json_string(ms_kit_str(best, "rootDeviceName", "")));
+		ms_ec2_strings(*out, best, fields);
 	}
 	json_decref(p);
 	json_decref(answer);

@@ -88,6 +88,17 @@ json_t *ms_ec2_items(const json_t *v)
 	return list;
 }
 
+void ms_ec2_strings(json_t *attrs, const json_t *item,
+		    const char *const fields[][2])
+{
+	size_t i;
+
+	for (i = 0; fields[i][0]; i++)
+		json_object_set_new(
+			attrs, fields[i][0],
+			json_string(ms_kit_str(item, fields[i][1], "")));
+}
+
 json_t *ms_ec2_tags(const json_t *tag_set)
 {
 	json_t *map = json_object(), *items = ms_ec2_items(tag_set), *t;

@@ -37,6 +37,13 @@ int ms_ec2_tags_update(struct ms_aws *aws, const char *id, const json_t *have,
 		       const json_t *want);
 /* The value of a list answer that holds one item or several: its items. */
 json_t *ms_ec2_items(const json_t *v);
+/*
+ * The string fields of an answer's item as attributes: fields pairs an
+ * attribute's name with its field ("id", "instanceId"), ending with
+ * { NULL }; a field absent is "".
+ */
+void ms_ec2_strings(json_t *attrs, const json_t *item,
+		    const char *const fields[][2]);
 
 /*
  * How a type's objects are read many at once (ms_ec2_read_many): action

@@ -145,20 +145,25 @@ static json_t *attrs_of(struct ms_call *call, const json_t *i,
 		"client_token",
 	};
 
+	static const char *const fields[][2] = {
+		{ "id", "instanceId" },
+		{ "ami", "imageId" },
+		{ "instance_type", "instanceType" },
+		{ "subnet_id", "subnetId" },
+		{ "public_ip", "ipAddress" },
+		{ "public_dns", "dnsName" },
+		{ "private_ip", "privateIpAddress" },
+		{ "private_dns", "privateDnsName" },
+		{ NULL },
+	};
+
 	for (k = 0; k < MS_ARRAY_SIZE(kept); k++)
 		if ((v = json_object_get(prior, kept[k])))
 			json_object_set(o, kept[k], v);
-	json_object_set_new(o, "id",
-			    json_string(ms_kit_str(i, "instanceId", "")));
-	json_object_set_new(o, "ami",
-			    json_string(ms_kit_str(i, "imageId", "")));
-	json_object_set_new(o, "instance_type",
-			    json_string(ms_kit_str(i, "instanceType", "")));
+	ms_ec2_strings(o, i, fields);
 	if (ms_kit_str(i, "keyName", NULL))
 		json_object_set_new(o, "key_name",
 				    json_string(ms_kit_str(i, "keyName", "")));
-	json_object_set_new(o, "subnet_id",
-			    json_string(ms_kit_str(i, "subnetId", "")));
 	groups = ms_ec2_items(json_object_get(i, "groupSet"));
 	json_array_foreach(groups, k, g)
 		json_array_append_new(
@@ -167,14 +172,6 @@ static json_t *attrs_of(struct ms_call *call, const json_t *i,
 	ms_kit_sorted_set(ids);
 	json_object_set_new(o, "vpc_security_group_ids", ids);
 	json_object_set_new(o, "state", json_string(state_of(i)));
-	json_object_set_new(o, "public_ip",
-			    json_string(ms_kit_str(i, "ipAddress", "")));
-	json_object_set_new(o, "public_dns",
-			    json_string(ms_kit_str(i, "dnsName", "")));
-	json_object_set_new(o, "private_ip",
-			    json_string(ms_kit_str(i, "privateIpAddress", "")));
-	json_object_set_new(o, "private_dns",
-			    json_string(ms_kit_str(i, "privateDnsName", "")));
 	json_object_set_new(o, "tags",
 			    ms_ec2_tags(json_object_get(i, "tagSet")));
 	v = json_object_get(i, "metadataOptions");

@@ -286,17 +286,17 @@ static int sync_rules(struct ms_call *call, const char *id,
 /* The attributes of a DescribeSecurityGroups item. */
 static json_t *group_attrs(struct ms_call *call, const json_t *g)
 {
+	static const char *const fields[][2] = {
+		{ "name", "groupName" },
+		{ "description", "groupDescription" },
+		{ "vpc_id", "vpcId" },
+		{ "id", "groupId" },
+		{ "owner_id", "ownerId" },
+		{ NULL },
+	};
 	json_t *o = json_object();
 
-	json_object_set_new(o, "name",
-			    json_string(ms_kit_str(g, "groupName", "")));
-	json_object_set_new(o, "description",
-			    json_string(ms_kit_str(g, "groupDescription", "")));
-	json_object_set_new(o, "vpc_id",
-			    json_string(ms_kit_str(g, "vpcId", "")));
-	json_object_set_new(o, "id", json_string(ms_kit_str(g, "groupId", "")));
-	json_object_set_new(o, "owner_id",
-			    json_string(ms_kit_str(g, "ownerId", "")));
+	ms_ec2_strings(o, g, fields);
 	json_object_set_new(o, "arn",
 			    json_sprintf("arn:aws:ec2:%s:%s:security-group/%s",
 					 ms_provider_session_region(call->aws),

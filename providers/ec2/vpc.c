@@ -17,6 +17,13 @@ static const struct ms_attr schema[] = {
 	{ NULL },
 };
 
+/* what a DescribeVpcs item gives */
+static const char *const fields[][2] = {
+	{ "id", "vpcId" },
+	{ "cidr_block", "cidrBlock" },
+	{ NULL },
+};
+
 static int vpc_read(struct ms_call *call, const json_t *args, json_t **out)
 {
 	json_t *p = json_object(), *answer = NULL, *items, *v, *list, *x;
@@ -53,14 +60,7 @@ static int vpc_read(struct ms_call *call, const json_t *args, json_t **out)
 			       json_array_size(items));
 	if (!err) {
 		*out = json_deep_copy(args);
-		json_object_set_new(
-			*out, "id",
-			json_string(ms_kit_str(json_array_get(items, 0),
-					       "vpcId", "")));
-		json_object_set_new(
-			*out, "cidr_block",
-			json_string(ms_kit_str(json_array_get(items, 0),
-					       "cidrBlock", "")));
+		ms_ec2_strings(*out, json_array_get(items, 0), fields);
 	}
 	json_decref(p);
 	json_decref(answer);
