@@ -165,3 +165,17 @@ def some_ami(ec2):
     """An image the emulator has (the first of Amazon's by id)."""
     return sorted(i["ImageId"] for i in ec2.describe_images(
         Owners=["amazon"])["Images"])[0]
+
+
+def apply_ok(run, *args, **kw):
+    """apply -auto-approve, which must succeed: its output and errors."""
+    code, out, err = run("apply", "-auto-approve", *args, **kw)
+    assert code == 0, err
+    return out + err
+
+
+def plan_ok(run, *args, **kw):
+    """plan -detailed-exitcode, which must not fail: (exit code, output)."""
+    code, out, err = run("plan", "-detailed-exitcode", *args, **kw)
+    assert code in (0, 2), err
+    return code, out

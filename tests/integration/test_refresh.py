@@ -10,6 +10,8 @@ from awsproxy import Error, Response
 
 from helpers import (NO_CHANGES, SAGEMAKER_FULL_ACCESS, SAGEMAKER_TRUST,
                      SAGEMAKER_TRUST_YAML, last_line, plan_counts)
+from helpers import apply_ok as apply
+from helpers import plan_ok as plan
 
 S3_READ = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
 INLINE = {"Version": "2012-10-17", "Statement": [
@@ -30,18 +32,6 @@ def roles_stack(n, stack="refresh"):
         read: {json.dumps(INLINE)}
       tags: {{team: ml}}""")
     return "\n".join(out) + "\n"
-
-
-def apply(run, **kw):
-    code, out, err = run("apply", "--auto-approve", **kw)
-    assert code == 0, err
-    return out + err
-
-
-def plan(run, *args, **kw):
-    code, out, err = run("plan", "--detailed-exitcode", *args, **kw)
-    assert code in (0, 2), err
-    return code, out
 
 
 def ops(proxy, service):

@@ -15,6 +15,8 @@ import zipfile
 import pytest
 
 from helpers import NO_CHANGES, call_counts, last_line, plan_counts
+from helpers import apply_ok as apply
+from helpers import plan_ok as plan
 
 FUNCTION = "scale-fn"
 DIMENSION = "lambda:function:ProvisionedConcurrency"
@@ -81,18 +83,6 @@ def aas(emulator, iam):
         lam.create_alias(FunctionName=FUNCTION, Name=f"a{i}",
                          FunctionVersion="1")
     return emulator.client("application-autoscaling")
-
-
-def apply(run, **kw):
-    code, out, err = run("apply", "--auto-approve", **kw)
-    assert code == 0, err
-    return out + err
-
-
-def plan(run, *args, **kw):
-    code, out, err = run("plan", "--detailed-exitcode", *args, **kw)
-    assert code in (0, 2), err
-    return code, out
 
 
 AAS = "application-autoscaling"

@@ -9,7 +9,8 @@ import pytest
 
 from awsproxy import Error
 
-from helpers import NO_CHANGES, call_counts, last_line, some_ami
+from helpers import (NO_CHANGES, apply_ok, call_counts, last_line, plan_ok,
+                     some_ami)
 
 STACK = "refresh-ec2"
 KINDS = ("DescribeInstances", "DescribeSecurityGroups", "DescribeKeyPairs")
@@ -49,15 +50,11 @@ def ec2(emulator, cli):
 
 
 def apply(run, ec2, n):
-    code, _, err = run("apply", "-auto-approve",
-                       stack=ec2_stack(some_ami(ec2), n))
-    assert code == 0, err
+    apply_ok(run, stack=ec2_stack(some_ami(ec2), n))
 
 
 def plan(run, *args):
-    code, out, err = run("plan", "-detailed-exitcode", "-no-color", *args)
-    assert code in (0, 2), err
-    return code, out
+    return plan_ok(run, "-no-color", *args)
 
 
 def ec2_calls(proxy):

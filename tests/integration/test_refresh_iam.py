@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from helpers import NO_CHANGES, call_counts, last_line, plan_counts
+from helpers import (NO_CHANGES, apply_ok, call_counts, last_line, plan_counts,
+                     plan_ok)
 
 STACK = "refresh-iam"
 ACCOUNT = "123456789012"
@@ -38,15 +39,11 @@ def arn(i):
 
 
 def apply(run, n=None):
-    code, _, err = run("apply", "-auto-approve",
-                       **({"stack": policies_stack(n)} if n else {}))
-    assert code == 0, err
+    apply_ok(run, **({"stack": policies_stack(n)} if n else {}))
 
 
 def plan(run):
-    code, out, err = run("plan", "-detailed-exitcode", "-no-color")
-    assert code in (0, 2), err
-    return code, out
+    return plan_ok(run, "-no-color")
 
 
 def test_unchanged_policies_are_read_by_listing(run, proxy):

@@ -9,7 +9,8 @@ import zipfile
 
 import pytest
 
-from helpers import NO_CHANGES, call_counts, last_line, plan_counts
+from helpers import (NO_CHANGES, apply_ok, call_counts, last_line, plan_counts,
+                     plan_ok)
 
 STACK = "refresh-fn"
 
@@ -46,15 +47,11 @@ def lam(emulator, cli):
 
 
 def apply(run, n=None, **kw):
-    code, _, err = run("apply", "-auto-approve",
-                       **({"stack": fn_stack(n, **kw)} if n else {}))
-    assert code == 0, err
+    apply_ok(run, **({"stack": fn_stack(n, **kw)} if n else {}))
 
 
 def plan(run):
-    code, out, err = run("plan", "-detailed-exitcode", "-no-color")
-    assert code in (0, 2), err
-    return code, out
+    return plan_ok(run, "-no-color")
 
 
 def test_unchanged_functions_are_read_by_listing(run, lam, proxy):
